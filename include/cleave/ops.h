@@ -1,0 +1,67 @@
+/** @file ops.h
+ *  @brief Kernel interface: one implementation table per op (models/ops/<op>.c).
+ *
+ *  Kernels compute a range of output rows [oy0, oy1) of one node from row-window
+ *  views of its inputs. This one mechanism serves monolithic inference (the whole
+ *  range), Scission/DADS cuts (whole tensors cross ranks) and CoEdge/DeepThings
+ *  spatial splits (each node computes a slice from its input slice plus halo rows).
+ *
+ *  Ownership: tensors are caller-owned views; kernels never allocate. Scratch
+ *  memory comes from ctx->workspace, sized by the op's workspace() at plan time.
+ */
+#ifndef CLEAVE_OPS_H
+#define CLEAVE_OPS_H
+
+#include "cleave/graph.h"
+
+/** A row-window view of a tensor: rows [y0, y0 + rows) of the logical shape are
+ *  stored, layout [n][c][rows][w] contiguous. Full tensor: y0 = 0, rows = shape.h.
+ *  Rows outside [0, shape.h) are padding (zeros) and are never stored. */
+typedef struct cl_tensor {
+  float *data;
+  cl_shape shape; /* logical (full) shape */
+  int y0;
+  int rows;
+} cl_tensor;
+
+/** Execution context handed to kernels. */
+typedef struct cl_op_ctx {
+  float *workspace;       /* scratch, at least the op's workspace() bytes */
+  size_t workspace_bytes;
+  int threads;            /* threads the kernel may use (BLAS or own loops) */
+} cl_op_ctx;
+
+/** Implementation table of one op. */
+typedef struct cl_op_impl {
+  cl_op op;
+  /** Validate params/inputs and fill node->out, n_params, macs, flops, n_weights.
+   *  Log a clear error naming node->name and return CL_ERR_INVALID on bad input. */
+  cl_status (*infer)(cl_node *node, const cl_shape *in, int n_in);
+  /** Input rows needed for output rows [oy0, oy1), clipped to [0, in_h). NULL means
+   *  the same rows (element-wise ops) for spatial ops, all rows for non-spatial ops. */
+  void (*in_rows)(const cl_node *node, int in_h, int oy0, int oy1, int *iy0, int *iy1);
+  /** Scratch bytes for computing @p out_rows output rows. NULL means none. */
+  size_t (*workspace)(const cl_node *node, const cl_shape *in, int n_in, int out_rows);
+  /** Fill node->weights (n_weights floats, already allocated) from the rng. NULL: no weights. */
+  void (*init_weights)(cl_node *node, const cl_shape *in, uint64_t *rng);
+  /** Compute output rows [oy0, oy1) into out (out->y0 <= oy0, oy1 <= out->y0 + out->rows).
+   *  Inputs must cover the rows in_rows() asks for. Non-spatial ops require full tensors. */
+  cl_status (*run)(const cl_node *node, const cl_tensor *const *in, int n_in, cl_tensor *out,
+                   int oy0, int oy1, cl_op_ctx *ctx);
+} cl_op_impl;
+
+/** @brief The implementation table of @p op (never NULL for op < CL_OP_COUNT). */
+const cl_op_impl *cl_op_get(cl_op op);
+
+/** @brief Apply a fused activation in place to n floats. */
+void cl_act_apply(cl_act act, float *x, size_t n);
+
+/** @brief Pointer to element (n, c, y, x) of a row-window view (y is a logical row). */
+static inline float *cl_tensor_at(const cl_tensor *t, int n, int c, int y, int x) {
+  return t->data + (((size_t)n * t->shape.c + c) * t->rows + (size_t)(y - t->y0)) * t->shape.w + x;
+}
+
+/** @brief Configure the BLAS library's thread count (OpenBLAS). */
+void cl_blas_set_threads(int threads);
+
+#endif

@@ -1,0 +1,4 @@
+/* conv: placeholder, implemented by the kernels work. */
+#include "cleave/ops.h"
+
+const cl_op_impl cl__op_impl_conv = {.op = CL_OP_CONV};

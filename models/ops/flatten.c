@@ -1,0 +1,4 @@
+/* flatten: placeholder, implemented by the kernels work. */
+#include "cleave/ops.h"
+
+const cl_op_impl cl__op_impl_flatten = {.op = CL_OP_FLATTEN};

@@ -1,0 +1,4 @@
+/* relu: placeholder, implemented by the kernels work. */
+#include "cleave/ops.h"
+
+const cl_op_impl cl__op_impl_relu = {.op = CL_OP_RELU};

@@ -1,0 +1,48 @@
+/* Status strings and logging. */
+#include "cleave/status.h"
+
+#include <stdarg.h>
+
+static int g_log_level = 0;
+
+const char *cl_status_str(cl_status s) {
+  switch (s) {
+#define CL__STATUS_CASE(name, code, desc) \
+  case name:                              \
+    return desc;
+    CL_STATUS_MAP(CL__STATUS_CASE)
+#undef CL__STATUS_CASE
+  }
+  return "unknown status";
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap) {
+  char buf[2048];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  fprintf(stderr, "cleave: %s%s\n", prefix, buf);
+}
+
+void cl_log_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog("error: ", fmt, ap);
+  va_end(ap);
+}
+
+void cl_log_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog("warning: ", fmt, ap);
+  va_end(ap);
+}
+
+void cl_log_info(const char *fmt, ...) {
+  if (g_log_level < 1) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vlog("", fmt, ap);
+  va_end(ap);
+}
+
+void cl_log_set_level(int level) { g_log_level = level; }
+int cl_log_level(void) { return g_log_level; }
