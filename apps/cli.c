@@ -1,0 +1,80 @@
+/* Shared argument-parsing helpers for the CLI. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing) {
+  const char *a = argv[*i];
+  size_t n = strlen(flag);
+  if (strncmp(a, flag, n) != 0) return NULL;
+  if (a[n] == '=') return a + n + 1;
+  if (a[n] != '\0') return NULL;
+  if (*i + 1 >= argc) {
+    *missing = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) {
+    fprintf(stderr, "cleave %s: error: %s expects an integer in [%ld, %ld], got '%s'\n", cmd, flag, lo, hi, s);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno || end == s || *end || s[0] == '-') {
+    fprintf(stderr, "cleave %s: error: %s expects a non-negative integer, got '%s'\n", cmd, flag, s);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+    fprintf(stderr, "cleave %s: error: %s expects a number in [%g, %g], got '%s'\n", cmd, flag, lo, hi, s);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+double cl__now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double cl__thread_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double cl__median(double *a, int n) {
+  if (n <= 0) return 0.0;
+  qsort(a, (size_t)n, sizeof *a, cmp_double);
+  return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+}

@@ -1,0 +1,24 @@
+/* Small shared helpers for subcommand argument parsing. Errors print one line and
+ * return nonzero; callers then exit with code 2. */
+#ifndef CLEAVE_APPS_CLI_H
+#define CLEAVE_APPS_CLI_H
+
+#include <stdint.h>
+
+/* Value of option argv[*i] ("--flag VALUE" or "--flag=VALUE") if it matches @p flag;
+ * advances *i past a separate value. Returns NULL if argv[*i] is not this flag;
+ * sets *missing when the flag is present without a value. */
+const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing);
+
+int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
+int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
+
+/* Monotonic seconds and this thread's CPU seconds. */
+double cl__now(void);
+double cl__thread_cpu(void);
+
+/* Median of n doubles (sorts a in place). */
+double cl__median(double *a, int n);
+
+#endif

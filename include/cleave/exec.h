@@ -1,0 +1,73 @@
+/** @file exec.h
+ *  @brief Executor: plan once, run many. Turns a graph (or the subset of its nodes
+ *  placed on one testbed node) into a list of steps with fused post-ops, packs
+ *  folded weights, allocates and touches all activation memory once.
+ *
+ *  Fusion (opts.fuse): conv/fc followed by its sole consumer batch-norm is folded
+ *  into the conv weights; a following sole-consumer activation becomes the conv's
+ *  post-op; batchnorm->act and add->act fuse likewise; dropout is an identity step.
+ *  A step is named after its first node and produces the output of its last node.
+ *
+ *  Ownership: the executor borrows the graph (which must outlive it and keep its
+ *  weights); it owns step descriptors, folded weights, activation buffers and the
+ *  workspace. Buffers returned by cl_exec_buffer() live until cl_exec_destroy().
+ */
+#ifndef CLEAVE_EXEC_H
+#define CLEAVE_EXEC_H
+
+#include <stdint.h>
+
+#include "cleave/graph.h"
+
+typedef struct cl_exec_opts {
+  int threads;            /* BLAS/kernel threads (default 1) */
+  int fuse;               /* fuse BN/activations into producers (default 1) */
+  const uint8_t *run_mask; /* graph nodes to execute (1 = here); NULL = all nodes */
+} cl_exec_opts;
+
+/** @brief Default options: 1 thread, fusion on, all nodes. */
+cl_exec_opts cl_exec_opts_default(void);
+
+/** One executable step: graph nodes first..last fused (ids listed in nodes[]). */
+typedef struct cl_exec_step {
+  int node;        /* first (primary) graph node of the step */
+  int out_node;    /* graph node whose output this step produces */
+  int n_nodes;     /* graph nodes covered (>= 1) */
+  const int *nodes;
+  int64_t macs, flops, params;
+  int64_t out_bytes;
+  char label[128]; /* e.g. "layer1.0.conv1+bn1+relu" */
+} cl_exec_step;
+
+typedef struct cl_exec cl_exec;
+
+/** @brief Build an executor for @p g (weights must be initialised). */
+cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **out);
+/** @brief Free everything the executor owns. NULL-safe. */
+void cl_exec_destroy(cl_exec *e);
+
+int cl_exec_step_count(const cl_exec *e);
+const cl_exec_step *cl_exec_step_get(const cl_exec *e, int i);
+/** @brief Step index that produces graph node @p node's output, or -1 (fused away / not here). */
+int cl_exec_step_of(const cl_exec *e, int node);
+
+/** @brief Output buffer (full tensor, NCHW) of graph node @p node: any step output and
+ *  any external input of the executed subset (written by the caller, e.g. received
+ *  over MPI). NULL for nodes fused away or unrelated to this executor. */
+float *cl_exec_buffer(cl_exec *e, int node);
+
+/** @brief Fill the graph input with deterministic values in [-1, 1) from @p seed. */
+void cl_exec_fill_input(cl_exec *e, uint64_t seed);
+
+/** @brief Run all steps in order. */
+cl_status cl_exec_run(cl_exec *e);
+/** @brief Run one step. */
+cl_status cl_exec_run_step(cl_exec *e, int step);
+
+/** @brief Activation + workspace bytes allocated. */
+size_t cl_exec_memory_bytes(const cl_exec *e);
+
+/** @brief Sum of the output tensor (double accumulation), a cheap fingerprint. */
+double cl_exec_checksum(const float *x, int64_t n);
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install dependencies, build cleave (warnings are errors), run the whole ctest suite.
+#   scripts/test.sh              all tests
+#   scripts/test.sh -L unit      extra arguments go to ctest
+#   CLEAVE_SANITIZE=1 scripts/test.sh   ASan/UBSan build in build-asan/
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+cleave_install_deps
+extra=(-DCLEAVE_WERROR=ON)
+if [ "${CLEAVE_SANITIZE:-0}" = 1 ]; then
+  CLEAVE_BUILD_DIR="$CLEAVE_ROOT/build-asan"
+  extra+=(-DCLEAVE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+fi
+echo "cleave: building in $CLEAVE_BUILD_DIR" >&2
+cleave_build "${extra[@]}"
+cd "$CLEAVE_BUILD_DIR"
+ctest --output-on-failure -j 2 "$@"
