@@ -139,7 +139,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   for (int i = 0; i < n; i++) {
     if (!HERE(i) || done[i]) continue;
     const cl_node *nd = cl_graph_node(g, i);
-    if (nd->n_weights && !nd->weights) {
+    if (nd->n_weights && !nd->weights && !e->opts.plan_only) {
       cl_log_error("executor: node '%s' has no weights (call cl_graph_init_weights first)", nd->name);
       st = CL_ERR_INVALID;
       goto error;
@@ -164,8 +164,10 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
         if (cn->op == CL_OP_BATCHNORM && (s->node.op == CL_OP_CONV || s->node.op == CL_OP_FC) &&
             !s->own_weights && last == i &&
             (s->node.op == CL_OP_CONV ? s->node.p.conv.act : s->node.p.fc.act) == CL_ACT_NONE) {
-          st = fold_bn(&s->node, nd, cn, &s->own_weights);
-          if (st != CL_OK) goto error;
+          if (!e->opts.plan_only) {
+            st = fold_bn(&s->node, nd, cn, &s->own_weights);
+            if (st != CL_OK) goto error;
+          }
           s->node.out = cn->out;
           if (cn->p.bn.act != CL_ACT_NONE) {
             if (s->node.op == CL_OP_CONV) s->node.p.conv.act = cn->p.bn.act;
@@ -217,6 +219,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
     s->pub.out_bytes = cl_shape_numel(on->out) * (int64_t)sizeof(float);
     e->step_of[s->pub.out_node] = k;
   }
+  if (e->opts.plan_only) goto finish;
   /* Buffers: every step output, and every external input of the subset. */
   for (int k = 0; k < e->n_steps; k++) {
     step_impl *s = &e->steps[k];
@@ -260,11 +263,12 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
     e->workspace = alloc_touched(e->workspace_bytes, &e->mem_bytes);
     if (!e->workspace) goto error;
   }
+  cl_blas_set_threads(e->opts.threads);
+finish:
 #undef HERE
   free(consumers);
   free(sole);
   free(done);
-  cl_blas_set_threads(e->opts.threads);
   *out = e;
   return CL_OK;
 error:

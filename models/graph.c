@@ -214,8 +214,13 @@ static uint64_t hash_str(const char *s) {
 }
 
 cl_status cl_graph_init_weights(cl_graph *g, uint64_t seed) {
+  return cl_graph_init_weights_mask(g, seed, NULL);
+}
+
+cl_status cl_graph_init_weights_mask(cl_graph *g, uint64_t seed, const uint8_t *mask) {
   for (int i = 0; i < g->n; i++) {
     cl_node *nd = &g->nodes[i];
+    if (mask && !mask[i]) continue;
     const cl_op_impl *impl = cl_op_get(nd->op);
     if (!nd->n_weights || !impl->init_weights) continue;
     if (!nd->weights) {

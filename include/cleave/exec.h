@@ -23,6 +23,7 @@ typedef struct cl_exec_opts {
   int threads;            /* BLAS/kernel threads (default 1) */
   int fuse;               /* fuse BN/activations into producers (default 1) */
   const uint8_t *run_mask; /* graph nodes to execute (1 = here); NULL = all nodes */
+  int plan_only;          /* build the step list only: no weights needed, no buffers (simulation) */
 } cl_exec_opts;
 
 /** @brief Default options: 1 thread, fusion on, all nodes. */

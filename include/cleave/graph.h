@@ -196,6 +196,10 @@ int cl_graph_cut_points(const cl_graph *g, int *out, int cap);
  *  init for conv/fc, plausible BN statistics). Independent of allocation order. */
 cl_status cl_graph_init_weights(cl_graph *g, uint64_t seed);
 
+/** @brief As cl_graph_init_weights, only for nodes with mask[id] != 0 (the same values
+ *  a full init gives those nodes). */
+cl_status cl_graph_init_weights_mask(cl_graph *g, uint64_t seed, const uint8_t *mask);
+
 /** @brief Free all weights (shape/count queries keep working). */
 void cl_graph_free_weights(cl_graph *g);
 

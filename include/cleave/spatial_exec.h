@@ -1,0 +1,37 @@
+/** @file spatial_exec.h
+ *  @brief Executes a row-strip spatial plan (include/cleave/spatial.h) for real:
+ *  each device computes its rows of every node of the run from row-window buffers,
+ *  halo rows travel between devices (layer mode) or are recomputed (fused mode),
+ *  then the run's output is gathered on the sink, which runs the non-spatial tail.
+ *
+ *  Two transports: in-process (all devices in one process, transfers are row
+ *  copies; used by tests and the planner's checks) and MPI (rank d = device d).
+ *  Ownership: borrows graph (with weights) and plan, which must outlive it.
+ */
+#ifndef CLEAVE_SPATIAL_EXEC_H
+#define CLEAVE_SPATIAL_EXEC_H
+
+#include <mpi.h>
+
+#include "cleave/graph.h"
+#include "cleave/spatial.h"
+
+typedef struct cl_spatial_exec cl_spatial_exec;
+
+/** @brief Prepare execution. @p comm = MPI_COMM_NULL: every device in this process;
+ *  otherwise this rank is device `rank` of @p comm (ranks >= n_dev take no part). */
+cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *plan, MPI_Comm comm,
+                                 cl_spatial_exec **out);
+void cl_spatial_exec_destroy(cl_spatial_exec *se);
+
+/** @brief Run once. @p input: the full tensor of every entry node (the graph input when
+ *  the run starts at node 0), read on the source device. @p output: on the sink, receives
+ *  the full output of the graph's output node (the non-spatial tail runs on the sink);
+ *  may be NULL elsewhere. */
+cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *output);
+
+/** @brief Seconds of thread CPU time device @p d spent computing in the last run
+ *  (in-process transport: every device; MPI: this rank's device). */
+double cl_spatial_exec_compute_seconds(const cl_spatial_exec *se, int d);
+
+#endif

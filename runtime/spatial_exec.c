@@ -1,0 +1,279 @@
+/* Executes row-strip spatial plans: per-device row windows, halo exchange, gather, tail. */
+#include "cleave/spatial_exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleave/exec.h"
+#include "cleave/ops.h"
+#include "cleave/partition.h" /* tag enum */
+
+struct cl_spatial_exec {
+  const cl_graph *g;
+  const cl_spatial_plan *p;
+  MPI_Comm comm;
+  int rank; /* device of this rank, or -1 in-process (all devices) */
+  float **buf;       /* [n_nodes * n_tasks] need-window buffers (NULL if not mine / empty) */
+  float *workspace;
+  size_t ws_bytes;
+  int entry;         /* graph id of the entry node */
+  cl_exec *tail;     /* non-spatial tail on the sink (NULL if the run ends at the output) */
+  float *gathered;   /* full output of node `last` on the sink */
+  int gathered_owned;
+  unsigned char **xbuf; /* MPI pack buffers per transfer */
+  MPI_Request *reqs;
+  double *compute_s; /* [n_dev] */
+};
+
+static double thread_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int mine(const cl_spatial_exec *se, int dev) { return se->rank < 0 || se->rank == dev; }
+
+void cl_spatial_exec_destroy(cl_spatial_exec *se) {
+  if (!se) return;
+  const cl_spatial_plan *p = se->p;
+  if (se->buf)
+    for (int k = 0; k < p->n_nodes * p->n_tasks; k++) free(se->buf[k]);
+  if (se->xbuf)
+    for (int k = 0; k < p->n_xfer; k++) free(se->xbuf[k]);
+  free(se->xbuf);
+  free(se->reqs);
+  free(se->buf);
+  free(se->workspace);
+  if (se->gathered_owned) free(se->gathered);
+  cl_exec_destroy(se->tail);
+  free(se->compute_s);
+  free(se);
+}
+
+static size_t window_floats(const cl_graph *g, int id, cl_box need) {
+  cl_shape s = cl_graph_node(g, id)->out;
+  return (size_t)s.n * (size_t)s.c * (size_t)(need.y1 - need.y0) * (size_t)s.w;
+}
+
+cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MPI_Comm comm,
+                                 cl_spatial_exec **out) {
+  *out = NULL;
+  cl_spatial_exec *se = calloc(1, sizeof *se);
+  if (!se) return CL_ERR_NOMEM;
+  se->g = g;
+  se->p = p;
+  se->comm = comm;
+  se->rank = -1;
+  if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &se->rank);
+  cl_status st = CL_ERR_NOMEM;
+  size_t nb = (size_t)p->n_nodes * (size_t)p->n_tasks;
+  se->buf = calloc(nb ? nb : 1, sizeof(float *));
+  se->compute_s = calloc((size_t)p->n_dev, sizeof(double));
+  se->xbuf = calloc((size_t)p->n_xfer + 1, sizeof *se->xbuf);
+  se->reqs = malloc(sizeof(MPI_Request) * ((size_t)p->n_xfer + 1));
+  if (!se->buf || !se->compute_s || !se->xbuf || !se->reqs) goto error;
+  /* Entry node: the target of every scatter. */
+  se->entry = -1;
+  for (int k = 0; k < p->n_xfer; k++) {
+    if (p->xfer[k].kind != CL_XFER_SCATTER) continue;
+    if (se->entry >= 0 && se->entry != p->xfer[k].node) {
+      cl_log_error("spatial exec: runs with several entry tensors are not executable (nodes %d and %d)",
+                   se->entry, p->xfer[k].node);
+      st = CL_ERR_UNSUPPORTED;
+      goto error;
+    }
+    se->entry = p->xfer[k].node;
+  }
+  for (int i = 0; i < p->n_nodes; i++) {
+    int id = p->first + i;
+    cl_shape s = cl_graph_node(g, id)->out;
+    for (int t = 0; t < p->n_tasks; t++) {
+      cl_box need = p->need[(size_t)i * p->n_tasks + t];
+      if (cl_box_empty(need) || !mine(se, p->task_dev[t])) continue;
+      if (need.x0 != 0 || need.x1 != s.w) {
+        cl_log_error("spatial exec: node '%s' task %d holds columns [%d,%d) of %d: grid tiles are "
+                     "evaluated analytically only",
+                     cl_graph_node(g, id)->name, t, need.x0, need.x1, s.w);
+        st = CL_ERR_UNSUPPORTED;
+        goto error;
+      }
+      float *b = malloc(sizeof(float) * window_floats(g, id, need));
+      if (!b) goto error;
+      memset(b, 0, sizeof(float) * window_floats(g, id, need));
+      se->buf[(size_t)i * p->n_tasks + t] = b;
+    }
+    /* workspace for the largest slice this node computes */
+    const cl_node *nd = cl_graph_node(g, id);
+    const cl_op_impl *impl = cl_op_get(nd->op);
+    if (impl->workspace && nd->op != CL_OP_INPUT) {
+      cl_shape in[256];
+      int nin = nd->n_inputs < 256 ? nd->n_inputs : 256;
+      for (int j = 0; j < nin; j++) in[j] = cl_graph_node(g, nd->inputs[j])->out;
+      for (int t = 0; t < p->n_tasks; t++) {
+        cl_box b = p->box[(size_t)i * p->n_tasks + t];
+        if (cl_box_empty(b)) continue;
+        size_t ws = impl->workspace(nd, in, nin, b.y1 - b.y0);
+        if (ws > se->ws_bytes) se->ws_bytes = ws;
+      }
+    }
+  }
+  if (se->ws_bytes && !(se->workspace = malloc(se->ws_bytes))) goto error;
+  if (mine(se, p->sink)) {
+    int n = cl_graph_size(g);
+    if (p->last < cl_graph_output(g)) {
+      uint8_t *mask = calloc((size_t)n, 1);
+      if (!mask) goto error;
+      for (int i = p->last + 1; i < n; i++) mask[i] = 1;
+      cl_exec_opts o = cl_exec_opts_default();
+      o.run_mask = mask;
+      st = cl_exec_create(g, &o, &se->tail);
+      free(mask);
+      if (st != CL_OK) goto error;
+      se->gathered = cl_exec_buffer(se->tail, p->last);
+      if (!se->gathered) {
+        cl_log_error("spatial exec: the tail does not consume node %d", p->last);
+        st = CL_ERR_INVALID;
+        goto error;
+      }
+    } else {
+      se->gathered = malloc(sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, p->last)->out));
+      if (!se->gathered) goto error;
+      se->gathered_owned = 1;
+    }
+  }
+  *out = se;
+  return CL_OK;
+error:
+  if (st == CL_ERR_NOMEM) cl_log_error("spatial exec: out of memory");
+  cl_spatial_exec_destroy(se);
+  return st;
+}
+
+/* Copy rows [y0, y1) of a node's output between two row-window views. */
+static void copy_rows(const cl_tensor *dst, const cl_tensor *src, int y0, int y1) {
+  if (y1 <= y0) return;
+  size_t row = (size_t)src->shape.w;
+  for (int n = 0; n < src->shape.n; n++)
+    for (int c = 0; c < src->shape.c; c++)
+      memcpy(cl_tensor_at(dst, n, c, y0, 0), cl_tensor_at(src, n, c, y0, 0), sizeof(float) * row * (size_t)(y1 - y0));
+}
+
+static cl_tensor view(const cl_spatial_exec *se, int id, int t) {
+  const cl_spatial_plan *p = se->p;
+  int i = id - p->first;
+  cl_box need = p->need[(size_t)i * p->n_tasks + t];
+  cl_tensor v = {se->buf[(size_t)i * p->n_tasks + t], cl_graph_node(se->g, id)->out, need.y0, need.y1 - need.y0};
+  return v;
+}
+
+/* The task on device d that holds node id's rows (row modes: one task per device). */
+static int task_of_dev(const cl_spatial_plan *p, int d) {
+  for (int t = 0; t < p->n_tasks; t++)
+    if (p->task_dev[t] == d) return t;
+  return -1;
+}
+
+static cl_status mpi_ok(int rc) {
+  if (rc == MPI_SUCCESS) return CL_OK;
+  cl_log_error("spatial exec: MPI call failed (code %d)", rc);
+  return CL_ERR_MPI;
+}
+
+/* Execute transfer k: source view -> destination view (rows of box). */
+static cl_status do_xfer(cl_spatial_exec *se, int k, const float *input, int *nreq) {
+  const cl_spatial_plan *p = se->p;
+  int kind = p->xfer[k].kind, id = p->xfer[k].node, src = p->xfer[k].src, dst = p->xfer[k].dst;
+  int task = p->xfer[k].task;
+  cl_box box = p->xfer[k].box;
+  cl_shape s = cl_graph_node(se->g, id)->out;
+  cl_tensor sv, dv;
+  if (kind == CL_XFER_SCATTER) {
+    cl_tensor full = {(float *)input, s, 0, s.h};
+    sv = full;
+  } else {
+    sv = view(se, id, kind == CL_XFER_GATHER ? task : task_of_dev(p, src));
+  }
+  if (kind == CL_XFER_GATHER) {
+    cl_tensor full = {se->gathered, s, 0, s.h};
+    dv = full;
+  } else {
+    dv = view(se, id, task);
+  }
+  if (se->rank < 0) {
+    copy_rows(&dv, &sv, box.y0, box.y1);
+    return CL_OK;
+  }
+  if (src == dst) {
+    if (se->rank == src) copy_rows(&dv, &sv, box.y0, box.y1);
+    return CL_OK;
+  }
+  size_t floats = (size_t)s.n * s.c * (size_t)(box.y1 - box.y0) * (size_t)s.w;
+  if (floats == 0) return CL_OK;
+  int tag = CL_TAG_TENSOR_BASE + (k % 30000);
+  cl_tensor packed = {NULL, s, box.y0, box.y1 - box.y0};
+  if (se->rank == src) {
+    if (!se->xbuf[k] && !(se->xbuf[k] = malloc(sizeof(float) * floats))) return CL_ERR_NOMEM;
+    packed.data = (float *)se->xbuf[k];
+    copy_rows(&packed, &sv, box.y0, box.y1);
+    CL_TRY(mpi_ok(MPI_Isend(packed.data, (int)floats, MPI_FLOAT, dst, tag, se->comm, &se->reqs[(*nreq)++])));
+  } else if (se->rank == dst) {
+    if (!se->xbuf[k] && !(se->xbuf[k] = malloc(sizeof(float) * floats))) return CL_ERR_NOMEM;
+    packed.data = (float *)se->xbuf[k];
+    CL_TRY(mpi_ok(MPI_Recv(packed.data, (int)floats, MPI_FLOAT, src, tag, se->comm, MPI_STATUS_IGNORE)));
+    copy_rows(&dv, &packed, box.y0, box.y1);
+  }
+  return CL_OK;
+}
+
+cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *output) {
+  const cl_spatial_plan *p = se->p;
+  int nreq = 0;
+  for (int d = 0; d < p->n_dev; d++) se->compute_s[d] = 0;
+  int k = 0;
+  /* scatter */
+  for (; k < p->n_xfer && p->xfer[k].kind == CL_XFER_SCATTER; k++) CL_TRY(do_xfer(se, k, input, &nreq));
+  for (int i = 0; i < p->n_nodes; i++) {
+    int id = p->first + i;
+    const cl_node *nd = cl_graph_node(se->g, id);
+    if (id != se->entry && nd->op != CL_OP_INPUT) {
+      const cl_op_impl *impl = cl_op_get(nd->op);
+      for (int t = 0; t < p->n_tasks; t++) {
+        int dev = p->task_dev[t];
+        cl_box b = p->box[(size_t)i * p->n_tasks + t];
+        if (!mine(se, dev) || cl_box_empty(b)) continue;
+        cl_tensor tin[256];
+        const cl_tensor *pin[256];
+        if (nd->n_inputs > 256) return CL_ERR_UNSUPPORTED;
+        for (int j = 0; j < nd->n_inputs; j++) {
+          tin[j] = view(se, nd->inputs[j], t);
+          pin[j] = &tin[j];
+        }
+        cl_tensor o = view(se, id, t);
+        cl_op_ctx ctx = {se->workspace, se->ws_bytes, 1};
+        double c0 = thread_cpu();
+        CL_TRY(impl->run(nd, pin, nd->n_inputs, &o, b.y0, b.y1, &ctx));
+        se->compute_s[dev] += thread_cpu() - c0;
+      }
+    }
+    /* halos of this node (list is in node order) */
+    for (; k < p->n_xfer && p->xfer[k].kind == CL_XFER_HALO && p->xfer[k].node == id; k++)
+      CL_TRY(do_xfer(se, k, input, &nreq));
+  }
+  for (; k < p->n_xfer; k++) CL_TRY(do_xfer(se, k, input, &nreq));
+  if (nreq) CL_TRY(mpi_ok(MPI_Waitall(nreq, se->reqs, MPI_STATUSES_IGNORE)));
+  if (mine(se, p->sink)) {
+    int outn = cl_graph_output(se->g);
+    const float *y = se->gathered;
+    if (se->tail) {
+      CL_TRY(cl_exec_run(se->tail));
+      y = cl_exec_buffer(se->tail, outn);
+    }
+    if (output) memcpy(output, y, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(se->g, outn)->out));
+  }
+  return CL_OK;
+}
+
+double cl_spatial_exec_compute_seconds(const cl_spatial_exec *se, int d) {
+  return (d >= 0 && d < se->p->n_dev) ? se->compute_s[d] : 0.0;
+}
