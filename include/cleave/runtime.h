@@ -1,0 +1,93 @@
+/** @file runtime.h
+ *  @brief The MPI testbed runtime behind `cleave run` and the analytical simulator
+ *  behind `cleave sim`: one rank per testbed node, real layers, real tensor
+ *  messages, and a virtual clock computed by the deterministic timeline model
+ *  (include/cleave/timeline.h) from the measured compute times.
+ *
+ *  Virtual clock: every executed step's thread CPU time x the node's effective
+ *  slowdown is its virtual duration; transfers follow the netmodel; the timeline
+ *  composes them (docs/timing-model.md). Wall clock: the same model realised with
+ *  real waiting (CPU throttling by sleeping, links by delaying delivery).
+ */
+#ifndef CLEAVE_RUNTIME_H
+#define CLEAVE_RUNTIME_H
+
+#include <mpi.h>
+
+#include "cleave/graph.h"
+#include "cleave/netmodel.h"
+#include "cleave/timeline.h"
+
+/** One emulated node as the runtime sees it (resolved from the testbed config). */
+typedef struct cl_rt_node {
+  char name[64];
+  char tier[16];
+  double slowdown;     /* effective: speed factor x condition factors */
+  double speed;        /* configured speed factor alone */
+  double cpu_load;     /* fraction of the node's cores busy with background work */
+  double mem_pressure; /* fraction of the memory cap touched by background work */
+  int threads;
+  cl_node_power power;
+} cl_rt_node;
+
+/** Everything a run needs, resolved. Owned by the caller; cl_rt_setup_free releases it. */
+typedef struct cl_rt_setup {
+  char model[256];
+  int n_nodes;
+  cl_rt_node *nodes;
+  cl_netmodel *net;    /* links between node indices */
+  int *node_of_layer;  /* [graph size] testbed node of every graph node */
+  int inferences;
+  cl_arrival arrival;
+  uint64_t seed;
+  int wall;            /* 1: wall-clock mode */
+  char *config_text;   /* fully resolved config (provenance) */
+  char *config_path;
+} cl_rt_setup;
+
+void cl_rt_setup_free(cl_rt_setup *su);
+
+/** Effective slowdown of a node from its speed factor and background conditions:
+ *  speed x (1 + cpu_load) x (1 + CL_RT_MEM_COEF x mem_pressure). See docs/timing-model.md. */
+#define CL_RT_MEM_COEF 0.25
+double cl_rt_effective_slowdown(double speed, double cpu_load, double mem_pressure);
+
+/** Executor steps of every node (plan-only) and the task graph on the timeline. */
+typedef struct cl_rt_tasks {
+  int n_nodes;
+  int *n_steps;        /* [n_nodes] */
+  int **step_node;     /* [node][step] first graph node */
+  int **step_out;      /* [node][step] output graph node */
+  char ***step_label;  /* [node][step] */
+  int64_t **step_macs; /* [node][step] */
+  int *step_off;       /* [n_nodes] offset of each node's steps in a flat step index */
+  int steps_total;
+  int n_xfer;          /* crossing tensors per inference */
+  int *xfer_node, *xfer_src, *xfer_dst, *xfer_link; /* [n_xfer] producer, src node, dst node, link */
+  int64_t *xfer_bytes;
+  int inferences;
+  int *comp_task;      /* [inferences * steps_total]: timeline task of (inference, flat step) */
+  int *xfer_task;      /* [inferences * n_xfer] */
+} cl_rt_tasks;
+
+/** @brief Build the step lists and a timeline with every compute and transfer task of
+ *  every inference; compute durations are set to 0 (fill with cl_timeline_set_duration).
+ *  Fails with a clear message when a tensor must cross between two nodes without a link. */
+cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *tasks, cl_timeline **tl);
+void cl_rt_tasks_free(cl_rt_tasks *t);
+
+/** Options of a run. */
+typedef struct cl_rt_opts {
+  const char *out_path; /* HDF5 output (rank 0 writes it), or NULL */
+  int force;
+  int verify;           /* compare the output with a monolithic run on the output rank */
+  int quiet;
+  int argc;
+  char **argv;
+} cl_rt_opts;
+
+/** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).
+ *  Collective. Returns CL_OK on every rank or an error on every rank. */
+cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts);
+
+#endif

@@ -1,0 +1,537 @@
+/* `cleave run`: the MPI testbed. Ranks execute their layers for real, tensors travel
+ * over MPI, rank 0 composes the virtual clock with the timeline model and writes HDF5. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleave/partition.h"
+#include "cleave/provenance.h"
+#include "cleave/runtime.h"
+#include "cleave/store.h"
+#include "cleave/zoo.h"
+
+/* ---- wall-clock emulation ---- */
+
+static double mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Sleep until absolute monotonic time t: kernel sleep to ~100 us before, then spin. */
+static void sleep_until(double t) {
+  for (;;) {
+    double left = t - mono();
+    if (left <= 0) return;
+    if (left > 150e-6) {
+      double target = t - 100e-6;
+      struct timespec ts;
+      ts.tv_sec = (time_t)target;
+      ts.tv_nsec = (long)((target - (double)ts.tv_sec) * 1e9);
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+      }
+    }
+  }
+}
+
+typedef struct wall_ctx {
+  const cl_rt_setup *su;
+  int me;
+  double *link_free; /* per link: emulated free time (monotonic s), sender side */
+  double *arrivals;  /* rows [inference, x, dst, send_start, model_arrival, actual_arrival] */
+  int n_arr, cap_arr;
+} wall_ctx;
+
+static void wall_after_step(void *ctx, int inference, int k, double cpu) {
+  (void)inference;
+  (void)k;
+  wall_ctx *w = ctx;
+  double extra = cpu * (w->su->nodes[w->me].slowdown - 1.0);
+  if (extra > 0) sleep_until(mono() + extra); /* stretch to cpu x slowdown */
+}
+
+static double wall_before_send(void *ctx, int inference, int x, int dst, double bytes) {
+  (void)inference;
+  (void)x;
+  wall_ctx *w = ctx;
+  int link = -1;
+  double now = mono();
+  if (cl_netmodel_find_link(w->su->net, w->me, dst, &link) != CL_OK) return now;
+  double start = now > w->link_free[link] ? now : w->link_free[link];
+  double tx = 0;
+  cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
+  w->link_free[link] = start + tx;
+  return start;
+}
+
+static void wall_after_recv(void *ctx, int inference, int x, int src, double bytes, double send_start) {
+  wall_ctx *w = ctx;
+  int link = -1;
+  if (cl_netmodel_find_link(w->su->net, src, w->me, &link) != CL_OK) return;
+  double tx = 0;
+  cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
+  double arrival = send_start + cl_netmodel_latency_at(w->su->net, link, 0.0) + tx;
+  sleep_until(arrival);
+  double actual = mono();
+  if (w->n_arr == w->cap_arr) {
+    int cap = w->cap_arr ? 2 * w->cap_arr : 256;
+    double *p = realloc(w->arrivals, sizeof(double) * 6 * (size_t)cap);
+    if (!p) return;
+    w->arrivals = p;
+    w->cap_arr = cap;
+  }
+  double *r = w->arrivals + 6 * (size_t)w->n_arr++;
+  r[0] = inference;
+  r[1] = x;
+  r[2] = w->me;
+  r[3] = send_start;
+  r[4] = arrival;
+  r[5] = actual;
+}
+
+/* ---- records ---- */
+
+typedef struct layer_rec {
+  int32_t inference, node, layer, step, out_node;
+  double start, end, duration, cpu_time, slowdown, energy;
+} layer_rec;
+static const cl_field g_layer_f[] = {
+    CL_FIELD(layer_rec, inference, CL_F_INT32, "", "inference id"),
+    CL_FIELD_DICT(layer_rec, node, "nodes", "testbed node that ran the layer"),
+    CL_FIELD_DICT(layer_rec, layer, "layers", "layer (executor step label)"),
+    CL_FIELD(layer_rec, step, CL_F_INT32, "", "step index on its node"),
+    CL_FIELD(layer_rec, out_node, CL_F_INT32, "", "graph node id of the step's output"),
+    CL_FIELD(layer_rec, start, CL_F_FLOAT64, "s", "start time (virtual, or wall since run start)"),
+    CL_FIELD(layer_rec, end, CL_F_FLOAT64, "s", "end time"),
+    CL_FIELD(layer_rec, duration, CL_F_FLOAT64, "s", "cpu_time x slowdown (virtual) or measured (wall)"),
+    CL_FIELD(layer_rec, cpu_time, CL_F_FLOAT64, "s", "measured thread CPU time on this host"),
+    CL_FIELD(layer_rec, slowdown, CL_F_FLOAT64, "1", "effective slowdown of the node"),
+    CL_FIELD(layer_rec, energy, CL_F_FLOAT64, "J", "busy power x duration"),
+};
+typedef struct xfer_rec {
+  int32_t inference, src, dst, tensor;
+  int64_t bytes;
+  double ready, start, arrival, tx_time, latency, energy, wall_arrival, wall_error;
+} xfer_rec;
+static const cl_field g_xfer_f[] = {
+    CL_FIELD(xfer_rec, inference, CL_F_INT32, "", "inference id"),
+    CL_FIELD_DICT(xfer_rec, src, "nodes", "sending node"),
+    CL_FIELD_DICT(xfer_rec, dst, "nodes", "receiving node"),
+    CL_FIELD_DICT(xfer_rec, tensor, "tensors", "graph node whose output travels"),
+    CL_FIELD(xfer_rec, bytes, CL_F_INT64, "B", "payload bytes (float32 tensor)"),
+    CL_FIELD(xfer_rec, ready, CL_F_FLOAT64, "s", "tensor ready at the sender"),
+    CL_FIELD(xfer_rec, start, CL_F_FLOAT64, "s", "first byte leaves (after link/medium queueing)"),
+    CL_FIELD(xfer_rec, arrival, CL_F_FLOAT64, "s", "model arrival: start + latency + bytes/bandwidth (+jitter)"),
+    CL_FIELD(xfer_rec, tx_time, CL_F_FLOAT64, "s", "transmission time"),
+    CL_FIELD(xfer_rec, latency, CL_F_FLOAT64, "s", "effective one-way latency incl. jitter"),
+    CL_FIELD(xfer_rec, energy, CL_F_FLOAT64, "J", "tx + rx radio energy"),
+    CL_FIELD(xfer_rec, wall_arrival, CL_F_FLOAT64, "s", "wall mode: measured arrival (NaN in virtual mode)"),
+    CL_FIELD(xfer_rec, wall_error, CL_F_FLOAT64, "s",
+             "wall mode: measured arrival - emulated target (send start + latency + bytes/bandwidth)"),
+};
+typedef struct inf_rec {
+  int32_t inference;
+  double release, finish, latency, energy, energy_compute, energy_tx, energy_rx, energy_idle;
+  int64_t bytes;
+  double wall_latency;
+} inf_rec;
+static const cl_field g_inf_f[] = {
+    CL_FIELD(inf_rec, inference, CL_F_INT32, "", "inference id"),
+    CL_FIELD(inf_rec, release, CL_F_FLOAT64, "s", "arrival (release) time"),
+    CL_FIELD(inf_rec, finish, CL_F_FLOAT64, "s", "last task done"),
+    CL_FIELD(inf_rec, latency, CL_F_FLOAT64, "s", "end-to-end latency: finish - release (virtual clock)"),
+    CL_FIELD(inf_rec, energy, CL_F_FLOAT64, "J", "total energy: compute + tx + rx + idle"),
+    CL_FIELD(inf_rec, energy_compute, CL_F_FLOAT64, "J", "busy power x compute time"),
+    CL_FIELD(inf_rec, energy_tx, CL_F_FLOAT64, "J", "transmit energy"),
+    CL_FIELD(inf_rec, energy_rx, CL_F_FLOAT64, "J", "receive energy"),
+    CL_FIELD(inf_rec, energy_idle, CL_F_FLOAT64, "J", "idle power of all nodes while idle"),
+    CL_FIELD(inf_rec, bytes, CL_F_INT64, "B", "bytes moved between nodes"),
+    CL_FIELD(inf_rec, wall_latency, CL_F_FLOAT64, "s", "wall mode: measured latency (NaN in virtual mode)"),
+};
+typedef struct node_rec {
+  int32_t node;
+  char tier[16];
+  double slowdown, busy_time, tx_time, rx_time, idle_time, energy, energy_compute, energy_tx, energy_rx, energy_idle;
+} node_rec;
+static const cl_field g_node_f[] = {
+    CL_FIELD_DICT(node_rec, node, "nodes", "testbed node"),
+    CL_FIELD(node_rec, tier, CL_F_STRING, "", "device / edge / cloud"),
+    CL_FIELD(node_rec, slowdown, CL_F_FLOAT64, "1", "effective slowdown"),
+    CL_FIELD(node_rec, busy_time, CL_F_FLOAT64, "s", "compute time over the run"),
+    CL_FIELD(node_rec, tx_time, CL_F_FLOAT64, "s", "transmit time"),
+    CL_FIELD(node_rec, rx_time, CL_F_FLOAT64, "s", "receive time"),
+    CL_FIELD(node_rec, idle_time, CL_F_FLOAT64, "s", "idle time over [0, makespan]"),
+    CL_FIELD(node_rec, energy, CL_F_FLOAT64, "J", "total energy over [0, makespan]"),
+    CL_FIELD(node_rec, energy_compute, CL_F_FLOAT64, "J", "compute energy"),
+    CL_FIELD(node_rec, energy_tx, CL_F_FLOAT64, "J", "transmit energy"),
+    CL_FIELD(node_rec, energy_rx, CL_F_FLOAT64, "J", "receive energy"),
+    CL_FIELD(node_rec, energy_idle, CL_F_FLOAT64, "J", "idle energy"),
+};
+#define NF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+static const cl_table_desc g_layer_d = {"/layers", sizeof(layer_rec), g_layer_f, NF(g_layer_f),
+                                        "one row per executed layer per inference", 0};
+static const cl_table_desc g_xfer_d = {"/transfers", sizeof(xfer_rec), g_xfer_f, NF(g_xfer_f),
+                                       "one row per tensor crossing nodes per inference", 0};
+static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, NF(g_inf_f), "one row per inference",
+                                      0};
+static const cl_table_desc g_node_d = {"/nodes", sizeof(node_rec), g_node_f, NF(g_node_f),
+                                       "per-node totals over the run", 0};
+
+/* Write all tables from a finished timeline (rank 0). wall: [steps_total*I*3] measured
+ * (cpu, start, end) per flat step; arrivals: per transfer measured arrival (NaN if none). */
+static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setup *su, const cl_rt_tasks *t,
+                               cl_timeline *tl, const double *meas, const double *xfer_wall, double t0) {
+  cl_dict *dn = NULL, *dl = NULL, *dt = NULL;
+  CL_TRY(cl_store_dict(st, "nodes", &dn));
+  CL_TRY(cl_store_dict(st, "layers", &dl));
+  CL_TRY(cl_store_dict(st, "tensors", &dt));
+  int32_t *node_id = malloc(sizeof(int32_t) * (size_t)su->n_nodes);
+  if (!node_id) return CL_ERR_NOMEM;
+  for (int nd = 0; nd < su->n_nodes; nd++) CL_TRY(cl_dict_id(dn, su->nodes[nd].name, &node_id[nd]));
+  cl_table *tlay, *txf, *tinf, *tnode;
+  CL_TRY(cl_store_table(st, &g_layer_d, &tlay));
+  CL_TRY(cl_store_table(st, &g_xfer_d, &txf));
+  CL_TRY(cl_store_table(st, &g_inf_d, &tinf));
+  CL_TRY(cl_store_table(st, &g_node_d, &tnode));
+  cl_status s = CL_OK;
+  for (int i = 0; i < t->inferences && s == CL_OK; i++) {
+    double wall_first = INFINITY, wall_last = -INFINITY;
+    for (int nd = 0; nd < su->n_nodes && s == CL_OK; nd++)
+      for (int k = 0; k < t->n_steps[nd] && s == CL_OK; k++) {
+        int fs = t->step_off[nd] + k;
+        cl_task_result r;
+        s = cl_timeline_task(tl, t->comp_task[(size_t)i * t->steps_total + fs], &r);
+        const double *m = meas + 3 * ((size_t)i * t->steps_total + fs);
+        layer_rec L;
+        memset(&L, 0, sizeof L);
+        L.inference = i;
+        L.node = node_id[nd];
+        if (s == CL_OK) s = cl_dict_id(dl, t->step_label[nd][k], &L.layer);
+        L.step = k;
+        L.out_node = t->step_out[nd][k];
+        L.cpu_time = m[0];
+        L.slowdown = su->nodes[nd].slowdown;
+        if (su->wall) {
+          L.start = m[1] - t0;
+          L.end = m[2] - t0;
+          L.duration = m[2] - m[1];
+          if (m[1] < wall_first) wall_first = m[1];
+          if (m[2] > wall_last) wall_last = m[2];
+        } else {
+          L.start = r.start;
+          L.end = r.end;
+          L.duration = r.duration;
+        }
+        L.energy = L.duration * su->nodes[nd].power.busy;
+        if (s == CL_OK) s = cl_table_append(tlay, &L, 1);
+      }
+    for (int j = 0; j < t->n_xfer && s == CL_OK; j++) {
+      cl_task_result r;
+      s = cl_timeline_task(tl, t->xfer_task[(size_t)i * t->n_xfer + j], &r);
+      xfer_rec X;
+      memset(&X, 0, sizeof X);
+      X.inference = i;
+      X.src = node_id[t->xfer_src[j]];
+      X.dst = node_id[t->xfer_dst[j]];
+      if (s == CL_OK) s = cl_dict_id(dt, cl_graph_node(g, t->xfer_node[j])->name, &X.tensor);
+      X.bytes = t->xfer_bytes[j];
+      X.ready = r.ready;
+      X.start = r.start;
+      X.arrival = r.end;
+      X.tx_time = r.duration;
+      X.latency = r.latency;
+      X.energy = r.energy;
+      X.wall_arrival = xfer_wall ? xfer_wall[2 * ((size_t)i * t->n_xfer + j)] - t0 : NAN;
+      X.wall_error = xfer_wall ? xfer_wall[2 * ((size_t)i * t->n_xfer + j)] - xfer_wall[2 * ((size_t)i * t->n_xfer + j) + 1]
+                               : NAN;
+      if (s == CL_OK) s = cl_table_append(txf, &X, 1);
+    }
+    cl_inference_result ir;
+    if (s == CL_OK) s = cl_timeline_inference(tl, i, &ir);
+    inf_rec R = {i, ir.release, ir.finish, ir.latency, ir.energy, ir.energy_compute, ir.energy_tx, ir.energy_rx,
+                 ir.energy_idle, (int64_t)ir.bytes, su->wall ? wall_last - wall_first : NAN};
+    if (s == CL_OK) s = cl_table_append(tinf, &R, 1);
+  }
+  for (int nd = 0; nd < su->n_nodes && s == CL_OK; nd++) {
+    cl_node_result nr;
+    s = cl_timeline_node(tl, nd, &nr);
+    node_rec N;
+    memset(&N, 0, sizeof N);
+    N.node = node_id[nd];
+    snprintf(N.tier, sizeof N.tier, "%s", su->nodes[nd].tier);
+    N.slowdown = su->nodes[nd].slowdown;
+    N.busy_time = nr.busy_time;
+    N.tx_time = nr.tx_time;
+    N.rx_time = nr.rx_time;
+    N.idle_time = nr.idle_time;
+    N.energy = nr.energy;
+    N.energy_compute = nr.energy_compute;
+    N.energy_tx = nr.energy_tx;
+    N.energy_rx = nr.energy_rx;
+    N.energy_idle = nr.energy_idle;
+    if (s == CL_OK) s = cl_table_append(tnode, &N, 1);
+  }
+  free(node_id);
+  return s;
+}
+
+static cl_status agree(MPI_Comm comm, cl_status mine) {
+  int v = (int)mine, worst = 0;
+  MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MIN, comm);
+  return (cl_status)worst;
+}
+
+cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  cl_graph *g = NULL;
+  cl_part *part = NULL;
+  cl_store *store = NULL;
+  cl_rt_tasks tasks;
+  memset(&tasks, 0, sizeof tasks);
+  cl_timeline *tl = NULL;
+  double *meas = NULL, *xfer_wall = NULL, *mine = NULL;
+  int *counts = NULL, *displs = NULL;
+  wall_ctx wc;
+  memset(&wc, 0, sizeof wc);
+  int N = su->n_nodes;
+  cl_status st = CL_OK;
+  if (size < N) {
+    if (rank == 0)
+      cl_log_error("%s: the testbed has %d nodes; run with at least %d MPI ranks (mpirun -n %d), got %d",
+                   su->config_path ? su->config_path : "config", N, N, N, size);
+    return CL_ERR_CONFIG;
+  }
+  /* Every rank builds the graph and its local weights (seeded per node: identical to a full init). */
+  st = cl_zoo_build(su->model, &g);
+  int n = g ? cl_graph_size(g) : 0;
+  uint8_t *mask = NULL;
+  if (st == CL_OK) {
+    mask = calloc((size_t)n, 1);
+    if (!mask) st = CL_ERR_NOMEM;
+  }
+  if (st == CL_OK) {
+    for (int i = 0; i < n; i++) mask[i] = su->node_of_layer[i] == rank;
+    if (opts->verify && su->node_of_layer[cl_graph_output(g)] == rank) memset(mask, 1, (size_t)n);
+    st = cl_graph_init_weights_mask(g, su->seed, mask);
+  }
+  if (st == CL_OK) st = cl_part_create(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1, &part);
+  /* Rank 0 also builds the task graph now, so link errors surface before any work. */
+  if (st == CL_OK && rank == 0) st = cl_rt_build(g, su, &tasks, &tl);
+  if (st == CL_OK && rank == 0 && opts->out_path) {
+    cl_store_opts so;
+    memset(&so, 0, sizeof so);
+    so.force = opts->force;
+    st = cl_store_create(opts->out_path, &so, &store);
+  }
+  st = agree(comm, st);
+  if (st != CL_OK) goto done;
+  if (su->wall && rank < N) {
+    wc.su = su;
+    wc.me = rank;
+    wc.link_free = calloc((size_t)cl_netmodel_links(su->net) + 1, sizeof(double));
+    if (!wc.link_free) st = CL_ERR_NOMEM;
+  }
+  st = agree(comm, st);
+  if (st != CL_OK) goto done;
+  cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv};
+  const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
+  MPI_Barrier(comm);
+  double t0 = mono();
+  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm); /* one monotonic clock on a single host */
+  int I = su->inferences > 0 ? su->inferences : 1;
+  for (int i = 0; i < I && st == CL_OK; i++) {
+    if (su->wall) {
+      /* release: rate-based arrivals are honoured by the input's rank; back-to-back
+       * (and explicit) inferences run one at a time. */
+      if (su->arrival.kind == CL_ARRIVAL_FIXED_RATE && su->node_of_layer[0] == rank)
+        sleep_until(t0 + su->arrival.t0 + (double)i / su->arrival.rate);
+      else if (su->arrival.kind != CL_ARRIVAL_FIXED_RATE)
+        MPI_Barrier(comm);
+    }
+    st = cl_part_run(part, i, su->seed, hp);
+    if (st == CL_OK && opts->verify && i == 0) {
+      /* after the first inference the output rank compares with a monolithic run */
+      const float *y = cl_part_output(part);
+      if (y) {
+        cl_exec *e = NULL;
+        st = cl_exec_create(g, NULL, &e);
+        if (st == CL_OK) {
+          cl_exec_fill_input(e, su->seed);
+          st = cl_exec_run(e);
+        }
+        if (st == CL_OK) {
+          const float *ref = cl_exec_buffer(e, cl_graph_output(g));
+          int64_t m = cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out);
+          double num = 0, den = 0;
+          for (int64_t q = 0; q < m; q++) {
+            num = fmax(num, fabs((double)y[q] - ref[q]));
+            den = fmax(den, fabs((double)ref[q]));
+          }
+          double rel = den > 0 ? num / den : num;
+          if (!opts->quiet) printf("verify: max relative difference to the monolithic run: %.3g\n", rel);
+          if (rel > 1e-5) {
+            cl_log_error("verify: partitioned output differs from the monolithic run (%.3g > 1e-5)", rel);
+            st = CL_ERR_INTERNAL;
+          }
+        }
+        cl_exec_destroy(e);
+      }
+    }
+  }
+  if (st == CL_OK) st = cl_part_finish(part);
+  if (st != CL_OK) {
+    /* peers may be blocked in receives: this cannot be unwound collectively */
+    cl_log_error("rank %d: run failed (%s); aborting all ranks", rank, cl_status_str(st));
+    MPI_Abort(comm, 1);
+  }
+  /* Gather measurements: counts first, then payload. */
+  int ns = 0;
+  const cl_part_sample *smp = cl_part_samples(part, &ns);
+  mine = malloc(sizeof(double) * 3 * (size_t)(ns + 1));
+  if (!mine) st = CL_ERR_NOMEM;
+  for (int q = 0; q < ns && mine; q++) {
+    mine[3 * q] = smp[q].cpu;
+    mine[3 * q + 1] = smp[q].wall_start;
+    mine[3 * q + 2] = smp[q].wall_end;
+  }
+  st = agree(comm, st);
+  if (st != CL_OK) goto done;
+  int cnt = 3 * ns;
+  if (rank == 0) {
+    counts = malloc(sizeof(int) * (size_t)size);
+    displs = malloc(sizeof(int) * (size_t)size);
+  }
+  MPI_Gather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+  if (rank == 0) {
+    int tot = 0;
+    for (int r = 0; r < size; r++) {
+      displs[r] = tot;
+      tot += counts[r];
+    }
+    meas = malloc(sizeof(double) * (size_t)(tot + 1));
+  }
+  /* Samples arrive per rank as [inference][step]; rank r = node r. */
+  double *raw = rank == 0 ? malloc(sizeof(double) * (size_t)(3 * tasks.steps_total * I + 1)) : NULL;
+  MPI_Gatherv(mine, cnt, MPI_DOUBLE, raw, counts, displs, MPI_DOUBLE, 0, comm);
+  /* Wall mode: measured arrivals, 6 doubles each. */
+  int acnt = 6 * wc.n_arr;
+  double *arr_all = NULL;
+  int *acounts = NULL, *adispls = NULL;
+  if (rank == 0) {
+    acounts = malloc(sizeof(int) * (size_t)size);
+    adispls = malloc(sizeof(int) * (size_t)size);
+  }
+  MPI_Gather(&acnt, 1, MPI_INT, acounts, 1, MPI_INT, 0, comm);
+  int atot = 0;
+  if (rank == 0) {
+    for (int r = 0; r < size; r++) {
+      adispls[r] = atot;
+      atot += acounts[r];
+    }
+    arr_all = malloc(sizeof(double) * (size_t)(atot + 1));
+  }
+  MPI_Gatherv(wc.arrivals, acnt, MPI_DOUBLE, arr_all, acounts, adispls, MPI_DOUBLE, 0, comm);
+  if (rank == 0) {
+    /* reorder to [inference][flat step] */
+    for (int nd = 0; nd < N; nd++)
+      for (int i = 0; i < I; i++)
+        for (int k = 0; k < tasks.n_steps[nd]; k++) {
+          const double *src = raw + displs[nd] + 3 * ((size_t)i * tasks.n_steps[nd] + k);
+          double *dst = meas + 3 * ((size_t)i * tasks.steps_total + tasks.step_off[nd] + k);
+          memcpy(dst, src, sizeof(double) * 3);
+        }
+    for (int i = 0; i < I; i++)
+      for (int fs = 0; fs < tasks.steps_total; fs++) {
+        int nd = 0;
+        while (nd + 1 < N && tasks.step_off[nd + 1] <= fs) nd++;
+        double d = meas[3 * ((size_t)i * tasks.steps_total + fs)] * su->nodes[nd].slowdown;
+        cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], d);
+      }
+    st = cl_timeline_run(tl);
+    if (su->wall && st == CL_OK) {
+      xfer_wall = malloc(sizeof(double) * 2 * (size_t)(I * tasks.n_xfer + 1));
+      for (int q = 0; q < 2 * I * tasks.n_xfer; q++) xfer_wall[q] = NAN;
+      for (int a = 0; a < atot / 6; a++) {
+        const double *r = arr_all + 6 * (size_t)a;
+        for (int j = 0; j < tasks.n_xfer; j++)
+          if (tasks.xfer_node[j] == (int)r[1] && tasks.xfer_dst[j] == (int)r[2])
+          {
+            xfer_wall[2 * ((size_t)r[0] * tasks.n_xfer + j)] = r[5];
+            xfer_wall[2 * ((size_t)r[0] * tasks.n_xfer + j) + 1] = r[4];
+          }
+      }
+    }
+    if (st == CL_OK && store) {
+      cl_provenance prov;
+      memset(&prov, 0, sizeof prov);
+      prov.argc = opts->argc;
+      prov.argv = opts->argv;
+      prov.has_seed = 1;
+      prov.seed = su->seed;
+      prov.config_text = su->config_text;
+      prov.config_path = su->config_path;
+      st = cl_store_write_provenance(store, &prov);
+      if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
+      if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
+      if (st == CL_OK) st = cl_store_attr_str(store, "/", "model", su->model);
+    }
+    if (st == CL_OK && !opts->quiet) {
+      printf("model: %s\nnodes: %d\ninferences: %d\nclock: %s\n", su->model, N, I, su->wall ? "wall" : "virtual");
+      printf("%-10s %12s %12s %12s %12s\n", "inference", "latency_ms", "energy_J", "bytes", su->wall ? "wall_ms" : "");
+      for (int i = 0; i < I; i++) {
+        cl_inference_result ir;
+        cl_timeline_inference(tl, i, &ir);
+        double wl = NAN;
+        if (su->wall) {
+          double a = INFINITY, b = -INFINITY;
+          for (int fs = 0; fs < tasks.steps_total; fs++) {
+            const double *m = meas + 3 * ((size_t)i * tasks.steps_total + fs);
+            if (m[1] < a) a = m[1];
+            if (m[2] > b) b = m[2];
+          }
+          wl = (b - a) * 1e3;
+        }
+        printf("%-10d %12.3f %12.4f %12llu", i, ir.latency * 1e3, ir.energy, (unsigned long long)ir.bytes);
+        if (su->wall) printf(" %12.3f", wl);
+        printf("\n");
+      }
+      printf("%-10s %10s %12s %12s %12s %12s\n", "node", "tier", "busy_s", "energy_J", "compute_J", "radio_J");
+      for (int nd = 0; nd < N; nd++) {
+        cl_node_result nr;
+        cl_timeline_node(tl, nd, &nr);
+        printf("%-10s %10s %12.4f %12.4f %12.4f %12.4f\n", su->nodes[nd].name, su->nodes[nd].tier, nr.busy_time,
+               nr.energy, nr.energy_compute, nr.energy_tx + nr.energy_rx);
+      }
+      printf("makespan_s: %.6f\n", cl_timeline_makespan(tl));
+      if (store) printf("output: %s\n", cl_store_path(store));
+    }
+  }
+  free(raw);
+  free(arr_all);
+  free(acounts);
+  free(adispls);
+  st = agree(comm, st);
+done:
+  if (store) {
+    cl_status cs = cl_store_close(store);
+    if (st == CL_OK) st = cs;
+  }
+  free(mask);
+  free(mine);
+  free(meas);
+  free(xfer_wall);
+  free(counts);
+  free(displs);
+  free(wc.link_free);
+  free(wc.arrivals);
+  cl_timeline_destroy(tl);
+  cl_rt_tasks_free(&tasks);
+  cl_part_destroy(part);
+  cl_graph_destroy(g);
+  return st;
+}
