@@ -242,8 +242,12 @@ static const cl_table_desc g_blocks_desc = {"/profile/blocks", sizeof(block_rec)
 static const cl_table_desc g_samples_desc = {"/profile/samples", sizeof(sample_rec), g_sample_fields,
                                              NF(g_sample_fields), "every timed repetition of every step", 0};
 
+/* Truncating copy into a fixed-length record field (always NUL-terminated). */
 static void copy_name(char *dst, size_t n, const char *src) {
-  snprintf(dst, n, "%s", src);
+  size_t len = strlen(src);
+  if (len >= n) len = n - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
 }
 
 cl_status cl_profiler_write(cl_store *st, const char *model, const cl_graph *g, const cl_profiler_opts *opts,

@@ -36,6 +36,7 @@ void cl_rt_tasks_free(cl_rt_tasks *t) {
   free(t->step_label);
   free(t->step_macs);
   free(t->step_off);
+  free(t->node_step);
   free(t->xfer_node);
   free(t->xfer_src);
   free(t->xfer_dst);
@@ -200,7 +201,7 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
     }
   }
   free(mask);
-  free(prod_step);
+  t->node_step = prod_step;
   free(deps);
   free(xfer_of);
   free(step_of_flat_node);

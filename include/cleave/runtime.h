@@ -60,6 +60,7 @@ typedef struct cl_rt_tasks {
   int **step_out;      /* [node][step] output graph node */
   char ***step_label;  /* [node][step] */
   int64_t **step_macs; /* [node][step] */
+  int *node_step;      /* [graph size] flat step that computes each graph node */
   int *step_off;       /* [n_nodes] offset of each node's steps in a flat step index */
   int steps_total;
   int n_xfer;          /* crossing tensors per inference */
@@ -91,3 +92,18 @@ typedef struct cl_rt_opts {
 cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts);
 
 #endif
+
+/* ---- analytical simulation (cleave sim) ---- */
+
+/** @brief Per-graph-node host seconds from a cleave profile file (/profile/layers):
+ *  each profiled step's median is attributed to its first graph node. The profile
+ *  must be of the same model. @p t has cl_graph_size(g) entries. */
+cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t);
+
+/** @brief Per-graph-node host seconds measured now (cl_profiler_measure, medians). */
+cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double *t);
+
+/** @brief Predict a plan: builds the task graph, sets each step's duration to the sum of
+ *  its nodes' host times x the node's slowdown, runs the timeline. Caller frees both. */
+cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double *node_time, cl_rt_tasks *tasks,
+                         cl_timeline **tl);

@@ -1,0 +1,230 @@
+/* cleave plan coedge: cooperative spatial partitioning of a model's spatial part across
+ * heterogeneous edge devices (CoEdge LP planner and baselines). Exit codes: 0 ok,
+ * 1 runtime failure or infeasible deadline, 2 bad usage / input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleave/coedge.h"
+#include "cleave/spatial.h"
+#include "cleave/zoo.h"
+#include "cli.h"
+#include "commands.h"
+
+#define CMD "plan coedge"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: cleave plan coedge --devices FILE.yaml [options] MODEL\n"
+          "\n"
+          "Split the spatial part of MODEL (all layers before the first non-spatial one)\n"
+          "into horizontal row slices across edge devices and predict latency and energy.\n"
+          "\n"
+          "options:\n"
+          "  --devices FILE      YAML: devices: [{name, speed, compute_w, idle_w, tx_w, rx_w,\n"
+          "                      source: true?}], optional bandwidth:, msg_latency:\n"
+          "  --deadline T        latency deadline, e.g. 200ms (default: none)\n"
+          "  --bandwidth B       shared WLAN bandwidth, e.g. 50Mbit/s (default: file, else 50Mbit/s)\n"
+          "  --msg-latency T     per-transfer overhead (default: file, else 1ms)\n"
+          "  --mode M            layer (per-layer halo exchange, CoEdge) | fused (one fused\n"
+          "                      block, redundant compute, DeepThings)   (default layer)\n"
+          "  --planner P         coedge | fastest | equal | proportional | tiles2x2 | tiles3x3\n"
+          "                      | minlat | all   (default coedge)\n"
+          "  --host-gflops G     host speed that device speed factors scale (default 20):\n"
+          "                      a node takes flops / (G * 1e9 * speed) seconds on a device\n"
+          "  --format F          table | csv (default table)\n"
+          "  --show-plan         print the spatial plan (regions, transfers) of each result\n"
+          "  -h, --help          this help\n");
+}
+
+static double wall_ms(double t0) { return (cl__now() - t0) * 1e3; }
+
+static void print_detail(const cl_coedge_problem *pb, const cl_coedge_result *r, double ms) {
+  const cl_spatial_plan *sp = r->plan;
+  printf("planner %s (%s)\n", cl_coedge_planner_name(r->planner),
+         cl_coedge_planner_desc(r->planner));
+  printf("%-16s %8s %10s %10s %10s %10s %10s %12s\n", "device", "rows", "GMACs", "busy_ms",
+         "tx_ms", "rx_ms", "energy_J", "role");
+  int tiles = sp->n_tasks != sp->n_dev;
+  for (int d = 0; d < pb->n_dev; d++) {
+    char role[32] = "";
+    if (d == sp->source) strcat(role, "source ");
+    if (d == sp->sink) strcat(role, "sink");
+    if (!r->participates[d]) strcpy(role, "idle (off)");
+    printf("%-16s %8d %10.3f %10.3f %10.3f %10.3f %10.4f %12s\n", pb->dev[d].name, r->rows[d],
+           (double)sp->macs[d] * 1e-9, r->busy[d] * 1e3, r->tx[d] * 1e3, r->rx[d] * 1e3,
+           r->e_dev[d], role);
+  }
+  printf("rows are %s of a reference height of %d\n", tiles ? "tiles" : "rows", r->ref_h);
+  printf("latency %.3f ms = scatter %.3f + compute %.3f + halo %.3f + gather %.3f + tail %.3f\n",
+         r->latency * 1e3, r->t_scatter * 1e3, r->t_compute * 1e3, r->t_comm * 1e3,
+         r->t_gather * 1e3, r->t_tail * 1e3);
+  printf("energy %.4f J; redundant compute %.2f%%; %d transfers; deadline %s\n", r->energy,
+         100 * sp->redundancy, sp->n_xfer,
+         pb->deadline > 0 ? (r->meets_deadline ? "met" : "MISSED") : "none");
+  if (r->lp_solves)
+    printf("LP: %d solves (first relaxed optimum %.6g %s); %d exact evaluations; planned in "
+           "%.2f ms\n",
+           r->lp_solves, r->lp_objective, r->planner == CL_COEDGE_MINLAT ? "s" : "J", r->evals,
+           ms);
+}
+
+int cl__cmd_plan_coedge(int argc, char **argv) {
+  const char *devices = NULL, *model = NULL, *planner = "coedge", *format = "table";
+  double deadline = 0, bandwidth = -1, msg_lat = -1, gflops = 20;
+  cl_spatial_mode mode = CL_SPATIAL_LAYER;
+  int show_plan = 0;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "--devices", &missing))) {
+      devices = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--deadline", &missing))) {
+      if (cl_coedge_parse_seconds(v, &deadline) != CL_OK) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--bandwidth", &missing))) {
+      if (cl_coedge_parse_bandwidth(v, &bandwidth) != CL_OK) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--msg-latency", &missing))) {
+      if (cl_coedge_parse_seconds(v, &msg_lat) != CL_OK) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--mode", &missing))) {
+      if (!strcmp(v, "layer")) mode = CL_SPATIAL_LAYER;
+      else if (!strcmp(v, "fused")) mode = CL_SPATIAL_FUSED;
+      else {
+        fprintf(stderr, "cleave " CMD ": error: --mode expects layer or fused, got '%s'\n", v);
+        return 2;
+      }
+    } else if ((v = cl__opt(argc, argv, &i, "--planner", &missing))) {
+      planner = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--host-gflops", &missing))) {
+      if (cl__parse_double(CMD, "--host-gflops", v, 1e-6, 1e9, &gflops)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--format", &missing))) {
+      format = v;
+    } else if (!strcmp(argv[i], "--show-plan")) {
+      show_plan = 1;
+    } else if (missing) {
+      fprintf(stderr, "cleave " CMD ": error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave " CMD ": error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (model) {
+      fprintf(stderr, "cleave " CMD ": error: more than one model given ('%s', '%s')\n", model,
+              argv[i]);
+      return 2;
+    } else {
+      model = argv[i];
+    }
+  }
+  if (!devices || !model) {
+    fprintf(stderr, "cleave " CMD ": error: %s is required\n", !devices ? "--devices" : "MODEL");
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(format, "table") && strcmp(format, "csv")) {
+    fprintf(stderr, "cleave " CMD ": error: --format expects table or csv, got '%s'\n", format);
+    return 2;
+  }
+  int all = !strcmp(planner, "all");
+  cl_coedge_planner which = cl_coedge_planner_from_name(planner);
+  if (!all && which == CL_COEDGE_PLANNER_COUNT) {
+    fprintf(stderr, "cleave " CMD ": error: unknown planner '%s' (", planner);
+    for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++)
+      fprintf(stderr, "%s, ", cl_coedge_planner_name((cl_coedge_planner)k));
+    fprintf(stderr, "all)\n");
+    return 2;
+  }
+
+  cl_coedge_devfile df;
+  if (cl_coedge_devfile_load(devices, &df) != CL_OK) return 2;
+  cl_graph *g = NULL;
+  if (cl_zoo_build(model, &g) != CL_OK) {
+    cl_coedge_devfile_fini(&df);
+    return 2;
+  }
+  int rc = 0, n = cl_graph_size(g);
+  double *host = calloc((size_t)n, sizeof *host);
+  if (!host) {
+    rc = 1;
+    goto done;
+  }
+  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / (gflops * 1e9);
+  if (bandwidth < 0) bandwidth = df.bandwidth > 0 ? df.bandwidth : 50e6 / 8;
+  if (msg_lat < 0) msg_lat = df.msg_latency >= 0 ? df.msg_latency : 1e-3;
+  cl_coedge_problem pb = {g, -1, -1, host, df.n_dev, df.dev, df.source, bandwidth, msg_lat,
+                          deadline, mode};
+  int first, last;
+  if (cl_spatial_prefix(g, &first, &last) != CL_OK) {
+    rc = 2;
+    goto done;
+  }
+  int csv = !strcmp(format, "csv");
+  if (!csv) {
+    printf("model %s: spatial part = nodes %d..%d (up to '%s', %dx%dx%d), %s mode\n",
+           cl_graph_name(g), first, last, cl_graph_node(g, last)->name,
+           cl_graph_node(g, last)->out.c, cl_graph_node(g, last)->out.h,
+           cl_graph_node(g, last)->out.w, mode == CL_SPATIAL_LAYER ? "layer" : "fused");
+    printf("%d devices, source %s, WLAN %.2f Mbit/s, %.3f ms per transfer, deadline %s",
+           df.n_dev, df.dev[df.source].name, bandwidth * 8e-6, msg_lat * 1e3,
+           deadline > 0 ? "" : "none\n");
+    if (deadline > 0) printf("%.3f ms\n", deadline * 1e3);
+  } else {
+    printf("model,mode,planner,status,latency_ms,energy_J,meets_deadline,devices_used,rows,"
+           "redundancy_pct,transfers,plan_ms\n");
+  }
+  if (!csv && all)
+    printf("\n%-13s %-10s %11s %10s %6s %5s %-28s %7s %8s\n", "planner", "status", "latency_ms",
+           "energy_J", "meets", "devs", "rows", "redund%", "plan_ms");
+  for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
+    if (!all && k != (int)which) continue;
+    cl_coedge_result r;
+    double t0 = cl__now();
+    cl_status st = cl_coedge_plan(&pb, (cl_coedge_planner)k, &r);
+    double ms = wall_ms(t0);
+    const char *status = st == CL_OK ? "ok" : st == CL_ERR_INFEASIBLE ? "infeasible" : "error";
+    if (st != CL_OK && st != CL_ERR_INFEASIBLE) rc = 1;
+    if (st == CL_ERR_INFEASIBLE && !all) rc = rc ? rc : 1;
+    if (!r.plan) {
+      if (csv)
+        printf("%s,%s,%s,%s,,,,,,,,%.3f\n", cl_graph_name(g), mode ? "fused" : "layer",
+               cl_coedge_planner_name((cl_coedge_planner)k), status, ms);
+      else
+        printf("%-13s %-10s (%s)\n", cl_coedge_planner_name((cl_coedge_planner)k), status,
+               cl_status_str(st));
+      cl_coedge_result_fini(&r);
+      continue;
+    }
+    char rows[256] = "";
+    int used = 0;
+    for (int d = 0; d < df.n_dev; d++) {
+      char b[24];
+      snprintf(b, sizeof b, "%s%d", d ? (csv ? ";" : " ") : "", r.rows[d]);
+      if (strlen(rows) + strlen(b) < sizeof rows) strcat(rows, b);
+      used += r.participates[d] && (r.rows[d] > 0);
+    }
+    if (csv) {
+      printf("%s,%s,%s,%s,%.6f,%.6f,%d,%d,%s,%.3f,%d,%.3f\n", cl_graph_name(g),
+             mode ? "fused" : "layer", cl_coedge_planner_name((cl_coedge_planner)k), status,
+             r.latency * 1e3, r.energy, r.meets_deadline, used, rows, 100 * r.plan->redundancy,
+             r.plan->n_xfer, ms);
+    } else if (all) {
+      printf("%-13s %-10s %11.3f %10.4f %6s %5d %-28s %7.2f %8.2f\n",
+             cl_coedge_planner_name((cl_coedge_planner)k), status, r.latency * 1e3, r.energy,
+             r.meets_deadline ? "yes" : "NO", used, rows, 100 * r.plan->redundancy, ms);
+    } else {
+      printf("\n");
+      if (st == CL_ERR_INFEASIBLE)
+        printf("deadline infeasible: minimum achievable latency %.3f ms (plan below)\n",
+               r.latency * 1e3);
+      print_detail(&pb, &r, ms);
+    }
+    if (show_plan) cl_spatial_plan_print(stdout, g, r.plan);
+    cl_coedge_result_fini(&r);
+  }
+done:
+  free(host);
+  cl_graph_destroy(g);
+  cl_coedge_devfile_fini(&df);
+  return rc;
+}

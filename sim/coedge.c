@@ -1,0 +1,568 @@
+/* CoEdge planner: LP relaxation (GLPK) of the energy-minimal row partition under a
+ * deadline, largest-remainder rounding, exact repair/improvement by local search, greedy
+ * device dropping; and the baselines (fastest, equal, proportional, fused tiles, minlat). */
+#include <glpk.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coedge_internal.h"
+
+typedef enum objective { OBJ_ENERGY = 0, OBJ_LATENCY = 1 } objective;
+
+/* ---------------------------------------------------------------- comparison */
+
+/* 1 if a is strictly better than b under the objective (energy: feasibility first). */
+static int better(const cl_coedge_result *a, const cl_coedge_result *b, objective obj) {
+  const double eps = 1e-12;
+  if (!b->plan) return a->plan != NULL;
+  if (!a->plan) return 0;
+  if (obj == OBJ_LATENCY) return a->latency < b->latency * (1 - eps) - eps;
+  if (a->meets_deadline != b->meets_deadline) return a->meets_deadline;
+  if (!a->meets_deadline) return a->latency < b->latency * (1 - eps) - eps;
+  return a->energy < b->energy * (1 - eps) - eps;
+}
+
+static void take(cl_coedge_result *dst, cl_coedge_result *src) {
+  cl_coedge_result_fini(dst);
+  *dst = *src;
+  memset(src, 0, sizeof *src);
+}
+
+/* ---------------------------------------------------------------- LP model */
+
+/* Linear expression over the LP columns (x_k for devices in S, then stage times T_s). */
+typedef struct lin {
+  double c0;
+  double *v; /* [nv] */
+} lin;
+
+typedef struct lp_model {
+  int nS, nT, nv;
+  int *S;          /* [nS] device ids */
+  int *col_of;     /* [n_dev] column of x_d or -1 */
+  double *slope;   /* [n_run_nodes * nS] seconds per reference row (b * H_i / ref_h) */
+  double *icpt;    /* [n_run_nodes * nS] seconds at the reference rows' offset (a + b e) */
+  lin L;           /* end-to-end latency */
+  lin E;           /* total energy */
+  int sink;
+} lp_model;
+
+static void lin_add(lin *dst, const lin *src, double k, int nv) {
+  dst->c0 += k * src->c0;
+  for (int j = 0; j < nv; j++) dst->v[j] += k * src->v[j];
+}
+
+/* Builds the LP data for device set S from a reference plan (rows proportional to speed):
+ * halo bytes, input halo rows and fused redundancy are taken from it as constants, the
+ * rows themselves enter linearly. */
+static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) {
+  const cl_coedge_problem *p = c->p;
+  int nd = p->n_dev, nn = c->last - c->first + 1;
+  cl_status st = CL_OK;
+  memset(m, 0, sizeof *m);
+  m->nS = nS;
+  m->nT = 0;
+  for (int i = 0; i < nn; i++)
+    if (cl_graph_node(p->g, c->first + i)->op != CL_OP_INPUT) m->nT++;
+  if (p->mode == CL_SPATIAL_FUSED) m->nT = 1;
+  m->nv = nS + m->nT;
+  int nv = m->nv;
+  m->S = malloc((size_t)nS * sizeof *m->S);
+  m->col_of = malloc((size_t)nd * sizeof *m->col_of);
+  m->slope = calloc((size_t)nn * nS, sizeof *m->slope);
+  m->icpt = calloc((size_t)nn * nS, sizeof *m->icpt);
+  m->L.v = calloc((size_t)nv, sizeof(double));
+  m->E.v = calloc((size_t)nv, sizeof(double));
+  double *busy = calloc((size_t)nd * (nv + 1), sizeof *busy); /* per device lin: c0 then v */
+  double *tx = calloc((size_t)nd * (nv + 1), sizeof *tx);
+  double *rx = calloc((size_t)nd * (nv + 1), sizeof *rx);
+  int *rows = calloc((size_t)nd, sizeof *rows);
+  double *xr = calloc((size_t)nd, sizeof *xr);
+  cl_coedge_result ref = {0};
+  if (!m->S || !m->col_of || !m->slope || !m->icpt || !m->L.v || !m->E.v || !busy || !tx || !rx ||
+      !rows || !xr) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
+  memcpy(m->S, S, (size_t)nS * sizeof *S);
+  for (int d = 0; d < nd; d++) m->col_of[d] = -1;
+  for (int k = 0; k < nS; k++) m->col_of[S[k]] = k;
+
+  /* reference partition: proportional to whole-run speed, largest remainder */
+  {
+    double wsum = 0;
+    for (int k = 0; k < nS; k++) wsum += 1.0 / (c->full[S[k]] > 0 ? c->full[S[k]] : 1e-12);
+    int given = 0;
+    for (int k = 0; k < nS; k++) {
+      xr[S[k]] = c->ref_h * (1.0 / (c->full[S[k]] > 0 ? c->full[S[k]] : 1e-12)) / wsum;
+      rows[S[k]] = (int)floor(xr[S[k]]);
+      given += rows[S[k]];
+    }
+    while (given < c->ref_h) {
+      int best = -1;
+      double fr = -1;
+      for (int k = 0; k < nS; k++) {
+        double f = xr[S[k]] - rows[S[k]];
+        if (f > fr) fr = f, best = S[k];
+      }
+      rows[best]++;
+      xr[best] = rows[best]; /* consumed */
+      given++;
+    }
+  }
+  st = cl__coedge_eval_rows(c, rows, &ref);
+  if (st != CL_OK) goto done;
+  const cl_spatial_plan *rp = ref.plan;
+  m->sink = rp->sink;
+  int T = rp->n_tasks;
+
+  /* compute: rows_{i,d}(x) = x_d * H_i / ref_h + e_{i,d}, e from the reference plan */
+  int s = 0;
+  for (int i = 0; i < nn; i++) {
+    int id = c->first + i;
+    const cl_node *n = cl_graph_node(p->g, id);
+    double hr = (double)n->out.h / c->ref_h;
+    for (int k = 0; k < nS; k++) {
+      int d = S[k];
+      cl_box b = rp->box[(size_t)i * T + d];
+      double r_ref = cl_box_empty(b) ? 0 : b.y1 - b.y0;
+      double e = r_ref - rows[d] * hr;
+      double A = c->A[(size_t)d * c->n_graph + id], B = c->B[(size_t)d * c->n_graph + id];
+      m->slope[(size_t)i * nS + k] = B * hr;
+      m->icpt[(size_t)i * nS + k] = n->op == CL_OP_INPUT ? 0 : A + B * e;
+      if (n->op == CL_OP_INPUT) continue;
+      double *bd = busy + (size_t)d * (nv + 1);
+      bd[0] += A + B * e;
+      bd[1 + k] += B * hr;
+    }
+    if (n->op != CL_OP_INPUT && p->mode == CL_SPATIAL_LAYER) m->L.v[nS + s++] += 1.0;
+  }
+  if (p->mode == CL_SPATIAL_FUSED) m->L.v[nS] = 1.0;
+
+  /* transfers */
+  for (int k = 0; k < rp->n_xfer; k++) {
+    const cl_xfer *x = &rp->xfer[k];
+    const cl_node *n = cl_graph_node(p->g, x->node);
+    double rb = (double)n->out.n * n->out.c * n->out.w * sizeof(float); /* bytes per row */
+    double hr = (double)n->out.h / c->ref_h;
+    double c0, cx = 0;
+    int col = -1;
+    if (x->kind == CL_XFER_HALO) {
+      c0 = (double)x->bytes / p->bandwidth + p->msg_latency; /* constant */
+    } else {
+      int d = x->kind == CL_XFER_SCATTER ? x->dst : x->src;
+      col = m->col_of[d];
+      double r_ref = x->box.y1 - x->box.y0;
+      double e = x->kind == CL_XFER_SCATTER ? r_ref - rows[d] * hr : 0; /* halo/growth rows */
+      c0 = rb * e / p->bandwidth + p->msg_latency;
+      cx = rb * hr / p->bandwidth;
+      if (col < 0) cx = 0;
+    }
+    m->L.c0 += c0;
+    if (col >= 0) m->L.v[col] += cx;
+    double *ts = tx + (size_t)x->src * (nv + 1), *rd = rx + (size_t)x->dst * (nv + 1);
+    ts[0] += c0;
+    rd[0] += c0;
+    if (col >= 0) ts[1 + col] += cx, rd[1 + col] += cx;
+  }
+  m->L.c0 += c->tail[m->sink];
+  busy[(size_t)m->sink * (nv + 1)] += c->tail[m->sink];
+
+  /* energy over participants: S plus source and sink */
+  double pidle = 0;
+  for (int d = 0; d < nd; d++) {
+    if (m->col_of[d] < 0 && d != p->source && d != m->sink) continue;
+    const cl_coedge_device *v = &p->dev[d];
+    pidle += v->p_idle;
+    lin lb = {busy[(size_t)d * (nv + 1)], busy + (size_t)d * (nv + 1) + 1};
+    lin lt = {tx[(size_t)d * (nv + 1)], tx + (size_t)d * (nv + 1) + 1};
+    lin lr = {rx[(size_t)d * (nv + 1)], rx + (size_t)d * (nv + 1) + 1};
+    lin_add(&m->E, &lb, v->p_comp - v->p_idle, nv);
+    lin_add(&m->E, &lt, v->p_tx - v->p_idle, nv);
+    lin_add(&m->E, &lr, v->p_rx - v->p_idle, nv);
+  }
+  lin_add(&m->E, &m->L, pidle, nv);
+done:
+  cl_coedge_result_fini(&ref);
+  free(busy);
+  free(tx);
+  free(rx);
+  free(rows);
+  free(xr);
+  return st;
+}
+
+static void lp_free(lp_model *m) {
+  free(m->S);
+  free(m->col_of);
+  free(m->slope);
+  free(m->icpt);
+  free(m->L.v);
+  free(m->E.v);
+  memset(m, 0, sizeof *m);
+}
+
+/* Solve the LP; x[n_dev] receives the relaxed rows (0 outside S). Returns CL_OK,
+ * CL_ERR_INFEASIBLE (deadline row unreachable) or CL_ERR_INTERNAL. */
+static cl_status lp_solve(cl__coedge_ctx *c, const lp_model *m, objective obj, double deadline,
+                          double *x, double *objval) {
+  const cl_coedge_problem *p = c->p;
+  int nn = c->last - c->first + 1, nS = m->nS, nv = m->nv;
+  int use_dl = obj == OBJ_ENERGY && deadline > 0;
+  int n_epi = p->mode == CL_SPATIAL_FUSED ? nS : m->nT * nS;
+  int nrows = 1 + n_epi + use_dl;
+  size_t cap = (size_t)nS + (size_t)n_epi * (nS + 1) + (size_t)nv + 1;
+  int *ia = malloc((cap + 1) * sizeof *ia), *ja = malloc((cap + 1) * sizeof *ja);
+  double *ar = malloc((cap + 1) * sizeof *ar);
+  if (!ia || !ja || !ar) {
+    free(ia), free(ja), free(ar);
+    return CL_ERR_NOMEM;
+  }
+  glp_prob *lp = glp_create_prob();
+  glp_set_obj_dir(lp, GLP_MIN);
+  glp_add_rows(lp, nrows);
+  glp_add_cols(lp, nv);
+  int ne = 0;
+  for (int k = 0; k < nS; k++) glp_set_col_bnds(lp, 1 + k, GLP_DB, 0.0, (double)c->ref_h);
+  for (int s = 0; s < m->nT; s++) glp_set_col_bnds(lp, 1 + nS + s, GLP_LO, 0.0, 0.0);
+  const lin *objf = obj == OBJ_ENERGY ? &m->E : &m->L;
+  for (int j = 0; j < nv; j++) glp_set_obj_coef(lp, 1 + j, objf->v[j]);
+  glp_set_obj_coef(lp, 0, objf->c0);
+  /* row 1: sum x = ref_h */
+  glp_set_row_bnds(lp, 1, GLP_FX, (double)c->ref_h, (double)c->ref_h);
+  for (int k = 0; k < nS; k++) ia[++ne] = 1, ja[ne] = 1 + k, ar[ne] = 1.0;
+  /* epigraph rows: T_s - slope x_k >= icpt */
+  int r = 2;
+  if (p->mode == CL_SPATIAL_FUSED) {
+    for (int k = 0; k < nS; k++, r++) {
+      double sl = 0, ic = 0;
+      for (int i = 0; i < nn; i++) {
+        if (cl_graph_node(p->g, c->first + i)->op == CL_OP_INPUT) continue;
+        sl += m->slope[(size_t)i * nS + k];
+        ic += m->icpt[(size_t)i * nS + k];
+      }
+      glp_set_row_bnds(lp, r, GLP_LO, ic, 0.0);
+      ia[++ne] = r, ja[ne] = 1 + nS, ar[ne] = 1.0;
+      ia[++ne] = r, ja[ne] = 1 + k, ar[ne] = -sl;
+    }
+  } else {
+    int s = 0;
+    for (int i = 0; i < nn; i++) {
+      if (cl_graph_node(p->g, c->first + i)->op == CL_OP_INPUT) continue;
+      for (int k = 0; k < nS; k++, r++) {
+        glp_set_row_bnds(lp, r, GLP_LO, m->icpt[(size_t)i * nS + k], 0.0);
+        ia[++ne] = r, ja[ne] = 1 + nS + s, ar[ne] = 1.0;
+        ia[++ne] = r, ja[ne] = 1 + k, ar[ne] = -m->slope[(size_t)i * nS + k];
+      }
+      s++;
+    }
+  }
+  if (use_dl) {
+    glp_set_row_bnds(lp, r, GLP_UP, 0.0, deadline - m->L.c0);
+    for (int j = 0; j < nv; j++)
+      if (m->L.v[j] != 0) ia[++ne] = r, ja[ne] = 1 + j, ar[ne] = m->L.v[j];
+    r++;
+  }
+  CL_ASSERT(r - 1 == nrows && (size_t)ne <= cap);
+  glp_load_matrix(lp, ne, ia, ja, ar);
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.presolve = GLP_OFF;
+  int ret = glp_simplex(lp, &parm);
+  cl_status st = CL_OK;
+  int gs = glp_get_status(lp);
+  if (ret != 0 && ret != GLP_ENOPFS) {
+    cl_log_error("coedge: glp_simplex failed (code %d) on a %d x %d LP", ret, nrows, nv);
+    st = CL_ERR_INTERNAL;
+  } else if (gs == GLP_NOFEAS || ret == GLP_ENOPFS) {
+    st = CL_ERR_INFEASIBLE;
+  } else if (gs != GLP_OPT) {
+    cl_log_error("coedge: LP ended with GLPK status %d", gs);
+    st = CL_ERR_INTERNAL;
+  } else {
+    for (int d = 0; d < p->n_dev; d++) x[d] = 0;
+    for (int k = 0; k < nS; k++) x[m->S[k]] = glp_get_col_prim(lp, 1 + k);
+    *objval = glp_get_obj_val(lp);
+  }
+  glp_delete_prob(lp);
+  free(ia), free(ja), free(ar);
+  return st;
+}
+
+/* ---------------------------------------------------------------- rounding + search */
+
+/* Largest-remainder rounding of x (summing to ref_h) to integers. */
+static void round_rows(const double *x, int nd, int ref_h, int *rows) {
+  int given = 0;
+  for (int d = 0; d < nd; d++) {
+    double v = x[d] < 0 ? 0 : x[d];
+    rows[d] = (int)floor(v + 1e-9);
+    given += rows[d];
+  }
+  while (given > ref_h) { /* only through the epsilon above */
+    int d = 0;
+    for (int k = 1; k < nd; k++)
+      if (rows[k] > rows[d]) d = k;
+    rows[d]--, given--;
+  }
+  while (given < ref_h) {
+    int best = -1;
+    double fr = -2;
+    for (int d = 0; d < nd; d++) {
+      double f = x[d] - rows[d];
+      if (x[d] > 0 && f > fr) fr = f, best = d;
+    }
+    if (best < 0) best = 0;
+    rows[best]++, given++;
+  }
+}
+
+/* Exact local search from rows: move `step` rows between devices of the support mask
+ * while it improves the objective; steps shrink to 1. Result in *best. */
+static cl_status local_search(cl__coedge_ctx *c, const int *start, const int *allowed,
+                              objective obj, cl_coedge_result *best) {
+  int nd = c->p->n_dev;
+  int *cur = malloc((size_t)nd * sizeof *cur);
+  if (!cur) return CL_ERR_NOMEM;
+  memcpy(cur, start, (size_t)nd * sizeof *cur);
+  cl_status st = cl__coedge_eval_rows(c, cur, best);
+  int step = c->ref_h / 32 > 1 ? c->ref_h / 32 : 1;
+  int guard = 0;
+  while (st == CL_OK && step >= 1 && guard++ < 400) {
+    int improved = 0;
+    for (int i = 0; i < nd && !improved && st == CL_OK; i++) {
+      if (cur[i] < step) continue;
+      for (int j = 0; j < nd && !improved && st == CL_OK; j++) {
+        if (j == i || !allowed[j]) continue;
+        /* shift `step` rows, or hand all of i's rows to j (per-device fixed costs --
+         * messages, halos, intercepts -- make partial moves look worse than a merge) */
+        for (int kind = 0; kind < 2 && !improved && st == CL_OK; kind++) {
+          int mv = kind == 0 ? step : cur[i];
+          if (kind == 1 && mv == step) continue;
+          cur[i] -= mv, cur[j] += mv;
+          cl_coedge_result cand = {0};
+          st = cl__coedge_eval_rows(c, cur, &cand);
+          if (st == CL_OK && better(&cand, best, obj)) {
+            take(best, &cand);
+            improved = 1;
+          } else {
+            cur[i] += mv, cur[j] -= mv;
+          }
+          cl_coedge_result_fini(&cand);
+        }
+      }
+    }
+    if (!improved) step /= 2;
+  }
+  free(cur);
+  return st;
+}
+
+/* LP (energy or latency) over device set S, rounding, local search. */
+static cl_status solve_set(cl__coedge_ctx *c, const int *in_set, objective obj,
+                           cl_coedge_result *out, int *lp_solves, double *lp_obj) {
+  const cl_coedge_problem *p = c->p;
+  int nd = p->n_dev, nS = 0;
+  int *S = malloc((size_t)nd * sizeof *S), *rows = malloc((size_t)nd * sizeof *rows);
+  double *x = malloc((size_t)nd * sizeof *x);
+  lp_model m = {0};
+  cl_status st = CL_OK;
+  if (!S || !rows || !x) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
+  for (int d = 0; d < nd; d++)
+    if (in_set[d]) S[nS++] = d;
+  st = lp_build(c, S, nS, &m);
+  if (st != CL_OK) goto done;
+  double val = 0;
+  st = lp_solve(c, &m, obj, p->deadline, x, &val);
+  (*lp_solves)++;
+  if (st == CL_ERR_INFEASIBLE) { /* start from the fastest relaxed split instead */
+    st = lp_solve(c, &m, OBJ_LATENCY, 0, x, &val);
+    (*lp_solves)++;
+  } else if (st == CL_OK && lp_obj) {
+    *lp_obj = val;
+  }
+  if (st != CL_OK) goto done;
+  round_rows(x, nd, c->ref_h, rows);
+  st = local_search(c, rows, in_set, obj, out);
+done:
+  lp_free(&m);
+  free(S), free(rows), free(x);
+  return st;
+}
+
+/* Greedy device dropping around solve_set: start with every available device, drop the
+ * device whose removal helps most, repeat while it helps. */
+static cl_status lp_planner(cl__coedge_ctx *c, objective obj, cl_coedge_result *out) {
+  int nd = c->p->n_dev, lp_solves = 0;
+  double lp_obj = 0;
+  int *set = malloc((size_t)nd * sizeof *set), *trial = malloc((size_t)nd * sizeof *trial);
+  if (!set || !trial) {
+    free(set), free(trial);
+    return CL_ERR_NOMEM;
+  }
+  memcpy(set, c->avail, (size_t)nd * sizeof *set);
+  cl_status st = solve_set(c, set, obj, out, &lp_solves, &lp_obj);
+  double first_lp = lp_obj;
+  while (st == CL_OK) {
+    /* devices the search left without rows leave the set */
+    int n_in = 0;
+    for (int d = 0; d < nd; d++) {
+      set[d] = set[d] && out->rows[d] > 0;
+      n_in += set[d];
+    }
+    if (n_in <= 1) break;
+    cl_coedge_result best = {0};
+    int best_d = -1;
+    for (int d = 0; d < nd && st == CL_OK; d++) {
+      if (!set[d]) continue;
+      memcpy(trial, set, (size_t)nd * sizeof *trial);
+      trial[d] = 0;
+      cl_coedge_result cand = {0};
+      st = solve_set(c, trial, obj, &cand, &lp_solves, NULL);
+      if (st == CL_OK && better(&cand, &best, obj)) take(&best, &cand), best_d = d;
+      cl_coedge_result_fini(&cand);
+    }
+    if (st == CL_OK && best_d >= 0 && better(&best, out, obj)) {
+      take(out, &best);
+      set[best_d] = 0;
+    } else {
+      cl_coedge_result_fini(&best);
+      break;
+    }
+  }
+  /* single-device plans are the corners the relaxation rounds away from */
+  for (int d = 0; d < nd && st == CL_OK; d++) {
+    if (!c->avail[d]) continue;
+    memset(trial, 0, (size_t)nd * sizeof *trial);
+    trial[d] = c->ref_h;
+    cl_coedge_result cand = {0};
+    st = cl__coedge_eval_rows(c, trial, &cand);
+    if (st == CL_OK && better(&cand, out, obj)) take(out, &cand);
+    cl_coedge_result_fini(&cand);
+  }
+  out->lp_solves = lp_solves;
+  out->lp_objective = first_lp;
+  free(set), free(trial);
+  return st;
+}
+
+/* ---------------------------------------------------------------- baselines */
+
+static int fastest_device(const cl__coedge_ctx *c) {
+  int best = -1;
+  for (int d = 0; d < c->p->n_dev; d++)
+    if (c->avail[d] && (best < 0 || c->full[d] < c->full[best])) best = d;
+  return best;
+}
+
+static cl_status weighted_rows(cl__coedge_ctx *c, int by_speed, cl_coedge_result *out) {
+  int nd = c->p->n_dev;
+  double *x = calloc((size_t)nd, sizeof *x), wsum = 0;
+  int *rows = calloc((size_t)nd, sizeof *rows);
+  if (!x || !rows) {
+    free(x), free(rows);
+    return CL_ERR_NOMEM;
+  }
+  for (int d = 0; d < nd; d++)
+    if (c->avail[d]) {
+      x[d] = by_speed ? 1.0 / (c->full[d] > 0 ? c->full[d] : 1e-12) : 1.0;
+      wsum += x[d];
+    }
+  for (int d = 0; d < nd; d++) x[d] = x[d] * c->ref_h / wsum;
+  round_rows(x, nd, c->ref_h, rows);
+  cl_status st = cl__coedge_eval_rows(c, rows, out);
+  free(x), free(rows);
+  return st;
+}
+
+static cl_status tiles(cl__coedge_ctx *c, int grid, cl_coedge_result *out) {
+  const cl_coedge_problem *p = c->p;
+  int nd = p->n_dev, T = grid * grid;
+  const cl_node *ln = cl_graph_node(p->g, c->last);
+  if (ln->out.h < grid || ln->out.w < grid) {
+    cl_log_error("coedge: %dx%d tiles do not fit the %dx%d output of '%s'", grid, grid,
+                 ln->out.h, ln->out.w, ln->name);
+    return CL_ERR_INVALID;
+  }
+  int *dev = malloc((size_t)T * sizeof *dev);
+  double *load = calloc((size_t)nd, sizeof *load);
+  if (!dev || !load) {
+    free(dev), free(load);
+    return CL_ERR_NOMEM;
+  }
+  /* equal-work tiles, each to the device that would finish it first (LPT) */
+  for (int k = 0; k < T; k++) {
+    int best = -1;
+    double bt = 0;
+    for (int d = 0; d < nd; d++) {
+      if (!c->avail[d]) continue;
+      double t = load[d] + c->full[d] / T;
+      if (best < 0 || t < bt - 1e-15) best = d, bt = t;
+    }
+    dev[k] = best;
+    load[best] = bt;
+  }
+  cl_spatial_spec spec = {c->first, c->last, CL_SPATIAL_FUSED, nd, p->source, -1};
+  cl_spatial_plan *plan = NULL;
+  cl_status st = cl_spatial_plan_tiles(p->g, &spec, grid, grid, dev, &plan);
+  if (st == CL_OK) st = cl__coedge_eval(c, plan, out);
+  free(dev), free(load);
+  return st;
+}
+
+cl_status cl_coedge_plan(const cl_coedge_problem *p, cl_coedge_planner which,
+                         cl_coedge_result *out) {
+  memset(out, 0, sizeof *out);
+  cl__coedge_ctx c;
+  CL_TRY(cl__coedge_ctx_init(&c, p));
+  cl_status st = CL_OK;
+  int nd = p->n_dev;
+  switch (which) {
+  case CL_COEDGE_FASTEST: {
+    int *rows = calloc((size_t)nd, sizeof *rows);
+    if (!rows) {
+      st = CL_ERR_NOMEM;
+      break;
+    }
+    rows[fastest_device(&c)] = c.ref_h;
+    st = cl__coedge_eval_rows(&c, rows, out);
+    free(rows);
+    break;
+  }
+  case CL_COEDGE_EQUAL: st = weighted_rows(&c, 0, out); break;
+  case CL_COEDGE_PROPORTIONAL: st = weighted_rows(&c, 1, out); break;
+  case CL_COEDGE_TILES2X2: st = tiles(&c, 2, out); break;
+  case CL_COEDGE_TILES3X3: st = tiles(&c, 3, out); break;
+  case CL_COEDGE_MINLAT: st = lp_planner(&c, OBJ_LATENCY, out); break;
+  case CL_COEDGE_COEDGE:
+    st = lp_planner(&c, OBJ_ENERGY, out);
+    if (st == CL_OK && !out->meets_deadline) {
+      /* the deadline cannot be met: report the fastest plan we can find */
+      cl_coedge_result ml = {0};
+      int solves = out->lp_solves;
+      st = lp_planner(&c, OBJ_LATENCY, &ml);
+      if (st == CL_OK) {
+        if (ml.latency < out->latency) take(out, &ml);
+        out->lp_solves += solves;
+        cl_log_error("coedge: deadline %.3f ms is infeasible for '%s' on %d device(s); the "
+                     "minimum achievable latency is %.3f ms",
+                     p->deadline * 1e3, cl_graph_name(p->g), c.n_avail, out->latency * 1e3);
+        st = CL_ERR_INFEASIBLE;
+      }
+      cl_coedge_result_fini(&ml);
+    }
+    break;
+  default:
+    cl_log_error("coedge: unknown planner %d", (int)which);
+    st = CL_ERR_INVALID;
+  }
+  out->planner = which;
+  out->evals = c.evals;
+  cl__coedge_ctx_fini(&c);
+  return st;
+}

@@ -1,0 +1,380 @@
+/* Tests for the CoEdge planner (sim/coedge*.c).
+ *
+ * - the evaluation function on a tiny chain, checked against numbers worked out by hand;
+ * - the LP planner against exhaustive search over every integer row split (2-3 devices,
+ *   layer and fused modes, random speeds / powers / deadlines): it must meet the deadline
+ *   whenever any split does, stay within 3% of the optimal energy, and report
+ *   infeasibility exactly when no split meets the deadline;
+ * - minlat against the exhaustive minimum latency; baselines; device exclusion;
+ * - GSL linear fit, devices file, unit parsing.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_test.h"
+#include "cleave/coedge.h"
+#include "cleave/graph.h"
+
+static cl_conv_params conv(int out_c, int k, int s, int pad) {
+  cl_conv_params p = {out_c, k, k, s, s, pad, pad, pad, pad, 1, 1, 1, 1, CL_ACT_NONE};
+  return p;
+}
+
+/* x[1,2,16,8] -> c1 conv3 -> r1 relu -> c2 conv3/s2 -> p1 maxpool2 -> flat -> fc */
+static cl_graph *tiny_chain(void) {
+  cl_graph *g;
+  if (cl_graph_create("tiny", &g) != CL_OK) return NULL;
+  cl_shape s = {1, 2, 16, 8};
+  int x = cl_graph_add_input(g, "x", s);
+  cl_op_params p;
+  memset(&p, 0, sizeof p);
+  p.conv = conv(4, 3, 1, 1);
+  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
+  memset(&p, 0, sizeof p);
+  int r1 = cl_graph_add(g, CL_OP_RELU, "r1", &c1, 1, &p);
+  p.conv = conv(4, 3, 2, 1);
+  int c2 = cl_graph_add(g, CL_OP_CONV, "c2", &r1, 1, &p);
+  memset(&p, 0, sizeof p);
+  cl_pool_params pp = {2, 2, 2, 2, 0, 0, 0, 0, 0, 0};
+  p.pool = pp;
+  int p1 = cl_graph_add(g, CL_OP_MAXPOOL, "p1", &c2, 1, &p);
+  memset(&p, 0, sizeof p);
+  int fl = cl_graph_add(g, CL_OP_FLATTEN, "flat", &p1, 1, &p);
+  p.fc.out_features = 3;
+  p.fc.has_bias = 1;
+  cl_graph_add(g, CL_OP_FC, "fc", &fl, 1, &p);
+  return g;
+}
+
+static void test_eval_by_hand(void) {
+  cl_graph *g = tiny_chain();
+  /* host seconds per node: x, c1, r1, c2, p1, flat, fc */
+  double host[7] = {0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001};
+  cl_coedge_device dev[2] = {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL},
+                             {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}};
+  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0, CL_SPATIAL_LAYER};
+  CL_CHECK_INT_EQ(cl_coedge_ref_height(&pb), 16);
+  int rows[2] = {8, 8};
+  cl_coedge_result r;
+  CL_CHECK_OK(cl_coedge_evaluate_rows(&pb, rows, &r));
+  /* compute per stage = max over devices (d0 is the slower): c1 8 rows x 1 ms, r1 8 x 0.1 ms,
+   * c2 4 x 1 ms, p1 2 x 0.2 ms */
+  double tc = 0.008 + 0.0008 + 0.004 + 0.0004;
+  /* scatter: input rows [7,16) to d1 = 9 x 2 ch x 8 x 4 B; halo r1 row 7 = 4 x 8 x 4 B;
+   * gather p1 rows [2,4) = 4 ch x 2 x 2 x 4 B; each + 1 ms */
+  double ts = 576 / 1e6 + 1e-3, th = 128 / 1e6 + 1e-3, tg = 64 / 1e6 + 1e-3, tt = 0.001;
+  double L = ts + tc + th + tg + tt;
+  CL_CHECK_NEAR(r.t_compute, tc, 1e-12);
+  CL_CHECK_NEAR(r.t_scatter, ts, 1e-12);
+  CL_CHECK_NEAR(r.t_comm, th, 1e-12);
+  CL_CHECK_NEAR(r.t_gather, tg, 1e-12);
+  CL_CHECK_NEAR(r.t_tail, tt, 1e-12);
+  CL_CHECK_NEAR(r.latency, L, 1e-12);
+  CL_CHECK_INT_EQ(r.plan->sink, 0);
+  double busy0 = tc + tt, busy1 = tc / 2, tx0 = ts + th, rx0 = tg, tx1 = tg, rx1 = ts + th;
+  CL_CHECK_NEAR(r.busy[0], busy0, 1e-12);
+  CL_CHECK_NEAR(r.busy[1], busy1, 1e-12);
+  double e0 = 4 * busy0 + 2 * tx0 + 1.5 * rx0 + 1 * (L - busy0 - tx0 - rx0);
+  double e1 = 6 * busy1 + 2.5 * tx1 + 2 * rx1 + 1.5 * (L - busy1 - tx1 - rx1);
+  CL_CHECK_NEAR(r.e_dev[0], e0, 1e-12);
+  CL_CHECK_NEAR(r.e_dev[1], e1, 1e-12);
+  CL_CHECK_NEAR(r.energy, 0.122872, 1e-9); /* worked out on paper */
+  CL_CHECK_NEAR(r.latency, 0.017968, 1e-12);
+  cl_coedge_result_fini(&r);
+
+  /* all rows on d1: no halo; scatter 16 rows, d1 is the sink and runs the tail at speed 2 */
+  int rows1[2] = {0, 16};
+  CL_CHECK_OK(cl_coedge_evaluate_rows(&pb, rows1, &r));
+  CL_CHECK_INT_EQ(r.plan->sink, 1);
+  CL_CHECK_NEAR(r.t_compute, (0.016 + 0.0016 + 0.008 + 0.0008) / 2, 1e-12);
+  CL_CHECK_NEAR(r.t_scatter, 1024 / 1e6 + 1e-3, 1e-12);
+  CL_CHECK_NEAR(r.t_comm + r.t_gather, 0, 1e-15);
+  CL_CHECK_NEAR(r.t_tail, 0.0005, 1e-12);
+  CL_CHECK_INT_EQ(r.participates[0], 1); /* the source waits */
+  cl_coedge_result_fini(&r);
+  int bad[2] = {3, 3};
+  CL_CHECK_INT_EQ(cl_coedge_evaluate_rows(&pb, bad, &r), CL_ERR_INVALID);
+  cl_graph_destroy(g);
+}
+
+/* input -> conv3 -> [conv1x1 | conv3] -> add -> maxpool3/s2 ceil -> conv3 -> gap -> fc */
+static cl_graph *branchy(int h, int w) {
+  cl_graph *g;
+  if (cl_graph_create("branchy", &g) != CL_OK) return NULL;
+  cl_shape s = {1, 3, h, w};
+  int x = cl_graph_add_input(g, "x", s);
+  cl_op_params p;
+  memset(&p, 0, sizeof p);
+  p.conv = conv(16, 3, 1, 1);
+  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
+  p.conv = conv(16, 1, 1, 0);
+  int a = cl_graph_add(g, CL_OP_CONV, "b1", &c1, 1, &p);
+  p.conv = conv(16, 3, 1, 1);
+  int b = cl_graph_add(g, CL_OP_CONV, "b2", &c1, 1, &p);
+  memset(&p, 0, sizeof p);
+  int ab[2] = {a, b};
+  int add = cl_graph_add(g, CL_OP_ADD, "add", ab, 2, &p);
+  cl_pool_params pp = {3, 3, 2, 2, 0, 0, 0, 0, 1, 0};
+  p.pool = pp;
+  int mp = cl_graph_add(g, CL_OP_MAXPOOL, "pool", &add, 1, &p);
+  memset(&p, 0, sizeof p);
+  p.conv = conv(32, 3, 1, 1);
+  int c3 = cl_graph_add(g, CL_OP_CONV, "c3", &mp, 1, &p);
+  memset(&p, 0, sizeof p);
+  int gp = cl_graph_add(g, CL_OP_GAP, "gap", &c3, 1, &p);
+  p.fc.out_features = 10;
+  cl_graph_add(g, CL_OP_FC, "fc", &gp, 1, &p);
+  return g;
+}
+
+static uint64_t g_rng = 0xc0ed9eULL;
+static double urand(double lo, double hi) { return cl_rng_uniform(&g_rng, (float)lo, (float)hi); }
+
+typedef struct exh {
+  double best_e;   /* min energy over feasible splits (inf if none) */
+  double min_lat;  /* min latency over all splits */
+  int n_feasible, n_splits;
+  int best_rows[3], lat_rows[3];
+} exh;
+
+static void exhaust(const cl_coedge_problem *pb, int d, int left, int *rows, exh *x) {
+  if (d == pb->n_dev - 1) {
+    rows[d] = left;
+    cl_coedge_result r;
+    CL_CHECK_OK(cl_coedge_evaluate_rows(pb, rows, &r));
+    x->n_splits++;
+    if (r.latency < x->min_lat) {
+      x->min_lat = r.latency;
+      memcpy(x->lat_rows, rows, sizeof x->lat_rows);
+    }
+    if (r.meets_deadline) {
+      x->n_feasible++;
+      if (r.energy < x->best_e) {
+        x->best_e = r.energy;
+        memcpy(x->best_rows, rows, sizeof x->best_rows);
+      }
+    }
+    cl_coedge_result_fini(&r);
+    return;
+  }
+  for (int k = 0; k <= left; k++) {
+    rows[d] = k;
+    exhaust(pb, d + 1, left - k, rows, x);
+  }
+}
+
+static void test_vs_exhaustive(void) {
+  cl_graph *gs[2] = {tiny_chain(), branchy(14, 10)};
+  double worst_gap = 0, worst_lat_gap = 0;
+  int n_cases = 0, n_infeasible = 0, n_optimal = 0;
+  cl_log_set_level(-1);
+  for (int gi = 0; gi < 2; gi++) {
+    cl_graph *g = gs[gi];
+    int n = cl_graph_size(g);
+    double *host = calloc((size_t)n, sizeof *host);
+    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e8;
+    for (int trial = 0; trial < 60; trial++) {
+      int nd = 2 + trial % 2;
+      cl_coedge_device dev[3];
+      for (int d = 0; d < nd; d++) {
+        cl_coedge_device v = {"dev", urand(0.2, 3.0), urand(2, 10), urand(0.5, 3),
+                              urand(1, 4), urand(0.8, 3), NULL, NULL};
+        dev[d] = v;
+      }
+      cl_spatial_mode mode = (trial / 2) % 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
+      cl_coedge_problem pb = {g, -1, -1, host, nd, dev, trial % nd, urand(2e5, 5e6), 2e-4, 0,
+                              mode};
+      int rows[3];
+      exh x0 = {1e300, 1e300, 0, 0, {0, 0, 0}, {0, 0, 0}};
+      exhaust(&pb, 0, cl_coedge_ref_height(&pb), rows, &x0);
+      /* deadlines from hopeless to loose, relative to the best achievable latency */
+      double f = (trial % 4 == 3) ? 0.9 : 1.0 + urand(0.0, 0.8);
+      pb.deadline = x0.min_lat * f;
+      exh x = {1e300, 1e300, 0, 0, {0, 0, 0}, {0, 0, 0}};
+      exhaust(&pb, 0, cl_coedge_ref_height(&pb), rows, &x);
+      cl_coedge_result r;
+      cl_status st = cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r);
+      n_cases++;
+      if (x.n_feasible == 0) {
+        n_infeasible++;
+        CL_CHECK_INT_EQ(st, CL_ERR_INFEASIBLE);
+        /* the reported minimum latency is achievable and near the true minimum */
+        CL_CHECK(r.plan != NULL && r.latency >= x.min_lat * (1 - 1e-12));
+        double lg = r.latency / x.min_lat - 1;
+        if (lg > worst_lat_gap) worst_lat_gap = lg;
+      } else {
+        CL_CHECK_OK(st);
+        CL_CHECK(r.meets_deadline);
+        CL_CHECK(r.latency <= pb.deadline + 1e-9);
+        CL_CHECK(r.energy >= x.best_e * (1 - 1e-12)); /* exhaustive is optimal */
+        double gap = r.energy / x.best_e - 1;
+        if (gap > worst_gap) worst_gap = gap;
+        if (gap < 1e-9) n_optimal++;
+        CL_CHECK(gap <= 0.03);
+        if (gap > 0.03)
+          fprintf(stderr, "  graph %d trial %d: energy %.6g (rows %d %d %d) vs optimum %.6g "
+                  "(rows %d %d %d)\n", gi, trial, r.energy, r.rows[0], r.rows[1],
+                  nd > 2 ? r.rows[2] : 0, x.best_e, x.best_rows[0], x.best_rows[1],
+                  nd > 2 ? x.best_rows[2] : 0);
+        CL_CHECK(r.lp_solves >= 1);
+      }
+      cl_coedge_result_fini(&r);
+      /* minlat vs exhaustive minimum latency */
+      CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_MINLAT, &r));
+      double lg = r.latency / x.min_lat - 1;
+      CL_CHECK(lg >= -1e-12);
+      if (lg > worst_lat_gap) worst_lat_gap = lg;
+      CL_CHECK(lg <= 0.03);
+      if (lg > 0.03)
+        fprintf(stderr, "  graph %d trial %d: latency %.6g (rows %d %d %d) vs min %.6g "
+                "(rows %d %d %d)\n", gi, trial, r.latency, r.rows[0], r.rows[1],
+                nd > 2 ? r.rows[2] : 0, x.min_lat, x.lat_rows[0], x.lat_rows[1],
+                nd > 2 ? x.lat_rows[2] : 0);
+      cl_coedge_result_fini(&r);
+    }
+    free(host);
+    cl_graph_destroy(g);
+  }
+  cl_log_set_level(0);
+  printf("  vs exhaustive: %d cases (%d infeasible), %d optimal, worst energy gap %.3f%%, "
+         "worst latency gap %.3f%%\n",
+         n_cases, n_infeasible, n_optimal, 100 * worst_gap, 100 * worst_lat_gap);
+  CL_CHECK(n_infeasible > 0 && n_infeasible < n_cases);
+}
+
+static void test_baselines_and_exclusion(void) {
+  cl_graph *g = branchy(32, 24);
+  int n = cl_graph_size(g);
+  double *host = calloc((size_t)n, sizeof *host);
+  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  cl_coedge_device dev[4] = {{"slow", 0.5, 3, 1, 2, 1.5, NULL, NULL},
+                             {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
+                             {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
+                             {"mid", 1.0, 4, 1, 2, 1.5, NULL, NULL}};
+  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER};
+  for (int m = 0; m < 2; m++) {
+    pb.mode = m ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
+    for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
+      cl_coedge_result r;
+      CL_CHECK_OK(cl_coedge_plan(&pb, (cl_coedge_planner)k, &r));
+      CL_CHECK(r.plan != NULL && r.latency > 0 && r.energy > 0);
+      CL_CHECK_INT_EQ(r.rows[2], 0); /* zero speed: excluded */
+      CL_CHECK_INT_EQ(r.participates[2], 0);
+      if (k == CL_COEDGE_FASTEST) CL_CHECK_INT_EQ(r.rows[1], r.ref_h);
+      if (k == CL_COEDGE_EQUAL) CL_CHECK(abs(r.rows[0] - r.rows[3]) <= 1);
+      if (k == CL_COEDGE_PROPORTIONAL) CL_CHECK(r.rows[1] > r.rows[3] && r.rows[3] > r.rows[0]);
+      if (k == CL_COEDGE_TILES3X3) CL_CHECK_INT_EQ(r.rows[0] + r.rows[1] + r.rows[3], 9);
+      cl_coedge_result_fini(&r);
+    }
+  }
+  /* coedge with no deadline never spends more energy than any row baseline */
+  pb.mode = CL_SPATIAL_LAYER;
+  cl_coedge_result best;
+  CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &best));
+  for (int k = CL_COEDGE_FASTEST; k <= CL_COEDGE_PROPORTIONAL; k++) {
+    cl_coedge_result r;
+    CL_CHECK_OK(cl_coedge_plan(&pb, (cl_coedge_planner)k, &r));
+    CL_CHECK(best.energy <= r.energy * (1 + 1e-9));
+    cl_coedge_result_fini(&r);
+  }
+  cl_coedge_result_fini(&best);
+  /* a single device: the trivial plan */
+  cl_coedge_problem one = pb;
+  one.n_dev = 1;
+  one.dev = &dev[3];
+  cl_coedge_result r;
+  CL_CHECK_OK(cl_coedge_plan(&one, CL_COEDGE_COEDGE, &r));
+  CL_CHECK_INT_EQ(r.rows[0], r.ref_h);
+  CL_CHECK_INT_EQ(r.plan->n_xfer, 0);
+  cl_coedge_result_fini(&r);
+  /* all devices off: clear error */
+  cl_coedge_problem none = pb;
+  none.n_dev = 1;
+  none.dev = &dev[2];
+  cl_log_set_level(-1);
+  CL_CHECK_INT_EQ(cl_coedge_plan(&none, CL_COEDGE_COEDGE, &r), CL_ERR_INVALID);
+  /* an impossible deadline */
+  pb.deadline = 1e-6;
+  CL_CHECK_INT_EQ(cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r), CL_ERR_INFEASIBLE);
+  CL_CHECK(r.plan != NULL && r.latency > 1e-6);
+  cl_coedge_result_fini(&r);
+  cl_log_set_level(0);
+  free(host);
+  cl_graph_destroy(g);
+}
+
+static void test_fit_and_parse(void) {
+  double rows[5] = {1, 2, 4, 8, 16}, secs[5];
+  for (int i = 0; i < 5; i++) secs[i] = 0.002 + 0.0005 * rows[i];
+  double a, b;
+  CL_CHECK_OK(cl_coedge_fit_linear(rows, secs, 5, &a, &b));
+  CL_CHECK_NEAR(a, 0.002, 1e-12);
+  CL_CHECK_NEAR(b, 0.0005, 1e-12);
+  cl_log_set_level(-1);
+  double same[2] = {4, 4};
+  CL_CHECK_INT_EQ(cl_coedge_fit_linear(same, secs, 2, &a, &b), CL_ERR_INVALID);
+  double v;
+  CL_CHECK_OK(cl_coedge_parse_bandwidth("50Mbit/s", &v));
+  CL_CHECK_NEAR(v, 6.25e6, 1e-6);
+  CL_CHECK_OK(cl_coedge_parse_bandwidth("100Mbps", &v));
+  CL_CHECK_NEAR(v, 12.5e6, 1e-6);
+  CL_CHECK_OK(cl_coedge_parse_bandwidth("2MB/s", &v));
+  CL_CHECK_NEAR(v, 2e6, 1e-6);
+  CL_CHECK_INT_EQ(cl_coedge_parse_bandwidth("fast", &v), CL_ERR_INVALID);
+  CL_CHECK_OK(cl_coedge_parse_seconds("200ms", &v));
+  CL_CHECK_NEAR(v, 0.2, 1e-12);
+  CL_CHECK_OK(cl_coedge_parse_seconds("1.5", &v));
+  CL_CHECK_NEAR(v, 1.5, 1e-12);
+  CL_CHECK_INT_EQ(cl_coedge_parse_seconds("3 hours", &v), CL_ERR_INVALID);
+
+  char path[] = "/tmp/cl_coedge_devXXXXXX";
+  int fd = mkstemp(path);
+  CL_CHECK(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("# two devices\nbandwidth: 50Mbit/s\nmsg_latency: 2ms\ndevices:\n"
+        "  - {name: pi4, speed: 0.25, compute_w: 6.4, idle_w: 2.7, tx_w: 1.8, rx_w: 1.2}\n"
+        "  - name: nano\n    speed: 0.8\n    compute_w: 10\n    idle_w: 1.5\n    tx_w: 2\n"
+        "    rx_w: 1.5\n    source: true\n",
+        f);
+  fclose(f);
+  cl_coedge_devfile df;
+  CL_CHECK_OK(cl_coedge_devfile_load(path, &df));
+  CL_CHECK_INT_EQ(df.n_dev, 2);
+  CL_CHECK_STR_EQ(df.dev[0].name, "pi4");
+  CL_CHECK_NEAR(df.dev[0].speed, 0.25, 1e-12);
+  CL_CHECK_NEAR(df.dev[1].p_comp, 10, 1e-12);
+  CL_CHECK_INT_EQ(df.source, 1);
+  CL_CHECK_NEAR(df.bandwidth, 6.25e6, 1e-6);
+  CL_CHECK_NEAR(df.msg_latency, 0.002, 1e-12);
+  cl_coedge_devfile_fini(&df);
+  f = fopen(path, "w");
+  fputs("devices:\n  - {name: a, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1}\n"
+        "  - {name: b, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1, colour: red}\n",
+        f);
+  fclose(f);
+  CL_CHECK_INT_EQ(cl_coedge_devfile_load(path, &df), CL_ERR_CONFIG);
+  f = fopen(path, "w");
+  fputs("devices:\n  - {name: a, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1}\n", f);
+  fclose(f);
+  CL_CHECK_INT_EQ(cl_coedge_devfile_load(path, &df), CL_ERR_CONFIG);
+  f = fopen(path, "w");
+  fputs("devices:\n  - {name: a, speed: -1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1}\n", f);
+  fclose(f);
+  CL_CHECK_INT_EQ(cl_coedge_devfile_load(path, &df), CL_ERR_CONFIG);
+  unlink(path);
+  CL_CHECK_INT_EQ(cl_coedge_devfile_load(path, &df), CL_ERR_IO);
+  cl_log_set_level(0);
+  CL_CHECK_INT_EQ(cl_coedge_planner_from_name("tiles2x2"), CL_COEDGE_TILES2X2);
+  CL_CHECK_INT_EQ(cl_coedge_planner_from_name("nope"), CL_COEDGE_PLANNER_COUNT);
+}
+
+int main(void) {
+  test_eval_by_hand();
+  test_vs_exhaustive();
+  test_baselines_and_exclusion();
+  test_fit_and_parse();
+  return cl_test_finish("test_coedge");
+}
