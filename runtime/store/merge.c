@@ -1,0 +1,426 @@
+/* cl_store_merge: concatenate per-rank files into one file users read.
+ *
+ * Every table (1-D compound dataset) is concatenated in input order with an extra
+ * int32 column "src" (index of the input). Dictionary tables (/strings/<name>) are
+ * unioned by string and id fields remapped to the merged ids. Provenance of every
+ * input is kept. See docs/store.md. */
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+enum { BLOCK = 65536 };
+
+typedef struct src_rec {
+  int32_t src;
+  int32_t rank;
+  int32_t n_ranks;
+  int64_t records;
+  char file[500];
+} src_rec;
+
+static const cl_field g_src_fields[] = {
+    CL_FIELD(src_rec, src, CL_F_INT32, "", "value of the src column of merged tables"),
+    CL_FIELD(src_rec, rank, CL_F_INT32, "", "MPI rank that wrote the input (/provenance rank)"),
+    CL_FIELD(src_rec, n_ranks, CL_F_INT32, "", "ranks in that run"),
+    CL_FIELD(src_rec, records, CL_F_INT64, "records", "table records taken from the input"),
+    CL_FIELD(src_rec, file, CL_F_STRING, "", "input file path"),
+};
+
+typedef struct dict_map {
+  char *path;      /* /strings/<name> */
+  int32_t **maps;  /* per input: old id -> merged id (NULL if absent) */
+  int32_t *n_ids;  /* per input */
+} dict_map;
+
+typedef struct merge_ctx {
+  cl_store *out;
+  cl_reader **in;
+  const char *const *names;
+  int n;
+  dict_map *dicts;
+  int n_dicts;
+  int64_t *recs; /* per input */
+} merge_ctx;
+
+static int is_std_attr(const char *n) {
+  static const char *std[] = {"kind", "description", "field_names", "units", "descriptions", "dicts"};
+  for (size_t i = 0; i < sizeof std / sizeof std[0]; i++)
+    if (!strcmp(n, std[i])) return 1;
+  return 0;
+}
+
+/* Copy attributes (except the store's own) that @p dst lacks. Variable-length types
+ * cannot be copied byte-wise across files and are skipped with a warning. */
+static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, void *ud) {
+  (void)info;
+  hid_t dst = *(hid_t *)ud;
+  if (is_std_attr(name) || H5Aexists(dst, name) > 0) return 0;
+  hid_t a = H5Aopen(src, name, H5P_DEFAULT);
+  hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID, sp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+  herr_t ret = -1;
+  if (t >= 0 && sp >= 0) {
+    if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0 || H5Tdetect_class(t, H5T_REFERENCE) > 0) {
+      cl_log_warn("merge: attribute '%s' has a variable-length type; not copied", name);
+      ret = 0;
+    } else {
+      hssize_t np = H5Sget_simple_extent_npoints(sp);
+      void *buf = malloc((size_t)(np > 0 ? np : 1) * H5Tget_size(t));
+      hid_t b = buf ? H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
+      if (b >= 0 && H5Aread(a, t, buf) >= 0 && H5Awrite(b, t, buf) >= 0) ret = 0;
+      if (b >= 0) H5Aclose(b);
+      free(buf);
+    }
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
+  if (a >= 0) H5Aclose(a);
+  if (ret < 0) cl_log_error("merge: copying attribute '%s' failed", name);
+  return ret;
+}
+
+static cl_status copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
+  hid_t so = H5Oopen(sfile, spath, H5P_DEFAULT);
+  hid_t dobj = so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID;
+  cl_status st = CL_ERR_HDF5;
+  hsize_t idx = 0;
+  if (dobj >= 0 && H5Aiterate2(so, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr_cb, &dobj) >= 0) st = CL_OK;
+  if (dobj >= 0) H5Oclose(dobj);
+  if (so >= 0) H5Oclose(so);
+  return st;
+}
+
+static cl_status h5copy(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
+  hid_t lcpl = cl__h5_lcpl();
+  herr_t e = lcpl >= 0 ? H5Ocopy(sfile, spath, dfile, dpath, H5P_DEFAULT, lcpl) : -1;
+  if (lcpl >= 0) H5Pclose(lcpl);
+  if (e < 0) {
+    cl_log_error("merge: copying '%s' to '%s' failed", spath, dpath);
+    return CL_ERR_HDF5;
+  }
+  return CL_OK;
+}
+
+/* Fields of a table as stored (offsets from the file's compound type). */
+static cl_status file_fields(hid_t file, const cl_table_info *ti, cl_field **out, size_t *rec_size) {
+  hid_t d = H5Dopen2(file, ti->path, H5P_DEFAULT);
+  hid_t t = d >= 0 ? H5Dget_type(d) : H5I_INVALID_HID;
+  cl_status st = t >= 0 ? CL_OK : CL_ERR_HDF5;
+  cl_field *f = calloc((size_t)ti->n_fields, sizeof *f);
+  if (!f) st = CL_ERR_NOMEM;
+  for (int i = 0; st == CL_OK && i < ti->n_fields; i++) {
+    const cl_field_info *fi = &ti->fields[i];
+    if (fi->type == CL_F_COUNT) {
+      cl_log_error("merge: field '%s' of table '%s' has an unsupported type", fi->name, ti->path);
+      st = CL_ERR_UNSUPPORTED;
+      break;
+    }
+    int idx = H5Tget_member_index(t, fi->name);
+    f[i] = (cl_field){fi->name, fi->type, H5Tget_member_offset(t, (unsigned)idx), fi->size,
+                      fi->unit, fi->desc, NULL};
+  }
+  if (st == CL_OK) *rec_size = H5Tget_size(t);
+  if (t >= 0) H5Tclose(t);
+  if (d >= 0) H5Dclose(d);
+  if (st != CL_OK) {
+    free(f);
+    f = NULL;
+  }
+  *out = f;
+  return st;
+}
+
+static cl_status merge_dicts(merge_ctx *m) {
+  for (int i = 0; i < m->n; i++) {
+    for (int k = 0; k < cl_reader_n_tables(m->in[i]); k++) {
+      const cl_table_info *ti = cl_reader_table_at(m->in[i], k);
+      if (!ti->is_dict || strncmp(ti->path, "/strings/", 9)) continue;
+      dict_map *dm = NULL;
+      for (int j = 0; j < m->n_dicts && !dm; j++)
+        if (!strcmp(m->dicts[j].path, ti->path)) dm = &m->dicts[j];
+      if (!dm) {
+        dict_map *nd = realloc(m->dicts, (size_t)(m->n_dicts + 1) * sizeof *nd);
+        if (!nd) return CL_ERR_NOMEM;
+        m->dicts = nd;
+        dm = &m->dicts[m->n_dicts++];
+        dm->path = cl__strdup(ti->path);
+        dm->maps = calloc((size_t)m->n, sizeof *dm->maps);
+        dm->n_ids = calloc((size_t)m->n, sizeof *dm->n_ids);
+        if (!dm->path || !dm->maps || !dm->n_ids) return CL_ERR_NOMEM;
+      }
+      cl_dict *od;
+      CL_TRY(cl_store_dict(m->out, ti->path + 9, &od));
+      size_t n = (size_t)ti->n_records;
+      cl__dict_rec *rows = malloc((n ? n : 1) * sizeof *rows);
+      dm->maps[i] = malloc((n ? n : 1) * sizeof(int32_t));
+      if (!rows || !dm->maps[i]) {
+        free(rows);
+        return CL_ERR_NOMEM;
+      }
+      dm->n_ids[i] = (int32_t)n;
+      static const cl_field rf[] = {
+          CL_FIELD(cl__dict_rec, id, CL_F_INT32, "", ""),
+          CL_FIELD(cl__dict_rec, name, CL_F_STRING, "", ""),
+      };
+      cl_table_desc rd = {ti->path, sizeof(cl__dict_rec), rf, 2, "", 0};
+      cl_status st = cl_reader_read(m->in[i], ti->path, &rd, 0, n, rows);
+      for (size_t r = 0; st == CL_OK && r < n; r++) {
+        rows[r].name[CL_DICT_MAXLEN] = '\0';
+        if (rows[r].id != (int32_t)r) {
+          cl_log_error("merge: dictionary '%s' in '%s' is damaged (row %zu has id %d)", ti->path,
+                       m->names[i], r, (int)rows[r].id);
+          st = CL_ERR_INVALID;
+        } else {
+          st = cl_dict_id(od, rows[r].name, &dm->maps[i][r]);
+        }
+      }
+      free(rows);
+      CL_TRY(st);
+    }
+  }
+  return CL_OK;
+}
+
+static const dict_map *find_dict(const merge_ctx *m, const char *path) {
+  for (int j = 0; j < m->n_dicts; j++)
+    if (!strcmp(m->dicts[j].path, path)) return &m->dicts[j];
+  return NULL;
+}
+
+/* Merge every input's copy of table @p path (first seen in input @p first). */
+static cl_status merge_table(merge_ctx *m, const char *path, int first) {
+  const cl_table_info *ti0 = cl_reader_find(m->in[first], path);
+  cl_field *inf = NULL, *outf = NULL;
+  size_t in_size = 0;
+  unsigned char *ib = NULL, *ob = NULL;
+  cl_status st = file_fields(cl__reader_file(m->in[first]), ti0, &inf, &in_size);
+  if (st != CL_OK) return st;
+  int nf = ti0->n_fields;
+  for (int i = 0; i < nf; i++)
+    if (!strcmp(inf[i].name, "src")) {
+      cl_log_error("merge: table '%s' in '%s' already has a 'src' column", path, m->names[first]);
+      free(inf);
+      return CL_ERR_UNSUPPORTED;
+    }
+  size_t src_off = (in_size + 3) & ~(size_t)3, out_size = (src_off + 4 + 7) & ~(size_t)7;
+  outf = calloc((size_t)nf + 1, sizeof *outf);
+  if (!outf) st = CL_ERR_NOMEM;
+  hid_t t0 = H5I_INVALID_HID;
+  if (st == CL_OK) {
+    memcpy(outf, inf, (size_t)nf * sizeof *outf);
+    for (int i = 0; i < nf; i++) {
+      const char *dp = ti0->fields[i].dict;
+      outf[i].dict = !strncmp(dp, "/strings/", 9) ? dp + 9 : NULL;
+    }
+    outf[nf] = (cl_field){"src", CL_F_INT32, src_off, 4, "", "index of the input file (see /merge/sources)", NULL};
+    cl_table_desc od = {path, out_size, outf, nf + 1, ti0->desc, 0};
+    cl_table *ot;
+    st = cl_store_table(m->out, &od, &ot);
+    if (st == CL_OK) st = copy_attrs(cl__reader_file(m->in[first]), path, m->out->file, path);
+    ib = malloc((size_t)BLOCK * in_size);
+    ob = calloc((size_t)BLOCK, out_size);
+    if (st == CL_OK && (!ib || !ob)) st = CL_ERR_NOMEM;
+    hid_t d0 = H5Dopen2(cl__reader_file(m->in[first]), path, H5P_DEFAULT);
+    t0 = d0 >= 0 ? H5Dget_type(d0) : H5I_INVALID_HID;
+    if (d0 >= 0) H5Dclose(d0);
+    if (t0 < 0 && st == CL_OK) st = CL_ERR_HDF5;
+    cl_table_desc id = {path, in_size, inf, nf, "", 0};
+    for (int i = first; st == CL_OK && i < m->n; i++) {
+      const cl_table_info *ti = cl_reader_find(m->in[i], path);
+      if (!ti) continue;
+      hid_t d = H5Dopen2(cl__reader_file(m->in[i]), path, H5P_DEFAULT);
+      hid_t t = d >= 0 ? H5Dget_type(d) : H5I_INVALID_HID;
+      int same = t >= 0 && H5Tequal(t, t0) > 0;
+      if (t >= 0) H5Tclose(t);
+      if (d >= 0) H5Dclose(d);
+      if (!same) {
+        cl_log_error("merge: table '%s' has different record types in '%s' and '%s'", path,
+                     m->names[first], m->names[i]);
+        st = CL_ERR_INVALID;
+        break;
+      }
+      for (uint64_t s0 = 0; st == CL_OK && s0 < ti->n_records; s0 += BLOCK) {
+        size_t cnt = ti->n_records - s0 < BLOCK ? (size_t)(ti->n_records - s0) : BLOCK;
+        st = cl_reader_read(m->in[i], path, &id, s0, cnt, ib);
+        for (size_t r = 0; st == CL_OK && r < cnt; r++) {
+          unsigned char *o = ob + r * out_size;
+          memcpy(o, ib + r * in_size, in_size);
+          int32_t src = i;
+          memcpy(o + src_off, &src, 4);
+          for (int f = 0; f < nf && st == CL_OK; f++) {
+            if (!outf[f].dict) continue;
+            const dict_map *dm = find_dict(m, ti0->fields[f].dict);
+            int32_t v;
+            memcpy(&v, o + outf[f].offset, 4);
+            if (v < 0) continue; /* negative ids mean "none" and are kept */
+            if (!dm || !dm->maps[i] || v >= dm->n_ids[i]) {
+              cl_log_error("merge: '%s' row %llu of '%s': id %d not in dictionary '%s'", path,
+                           (unsigned long long)(s0 + r), m->names[i], (int)v, ti0->fields[f].dict);
+              st = CL_ERR_INVALID;
+              break;
+            }
+            memcpy(o + outf[f].offset, &dm->maps[i][v], 4);
+          }
+        }
+        if (st == CL_OK) st = cl_table_append(ot, ob, cnt);
+      }
+      m->recs[i] += (int64_t)ti->n_records;
+    }
+  }
+  if (t0 >= 0) H5Tclose(t0);
+  free(ib);
+  free(ob);
+  free(outf);
+  free(inf);
+  return st;
+}
+
+typedef struct visit_ctx {
+  merge_ctx *m;
+  int i;
+  cl_status st;
+} visit_ctx;
+
+/* Non-table datasets -> /sources/<i>/...; group attributes of input 0 kept in place. */
+static herr_t other_cb(hid_t root, const char *name, const H5O_info_t *info, void *ud) {
+  visit_ctx *v = ud;
+  char path[1100];
+  snprintf(path, sizeof path, "/%s", name);
+  if (!strcmp(name, ".") || !strncmp(path, "/provenance", 11) || !strncmp(path, "/strings", 8)) return 0;
+  (void)root;
+  hid_t sf = cl__reader_file(v->m->in[v->i]), df = v->m->out->file;
+  if (info->type == H5O_TYPE_DATASET && !cl_reader_find(v->m->in[v->i], path)) {
+    char dst[1200];
+    snprintf(dst, sizeof dst, "/sources/%d%s", v->i, path);
+    v->st = h5copy(sf, path, df, dst);
+  } else if (info->type == H5O_TYPE_GROUP && v->i == 0 && info->num_attrs > 0) {
+    if (!cl__h5_exists(df, path)) {
+      hid_t lcpl = cl__h5_lcpl();
+      hid_t g = lcpl >= 0 ? H5Gcreate2(df, path, lcpl, H5P_DEFAULT, H5P_DEFAULT) : -1;
+      if (g >= 0) H5Gclose(g);
+      if (lcpl >= 0) H5Pclose(lcpl);
+    }
+    v->st = copy_attrs(sf, path, df, path);
+  }
+  return v->st == CL_OK ? 0 : -1;
+}
+
+static int64_t prov_int(hid_t f, const char *name, int64_t dflt) {
+  int64_t v = dflt;
+  if (!cl__h5_exists(f, "/provenance")) return v;
+  hid_t g = H5Gopen2(f, "/provenance", H5P_DEFAULT);
+  if (g < 0) return v;
+  if (H5Aexists(g, name) > 0) {
+    hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+    if (a >= 0) {
+      if (H5Aread(a, H5T_NATIVE_INT64, &v) < 0) v = dflt;
+      H5Aclose(a);
+    }
+  }
+  H5Gclose(g);
+  return v;
+}
+
+static cl_status merge_all(merge_ctx *m, const cl_merge_opts *opts) {
+  /* Provenance: input 0's at /provenance, everyone's under /provenance/sources/<i>. */
+  hid_t of = m->out->file;
+  int have0 = cl_reader_exists(m->in[0], "/provenance");
+  if (have0) CL_TRY(h5copy(cl__reader_file(m->in[0]), "/provenance", of, "/provenance"));
+  for (int i = 0; i < m->n; i++) {
+    if (!cl_reader_exists(m->in[i], "/provenance")) continue;
+    char dst[64];
+    snprintf(dst, sizeof dst, "/provenance/sources/%d", i);
+    CL_TRY(h5copy(cl__reader_file(m->in[i]), "/provenance", of, dst));
+  }
+  strcpy(m->out->prov_group, "/provenance/merge");
+  CL_TRY(cl__prov_write_base(m->out));
+  if (opts && opts->prov) CL_TRY(cl_store_write_provenance(m->out, opts->prov));
+  CL_TRY(cl__h5_attr_strv(of, "merged_from", m->names, m->n));
+
+  CL_TRY(merge_dicts(m));
+  for (int i = 0; i < m->n; i++) {
+    for (int k = 0; k < cl_reader_n_tables(m->in[i]); k++) {
+      const cl_table_info *ti = cl_reader_table_at(m->in[i], k);
+      if (ti->is_dict && !strncmp(ti->path, "/strings/", 9)) continue;
+      if (!strncmp(ti->path, "/provenance/", 12)) continue;
+      int seen = 0;
+      for (int j = 0; j < i && !seen; j++) seen = cl_reader_find(m->in[j], ti->path) != NULL;
+      if (!seen) CL_TRY(merge_table(m, ti->path, i));
+    }
+  }
+  for (int i = 0; i < m->n; i++) {
+    visit_ctx v = {m, i, CL_OK};
+    if (H5Ovisit(cl__reader_file(m->in[i]), H5_INDEX_NAME, H5_ITER_INC, other_cb, &v) < 0)
+      return v.st != CL_OK ? v.st : CL_ERR_HDF5;
+  }
+  cl_table_desc sd = {"/merge/sources", sizeof(src_rec), g_src_fields, 5,
+                      "inputs of cleave merge, one row per src value", 0};
+  cl_table *t;
+  CL_TRY(cl_store_table(m->out, &sd, &t));
+  for (int i = 0; i < m->n; i++) {
+    src_rec r;
+    memset(&r, 0, sizeof r);
+    hid_t f = cl__reader_file(m->in[i]);
+    r.src = i;
+    r.rank = (int32_t)prov_int(f, "rank", -1);
+    r.n_ranks = (int32_t)prov_int(f, "n_ranks", -1);
+    r.records = m->recs[i];
+    snprintf(r.file, sizeof r.file, "%s", m->names[i]);
+    CL_TRY(cl_table_append(t, &r, 1));
+  }
+  return CL_OK;
+}
+
+cl_status cl_store_merge(const char *out, const char *const *inputs, int n_inputs,
+                         const cl_merge_opts *opts) {
+  if (!out || !inputs || n_inputs < 1) {
+    cl_log_error("merge: need an output and at least one input");
+    return CL_ERR_INVALID;
+  }
+  struct stat so_, si_;
+  for (int i = 0; i < n_inputs; i++) {
+    if (stat(out, &so_) == 0 && stat(inputs[i], &si_) == 0 && so_.st_dev == si_.st_dev &&
+        so_.st_ino == si_.st_ino) {
+      cl_log_error("merge: output '%s' is also an input", out);
+      return CL_ERR_INVALID;
+    }
+  }
+  merge_ctx m;
+  memset(&m, 0, sizeof m);
+  m.n = n_inputs;
+  m.names = inputs;
+  m.in = calloc((size_t)n_inputs, sizeof *m.in);
+  m.recs = calloc((size_t)n_inputs, sizeof *m.recs);
+  cl_status st = m.in && m.recs ? CL_OK : CL_ERR_NOMEM;
+  for (int i = 0; st == CL_OK && i < n_inputs; i++) {
+    st = cl_reader_open(inputs[i], &m.in[i]);
+    if (st == CL_OK && cl_reader_exists(m.in[i], "/merge/sources")) {
+      cl_log_error("merge: '%s' is already a merged file", inputs[i]);
+      st = CL_ERR_UNSUPPORTED;
+    }
+  }
+  if (st == CL_OK) {
+    cl_store_opts so = {0};
+    so.force = opts ? opts->force : 0;
+    so.no_provenance = 1;
+    so.flush_seconds = -1;
+    st = cl_store_create(out, &so, &m.out);
+  }
+  if (st == CL_OK) st = merge_all(&m, opts);
+  cl_status cst = cl_store_close(m.out);
+  if (st == CL_OK) st = cst;
+  for (int i = 0; m.in && i < n_inputs; i++) cl_reader_close(m.in[i]);
+  for (int j = 0; j < m.n_dicts; j++) {
+    for (int i = 0; i < n_inputs; i++) free(m.dicts[j].maps ? m.dicts[j].maps[i] : NULL);
+    free(m.dicts[j].maps);
+    free(m.dicts[j].n_ids);
+    free(m.dicts[j].path);
+  }
+  free(m.dicts);
+  free(m.in);
+  free(m.recs);
+  if (st != CL_OK && m.out) remove(out);
+  return st;
+}

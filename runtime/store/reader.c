@@ -1,0 +1,276 @@
+/* Reading cleave (or any) HDF5 files: every 1-D compound dataset is a table. Field
+ * units/descriptions/dictionaries come from the attributes the store writes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+typedef struct rtable {
+  cl_table_info info;
+  cl_field_info *fields;
+  char **strs; /* owned strings of this table */
+  int n_strs, cap_strs;
+} rtable;
+
+struct cl_reader {
+  hid_t file;
+  char *path;
+  rtable *tables;
+  int n, cap;
+};
+
+static const char *keep(rtable *t, char *s) {
+  if (!s) return NULL;
+  if (t->n_strs == t->cap_strs) {
+    int nc = t->cap_strs ? 2 * t->cap_strs : 16;
+    char **ns = realloc(t->strs, (size_t)nc * sizeof *ns);
+    if (!ns) {
+      free(s);
+      return NULL;
+    }
+    t->strs = ns;
+    t->cap_strs = nc;
+  }
+  t->strs[t->n_strs++] = s;
+  return s;
+}
+
+static void rtable_free(rtable *t) {
+  for (int i = 0; i < t->n_strs; i++) free(t->strs[i]);
+  free(t->strs);
+  free(t->fields);
+}
+
+/* Fill one table's info from an open dataset. Returns 0 if it is not a table. */
+static int describe(rtable *t, const char *path, hid_t d) {
+  int ok = 0;
+  hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+  hsize_t dims = 0;
+  if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_COMPOUND || H5Sget_simple_extent_ndims(sp) != 1 ||
+      H5Sget_simple_extent_dims(sp, &dims, NULL) < 0)
+    goto done;
+  int nm = H5Tget_nmembers(ft);
+  if (nm <= 0) goto done;
+  memset(t, 0, sizeof *t);
+  t->fields = calloc((size_t)nm, sizeof *t->fields);
+  if (!t->fields) goto done;
+  t->info.path = keep(t, cl__strdup(path));
+  t->info.n_records = dims;
+  t->info.n_fields = nm;
+  t->info.fields = t->fields;
+  char *kind = cl__h5_attr_get_str(d, "kind");
+  t->info.is_dict = kind && !strcmp(kind, "dict");
+  free(kind);
+  char *desc = cl__h5_attr_get_str(d, "description");
+  t->info.desc = desc ? keep(t, desc) : "";
+  char **names = NULL, **units = NULL, **descs = NULL, **dicts = NULL;
+  int nn = cl__h5_attr_get_strv(d, "field_names", &names);
+  int nu = cl__h5_attr_get_strv(d, "units", &units);
+  int nd = cl__h5_attr_get_strv(d, "descriptions", &descs);
+  int nk = cl__h5_attr_get_strv(d, "dicts", &dicts);
+  ok = 1;
+  for (int i = 0; i < nm && ok; i++) {
+    cl_field_info *f = &t->fields[i];
+    char *mname = H5Tget_member_name(ft, (unsigned)i);
+    hid_t mt = H5Tget_member_type(ft, (unsigned)i);
+    if (!mname || mt < 0) ok = 0;
+    if (ok) {
+      f->name = keep(t, cl__strdup(mname));
+      f->type = cl__h5_ftype_of(mt, &f->size);
+      f->unit = f->desc = f->dict = "";
+      /* Attribute arrays are parallel to field_names (not necessarily member order). */
+      for (int j = 0; j < nn; j++) {
+        if (strcmp(names[j], mname)) continue;
+        if (j < nu) f->unit = keep(t, cl__strdup(units[j]));
+        if (j < nd) f->desc = keep(t, cl__strdup(descs[j]));
+        if (j < nk) f->dict = keep(t, cl__strdup(dicts[j]));
+        break;
+      }
+      if (!f->name || !f->unit || !f->desc || !f->dict) ok = 0;
+    }
+    if (mname) H5free_memory(mname);
+    if (mt >= 0) H5Tclose(mt);
+  }
+  cl__strv_free(names, nn);
+  cl__strv_free(units, nu);
+  cl__strv_free(descs, nd);
+  cl__strv_free(dicts, nk);
+  if (!t->info.path || !t->info.desc) ok = 0;
+  if (!ok) rtable_free(t);
+done:
+  if (sp >= 0) H5Sclose(sp);
+  if (ft >= 0) H5Tclose(ft);
+  return ok;
+}
+
+static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, void *ud) {
+  cl_reader *r = ud;
+  if (info->type != H5O_TYPE_DATASET) return 0;
+  char path[1100];
+  snprintf(path, sizeof path, "/%s", name);
+  hid_t d = H5Dopen2(root, name, H5P_DEFAULT);
+  if (d < 0) return 0;
+  if (r->n == r->cap) {
+    int nc = r->cap ? 2 * r->cap : 16;
+    rtable *nt = realloc(r->tables, (size_t)nc * sizeof *nt);
+    if (!nt) {
+      H5Dclose(d);
+      return -1;
+    }
+    r->tables = nt;
+    r->cap = nc;
+  }
+  if (describe(&r->tables[r->n], path, d)) r->n++;
+  H5Dclose(d);
+  return 0;
+}
+
+cl_status cl_reader_open(const char *path, cl_reader **out) {
+  *out = NULL;
+  cl_reader *r = calloc(1, sizeof *r);
+  if (!r) return CL_ERR_NOMEM;
+  r->file = cl__h5_open_read(path);
+  if (r->file < 0) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      cl_log_error("cannot open '%s': no such file or not readable", path);
+    else
+      cl_log_error("cannot open '%s': not an HDF5 file, or damaged", path);
+    if (f) fclose(f);
+    free(r);
+    return f ? CL_ERR_HDF5 : CL_ERR_IO;
+  }
+  r->path = cl__strdup(path);
+  herr_t e = H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, r);
+  if (e < 0 || !r->path) {
+    cl_log_error("cannot list the objects of '%s'", path);
+    cl_reader_close(r);
+    return CL_ERR_HDF5;
+  }
+  *out = r;
+  return CL_OK;
+}
+
+void cl_reader_close(cl_reader *r) {
+  if (!r) return;
+  for (int i = 0; i < r->n; i++) rtable_free(&r->tables[i]);
+  free(r->tables);
+  if (r->file >= 0) H5Fclose(r->file);
+  free(r->path);
+  free(r);
+}
+
+hid_t cl__reader_file(const cl_reader *r) { return r ? r->file : H5I_INVALID_HID; }
+
+int cl_reader_n_tables(const cl_reader *r) { return r ? r->n : 0; }
+
+const cl_table_info *cl_reader_table_at(const cl_reader *r, int i) {
+  return r && i >= 0 && i < r->n ? &r->tables[i].info : NULL;
+}
+
+const cl_table_info *cl_reader_find(const cl_reader *r, const char *path) {
+  for (int i = 0; r && path && i < r->n; i++)
+    if (!strcmp(r->tables[i].info.path, path)) return &r->tables[i].info;
+  return NULL;
+}
+
+cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as, uint64_t start,
+                         size_t n, void *out) {
+  if (!r || !as || (n && !out)) return CL_ERR_INVALID;
+  const cl_table_info *ti = cl_reader_find(r, path);
+  if (!ti) {
+    cl_log_error("'%s' has no table '%s'", r->path, path ? path : "(null)");
+    return CL_ERR_NOTFOUND;
+  }
+  for (int i = 0; i < as->n_fields; i++) {
+    int found = 0;
+    for (int j = 0; j < ti->n_fields && !found; j++) found = !strcmp(ti->fields[j].name, as->fields[i].name);
+    if (!found) {
+      cl_log_error("table '%s' in '%s' has no field '%s'", path, r->path, as->fields[i].name);
+      return CL_ERR_NOTFOUND;
+    }
+  }
+  if (start > ti->n_records || n > ti->n_records - start) {
+    cl_log_error("read of records [%llu, %llu) beyond the %llu records of '%s' in '%s'",
+                 (unsigned long long)start, (unsigned long long)(start + n),
+                 (unsigned long long)ti->n_records, path, r->path);
+    return CL_ERR_INVALID;
+  }
+  if (n == 0) return CL_OK;
+  cl_status st = CL_ERR_HDF5;
+  hid_t mt = cl__h5_compound(as->fields, as->n_fields, as->record_size);
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  hid_t fs = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+  hsize_t s0 = start, cnt = n;
+  hid_t ms = H5Screate_simple(1, &cnt, NULL);
+  if (mt >= 0 && fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &cnt, NULL) >= 0) {
+    herr_t e;
+    H5E_BEGIN_TRY { e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, out); }
+    H5E_END_TRY;
+    if (e >= 0) st = CL_OK;
+  }
+  if (st != CL_OK)
+    cl_log_error("reading table '%s' of '%s' failed (field types not convertible?)", path, r->path);
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  if (d >= 0) H5Dclose(d);
+  if (mt >= 0) H5Tclose(mt);
+  return st;
+}
+
+typedef struct attr_list {
+  cl_attr_fn fn;
+  void *ud;
+  int err;
+} attr_list;
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *ud) {
+  (void)info;
+  attr_list *l = ud;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  char *txt = cl__h5_attr_text(a);
+  H5Aclose(a);
+  if (!txt) {
+    l->err = 1;
+    return -1;
+  }
+  l->fn(name, txt, l->ud);
+  free(txt);
+  return 0;
+}
+
+int cl_reader_exists(cl_reader *r, const char *path) {
+  return r && path && cl__h5_exists(r->file, path);
+}
+
+cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud) {
+  if (!r || !obj || !fn) return CL_ERR_INVALID;
+  if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
+  hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
+  if (o < 0) return CL_ERR_HDF5;
+  attr_list l = {fn, ud, 0};
+  hsize_t idx = 0;
+  herr_t e = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &l);
+  H5Oclose(o);
+  if (e < 0 || l.err) {
+    cl_log_error("reading attributes of '%s' in '%s' failed", obj, r->path);
+    return CL_ERR_HDF5;
+  }
+  return CL_OK;
+}
+
+cl_status cl_reader_text(cl_reader *r, const char *path, char **out) {
+  *out = NULL;
+  if (!r || !path) return CL_ERR_INVALID;
+  if (!cl__h5_exists(r->file, path)) return CL_ERR_NOTFOUND;
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  if (d < 0) return CL_ERR_HDF5;
+  *out = cl__h5_dset_get_str(d);
+  H5Dclose(d);
+  if (!*out) {
+    cl_log_error("'%s' in '%s' is not a string dataset", path, r->path);
+    return CL_ERR_INVALID;
+  }
+  return CL_OK;
+}

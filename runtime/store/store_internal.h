@@ -1,0 +1,95 @@
+/* Internal to the record store (runtime/store/ and runtime/provenance.c): the handle
+ * structs and thin HDF5 helpers that check every hid_t and close every handle. */
+#ifndef CLEAVE_STORE_INTERNAL_H
+#define CLEAVE_STORE_INTERNAL_H
+
+#include <hdf5.h>
+
+#include "cleave/provenance.h"
+#include "cleave/store.h"
+
+struct cl_table {
+  cl_store *store;
+  char *path;
+  size_t rec_size;
+  int n_fields;
+  cl_field *fields; /* deep copy of the descriptor's fields */
+  hid_t dset;
+  hid_t type; /* compound: file type == memory type (struct layout) */
+  unsigned char *buf;
+  size_t cap, nbuf; /* buffer capacity and fill, records */
+  uint64_t n_disk;  /* records written to the dataset */
+  cl_table_stats st;
+};
+
+struct cl_dict {
+  cl_store *store;
+  char *name;
+  cl_table *table;
+  char **strs; /* id -> string */
+  int32_t n, cap;
+  int32_t *slots; /* open-addressing hash: id+1, 0 = empty */
+  size_t nslots;
+};
+
+struct cl_store {
+  hid_t file;
+  char *path;
+  cl_store_opts opts;
+  cl_table **tables;
+  int n_tables, cap_tables;
+  cl_dict **dicts;
+  int n_dicts, cap_dicts;
+  double last_flush; /* monotonic seconds */
+  int dirty;         /* appended since the last flush */
+  int prov_written;
+  char prov_group[64];
+};
+
+/* Record layout of a dictionary table. */
+typedef struct cl__dict_rec {
+  int32_t id;
+  char name[CL_DICT_MAXLEN + 1];
+} cl__dict_rec;
+
+/* Coarse monotonic clock, seconds (cheap enough to call on every append). */
+double cl__store_now(void);
+
+/* HDF5 type of one field (caller closes), or H5I_INVALID_HID. */
+hid_t cl__h5_field_type(cl_ftype t, size_t size);
+/* Compound type for a field table (caller closes). */
+hid_t cl__h5_compound(const cl_field *f, int n, size_t rec_size);
+/* Map an HDF5 member type to cl_ftype (CL_F_COUNT if not representable). */
+cl_ftype cl__h5_ftype_of(hid_t t, size_t *size);
+
+cl_status cl__h5_attr_str(hid_t obj, const char *name, const char *value);
+cl_status cl__h5_attr_strv(hid_t obj, const char *name, const char *const *v, int n);
+cl_status cl__h5_attr_i64(hid_t obj, const char *name, int64_t v);
+cl_status cl__h5_attr_f64(hid_t obj, const char *name, double v);
+/* Read a string / string-array attribute (malloc'd; *out NULL if absent or not strings). */
+char *cl__h5_attr_get_str(hid_t obj, const char *name);
+char *cl__h5_dset_get_str(hid_t dset); /* first element of a string dataset */
+int cl__h5_attr_get_strv(hid_t obj, const char *name, char ***out); /* count or -1 */
+void cl__strv_free(char **v, int n);
+/* Attribute value as text (numbers, strings, arrays "[a, b]"); malloc'd or NULL. */
+char *cl__h5_attr_text(hid_t attr);
+/* Scalar fixed-length string dataset. */
+cl_status cl__h5_write_text(hid_t loc, const char *path, const char *text);
+/* Open for reading: normal, then SWMR-read (files of killed writers). Quiet. */
+hid_t cl__h5_open_read(const char *path);
+/* Link-creation property list creating intermediate groups (caller closes). */
+hid_t cl__h5_lcpl(void);
+/* Whether a link path exists (each component checked). */
+int cl__h5_exists(hid_t loc, const char *path);
+
+/* reader.c: the reader's file handle (merge copies objects with it). */
+hid_t cl__reader_file(const cl_reader *r);
+/* store.c: a table, is_dict marks dictionary tables. */
+cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_table **out);
+
+/* provenance.c: system provenance into s->prov_group. */
+cl_status cl__prov_write_base(cl_store *s);
+
+char *cl__strdup(const char *s);
+
+#endif

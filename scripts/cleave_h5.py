@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""Read cleave HDF5 record files into pandas (run with /usr/bin/python3).
+
+Library:
+    import cleave_h5
+    df = cleave_h5.load("run.h5", "/profile/summary")   # pandas.DataFrame
+    cleave_h5.units("run.h5", "/profile/summary")        # {"median_s": "s", ...}
+    cleave_h5.provenance("run.h5")                       # dict (+ "config" text)
+    cleave_h5.tables("run.h5")                           # [(path, n_records), ...]
+
+load() decodes fixed-length string columns to str and replaces dictionary id columns
+(int32 fields whose "dicts" attribute names a /strings/<name> table) by the strings,
+unless resolve=False. Files left by a killed writer are opened in SWMR-read mode.
+
+CLI:
+    cleave_h5.py tables FILE
+    cleave_h5.py provenance FILE
+    cleave_h5.py csv FILE TABLE [--out OUT.csv]
+    cleave_h5.py plot-layers FILE --out DIR [--table PATH] [--layer-col COL]
+                 [--time-col COL] [--bytes-col COL] [--model NAME]
+"""
+import argparse
+import os
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+LAYER_COLS = ("layer_name", "name", "layer")
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def open_file(path):
+    """Open read-only; fall back to SWMR read for files of killed writers."""
+    try:
+        return h5py.File(path, "r")
+    except OSError:
+        return h5py.File(path, "r", swmr=True)
+
+
+def _s(v):
+    return v.decode("utf-8", "replace") if isinstance(v, (bytes, np.bytes_)) else str(v)
+
+
+def _attr_list(ds, name):
+    if name not in ds.attrs:
+        return None
+    v = ds.attrs[name]
+    return [_s(x) for x in np.atleast_1d(v)]
+
+
+def _is_table(obj):
+    return isinstance(obj, h5py.Dataset) and obj.dtype.names is not None and obj.ndim == 1
+
+
+def tables(path):
+    """[(path, n_records)] of every table (1-D compound dataset) in the file."""
+    out = []
+    with open_file(path) as f:
+        def visit(name, obj):
+            if _is_table(obj):
+                out.append(("/" + name, obj.shape[0]))
+        f.visititems(visit)
+    return out
+
+
+def units(path, table):
+    """{field: unit} of a table ('' where none)."""
+    with open_file(path) as f:
+        ds = f[table]
+        names = _attr_list(ds, "field_names") or list(ds.dtype.names)
+        us = _attr_list(ds, "units") or [""] * len(names)
+        return dict(zip(names, us))
+
+
+def _dict_strings(f, dpath):
+    d = f[dpath][:]
+    m = {}
+    for i, n in zip(d["id"], d["name"]):
+        m[int(i)] = _s(n).rstrip("\0")
+    return m
+
+
+def load(path, table, resolve=True, decode=True):
+    """Table as a pandas DataFrame (strings decoded, dictionary ids resolved)."""
+    with open_file(path) as f:
+        if table not in f or not _is_table(f[table]):
+            raise KeyError("%s has no table %s (tables: %s)" % (path, table,
+                           ", ".join(p for p, _ in tables(path))))
+        ds = f[table]
+        arr = ds[:]
+        df = pd.DataFrame({n: arr[n] for n in arr.dtype.names})
+        if decode:
+            for n in arr.dtype.names:
+                if arr.dtype[n].kind == "S":
+                    df[n] = [_s(v).rstrip("\0") for v in arr[n]]
+        names = _attr_list(ds, "field_names") or []
+        dicts = _attr_list(ds, "dicts") or []
+        if resolve:
+            for n, dp in zip(names, dicts):
+                if dp and dp in f and n in df.columns:
+                    m = _dict_strings(f, dp)
+                    df[n] = [m.get(int(v), None if v < 0 else str(v)) for v in df[n]]
+        df.attrs["units"] = dict(zip(names, _attr_list(ds, "units") or []))
+        df.attrs["table"] = table
+        return df
+
+
+def provenance(path, group="/provenance"):
+    """Attributes of /provenance as a dict, plus "config" (text) if stored, and, for
+    merged files, "sources": [dict per input] and "merge": dict."""
+    with open_file(path) as f:
+        if group not in f:
+            return {}
+        g = f[group]
+
+        def attrs(obj):
+            d = {}
+            for k, v in obj.attrs.items():
+                if isinstance(v, np.ndarray):
+                    d[k] = [_s(x) for x in v] if v.dtype.kind in "SOU" else v.tolist()
+                elif isinstance(v, (bytes, np.bytes_)):
+                    d[k] = _s(v)
+                elif isinstance(v, np.generic):
+                    d[k] = v.item()
+                else:
+                    d[k] = v
+            if "config" in obj and isinstance(obj["config"], h5py.Dataset):
+                d["config"] = _s(obj["config"][()])
+            return d
+
+        p = attrs(g)
+        if "sources" in g:
+            p["sources"] = [attrs(g["sources"][k]) for k in sorted(g["sources"], key=int)]
+        if "merge" in g:
+            p["merge"] = attrs(g["merge"])
+        return p
+
+
+def _pick(df, given, candidates, what):
+    if given:
+        if given not in df.columns:
+            raise SystemExit("column %r not in table (columns: %s)" % (given, ", ".join(df.columns)))
+        return given
+    for c in candidates:
+        if c in df.columns:
+            return c
+    raise SystemExit("no %s column found (tried %s; use the option)" % (what, ", ".join(candidates)))
+
+
+def _find_profile_table(path):
+    for p, n in tables(path):
+        if n == 0 or p.startswith("/strings/") or p.startswith("/merge/"):
+            continue
+        u = units(path, p)
+        cols = set(u)
+        if cols & set(LAYER_COLS) and any(u.get(c) in TIME_UNITS or "time" in c or c.endswith("_s") for c in cols):
+            return p
+    raise SystemExit("no table with a layer column and a time column in %s (use --table)" % path)
+
+
+def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_col=None, model=None):
+    """Per-layer latency bar chart and output-size profile (PNG); returns the file names."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = table or _find_profile_table(path)
+    df = load(path, table)
+    u = df.attrs.get("units", {})
+    if model is not None:
+        if "model" not in df.columns:
+            raise SystemExit("--model given but table %s has no model column" % table)
+        df = df[df["model"] == model]
+    layer_col = _pick(df, layer_col, LAYER_COLS, "layer")
+    time_candidates = [c for c in df.columns if u.get(c) in TIME_UNITS] + \
+        [c for c in df.columns if "median" in c or "time" in c or c.endswith("_s")]
+    time_col = _pick(df, time_col, time_candidates, "time")
+    bytes_col = _pick(df, bytes_col, [c for c in df.columns if u.get(c) == "B"] +
+                      ["out_bytes", "output_bytes", "bytes"], "output-size")
+    if df.empty:
+        raise SystemExit("table %s has no rows to plot" % table)
+    # One bar per layer, in first-appearance order; repeated rows (ranks, runs) -> median.
+    order = list(dict.fromkeys(df[layer_col].astype(str)))
+    g = df.assign(_l=df[layer_col].astype(str)).groupby("_l", sort=False)
+    t = g[time_col].median().reindex(order)
+    b = g[bytes_col].median().reindex(order)
+    scale = TIME_UNITS.get(u.get(time_col, "s"), 1.0) * 1e3  # -> ms
+    os.makedirs(out_dir, exist_ok=True)
+    w = max(6.0, 0.25 * len(order) + 2)
+    files = []
+    fig, ax = plt.subplots(figsize=(w, 4))
+    ax.bar(range(len(order)), t.values * scale, color="tab:blue")
+    ax.set_ylabel("%s [ms]" % time_col)
+    ax.set_title("per-layer latency: %s %s" % (os.path.basename(path), table))
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels(order, rotation=90, fontsize=7)
+    fig.tight_layout()
+    files.append(os.path.join(out_dir, "layer_latency.png"))
+    fig.savefig(files[-1], dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(w, 4))
+    ax.plot(range(len(order)), b.values, marker="o", color="tab:orange")
+    ax.set_yscale("log")
+    ax.set_ylabel("%s [%s]" % (bytes_col, u.get(bytes_col) or "B"))
+    ax.set_title("output size profile (candidate cut points)")
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels(order, rotation=90, fontsize=7)
+    fig.tight_layout()
+    files.append(os.path.join(out_dir, "layer_out_bytes.png"))
+    fig.savefig(files[-1], dpi=120)
+    plt.close(fig)
+    return files
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="cleave_h5.py", description="cleave HDF5 files -> pandas / plots")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("tables", help="list tables with record counts and units")
+    p.add_argument("file")
+    p = sub.add_parser("provenance", help="print the provenance")
+    p.add_argument("file")
+    p = sub.add_parser("csv", help="write one table as CSV (ids resolved)")
+    p.add_argument("file")
+    p.add_argument("table")
+    p.add_argument("--out", default="-")
+    p = sub.add_parser("plot-layers", help="per-layer latency and output-size PNGs")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--table", help="profile table (default: first with layer + time columns)")
+    p.add_argument("--layer-col", help="layer column (default: layer_name, name or layer)")
+    p.add_argument("--time-col", help="time column (default: first with unit s/ms/us/ns)")
+    p.add_argument("--bytes-col", help="output-size column (default: first with unit B, out_bytes)")
+    p.add_argument("--model", help="only rows of this model (dictionary-resolved name)")
+    a = ap.parse_args(argv)
+    if a.cmd == "tables":
+        for path, n in tables(a.file):
+            u = units(a.file, path)
+            cols = ", ".join("%s[%s]" % (k, v) if v else k for k, v in u.items())
+            print("%-30s %10d  %s" % (path, n, cols))
+    elif a.cmd == "provenance":
+        for k, v in provenance(a.file).items():
+            if k == "config":
+                print("config:\n  " + v.replace("\n", "\n  "))
+            else:
+                print("%-18s %s" % (k, v))
+    elif a.cmd == "csv":
+        df = load(a.file, a.table)
+        df.to_csv(sys.stdout if a.out == "-" else a.out, index=False)
+    elif a.cmd == "plot-layers":
+        for fn in plot_layers(a.file, a.out, a.table, a.layer_col, a.time_col, a.bytes_col, a.model):
+            print(fn)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
