@@ -1,11 +1,153 @@
-/* cleave run: placeholder until implemented. */
+/* cleave run: the MPI testbed (one rank per node). */
+#include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleave/partition.h"
+#include "cleave/runtime.h"
+#include "cli.h"
 #include "commands.h"
+#include "default_config.h"
+
+static void help(void) {
+  printf(
+      "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall]\n"
+      "                              [--inferences N] [--verify] [--quiet] [--print-config]\n"
+      "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
+      "  each rank runs the layers the plan places on it, tensors travel over MPI, and the\n"
+      "  virtual clock (default) composes measured compute x slowdown with the link model.\n"
+      "  Without TESTBED.yaml the embedded default (configs/demo-3tier.yaml) is used.\n"
+      "  -o, --output FILE  write /layers, /transfers, /inferences, /nodes, /provenance\n"
+      "  --force            overwrite an existing output file\n"
+      "  --clock MODE       override the config's clock (virtual | wall)\n"
+      "  --inferences N     override workload.inferences\n"
+      "  --verify           compare the partitioned output with a monolithic run (1e-5 relative)\n"
+      "  --print-config     print the resolved config and exit\n");
+}
+
+/* Rank 0 reads the file; everyone gets the text (counts first, then payload). */
+static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  long len = -1;
+  char *text = NULL;
+  if (rank == 0) {
+    if (!path) {
+      len = (long)strlen(cl__default_config);
+      text = malloc((size_t)len + 1);
+      if (text) memcpy(text, cl__default_config, (size_t)len + 1);
+    } else {
+      FILE *f = fopen(path, "rb");
+      if (!f) {
+        fprintf(stderr, "cleave run: error: cannot open config '%s'\n", path);
+      } else {
+        fseek(f, 0, SEEK_END);
+        len = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        text = len >= 0 ? malloc((size_t)len + 1) : NULL;
+        if (text && fread(text, 1, (size_t)len, f) == (size_t)len) text[len] = '\0';
+        else len = -1;
+        fclose(f);
+      }
+    }
+  }
+  MPI_Bcast(&len, 1, MPI_LONG, 0, comm);
+  if (len < 0) {
+    free(text);
+    *ok = 0;
+    return NULL;
+  }
+  if (rank != 0) text = malloc((size_t)len + 1);
+  MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm);
+  *ok = 1;
+  return text;
+}
 
 int cl__cmd_run(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "cleave: error: 'run' is not implemented yet\n");
-  return 2;
+  const char *path = NULL, *out = NULL, *clock = NULL;
+  long inferences = 0;
+  int force = 0, verify = 0, quiet = 0, print_config = 0;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      help();
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
+      out = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--clock", &missing))) {
+      if (strcmp(v, "virtual") && strcmp(v, "wall")) {
+        fprintf(stderr, "cleave run: error: --clock expects 'virtual' or 'wall', got '%s'\n", v);
+        return 2;
+      }
+      clock = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
+      if (cl__parse_int("run", "--inferences", v, 1, 10000000, &inferences)) return 2;
+    } else if (!strcmp(argv[i], "--force")) {
+      force = 1;
+    } else if (!strcmp(argv[i], "--verify")) {
+      verify = 1;
+    } else if (!strcmp(argv[i], "--quiet")) {
+      quiet = 1;
+    } else if (!strcmp(argv[i], "--print-config")) {
+      print_config = 1;
+    } else if (missing) {
+      fprintf(stderr, "cleave run: error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave run: error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (path) {
+      fprintf(stderr, "cleave run: error: more than one config given ('%s', '%s')\n", path, argv[i]);
+      return 2;
+    } else {
+      path = argv[i];
+    }
+  }
+  MPI_Init(&argc, &argv);
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int ok = 0, rc = 2;
+  char *text = bcast_text(comm, path, &ok);
+  cl_rt_setup su;
+  memset(&su, 0, sizeof su);
+  if (ok) {
+    /* Rank 0 parses first (and alone prints errors); the others follow only on success. */
+    cl_status st = CL_OK;
+    const char *name = path ? path : cl__default_config_name;
+    if (rank == 0) st = cl_rt_setup_load(name, text, &su);
+    int ist = (int)st;
+    MPI_Bcast(&ist, 1, MPI_INT, 0, comm);
+    if (ist == CL_OK && rank != 0) ist = (int)cl_rt_setup_load(name, text, &su);
+    ok = ist == CL_OK;
+  }
+  free(text);
+  if (ok) {
+    if (clock) su.wall = !strcmp(clock, "wall");
+    if (inferences > 0) su.inferences = (int)inferences;
+    if (print_config) {
+      if (rank == 0) fputs(su.config_text, stdout);
+      rc = 0;
+    } else {
+      cl_rt_opts o;
+      memset(&o, 0, sizeof o);
+      o.out_path = out;
+      o.force = force;
+      o.verify = verify;
+      o.quiet = quiet || rank != 0;
+      o.argc = cl__argc;
+      o.argv = cl__argv;
+      cl_status st = cl_rt_run(comm, &su, &o);
+      rc = st == CL_OK ? 0 : (st == CL_ERR_CONFIG || st == CL_ERR_EXISTS) ? 2 : 1;
+    }
+  }
+  cl_rt_setup_free(&su);
+  MPI_Comm_free(&comm);
+  MPI_Finalize();
+  return rc;
 }

@@ -1,11 +1,164 @@
-/* cleave sim: placeholder until implemented. */
+/* cleave sim: predict a testbed plan from profiles with the runtime's timing model. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleave/runtime.h"
+#include "cleave/store.h"
+#include "cleave/zoo.h"
+#include "cli.h"
 #include "commands.h"
 
+static void help(void) {
+  printf(
+      "usage: cleave sim TESTBED.yaml [--profile FILE.h5] [--reps N] [--compare OUT.h5] [--format table|csv]\n"
+      "  Predicts the plan's per-inference latency, per-node energy and bytes without running it,\n"
+      "  using the same timing model as `cleave run`'s virtual clock: per-layer host times from a\n"
+      "  profile (cleave profile MODEL -o FILE.h5) or, without --profile, measured now (--reps,\n"
+      "  default 5), times the nodes' slowdowns, plus the link model.\n"
+      "  --compare OUT.h5   print predicted vs measured (a `cleave run` output) and the error\n");
+}
+
+typedef struct inf_row {
+  int32_t inference;
+  double latency, energy;
+} inf_row;
+static const cl_field g_if[] = {
+    CL_FIELD(inf_row, inference, CL_F_INT32, "", ""),
+    CL_FIELD(inf_row, latency, CL_F_FLOAT64, "s", ""),
+    CL_FIELD(inf_row, energy, CL_F_FLOAT64, "J", ""),
+};
+static const cl_table_desc g_id = {"/inferences", sizeof(inf_row), g_if, 3, "", 0};
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 int cl__cmd_sim(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "cleave: error: 'sim' is not implemented yet\n");
-  return 2;
+  const char *path = NULL, *profile = NULL, *compare = NULL;
+  long reps = 5;
+  int csv = 0;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      help();
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
+      profile = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--compare", &missing))) {
+      compare = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
+      if (cl__parse_int("sim", "--reps", v, 1, 100000, &reps)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--format", &missing))) {
+      if (strcmp(v, "csv") && strcmp(v, "table")) {
+        fprintf(stderr, "cleave sim: error: --format expects 'table' or 'csv'\n");
+        return 2;
+      }
+      csv = !strcmp(v, "csv");
+    } else if (missing) {
+      fprintf(stderr, "cleave sim: error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave sim: error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (path) {
+      fprintf(stderr, "cleave sim: error: more than one config given\n");
+      return 2;
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "cleave sim: error: no testbed config given (see --help)\n");
+    return 2;
+  }
+  cl_rt_setup su;
+  if (cl_rt_setup_load(path, NULL, &su) != CL_OK) return 2;
+  cl_graph *g = NULL;
+  double *t = NULL;
+  cl_rt_tasks tasks;
+  memset(&tasks, 0, sizeof tasks);
+  cl_timeline *tl = NULL;
+  int rc = 1;
+  if (cl_zoo_build(su.model, &g) != CL_OK) goto done;
+  t = calloc((size_t)cl_graph_size(g), sizeof(double));
+  if (!t) goto done;
+  if (profile) {
+    if (cl_rt_node_times_from_profile(profile, g, t) != CL_OK) {
+      rc = 2;
+      goto done;
+    }
+  } else if (cl_rt_node_times_measure(g, su.seed, (int)reps, t) != CL_OK) {
+    goto done;
+  }
+  if (cl_rt_simulate(g, &su, t, &tasks, &tl) != CL_OK) goto done;
+  int I = tasks.inferences;
+  double *pred = malloc(sizeof(double) * (size_t)I);
+  if (!pred) goto done;
+  if (csv) printf("inference,latency_s,energy_J,bytes\n");
+  else printf("model: %s\nnodes: %d\ninferences: %d\n%-10s %14s %12s %12s\n", su.model, su.n_nodes, I, "inference",
+              "latency_ms", "energy_J", "bytes");
+  for (int i = 0; i < I; i++) {
+    cl_inference_result ir;
+    cl_timeline_inference(tl, i, &ir);
+    pred[i] = ir.latency;
+    if (csv) printf("%d,%.9g,%.9g,%llu\n", i, ir.latency, ir.energy, (unsigned long long)ir.bytes);
+    else printf("%-10d %14.3f %12.4f %12llu\n", i, ir.latency * 1e3, ir.energy, (unsigned long long)ir.bytes);
+  }
+  if (!csv) {
+    printf("%-10s %10s %12s %12s\n", "node", "tier", "busy_s", "energy_J");
+    for (int nd = 0; nd < su.n_nodes; nd++) {
+      cl_node_result nr;
+      cl_timeline_node(tl, nd, &nr);
+      printf("%-10s %10s %12.4f %12.4f\n", su.nodes[nd].name, su.nodes[nd].tier, nr.busy_time, nr.energy);
+    }
+  }
+  rc = 0;
+  if (compare) {
+    cl_reader *r = NULL;
+    if (cl_reader_open(compare, &r) != CL_OK) {
+      rc = 2;
+      free(pred);
+      goto done;
+    }
+    const cl_table_info *ti = cl_reader_find(r, "/inferences");
+    if (!ti) {
+      fprintf(stderr, "cleave sim: error: %s has no /inferences table (not a cleave run output)\n", compare);
+      rc = 2;
+    } else {
+      size_t n = (size_t)ti->n_records;
+      inf_row *m = malloc(sizeof(inf_row) * (n + 1));
+      double *err = malloc(sizeof(double) * (n + 1));
+      if (m && err && cl_reader_read(r, "/inferences", &g_id, 0, n, m) == CL_OK) {
+        printf("%-10s %14s %14s %10s\n", "inference", "predicted_ms", "measured_ms", "error_%");
+        int k = 0;
+        for (size_t q = 0; q < n; q++) {
+          if (m[q].inference < 0 || m[q].inference >= I) continue;
+          double p = pred[m[q].inference], meas = m[q].latency;
+          err[k] = meas > 0 ? 100.0 * (p - meas) / meas : 0;
+          printf("%-10d %14.3f %14.3f %10.2f\n", m[q].inference, p * 1e3, meas * 1e3, err[k]);
+          err[k] = fabs(err[k]);
+          k++;
+        }
+        qsort(err, (size_t)k, sizeof *err, cmp_d);
+        if (k) printf("median_abs_error_pct: %.2f\n", k % 2 ? err[k / 2] : 0.5 * (err[k / 2 - 1] + err[k / 2]));
+      } else {
+        rc = 1;
+      }
+      free(m);
+      free(err);
+    }
+    cl_reader_close(r);
+  }
+  free(pred);
+done:
+  cl_timeline_destroy(tl);
+  cl_rt_tasks_free(&tasks);
+  free(t);
+  cl_graph_destroy(g);
+  cl_rt_setup_free(&su);
+  return rc;
 }

@@ -142,7 +142,7 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
 
   /* transfers */
   for (int k = 0; k < rp->n_xfer; k++) {
-    const cl_xfer *x = &rp->xfer[k];
+    const cl_spatial_xfer *x = &rp->xfer[k];
     const cl_node *n = cl_graph_node(p->g, x->node);
     double rb = (double)n->out.n * n->out.c * n->out.w * sizeof(float); /* bytes per row */
     double hr = (double)n->out.h / c->ref_h;

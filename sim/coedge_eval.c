@@ -236,7 +236,7 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   free(stage);
   /* transfers: serialised on the shared medium */
   for (int k = 0; k < plan->n_xfer; k++) {
-    const cl_xfer *x = &plan->xfer[k];
+    const cl_spatial_xfer *x = &plan->xfer[k];
     double dur = (double)x->bytes / p->bandwidth + p->msg_latency;
     if (x->kind == CL_XFER_SCATTER) out->t_scatter += dur;
     else if (x->kind == CL_XFER_HALO) out->t_comm += dur;

@@ -145,14 +145,14 @@ static cl_status plan_alloc(const cl_spatial_spec *s, int n_tasks, cl_spatial_pl
 }
 
 typedef struct xfer_list {
-  cl_xfer *v;
+  cl_spatial_xfer *v;
   int n, cap;
 } xfer_list;
 
-static cl_status xfer_push(xfer_list *l, cl_xfer x) {
+static cl_status xfer_push(xfer_list *l, cl_spatial_xfer x) {
   if (l->n == l->cap) {
     int cap = l->cap ? 2 * l->cap : 32;
-    cl_xfer *v = realloc(l->v, (size_t)cap * sizeof *v);
+    cl_spatial_xfer *v = realloc(l->v, (size_t)cap * sizeof *v);
     if (!v) return CL_ERR_NOMEM;
     l->v = v;
     l->cap = cap;
@@ -280,7 +280,7 @@ static cl_status finish_plan(const cl_graph *g, const cl_spatial_spec *s, cl_spa
     for (int t = 0; t < T && st == CL_OK; t++) {
       cl_box b = p->box[(size_t)i * T + t];
       if (cl_box_empty(b) || p->task_dev[t] == p->source) continue;
-      cl_xfer x = {CL_XFER_SCATTER, id, p->source, p->task_dev[t], t, b,
+      cl_spatial_xfer x = {CL_XFER_SCATTER, id, p->source, p->task_dev[t], t, b,
                    cl_spatial_box_bytes(g, id, b)};
       st = xfer_push(&xl, x);
     }
@@ -289,7 +289,7 @@ static cl_status finish_plan(const cl_graph *g, const cl_spatial_spec *s, cl_spa
     for (int t = 0; t < T && st == CL_OK; t++) {
       cl_box b = ent.need[(size_t)e * T + t];
       if (cl_box_empty(b) || p->task_dev[t] == p->source) continue;
-      cl_xfer x = {CL_XFER_SCATTER, ent.node[e], p->source, p->task_dev[t], t, b,
+      cl_spatial_xfer x = {CL_XFER_SCATTER, ent.node[e], p->source, p->task_dev[t], t, b,
                    cl_spatial_box_bytes(g, ent.node[e], b)};
       st = xfer_push(&xl, x);
     }
@@ -308,7 +308,7 @@ static cl_status finish_plan(const cl_graph *g, const cl_spatial_spec *s, cl_spa
           /* own slices are disjoint in layer mode, so this never overlaps t's own rows */
           cl_box h = box_meet(nb, p->box[(size_t)i * T + u]);
           if (cl_box_empty(h)) continue;
-          cl_xfer x = {CL_XFER_HALO, id, p->task_dev[u], p->task_dev[t], t, h,
+          cl_spatial_xfer x = {CL_XFER_HALO, id, p->task_dev[u], p->task_dev[t], t, h,
                        cl_spatial_box_bytes(g, id, h)};
           st = xfer_push(&xl, x);
         }
@@ -336,7 +336,7 @@ static cl_status finish_plan(const cl_graph *g, const cl_spatial_spec *s, cl_spa
     for (int t = 0; t < T && st == CL_OK; t++) {
       cl_box b = p->box[last_i * T + t];
       if (cl_box_empty(b) || p->task_dev[t] == p->sink) continue;
-      cl_xfer x = {CL_XFER_GATHER, p->last, p->task_dev[t], p->sink, t, b,
+      cl_spatial_xfer x = {CL_XFER_GATHER, p->last, p->task_dev[t], p->sink, t, b,
                    cl_spatial_box_bytes(g, p->last, b)};
       st = xfer_push(&xl, x);
     }
@@ -511,7 +511,7 @@ void cl_spatial_plan_print(FILE *f, const cl_graph *g, const cl_spatial_plan *p)
     fputc('\n', f);
   }
   for (int k = 0; k < p->n_xfer; k++) {
-    const cl_xfer *x = &p->xfer[k];
+    const cl_spatial_xfer *x = &p->xfer[k];
     fprintf(f, "  %-7s %-24s d%d -> d%d rows [%d,%d) cols [%d,%d) %lld B\n",
             xfer_kind_name(x->kind), cl_graph_node(g, x->node)->name, x->src, x->dst, x->box.y0,
             x->box.y1, x->box.x0, x->box.x1, (long long)x->bytes);

@@ -243,7 +243,7 @@ static double execute_plan(const cl_graph *g, const cl_spatial_plan *p, float **
     }
     /* halos of this node, in list order */
     while (xk < p->n_xfer && p->xfer[xk].kind == CL_XFER_HALO && p->xfer[xk].node == id) {
-      const cl_xfer *x = &p->xfer[xk++];
+      const cl_spatial_xfer *x = &p->xfer[xk++];
       CL_CHECK_INT_EQ(x->bytes, (int64_t)nd->out.n * nd->out.c * (x->box.y1 - x->box.y0) *
                                     nd->out.w * 4);
       copy_rows(&b[(size_t)i * T + x->src].t, &b[(size_t)i * T + x->task].t, x->box.y0, x->box.y1);

@@ -107,3 +107,17 @@ cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double 
  *  its nodes' host times x the node's slowdown, runs the timeline. Caller frees both. */
 cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double *node_time, cl_rt_tasks *tasks,
                          cl_timeline **tl);
+
+/* ---- testbed configs (YAML; see docs/config.md) ---- */
+
+/** @brief Load a testbed config into @p su: nodes, links (netmodel), plan resolved
+ *  against the model's graph, workload, conditions. @p text NULL: read @p path;
+ *  otherwise @p path only names the text in messages. Errors: one line with
+ *  file:line and field, CL_ERR_CONFIG. Unknown keys are errors. */
+cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su);
+
+/** @brief The resolved config as YAML text (defaults filled in); caller frees. */
+char *cl_rt_setup_to_yaml(const cl_rt_setup *su, const cl_graph *g);
+
+/** @brief Host fp32 GFLOP/s on one thread (sgemm 512^3, median of 5), for speed: {gflops: X}. */
+double cl_rt_host_gflops(void);

@@ -63,14 +63,14 @@ typedef enum cl_xfer_kind {
 /** One transfer of the region @c box of node @c node's output from device @c src to
  *  device @c dst, on behalf of task @c task (the receiving task for scatter/halo, the
  *  sending task for gather). */
-typedef struct cl_xfer {
+typedef struct cl_spatial_xfer {
   cl_xfer_kind kind;
   int node;
   int src, dst;
   int task;
   cl_box box;
   int64_t bytes; /* float32 payload */
-} cl_xfer;
+} cl_spatial_xfer;
 
 /** A spatial plan (transparent, read-only for users). Arrays indexed [i * n_tasks + t]
  *  are per run node i (graph node first + i) and task t. */
@@ -84,7 +84,7 @@ typedef struct cl_spatial_plan {
   cl_box *box;   /* [n_nodes * n_tasks] computed (entry nodes: received) region */
   cl_box *need;  /* [n_nodes * n_tasks] region held: box plus halo */
   int n_xfer;
-  cl_xfer *xfer; /* scatter first, then halos in node order, then gather */
+  cl_spatial_xfer *xfer; /* scatter first, then halos in node order, then gather */
   int64_t *macs;      /* [n_dev] MACs each device computes (incl. redundancy) */
   int64_t *flops;     /* [n_dev] */
   int64_t *bytes_out; /* [n_dev] bytes each device sends */

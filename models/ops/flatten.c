@@ -1,4 +1,55 @@
-/* flatten: placeholder, implemented by the kernels work. */
-#include "cleave/ops.h"
+/* flatten: n x c x h x w -> n x (c*h*w) x 1 x 1 (PyTorch torch.flatten(x, 1)).
+ * NCHW is already the flattened order, so run() is a copy of the full tensor (or
+ * nothing when the output aliases the input). Not row-splittable. Counts: none. */
+#include <string.h>
 
-const cl_op_impl cl__op_impl_flatten = {.op = CL_OP_FLATTEN};
+#include "cleave/ops.h"
+#include "misc_internal.h"
+
+static cl_status flatten_infer(cl_node *node, const cl_shape *in, int n_in) {
+  if (n_in != 1) {
+    cl_log_error("flatten '%s': expects 1 input, got %d", node->name, n_in);
+    return CL_ERR_INVALID;
+  }
+  const cl_shape s = in[0];
+  if (!cl__misc_shape_ok(s)) {
+    cl_log_error("flatten '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
+    return CL_ERR_INVALID;
+  }
+  int64_t f = (int64_t)s.c * s.h * s.w;
+  if (f > 0x7fffffff) {
+    cl_log_error("flatten '%s': %lld features overflow the channel count", node->name, (long long)f);
+    return CL_ERR_INVALID;
+  }
+  node->out = (cl_shape){s.n, (int)f, 1, 1};
+  node->n_params = 0;
+  node->macs = 0;
+  node->flops = 0;
+  node->n_weights = 0;
+  return CL_OK;
+}
+
+static cl_status flatten_run(const cl_node *node, const cl_tensor *const *in, int n_in,
+                             cl_tensor *out, int oy0, int oy1, cl_op_ctx *ctx) {
+  (void)ctx;
+  CL_TRY(cl__misc_check_nin(node, n_in, 1));
+  CL_TRY(cl__misc_check_out(node, out, oy0, oy1));
+  const cl_tensor *x = in[0];
+  const cl_shape s = x->shape;
+  if (s.n != node->out.n || (int64_t)s.c * s.h * s.w != node->out.c) {
+    cl_log_error("flatten '%s': input view shape %dx%dx%dx%d does not flatten to %dx%d", node->name,
+                 s.n, s.c, s.h, s.w, node->out.n, node->out.c);
+    return CL_ERR_INVALID;
+  }
+  if (oy0 == oy1) return CL_OK;
+  CL_TRY(cl__misc_check_full(node, x, "input"));
+  if (x->data != out->data)
+    memmove(out->data, x->data, sizeof(float) * (size_t)cl_shape_numel(node->out));
+  return CL_OK;
+}
+
+const cl_op_impl cl__op_impl_flatten = {
+    .op = CL_OP_FLATTEN,
+    .infer = flatten_infer,
+    .run = flatten_run,
+};
