@@ -38,7 +38,10 @@ static void usage(FILE *f) {
  * half speed. OpenBLAS reads OPENBLAS_CORETYPE once, when the library loads, so the
  * only reliable fix is to set it and re-execute ourselves before any BLAS call. */
 static void fix_openblas_coretype(char **argv) {
-  if (getenv("OPENBLAS_CORETYPE") || getenv("CLEAVE_NO_COREFIX")) return;
+  const char *ct = getenv("OPENBLAS_CORETYPE");
+  /* An explicit choice is respected, except "Haswell", which some environments export
+   * for this very CPU and which halves sgemm speed. */
+  if ((ct && strcmp(ct, "Haswell") != 0) || getenv("CLEAVE_NO_COREFIX")) return;
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return;
   setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);

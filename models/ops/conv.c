@@ -4,8 +4,9 @@
  *  - 1x1, stride 1, unpadded: one sgemm per (image, group) straight on the input
  *    view, no copy (the input channel planes are the GEMM's B rows, ldb = rows*w);
  *  - depthwise (groups == in_c, one input channel per group, any channel multiplier):
- *    a direct loop over kernel taps whose inner loop is a contiguous (stride 1) or
- *    strided axpy over one output row; GEMM with K = kh*kw would be hopeless;
+ *    direct, via zero-padded polyphase planes of the input window in ctx->workspace
+ *    (see dw_geometry) so that every kernel tap is one long unit-stride FMA sweep,
+ *    for any stride and dilation; GEMM with K = kh*kw would be hopeless;
  *  - everything else: im2col of a chunk of output rows into ctx->workspace (with
  *    the zero padding materialised), then sgemm per group. Chunks keep the column
  *    buffer below CONV_COL_CAP bytes so it stays cache-resident and the workspace
@@ -14,9 +15,9 @@
  *
  * Row windows: output rows [oy0, oy1) are computed from an input view holding at
  * least the rows in_rows() reports; input rows outside [0, h) are implicit zeros.
- * The arithmetic per output element does not depend on the row window, so any
- * split reproduces the full result (up to sgemm's blocking, which is per element
- * identical in practice; tests check 1e-6).
+ * Depthwise arithmetic per output element does not depend on the window, so any
+ * split reproduces the full result bit for bit. GEMM paths agree to float rounding:
+ * OpenBLAS picks micro-kernels (and so summation order) by the GEMM's N.
  *
  * Counts: params = out_c*(in_c/groups)*kh*kw (+ out_c bias); macs = n*out_c*oh*ow*
  * (in_c/groups)*kh*kw; flops = 2*macs + one add per output element for the bias +
@@ -31,6 +32,8 @@
 /* Column-buffer cap per chunk (bytes). Larger chunks amortise packing the weight
  * matrix; smaller ones keep the buffer in L2/L3. 4-8 MiB measured best here. */
 #define CONV_COL_CAP ((size_t)4 << 20)
+/* Depthwise planes + accumulator cap per chunk (bytes): L2-resident. */
+#define DW_CAP ((size_t)256 << 10)
 
 static int is_depthwise(const cl_conv_params *p, int in_c) { return p->groups == in_c && p->groups > 1; }
 
@@ -127,10 +130,17 @@ static int chunk_rows_for(size_t k, int ow, int out_rows, size_t budget) {
   return (int)r;
 }
 
+static size_t dw_workspace_floats(const cl_conv_params *p, int ow, int rows);
+static int dw_chunk_rows(const cl_conv_params *p, int ow, int out_rows, size_t budget);
+
 static size_t conv_workspace(const cl_node *node, const cl_shape *in, int n_in, int out_rows) {
   const cl_conv_params *p = &node->p.conv;
   if (n_in < 1 || out_rows < 1) return 0;
-  if (is_pointwise(p) || is_depthwise(p, in[0].c)) return 0;
+  if (is_depthwise(p, in[0].c)) {
+    int r = dw_chunk_rows(p, node->out.w, out_rows, DW_CAP);
+    return dw_workspace_floats(p, node->out.w, r) * sizeof(float);
+  }
+  if (is_pointwise(p)) return 0;
   size_t k = (size_t)(in[0].c / p->groups) * (size_t)p->kh * (size_t)p->kw;
   int r = chunk_rows_for(k, node->out.w, out_rows, CONV_COL_CAP);
   return k * (size_t)r * (size_t)node->out.w * sizeof(float);
@@ -192,6 +202,8 @@ static void im2col(const cl_conv_params *p, const cl_tensor *in, int b, int g, i
           if (lo > 0) memset(d, 0, sizeof(float) * (size_t)lo);
           if (p->sw == 1) {
             memcpy(d + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+          } else if (p->sw == 2) {
+            for (int ox = lo; ox < hi; ox++) d[ox] = src[2 * ox];
           } else {
             const int sw = p->sw;
             for (int ox = lo; ox < hi; ox++) d[ox] = src[(ptrdiff_t)ox * sw];
@@ -245,92 +257,130 @@ static void run_pointwise(const cl_node *node, const cl_tensor *in, cl_tensor *o
   }
 }
 
-/* Depthwise kernels wider than this use the plain per-tap path (no fused interior). */
-#define DW_MAX_KW 16
+/* Depthwise geometry for output rows [oy0, oy0 + R). The needed input window,
+ * zero padding included, is split into sh*sw phase planes (polyphase): plane
+ * (ry, rx) holds padded pixel (oy0*sh + i*sh + ry, j*sw + rx) at [i][j]. Tap
+ * (ky, kx) of output (oy, ox) then reads plane ((ky*dh)%sh, (kx*dw)%sw) at
+ * [oy - oy0 + (ky*dh)/sh][ox + (kx*dw)/sw]: a unit-stride shift. Computing all pw
+ * columns of the accumulator (ow valid ones plus a few junk ones) turns every tap
+ * into one long contiguous multiply-add over R*pw floats, free of bounds checks. */
+typedef struct dw_geom {
+  int prn;          /* padded input rows the taps reach */
+  int ph, pw;       /* phase plane rows (without the spare row) and columns */
+  size_t plane;     /* floats per plane: (ph + 1) * pw, the spare row absorbs the
+                       junk columns' overrun past the last row */
+  size_t acc;       /* floats in the accumulator: R * pw */
+} dw_geom;
 
-/* One output row of one depthwise channel, one kernel row: d[ox] += sum_kx w[kx] *
- * s[ox*sw + kx*dw] over the valid columns. s points at input column -pl. Columns
- * where every tap is valid (the interior, [ilo, ihi)) take a fused loop that loads
- * and stores d once for all taps; the few border columns go tap by tap. */
-static void dw_row(float *restrict d, const float *restrict s, const float *restrict wk, int kw, int sw,
-                   int dw, const int *lo, const int *hi, int ilo, int ihi) {
-  for (int kx = 0; kx < kw; kx++) {
-    const float wv = wk[kx];
-    const float *t = s + kx * dw;
-    int e0 = ilo < hi[kx] ? ilo : hi[kx], e1 = ihi > lo[kx] ? ihi : lo[kx];
-    for (int ox = lo[kx]; ox < e0; ox++) d[ox] += wv * t[(ptrdiff_t)ox * sw];
-    for (int ox = e1; ox < hi[kx]; ox++) d[ox] += wv * t[(ptrdiff_t)ox * sw];
+static dw_geom dw_geometry(const cl_conv_params *p, int ow, int rows) {
+  int prn = (rows - 1) * p->sh + (p->kh - 1) * p->dh + 1; /* padded rows needed */
+  int pwn = (ow - 1) * p->sw + (p->kw - 1) * p->dw + 1;   /* padded columns needed */
+  dw_geom g;
+  g.prn = prn;
+  g.ph = (prn + p->sh - 1) / p->sh;
+  g.pw = (pwn + p->sw - 1) / p->sw;
+  g.plane = (size_t)(g.ph + 1) * (size_t)g.pw;
+  g.acc = (size_t)rows * (size_t)g.pw;
+  return g;
+}
+
+static size_t dw_workspace_floats(const cl_conv_params *p, int ow, int rows) {
+  dw_geom g = dw_geometry(p, ow, rows);
+  return (size_t)p->sh * (size_t)p->sw * g.plane + g.acc;
+}
+
+/* Output rows per depthwise chunk: the most (<= out_rows, >= 1) whose planes and
+ * accumulator fit in @p budget bytes. The size grows linearly with the rows. */
+static int dw_chunk_rows(const cl_conv_params *p, int ow, int out_rows, size_t budget) {
+  int lo = 1, hi = out_rows;
+  while (lo < hi) {
+    int mid = lo + (hi - lo + 1) / 2;
+    if (dw_workspace_floats(p, ow, mid) * sizeof(float) <= budget)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
-  if (ihi <= ilo) return;
-  if (kw == 3 && sw == 1) {
-    const float w0 = wk[0], w1 = wk[1], w2 = wk[2];
-    const float *s1 = s + dw, *s2 = s + 2 * dw;
-    for (int ox = ilo; ox < ihi; ox++) d[ox] += w0 * s[ox] + w1 * s1[ox] + w2 * s2[ox];
-  } else if (kw == 3 && sw == 2) {
-    const float w0 = wk[0], w1 = wk[1], w2 = wk[2];
-    const float *s1 = s + dw, *s2 = s + 2 * dw;
-    for (int ox = ilo; ox < ihi; ox++) d[ox] += w0 * s[2 * ox] + w1 * s1[2 * ox] + w2 * s2[2 * ox];
-  } else if (sw == 1) {
-    for (int kx = 0; kx < kw; kx++) {
-      const float wv = wk[kx];
-      const float *t = s + kx * dw;
-      for (int ox = ilo; ox < ihi; ox++) d[ox] += wv * t[ox];
-    }
-  } else {
-    for (int kx = 0; kx < kw; kx++) {
-      const float wv = wk[kx];
-      const float *t = s + kx * dw;
-      for (int ox = ilo; ox < ihi; ox++) d[ox] += wv * t[(ptrdiff_t)ox * sw];
+  return lo;
+}
+
+/* Fill the sh*sw phase planes of input channel ci of image b for output rows from oy0. */
+static void dw_planes(const cl_conv_params *p, const cl_tensor *in, int b, int ci, int oy0,
+                      const dw_geom *g, float *planes) {
+  const int h = in->shape.h, w = in->shape.w;
+  for (int ry = 0; ry < p->sh; ry++) {
+    for (int rx = 0; rx < p->sw; rx++) {
+      float *pl = planes + (size_t)(ry * p->sw + rx) * g->plane;
+      int lo, hi;
+      valid_cols(g->pw, w, p->sw, p->pl, rx, &lo, &hi);
+      for (int i = 0; i <= g->ph; i++) {
+        float *d = pl + (size_t)i * (size_t)g->pw;
+        int iy = oy0 * p->sh + i * p->sh + ry - p->pt;
+        /* Rows the taps do not reach (incl. the spare row) may lie outside the input
+         * view; they only feed junk columns, so keep them zero. */
+        int needed = i * p->sh + ry < g->prn;
+        if (!needed || iy < 0 || iy >= h || hi <= lo) {
+          memset(d, 0, sizeof(float) * (size_t)g->pw);
+          continue;
+        }
+        const float *src = cl_tensor_at(in, b, ci, iy, 0) + rx - p->pl;
+        if (lo > 0) memset(d, 0, sizeof(float) * (size_t)lo);
+        if (p->sw == 1) {
+          memcpy(d + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+        } else if (p->sw == 2) { /* constant stride: vectorises to permutes */
+          for (int j = lo; j < hi; j++) d[j] = src[2 * j];
+        } else {
+          const int sw = p->sw;
+          for (int j = lo; j < hi; j++) d[j] = src[(ptrdiff_t)j * sw];
+        }
+        if (hi < g->pw) memset(d + hi, 0, sizeof(float) * (size_t)(g->pw - hi));
+      }
     }
   }
 }
 
-/* Depthwise: out channel oc reads input channel oc / mult. The output rows of one
- * channel (a few KiB, L1-resident) are initialised with the bias, then each kernel
- * row adds its taps to every output row (dw_row). Column bounds are computed once
- * per node, not per row, which keeps the short (7..112 wide) rows efficient. */
-static void run_depthwise(const cl_node *node, const cl_tensor *in, cl_tensor *out, int oy0, int oy1) {
+/* Accumulator block (floats): taps sweep a block that stays in L1 with its inputs. */
+#define DW_BLOCK 2048
+
+/* Depthwise (groups == in_c, channel multiplier out_c / in_c). Per input channel:
+ * build the phase planes once, then per output channel sweep the taps over the
+ * accumulator (fmaf: one rounding per tap, vectorised to FMA), add bias, copy the
+ * ow valid columns of each row out and apply the activation. */
+static void run_depthwise(const cl_node *node, const cl_tensor *in, cl_tensor *out, int oy0, int oy1,
+                          float *ws) {
   const cl_conv_params *p = &node->p.conv;
-  const int h = in->shape.h, w = in->shape.w, ow = out->shape.w;
-  const int mult = p->out_c / in->shape.c, taps = p->kh * p->kw, sw = p->sw;
+  const int ow = out->shape.w, R = oy1 - oy0;
+  const int mult = p->out_c / in->shape.c, taps = p->kh * p->kw;
   const float *bias = p->has_bias ? node->weights + (size_t)p->out_c * (size_t)taps : NULL;
-  const size_t slab = (size_t)(oy1 - oy0) * (size_t)ow;
-  int lo[DW_MAX_KW], hi[DW_MAX_KW], ilo = 0, ihi = ow;
-  const int fused = p->kw <= DW_MAX_KW;
-  if (fused) {
-    for (int kx = 0; kx < p->kw; kx++) {
-      valid_cols(ow, w, sw, p->pl, kx * p->dw, &lo[kx], &hi[kx]);
-      if (lo[kx] > ilo) ilo = lo[kx];
-      if (hi[kx] < ihi) ihi = hi[kx];
-    }
-    if (ihi < ilo) ihi = ilo; /* no interior: dw_row's border loops cover each tap once */
-  }
+  const dw_geom g = dw_geometry(p, ow, R);
+  float *planes = ws, *acc = ws + (size_t)p->sh * (size_t)p->sw * g.plane;
   for (int b = 0; b < in->shape.n; b++) {
-    for (int oc = 0; oc < p->out_c; oc++) {
-      const float *wt = node->weights + (size_t)oc * (size_t)taps;
-      const int ci = oc / mult;
-      const float b0 = bias ? bias[oc] : 0.0f;
-      float *const y = cl_tensor_at(out, b, oc, oy0, 0); /* rows oy0..oy1 are contiguous */
-      for (size_t i = 0; i < slab; i++) y[i] = b0;
-      for (int ky = 0; ky < p->kh; ky++) {
-        for (int oy = oy0; oy < oy1; oy++) {
-          const int iy = oy * p->sh - p->pt + ky * p->dh;
-          if (iy < 0 || iy >= h) continue;
-          float *d = y + (size_t)(oy - oy0) * (size_t)ow;
-          const float *s = cl_tensor_at(in, b, ci, iy, 0) - p->pl;
-          if (fused) {
-            dw_row(d, s, wt + ky * p->kw, p->kw, sw, p->dw, lo, hi, ilo, ihi);
-            continue;
-          }
-          for (int kx = 0; kx < p->kw; kx++) { /* very wide kernels: tap by tap */
-            int l, r;
-            valid_cols(ow, w, sw, p->pl, kx * p->dw, &l, &r);
-            const float wv = wt[ky * p->kw + kx], *t = s + kx * p->dw;
-            for (int ox = l; ox < r; ox++) d[ox] += wv * t[(ptrdiff_t)ox * sw];
+    for (int ci = 0; ci < in->shape.c; ci++) {
+      dw_planes(p, in, b, ci, oy0, &g, planes);
+      for (int m = 0; m < mult; m++) {
+        const int oc = ci * mult + m;
+        const float *wt = node->weights + (size_t)oc * (size_t)taps;
+        const float b0 = bias ? bias[oc] : 0.0f;
+        for (size_t t0 = 0; t0 < g.acc; t0 += DW_BLOCK) {
+          const size_t t1 = t0 + DW_BLOCK < g.acc ? t0 + DW_BLOCK : g.acc;
+          float *restrict a = acc;
+          for (size_t t = t0; t < t1; t++) a[t] = b0;
+          for (int ky = 0; ky < p->kh; ky++) {
+            const int ry = (ky * p->dh) % p->sh, qy = (ky * p->dh) / p->sh;
+            for (int kx = 0; kx < p->kw; kx++) {
+              const int rx = (kx * p->dw) % p->sw, qx = (kx * p->dw) / p->sw;
+              const float *restrict src = planes + (size_t)(ry * p->sw + rx) * g.plane +
+                                          (size_t)qy * (size_t)g.pw + (size_t)qx;
+              const float wv = wt[ky * p->kw + kx];
+              for (size_t t = t0; t < t1; t++) a[t] = fmaf(wv, src[t], a[t]);
+            }
           }
         }
+        for (int r = 0; r < R; r++) {
+          float *d = cl_tensor_at(out, b, oc, oy0 + r, 0);
+          memcpy(d, acc + (size_t)r * (size_t)g.pw, sizeof(float) * (size_t)ow);
+        }
+        cl_act_apply(p->act, cl_tensor_at(out, b, oc, oy0, 0), (size_t)R * (size_t)ow);
       }
-      cl_act_apply(p->act, y, slab);
     }
   }
 }
@@ -379,8 +429,18 @@ static cl_status conv_run(const cl_node *node, const cl_tensor *const *ins, int 
   }
   if (ctx && ctx->threads > 0) cl_blas_set_threads(ctx->threads);
 
+  size_t have = ctx && ctx->workspace ? ctx->workspace_bytes : 0;
   if (is_depthwise(p, s.c)) {
-    run_depthwise(node, in, out, oy0, oy1);
+    size_t need = dw_workspace_floats(p, node->out.w, 1) * sizeof(float);
+    if (have < need) {
+      cl_log_error("conv '%s': workspace of %zu bytes, need at least %zu (see workspace())",
+                   node->name, have, need);
+      return CL_ERR_INVALID;
+    }
+    /* Same chunking as conv_workspace() when given that size; never more than we have. */
+    int chunk = dw_chunk_rows(p, node->out.w, oy1 - oy0, have < DW_CAP ? have : DW_CAP);
+    for (int r0 = oy0; r0 < oy1; r0 += chunk)
+      run_depthwise(node, in, out, r0, r0 + chunk < oy1 ? r0 + chunk : oy1, ctx->workspace);
     return CL_OK;
   }
   if (is_pointwise(p)) {
@@ -389,7 +449,6 @@ static cl_status conv_run(const cl_node *node, const cl_tensor *const *ins, int 
   }
   size_t k = (size_t)(s.c / p->groups) * (size_t)p->kh * (size_t)p->kw;
   size_t row_bytes = k * (size_t)node->out.w * sizeof(float);
-  size_t have = ctx && ctx->workspace ? ctx->workspace_bytes : 0;
   if (have < row_bytes) {
     cl_log_error("conv '%s': workspace of %zu bytes, need at least %zu (see workspace())", node->name,
                  have, row_bytes);
