@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cleave/build_info.h"
+#include "cleave/ops.h"
 #include "commands.h"
 
 int cl__argc;
@@ -34,23 +35,8 @@ static void usage(FILE *f) {
     fprintf(f, "  %-9s %s\n", g_commands[i].name, g_commands[i].brief);
 }
 
-/* Debian's OpenBLAS 0.3.21 detects AVX-512 Zen parts as Haswell and runs sgemm at
- * half speed. OpenBLAS reads OPENBLAS_CORETYPE once, when the library loads, so the
- * only reliable fix is to set it and re-execute ourselves before any BLAS call. */
-static void fix_openblas_coretype(char **argv) {
-  const char *ct = getenv("OPENBLAS_CORETYPE");
-  /* An explicit choice is respected, except "Haswell", which some environments export
-   * for this very CPU and which halves sgemm speed. */
-  if ((ct && strcmp(ct, "Haswell") != 0) || getenv("CLEAVE_NO_COREFIX")) return;
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  execv("/proc/self/exe", argv);
-  /* exec failed: keep going at Haswell speed rather than fail. */
-}
-
 int main(int argc, char **argv) {
-  fix_openblas_coretype(argv);
+  cl_blas_fix_coretype(argv); /* may re-exec with OPENBLAS_CORETYPE=SkylakeX */
   cl__argc = argc;
   cl__argv = argv;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -131,19 +131,8 @@ static const layer_def g_layers[] = {
     {"vgg16.fc6 batch 8", {8, 512, 7, 7}, CL_OP_FC, {0}, 4096},
 };
 
-static void fix_openblas_coretype(char **argv) {
-  /* An inherited OPENBLAS_CORETYPE=Haswell (set in this environment) is the very
-   * misdetection we fix; any other explicit value is respected. */
-  const char *ct = getenv("OPENBLAS_CORETYPE");
-  if ((ct && strcmp(ct, "Haswell") != 0) || getenv("CLEAVE_NO_COREFIX")) return;
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv) {
-  fix_openblas_coretype(argv);
+  cl_blas_fix_coretype(argv);
   int threads = 1;
   const char *filter = NULL;
   int opt;

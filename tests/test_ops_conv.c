@@ -572,20 +572,9 @@ static void test_act(void) {
 }
 
 /* Same OpenBLAS kernels as the cleave binary (see apps/cleave.c). */
-static void fix_openblas_coretype(char **argv) {
-  /* An inherited OPENBLAS_CORETYPE=Haswell (set in this environment) is the very
-   * misdetection we fix; any other explicit value is respected. */
-  const char *ct = getenv("OPENBLAS_CORETYPE");
-  if ((ct && strcmp(ct, "Haswell") != 0) || getenv("CLEAVE_NO_COREFIX")) return;
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv) {
   (void)argc;
-  fix_openblas_coretype(argv);
+  cl_blas_fix_coretype(argv);
   cl_blas_set_threads(1);
   test_counts();
   test_errors();

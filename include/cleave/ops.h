@@ -64,4 +64,9 @@ static inline float *cl_tensor_at(const cl_tensor *t, int n, int c, int y, int x
 /** @brief Configure the BLAS library's thread count (OpenBLAS). */
 void cl_blas_set_threads(int threads);
 
+/** @brief Call first thing in main(): on AVX-512 CPUs that OpenBLAS 0.3.21 misdetects
+ *  as Haswell, set OPENBLAS_CORETYPE=SkylakeX and re-exec (2x sgemm). No-op when the
+ *  variable holds another value or CLEAVE_NO_COREFIX is set. Returns only if no re-exec. */
+void cl_blas_fix_coretype(char **argv);
+
 #endif
