@@ -1,11 +1,157 @@
-/* cleave infer: placeholder until implemented. */
+/* cleave infer: real inference of a zoo model, timed. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleave/exec.h"
+#include "cleave/graph.h"
+#include "cleave/zoo.h"
+#include "cli.h"
 #include "commands.h"
 
+static void help(void) {
+  printf(
+      "usage: cleave infer MODEL [--threads N] [--reps N] [--warmup N] [--seed S] [--no-fuse]\n"
+      "                          [--input FILE] [--save-output FILE]\n"
+      "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input\n"
+      "  and prints key: value lines (latency_ms_median, latency_ms_min, gflops, output_checksum, ...).\n"
+      "  --threads N        BLAS/kernel threads (default 1)\n"
+      "  --reps N           timed repetitions (default 10)\n"
+      "  --warmup N         untimed warm-up runs (default 2)\n"
+      "  --seed S           seed for weights and input (default 1)\n"
+      "  --no-fuse          run BN/activations as separate layers\n"
+      "  --input FILE       raw little-endian float32 NCHW input instead of the seeded one\n"
+      "  --save-output FILE write the output tensor as raw little-endian float32\n");
+}
+
 int cl__cmd_infer(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "cleave: error: 'infer' is not implemented yet\n");
-  return 2;
+  const char *model = NULL, *in_path = NULL, *out_path = NULL;
+  long threads = 1, reps = 10, warmup = 2;
+  uint64_t seed = 1;
+  int fuse = 1;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      help();
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
+      if (cl__parse_int("infer", "--threads", v, 1, 256, &threads)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
+      if (cl__parse_int("infer", "--reps", v, 1, 1000000, &reps)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--warmup", &missing))) {
+      if (cl__parse_int("infer", "--warmup", v, 0, 1000000, &warmup)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
+      if (cl__parse_u64("infer", "--seed", v, &seed)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--input", &missing))) {
+      in_path = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--save-output", &missing))) {
+      out_path = v;
+    } else if (!strcmp(argv[i], "--no-fuse")) {
+      fuse = 0;
+    } else if (missing) {
+      fprintf(stderr, "cleave infer: error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave infer: error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (model) {
+      fprintf(stderr, "cleave infer: error: more than one model given ('%s', '%s')\n", model, argv[i]);
+      return 2;
+    } else {
+      model = argv[i];
+    }
+  }
+  if (!model) {
+    fprintf(stderr, "cleave infer: error: no model given (see cleave models)\n");
+    return 2;
+  }
+  cl_graph *g = NULL;
+  cl_status st = cl_zoo_build(model, &g);
+  if (st != CL_OK) return st == CL_ERR_NOTFOUND ? 2 : 1;
+  int rc = 1;
+  cl_exec *e = NULL;
+  double *t = NULL;
+  if (cl_graph_init_weights(g, seed) != CL_OK) goto done;
+  cl_exec_opts o = cl_exec_opts_default();
+  o.threads = (int)threads;
+  o.fuse = fuse;
+  if (cl_exec_create(g, &o, &e) != CL_OK) goto done;
+  const cl_node *in_node = cl_graph_node(g, 0);
+  int64_t in_n = cl_shape_numel(in_node->out);
+  if (in_path) {
+    FILE *f = fopen(in_path, "rb");
+    if (!f) {
+      fprintf(stderr, "cleave infer: error: cannot open input file '%s'\n", in_path);
+      rc = 2;
+      goto done;
+    }
+    size_t got = fread(cl_exec_buffer(e, 0), sizeof(float), (size_t)in_n, f);
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != (size_t)in_n || extra) {
+      fprintf(stderr, "cleave infer: error: input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d)\n",
+              in_path, (long long)in_n, in_node->out.n, in_node->out.c, in_node->out.h, in_node->out.w);
+      rc = 2;
+      goto done;
+    }
+  } else {
+    cl_exec_fill_input(e, seed);
+  }
+  for (long r = 0; r < warmup; r++)
+    if (cl_exec_run(e) != CL_OK) goto done;
+  t = malloc(sizeof(double) * (size_t)reps);
+  if (!t) goto done;
+  for (long r = 0; r < reps; r++) {
+    double t0 = cl__now();
+    if (cl_exec_run(e) != CL_OK) goto done;
+    t[r] = cl__now() - t0;
+  }
+  double mean = 0, mn = t[0];
+  for (long r = 0; r < reps; r++) {
+    mean += t[r] / (double)reps;
+    if (t[r] < mn) mn = t[r];
+  }
+  double med = cl__median(t, (int)reps);
+  int out_id = cl_graph_output(g);
+  const cl_node *on = cl_graph_node(g, out_id);
+  int64_t out_n = cl_shape_numel(on->out);
+  const float *y = cl_exec_buffer(e, out_id);
+  cl_graph_stats gs;
+  cl_graph_stats_get(g, &gs);
+  const char *ct = getenv("OPENBLAS_CORETYPE");
+  printf("model: %s\n", model);
+  printf("threads: %ld\n", threads);
+  printf("reps: %ld\n", reps);
+  printf("fused: %d\n", fuse);
+  printf("steps: %d\n", cl_exec_step_count(e));
+  printf("params: %lld\n", (long long)gs.params);
+  printf("macs: %lld\n", (long long)gs.macs);
+  printf("backend: openblas%s%s\n", ct ? " coretype=" : "", ct ? ct : "");
+  printf("memory_mb: %.1f\n", (double)cl_exec_memory_bytes(e) / 1e6);
+  printf("latency_ms_median: %.3f\n", med * 1e3);
+  printf("latency_ms_min: %.3f\n", mn * 1e3);
+  printf("latency_ms_mean: %.3f\n", mean * 1e3);
+  printf("gflops: %.1f\n", 2.0 * (double)gs.macs / med / 1e9);
+  printf("output_shape: %dx%dx%dx%d\n", on->out.n, on->out.c, on->out.h, on->out.w);
+  printf("output_checksum: %.9g\n", cl_exec_checksum(y, out_n));
+  if (out_path) {
+    FILE *f = fopen(out_path, "wb");
+    if (!f || fwrite(y, sizeof(float), (size_t)out_n, f) != (size_t)out_n) {
+      fprintf(stderr, "cleave infer: error: cannot write output file '%s'\n", out_path);
+      if (f) fclose(f);
+      goto done;
+    }
+    if (fclose(f) != 0) {
+      fprintf(stderr, "cleave infer: error: cannot write output file '%s'\n", out_path);
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  free(t);
+  cl_exec_destroy(e);
+  cl_graph_destroy(g);
+  return rc;
 }

@@ -1,11 +1,127 @@
-/* cleave profile: placeholder until implemented. */
+/* cleave profile: per-layer and per-block timing of a model, written to HDF5. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleave/profiler.h"
+#include "cleave/provenance.h"
+#include "cleave/store.h"
+#include "cleave/zoo.h"
+#include "cli.h"
 #include "commands.h"
 
+static void help(void) {
+  printf(
+      "usage: cleave profile MODEL -o FILE.h5 [--reps N] [--warmup N] [--threads N]\n"
+      "                      [--slowdown F] [--seed S] [--no-fuse] [--force]\n"
+      "  Times every layer (executor step: a conv with its folded BN and activation is\n"
+      "  one step) and every valid cut block of MODEL on this host, records every\n"
+      "  repetition in /profile/samples and GSL summaries (mean, median, std, p5/p95,\n"
+      "  95%% CI of the median) in /profile/layers and /profile/blocks.\n"
+      "  -o, --output FILE  HDF5 file to create (refuses to overwrite without --force)\n"
+      "  --reps N           timed repetitions (default 10)\n"
+      "  --warmup N         untimed inferences first (default 2)\n"
+      "  --threads N        BLAS threads (default 1)\n"
+      "  --slowdown F       multiply all times by F (emulate a slower node; default 1)\n"
+      "  --seed S           weights/input seed (default 1)\n"
+      "  --no-fuse          profile BN and activations as separate layers\n");
+}
+
 int cl__cmd_profile(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "cleave: error: 'profile' is not implemented yet\n");
-  return 2;
+  const char *model = NULL, *path = NULL;
+  long reps = 10, warmup = 2, threads = 1;
+  double slowdown = 1.0;
+  uint64_t seed = 1;
+  int fuse = 1, force = 0;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      help();
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
+      if (cl__parse_int("profile", "--reps", v, 1, 1000000, &reps)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--warmup", &missing))) {
+      if (cl__parse_int("profile", "--warmup", v, 0, 1000000, &warmup)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
+      if (cl__parse_int("profile", "--threads", v, 1, 256, &threads)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--slowdown", &missing))) {
+      if (cl__parse_double("profile", "--slowdown", v, 1e-6, 1e6, &slowdown)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
+      if (cl__parse_u64("profile", "--seed", v, &seed)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
+      path = v;
+    } else if (!strcmp(argv[i], "--no-fuse")) {
+      fuse = 0;
+    } else if (!strcmp(argv[i], "--force")) {
+      force = 1;
+    } else if (missing) {
+      fprintf(stderr, "cleave profile: error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave profile: error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (model) {
+      fprintf(stderr, "cleave profile: error: more than one model given ('%s', '%s')\n", model, argv[i]);
+      return 2;
+    } else {
+      model = argv[i];
+    }
+  }
+  if (!model) {
+    fprintf(stderr, "cleave profile: error: no model given (see cleave models)\n");
+    return 2;
+  }
+  if (!path) {
+    fprintf(stderr, "cleave profile: error: no output file given (-o FILE.h5)\n");
+    return 2;
+  }
+  cl_graph *g = NULL;
+  cl_status st = cl_zoo_build(model, &g);
+  if (st != CL_OK) return st == CL_ERR_NOTFOUND ? 2 : 1;
+  cl_store_opts so;
+  memset(&so, 0, sizeof so);
+  so.force = force;
+  cl_store *store = NULL;
+  cl_profile_result *r = NULL;
+  int rc = 1;
+  st = cl_store_create(path, &so, &store);
+  if (st != CL_OK) {
+    rc = (st == CL_ERR_EXISTS || st == CL_ERR_IO) ? 2 : 1;
+    goto done;
+  }
+  cl_provenance prov;
+  memset(&prov, 0, sizeof prov);
+  prov.argc = cl__argc;
+  prov.argv = cl__argv;
+  prov.has_seed = 1;
+  prov.seed = seed;
+  if (cl_store_write_provenance(store, &prov) != CL_OK) goto done;
+  if (cl_graph_init_weights(g, seed) != CL_OK) goto done;
+  cl_profiler_opts o = cl_profiler_opts_default();
+  o.reps = (int)reps;
+  o.warmup = (int)warmup;
+  o.threads = (int)threads;
+  o.fuse = fuse;
+  o.slowdown = slowdown;
+  o.seed = seed;
+  if (cl_profiler_measure(g, &o, &r) != CL_OK) goto done;
+  if (cl_profiler_write(store, model, g, &o, r) != CL_OK) goto done;
+  double total = 0;
+  for (int k = 0; k < r->n_steps; k++) {
+    double s[4096];
+    int n = r->reps < 4096 ? r->reps : 4096;
+    for (int i = 0; i < n; i++) s[i] = r->wall[(size_t)i * r->n_steps + k];
+    total += cl__median(s, n);
+  }
+  printf("model: %s\nlayers: %d\nblocks: %d\nreps: %d\nthreads: %ld\n", model, r->n_steps, r->n_blocks, r->reps,
+         threads);
+  printf("records: %lld\n", (long long)r->n_steps * r->reps);
+  printf("total_ms_median_sum: %.3f\ngflops: %.1f\noutput: %s\n", total * 1e3, r->gflops, cl_store_path(store));
+  rc = 0;
+done:
+  if (store && cl_store_close(store) != CL_OK) rc = 1;
+  cl_profile_result_free(r);
+  cl_graph_destroy(g);
+  return rc;
 }

@@ -338,6 +338,25 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
+  if (su->wall) {
+    /* Warm up every connection a tensor will use (the first message between two
+     * ranks pays the transport's connection set-up, milliseconds, which is not part
+     * of the emulated link). Pairs exchange in both directions, ordered by rank. */
+    for (int a = 0; a < N; a++)
+      for (int b = a + 1; b < N; b++) {
+        int l1 = -1, l2 = -1;
+        if (cl_netmodel_find_link(su->net, a, b, &l1) != CL_OK && cl_netmodel_find_link(su->net, b, a, &l2) != CL_OK)
+          continue;
+        char ping = 0;
+        if (rank == a) {
+          MPI_Send(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm);
+          MPI_Recv(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE);
+        } else if (rank == b) {
+          MPI_Recv(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE);
+          MPI_Send(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm);
+        }
+      }
+  }
   cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
   MPI_Barrier(comm);
@@ -373,7 +392,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
             den = fmax(den, fabs((double)ref[q]));
           }
           double rel = den > 0 ? num / den : num;
-          if (!opts->quiet) printf("verify: max relative difference to the monolithic run: %.3g\n", rel);
+          printf("verify: max relative difference to the monolithic run: %.3g\n", rel);
+          fflush(stdout);
           if (rel > 1e-5) {
             cl_log_error("verify: partitioned output differs from the monolithic run (%.3g > 1e-5)", rel);
             st = CL_ERR_INTERNAL;
@@ -445,14 +465,25 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
           double *dst = meas + 3 * ((size_t)i * tasks.steps_total + tasks.step_off[nd] + k);
           memcpy(dst, src, sizeof(double) * 3);
         }
-    for (int i = 0; i < I; i++)
+    double *prof = NULL; /* per flat step host seconds from a profile */
+    if (opts->profile) {
+      double *nt = calloc((size_t)n, sizeof(double));
+      prof = calloc((size_t)tasks.steps_total + 1, sizeof(double));
+      if (!nt || !prof) st = CL_ERR_NOMEM;
+      if (st == CL_OK) st = cl_rt_node_times_from_profile(opts->profile, g, nt);
+      for (int y = 0; st == CL_OK && y < n; y++)
+        if (tasks.node_step[y] >= 0) prof[tasks.node_step[y]] += nt[y];
+      free(nt);
+    }
+    for (int i = 0; st == CL_OK && i < I; i++)
       for (int fs = 0; fs < tasks.steps_total; fs++) {
         int nd = 0;
         while (nd + 1 < N && tasks.step_off[nd + 1] <= fs) nd++;
-        double d = meas[3 * ((size_t)i * tasks.steps_total + fs)] * su->nodes[nd].slowdown;
-        cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], d);
+        double host = prof ? prof[fs] : meas[3 * ((size_t)i * tasks.steps_total + fs)];
+        cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], host * su->nodes[nd].slowdown);
       }
-    st = cl_timeline_run(tl);
+    free(prof);
+    if (st == CL_OK) st = cl_timeline_run(tl);
     if (su->wall && st == CL_OK) {
       xfer_wall = malloc(sizeof(double) * 2 * (size_t)(I * tasks.n_xfer + 1));
       for (int q = 0; q < 2 * I * tasks.n_xfer; q++) xfer_wall[q] = NAN;

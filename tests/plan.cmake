@@ -1,0 +1,23 @@
+# CLI tests for `cleave plan` (planners: Scission, Neurosurgeon, DADS).
+set(CL_PLAN_DATA ${CMAKE_CURRENT_SOURCE_DIR}/data/scission)
+add_test(NAME plan_cli_scission_readme
+         COMMAND cleave plan scission --profiles ${CL_PLAN_DATA} --network network_stats.csv
+                 -d !-1 -e 10 -c 16 vgg19)
+set_tests_properties(plan_cli_scission_readme PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION
+  "\\[1\\] 9\\.0106s - 2\\.4087MB - Device\\(raspi4\\) = 0 - 6, Edge\\(vm2Core\\) = 7 - 11, Cloud\\(6700k\\(GPU\\)\\) = 12 - 25\n\\[2\\] 9\\.0594s - 2\\.4087MB - Device\\(raspi4\\) = 0 - 6, Edge\\(2500\\) = 7 - 11, Cloud\\(6700k\\(GPU\\)\\) = 12 - 25\n\\[3\\] 9\\.0721s - 2\\.4087MB - Device\\(raspi4\\) = 0 - 6, Edge\\(vm2Core\\) = 7 - 11, Cloud\\(6700k\\(NoGPU\\)\\) = 12 - 25\n\\[4\\] 9\\.1209s - 2\\.4087MB - Device\\(raspi4\\) = 0 - 6, Edge\\(2500\\) = 7 - 11, Cloud\\(6700k\\(NoGPU\\)\\) = 12 - 25\n\\[5\\] 9\\.1511s - 3\\.2115MB - Device\\(raspi4\\) = 0 - 6, Edge\\(vm2Core\\) = 7 - 12, Cloud\\(6700k\\(GPU\\)\\) = 13 - 25\n")
+# usage errors exit 2 (non-zero => WILL_FAIL)
+add_test(NAME plan_cli_unknown_model
+         COMMAND cleave plan scission --profiles ${CL_PLAN_DATA} --network network_stats.csv nosuchnet)
+add_test(NAME plan_cli_bad_flag COMMAND cleave plan scission --bogus)
+add_test(NAME plan_cli_missing_network
+         COMMAND cleave plan scission --profiles ${CL_PLAN_DATA} --network missing.csv vgg19)
+set_tests_properties(plan_cli_unknown_model plan_cli_bad_flag plan_cli_missing_network
+                     PROPERTIES LABELS unit WILL_FAIL TRUE)
+add_test(NAME plan_cli_neurosurgeon
+         COMMAND cleave plan neurosurgeon --profiles ${CL_PLAN_DATA} --network network_stats_wired.csv
+                 --objective energy --power 4 --tx-power 1.5 --idle-power 0.5 resnet50)
+set_tests_properties(plan_cli_neurosurgeon PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "best split")
+add_test(NAME plan_cli_dads
+         COMMAND cleave plan dads --profiles ${CL_PLAN_DATA} --network network_stats_wired.csv
+                 --device 2500 mobilenet)
+set_tests_properties(plan_cli_dads PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "latency [0-9.]+ s")

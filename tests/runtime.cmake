@@ -1,0 +1,8 @@
+# MPI integration tests of the runtime (label mpi).
+add_executable(mpi_partition mpi_partition.c)
+target_link_libraries(mpi_partition PRIVATE cleave_sim)
+add_test(NAME mpi_partition COMMAND ${CL_MPIEXEC} -n 3 $<TARGET_FILE:mpi_partition>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(mpi_partition PROPERTIES LABELS mpi TIMEOUT 300)
+add_test(NAME runtime_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/runtime_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(runtime_cli PROPERTIES LABELS "mpi;slow" TIMEOUT 900 DEPENDS mpi_partition)
