@@ -13,7 +13,7 @@
 static void help(void) {
   printf(
       "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall]\n"
-      "                              [--inferences N] [--verify] [--quiet] [--print-config]\n"
+      "                              [--inferences N] [--profile FILE.h5] [--verify] [--quiet] [--print-config]\n"
       "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
       "  each rank runs the layers the plan places on it, tensors travel over MPI, and the\n"
       "  virtual clock (default) composes measured compute x slowdown with the link model.\n"
@@ -22,6 +22,8 @@ static void help(void) {
       "  --force            overwrite an existing output file\n"
       "  --clock MODE       override the config's clock (virtual | wall)\n"
       "  --inferences N     override workload.inferences\n"
+      "  --profile FILE.h5  virtual durations from this host profile (cleave profile) instead of the\n"
+      "                     measured CPU times: bit-identical reruns, identical to `cleave sim`\n"
       "  --verify           compare the partitioned output with a monolithic run (1e-5 relative)\n"
       "  --print-config     print the resolved config and exit\n");
 }
@@ -65,7 +67,7 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
 }
 
 int cl__cmd_run(int argc, char **argv) {
-  const char *path = NULL, *out = NULL, *clock = NULL;
+  const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL;
   long inferences = 0;
   int force = 0, verify = 0, quiet = 0, print_config = 0;
   for (int i = 1; i < argc; i++) {
@@ -82,6 +84,8 @@ int cl__cmd_run(int argc, char **argv) {
         return 2;
       }
       clock = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
+      profile = v;
     } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
       if (cl__parse_int("run", "--inferences", v, 1, 10000000, &inferences)) return 2;
     } else if (!strcmp(argv[i], "--force")) {
@@ -139,6 +143,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.out_path = out;
       o.force = force;
       o.verify = verify;
+      o.profile = profile;
       o.quiet = quiet || rank != 0;
       o.argc = cl__argc;
       o.argv = cl__argv;

@@ -85,6 +85,9 @@ typedef struct cl_rt_opts {
   int quiet;
   int argc;
   char **argv;
+  /* Compute durations from this profile's per-layer medians (x slowdown) instead of
+   * the measured thread CPU times: reruns are then bit-identical and equal `cleave sim`. */
+  const char *profile;
 } cl_rt_opts;
 
 /** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).
