@@ -213,6 +213,8 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
       int cnt = (int)(sizeof(double) * CL_MSG_HDR + sx->bytes);
       CL_TRY(mpi_check(MPI_Isend(sx->buf, cnt, MPI_BYTE, sx->peer, CL_TAG_TENSOR_BASE + sx->node, p->comm, &sx->req),
                        "MPI_Isend(tensor)"));
+      if (hooks && hooks->complete_sends)
+        CL_TRY(mpi_check(MPI_Wait(&sx->req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
     }
   }
   return CL_OK;

@@ -357,7 +357,28 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
         }
       }
   }
-  cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv};
+  /* Complete sends eagerly in wall mode when tensors flow between ranks without a
+   * cycle (a rank-level DAG cannot deadlock on blocking sends). */
+  int acyclic = 1;
+  {
+    int *reach = calloc((size_t)N * (size_t)N, sizeof(int)); /* transitive closure of rank flows */
+    if (!reach) acyclic = 0;
+    for (int c = 0; reach && c < n; c++) {
+      const cl_node *cn = cl_graph_node(g, c);
+      for (int q = 0; q < cn->n_inputs; q++) {
+        int a = su->node_of_layer[cn->inputs[q]], b = su->node_of_layer[c];
+        if (a != b) reach[a * N + b] = 1;
+      }
+    }
+    for (int k = 0; reach && k < N; k++)
+      for (int a = 0; a < N; a++)
+        for (int b = 0; b < N; b++)
+          if (reach[a * N + k] && reach[k * N + b]) reach[a * N + b] = 1;
+    for (int a = 0; reach && a < N; a++)
+      if (reach[a * N + a]) acyclic = 0;
+    free(reach);
+  }
+  cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv, acyclic};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
   MPI_Barrier(comm);
   double t0 = mono();

@@ -39,6 +39,10 @@ typedef struct cl_part_hooks {
   double (*before_send)(void *ctx, int inference, int x, int dst_rank, double bytes);
   /** After receiving node @p x from @p src_rank sent at @p send_start (emulated arrival wait). */
   void (*after_recv)(void *ctx, int inference, int x, int src_rank, double bytes, double send_start);
+  /** Nonzero: complete each send before computing on (wall mode: a large message only
+   *  moves while the sender is inside MPI, so leaving it pending would delay it by the
+   *  sender's next compute step). Only safe when tensors never flow in a rank cycle. */
+  int complete_sends;
 } cl_part_hooks;
 
 /** Measurement of one step execution. */
