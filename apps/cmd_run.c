@@ -143,7 +143,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.out_path = out;
       o.force = force;
       o.verify = verify;
-      o.profile = profile;
+      o.profile = profile ? profile : su.profile;
       o.quiet = quiet || rank != 0;
       o.argc = cl__argc;
       o.argv = cl__argv;

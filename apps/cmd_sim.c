@@ -86,6 +86,7 @@ int cl__cmd_sim(int argc, char **argv) {
   if (cl_zoo_build(su.model, &g) != CL_OK) goto done;
   t = calloc((size_t)cl_graph_size(g), sizeof(double));
   if (!t) goto done;
+  if (!profile) profile = su.profile; /* the config's `profile:` key */
   if (profile) {
     if (cl_rt_node_times_from_profile(profile, g, t) != CL_OK) {
       rc = 2;

@@ -4,6 +4,13 @@
 #include <stdarg.h>
 
 static int g_log_level = 0;
+static void (*g_log_sink)(const char *line, void *ctx) = NULL;
+static void *g_log_sink_ctx = NULL;
+
+void cl_log_set_sink(void (*fn)(const char *line, void *ctx), void *ctx) {
+  g_log_sink = fn;
+  g_log_sink_ctx = ctx;
+}
 
 const char *cl_status_str(cl_status s) {
   switch (s) {
@@ -19,6 +26,12 @@ const char *cl_status_str(cl_status s) {
 static void vlog(const char *prefix, const char *fmt, va_list ap) {
   char buf[2048];
   vsnprintf(buf, sizeof buf, fmt, ap);
+  if (g_log_sink) {
+    char line[2200];
+    snprintf(line, sizeof line, "cleave: %s%s", prefix, buf);
+    g_log_sink(line, g_log_sink_ctx);
+    return;
+  }
   fprintf(stderr, "cleave: %s%s\n", prefix, buf);
 }
 

@@ -17,6 +17,7 @@ void cl_rt_setup_free(cl_rt_setup *su) {
   free(su->node_of_layer);
   free(su->config_text);
   free(su->config_path);
+  free(su->profile);
   memset(su, 0, sizeof *su);
 }
 

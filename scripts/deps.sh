@@ -15,9 +15,13 @@ CLEAVE_PACKAGES=(
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
 )
 
+# Reference checks only (torchvision numerics of the zoo, ONNX export): tests, never the core.
+CLEAVE_TEST_PACKAGES=(python3-torch python3-torchvision)
+
 cleave_install_deps() {
-  local missing=()
-  for p in "${CLEAVE_PACKAGES[@]}"; do
+  local missing=() pkgs=("${CLEAVE_PACKAGES[@]}")
+  [ "${1:-}" = "--test" ] && pkgs+=("${CLEAVE_TEST_PACKAGES[@]}")
+  for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

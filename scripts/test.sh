@@ -5,7 +5,7 @@
 #   CLEAVE_SANITIZE=1 scripts/test.sh   ASan/UBSan build in build-asan/
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
-cleave_install_deps
+cleave_install_deps --test
 extra=(-DCLEAVE_WERROR=ON)
 if [ "${CLEAVE_SANITIZE:-0}" = 1 ]; then
   CLEAVE_BUILD_DIR="$CLEAVE_ROOT/build-asan"

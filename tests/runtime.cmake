@@ -5,6 +5,6 @@ add_test(NAME mpi_partition COMMAND ${CL_MPIEXEC} -n 3 $<TARGET_FILE:mpi_partiti
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(mpi_partition PROPERTIES LABELS mpi TIMEOUT 300)
 add_test(NAME runtime_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/runtime_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
-set_tests_properties(runtime_cli PROPERTIES LABELS "mpi;slow" TIMEOUT 900 DEPENDS mpi_partition)
+set_tests_properties(runtime_cli PROPERTIES LABELS "mpi;slow" TIMEOUT 900 RUN_SERIAL TRUE)
 add_test(NAME default_config_embedded COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/embed_default_config.py --check)
 set_tests_properties(default_config_embedded PROPERTIES LABELS unit)

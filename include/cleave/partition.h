@@ -30,7 +30,7 @@ enum cl_mpi_tag {
 /** Header carried in front of every tensor message (doubles). */
 enum { CL_MSG_HDR = 4 }; /* [0] inference, [1] sender wall send-start (s), [2] bytes, [3] reserved */
 
-/** Hooks for wall-clock emulation; any may be NULL. Times are MPI_Wtime seconds. */
+/** Hooks for wall-clock emulation; any may be NULL. Times are CLOCK_MONOTONIC seconds. */
 typedef struct cl_part_hooks {
   void *ctx;
   /** After step @p k ran for @p cpu seconds of thread CPU time (wall throttling). */
@@ -50,7 +50,7 @@ typedef struct cl_part_sample {
   int inference;
   int step;
   double cpu;        /* seconds of thread CPU time */
-  double wall_start; /* MPI_Wtime */
+  double wall_start; /* CLOCK_MONOTONIC seconds */
   double wall_end;
 } cl_part_sample;
 

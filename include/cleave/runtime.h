@@ -43,6 +43,7 @@ typedef struct cl_rt_setup {
   int wall;            /* 1: wall-clock mode */
   char *config_text;   /* fully resolved config (provenance) */
   char *config_path;
+  char *profile;       /* the config's `profile:` (per-layer host times for the virtual clock), or NULL */
 } cl_rt_setup;
 
 void cl_rt_setup_free(cl_rt_setup *su);
@@ -113,14 +114,12 @@ cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double 
 
 /* ---- testbed configs (YAML; see docs/config.md) ---- */
 
-/** @brief Load a testbed config into @p su: nodes, links (netmodel), plan resolved
- *  against the model's graph, workload, conditions. @p text NULL: read @p path;
- *  otherwise @p path only names the text in messages. Errors: one line with
- *  file:line and field, CL_ERR_CONFIG. Unknown keys are errors. */
+/** @brief Load a testbed config (schema: include/cleave/testbed.h, docs/config.md) into
+ *  @p su: resolved slowdowns, the link model, the plan resolved against the model's
+ *  graph. @p text NULL: read @p path; otherwise @p path names the text in messages and
+ *  anchors relative paths. Errors: one line with file:line and field, CL_ERR_CONFIG. */
 cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su);
 
-/** @brief The resolved config as YAML text (defaults filled in); caller frees. */
-char *cl_rt_setup_to_yaml(const cl_rt_setup *su, const cl_graph *g);
 
 /** @brief Host fp32 GFLOP/s on one thread (sgemm 512^3, median of 5), for speed: {gflops: X}. */
 double cl_rt_host_gflops(void);

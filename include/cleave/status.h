@@ -44,6 +44,10 @@ void cl_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** @brief Set verbosity: 0 quiet (errors+warnings), 1 info, 2 debug. */
 void cl_log_set_level(int level);
 int cl_log_level(void);
+/** @brief Redirect every log line (as printed, e.g. "cleave: error: ...", without the
+ *  newline) to @p fn instead of stderr; NULL restores stderr. Used by tests to assert
+ *  on messages. Not thread-safe: set it before starting threads. */
+void cl_log_set_sink(void (*fn)(const char *line, void *ctx), void *ctx);
 
 /** Invariant check that stays on in release builds. Bugs abort; inputs never reach this. */
 #define CL_ASSERT(cond)                                                          \

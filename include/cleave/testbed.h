@@ -1,0 +1,147 @@
+/** @file testbed.h
+ *  @brief Testbed configuration schema: model, nodes, links, plan, workload,
+ *  conditions. Parsed from YAML (include/cleave/config.h) into a plain struct with
+ *  every value resolved to SI units and every default filled in; docs/config.md
+ *  documents each key.
+ *
+ *  Every validation error is one line `FILE:LINE:COL: field 'links[1].to': ...` and
+ *  CL_ERR_CONFIG; unknown keys are errors too. Checks that need more than the config
+ *  (the model exists, layer names exist, enough MPI ranks) are done by the callers:
+ *  cl_testbed_resolve_plan() for layer names.
+ *
+ *  Ownership: cl_testbed_load*() fill a caller-provided struct whose arrays and
+ *  strings it owns; cl_testbed_free() releases them (and zeroes the struct).
+ */
+#ifndef CLEAVE_TESTBED_H
+#define CLEAVE_TESTBED_H
+
+#include <stdint.h>
+
+#include "cleave/graph.h"
+#include "cleave/netmodel.h" /* cl_jitter */
+#include "cleave/status.h"
+#include "cleave/timeline.h" /* cl_node_power, cl_arrival */
+
+typedef enum cl_tb_tier { CL_TB_DEVICE = 0, CL_TB_EDGE, CL_TB_CLOUD, CL_TB_TIER_COUNT } cl_tb_tier;
+
+/** Printable tier name ("device", "edge", "cloud"). */
+const char *cl_tb_tier_name(cl_tb_tier t);
+
+/** One emulated node. */
+typedef struct cl_tb_node {
+  char *name;
+  cl_tb_tier tier;
+  double speed;        /**< slowdown factor vs this host (> 0); 0 when gflops is given */
+  double gflops;       /**< target GFLOP/s (> 0); 0 when speed is given. The runtime derives
+                            the factor as host_gflops / gflops. */
+  int threads;         /**< compute threads, default 1 */
+  uint64_t memory;     /**< bytes, memory cap; 0 = no cap */
+  cl_node_power power; /**< W and J/B; all 0 when no power model is given */
+  int has_power;
+  double cpu_load;     /**< background CPU load fraction [0, 1), default 0 */
+  double mem_pressure; /**< fraction of the memory cap touched in the background [0, 1] */
+  int line;            /**< line of the node's entry */
+} cl_tb_node;
+
+/** One link (directed; both_ways = 1 means a second identical link to -> from). */
+typedef struct cl_tb_link {
+  int from, to;        /**< node indices */
+  double latency;      /**< s, one way */
+  double bandwidth;    /**< B/s (1 Mbit/s = 125000 B/s); with a trace: its first value */
+  int both_ways;       /**< default 1 */
+  int reorder;         /**< 1: jitter may reorder arrivals; default 0 (TCP-like, in order) */
+  cl_jitter jitter;    /**< dist CL_JITTER_NONE when absent */
+  int medium;          /**< index into cl_testbed.media, -1 = not shared */
+  char *trace_path;    /**< resolved path of the bandwidth trace, NULL if none */
+  int trace_n;         /**< trace points */
+  double *trace_t;     /**< s, strictly increasing, first >= 0 */
+  double *trace_bw;    /**< B/s, >= 0 (0 = link down) */
+  int line;
+} cl_tb_link;
+
+/** One plan entry: a testbed node and the layer spec text that goes there. */
+typedef struct cl_tb_plan_entry {
+  int node;   /**< testbed node index */
+  char *spec; /**< canonical spec: items joined by ", " (names, "a..b", "3-17", "rest") */
+  int line, col;
+} cl_tb_plan_entry;
+
+typedef enum cl_tb_plan_kind {
+  CL_TB_PLAN_NONE = 0, /**< no `plan:` key (a planner decides) */
+  CL_TB_PLAN_ENTRIES,  /**< plan: [{node, layers}] */
+  CL_TB_PLAN_CUTS      /**< plan: {cuts: [...], nodes: [...]} */
+} cl_tb_plan_kind;
+
+typedef struct cl_tb_plan {
+  cl_tb_plan_kind kind;
+  int n_entries;
+  cl_tb_plan_entry *entries;
+  int n_cuts;
+  char **cuts;       /**< layer names (or decimal indices), split AFTER each */
+  int *cut_line;
+  int n_chain;
+  int *chain;        /**< CUTS: testbed nodes in order (default all nodes in list order) */
+  int line, col;     /**< position of the `plan:` value */
+} cl_tb_plan;
+
+/** Timed change of a link or a node. Fields < 0 are unchanged. */
+typedef struct cl_tb_condition {
+  double at;           /**< s from the start of the run (default 0) */
+  int link;            /**< link index, or -1 for a node condition */
+  int reverse;         /**< 1: the change applies to the reverse direction of a both_ways link */
+  int node;            /**< node index, or -1 for a link condition */
+  double bandwidth;    /**< B/s */
+  double latency;      /**< s */
+  double cpu_load;     /**< fraction */
+  double mem_pressure; /**< fraction */
+  int line;
+} cl_tb_condition;
+
+typedef struct cl_testbed {
+  char *source;       /**< config file path or display name */
+  char *model;        /**< zoo name, or resolved path of an .onnx file */
+  int model_is_onnx;
+  uint64_t seed;      /**< global seed, default 1 */
+  int wall_clock;     /**< clock: 0 virtual (default), 1 wall */
+  char *profile;      /**< resolved path of an HDF5 profile, or NULL */
+  int n_nodes;
+  cl_tb_node *nodes;
+  int n_links;
+  cl_tb_link *links;
+  int n_media;
+  char **media;       /**< shared medium names */
+  cl_tb_plan plan;
+  int inferences;     /**< >= 1, default 1 */
+  cl_arrival arrival; /**< kind back_to_back (default) / fixed_rate / poisson, rate (1/s),
+                           in_flight (default 1), seed (default: global seed) */
+  int n_conditions;
+  cl_tb_condition *conditions; /**< sorted by `at` (stable) */
+} cl_testbed;
+
+/** @brief Load and validate a testbed config file. Relative paths in it (trace,
+ *  profile, .onnx model) are resolved against the file's directory. */
+cl_status cl_testbed_load(const char *path, cl_testbed *tb);
+/** @brief As cl_testbed_load, from text. @p name appears in messages; relative paths
+ *  resolve against dirname(name) when name contains a '/' (and does not start with
+ *  '<'), else against the current directory. */
+cl_status cl_testbed_load_string(const char *name, const char *text, cl_testbed *tb);
+/** @brief Free everything the testbed owns and zero it. NULL-safe, idempotent. */
+void cl_testbed_free(cl_testbed *tb);
+
+/** @brief Node index by name, -1 if absent. */
+int cl_testbed_find_node(const cl_testbed *tb, const char *name);
+/** @brief Link from -> to: its index, or -1. With both_ways links also matches the
+ *  reverse direction and sets *reverse = 1 (reverse may be NULL). */
+int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse);
+
+/** @brief Map every graph node to a testbed node: node_of_layer[cl_graph_size(g)].
+ *  Errors (logged with the plan's file:line, CL_ERR_CONFIG): unknown layer names or
+ *  indices, a layer assigned twice, unassigned layers, a plan of kind NONE. Graph
+ *  input nodes not named by the plan go to nodes[0]. */
+cl_status cl_testbed_resolve_plan(const cl_testbed *tb, const cl_graph *g, int *node_of_layer);
+
+/** @brief The fully resolved config as canonical YAML (every default filled in, stable
+ *  order; loads back to the same testbed). Caller frees *text. */
+cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text);
+
+#endif

@@ -1,0 +1,182 @@
+/* Testbed configs -> cl_rt_setup: what the runtime executes. */
+#include <cblas.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleave/testbed.h"
+#include "cleave/runtime.h"
+#include "cleave/zoo.h"
+
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double cl_rt_host_gflops(void) {
+  enum { N = 512 };
+  float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N), *c = malloc(sizeof(float) * N * N);
+  if (!a || !b || !c) {
+    free(a);
+    free(b);
+    free(c);
+    return 0;
+  }
+  for (int i = 0; i < N * N; i++) {
+    a[i] = (float)(i % 7) * 0.1f;
+    b[i] = (float)(i % 5) * 0.1f;
+  }
+  double best[5];
+  for (int r = 0; r < 5; r++) {
+    double t0 = now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+    best[r] = now_s() - t0;
+  }
+  for (int i = 0; i < 5; i++)
+    for (int j = i + 1; j < 5; j++)
+      if (best[j] < best[i]) {
+        double t = best[i];
+        best[i] = best[j];
+        best[j] = t;
+      }
+  free(a);
+  free(b);
+  free(c);
+  return 2.0 * N * N * (double)N / best[2] / 1e9;
+}
+
+/* The testbed schema lives in runtime/testbed*.c (cl_testbed, docs/config.md); this
+ * turns a parsed testbed into what the runtime executes: resolved slowdowns, a link
+ * model, a plan resolved against the model's graph. */
+static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
+  const char *src = tb->source ? tb->source : "config";
+  if (tb->model_is_onnx) {
+    cl_log_error("%s: ONNX models are not supported in testbeds yet (model '%s'); use a zoo model", src, tb->model);
+    return CL_ERR_UNSUPPORTED;
+  }
+  if (!cl_zoo_find(tb->model)) {
+    cl_log_error("%s: unknown model '%s' (see `cleave models`)", src, tb->model);
+    return CL_ERR_CONFIG;
+  }
+  if (tb->plan.kind == CL_TB_PLAN_NONE) {
+    cl_log_error("%s: missing required key 'plan' (which layers run on which node)", src);
+    return CL_ERR_CONFIG;
+  }
+  snprintf(su->model, sizeof su->model, "%s", tb->model);
+  su->seed = tb->seed;
+  su->wall = tb->wall_clock;
+  su->inferences = tb->inferences;
+  su->arrival = tb->arrival;
+  su->n_nodes = tb->n_nodes;
+  su->nodes = calloc((size_t)tb->n_nodes, sizeof(cl_rt_node));
+  if (!su->nodes) return CL_ERR_NOMEM;
+  double host_gflops = 0;
+  for (int i = 0; i < tb->n_nodes; i++) {
+    const cl_tb_node *t = &tb->nodes[i];
+    cl_rt_node *n = &su->nodes[i];
+    snprintf(n->name, sizeof n->name, "%s", t->name);
+    snprintf(n->tier, sizeof n->tier, "%s", cl_tb_tier_name(t->tier));
+    n->speed = t->speed;
+    if (t->gflops > 0) {
+      if (host_gflops <= 0) host_gflops = cl_rt_host_gflops();
+      n->speed = host_gflops / t->gflops;
+    }
+    n->threads = t->threads;
+    n->power = t->power;
+    n->cpu_load = t->cpu_load;
+    n->mem_pressure = t->mem_pressure;
+  }
+  CL_TRY(cl_netmodel_create(tb->seed, &su->net));
+  int *medium = malloc(sizeof(int) * (size_t)(tb->n_media + 1));
+  if (!medium) return CL_ERR_NOMEM;
+  cl_status st = CL_OK;
+  for (int m = 0; m < tb->n_media && st == CL_OK; m++) st = cl_netmodel_add_medium(su->net, tb->media[m], 0.0, &medium[m]);
+  /* link ids: 2*k forward, 2*k+1 reverse (when both_ways) -> netmodel ids */
+  int *fwd = malloc(sizeof(int) * (size_t)(tb->n_links + 1)), *rev = malloc(sizeof(int) * (size_t)(tb->n_links + 1));
+  if (!fwd || !rev) st = CL_ERR_NOMEM;
+  for (int k = 0; st == CL_OK && k < tb->n_links; k++) {
+    const cl_tb_link *l = &tb->links[k];
+    cl_link_desc d;
+    memset(&d, 0, sizeof d);
+    d.latency = l->latency;
+    d.bandwidth = l->bandwidth;
+    d.medium = l->medium >= 0 ? medium[l->medium] : -1;
+    d.reorder = l->reorder;
+    d.jitter = l->jitter;
+    d.trace_t = l->trace_t;
+    d.trace_bw = l->trace_bw;
+    d.trace_n = l->trace_n;
+    char name[160];
+    for (int dir = 0; st == CL_OK && dir < (l->both_ways ? 2 : 1); dir++) {
+      d.src = dir ? l->to : l->from;
+      d.dst = dir ? l->from : l->to;
+      snprintf(name, sizeof name, "%s->%s", su->nodes[d.src].name, su->nodes[d.dst].name);
+      d.name = name;
+      st = cl_netmodel_add_link(su->net, &d, dir ? &rev[k] : &fwd[k]);
+      if (st != CL_OK) cl_log_error("%s:%d: invalid link %s", src, l->line, name);
+    }
+    if (!l->both_ways) rev[k] = -1;
+  }
+  for (int c = 0; st == CL_OK && c < tb->n_conditions; c++) {
+    const cl_tb_condition *cd = &tb->conditions[c];
+    if (cd->node >= 0) {
+      if (cd->at > 0) {
+        cl_log_error("%s:%d: timed node conditions are not supported by the runtime yet; node conditions hold for "
+                     "the whole run (omit 'at')", src, cd->line);
+        st = CL_ERR_CONFIG;
+        break;
+      }
+      if (cd->cpu_load >= 0) su->nodes[cd->node].cpu_load = cd->cpu_load;
+      if (cd->mem_pressure >= 0) su->nodes[cd->node].mem_pressure = cd->mem_pressure;
+      continue;
+    }
+    int id = cd->reverse ? rev[cd->link] : fwd[cd->link];
+    cl_link_change ch = {id, cd->at, cd->bandwidth, cd->latency};
+    st = cl_netmodel_add_changes(su->net, &ch, 1);
+    if (st != CL_OK) cl_log_error("%s:%d: invalid link condition", src, cd->line);
+  }
+  free(medium);
+  free(fwd);
+  free(rev);
+  if (st != CL_OK) return st;
+  for (int i = 0; i < su->n_nodes; i++)
+    su->nodes[i].slowdown = cl_rt_effective_slowdown(su->nodes[i].speed, su->nodes[i].cpu_load, su->nodes[i].mem_pressure);
+  cl_graph *g = NULL;
+  CL_TRY(cl_zoo_build(tb->model, &g));
+  su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
+  st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
+  cl_graph_destroy(g);
+  if (st != CL_OK) return st;
+  st = cl_testbed_to_yaml(tb, &su->config_text);
+  if (st != CL_OK) return st;
+  su->config_path = malloc(strlen(src) + 1);
+  if (!su->config_path) return CL_ERR_NOMEM;
+  memcpy(su->config_path, src, strlen(src) + 1);
+  if (tb->profile) {
+    su->profile = malloc(strlen(tb->profile) + 1);
+    if (!su->profile) return CL_ERR_NOMEM;
+    memcpy(su->profile, tb->profile, strlen(tb->profile) + 1);
+  }
+  return CL_OK;
+}
+
+cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su) {
+  memset(su, 0, sizeof *su);
+  cl_testbed tb;
+  memset(&tb, 0, sizeof tb);
+  cl_status st = text ? cl_testbed_load_string(path, text, &tb) : cl_testbed_load(path, &tb);
+  if (st == CL_OK) st = setup_from_testbed(&tb, su);
+  cl_testbed_free(&tb);
+  if (st != CL_OK) {
+    cl_rt_setup_free(su);
+    return st == CL_ERR_NOMEM || st == CL_ERR_UNSUPPORTED ? st : CL_ERR_CONFIG;
+  }
+  return CL_OK;
+}

@@ -1,0 +1,13 @@
+/* Internal helpers shared by runtime/testbed*.c. */
+#ifndef CLEAVE_TESTBED_INTERNAL_H
+#define CLEAVE_TESTBED_INTERNAL_H
+
+#include "cleave/config.h"
+#include "cleave/testbed.h"
+
+char *cl__tb_strdup(const char *s);
+/** Parse the `plan:` key of @p root into tb->plan (nodes must be parsed already). */
+cl_status cl__tb_parse_plan(cl_testbed *tb, cl_config_node *root);
+void cl__tb_plan_free(cl_tb_plan *p);
+
+#endif
