@@ -61,6 +61,12 @@ for delay in 0.15 0.3 0.45 0.6 0.8; do
   rm -f "$out"
   "$W" forever "$out" 1000 100 > "$DIR/count.txt" &
   pid=$!
+  # The kill lands $delay s after the writer's first completed flush: on a loaded
+  # machine process start-up alone can take longer than the shortest delay.
+  for _ in $(seq 1 200); do
+    grep -qE '^[0-9]+$' "$DIR/count.txt" && break
+    sleep 0.05
+  done
   sleep "$delay"
   kill -9 "$pid"
   wait "$pid" 2>/dev/null
