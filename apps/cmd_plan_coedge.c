@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleave/coedge.h"
+#include "cleave/coedge_run.h"
 #include "cleave/spatial.h"
 #include "cleave/zoo.h"
 #include "cli.h"
@@ -34,7 +35,22 @@ static void usage(FILE *f) {
           "                      a node takes flops / (G * 1e9 * speed) seconds on a device\n"
           "  --format F          table | csv (default table)\n"
           "  --show-plan         print the spatial plan (regions, transfers) of each result\n"
-          "  -h, --help          this help\n");
+          "  -h, --help          this help\n"
+          "\n"
+          "executing the plan (real kernels on every device's rows, in-process; each device's\n"
+          "thread CPU time / its speed, WLAN and energy from the same model; the planner uses\n"
+          "per-layer host times measured first, so --host-gflops does not apply):\n"
+          "  --run               execute; with --planner all: one measured row per planner\n"
+          "  --inferences N      inferences to execute (default 1; median reported)\n"
+          "  --schedule S        environment changes between inferences, e.g.\n"
+          "                      \"10:tx2=0.2,20:bandwidth=5Mbit/s\" (device speed factor or WLAN\n"
+          "                      bandwidth from inference AT on); one planner only\n"
+          "  --no-adapt          keep the first plan (default: re-plan when the observed device\n"
+          "                      speeds or bandwidth drift by more than --threshold)\n"
+          "  --threshold F       relative drift that triggers re-planning (default 0.15)\n"
+          "  --seed S            weights and input seed (default 1)\n"
+          "  -o FILE.h5          write one /inferences record per inference (one planner)\n"
+          "  --force             overwrite FILE.h5\n");
 }
 
 static double wall_ms(double t0) { return (cl__now() - t0) * 1e3; }
@@ -69,11 +85,105 @@ static void print_detail(const cl_coedge_problem *pb, const cl_coedge_result *r,
            ms);
 }
 
+static int csv_fmt(const char *format) { return !strcmp(format, "csv"); }
+
+/* --run: execute with planner @p planner (NULL: every executable planner, one row each). */
+static int run_cmd(const char *devices, const char *model, const char *planner, double deadline,
+                   double bandwidth, cl_spatial_mode mode, int inferences, uint64_t seed,
+                   const char *schedule, int adapt, double threshold, const char *out, int force,
+                   int csv) {
+  cl_coedge_point pt = {model, planner, devices, deadline, bandwidth, (int)mode, inferences, seed};
+  if (!planner) {
+    if (csv)
+      printf("model,mode,planner,feasible,latency_ms,planned_latency_ms,energy_J,planned_energy_J,"
+             "devices_used,plan_ms,plan\n");
+    else
+      printf("%s, %s mode, %d inference(s) executed per planner (latency/energy: medians)\n"
+             "%-13s %5s %11s %11s %10s %10s %4s  %s\n",
+             model, mode ? "fused" : "layer", inferences, "planner", "meets", "latency_ms",
+             "planned_ms", "energy_J", "planned_J", "devs", "plan");
+    int rc = 0;
+    for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
+      if (k == CL_COEDGE_TILES2X2 || k == CL_COEDGE_TILES3X3) continue; /* not executable */
+      pt.planner = cl_coedge_planner_name((cl_coedge_planner)k);
+      cl_coedge_point_result r;
+      cl_status st = cl_coedge_run_point(&pt, &r);
+      if (st != CL_OK) {
+        printf("%-13s error (%s)\n", pt.planner, cl_status_str(st));
+        rc = st == CL_ERR_NOTFOUND || st == CL_ERR_IO || st == CL_ERR_CONFIG ? 2 : 1;
+        if (rc == 2) return rc;
+        continue;
+      }
+      if (csv)
+        printf("%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%d,%.3f,%s\n", model, mode ? "fused" : "layer",
+               pt.planner, r.feasible, r.latency * 1e3, r.planned_latency * 1e3, r.energy,
+               r.planned_energy, r.devices_used, r.plan_seconds * 1e3, r.plan);
+      else
+        printf("%-13s %5s %11.3f %11.3f %10.4f %10.4f %4d  %s\n", pt.planner,
+               r.feasible ? "yes" : "NO", r.latency * 1e3, r.planned_latency * 1e3, r.energy,
+               r.planned_energy, r.devices_used, r.plan);
+    }
+    return rc;
+  }
+  cl_coedge_devfile df;
+  if (cl_coedge_devfile_load(devices, &df) != CL_OK) return 2;
+  const char **names = calloc((size_t)df.n_dev, sizeof *names);
+  cl_coedge_event *ev = NULL;
+  int n_ev = 0, rc = 0;
+  if (!names) {
+    cl_coedge_devfile_fini(&df);
+    return 1;
+  }
+  for (int d = 0; d < df.n_dev; d++) names[d] = df.dev[d].name;
+  cl_status st = cl_coedge_parse_schedule(schedule, names, df.n_dev, &ev, &n_ev);
+  free(names);
+  cl_coedge_devfile_fini(&df);
+  if (st != CL_OK) return 2;
+  char cfg[4096];
+  size_t len = (size_t)snprintf(cfg, sizeof cfg, "command:");
+  for (int i = 0; i < cl__argc && len < sizeof cfg; i++)
+    len += (size_t)snprintf(cfg + len, sizeof cfg - len, " %s", cl__argv[i]);
+  cl_coedge_adapt_opts o = {ev, n_ev, adapt, threshold, out, force, cfg};
+  cl_coedge_inference *rec = NULL;
+  st = cl_coedge_run_adaptive(&pt, &o, &rec);
+  free(ev);
+  if (st != CL_OK) return st == CL_ERR_NOTFOUND || st == CL_ERR_IO || st == CL_ERR_CONFIG ||
+                                 st == CL_ERR_EXISTS || st == CL_ERR_INVALID
+                            ? 2
+                            : 1;
+  if (csv)
+    printf("inference,planner,plan_id,replanned,latency_ms,planned_latency_ms,energy_J,"
+           "planned_energy_J,met_deadline,bandwidth_Bps,min_speed_ratio,plan\n");
+  else
+    printf("%s, %s mode, planner %s, %s\n%5s %4s %3s %11s %11s %9s %9s %5s %9s %6s  %s\n", model,
+           mode ? "fused" : "layer", planner, adapt ? "adaptive (re-plans on drift)" : "static plan",
+           "inf", "plan", "new", "latency_ms", "planned_ms", "energy_J", "planned_J", "meets",
+           "bw_Mbit/s", "speed", "split");
+  for (int i = 0; i < inferences; i++) {
+    const cl_coedge_inference *r = &rec[i];
+    if (csv)
+      printf("%lld,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%d,%.1f,%.4f,%s\n", (long long)r->inference,
+             r->planner, r->plan_id, r->replanned, r->latency * 1e3, r->planned_latency * 1e3,
+             r->energy, r->planned_energy, r->met_deadline, r->bandwidth, r->min_speed_ratio,
+             r->plan);
+    else
+      printf("%5lld %4d %3s %11.3f %11.3f %9.4f %9.4f %5s %9.2f %6.3f  %s\n",
+             (long long)r->inference, r->plan_id, r->replanned ? "yes" : "", r->latency * 1e3,
+             r->planned_latency * 1e3, r->energy, r->planned_energy,
+             r->met_deadline ? "yes" : "NO", r->bandwidth * 8e-6, r->min_speed_ratio, r->plan);
+  }
+  if (out && !csv) printf("records: %s (/inferences)\n", out);
+  free(rec);
+  return rc;
+}
+
 int cl__cmd_plan_coedge(int argc, char **argv) {
   const char *devices = NULL, *model = NULL, *planner = "coedge", *format = "table";
   double deadline = 0, bandwidth = -1, msg_lat = -1, gflops = 20;
   cl_spatial_mode mode = CL_SPATIAL_LAYER;
-  int show_plan = 0;
+  int show_plan = 0, run = 0, inferences = 1, no_adapt = 0, force = 0;
+  double threshold = 0.15, seed = 1;
+  const char *schedule = NULL, *out = NULL;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -103,6 +213,24 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
       format = v;
     } else if (!strcmp(argv[i], "--show-plan")) {
       show_plan = 1;
+    } else if (!strcmp(argv[i], "--run")) {
+      run = 1;
+    } else if (!strcmp(argv[i], "--no-adapt")) {
+      no_adapt = 1;
+    } else if (!strcmp(argv[i], "--force")) {
+      force = 1;
+    } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
+      double x;
+      if (cl__parse_double(CMD, "--inferences", v, 1, 1e7, &x)) return 2;
+      inferences = (int)x;
+    } else if ((v = cl__opt(argc, argv, &i, "--threshold", &missing))) {
+      if (cl__parse_double(CMD, "--threshold", v, 1e-6, 100, &threshold)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
+      if (cl__parse_double(CMD, "--seed", v, 0, 9e15, &seed)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--schedule", &missing))) {
+      schedule = v;
+    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing))) {
+      out = v;
     } else if (missing) {
       fprintf(stderr, "cleave " CMD ": error: %s needs a value\n", argv[i]);
       return 2;
@@ -134,6 +262,24 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
       fprintf(stderr, "%s, ", cl_coedge_planner_name((cl_coedge_planner)k));
     fprintf(stderr, "all)\n");
     return 2;
+  }
+
+  if (!run && (schedule || out || no_adapt || inferences != 1)) {
+    fprintf(stderr, "cleave " CMD ": error: --inferences, --schedule, --no-adapt and -o need --run\n");
+    return 2;
+  }
+  if (run) {
+    if (msg_lat >= 0) {
+      fprintf(stderr, "cleave " CMD ": error: with --run the message latency comes from the "
+                      "devices file (msg_latency:)\n");
+      return 2;
+    }
+    if (all && (schedule || out)) {
+      fprintf(stderr, "cleave " CMD ": error: --schedule and -o need one --planner, not all\n");
+      return 2;
+    }
+    return run_cmd(devices, model, all ? NULL : planner, deadline, bandwidth, mode, inferences,
+                   (uint64_t)seed, schedule, !no_adapt, threshold, out, force, csv_fmt(format));
   }
 
   cl_coedge_devfile df;

@@ -11,6 +11,7 @@
 #include "cleave/provenance.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
+#include "cleave/wallclock.h"
 #include "cleave/zoo.h"
 
 /* ---- wall-clock emulation ---- */
@@ -49,8 +50,10 @@ static void wall_after_step(void *ctx, int inference, int k, double cpu) {
   (void)inference;
   (void)k;
   wall_ctx *w = ctx;
-  double extra = cpu * (w->su->nodes[w->me].slowdown - 1.0);
-  if (extra > 0) sleep_until(mono() + extra); /* stretch to cpu x slowdown */
+  /* Wall mode realises background load for real (threads started by cl_rt_run), so
+   * only the node's speed factor is emulated by stretching: cpu x speed. */
+  double extra = cpu * (w->su->nodes[w->me].speed - 1.0);
+  if (extra > 0) sleep_until(mono() + extra);
 }
 
 static double wall_before_send(void *ctx, int inference, int x, int dst, double bytes) {
@@ -380,6 +383,15 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv, acyclic};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
+  /* Wall mode: the node's background conditions run for real on this rank. */
+  cl_wall_load *load = NULL;
+  if (su->wall && rank < N && (su->nodes[rank].cpu_load > 0 || su->nodes[rank].mem_pressure > 0)) {
+    const cl_rt_node *me = &su->nodes[rank];
+    double cap = me->memory > 0 ? me->memory : 256.0 * 1024 * 1024; /* no cap given: 256 MiB */
+    cl_wall_load_params lp = {me->threads, me->cpu_load, 0.0, (size_t)(me->mem_pressure * cap)};
+    if (me->cpu_load <= 0) lp.threads = 0;
+    if (cl_wall_load_start(&lp, &load) != CL_OK) load = NULL;
+  }
   MPI_Barrier(comm);
   double t0 = mono();
   MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm); /* one monotonic clock on a single host */
@@ -425,6 +437,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     }
   }
   if (st == CL_OK) st = cl_part_finish(part);
+  if (load) {
+    cl_wall_load_stop(load);
+    cl_wall_load_destroy(load);
+  }
   if (st != CL_OK) {
     /* peers may be blocked in receives: this cannot be unwound collectively */
     cl_log_error("rank %d: run failed (%s); aborting all ranks", rank, cl_status_str(st));

@@ -89,6 +89,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
       n->speed = host_gflops / t->gflops;
     }
     n->threads = t->threads;
+    n->memory = (double)t->memory;
     n->power = t->power;
     n->cpu_load = t->cpu_load;
     n->mem_pressure = t->mem_pressure;

@@ -24,6 +24,8 @@ struct cl_spatial_exec {
   unsigned char **xbuf; /* MPI pack buffers per transfer */
   MPI_Request *reqs;
   double *compute_s; /* [n_dev] */
+  double *node_s;    /* [n_nodes * n_dev] thread CPU seconds per run node and device */
+  double tail_s;     /* thread CPU seconds of the tail on the sink (this process) */
 };
 
 static double thread_cpu(void) {
@@ -48,6 +50,7 @@ void cl_spatial_exec_destroy(cl_spatial_exec *se) {
   if (se->gathered_owned) free(se->gathered);
   cl_exec_destroy(se->tail);
   free(se->compute_s);
+  free(se->node_s);
   free(se);
 }
 
@@ -70,9 +73,10 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
   size_t nb = (size_t)p->n_nodes * (size_t)p->n_tasks;
   se->buf = calloc(nb ? nb : 1, sizeof(float *));
   se->compute_s = calloc((size_t)p->n_dev, sizeof(double));
+  se->node_s = calloc((size_t)p->n_dev * (size_t)(p->n_nodes > 0 ? p->n_nodes : 1), sizeof(double));
   se->xbuf = calloc((size_t)p->n_xfer + 1, sizeof *se->xbuf);
   se->reqs = malloc(sizeof(MPI_Request) * ((size_t)p->n_xfer + 1));
-  if (!se->buf || !se->compute_s || !se->xbuf || !se->reqs) goto error;
+  if (!se->buf || !se->compute_s || !se->node_s || !se->xbuf || !se->reqs) goto error;
   /* Entry node: the target of every scatter. */
   se->entry = -1;
   for (int k = 0; k < p->n_xfer; k++) {
@@ -85,16 +89,30 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
     }
     se->entry = p->xfer[k].node;
   }
+  /* Without scatters (every task on the source) the entry is the run's input node. */
+  for (int i = 0; i < p->n_nodes && se->entry < 0; i++)
+    if (cl_graph_node(g, p->first + i)->op == CL_OP_INPUT) se->entry = p->first + i;
+  if (se->entry < p->first || se->entry > p->last) {
+    cl_log_error("spatial exec: the run %d..%d must contain its input node (entry %d)", p->first,
+                 p->last, se->entry);
+    st = CL_ERR_UNSUPPORTED;
+    goto error;
+  }
   for (int i = 0; i < p->n_nodes; i++) {
     int id = p->first + i;
     cl_shape s = cl_graph_node(g, id)->out;
     for (int t = 0; t < p->n_tasks; t++) {
       cl_box need = p->need[(size_t)i * p->n_tasks + t];
       if (cl_box_empty(need) || !mine(se, p->task_dev[t])) continue;
-      if (need.x0 != 0 || need.x1 != s.w) {
-        cl_log_error("spatial exec: node '%s' task %d holds columns [%d,%d) of %d: grid tiles are "
-                     "evaluated analytically only",
-                     cl_graph_node(g, id)->name, t, need.x0, need.x1, s.w);
+      /* Row plans compute full-width rows; a window may *need* fewer columns (e.g. an
+       * unpadded stride-4 conv never reads the input's last column) and is then simply
+       * held at full width. Only a computed region narrower than the tensor is a tile. */
+      cl_box bx = p->box[(size_t)i * p->n_tasks + t];
+      if (id != se->entry && cl_graph_node(g, id)->op != CL_OP_INPUT && !cl_box_empty(bx) &&
+          (bx.x0 != 0 || bx.x1 != s.w)) {
+        cl_log_error("spatial exec: node '%s' task %d computes columns [%d,%d) of %d: grid tiles "
+                     "are evaluated analytically only",
+                     cl_graph_node(g, id)->name, t, bx.x0, bx.x1, s.w);
         st = CL_ERR_UNSUPPORTED;
         goto error;
       }
@@ -230,9 +248,22 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
   const cl_spatial_plan *p = se->p;
   int nreq = 0;
   for (int d = 0; d < p->n_dev; d++) se->compute_s[d] = 0;
+  memset(se->node_s, 0, sizeof(double) * (size_t)p->n_dev * (size_t)p->n_nodes);
+  se->tail_s = 0;
   int k = 0;
-  /* scatter */
+  /* scatter; the plan lists only transfers between devices, so the source's own tasks
+   * copy their input rows locally */
   for (; k < p->n_xfer && p->xfer[k].kind == CL_XFER_SCATTER; k++) CL_TRY(do_xfer(se, k, input, &nreq));
+  if (mine(se, p->source)) {
+    cl_shape s = cl_graph_node(se->g, se->entry)->out;
+    cl_tensor full = {(float *)input, s, 0, s.h};
+    for (int t = 0; t < p->n_tasks; t++) {
+      cl_box need = p->need[(size_t)(se->entry - p->first) * p->n_tasks + t];
+      if (p->task_dev[t] != p->source || cl_box_empty(need)) continue;
+      cl_tensor v = view(se, se->entry, t);
+      copy_rows(&v, &full, need.y0, need.y1);
+    }
+  }
   for (int i = 0; i < p->n_nodes; i++) {
     int id = p->first + i;
     const cl_node *nd = cl_graph_node(se->g, id);
@@ -253,7 +284,9 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
         cl_op_ctx ctx = {se->workspace, se->ws_bytes, 1};
         double c0 = thread_cpu();
         CL_TRY(impl->run(nd, pin, nd->n_inputs, &o, b.y0, b.y1, &ctx));
-        se->compute_s[dev] += thread_cpu() - c0;
+        double dt = thread_cpu() - c0;
+        se->compute_s[dev] += dt;
+        se->node_s[(size_t)i * p->n_dev + dev] += dt;
       }
     }
     /* halos of this node (list is in node order) */
@@ -261,12 +294,25 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
       CL_TRY(do_xfer(se, k, input, &nreq));
   }
   for (; k < p->n_xfer; k++) CL_TRY(do_xfer(se, k, input, &nreq));
+  /* the sink's own slices of the run's output (not in the transfer list) */
+  if (mine(se, p->sink)) {
+    cl_shape s = cl_graph_node(se->g, p->last)->out;
+    cl_tensor full = {se->gathered, s, 0, s.h};
+    for (int t = 0; t < p->n_tasks; t++) {
+      cl_box b = p->box[(size_t)(p->n_nodes - 1) * p->n_tasks + t];
+      if (p->task_dev[t] != p->sink || cl_box_empty(b)) continue;
+      cl_tensor v = view(se, p->last, t);
+      copy_rows(&full, &v, b.y0, b.y1);
+    }
+  }
   if (nreq) CL_TRY(mpi_ok(MPI_Waitall(nreq, se->reqs, MPI_STATUSES_IGNORE)));
   if (mine(se, p->sink)) {
     int outn = cl_graph_output(se->g);
     const float *y = se->gathered;
     if (se->tail) {
+      double c0 = thread_cpu();
       CL_TRY(cl_exec_run(se->tail));
+      se->tail_s = thread_cpu() - c0;
       y = cl_exec_buffer(se->tail, outn);
     }
     if (output) memcpy(output, y, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(se->g, outn)->out));
@@ -277,3 +323,11 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
 double cl_spatial_exec_compute_seconds(const cl_spatial_exec *se, int d) {
   return (d >= 0 && d < se->p->n_dev) ? se->compute_s[d] : 0.0;
 }
+
+double cl_spatial_exec_node_seconds(const cl_spatial_exec *se, int i, int d) {
+  const cl_spatial_plan *p = se->p;
+  if (i < 0 || i >= p->n_nodes || d < 0 || d >= p->n_dev) return 0.0;
+  return se->node_s[(size_t)i * p->n_dev + d];
+}
+
+double cl_spatial_exec_tail_seconds(const cl_spatial_exec *se) { return se->tail_s; }

@@ -270,6 +270,11 @@ static cl_status lp_solve(cl__coedge_ctx *c, const lp_model *m, objective obj, d
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
   parm.presolve = GLP_OFF;
+  /* Coefficients span ~1e-9 (s per row) to 1 (row sums): unscaled, the primal simplex
+   * can declare this always-feasible LP infeasible (alexnet, 4 devices). */
+  int term = glp_term_out(GLP_OFF);
+  glp_scale_prob(lp, GLP_SF_AUTO);
+  glp_term_out(term);
   int ret = glp_simplex(lp, &parm);
   cl_status st = CL_OK;
   int gs = glp_get_status(lp);

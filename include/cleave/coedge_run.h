@@ -33,7 +33,57 @@ typedef struct cl_coedge_point_result {
   char plan[256];       /* short description, e.g. "rows 0-55:pi0 56-223:tx2" */
 } cl_coedge_point_result;
 
-/** @brief Run one point (plans, executes, measures). Errors are logged with context. */
+/** @brief Run one point (plans, executes, measures). Errors are logged with context.
+ *  Grid-tile planners (tiles2x2, tiles3x3) split columns, which the kernels cannot
+ *  execute: CL_ERR_UNSUPPORTED. An unreachable deadline is not an error: the planner's
+ *  minimum-latency plan runs and res->feasible is 0. */
 cl_status cl_coedge_run_point(const cl_coedge_point *pt, cl_coedge_point_result *res);
+
+/* ---- Adaptivity: the environment changes between inferences, the planner re-plans ---- */
+
+/** One change of the environment, applied before inference @c at (0-based). */
+typedef struct cl_coedge_event {
+  int at;           /* inference index */
+  int device;       /* device index, or -1: the WLAN */
+  double value;     /* device: new speed factor (> 0); WLAN: new bandwidth (B/s) */
+} cl_coedge_event;
+
+/** @brief Parse a schedule "AT:NAME=SPEED,AT:bandwidth=BW,..." (e.g.
+ *  "10:tx2=0.3,20:bandwidth=5Mbit/s"; device names from @p names[n_dev]). Caller frees
+ *  *events. Events are sorted by @c at. */
+cl_status cl_coedge_parse_schedule(const char *s, const char *const *names, int n_dev,
+                                   cl_coedge_event **events, int *n_events);
+
+/** Options of an adaptive run (pt->inferences inferences). */
+typedef struct cl_coedge_adapt_opts {
+  const cl_coedge_event *events;
+  int n_events;
+  int adapt;          /* 1: re-plan when observed speeds/bandwidth drift; 0: keep plan 0 */
+  double threshold;   /* relative drift that triggers re-planning (<= 0: 0.15) */
+  const char *out;    /* HDF5 file for /inferences records, or NULL */
+  int force;          /* overwrite @c out */
+  const char *config_text; /* stored as /provenance/config when non-NULL */
+} cl_coedge_adapt_opts;
+
+/** One inference of an adaptive run (also the /inferences record layout). */
+typedef struct cl_coedge_inference {
+  int64_t inference;
+  char planner[16];
+  int32_t plan_id;       /* 0, 1, ...: increments whenever the executed split changes */
+  char plan[128];        /* split description */
+  double latency;        /* s, measured compute + modelled WLAN */
+  double energy;         /* J */
+  double planned_latency, planned_energy;
+  double deadline;       /* s (0: none) */
+  int32_t met_deadline;
+  int32_t replanned;     /* the planner ran after the previous inference */
+  double bandwidth;      /* true WLAN bandwidth during this inference (B/s) */
+  double min_speed_ratio; /* min over devices of true speed / nominal speed */
+} cl_coedge_inference;
+
+/** @brief Run pt->inferences inferences, applying the events, re-planning if adapt.
+ *  Fills *recs (caller frees, pt->inferences entries) and writes them to opts->out. */
+cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *opts,
+                                 cl_coedge_inference **recs);
 
 #endif

@@ -26,6 +26,7 @@ typedef struct cl_rt_node {
   double speed;        /* configured speed factor alone */
   double cpu_load;     /* fraction of the node's cores busy with background work */
   double mem_pressure; /* fraction of the memory cap touched by background work */
+  double memory;       /* memory cap (bytes), 0 = none given */
   int threads;
   cl_node_power power;
 } cl_rt_node;

@@ -34,4 +34,12 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
  *  (in-process transport: every device; MPI: this rank's device). */
 double cl_spatial_exec_compute_seconds(const cl_spatial_exec *se, int d);
 
+/** @brief Thread CPU seconds device @p d spent on run node @p i (graph node
+ *  plan->first + i) in the last run; 0 outside the range or for other ranks' devices. */
+double cl_spatial_exec_node_seconds(const cl_spatial_exec *se, int i, int d);
+
+/** @brief Thread CPU seconds of the non-spatial tail in the last run (on the sink's
+ *  process; 0 elsewhere or when the run ends at the graph output). */
+double cl_spatial_exec_tail_seconds(const cl_spatial_exec *se);
+
 #endif

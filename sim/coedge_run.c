@@ -1,0 +1,527 @@
+/* CoEdge executed for real: plan, run the spatial part with the real kernels on
+ * per-device row windows (in-process transport), scale each device's measured thread
+ * CPU time by its speed factor, and compose latency/energy with the planner's own
+ * WLAN/energy model (cl_coedge_evaluate_rows with per-device measured node times).
+ * Also the adaptive mode: the environment changes between inferences and the planner
+ * re-plans from what it observes. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleave/coedge.h"
+#include "cleave/coedge_run.h"
+#include "cleave/exec.h"
+#include "cleave/spatial_exec.h"
+#include "cleave/store.h"
+#include "cleave/zoo.h"
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double thread_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Everything one model on one devices file needs: graph with weights, the monolithic
+ * reference (input, output, measured per-node host seconds), the devices. */
+typedef struct session {
+  cl_graph *g;
+  cl_exec *ref;
+  const float *input, *ref_out;
+  int64_t out_n;
+  float *y;
+  int n_graph, first, last;
+  double *host; /* [n_graph] host thread CPU seconds per node (full tensor) */
+  cl_coedge_devfile df;
+  double bandwidth, msg_latency, deadline;
+  cl_spatial_mode mode;
+  double *a, *b; /* [n_dev * n_graph] measured per-device node models (scratch) */
+  cl_coedge_device *mdev; /* [n_dev] devices carrying a/b */
+} session;
+
+static void session_fini(session *s) {
+  free(s->host);
+  free(s->y);
+  free(s->a);
+  free(s->b);
+  free(s->mdev);
+  cl_exec_destroy(s->ref);
+  cl_graph_destroy(s->g);
+  cl_coedge_devfile_fini(&s->df);
+  memset(s, 0, sizeof *s);
+}
+
+/* Per-node host seconds: each node of the unfused monolithic run timed with the
+ * thread CPU clock; the minimum of @p reps runs (noise on a shared host only adds). */
+static cl_status calibrate(session *s, int reps) {
+  int ns = cl_exec_step_count(s->ref);
+  for (int id = 0; id < s->n_graph; id++) s->host[id] = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    for (int k = 0; k < ns; k++) {
+      const cl_exec_step *st = cl_exec_step_get(s->ref, k);
+      double c0 = thread_cpu();
+      CL_TRY(cl_exec_run_step(s->ref, k));
+      double dt = (thread_cpu() - c0) / st->n_nodes;
+      for (int j = 0; j < st->n_nodes; j++)
+        if (dt < s->host[st->nodes[j]]) s->host[st->nodes[j]] = dt;
+    }
+  }
+  for (int id = 0; id < s->n_graph; id++)
+    if (!isfinite(s->host[id])) s->host[id] = 0; /* input node: no step */
+  return CL_OK;
+}
+
+static cl_status session_open(const cl_coedge_point *pt, session *s) {
+  memset(s, 0, sizeof *s);
+  if (!pt || !pt->model || !pt->devices_path || pt->inferences < 1 || (pt->mode != 0 && pt->mode != 1)) {
+    cl_log_error("coedge run: a point needs model, devices_path, inferences >= 1 and mode 0|1");
+    return CL_ERR_INVALID;
+  }
+  CL_TRY(cl_coedge_devfile_load(pt->devices_path, &s->df));
+  cl_status st = cl_zoo_build(pt->model, &s->g);
+  if (st != CL_OK) goto error;
+  if ((st = cl_spatial_prefix(s->g, &s->first, &s->last)) != CL_OK) goto error;
+  if ((st = cl_graph_init_weights(s->g, pt->seed)) != CL_OK) goto error;
+  cl_exec_opts o = cl_exec_opts_default();
+  o.fuse = 0; /* one step per node, the same kernels the spatial executor runs */
+  if ((st = cl_exec_create(s->g, &o, &s->ref)) != CL_OK) goto error;
+  cl_exec_fill_input(s->ref, pt->seed + 1);
+  s->n_graph = cl_graph_size(s->g);
+  int out = cl_graph_output(s->g);
+  s->out_n = cl_shape_numel(cl_graph_node(s->g, out)->out);
+  int nd = s->df.n_dev;
+  st = CL_ERR_NOMEM;
+  s->host = calloc((size_t)s->n_graph, sizeof *s->host);
+  s->y = malloc(sizeof(float) * (size_t)s->out_n);
+  s->a = calloc((size_t)nd * (size_t)s->n_graph, sizeof *s->a);
+  s->b = calloc((size_t)nd * (size_t)s->n_graph, sizeof *s->b);
+  s->mdev = calloc((size_t)nd, sizeof *s->mdev);
+  if (!s->host || !s->y || !s->a || !s->b || !s->mdev) goto error;
+  if ((st = calibrate(s, 2)) != CL_OK) goto error;
+  s->input = cl_exec_buffer(s->ref, 0);
+  s->ref_out = cl_exec_buffer(s->ref, out);
+  s->bandwidth = pt->bandwidth_Bps > 0 ? pt->bandwidth_Bps
+                 : s->df.bandwidth > 0 ? s->df.bandwidth : 50e6 / 8;
+  s->msg_latency = s->df.msg_latency >= 0 ? s->df.msg_latency : 1e-3;
+  s->deadline = pt->deadline_s > 0 ? pt->deadline_s : 0;
+  s->mode = pt->mode ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
+  return CL_OK;
+error:
+  if (st == CL_ERR_NOMEM) cl_log_error("coedge run: out of memory (model %s)", pt->model);
+  session_fini(s);
+  return st;
+}
+
+/* The planner's problem with the believed device speeds and bandwidth. */
+static cl_coedge_problem problem(const session *s, const cl_coedge_device *dev, double bw) {
+  cl_coedge_problem p = {s->g, s->first, s->last, s->host, s->df.n_dev, dev, s->df.source,
+                         bw, s->msg_latency, s->deadline, s->mode};
+  return p;
+}
+
+/* Plan with @p which; INFEASIBLE keeps the minimum-latency plan (*infeasible = 1). */
+static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
+                      cl_coedge_planner which, cl_coedge_result *r, int *infeasible,
+                      double *seconds) {
+  cl_coedge_problem p = problem(s, dev, bw);
+  double t0 = wall_now();
+  cl_status st = cl_coedge_plan(&p, which, r);
+  *seconds = wall_now() - t0;
+  *infeasible = st == CL_ERR_INFEASIBLE;
+  if (st == CL_ERR_INFEASIBLE && r->plan) return CL_OK;
+  if (st != CL_OK) {
+    cl_coedge_result_fini(r);
+    return st;
+  }
+  if (r->plan->n_tasks != r->plan->n_dev) {
+    cl_log_error("coedge run: planner %s made a grid-tile plan; the kernels split rows only, so "
+                 "tile plans are evaluated analytically (cleave plan coedge), not executed",
+                 cl_coedge_planner_name(which));
+    cl_coedge_result_fini(r);
+    return CL_ERR_UNSUPPORTED;
+  }
+  return CL_OK;
+}
+
+static void describe(const session *s, const cl_coedge_result *r, char *buf, size_t n) {
+  size_t len = (size_t)snprintf(buf, n, "rows");
+  int y = 0;
+  for (int d = 0; d < s->df.n_dev && len < n; d++) {
+    if (r->rows[d] <= 0) continue;
+    len += (size_t)snprintf(buf + len, n - len, " %d-%d:%s", y, y + r->rows[d] - 1,
+                            s->df.dev[d].name);
+    y += r->rows[d];
+  }
+}
+
+/* Execute plan @p r once with the real kernels; compose the measured latency/energy
+ * with the true speeds @p speed and bandwidth @p bw into *m (caller finis it). */
+/* Executor for plan @p r, warmed up once (first-touch page faults of the workspace and
+ * cold caches would otherwise be timed; the calibration run is warm too). */
+static cl_status prepare(session *s, const cl_coedge_result *r, cl_spatial_exec **se) {
+  CL_TRY(cl_spatial_exec_create(s->g, r->plan, MPI_COMM_NULL, se));
+  cl_status st = cl_spatial_exec_run(*se, s->input, s->y);
+  if (st != CL_OK) {
+    cl_spatial_exec_destroy(*se);
+    *se = NULL;
+  }
+  return st;
+}
+
+static cl_status execute(session *s, const cl_coedge_result *r, cl_spatial_exec *se,
+                         const double *speed, double bw, int check, cl_coedge_result *m) {
+  const cl_spatial_plan *sp = r->plan;
+  int nd = s->df.n_dev, T = sp->n_tasks;
+  memset(m, 0, sizeof *m);
+  cl_status st = cl_spatial_exec_run(se, s->input, s->y);
+  if (st != CL_OK) goto done;
+  if (check) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < s->out_n; i++) {
+      num = fmax(num, fabs((double)s->y[i] - s->ref_out[i]));
+      den = fmax(den, fabs((double)s->ref_out[i]));
+    }
+    if (!(num <= 1e-4 * (den > 0 ? den : 1))) {
+      cl_log_error("coedge run: %s: spatial output differs from the monolithic run (max abs "
+                   "error %g, max |ref| %g)",
+                   cl_graph_name(s->g), num, den);
+      st = CL_ERR_INTERNAL;
+      goto done;
+    }
+  }
+  /* device model: node id on device d took node_seconds / speed_d for its rows */
+  memset(s->a, 0, sizeof(double) * (size_t)nd * (size_t)s->n_graph);
+  memset(s->b, 0, sizeof(double) * (size_t)nd * (size_t)s->n_graph);
+  for (int i = 0; i < sp->n_nodes; i++) {
+    int id = sp->first + i;
+    const cl_node *n = cl_graph_node(s->g, id);
+    for (int t = 0; t < T; t++) {
+      int d = sp->task_dev[t];
+      cl_box bx = sp->box[(size_t)i * T + t];
+      double rows = (double)cl_box_area(bx) / (n->out.w > 0 ? n->out.w : 1);
+      if (rows <= 0) continue;
+      if (!(speed[d] > 0)) {
+        cl_log_error("coedge run: device %d '%s' has rows but speed %g", d, s->df.dev[d].name,
+                     speed[d]);
+        st = CL_ERR_INVALID;
+        goto done;
+      }
+      s->b[(size_t)d * s->n_graph + id] = cl_spatial_exec_node_seconds(se, i, d) / speed[d] / rows;
+    }
+  }
+  int out = cl_graph_output(s->g);
+  if (sp->last < out && speed[sp->sink] > 0)
+    s->a[(size_t)sp->sink * s->n_graph + out] = cl_spatial_exec_tail_seconds(se) / speed[sp->sink];
+  for (int d = 0; d < nd; d++) {
+    s->mdev[d] = s->df.dev[d];
+    s->mdev[d].speed = speed[d];
+    s->mdev[d].a = s->a + (size_t)d * s->n_graph;
+    s->mdev[d].b = s->b + (size_t)d * s->n_graph;
+  }
+  cl_coedge_problem p = problem(s, s->mdev, bw);
+  st = cl_coedge_evaluate_rows(&p, r->rows, m);
+  if (st == CL_OK && (m->plan->sink != sp->sink || m->plan->n_xfer != sp->n_xfer)) {
+    cl_log_error("coedge run: re-built plan differs from the planner's (sink %d vs %d, %d vs %d "
+                 "transfers)",
+                 m->plan->sink, sp->sink, m->plan->n_xfer, sp->n_xfer);
+    st = CL_ERR_INTERNAL;
+  }
+done:
+  return st;
+}
+
+cl_status cl_coedge_run_point(const cl_coedge_point *pt, cl_coedge_point_result *res) {
+  memset(res, 0, sizeof *res);
+  cl_coedge_planner which = pt && pt->planner ? cl_coedge_planner_from_name(pt->planner)
+                                              : CL_COEDGE_PLANNER_COUNT;
+  if (which == CL_COEDGE_PLANNER_COUNT) {
+    cl_log_error("coedge run: unknown planner '%s'", pt && pt->planner ? pt->planner : "(null)");
+    return CL_ERR_INVALID;
+  }
+  session s;
+  CL_TRY(session_open(pt, &s));
+  int nd = s.df.n_dev, n = pt->inferences, infeasible = 0;
+  cl_coedge_result r;
+  memset(&r, 0, sizeof r);
+  cl_spatial_exec *se = NULL;
+  double *lat = calloc((size_t)n, sizeof *lat), *en = calloc((size_t)n, sizeof *en);
+  double *speed = calloc((size_t)nd, sizeof *speed);
+  cl_status st = CL_ERR_NOMEM;
+  if (!lat || !en || !speed) goto done;
+  for (int d = 0; d < nd; d++) speed[d] = s.df.dev[d].speed;
+  st = plan(&s, s.df.dev, s.bandwidth, which, &r, &infeasible, &res->plan_seconds);
+  if (st != CL_OK) goto done;
+  if ((st = prepare(&s, &r, &se)) != CL_OK) goto done;
+  for (int i = 0; i < n && st == CL_OK; i++) {
+    cl_coedge_result m;
+    st = execute(&s, &r, se, speed, s.bandwidth, i == 0, &m);
+    if (st == CL_OK) {
+      lat[i] = m.latency;
+      en[i] = m.energy;
+    }
+    cl_coedge_result_fini(&m);
+  }
+  if (st != CL_OK) goto done;
+  res->latency = median(lat, n);
+  res->energy = median(en, n);
+  res->planned_latency = r.latency;
+  res->planned_energy = r.energy;
+  res->feasible = !infeasible && (!(s.deadline > 0) || res->latency <= s.deadline);
+  for (int d = 0; d < nd; d++) res->devices_used += r.rows[d] > 0;
+  describe(&s, &r, res->plan, sizeof res->plan);
+done:
+  cl_spatial_exec_destroy(se);
+  cl_coedge_result_fini(&r);
+  free(lat);
+  free(en);
+  free(speed);
+  session_fini(&s);
+  return st;
+}
+
+/* ---- adaptivity ---- */
+
+cl_status cl_coedge_parse_schedule(const char *s, const char *const *names, int n_dev,
+                                   cl_coedge_event **events, int *n_events) {
+  *events = NULL;
+  *n_events = 0;
+  if (!s || !*s) return CL_OK;
+  char *copy = strdup(s);
+  int cap = 1;
+  for (const char *c = s; *c; c++) cap += *c == ',';
+  cl_coedge_event *ev = calloc((size_t)cap, sizeof *ev);
+  if (!copy || !ev) {
+    free(copy);
+    free(ev);
+    return CL_ERR_NOMEM;
+  }
+  cl_status st = CL_OK;
+  int n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok && st == CL_OK; tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ') tok++;
+    char *colon = strchr(tok, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+    char *end;
+    errno = 0;
+    long at = colon ? strtol(tok, &end, 10) : -1;
+    if (!colon || !eq || errno || end != colon || at < 0 || at > 1000000000L) {
+      cl_log_error("schedule item '%s': expected AT:DEVICE=SPEED or AT:bandwidth=BW with AT an "
+                   "inference index >= 0",
+                   tok);
+      st = CL_ERR_INVALID;
+      break;
+    }
+    *eq = 0;
+    const char *key = colon + 1, *val = eq + 1;
+    cl_coedge_event e = {(int)at, -1, 0};
+    if (!strcmp(key, "bandwidth") || !strcmp(key, "bw")) {
+      if (cl_coedge_parse_bandwidth(val, &e.value) != CL_OK) {
+        cl_log_error("schedule item at %ld: bad bandwidth '%s'", at, val);
+        st = CL_ERR_INVALID;
+        break;
+      }
+    } else {
+      e.device = -2;
+      for (int d = 0; d < n_dev; d++)
+        if (!strcmp(names[d], key)) e.device = d;
+      errno = 0;
+      e.value = strtod(val, &end);
+      if (e.device < 0 || errno || end == val || *end || !(e.value > 0) || !isfinite(e.value)) {
+        cl_log_error("schedule item at %ld: '%s=%s': expected a device name from the devices "
+                     "file and a speed factor > 0",
+                     at, key, val);
+        st = CL_ERR_INVALID;
+        break;
+      }
+    }
+    ev[n++] = e;
+  }
+  free(copy);
+  if (st != CL_OK) {
+    free(ev);
+    return st;
+  }
+  /* stable insertion sort: events at the same inference apply in the order given */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && ev[j - 1].at > ev[j].at; j--) {
+      cl_coedge_event t = ev[j];
+      ev[j] = ev[j - 1];
+      ev[j - 1] = t;
+    }
+  *events = ev;
+  *n_events = n;
+  return CL_OK;
+}
+
+static const cl_field k_inf_fields[] = {
+    CL_FIELD(cl_coedge_inference, inference, CL_F_INT64, "", "inference index"),
+    CL_FIELD(cl_coedge_inference, planner, CL_F_STRING, "", "planner"),
+    CL_FIELD(cl_coedge_inference, plan_id, CL_F_INT32, "", "plan number (changes with the split)"),
+    CL_FIELD(cl_coedge_inference, plan, CL_F_STRING, "", "row split: rows y0-y1:device"),
+    CL_FIELD(cl_coedge_inference, latency, CL_F_FLOAT64, "s",
+             "measured compute (scaled by device speed) + modelled WLAN + tail"),
+    CL_FIELD(cl_coedge_inference, energy, CL_F_FLOAT64, "J", "all participating devices"),
+    CL_FIELD(cl_coedge_inference, planned_latency, CL_F_FLOAT64, "s", "planner's prediction"),
+    CL_FIELD(cl_coedge_inference, planned_energy, CL_F_FLOAT64, "J", "planner's prediction"),
+    CL_FIELD(cl_coedge_inference, deadline, CL_F_FLOAT64, "s", "latency deadline (0: none)"),
+    CL_FIELD(cl_coedge_inference, met_deadline, CL_F_INT32, "", "latency <= deadline"),
+    CL_FIELD(cl_coedge_inference, replanned, CL_F_INT32, "",
+             "the planner ran after the previous inference"),
+    CL_FIELD(cl_coedge_inference, bandwidth, CL_F_FLOAT64, "B/s", "true WLAN bandwidth"),
+    CL_FIELD(cl_coedge_inference, min_speed_ratio, CL_F_FLOAT64, "",
+             "min over devices of true / nominal speed"),
+};
+static const cl_table_desc k_inf_desc = {
+    "/inferences", sizeof(cl_coedge_inference), k_inf_fields,
+    (int)(sizeof k_inf_fields / sizeof *k_inf_fields),
+    "one row per CoEdge inference (adaptive run)", 0};
+
+cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *o,
+                                 cl_coedge_inference **recs_out) {
+  *recs_out = NULL;
+  cl_coedge_planner which = pt && pt->planner ? cl_coedge_planner_from_name(pt->planner)
+                                              : CL_COEDGE_PLANNER_COUNT;
+  if (which == CL_COEDGE_PLANNER_COUNT) {
+    cl_log_error("coedge run: unknown planner '%s'", pt && pt->planner ? pt->planner : "(null)");
+    return CL_ERR_INVALID;
+  }
+  session s;
+  CL_TRY(session_open(pt, &s));
+  int nd = s.df.n_dev, n = pt->inferences;
+  double thr = o->threshold > 0 ? o->threshold : 0.15;
+  cl_store *store = NULL;
+  cl_table *tab = NULL;
+  cl_coedge_result r;
+  memset(&r, 0, sizeof r);
+  cl_spatial_exec *se = NULL;
+  cl_coedge_inference *recs = calloc((size_t)n, sizeof *recs);
+  double *speed = calloc((size_t)nd, sizeof *speed); /* true */
+  cl_coedge_device *belief = calloc((size_t)nd, sizeof *belief);
+  cl_status st = CL_ERR_NOMEM;
+  if (!recs || !speed || !belief) goto done;
+  for (int d = 0; d < nd; d++) {
+    speed[d] = s.df.dev[d].speed;
+    belief[d] = s.df.dev[d];
+  }
+  if (o->out) {
+    cl_store_opts so;
+    memset(&so, 0, sizeof so);
+    so.force = o->force;
+    if ((st = cl_store_create(o->out, &so, &store)) != CL_OK) goto done;
+    if ((st = cl_store_table(store, &k_inf_desc, &tab)) != CL_OK) goto done;
+    if (o->config_text && (st = cl_store_write_text(store, "/provenance/config", o->config_text)) != CL_OK)
+      goto done;
+  }
+  double bw = s.bandwidth, bw_belief = s.bandwidth, plan_s;
+  int infeasible, plan_id = 0, replanned = 0, next_ev = 0;
+  if ((st = plan(&s, belief, bw_belief, which, &r, &infeasible, &plan_s)) != CL_OK) goto done;
+  if ((st = prepare(&s, &r, &se)) != CL_OK) goto done;
+  for (int i = 0; i < n; i++) {
+    for (; next_ev < o->n_events && o->events[next_ev].at <= i; next_ev++) {
+      const cl_coedge_event *e = &o->events[next_ev];
+      if (e->device < 0) bw = e->value;
+      else if (e->device < nd) speed[e->device] = e->value;
+    }
+    cl_coedge_result m;
+    st = execute(&s, &r, se, speed, bw, i == 0 || replanned, &m);
+    if (st != CL_OK) {
+      cl_coedge_result_fini(&m);
+      goto done;
+    }
+    cl_coedge_inference *rec = &recs[i];
+    rec->inference = i;
+    snprintf(rec->planner, sizeof rec->planner, "%s", cl_coedge_planner_name(which));
+    rec->plan_id = plan_id;
+    describe(&s, &r, rec->plan, sizeof rec->plan);
+    rec->latency = m.latency;
+    rec->energy = m.energy;
+    rec->planned_latency = r.latency;
+    rec->planned_energy = r.energy;
+    rec->deadline = s.deadline;
+    rec->met_deadline = !(s.deadline > 0) || m.latency <= s.deadline;
+    rec->replanned = replanned;
+    rec->bandwidth = bw;
+    rec->min_speed_ratio = INFINITY;
+    for (int d = 0; d < nd; d++)
+      if (s.df.dev[d].speed > 0 && speed[d] / s.df.dev[d].speed < rec->min_speed_ratio)
+        rec->min_speed_ratio = speed[d] / s.df.dev[d].speed;
+    if (!isfinite(rec->min_speed_ratio)) rec->min_speed_ratio = 0;
+    replanned = 0;
+    /* Observe: a device that computed reports its busy time; the planner predicted
+     * busy_plan = work_host / belief_speed, so speed ~ work_host / busy_observed. The
+     * WLAN's bandwidth follows from the bytes moved and the transfer time observed. */
+    int drift = 0;
+    for (int d = 0; d < nd && o->adapt; d++) {
+      /* devices with a sliver of the work (under 5% of the planned latency) are not
+       * judged: per-call overheads dominate tiny slices and would make plans flap */
+      if (r.rows[d] <= 0 || !(m.busy[d] > 0) || !(belief[d].speed > 0) ||
+          r.busy[d] < 0.05 * r.latency)
+        continue;
+      double est = r.busy[d] * belief[d].speed / m.busy[d];
+      if (fabs(est / belief[d].speed - 1) > thr) {
+        belief[d].speed = est;
+        drift = 1;
+      }
+    }
+    if (o->adapt) {
+      int64_t bytes = 0;
+      for (int k = 0; k < m.plan->n_xfer; k++) bytes += m.plan->xfer[k].bytes;
+      double t = m.t_scatter + m.t_comm + m.t_gather - m.plan->n_xfer * s.msg_latency;
+      if (bytes > 0 && t > 0) {
+        double est = (double)bytes / t;
+        if (fabs(est / bw_belief - 1) > thr) {
+          bw_belief = est;
+          drift = 1;
+        }
+      }
+    }
+    cl_coedge_result_fini(&m);
+    if (tab && (st = cl_table_append(tab, rec, 1)) != CL_OK) goto done;
+    if (drift && i + 1 < n) {
+      cl_coedge_result nr;
+      memset(&nr, 0, sizeof nr);
+      if ((st = plan(&s, belief, bw_belief, which, &nr, &infeasible, &plan_s)) != CL_OK) goto done;
+      int changed = memcmp(nr.rows, r.rows, sizeof(int) * (size_t)nd) != 0;
+      cl_spatial_exec_destroy(se);
+      se = NULL;
+      cl_coedge_result_fini(&r);
+      r = nr;
+      if ((st = prepare(&s, &r, &se)) != CL_OK) goto done;
+      plan_id += changed;
+      replanned = 1;
+    }
+  }
+  *recs_out = recs;
+  recs = NULL;
+  st = CL_OK;
+done:
+  if (store) {
+    cl_status cs = cl_store_close(store);
+    if (st == CL_OK) st = cs;
+  }
+  cl_spatial_exec_destroy(se);
+  cl_coedge_result_fini(&r);
+  free(recs);
+  free(speed);
+  free(belief);
+  session_fini(&s);
+  return st;
+}

@@ -1,0 +1,229 @@
+/* CoEdge executed for real (sim/coedge_run.c): measured composition equals the
+ * planner's model when compute is negligible, measured compute tracks the prediction,
+ * deadlines, unsupported planners, schedules, and the adaptive re-planning loop with
+ * its HDF5 records. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_test.h"
+#include "cleave/coedge.h"
+#include "cleave/coedge_run.h"
+#include "cleave/store.h"
+
+static char g_dir[] = "/tmp/cl_coedge_run_XXXXXX";
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CL_CHECK(f != NULL);
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+static const char *k_devs =
+    "bandwidth: 40Mbit/s\n"
+    "msg_latency: 2ms\n"
+    "devices:\n"
+    "  - {name: a, speed: 0.5, compute_w: 5, idle_w: 2, tx_w: 2.5, rx_w: 2.2, source: true}\n"
+    "  - {name: b, speed: 1.0, compute_w: 9, idle_w: 2, tx_w: 2.6, rx_w: 2.4}\n"
+    "  - {name: c, speed: 0.3, compute_w: 4, idle_w: 1.5, tx_w: 2.0, rx_w: 1.8}\n";
+
+/* Every device a million times faster than the host: compute vanishes and the measured
+ * latency/energy must equal the planner's (same WLAN and energy model, same plan). */
+static const char *k_fast =
+    "bandwidth: 10Mbit/s\n"
+    "msg_latency: 1ms\n"
+    "devices:\n"
+    "  - {name: a, speed: 1e6, compute_w: 5, idle_w: 2, tx_w: 2.5, rx_w: 2.2}\n"
+    "  - {name: b, speed: 2e6, compute_w: 9, idle_w: 3, tx_w: 2.6, rx_w: 2.4, source: true}\n"
+    "  - {name: c, speed: 1e6, compute_w: 4, idle_w: 1.5, tx_w: 2.0, rx_w: 1.8}\n";
+
+static cl_coedge_point point(const char *model, const char *planner, const char *devs) {
+  cl_coedge_point p;
+  memset(&p, 0, sizeof p);
+  p.model = model;
+  p.planner = planner;
+  p.devices_path = devs;
+  p.inferences = 2;
+  p.seed = 7;
+  return p;
+}
+
+static void test_composition(const char *fast) {
+  const char *planners[] = {"equal", "proportional", "coedge"};
+  for (int mode = 0; mode < 2; mode++)
+    for (int k = 0; k < 3; k++) {
+      cl_coedge_point p = point("alexnet", planners[k], fast);
+      p.mode = mode;
+      p.inferences = 1;
+      cl_coedge_point_result r;
+      CL_CHECK_OK(cl_coedge_run_point(&p, &r));
+      /* equal/proportional move rows over the WLAN: milliseconds; CoEdge keeps all on the
+       * source b here (no transfer beats any transfer), leaving only ~ns of compute */
+      if (k < 2) CL_CHECK(r.latency > 0.001);
+      CL_CHECK_NEAR(r.latency, r.planned_latency, 1e-4 * r.planned_latency + 1e-6);
+      CL_CHECK_NEAR(r.energy, r.planned_energy, 1e-4 * r.planned_energy + 1e-5);
+      CL_CHECK(r.feasible == 1);
+      CL_CHECK(r.devices_used >= 1 && r.devices_used <= 3);
+      CL_CHECK(strncmp(r.plan, "rows 0-", 7) == 0);
+      if (k == 0) CL_CHECK_INT_EQ(r.devices_used, 3);
+    }
+}
+
+static void test_measured(const char *devs) {
+  /* Real compute: the measured latency follows the prediction from the calibrated host
+   * times (same kernels on row slices; slack for slice overheads and a shared host). */
+  const char *planners[] = {"equal", "fastest", "minlat"};
+  double lat[3];
+  for (int k = 0; k < 3; k++) {
+    cl_coedge_point p = point("alexnet", planners[k], devs);
+    cl_coedge_point_result r;
+    CL_CHECK_OK(cl_coedge_run_point(&p, &r));
+    double ratio = r.latency / r.planned_latency;
+    if (!(ratio > 0.6 && ratio < 1.6))
+      fprintf(stderr, "%s: measured %.4f s vs planned %.4f s\n", planners[k], r.latency,
+              r.planned_latency);
+    CL_CHECK(ratio > 0.6 && ratio < 1.6);
+    CL_CHECK(r.energy > 0 && r.plan_seconds >= 0);
+    lat[k] = r.latency;
+  }
+  /* equal split puts a third of the rows on the slowest device (0.3): slower than the
+   * fastest device alone, which is what minlat improves on */
+  CL_CHECK(lat[0] > lat[1]);
+  CL_CHECK(lat[2] < 1.1 * lat[1]);
+
+  /* an impossible deadline: not an error, the minimum-latency plan runs, infeasible */
+  cl_coedge_point p = point("alexnet", "coedge", devs);
+  p.deadline_s = 1e-6;
+  p.inferences = 1;
+  cl_coedge_point_result r;
+  CL_CHECK_OK(cl_coedge_run_point(&p, &r));
+  CL_CHECK_INT_EQ(r.feasible, 0);
+  CL_CHECK(r.latency > 1e-6);
+  /* a loose deadline: met, and CoEdge's energy is at most the equal split's */
+  p.deadline_s = 10;
+  cl_coedge_point_result rc, re;
+  CL_CHECK_OK(cl_coedge_run_point(&p, &rc));
+  p.planner = "equal";
+  CL_CHECK_OK(cl_coedge_run_point(&p, &re));
+  CL_CHECK_INT_EQ(rc.feasible, 1);
+  CL_CHECK(rc.planned_energy <= 1.03 * re.planned_energy);
+  CL_CHECK(rc.energy < re.energy);
+}
+
+static void test_errors(const char *devs) {
+  cl_coedge_point_result r;
+  cl_coedge_point p = point("alexnet", "tiles2x2", devs);
+  CL_CHECK_INT_EQ(cl_coedge_run_point(&p, &r), CL_ERR_UNSUPPORTED);
+  p.planner = "nope";
+  CL_CHECK_INT_EQ(cl_coedge_run_point(&p, &r), CL_ERR_INVALID);
+  p = point("alexnet", "equal", "/nonexistent/devs.yaml");
+  CL_CHECK_INT_EQ(cl_coedge_run_point(&p, &r), CL_ERR_IO);
+  p = point("no_such_model", "equal", devs);
+  CL_CHECK_INT_EQ(cl_coedge_run_point(&p, &r), CL_ERR_NOTFOUND);
+  p = point("alexnet", "equal", devs);
+  p.inferences = 0;
+  CL_CHECK_INT_EQ(cl_coedge_run_point(&p, &r), CL_ERR_INVALID);
+}
+
+static void test_schedule(void) {
+  const char *names[] = {"a", "b", "c"};
+  cl_coedge_event *ev = NULL;
+  int n = 0;
+  CL_CHECK_OK(cl_coedge_parse_schedule("5:b=0.1, 2:bandwidth=5Mbit/s,5:a=2", names, 3, &ev, &n));
+  CL_CHECK_INT_EQ(n, 3);
+  if (n == 3) {
+    CL_CHECK_INT_EQ(ev[0].at, 2);
+    CL_CHECK_INT_EQ(ev[0].device, -1);
+    CL_CHECK_NEAR(ev[0].value, 625000, 1e-6);
+    CL_CHECK_INT_EQ(ev[1].at, 5);
+    CL_CHECK_INT_EQ(ev[1].device, 1); /* stable: b before a at the same inference */
+    CL_CHECK_NEAR(ev[1].value, 0.1, 1e-12);
+    CL_CHECK_INT_EQ(ev[2].device, 0);
+  }
+  free(ev);
+  const char *bad[] = {"5:z=0.1", "x:b=1", "5:b=0", "5:b", "5:bandwidth=fast", "-1:b=1", "5b=1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CL_CHECK_INT_EQ(cl_coedge_parse_schedule(bad[i], names, 3, &ev, &n), CL_ERR_INVALID);
+    CL_CHECK(ev == NULL);
+  }
+  CL_CHECK_OK(cl_coedge_parse_schedule("", names, 3, &ev, &n));
+  CL_CHECK_INT_EQ(n, 0);
+}
+
+static void test_adaptive(const char *devs) {
+  const char *names[] = {"a", "b", "c"};
+  cl_coedge_event *ev = NULL;
+  int n_ev = 0;
+  /* the source a (minlat runs everything on it: shipping the input costs more than it
+   * saves) gets a background load, 10x slower, before inference 2 */
+  CL_CHECK_OK(cl_coedge_parse_schedule("2:a=0.05", names, 3, &ev, &n_ev));
+  char out[512];
+  snprintf(out, sizeof out, "%s/adapt.h5", g_dir);
+  cl_coedge_point p = point("alexnet", "minlat", devs);
+  p.inferences = 5;
+  double lat_static_end = 0;
+  for (int adapt = 0; adapt < 2; adapt++) {
+    cl_coedge_adapt_opts o;
+    memset(&o, 0, sizeof o);
+    o.events = ev;
+    o.n_events = n_ev;
+    o.adapt = adapt;
+    o.out = adapt ? out : NULL;
+    o.config_text = "test config";
+    cl_coedge_inference *rec = NULL;
+    CL_CHECK_OK(cl_coedge_run_adaptive(&p, &o, &rec));
+    if (!rec) continue;
+    for (int i = 0; i < 5; i++) CL_CHECK_INT_EQ(rec[i].inference, i);
+    CL_CHECK_INT_EQ(rec[0].plan_id, 0);
+    CL_CHECK_INT_EQ(rec[2].plan_id, 0); /* the change is only observed during inference 2 */
+    CL_CHECK(rec[2].latency > 2 * rec[1].latency);
+    CL_CHECK_NEAR(rec[2].min_speed_ratio, 0.1, 1e-12);
+    CL_CHECK_STR_EQ(rec[0].plan, "rows 0-223:a");
+    if (!adapt) {
+      for (int i = 0; i < 5; i++) CL_CHECK_INT_EQ(rec[i].replanned, 0);
+      CL_CHECK_INT_EQ(rec[4].plan_id, 0);
+      lat_static_end = rec[4].latency;
+    } else {
+      CL_CHECK_INT_EQ(rec[3].replanned, 1);
+      CL_CHECK_INT_EQ(rec[3].plan_id, 1);
+      CL_CHECK(strcmp(rec[3].plan, rec[2].plan) != 0);
+      CL_CHECK(rec[3].latency < 0.8 * rec[2].latency);
+      CL_CHECK(rec[4].latency < 0.8 * lat_static_end);
+      CL_CHECK_INT_EQ(rec[4].plan_id, 1);
+    }
+    free(rec);
+  }
+  free(ev);
+  /* the records on disk */
+  cl_reader *rd = NULL;
+  CL_CHECK_OK(cl_reader_open(out, &rd));
+  if (rd) {
+    const cl_table_info *ti = cl_reader_find(rd, "/inferences");
+    CL_CHECK(ti != NULL);
+    if (ti) CL_CHECK_INT_EQ(ti->n_records, 5);
+    CL_CHECK(cl_reader_exists(rd, "/provenance/config"));
+    cl_reader_close(rd);
+  }
+  unlink(out);
+}
+
+int main(void) {
+  CL_CHECK(mkdtemp(g_dir) != NULL);
+  char devs[512], fast[512];
+  snprintf(devs, sizeof devs, "%s/devs.yaml", g_dir);
+  snprintf(fast, sizeof fast, "%s/fast.yaml", g_dir);
+  write_file(devs, k_devs);
+  write_file(fast, k_fast);
+  test_schedule();
+  test_errors(devs);
+  test_composition(fast);
+  test_measured(devs);
+  test_adaptive(devs);
+  unlink(devs);
+  unlink(fast);
+  rmdir(g_dir);
+  return cl_test_finish("test_coedge_run");
+}
