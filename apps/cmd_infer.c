@@ -6,16 +6,19 @@
 
 #include "cleave/exec.h"
 #include "cleave/graph.h"
+#include "cleave/onnx.h"
 #include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
 
 static void help(void) {
   printf(
-      "usage: cleave infer MODEL [--threads N] [--reps N] [--warmup N] [--seed S] [--no-fuse]\n"
-      "                          [--input FILE] [--save-output FILE]\n"
-      "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input\n"
+      "usage: cleave infer MODEL|--onnx FILE [--threads N] [--reps N] [--warmup N] [--seed S]\n"
+      "                          [--no-fuse] [--input FILE] [--save-output FILE]\n"
+      "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input,\n"
+      "  or of an ONNX model (MODEL ending in .onnx, or --onnx FILE) with its own weights,\n"
       "  and prints key: value lines (latency_ms_median, latency_ms_min, gflops, output_checksum, ...).\n"
+      "  --onnx FILE        import FILE (ONNX; see docs/onnx.md) instead of a zoo model\n"
       "  --threads N        BLAS/kernel threads (default 1)\n"
       "  --reps N           timed repetitions (default 10)\n"
       "  --warmup N         untimed warm-up runs (default 2)\n"
@@ -44,6 +47,16 @@ int cl__cmd_infer(int argc, char **argv) {
       if (cl__parse_int("infer", "--warmup", v, 0, 1000000, &warmup)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
       if (cl__parse_u64("infer", "--seed", v, &seed)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--onnx", &missing))) {
+      if (model) {
+        fprintf(stderr, "cleave infer: error: more than one model given ('%s', '%s')\n", model, v);
+        return 2;
+      }
+      if (!cl_onnx_is_path(v)) {
+        fprintf(stderr, "cleave infer: error: --onnx expects a FILE.onnx, got '%s'\n", v);
+        return 2;
+      }
+      model = v;
     } else if ((v = cl__opt(argc, argv, &i, "--input", &missing))) {
       in_path = v;
     } else if ((v = cl__opt(argc, argv, &i, "--save-output", &missing))) {
@@ -68,12 +81,13 @@ int cl__cmd_infer(int argc, char **argv) {
     return 2;
   }
   cl_graph *g = NULL;
-  cl_status st = cl_zoo_build(model, &g);
-  if (st != CL_OK) return st == CL_ERR_NOTFOUND ? 2 : 1;
+  int has_weights = 0; /* ONNX models bring their weights */
+  cl_status st = cl_model_load(model, &g, &has_weights);
+  if (st != CL_OK) return st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2; /* bad model name or file */
   int rc = 1;
   cl_exec *e = NULL;
   double *t = NULL;
-  if (cl_graph_init_weights(g, seed) != CL_OK) goto done;
+  if (!has_weights && cl_graph_init_weights(g, seed) != CL_OK) goto done;
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = (int)threads;
   o.fuse = fuse;

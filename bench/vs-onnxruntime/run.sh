@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The speed race: cleave vs onnxruntime (CPU, Node binding) on the same ONNX files.
+#
+#   bench/vs-onnxruntime/run.sh [--build DIR] [--models "resnet18 ..."] [--threads "1 2"]
+#                               [--rounds R] [--reps N] [--warmup W] [--models-dir DIR]
+#
+# One command: installs onnxruntime-node into bench/vs-onnxruntime/node_modules if
+# needed (npm install --ignore-scripts: the CPU library ships in the package), exports
+# the torchvision models with random weights if absent (scripts/make_onnx_models.py,
+# Debian's python3-torch), checks that cleave's output equals onnxruntime's on the same
+# input (max |diff| / max |ref|, also saved as NAME.ort.bin for `test_onnx --zoo`), then
+# times both engines, alternating processes round by round so that machine noise hits
+# both alike. Per model and thread count it prints both medians (of the per-round
+# medians), the ratio cleave/ORT, GFLOP/s (2 * conv+fc MACs / latency) and cleave's
+# speed-up from 1 to 2 threads.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="$ROOT/build"
+MODELS="resnet18 resnet50 vgg16 mobilenet_v2 googlenet inception_v3 densenet121"
+THREADS="1 2"
+ROUNDS=5
+REPS=5
+WARMUP=2
+MDIR=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) BUILD="$2"; shift 2 ;;
+    --models) MODELS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --reps) REPS="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --models-dir) MDIR="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+MDIR="${MDIR:-$BUILD/onnx-models}"
+CLEAVE="$BUILD/cleave"
+PY=/usr/bin/python3
+[ -x "$CLEAVE" ] || { echo "run.sh: error: $CLEAVE not found; build first (cmake --build $BUILD)" >&2; exit 2; }
+if [ ! -d "$HERE/node_modules/onnxruntime-node" ]; then
+  echo "# installing onnxruntime-node (npm install --ignore-scripts)" >&2
+  (cd "$HERE" && npm install --ignore-scripts --no-audit --no-fund >&2)
+fi
+mkdir -p "$MDIR"
+missing=""
+for m in $MODELS; do [ -f "$MDIR/$m.onnx" ] || missing="$missing $m"; done
+if [ -n "$missing" ]; then
+  echo "# exporting$missing to $MDIR" >&2
+  "$PY" "$ROOT/scripts/make_onnx_models.py" "$MDIR" $missing 2>&1 | grep -v -i -e warning -e '_C\._jit' >&2
+fi
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+field() { sed -n "s/^$1: //p"; }
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+printf "%-14s %3s %11s %11s %7s %9s %9s %8s %10s\n" model thr cleave_ms ort_ms ratio cl_GF/s ort_GF/s cl_2t_x max_relerr
+for m in $MODELS; do
+  f="$MDIR/$m.onnx"
+  in="$MDIR/$m.input.bin"
+  # Reference check on the generator's input.
+  node "$HERE/ort_run.js" "$f" --input "$in" --save-output "$MDIR/$m.ort.bin" --threads 1 > /dev/null
+  "$CLEAVE" infer "$f" --input "$in" --save-output "$TMP/$m.cleave.bin" --reps 1 --warmup 0 > "$TMP/info"
+  macs="$(field macs < "$TMP/info")"
+  err="$("$PY" -c "import numpy as np,sys; a=np.fromfile(sys.argv[1],'<f4'); b=np.fromfile(sys.argv[2],'<f4'); print('%.2e' % (abs(a-b).max()/abs(b).max()) if a.size==b.size else 'size!')" "$TMP/$m.cleave.bin" "$MDIR/$m.ort.bin")"
+  t1=""
+  for t in $THREADS; do
+    : > "$TMP/c"; : > "$TMP/o"
+    for r in $(seq "$ROUNDS"); do
+      "$CLEAVE" infer "$f" --input "$in" --threads "$t" --reps "$REPS" --warmup "$WARMUP" | field latency_ms_median >> "$TMP/c"
+      node "$HERE/ort_run.js" "$f" --input "$in" --threads "$t" --repeat "$REPS" --warmup "$WARMUP" |
+        sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p' >> "$TMP/o"
+    done
+    c="$(median < "$TMP/c")"; o="$(median < "$TMP/o")"
+    [ -z "$t1" ] && t1="$c"
+    awk -v m="$m" -v t="$t" -v c="$c" -v o="$o" -v macs="$macs" -v t1="$t1" -v err="$err" 'BEGIN {
+      printf "%-14s %3d %11.2f %11.2f %7.3f %9.1f %9.1f %8.2f %10s\n", m, t, c, o, c / o,
+             2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, err }'
+  done
+done
+echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread, <= 1.0 for mobilenet_v2);" \
+     "cl_2t_x = cleave 1-thread / this-row latency (goal: >= 1.85 at 2 threads)"
+echo "# medians of $ROUNDS alternating rounds x $REPS reps (after $WARMUP warm-up runs each);" \
+     "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

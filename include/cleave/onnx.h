@@ -1,0 +1,53 @@
+/** @file onnx.h
+ *  @brief ONNX import: build a cleave graph, with its weights, from an .onnx file.
+ *
+ *  The importer parses the protobuf (protobuf-c bindings of the ONNX schema), maps the
+ *  operators CNN exporters emit (Conv, Gemm, MatMul, Relu, Clip, Sigmoid, HardSwish,
+ *  MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, Add, Mul, Concat,
+ *  Flatten, Reshape, Softmax, LRN, Dropout, Pad, Identity, Constant) with their
+ *  attributes and initializers into the IR, and fills node->weights in graph.h's
+ *  layouts. Anything it cannot represent exactly (an unknown op, an attribute value
+ *  cleave has no kernel for, a dynamic shape) is an error that names the node and op:
+ *  the importer never silently approximates. See docs/onnx.md for the mapping.
+ *
+ *  Node names follow the exporter's module scopes: torch.onnx's "/layer1/layer1.0/conv1/Conv"
+ *  becomes "layer1.0.conv1" (the torchvision module path, as in the zoo); names without
+ *  a scope are kept as they are, and repeats get ":k" suffixes.
+ *
+ *  Ownership: on success the caller owns *out (cl_graph_destroy), weights included.
+ */
+#ifndef CLEAVE_ONNX_H
+#define CLEAVE_ONNX_H
+
+#include <stddef.h>
+
+#include "cleave/graph.h"
+
+/** Import options. */
+typedef struct cl_onnx_opts {
+  /** Input shape to use (NCHW). All zero: the model's own static input shape. Must agree
+   *  with every static dimension the model declares; fills symbolic ones (e.g. "batch"). */
+  cl_shape input;
+} cl_onnx_opts;
+
+/** @brief Default options (input shape from the model). */
+cl_onnx_opts cl_onnx_opts_default(void);
+
+/** @brief Import the ONNX model in file @p path. @p opts may be NULL. On error *out is NULL
+ *  and the log says what went wrong (file, node, op, attribute). */
+cl_status cl_onnx_load(const char *path, const cl_onnx_opts *opts, cl_graph **out);
+
+/** @brief Import from an in-memory serialized ModelProto of @p len bytes; @p name names the
+ *  graph (and the model in messages). The buffer is only read during the call. */
+cl_status cl_onnx_load_buffer(const void *buf, size_t len, const char *name,
+                              const cl_onnx_opts *opts, cl_graph **out);
+
+/** @brief 1 if @p model names an ONNX file (ends in ".onnx", any case), else 0. */
+int cl_onnx_is_path(const char *model);
+
+/** @brief Build a model given a zoo name or an ONNX path: "resnet18" -> cl_zoo_build
+ *  (no weights, *has_weights = 0); "x.onnx" -> cl_onnx_load (*has_weights = 1). Use it
+ *  wherever a model name is accepted. @p has_weights may be NULL. */
+cl_status cl_model_load(const char *model, cl_graph **out, int *has_weights);
+
+#endif

@@ -1,0 +1,32 @@
+# ONNX import tests beyond the unit executable test_onnx (included by tests/CMakeLists.txt).
+
+# Generated torchvision models (scripts/make_onnx_models.py BUILD/onnx-models, also made
+# by bench/vs-onnxruntime/run.sh): compare with PyTorch and, if saved, onnxruntime.
+# Skips cleanly (passes, prints "skipped") when the directory holds no models.
+add_test(NAME test_onnx_zoo COMMAND test_onnx --zoo ${CMAKE_BINARY_DIR}/onnx-models
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(test_onnx_zoo PROPERTIES LABELS "slow" TIMEOUT 300)
+
+# CLI: `cleave infer MODEL.onnx --input --save-output` writes the raw float32 output;
+# an unsupported op, a truncated file and a wrong-size input fail with exit code 2 and a
+# message naming the problem.
+add_test(NAME onnx_cli
+         COMMAND bash -c [=[
+set -u
+cl="$1"; d=data/onnx; tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+"$cl" infer "$d/tiny_cnn.onnx" --input "$d/tiny_cnn.input.bin" --save-output "$tmp/y.bin" --reps 2 >/dev/null || exit 1
+[ "$(stat -c %s "$tmp/y.bin")" = 40 ] || { echo "output size $(stat -c %s "$tmp/y.bin") != 40"; exit 1; }
+"$cl" infer --onnx "$d/tiny_mlp.onnx" --input "$d/tiny_mlp.input.bin" --reps 1 >/dev/null || exit 1
+expect() { # exit code 2 and the message
+  out="$("$cl" infer "$@" 2>&1)"; rc=$?
+  [ $rc -eq 2 ] || { echo "cleave infer $*: exit $rc, expected 2"; echo "$out"; exit 1; }
+  echo "$out" | grep -q -- "$msg" || { echo "cleave infer $*: no '$msg' in: $out"; exit 1; }
+}
+msg="LeakyRelu node '/LeakyRelu'" expect --onnx "$d/bad_op.onnx"
+msg="does not parse" ; head -c 3000 "$d/tiny_cnn.onnx" > "$tmp/t.onnx"; expect "$tmp/t.onnx"
+msg="must hold exactly 3072" expect "$d/tiny_cnn.onnx" --input "$d/tiny_mlp.input.bin"
+msg="cannot open" expect "$tmp/none.onnx"
+echo onnx_cli ok
+]=] onnx_cli $<TARGET_FILE:cleave>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(onnx_cli PROPERTIES LABELS "unit" TIMEOUT 60)

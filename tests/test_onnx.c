@@ -1,0 +1,340 @@
+/* ONNX importer tests.
+ *
+ * Unit part (committed models in tests/data/onnx, made by scripts/make_onnx_models.py
+ * --tiny): import, run with the executor, compare with PyTorch's and onnxruntime's
+ * outputs on the same input (max |diff| <= 1e-4 * max |ref|); graph structure and names;
+ * import errors (unsupported op / attribute, truncated files at many lengths, wrong
+ * input shape, garbage bytes) return a status with a message naming the node, never crash.
+ *
+ * Zoo part (`test_onnx --zoo DIR`, ctest test_onnx_zoo, label slow): every DIR/NAME.onnx
+ * with NAME.input.bin / NAME.torch.bin (scripts/make_onnx_models.py DIR) and, if present,
+ * NAME.ort.bin (bench/vs-onnxruntime/run.sh writes them). Skips cleanly when DIR has no
+ * models. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_test.h"
+#include "cleave/exec.h"
+#include "cleave/onnx.h"
+#include "cleave/zoo.h"
+
+static char g_log[8192];
+
+static void sink(const char *line, void *ctx) {
+  (void)ctx;
+  size_t l = strlen(g_log);
+  snprintf(g_log + l, sizeof g_log - l, "%s\n", line);
+}
+static void capture(void) {
+  g_log[0] = '\0';
+  cl_log_set_sink(sink, NULL);
+}
+static void release(void) { cl_log_set_sink(NULL, NULL); }
+
+static unsigned char *read_bytes(const char *path, size_t *n) {
+  *n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *x = len > 0 ? malloc((size_t)len) : NULL;
+  if (x && fread(x, 1, (size_t)len, f) == (size_t)len) {
+    *n = (size_t)len;
+  } else {
+    free(x);
+    x = NULL;
+  }
+  fclose(f);
+  return x;
+}
+
+/* Raw little-endian float32 file; *n counts floats. */
+static float *read_floats(const char *path, size_t *n) {
+  size_t bytes = 0;
+  unsigned char *b = read_bytes(path, &bytes);
+  *n = bytes / sizeof(float);
+  if (b && bytes % sizeof(float)) {
+    free(b);
+    *n = 0;
+    return NULL;
+  }
+  return (float *)(void *)b;
+}
+
+/* max |a - b| / max |b| */
+static double rel_err(const float *a, const float *b, size_t n) {
+  double md = 0, mb = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)a[i] - b[i]);
+    md = d > md ? d : md;
+    mb = fabs(b[i]) > mb ? fabs(b[i]) : mb;
+  }
+  return mb > 0 ? md / mb : md;
+}
+
+/* Import DIR/NAME.onnx, run it on NAME.input.bin, compare with NAME.torch.bin and
+ * NAME.ort.bin (when present). Returns 0 if the model files are absent (skipped). */
+static int check_model(const char *dir, const char *name, int threads) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
+  FILE *probe = fopen(path, "rb");
+  if (!probe) {
+    printf("  %s: absent, skipped\n", path);
+    return 0;
+  }
+  fclose(probe);
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_onnx_load(path, NULL, &g));
+  if (!g) return 1;
+  /* A torchvision export has exactly the zoo replica's conv+fc MACs (parameters differ:
+   * the exporter folds batch norms into conv biases). */
+  if (cl_zoo_find(name)) {
+    cl_graph *z = NULL;
+    CL_CHECK_OK(cl_zoo_build(name, &z));
+    if (z) {
+      cl_graph_stats a, b;
+      cl_graph_stats_get(g, &a);
+      cl_graph_stats_get(z, &b);
+      CL_CHECK_INT_EQ(a.macs, b.macs);
+      cl_graph_destroy(z);
+    }
+  }
+  cl_exec_opts eo = cl_exec_opts_default();
+  eo.threads = threads;
+  cl_exec *e = NULL;
+  CL_CHECK_OK(cl_exec_create(g, &eo, &e));
+  size_t n_in = 0, n_ref = 0, n_ort = 0;
+  snprintf(path, sizeof path, "%s/%s.input.bin", dir, name);
+  float *in = read_floats(path, &n_in);
+  snprintf(path, sizeof path, "%s/%s.torch.bin", dir, name);
+  float *ref = read_floats(path, &n_ref);
+  snprintf(path, sizeof path, "%s/%s.ort.bin", dir, name);
+  float *ort = read_floats(path, &n_ort);
+  CL_CHECK(in != NULL && ref != NULL);
+  if (e && in && ref) {
+    const cl_node *in_node = cl_graph_node(g, 0);
+    const int out_id = cl_graph_output(g);
+    CL_CHECK_INT_EQ(n_in, cl_shape_numel(in_node->out));
+    CL_CHECK_INT_EQ(n_ref, cl_shape_numel(cl_graph_node(g, out_id)->out));
+    if (n_in == (size_t)cl_shape_numel(in_node->out) &&
+        n_ref == (size_t)cl_shape_numel(cl_graph_node(g, out_id)->out)) {
+      memcpy(cl_exec_buffer(e, 0), in, n_in * sizeof(float));
+      CL_CHECK_OK(cl_exec_run(e));
+      const float *y = cl_exec_buffer(e, out_id);
+      double et = rel_err(y, ref, n_ref);
+      double eo2 = ort && n_ort == n_ref ? rel_err(y, ort, n_ref) : -1;
+      printf("  %-14s %3d nodes  vs torch %.2e  vs onnxruntime %s%.2e\n", name, cl_graph_size(g), et,
+             eo2 < 0 ? "(absent) " : "", eo2 < 0 ? 0.0 : eo2);
+      CL_CHECK(et <= 1e-4);
+      if (eo2 >= 0) CL_CHECK(eo2 <= 1e-4);
+    }
+  }
+  free(in);
+  free(ref);
+  free(ort);
+  cl_exec_destroy(e);
+  cl_graph_destroy(g);
+  return 1;
+}
+
+static void test_tiny(void) {
+  CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_cnn", 1), 1);
+  CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_cnn", 2), 1);
+  CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_mlp", 1), 1);
+}
+
+static void test_structure(void) {
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_onnx_load("data/onnx/tiny_cnn.onnx", NULL, &g));
+  if (!g) return;
+  CL_CHECK_STR_EQ(cl_graph_name(g), "tiny_cnn");
+  struct {
+    const char *name;
+    cl_op op;
+  } want[] = {{"input", CL_OP_INPUT},      {"conv1", CL_OP_CONV},      {"pool1", CL_OP_MAXPOOL},
+              {"pw", CL_OP_CONV},          {"Clip", CL_OP_RELU6},      {"HardSwish", CL_OP_HSWISH},
+              {"dw", CL_OP_CONV},          {"se_expand", CL_OP_CONV},  {"Sigmoid", CL_OP_SIGMOID},
+              {"Mul", CL_OP_MUL},          {"Add", CL_OP_ADD},         {"Concat", CL_OP_CONCAT},
+              {"cat_bn", CL_OP_BATCHNORM}, {"LRN", CL_OP_LRN},         {"down", CL_OP_CONV},
+              {"avg_incl", CL_OP_AVGPOOL}, {"avg_excl", CL_OP_AVGPOOL}, {"Flatten", CL_OP_FLATTEN},
+              {"fc", CL_OP_FC},            {"Softmax", CL_OP_SOFTMAX}};
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    int id = cl_graph_find(g, want[k].name);
+    CL_CHECK(id >= 0);
+    if (id < 0) {
+      fprintf(stderr, "  missing node '%s'\n", want[k].name);
+      continue;
+    }
+    const cl_node *nd = cl_graph_node(g, id);
+    CL_CHECK_STR_EQ(cl_op_name(nd->op), cl_op_name(want[k].op));
+  }
+  /* Pad (0, 1, 0, 1) folded into the following conv; Pad + AveragePool into the pool. */
+  const cl_node *down = cl_graph_node(g, cl_graph_find(g, "down"));
+  CL_CHECK_INT_EQ(down->p.conv.pb, 1);
+  CL_CHECK_INT_EQ(down->p.conv.pr, 1);
+  CL_CHECK_INT_EQ(down->p.conv.pt, 0);
+  const cl_node *dw = cl_graph_node(g, cl_graph_find(g, "dw"));
+  CL_CHECK_INT_EQ(dw->p.conv.groups, 16);
+  CL_CHECK_INT_EQ(dw->p.conv.dh, 2);
+  const cl_node *excl = cl_graph_node(g, cl_graph_find(g, "avg_excl"));
+  CL_CHECK_INT_EQ(excl->p.pool.count_include_pad, 0);
+  const cl_node *fc = cl_graph_node(g, cl_graph_find(g, "fc"));
+  CL_CHECK_INT_EQ(fc->p.fc.out_features, 10);
+  CL_CHECK(fc->weights != NULL);
+  CL_CHECK_INT_EQ(cl_graph_node(g, cl_graph_output(g))->op, CL_OP_SOFTMAX);
+  /* Every node with weights got them from the file. */
+  for (int i = 0; i < cl_graph_size(g); i++) {
+    const cl_node *nd = cl_graph_node(g, i);
+    if (nd->n_weights) CL_CHECK(nd->weights != NULL);
+  }
+  cl_graph_destroy(g);
+
+  CL_CHECK_OK(cl_onnx_load("data/onnx/tiny_mlp.onnx", NULL, &g));
+  if (g) {
+    /* Reshape -> flatten, MatMul + Add(bias) -> one fc with bias, Gemm -> fc. */
+    int n_fc = 0;
+    for (int i = 0; i < cl_graph_size(g); i++) n_fc += cl_graph_node(g, i)->op == CL_OP_FC;
+    CL_CHECK_INT_EQ(n_fc, 2);
+    CL_CHECK_INT_EQ(cl_graph_size(g), 5); /* input, flatten, fc, relu, fc */
+    const cl_node *mm = cl_graph_node(g, 2);
+    CL_CHECK_INT_EQ(mm->op, CL_OP_FC);
+    CL_CHECK_INT_EQ(mm->p.fc.has_bias, 1);
+    cl_graph_destroy(g);
+  }
+}
+
+static void expect_fail(const char *path, const cl_onnx_opts *o, cl_status want, const char *needle1,
+                        const char *needle2) {
+  cl_graph *g = (cl_graph *)1;
+  capture();
+  cl_status s = cl_onnx_load(path, o, &g);
+  release();
+  CL_CHECK_INT_EQ(s, want);
+  CL_CHECK(g == NULL);
+  if (needle1) CL_CHECK(strstr(g_log, needle1) != NULL);
+  if (needle2) CL_CHECK(strstr(g_log, needle2) != NULL);
+  if (s != want || (needle1 && !strstr(g_log, needle1)) || (needle2 && !strstr(g_log, needle2)))
+    fprintf(stderr, "  log was: %s\n", g_log);
+}
+
+static void test_errors(void) {
+  expect_fail("data/onnx/bad_op.onnx", NULL, CL_ERR_UNSUPPORTED, "LeakyRelu", "/LeakyRelu");
+  expect_fail("data/onnx/bad_attr.onnx", NULL, CL_ERR_UNSUPPORTED, "dilations", "/pool/MaxPool");
+  expect_fail("data/onnx/does_not_exist.onnx", NULL, CL_ERR_IO, "does_not_exist.onnx", NULL);
+  cl_onnx_opts o = cl_onnx_opts_default();
+  o.input = (cl_shape){1, 3, 64, 64};
+  expect_fail("data/onnx/tiny_cnn.onnx", &o, CL_ERR_INVALID, "1x3x32x32", "1x3x64x64");
+  o.input = (cl_shape){1, 4, 32, 32};
+  expect_fail("data/onnx/tiny_cnn.onnx", &o, CL_ERR_INVALID, "dimension 1", NULL);
+  /* The model's own shape, given explicitly, is fine. */
+  o.input = (cl_shape){1, 3, 32, 32};
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_onnx_load("data/onnx/tiny_cnn.onnx", &o, &g));
+  cl_graph_destroy(g);
+
+  /* Truncated files: every prefix length on a coarse grid plus the last bytes. None may
+   * crash or import; each must say why. */
+  size_t len = 0;
+  unsigned char *buf = read_bytes("data/onnx/tiny_cnn.onnx", &len);
+  CL_CHECK(buf != NULL && len > 1000);
+  if (buf) {
+    int n_tried = 0, n_failed = 0, n_msg = 0;
+    for (size_t cut = 0; cut < len; cut += (cut < 64 ? 1 : 397)) {
+      cl_graph *t = NULL;
+      capture();
+      cl_status s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", NULL, &t);
+      release();
+      n_tried++;
+      n_failed += s != CL_OK;
+      n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
+      if (s == CL_OK) fprintf(stderr, "  prefix of %zu bytes imported\n", cut);
+      cl_graph_destroy(t);
+    }
+    for (size_t cut = len - 8; cut < len; cut++) {
+      cl_graph *t = NULL;
+      capture();
+      cl_status s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", NULL, &t);
+      release();
+      n_tried++;
+      n_failed += s != CL_OK;
+      n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
+      cl_graph_destroy(t);
+    }
+    CL_CHECK_INT_EQ(n_failed, n_tried);
+    CL_CHECK_INT_EQ(n_msg, n_tried);
+    /* Garbage bytes and flipped bytes: no crash (flips may still import). */
+    unsigned char *bad = malloc(len);
+    if (bad) {
+      uint64_t st = 42;
+      for (size_t i = 0; i < len; i++) bad[i] = (unsigned char)cl_rng_next(&st);
+      cl_graph *t = NULL;
+      capture();
+      cl_status s = cl_onnx_load_buffer(bad, len, "garbage.onnx", NULL, &t);
+      release();
+      CL_CHECK(s != CL_OK);
+      cl_graph_destroy(t);
+      for (int rep = 0; rep < 40; rep++) {
+        memcpy(bad, buf, len);
+        for (int k = 0; k < 4; k++) bad[cl_rng_next(&st) % len] ^= (unsigned char)(1u << (cl_rng_next(&st) % 8));
+        t = NULL;
+        capture();
+        s = cl_onnx_load_buffer(bad, len, "flipped.onnx", NULL, &t);
+        release();
+        CL_CHECK(s == CL_OK ? t != NULL : t == NULL);
+        cl_graph_destroy(t);
+      }
+      free(bad);
+    }
+    free(buf);
+  }
+}
+
+static void test_model_load(void) {
+  CL_CHECK_INT_EQ(cl_onnx_is_path("a/b/resnet18.onnx"), 1);
+  CL_CHECK_INT_EQ(cl_onnx_is_path("X.ONNX"), 1);
+  CL_CHECK_INT_EQ(cl_onnx_is_path("resnet18"), 0);
+  CL_CHECK_INT_EQ(cl_onnx_is_path(".onnx"), 1);
+  cl_graph *g = NULL;
+  int hw = -1;
+  CL_CHECK_OK(cl_model_load("lenet", &g, &hw));
+  CL_CHECK_INT_EQ(hw, 0);
+  cl_graph_destroy(g);
+  g = NULL;
+  CL_CHECK_OK(cl_model_load("data/onnx/tiny_mlp.onnx", &g, &hw));
+  CL_CHECK_INT_EQ(hw, 1);
+  cl_graph_destroy(g);
+}
+
+static int run_zoo(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      size_t l = strlen(de->d_name);
+      if (l <= 5 || strcmp(de->d_name + l - 5, ".onnx")) continue;
+      char name[256];
+      snprintf(name, sizeof name, "%.*s", (int)(l - 5), de->d_name);
+      n += check_model(dir, name, 2);
+    }
+    closedir(d);
+  }
+  if (!n) printf("test_onnx --zoo: no models in '%s' (make them with scripts/make_onnx_models.py %s); skipped\n", dir, dir);
+  return n;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "--zoo")) {
+    run_zoo(argv[2]);
+    return cl_test_finish("test_onnx --zoo");
+  }
+  test_tiny();
+  test_structure();
+  test_errors();
+  test_model_load();
+  return cl_test_finish("test_onnx");
+}
