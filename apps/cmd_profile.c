@@ -6,13 +6,13 @@
 #include "cleave/profiler.h"
 #include "cleave/provenance.h"
 #include "cleave/store.h"
-#include "cleave/zoo.h"
+#include "cleave/onnx.h"
 #include "cli.h"
 #include "commands.h"
 
 static void help(void) {
   printf(
-      "usage: cleave profile MODEL -o FILE.h5 [--reps N] [--warmup N] [--threads N]\n"
+      "usage: cleave profile MODEL|FILE.onnx -o FILE.h5 [--reps N] [--warmup N] [--threads N]\n"
       "                      [--slowdown F] [--seed S] [--no-fuse] [--force]\n"
       "  Times every layer (executor step: a conv with its folded BN and activation is\n"
       "  one step) and every valid cut block of MODEL on this host, records every\n"
@@ -77,8 +77,9 @@ int cl__cmd_profile(int argc, char **argv) {
     return 2;
   }
   cl_graph *g = NULL;
-  cl_status st = cl_zoo_build(model, &g);
-  if (st != CL_OK) return st == CL_ERR_NOTFOUND ? 2 : 1;
+  int has_weights = 0;
+  cl_status st = cl_model_load(model, &g, &has_weights); /* zoo name or .onnx path */
+  if (st != CL_OK) return st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2;
   cl_store_opts so;
   memset(&so, 0, sizeof so);
   so.force = force;
@@ -97,7 +98,7 @@ int cl__cmd_profile(int argc, char **argv) {
   prov.has_seed = 1;
   prov.seed = seed;
   if (cl_store_write_provenance(store, &prov) != CL_OK) goto done;
-  if (cl_graph_init_weights(g, seed) != CL_OK) goto done;
+  if (!has_weights && cl_graph_init_weights(g, seed) != CL_OK) goto done;
   cl_profiler_opts o = cl_profiler_opts_default();
   o.reps = (int)reps;
   o.warmup = (int)warmup;
