@@ -1,11 +1,272 @@
-/* cleave sweep: placeholder until implemented. */
+/* cleave sweep: resumable experiment sweeps under MPI (docs/experiments.md). */
+#include <math.h>
+#include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleave/adaptive.h"
+#include "cleave/cfg.h"
+#include "cleave/coedge_run.h"
+#include "cleave/sweep.h"
+#include "cleave/zoo.h"
+#include "cli.h"
 #include "commands.h"
 
+static void help(void) {
+  printf(
+      "usage: mpirun -n R cleave sweep EXPERIMENT.yaml -o OUT.h5 [--resume] [--force]\n"
+      "                                [--sample N --seed S] [--quiet]\n"
+      "       cleave sweep EXPERIMENT.yaml --list | --print-point I | --validate K\n"
+      "  Evaluates every point of the experiment once (kinds testbed, adaptive, coedge).\n"
+      "  Rank 0 hands out points on request and writes OUT.h5, flushed after every point;\n"
+      "  point id = SHA-256 of its resolved config text.\n"
+      "  --resume          skip the points already in OUT.h5 (a killed sweep loses only\n"
+      "                    the points that were in flight)\n"
+      "  --force           overwrite OUT.h5\n"
+      "  --sample N        run a seeded random sample of N points of the grid\n"
+      "  --seed S          sampling / weights seed (overrides the file's seed)\n"
+      "  --quiet           no progress line (it is shown only on a terminal anyway)\n"
+      "  --list            print the point ids and exit\n"
+      "  --print-point I   print point I's resolved config (for testbed points: a config\n"
+      "                    `cleave run` accepts) and exit\n"
+      "  --validate K      adaptive: for K sampled (model, condition, cut) triples, run the\n"
+      "                    edge and cloud parts for real under their conditions and compare\n"
+      "                    with the composition of per-layer profiles; prints the errors\n"
+      "  Format and method: docs/experiments.md\n");
+}
+
+/* Hook for kind coedge points: the YAML of one point -> cl_coedge_run_point. */
+static cl_status coedge_hook(const char *text, void **blob, size_t *n) {
+  *blob = NULL;
+  *n = 0;
+  cl_cfg *c = NULL;
+  CL_TRY(cl_cfg_parse_string("<coedge point>", text, &c));
+  const cl_cfg_node *root = cl_cfg_root(c);
+  cl_coedge_point pt;
+  memset(&pt, 0, sizeof pt);
+  const char *kind = NULL, *mode = NULL;
+  long inf = 1;
+  cl_status st = cl_cfg_get_str(c, root, "kind", 1, &kind);
+  if (st == CL_OK) st = cl_cfg_get_str(c, root, "model", 1, &pt.model);
+  if (st == CL_OK) st = cl_cfg_get_str(c, root, "planner", 1, &pt.planner);
+  if (st == CL_OK) st = cl_cfg_get_str(c, root, "devices", 1, &pt.devices_path);
+  if (st == CL_OK) st = cl_cfg_get_unit(c, root, "deadline", 1, CL_UNIT_SECONDS, &pt.deadline_s);
+  if (st == CL_OK) st = cl_cfg_get_unit(c, root, "bandwidth", 1, CL_UNIT_BANDWIDTH, &pt.bandwidth_Bps);
+  if (st == CL_OK) st = cl_cfg_get_str(c, root, "mode", 1, &mode);
+  if (st == CL_OK) st = cl_cfg_get_int(c, root, "inferences", 1, 1, 100000, &inf);
+  if (st == CL_OK) st = cl_cfg_get_u64(c, root, "seed", 1, &pt.seed);
+  pt.mode = mode && !strcmp(mode, "fused");
+  pt.inferences = (int)inf;
+  cl_coedge_point_result *r = calloc(1, sizeof *r);
+  if (st == CL_OK && !r) st = CL_ERR_NOMEM;
+  if (st == CL_OK) st = cl_coedge_run_point(&pt, r);
+  /* An infeasible deadline is a result, not a failure. */
+  if (st == CL_ERR_INFEASIBLE) {
+    r->feasible = 0;
+    st = CL_OK;
+  }
+  cl_cfg_free(c);
+  if (st != CL_OK) {
+    free(r);
+    return st;
+  }
+  *blob = r;
+  *n = sizeof *r;
+  return CL_OK;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* --validate K: composition of per-layer profiles vs the two parts run for real. */
+static int validate_adaptive(const char *path, int K, uint64_t seed) {
+  cl_sweep_load_opts lo = {0, 1, seed};
+  cl_sweep_exp *e = NULL;
+  if (cl_sweep_load(path, &lo, &e) != CL_OK) return 2;
+  if (cl_sweep_exp_kind(e) != CL_SWEEP_ADAPTIVE) {
+    fprintf(stderr, "cleave sweep: error: --validate is for experiments of kind adaptive\n");
+    cl_sweep_exp_destroy(e);
+    return 2;
+  }
+  int rc = 0;
+  uint64_t rng = seed * 0x2545F4914F6CDD1DULL + 7;
+  double sum_abs = 0, max_abs = 0;
+  printf("%-12s %-9s %-9s %-24s %10s %10s %8s\n", "model", "edge", "cloud", "cut", "composed_s", "measured_s",
+         "error");
+  for (int k = 0; k < K && rc == 0; k++) {
+    int i = (int)(cl_rng_next(&rng) % (uint64_t)cl_sweep_n_points(e));
+    cl_sweep_condition cd;
+    if (cl_sweep_adaptive_condition(e, i, &cd) != CL_OK) {
+      rc = 1;
+      break;
+    }
+    int reps = cd.reps;
+    double cap = cd.mem_cap;
+    cl_adaptive_model *m = NULL;
+    cl_graph *g = NULL;
+    cl_adaptive_profile pe, pc;
+    memset(&pe, 0, sizeof pe);
+    memset(&pc, 0, sizeof pc);
+    cl_status st = cl_adaptive_model_create(cd.model, &m);
+    if (st == CL_OK) st = cl_zoo_build(cd.model, &g);
+    if (st == CL_OK) st = cl_graph_init_weights(g, cd.seed);
+    int cut = st == CL_OK ? (int)(cl_rng_next(&rng) % (uint64_t)m->n_cuts) : 0;
+    int th = cd.threads[0];
+    if (st == CL_OK)
+      st = cl_adaptive_profile_run(g, th, cd.cpu_load[0], cd.mem_pressure[0], cap, reps, 1, cd.seed, NULL,
+                                   NULL, &pe);
+    if (st == CL_OK)
+      st = cl_adaptive_profile_run(g, th, cd.cpu_load[1], cd.mem_pressure[1], cap, reps, 1, cd.seed, NULL,
+                                   NULL, &pc);
+    double ew = 0, cw = 0;
+    if (st == CL_OK)
+      st = cl_adaptive_measure_parts(cd.model, m->cut_node[cut], th, cd.cpu_load[0], cd.mem_pressure[0],
+                                     cd.cpu_load[1], cd.mem_pressure[1], cap, reps, cd.seed, &ew, &cw);
+    if (st == CL_OK) {
+      cl_adaptive_link lk = {cd.speed[0], cd.speed[1], cd.latency, cd.bandwidth};
+      double lat[1024];
+      int R = reps < 1024 ? reps : 1024;
+      for (int r = 0; r < R; r++) lat[r] = cl_adaptive_compose(m, &pe, &pc, &lk, cut, r, NULL, NULL, NULL, NULL, NULL);
+      qsort(lat, (size_t)R, sizeof(double), cmp_d);
+      double comp = R % 2 ? lat[R / 2] : 0.5 * (lat[R / 2 - 1] + lat[R / 2]);
+      double xfer = m->cut_bytes[cut] > 0 ? lk.latency + (double)m->cut_bytes[cut] / lk.bandwidth : 0;
+      double meas = ew * lk.edge_speed + xfer + cw * lk.cloud_speed;
+      double err = (comp - meas) / meas;
+      sum_abs += fabs(err);
+      if (fabs(err) > max_abs) max_abs = fabs(err);
+      char ec[32], cc[32];
+      snprintf(ec, sizeof ec, "%.0f%%/%.0f%%", 100 * cd.cpu_load[0], 100 * cd.mem_pressure[0]);
+      snprintf(cc, sizeof cc, "%.0f%%/%.0f%%", 100 * cd.cpu_load[1], 100 * cd.mem_pressure[1]);
+      printf("%-12s %-9s %-9s %-24.24s %10.5f %10.5f %+7.1f%%\n", cd.model, ec, cc, m->cut_name[cut], comp, meas,
+             100 * err);
+    } else {
+      rc = 1;
+    }
+    cl_adaptive_profile_free(&pe);
+    cl_adaptive_profile_free(&pc);
+    cl_adaptive_model_destroy(m);
+    cl_graph_destroy(g);
+  }
+  if (rc == 0)
+    printf("validate: %d triples, mean |error| %.1f%%, max |error| %.1f%% (composed from per-layer profiles vs parts "
+           "run whole; edge/cloud columns: CPU load/memory use)\n",
+           K, 100 * sum_abs / K, 100 * max_abs);
+  cl_sweep_exp_destroy(e);
+  return rc;
+}
+
 int cl__cmd_sweep(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "cleave: error: 'sweep' is not implemented yet\n");
-  return 2;
+  const char *path = NULL, *out = NULL;
+  int resume = 0, force = 0, quiet = 0, list = 0, has_seed = 0;
+  long sample = 0, print_point = -1, validate = 0;
+  uint64_t seed = 1;
+  for (int i = 1; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      help();
+      return 0;
+    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
+      out = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--sample", &missing))) {
+      if (cl__parse_int("sweep", "--sample", v, 1, 50000000L, &sample)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
+      if (cl__parse_u64("sweep", "--seed", v, &seed)) return 2;
+      has_seed = 1;
+    } else if ((v = cl__opt(argc, argv, &i, "--print-point", &missing))) {
+      if (cl__parse_int("sweep", "--print-point", v, 0, 50000000L, &print_point)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--validate", &missing))) {
+      if (cl__parse_int("sweep", "--validate", v, 1, 100000, &validate)) return 2;
+    } else if (!strcmp(argv[i], "--resume")) {
+      resume = 1;
+    } else if (!strcmp(argv[i], "--force")) {
+      force = 1;
+    } else if (!strcmp(argv[i], "--quiet")) {
+      quiet = 1;
+    } else if (!strcmp(argv[i], "--list")) {
+      list = 1;
+    } else if (missing) {
+      fprintf(stderr, "cleave sweep: error: %s needs a value\n", argv[i]);
+      return 2;
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cleave sweep: error: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    } else if (path) {
+      fprintf(stderr, "cleave sweep: error: more than one experiment given ('%s', '%s')\n", path, argv[i]);
+      return 2;
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "cleave sweep: error: no experiment file given (see --help)\n");
+    return 2;
+  }
+  if (resume && force) {
+    fprintf(stderr, "cleave sweep: error: --resume and --force exclude each other\n");
+    return 2;
+  }
+  if (validate > 0) return validate_adaptive(path, (int)validate, seed);
+  if (list || print_point >= 0) {
+    cl_sweep_load_opts lo = {sample, has_seed, seed};
+    cl_sweep_exp *e = NULL;
+    if (cl_sweep_load(path, &lo, &e) != CL_OK) return 2;
+    int rc = 0;
+    if (list)
+      for (int i = 0; i < cl_sweep_n_points(e); i++) printf("%d %s\n", i, cl_sweep_point_id(e, i));
+    if (print_point >= 0) {
+      char *t = cl_sweep_point_text(e, (int)print_point);
+      if (t)
+        fputs(t, stdout);
+      else {
+        fprintf(stderr, "cleave sweep: error: point %ld out of range (0-%d)\n", print_point, cl_sweep_n_points(e) - 1);
+        rc = 2;
+      }
+      free(t);
+    }
+    cl_sweep_exp_destroy(e);
+    return rc;
+  }
+  if (!out) {
+    fprintf(stderr, "cleave sweep: error: no output file given (-o OUT.h5)\n");
+    return 2;
+  }
+  MPI_Init(&argc, &argv);
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  cl_sweep_exp *e = NULL;
+  int ist = CL_OK;
+  if (rank == 0) {
+    cl_sweep_load_opts lo = {sample, has_seed, seed};
+    ist = (int)cl_sweep_load(path, &lo, &e);
+  }
+  MPI_Bcast(&ist, 1, MPI_INT, 0, comm);
+  int rc = 2;
+  if (ist == CL_OK) {
+    cl_sweep_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_path = out;
+    o.resume = resume;
+    o.force = force;
+    o.quiet = quiet;
+    o.argc = cl__argc;
+    o.argv = cl__argv;
+    o.coedge = coedge_hook;
+    cl_status st = cl_sweep_run(comm, e, &o);
+    if (rank == 0)
+      printf("sweep: %d points run, %d skipped (already in %s), %d failed; %llu records in %.1f s (%.0f records/s)\n",
+             o.points_run, o.points_skipped, out, o.points_failed, (unsigned long long)o.records, o.seconds,
+             o.seconds > 0 ? (double)o.records / o.seconds : 0.0);
+    rc = st == CL_OK ? 0 : (st == CL_ERR_CONFIG || st == CL_ERR_EXISTS) ? 2 : 1;
+  }
+  cl_sweep_exp_destroy(e);
+  MPI_Comm_free(&comm);
+  MPI_Finalize();
+  return rc;
 }

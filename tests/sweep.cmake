@@ -1,0 +1,13 @@
+# cleave sweep tests (included by tests/CMakeLists.txt).
+# Malformed experiment files -> file:line errors, exit 2, nothing written.
+add_test(NAME sweep_bad COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_bad_test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(sweep_bad PROPERTIES LABELS "unit" TIMEOUT 60)
+# SIGKILL of mpirun mid-sweep, --resume: the same point ids as an uninterrupted run.
+add_test(NAME sweep_kill COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_kill_test.sh ${CMAKE_BINARY_DIR} ${CL_MPIEXEC})
+set_tests_properties(sweep_kill PROPERTIES LABELS "mpi;slow" TIMEOUT 180)
+# Scaled-down adaptivity study (2 ranks) + the analysis script on its output.
+add_test(NAME sweep_adaptive COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_adaptive_test.sh ${CMAKE_BINARY_DIR} ${CL_MPIEXEC})
+set_tests_properties(sweep_adaptive PROPERTIES LABELS "mpi" TIMEOUT 180)
+# In-process testbed evaluation vs `cleave run` (MPI, virtual clock) on a subset.
+add_test(NAME sweep_validate COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_validate_test.sh ${CMAKE_BINARY_DIR} ${CL_MPIEXEC})
+set_tests_properties(sweep_validate PROPERTIES LABELS "mpi" TIMEOUT 180)

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Scaled-down adaptivity study under MPI (2 ranks): record counts must match the
+# model structure, every condition has exactly one best cut, the unstressed-best flag is
+# consistent, the composition equals the sum of its parts, and the analysis script runs.
+# usage: sweep_adaptive_test.sh BUILD_DIR MPIEXEC...
+set -u
+BUILD=$1; shift
+MPI=("$@")
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+EXP=$SRC/tests/data/experiments/adaptive_small.yaml
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+"${MPI[@]}" -n 2 "$BUILD/cleave" sweep "$EXP" -o "$W/a.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
+cat "$W/log"
+/usr/bin/python3 - "$W/a.h5" <<'PYEOF' || fail "checks"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+p, c, l, u = (f[k][:] for k in ("/sweep/points", "/adaptive/cuts", "/adaptive/layers", "/adaptive/profile_units"))
+ok = True
+def check(cond, msg):
+    global ok
+    if not cond:
+        print("check failed:", msg); ok = False
+check(len(p) == 2 * 8, "16 points (2 models x 8 conditions), got %d" % len(p))
+check(len(u) == 2 * 3, "6 profile units (2 models x 3 distinct CPU/memory conditions: 0/0, 100%%/0, 0/100%%), got %d" % len(u))
+reps = 3
+for r in p:
+    cc = c[c["attempt"] == r["attempt"]]
+    ll = l[l["attempt"] == r["attempt"]]
+    steps = int(cc["edge_steps"].max())
+    check(cc["best"].sum() == 1, "one best cut per point")
+    check(cc["base_best"].sum() == 1, "one unstressed-best cut per point")
+    check(len(ll) == len(cc) * reps * steps, "layer records = cuts x reps x steps")
+    check(abs(cc[cc["best"] == 1]["latency"][0] - cc["latency"].min()) < 1e-12, "best = min median latency")
+    check(abs(r["latency"] - cc["latency"].min()) < 1e-12, "point latency = best")
+    # per-layer times of (cut, rep) add up to edge + transfer + cloud
+    for k in range(len(cc)):
+        x = ll[(ll["cut"] == k) & (ll["rep"] == 0)]
+        last = x[x["step"] == x["step"].max()][0]
+        total = float(last["start"]) + float(last["time"])
+        e = x[x["where"] == 0]["time"].sum(); cl = x[x["where"] == 1]["time"].sum()
+        xfer = cc[cc["cut"] == k]["xfer_s"][0]
+        check(abs(total - (e + cl + xfer)) <= 1e-4 * total + 1e-6, "chain timing adds up (%g vs %g)" % (total, e + cl + xfer))
+        check((x["where"] == 0).sum() == cc[cc["cut"] == k]["edge_steps"][0], "edge steps")
+# real stress: the 100% edge-CPU profiles of alexnet must be slower than the unloaded ones
+mods = f["/strings/models"][:]
+aid = [m["id"] for m in mods if m["name"].decode() == "alexnet"][0]
+ua = u[u["model"] == aid]
+t0 = ua[(ua["cpu_load"] == 0) & (ua["mem_pressure"] == 0)]["seconds"][0]
+t1 = ua[(ua["cpu_load"] == 1) & (ua["mem_pressure"] == 0)]["seconds"][0]
+print("alexnet profile: %.3f s unloaded, %.3f s at 100%% CPU load (ratio %.2f)" % (t0, t1, t1 / t0))
+# the burners really ran alongside the profiled thread (timing ratios are too noisy on a
+# shared 2-core machine to assert on)
+for x in u:
+    if x["cpu_load"] > 0:
+        check(x["burn_cpu"] > 0.05 * x["seconds"], "burner threads used CPU during a loaded profile (%g of %g s)" % (x["burn_cpu"], x["seconds"]))
+    else:
+        check(x["burn_cpu"] == 0, "no burner without CPU load")
+sys.exit(0 if ok else 1)
+PYEOF
+/usr/bin/python3 "$SRC/scripts/analyze_adaptive.py" "$W/a.h5" -o "$W/plots" > "$W/an.log" 2>&1 || { cat "$W/an.log"; fail "analyze_adaptive.py"; }
+grep -q "most important factor" "$W/an.log" || fail "analysis output"
+ls "$W/plots"/best_cut_heatmap_alexnet.png "$W/plots"/latency_vs_cut_alexnet.png > /dev/null || fail "plots"
+echo PASS

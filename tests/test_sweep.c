@@ -1,0 +1,162 @@
+/* Experiments: expansion, ids, sampling, errors; the adaptive composition against the
+ * timeline (cl_rt_simulate) for the same per-step times. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_test.h"
+#include "cleave/adaptive.h"
+#include "cleave/provenance.h"
+#include "cleave/runtime.h"
+#include "cleave/sweep.h"
+#include "cleave/zoo.h"
+
+static char g_log[4096];
+static void sink(const char *line, void *ctx) {
+  (void)ctx;
+  snprintf(g_log, sizeof g_log, "%s", line);
+}
+
+static const char *src(void) {
+  const char *s = getenv("CL_SOURCE_DIR");
+  return s ? s : "..";
+}
+
+static void test_expand(void) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/data/experiments/sweep_small.yaml", src());
+  cl_sweep_exp *a = NULL, *b = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL;
+  CL_CHECK_OK(cl_sweep_load(path, NULL, &a));
+  CL_CHECK_OK(cl_sweep_load(path, NULL, &b));
+  if (!a || !b) return;
+  int n = cl_sweep_n_points(a);
+  CL_CHECK(n > 20);
+  CL_CHECK_INT_EQ(n, cl_sweep_n_points(b));
+  int dup = 0;
+  for (int i = 0; i < n; i++) {
+    CL_CHECK_STR_EQ(cl_sweep_point_id(a, i), cl_sweep_point_id(b, i));
+    for (int j = 0; j < i; j++) dup += !strcmp(cl_sweep_point_id(a, i), cl_sweep_point_id(a, j));
+  }
+  CL_CHECK_INT_EQ(dup, 0);
+  /* every point text is a loadable testbed config with the right id */
+  for (int i = 0; i < n; i += 7) {
+    char *t = cl_sweep_point_text(a, i);
+    cl_rt_setup su;
+    CL_CHECK_OK(cl_rt_setup_load(cl_sweep_point_origin(a), t, &su));
+    cl_rt_setup_free(&su);
+    char hex[65];
+    cl_sha256_hex(t, strlen(t), hex);
+    CL_CHECK_STR_EQ(hex, cl_sweep_point_id(a, i));
+    free(t);
+  }
+  /* sampling: a seeded subset, reproducible, different for another seed */
+  cl_sweep_load_opts o1 = {10, 1, 7}, o2 = {10, 1, 7}, o3 = {10, 1, 8};
+  CL_CHECK_OK(cl_sweep_load(path, &o1, &s1));
+  CL_CHECK_OK(cl_sweep_load(path, &o2, &s2));
+  CL_CHECK_OK(cl_sweep_load(path, &o3, &s3));
+  if (s1 && s2 && s3) {
+    CL_CHECK_INT_EQ(cl_sweep_n_points(s1), 10);
+    int same = 0, in_full = 0;
+    for (int i = 0; i < 10; i++) {
+      CL_CHECK_STR_EQ(cl_sweep_point_id(s1, i), cl_sweep_point_id(s2, i));
+      same += !strcmp(cl_sweep_point_id(s1, i), cl_sweep_point_id(s3, i));
+      for (int j = 0; j < n; j++) in_full += !strcmp(cl_sweep_point_id(s1, i), cl_sweep_point_id(a, j));
+    }
+    CL_CHECK(same < 10);
+    CL_CHECK_INT_EQ(in_full, 10);
+  }
+  cl_sweep_exp_destroy(a);
+  cl_sweep_exp_destroy(b);
+  cl_sweep_exp_destroy(s1);
+  cl_sweep_exp_destroy(s2);
+  cl_sweep_exp_destroy(s3);
+}
+
+static void test_errors(void) {
+  static const struct {
+    const char *file, *line, *msg;
+  } cases[] = {
+      {"bad_factor.yaml", "bad_factor.yaml:7:", "unknown factor target"},
+      {"bad_empty.yaml", "bad_empty.yaml:6:", "empty level list"},
+      {"bad_unit.yaml", "bad_unit.yaml:7:", "as a duration"},
+      {"bad_key.yaml", "bad_key.yaml:5", "unknown key 'repetitions'"},
+  };
+  cl_log_set_sink(sink, NULL);
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/experiments/%s", src(), cases[k].file);
+    cl_sweep_exp *e = NULL;
+    g_log[0] = '\0';
+    CL_CHECK_INT_EQ(cl_sweep_load(path, NULL, &e), CL_ERR_CONFIG);
+    CL_CHECK(e == NULL);
+    CL_CHECK(strstr(g_log, cases[k].line) != NULL);
+    CL_CHECK(strstr(g_log, cases[k].msg) != NULL);
+    if (!strstr(g_log, cases[k].msg)) fprintf(stderr, "  log: %s\n", g_log);
+  }
+  cl_log_set_sink(NULL, NULL);
+}
+
+/* The closed-form chain of cl_adaptive_compose equals the timeline of cl_rt_simulate. */
+static void test_compose_vs_timeline(void) {
+  const char *model = "alexnet";
+  cl_adaptive_model *m = NULL;
+  CL_CHECK_OK(cl_adaptive_model_create(model, &m));
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_zoo_build(model, &g));
+  if (!m || !g) return;
+  int S = m->n_steps, R = 2;
+  cl_adaptive_profile pe = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
+  cl_adaptive_profile pc = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
+  uint64_t rng = 99;
+  for (int i = 0; i < S * R; i++) {
+    pe.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
+    pc.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
+  }
+  cl_adaptive_link lk = {3.0, 0.5, 0.012, 2.5e6};
+  double *nt = calloc((size_t)cl_graph_size(g), sizeof(double));
+  for (int c = 0; c < m->n_cuts; c++) {
+    char text[2048];
+    const char *plan = c == m->n_cuts - 1 ? "[{node: edge, layers: rest}]" : NULL;
+    char pl[256];
+    if (!plan) {
+      snprintf(pl, sizeof pl, "{cuts: [\"%s\"]}", m->cut_name[c]);
+      plan = pl;
+    }
+    snprintf(text, sizeof text,
+             "model: %s\nnodes:\n  - {name: edge, tier: edge, speed: 3}\n  - {name: cloud, tier: cloud, speed: 0.5}\n"
+             "links:\n  - {from: edge, to: cloud, latency: 12ms, bandwidth: 2.5MB/s}\nplan: %s\n",
+             model, plan);
+    cl_rt_setup su;
+    if (cl_rt_setup_load("<compose test>", text, &su) != CL_OK) {
+      CL_CHECK(0);
+      continue;
+    }
+    /* the timeline's per-node host times: each step's time on its first graph node; a
+     * node's time comes from the profile of the side it runs on */
+    memset(nt, 0, sizeof(double) * (size_t)cl_graph_size(g));
+    for (int k = 0; k < S; k++) nt[m->step_node[k]] = k < m->cut_edge_steps[c] ? pe.wall[S + k] : pc.wall[S + k];
+    cl_rt_tasks tasks;
+    cl_timeline *tl = NULL;
+    su.inferences = 1;
+    CL_CHECK_OK(cl_rt_simulate(g, &su, nt, &tasks, &tl));
+    cl_inference_result ir;
+    CL_CHECK_OK(cl_timeline_inference(tl, 0, &ir));
+    double mine = cl_adaptive_compose(m, &pe, &pc, &lk, c, 1, NULL, NULL, NULL, NULL, NULL);
+    CL_CHECK_NEAR(mine, ir.latency, 1e-9 * ir.latency);
+    cl_timeline_destroy(tl);
+    cl_rt_tasks_free(&tasks);
+    cl_rt_setup_free(&su);
+  }
+  free(nt);
+  free(pe.wall);
+  free(pc.wall);
+  cl_adaptive_model_destroy(m);
+  cl_graph_destroy(g);
+}
+
+int main(void) {
+  test_expand();
+  test_errors();
+  test_compose_vs_timeline();
+  return cl_test_finish("test_sweep");
+}
