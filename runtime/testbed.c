@@ -157,8 +157,6 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
     nd->has_power = 1;
   }
   CL_TRY(cl_config_opt_unit(m, "cpu_load", CL_CONFIG_FRACTION, 0, &nd->cpu_load));
-  if (nd->cpu_load >= 1)
-    return cl_config_error(cl_config_find(m, "cpu_load"), "cpu_load must be below 100%% (the node would never run)");
   CL_TRY(cl_config_opt_unit(m, "mem_pressure", CL_CONFIG_FRACTION, 0, &nd->mem_pressure));
   if (nd->mem_pressure > 0 && nd->memory == 0)
     return cl_config_error(cl_config_find(m, "mem_pressure"),
@@ -421,7 +419,6 @@ static cl_status parse_condition(cl_testbed *tb, cl_config_node *m, cl_tb_condit
   if (nn) {
     CL_TRY(get_node_ref(tb, m, "node", &c->node));
     CL_TRY(cl_config_opt_unit(m, "cpu_load", CL_CONFIG_FRACTION, -1, &c->cpu_load));
-    if (c->cpu_load >= 1) return cl_config_error(cl_config_find(m, "cpu_load"), "cpu_load must be below 100%%");
     CL_TRY(cl_config_opt_unit(m, "mem_pressure", CL_CONFIG_FRACTION, -1, &c->mem_pressure));
     if (c->mem_pressure > 0 && tb->nodes[c->node].memory == 0)
       return cl_config_error(cl_config_find(m, "mem_pressure"), "node '%s' has no memory cap (memory: ...)",

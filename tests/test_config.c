@@ -560,7 +560,7 @@ static void test_bad_snippets(void) {
       {"model: m\nnodes: [{name: a, tier: edge, speed: {tflops: 1}}]\n", "missing required key 'gflops'"},
       {"model: m\nnodes: [{name: a, tier: edge, threads: 0}]\n", "0 is out of range [1, 1024]"},
       {"model: m\nnodes: [{name: a, tier: edge, mem_pressure: 10%}]\n", "set memory"},
-      {"model: m\nnodes: [{name: a, tier: edge, cpu_load: 100%}]\n", "below 100%"},
+      {"model: m\nnodes: [{name: a, tier: edge, cpu_load: 101%}]\n", "cpu_load"},
       {"model: m\nnodes: [{name: a, tier: edge, power: {idle: 5W, busy: 1W}}]\n", "below idle power"},
       {"model: m\nnodes: [{name: a, tier: edge, power: {tx: 1W, tx_per_byte: 1nJ/B}}]\n", "not both"},
       {"model: m\nnodes: [{name: a, tier: edge, power: {idle: 5V}}]\n", "cannot parse '5V' as a power (e.g. 5W)"},
