@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleave/planner.h"
 #include "cleave/profile.h"
+#include "cleave/profile_h5.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -32,11 +34,6 @@ static void resolve_net(const char *dir, const char *name, char *out, size_t cap
   snprintf(out, cap, "%s", name);
 }
 
-static int load_profiles(const char *dir, cl_profile_set **set) {
-  if (cl_profile_set_create(set) != CL_OK) return 1;
-  if (cl_profile_load_scission_dir(*set, dir) != CL_OK) return 2;
-  return 0;
-}
 
 /* 1 if some machine of the set profiles @p model (case-insensitive). */
 static int model_known(const cl_profile_set *set, const char *model, char *lower, size_t cap) {
@@ -62,6 +59,203 @@ static char *kv_split(char *s) {
   return eq + 1;
 }
 
+/* --profile TIER[:NAME]=FILE items (cleave .h5 or Scission .csv profiles). */
+#define MAX_PROFILE_ITEMS 16
+typedef struct prof_items {
+  int n;
+  const char *v[MAX_PROFILE_ITEMS];
+} prof_items;
+
+static int prof_items_add(prof_items *pi, const char *v) {
+  if (pi->n == MAX_PROFILE_ITEMS) {
+    ERR("at most %d --profile options", MAX_PROFILE_ITEMS);
+    return 1;
+  }
+  pi->v[pi->n++] = v;
+  return 0;
+}
+
+static int ends_with(const char *s, const char *suf) {
+  size_t n = strlen(s), m = strlen(suf);
+  return n >= m && !strcmp(s + n - m, suf);
+}
+
+/* Load one TIER[:NAME]=FILE item. NAME defaults to the file's base name without its
+ * extension and without a leading "TIER-" (so device-pi4.h5 is machine pi4). */
+static int load_item(cl_profile_set *set, const char *item) {
+  char buf[1024], name[256];
+  if (strlen(item) >= sizeof buf) {
+    ERR("--profile value too long");
+    return 2;
+  }
+  strcpy(buf, item);
+  char *path = kv_split(buf), *tier = buf, *colon = strchr(buf, ':');
+  if (colon) *colon = '\0';
+  if (!path || !*path || !*tier || (colon && !colon[1])) {
+    ERR("--profile expects TIER=FILE or TIER:NAME=FILE (FILE: cleave .h5 or Scission .csv), got '%s'", item);
+    return 2;
+  }
+  int h5 = ends_with(path, ".h5"), csv = ends_with(path, ".csv");
+  if (!h5 && !csv) {
+    ERR("--profile %s: expected a cleave profile (.h5) or a Scission CSV (.csv)", item);
+    return 2;
+  }
+  if (colon) {
+    snprintf(name, sizeof name, "%s", colon + 1);
+  } else {
+    const char *base = strrchr(path, '/');
+    snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+    name[strlen(name) - (h5 ? 3 : 4)] = '\0';
+    size_t tl = strlen(tier);
+    if (!strncmp(name, tier, tl) && name[tl] == '-' && name[tl + 1]) memmove(name, name + tl + 1, strlen(name + tl));
+  }
+  cl_status st;
+  if (h5) {
+    st = cl_profile_load_cleave_h5(set, path, tier, name);
+  } else {
+    st = cl_profile_load_scission_csv(set, path, tier, name);
+    int m = cl_profile_set_find_machine(set, name);
+    if (st == CL_OK && m >= 0) st = cl_profile_set_set_source(set, m, path);
+  }
+  return st == CL_OK ? 0 : st == CL_ERR_NOMEM ? 1 : 2;
+}
+
+/* The profile set of --profiles DIR (<tier>-<machine>.csv and .h5) plus --profile items. */
+static int load_profiles(const char *dir, const prof_items *pi, cl_profile_set **set) {
+  if (cl_profile_set_create(set) != CL_OK) return 1;
+  if (dir && cl_profile_load_dir(*set, dir) != CL_OK) return 2;
+  for (int i = 0; pi && i < pi->n; i++) {
+    int rc = load_item(*set, pi->v[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static const char *src_desc(const char *dir, const prof_items *pi) {
+  return dir ? dir : pi && pi->n ? "the --profile files" : "(no profiles)";
+}
+
+/* ---- --emit-config helpers ---- */
+
+static int is_h5_machine(const cl_profile_machine *m) { return m && m->source && ends_with(m->source, ".h5"); }
+
+/* Seconds of @p model on machine @p m (sum of its blocks). */
+static double model_total(const cl_profile_machine *m, const char *model) {
+  const cl_profile_model *md = cl_profile_machine_model(m, model);
+  double t = 0;
+  for (int b = 0; md && b < md->n_blocks; b++) t += md->blocks[b].seconds;
+  return t;
+}
+
+/* Slowdown of machine @p mi relative to this host, and how it was derived (@p note).
+ * A cleave profile made on this host carries its own factor (--slowdown); otherwise a
+ * profile of this host (any slowdown) among the loaded ones gives the ratio of totals;
+ * otherwise the speed is not derivable and is 1. */
+static double derive_speed(const cl_profile_set *set, int mi, const char *model, char *note, size_t cap) {
+  char host[256] = "";
+  if (gethostname(host, sizeof host) != 0) host[0] = '\0';
+  host[sizeof host - 1] = '\0';
+  const cl_profile_machine *m = cl_profile_set_machine(set, mi);
+  cl_profile_h5_info info;
+  if (is_h5_machine(m) && cl_profile_h5_info_read(m->source, &info) == CL_OK && host[0] && !strcmp(info.host, host)) {
+    snprintf(note, cap, "%s: profiled on this host (%s) with --slowdown %.9g: speed = %.9g", m->source, host,
+             info.slowdown, info.slowdown);
+    return info.slowdown;
+  }
+  for (int r = 0; r < cl_profile_set_n_machines(set); r++) {
+    const cl_profile_machine *ref = cl_profile_set_machine(set, r);
+    cl_profile_h5_info ri;
+    if (r == mi || !is_h5_machine(ref) || !cl_profile_machine_model(ref, model) || !host[0] ||
+        cl_profile_h5_info_read(ref->source, &ri) != CL_OK || strcmp(ri.host, host))
+      continue;
+    double tm = model_total(m, model), th = model_total(ref, model) / ri.slowdown;
+    if (!(tm > 0) || !(th > 0)) continue;
+    snprintf(note, cap, "speed = %.6g s on %s / %.6g s on this host (%s, from %s)", tm, m->name, th, host,
+             ref->source);
+    return tm / th;
+  }
+  snprintf(note, cap,
+           "speed not derivable (%s was not profiled on this host, and no profile of this host is loaded): "
+           "1 = this host's speed; edit it",
+           m->source ? m->source : m->name);
+  return 1.0;
+}
+
+/* Testbed node name from a machine name: [A-Za-z0-9_.-], at most 63 characters. */
+static void tb_name(const char *machine, char *out, size_t cap) {
+  size_t n = 0;
+  for (const char *p = machine; *p && n + 1 < cap && n < 63; p++) {
+    char c = *p;
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+             c == '-';
+    out[n++] = ok ? c : '_';
+  }
+  out[n] = '\0';
+  if (!n) snprintf(out, cap, "node");
+}
+
+/* Testbed tier of a planner tier at position @p pos of @p n. */
+static const char *tb_tier(const char *tier, int pos, int n) {
+  if (!strcmp(tier, "device") || !strcmp(tier, "edge") || !strcmp(tier, "cloud")) return tier;
+  return pos == 0 ? "device" : pos == n - 1 ? "cloud" : "edge";
+}
+
+/* Steps of @p md: 1 if its units are cleave profile steps with a known DAG. */
+static int steps_known(const cl_profile_model *md) {
+  if (!md || md->n_layers < 1 || md->n_blocks < 1 || md->blocks[md->n_blocks - 1].last_layer != md->n_layers - 1)
+    return 0;
+  for (int i = 0; i < md->n_layers; i++)
+    if (md->layers[i].n_inputs < 0) return 0;
+  return 1;
+}
+
+/* Write the config: nodes[] named after machines, speeds derived, steps placed. */
+static int emit_config(const char *path, const cl_profile_set *set, const char *model, int n_nodes,
+                       const int *machine, const char *const *tiers, const int *node_of_step, int n_steps,
+                       const cl_plan_link *links, int n_links, long inferences, const char *comment) {
+  cl_plan_node nodes[CL_SCISSION_MAX_TIERS];
+  char names[CL_SCISSION_MAX_TIERS][64], notes[CL_SCISSION_MAX_TIERS][1024];
+  cl_profile_h5_info info;
+  const cl_profile_machine *m0 = cl_profile_set_machine(set, machine[0]);
+  if (!is_h5_machine(m0) || cl_profile_h5_info_read(m0->source, &info) != CL_OK) {
+    ERR("--emit-config needs cleave HDF5 profiles (cleave profile MODEL -o FILE.h5): the units of Scission CSV "
+        "profiles are not cleave graph nodes");
+    return 2;
+  }
+  for (int i = 0; i < n_nodes; i++) {
+    const cl_profile_machine *m = cl_profile_set_machine(set, machine[i]);
+    tb_name(m->name, names[i], sizeof names[i]);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(names[i], names[j])) {
+        size_t l = strlen(names[i]) > 55 ? 55 : strlen(names[i]);
+        snprintf(names[i] + l, sizeof names[i] - l, "-%d", i % 100);
+      }
+    nodes[i].name = names[i];
+    nodes[i].tier = tiers[i];
+    nodes[i].speed = derive_speed(set, machine[i], model, notes[i], sizeof notes[i]);
+    nodes[i].note = notes[i];
+  }
+  cl_plan_config pc = {model, info.fused, n_steps, node_of_step, n_nodes, nodes, n_links, links,
+                       (int)inferences, 1, comment};
+  cl_status st = cl_plan_config_write(&pc, path);
+  if (st != CL_OK) return st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2;
+  fprintf(stderr, "cleave plan: wrote %s (run: mpiexec -n %d cleave run %s)\n", path, n_nodes, path);
+  return 0;
+}
+
+/* The command line as one comment line. */
+static void argv_line(char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (int i = 0; i < cl__argc && n + 1 < cap; i++) {
+    int w = snprintf(out + n, cap - n, "%s%s", i ? " " : "", cl__argv[i]);
+    if (w < 0) break;
+    n += (size_t)w;
+  }
+  if (n >= cap) n = cap - 1;
+  out[n] = '\0';
+}
+
 static int parse_time_limit(const char *flag, const char *v, double *lim, int *pct) {
   size_t n = strlen(v);
   char buf[64];
@@ -79,13 +273,20 @@ static int parse_time_limit(const char *flag, const char *v, double *lim, int *p
 
 static void scission_usage(FILE *f) {
   fprintf(f,
-          "usage: cleave plan scission --profiles DIR --network FILE [options] MODEL\n"
+          "usage: cleave plan scission --profiles DIR|--profile TIER=FILE... --network FILE [options] [MODEL]\n"
           "Rank every device->edge->cloud split of MODEL (Scission, UCC 2020).\n"
-          "  --profiles DIR        folder of <tier>-<machine>.csv Scission profiles\n"
+          "  --profiles DIR        folder of <tier>-<machine>.csv Scission profiles and/or\n"
+          "                        <tier>-<machine>.h5 cleave profiles (cleave profile MODEL -o FILE.h5)\n"
+          "  --profile TIER[:NAME]=FILE   one more machine (.h5 or .csv; NAME: default the file's base\n"
+          "                        name without 'TIER-'); repeatable. MODEL defaults to the first profiled\n"
+          "  --emit-config FILE.yaml  write the best configuration as a runnable testbed config\n"
+          "                        (needs .h5 profiles; see docs/planners.md)\n"
+          "  --inferences N        workload.inferences of the emitted config (5)\n"
           "  --network FILE        source,destination,ping(ms),bandwidth(mbps) (bare name: in DIR)\n"
           "  -d/-e/-c LIST         device/edge/cloud criteria: N, !N, -1, !-1, name, !name\n"
           "  --criteria TIER=LIST  criteria for any tier (with --tiers)\n"
-          "  -i, --input MB        raw input size sent when the device runs nothing (0.15)\n"
+          "  -i, --input MB        raw input size sent when the device runs nothing (0.15; .h5\n"
+          "                        profiles: the model's input tensor)\n"
           "  --device-upload MB, --edge-upload MB, --upload TIER=MB   upload limits\n"
           "  --device-time T, --edge-time T, --cloud-time T, --time TIER=T\n"
           "                        compute-time limits: seconds or x%% of total compute\n"
@@ -121,15 +322,94 @@ static int parse_tier_values(const cl_scission_query *q, const char *flag, const
   return 0;
 }
 
+/* The best Scission configuration as a testbed config: one node per used tier (tier 0
+ * always: it holds the input), links between consecutive used tiers. */
+static int scission_emit(const char *path, const cl_profile_set *set, const cl_netstats *net,
+                         const cl_scission_query *q, const cl_scission_config *c, const char *model,
+                         long inferences) {
+  int machine[CL_SCISSION_MAX_TIERS], pos[CL_SCISSION_MAX_TIERS], nn = 0;
+  const char *tiers[CL_SCISSION_MAX_TIERS];
+  for (int t = 0; t < q->n_tiers; t++)
+    if (c->machine[t] >= 0) {
+      const cl_profile_machine *m = cl_profile_set_machine(set, c->machine[t]);
+      if (!steps_known(cl_profile_machine_model(m, model))) {
+        ERR("--emit-config needs cleave HDF5 profiles (cleave profile MODEL -o FILE.h5); machine '%s' (%s) has "
+            "none for '%s'",
+            m->name, m->source ? m->source : "?", model);
+        return 2;
+      }
+      pos[nn] = t;
+      machine[nn] = c->machine[t];
+      tiers[nn++] = tb_tier(q->tiers[t], t, q->n_tiers);
+    }
+  const cl_profile_model *md = cl_profile_machine_model(cl_profile_set_machine(set, machine[0]), model);
+  int ns = md->n_layers, rc = 0;
+  int *nos = malloc(sizeof(int) * (size_t)ns);
+  if (!nos) return 1;
+  for (int k = 0; k < ns; k++) nos[k] = -1;
+  for (int i = 0; i < nn; i++) {
+    int t = pos[i];
+    if (c->first_layer[t] < 0) continue;
+    for (int k = c->first_layer[t]; k <= c->last_layer[t] && k < ns; k++) nos[k] = i;
+  }
+  for (int k = 0; k < ns; k++) {
+    if (md->layers[k].n_inputs == 0) nos[k] = 0; /* the raw input stays where it is produced */
+    if (nos[k] < 0) {
+      ERR("--emit-config: step %d of '%s' is on no tier (block ranges differ between profiles?)", k, model);
+      rc = 2;
+    }
+  }
+  cl_plan_link links[CL_SCISSION_MAX_TIERS];
+  for (int i = 0; !rc && i + 1 < nn; i++) {
+    const char *a = cl_profile_set_machine(set, machine[i])->name, *b = cl_profile_set_machine(set, machine[i + 1])->name;
+    const cl_netstats_link *l = cl_netstats_find(net, a, b);
+    if (!l) {
+      ERR("--emit-config: the network file has no link %s -> %s", a, b);
+      rc = 2;
+      break;
+    }
+    links[i] = (cl_plan_link){i, i + 1, l->latency_s, l->bandwidth_Bps};
+  }
+  if (!rc) {
+    char cmd[2048], comment[4096];
+    argv_line(cmd, sizeof cmd);
+    int w = snprintf(comment, sizeof comment,
+                     "Testbed config written by: %s\n"
+                     "Scission's best configuration: predicted latency %.6f s (compute %.6f s, transfers %.6f s), "
+                     "%.0f bytes sent\n",
+                     cmd, c->latency, c->compute, c->comm, c->bytes);
+    for (int i = 0; i < nn && w > 0 && (size_t)w < sizeof comment; i++) {
+      int t = pos[i];
+      if (c->first_layer[t] < 0)
+        w += snprintf(comment + w, sizeof comment - (size_t)w, "  %s %s: no blocks (holds the raw input)\n",
+                      q->tiers[t], cl_profile_set_machine(set, machine[i])->name);
+      else
+        w += snprintf(comment + w, sizeof comment - (size_t)w, "  %s %s: blocks %d-%d = steps %d-%d, %.6f s\n",
+                      q->tiers[t], cl_profile_set_machine(set, machine[i])->name, c->first_block[t],
+                      c->last_block[t], c->first_layer[t], c->last_layer[t], c->seconds[t]);
+    }
+    if (w > 0 && (size_t)w < sizeof comment)
+      snprintf(comment + w, sizeof comment - (size_t)w,
+               "plan -> run -> compare: mpiexec -n %d cleave run THIS.yaml -o run.h5; "
+               "cleave sim THIS.yaml --profile HOST.h5 --compare run.h5",
+               nn);
+    rc = emit_config(path, set, model, nn, machine, tiers, nos, ns, links, nn - 1, inferences, comment);
+  }
+  free(nos);
+  return rc;
+}
+
 static int cmd_scission(int argc, char **argv) {
   const char *dir = NULL, *netname = NULL, *model = NULL, *fmt_s = "scission";
   const char *tiers_s = NULL, *power_s = NULL, *tx_s = NULL, *weights_s = NULL;
   const char *obj_s = "latency";
   /* Tier-keyed options are applied after --tiers is known. */
   const char *kv_crit[32], *kv_upload[32], *kv_time[32];
-  int n_crit = 0, n_upload = 0, n_time = 0, stats = 0, compat = 0;
+  int n_crit = 0, n_upload = 0, n_time = 0, stats = 0, compat = 0, input_set = 0;
   double input_mb = 0.15;
-  long count = 5;
+  long count = 5, inferences = 5;
+  const char *emit = NULL;
+  prof_items pi = {0};
   for (int i = 1; i < argc; i++) {
     int miss = 0;
     const char *v;
@@ -149,13 +429,19 @@ static int cmd_scission(int argc, char **argv) {
     (arr)[(n)++] = v;                                                          \
   } while (0)
     if (OPT("--profiles")) dir = v;
-    else if (OPT("--network")) netname = v;
+    else if (OPT("--profile")) {
+      if (prof_items_add(&pi, v)) return 2;
+    } else if (OPT("--emit-config")) emit = v;
+    else if (OPT("--inferences")) {
+      if (cl__parse_int("plan", "--inferences", v, 1, 1000000, &inferences)) return 2;
+    } else if (OPT("--network")) netname = v;
     else if (OPT("-d") || OPT("--device")) TIERKV(kv_crit, n_crit, "device");
     else if (OPT("-e") || OPT("--edge")) TIERKV(kv_crit, n_crit, "edge");
     else if (OPT("-c") || OPT("--cloud")) TIERKV(kv_crit, n_crit, "cloud");
     else if (OPT("--criteria")) TIERKV(kv_crit, n_crit, NULL);
     else if (OPT("-i") || OPT("--input")) {
       if (cl__parse_double("plan", "--input", v, 0, 1e9, &input_mb)) return 2;
+      input_set = 1;
     } else if (OPT("--device-upload")) TIERKV(kv_upload, n_upload, "device");
     else if (OPT("--edge-upload")) TIERKV(kv_upload, n_upload, "edge");
     else if (OPT("--upload")) TIERKV(kv_upload, n_upload, NULL);
@@ -187,8 +473,8 @@ static int cmd_scission(int argc, char **argv) {
 #undef OPT
 #undef TIERKV
   }
-  if (!dir || !netname || !model) {
-    ERR("scission needs --profiles DIR, --network FILE and a MODEL (see --help)");
+  if ((!dir && !pi.n) || !netname) {
+    ERR("scission needs --profiles DIR (or --profile TIER=FILE) and --network FILE (see --help)");
     return 2;
   }
   cl_scission_format fmt;
@@ -201,7 +487,6 @@ static int cmd_scission(int argc, char **argv) {
   }
   cl_scission_query q;
   cl_scission_query_init(&q);
-  q.model = model;
   q.input_bytes = input_mb * 1000.0 * 1000.0;
   q.result_count = (int)count;
   q.scission_compat = compat;
@@ -303,17 +588,35 @@ static int cmd_scission(int argc, char **argv) {
   }
 
   cl_profile_set *set = NULL;
+  int rc = load_profiles(dir, &pi, &set);
+  if (!rc && !model) {
+    const cl_profile_machine *m0 = cl_profile_set_machine(set, 0);
+    if (m0 && m0->n_models) {
+      model = m0->models[0].name;
+    } else {
+      ERR("no MODEL given and no profile loaded");
+      rc = 2;
+    }
+  }
+  q.model = model;
   cl_netstats *net = NULL;
   cl_scission_config *res = NULL;
-  int rc = load_profiles(dir, &set);
   char path[4096], lower[256];
   if (!rc) {
     resolve_net(dir, netname, path, sizeof path);
     if (cl_netstats_load_csv(path, &net) != CL_OK) rc = 2;
   }
   if (!rc && !model_known(set, model, lower, sizeof lower)) {
-    ERR("unknown model '%s': no profile in %s has it", model, dir);
+    ERR("unknown model '%s': no profile in %s has it", model, src_desc(dir, &pi));
     rc = 2;
+  }
+  /* cleave profiles: the raw input is the model's input tensor (step 0, the input node) */
+  for (int i = 0; !rc && !input_set && i < cl_profile_set_n_machines(set); i++) {
+    const cl_profile_model *md = cl_profile_machine_model(cl_profile_set_machine(set, i), lower);
+    if (steps_known(md) && md->layers[0].n_inputs == 0) {
+      q.input_bytes = (double)md->layers[0].output_bytes;
+      break;
+    }
   }
   if (!rc && !(res = malloc((size_t)q.result_count * sizeof *res))) rc = 1;
   int n = 0;
@@ -338,6 +641,14 @@ static int cmd_scission(int argc, char **argv) {
       fprintf(stderr, "scission: %lld configurations, %lld feasible\n", (long long)st.enumerated,
               (long long)st.feasible);
   }
+  if (!rc && emit) {
+    if (n == 0) {
+      ERR("--emit-config: no feasible configuration to write");
+      rc = 2;
+    } else {
+      rc = scission_emit(emit, set, net, &q, &res[0], lower, inferences);
+    }
+  }
   free(res);
   cl_netstats_destroy(net);
   cl_profile_set_destroy(set);
@@ -355,6 +666,9 @@ typedef struct twonode {
   int *first_layer, *last_layer; /* block mode: layer ranges; NULL in layer mode */
   double input_bytes, lat, bw;
   char a_name[256], b_name[256], model[256];
+  cl_profile_set *set; /* profile-set modes: the loaded profiles (for --emit-config) */
+  int ia, ib;          /* machines of side A and B in set, -1 if none */
+  int steps;           /* 1: units are the steps of cleave .h5 profiles (emittable) */
 } twonode;
 
 static void twonode_free(twonode *p) {
@@ -365,13 +679,17 @@ static void twonode_free(twonode *p) {
   free(p->in_idx);
   free(p->first_layer);
   free(p->last_layer);
+  cl_profile_set_destroy(p->set);
+  p->set = NULL;
 }
 
 typedef struct twonode_opts {
   const char *dir, *net, *a, *b, *a_layers, *b_layers, *a_fit, *b_fit, *model;
-  const char *bw_s, *lat_s;
+  const char *bw_s, *lat_s, *emit;
   double input_mb;
+  long inferences; /* of the emitted config */
   int dag; /* 1: DADS (add a virtual input node in block mode) */
+  prof_items pi;
 } twonode_opts;
 
 /* Regression: fit on @p fit_path's layers, predict the times of @p md's layers. */
@@ -416,6 +734,7 @@ done:
 
 static int twonode_load(const twonode_opts *o, twonode *p) {
   memset(p, 0, sizeof *p);
+  p->ia = p->ib = -1;
   p->input_bytes = (o->input_mb < 0 ? 0.15 : o->input_mb) * 1e6; /* default 0.15 MB */
   cl_profile_set *set = NULL;
   cl_netstats *net = NULL;
@@ -480,40 +799,81 @@ static int twonode_load(const twonode_opts *o, twonode *p) {
     snprintf(p->a_name, sizeof p->a_name, "%s", o->a ? o->a : "mobile");
     snprintf(p->b_name, sizeof p->b_name, "%s", o->b ? o->b : "cloud");
   } else {
-    /* block mode, from Scission profiles */
-    if (!o->dir || !o->model) {
-      ERR("give --profiles DIR and a MODEL, or per-layer CSV files (see --help)");
+    /* profile-set modes: --profiles DIR (.csv, .h5) and --profile TIER=FILE; the steps of
+     * cleave .h5 profiles (real DAG), else Scission blocks (a chain) */
+    if (!o->dir && !o->pi.n) {
+      ERR("give --profiles DIR or --profile TIER=FILE.h5 (or per-layer CSV files); see --help");
       rc = 2;
     }
-    if (!rc && cl_profile_load_scission_dir(set, o->dir) != CL_OK) rc = 2;
+    cl_profile_set_destroy(set);
+    set = NULL;
+    if (!rc) rc = load_profiles(o->dir, &o->pi, &set);
     char lower[256];
-    if (!rc && !model_known(set, o->model, lower, sizeof lower)) {
-      ERR("unknown model '%s': no profile in %s has it", o->model, o->dir);
+    const char *model = o->model;
+    if (!rc && !model) {
+      const cl_profile_machine *m0 = cl_profile_set_machine(set, 0);
+      if (m0 && m0->n_models) model = m0->models[0].name;
+      else {
+        ERR("no MODEL given");
+        rc = 2;
+      }
+    }
+    if (!rc && !model_known(set, model, lower, sizeof lower)) {
+      ERR("unknown model '%s': no profile in %s has it", model, src_desc(o->dir, &o->pi));
       rc = 2;
     }
     int ia = -1, ib = -1;
     for (int i = 0; !rc && i < cl_profile_set_n_machines(set); i++) {
       const cl_profile_machine *m = cl_profile_set_machine(set, i);
+      if (!cl_profile_machine_model(m, lower)) continue;
       if (ia < 0 && (o->a ? !strcmp(m->name, o->a) : !strcmp(m->tier, "device"))) ia = i;
       if (ib < 0 && (o->b ? !strcmp(m->name, o->b) : !strcmp(m->tier, "cloud"))) ib = i;
     }
     if (!rc && (ia < 0 || ib < 0)) {
-      ERR("machine '%s' not found in %s", ia < 0 ? (o->a ? o->a : "(first device)")
-                                                 : (o->b ? o->b : "(first cloud)"), o->dir);
+      ERR("machine '%s' with model '%s' not found in %s",
+          ia < 0 ? (o->a ? o->a : "(first device)") : (o->b ? o->b : "(first cloud)"), lower,
+          src_desc(o->dir, &o->pi));
       rc = 2;
     }
     if (!rc) {
       ma = cl_profile_machine_model(cl_profile_set_machine(set, ia), lower);
       mb = cl_profile_machine_model(cl_profile_set_machine(set, ib), lower);
-      if (!ma || !mb || ma->n_blocks != mb->n_blocks) {
+      p->steps = is_h5_machine(cl_profile_set_machine(set, ia)) && is_h5_machine(cl_profile_set_machine(set, ib)) &&
+                 steps_known(ma) && steps_known(mb) && ma->n_layers == mb->n_layers;
+      if (!p->steps && (!ma || !mb || ma->n_blocks != mb->n_blocks)) {
         ERR("model '%s' is not profiled with the same blocks on both machines", lower);
         rc = 2;
       }
     }
     if (!rc) {
+      p->ia = ia;
+      p->ib = ib;
       snprintf(p->a_name, sizeof p->a_name, "%s", cl_profile_set_machine(set, ia)->name);
       snprintf(p->b_name, sizeof p->b_name, "%s", cl_profile_set_machine(set, ib)->name);
       snprintf(p->model, sizeof p->model, "%s", lower);
+    }
+    if (!rc && p->steps) {
+      /* steps of cleave profiles: the real DAG; step 0 is the input node (raw input) */
+      int n = p->n = ma->n_layers, k = 0;
+      for (int i = 0; i < n; i++) k += ma->layers[i].n_inputs;
+      p->ta = malloc((size_t)n * sizeof *p->ta);
+      p->tb = malloc((size_t)n * sizeof *p->tb);
+      p->out = malloc((size_t)n * sizeof *p->out);
+      p->in_off = malloc((size_t)(n + 1) * sizeof *p->in_off);
+      p->in_idx = malloc((size_t)(k + 1) * sizeof *p->in_idx);
+      if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx) rc = 1;
+      k = 0;
+      for (int i = 0; !rc && i < n; i++) {
+        const cl_profile_layer *l = &ma->layers[i];
+        p->ta[i] = l->seconds;
+        p->tb[i] = mb->layers[i].seconds;
+        p->out[i] = (double)l->output_bytes;
+        p->in_off[i] = k;
+        for (int j = 0; j < l->n_inputs; j++) p->in_idx[k++] = l->inputs[j];
+      }
+      if (!rc) p->in_off[n] = k;
+      if (!rc && o->input_mb < 0 && p->in_off[1] == 0) p->input_bytes = p->out[0];
+    } else if (!rc) {
       int v = o->dag, n = p->n = ma->n_blocks + v; /* DADS: node 0 = raw input */
       p->ta = calloc((size_t)n, sizeof *p->ta);
       p->tb = calloc((size_t)n, sizeof *p->tb);
@@ -568,7 +928,8 @@ static int twonode_load(const twonode_opts *o, twonode *p) {
     }
   }
   cl_netstats_destroy(net);
-  cl_profile_set_destroy(set);
+  if (p->ia >= 0) p->set = set; /* kept for --emit-config */
+  else cl_profile_set_destroy(set);
   if (rc) twonode_free(p);
   return rc;
 }
@@ -580,7 +941,12 @@ static int twonode_opt(int argc, char **argv, int *i, twonode_opts *o, const cha
   const char *v;
 #define OPT(flag) (v = cl__opt(argc, argv, i, flag, &miss))
   if (OPT("--profiles")) o->dir = v;
-  else if (OPT("--network")) o->net = v;
+  else if (OPT("--profile")) {
+    if (prof_items_add(&o->pi, v)) return -1;
+  } else if (OPT("--emit-config")) o->emit = v;
+  else if (OPT("--inferences")) {
+    if (cl__parse_int("plan", "--inferences", v, 1, 1000000, &o->inferences)) return -1;
+  } else if (OPT("--network")) o->net = v;
   else if (OPT(a_flag)) o->a = v;
   else if (OPT("--cloud")) o->b = v;
   else if (OPT(a_layers_flag)) o->a_layers = v;
@@ -602,17 +968,49 @@ static int twonode_opt(int argc, char **argv, int *i, twonode_opts *o, const cha
 }
 
 static const char *k_twonode_help =
-    "  source (block level, from Scission profiles):\n"
-    "    --profiles DIR MODEL     with --%s NAME (default: first device machine) and\n"
-    "                             --cloud NAME (default: first cloud machine)\n"
+    "  source (profiles of machines, with --%s NAME (default: the first device machine)\n"
+    "          and --cloud NAME (default: the first cloud machine)):\n"
+    "    --profiles DIR [MODEL]   <tier>-<machine>.csv Scission profiles (blocks) and/or\n"
+    "                             <tier>-<machine>.h5 cleave profiles (steps with their real DAG)\n"
+    "    --profile TIER[:NAME]=FILE  one machine's profile (.h5 or .csv), repeatable\n"
     "  source (layer level, CSV with header layer,name,seconds,out_bytes[,inputs,op,macs,in_bytes]):\n"
     "    --%s-layers FILE --cloud-layers FILE\n"
     "    --predict-%s FIT.csv / --predict-cloud FIT.csv: instead of a side's layer file, fit\n"
     "                             per-op regressions (GSL) on FIT.csv and predict its times\n"
     "  link: --network FILE (bare name: inside --profiles DIR; rows named by machine) or\n"
     "        --bandwidth MBPS [--latency MS]\n"
-    "  -i, --input MB             raw input size (0.15; layer files: layer 0's output)\n"
-    "  --format table|csv         output format (table)\n";
+    "  -i, --input MB             raw input size (0.15; layer files and .h5: the input's output)\n"
+    "  --format table|csv         output format (table)\n"
+    "  --emit-config FILE.yaml    write the plan as a runnable testbed config (.h5 profiles)\n"
+    "  --inferences N             workload.inferences of the emitted config (5)\n";
+
+/* A two-node plan as a testbed config: on_b[k] = 1 puts unit (step) k on side B. */
+static int twonode_emit(const twonode_opts *o, const twonode *p, const unsigned char *on_b, const char *planner,
+                        const char *summary) {
+  if (!p->set || !p->steps) {
+    ERR("--emit-config needs cleave HDF5 profiles of both machines (--profile TIER=FILE.h5 or <tier>-<machine>.h5 "
+        "in --profiles DIR): per-layer CSV files and Scission CSV blocks are not cleave graph nodes");
+    return 2;
+  }
+  int *nos = malloc(sizeof(int) * (size_t)p->n);
+  if (!nos) return 1;
+  for (int k = 0; k < p->n; k++)
+    nos[k] = p->in_off[k + 1] == p->in_off[k] ? 0 : on_b[k]; /* the raw input stays on A */
+  int machine[2] = {p->ia, p->ib};
+  const char *tiers[2] = {"device", "cloud"};
+  cl_plan_link link = {0, 1, p->lat, p->bw};
+  char cmd[2048], comment[3072];
+  argv_line(cmd, sizeof cmd);
+  snprintf(comment, sizeof comment,
+           "Testbed config written by: %s\n%s plan: %s\n"
+           "plan -> run -> compare: mpiexec -n 2 cleave run THIS.yaml -o run.h5; "
+           "cleave sim THIS.yaml --profile HOST.h5 --compare run.h5",
+           cmd, planner, summary);
+  int rc = emit_config(o->emit, p->set, p->model, 2, machine, tiers, nos, p->n, &link, 1,
+                       o->inferences > 0 ? o->inferences : 5, comment);
+  free(nos);
+  return rc;
+}
 
 static int cmd_neurosurgeon(int argc, char **argv) {
   twonode_opts o = {0};
@@ -715,6 +1113,19 @@ static int cmd_neurosurgeon(int argc, char **argv) {
              r->t_comm, r->t_cloud, r->bytes / 1e6, r->energy);
     }
   }
+  if (!rc && o.emit) {
+    unsigned char *on_b = malloc((size_t)p.n + 1);
+    if (!on_b) rc = 1;
+    for (int k = 0; !rc && k < p.n; k++) on_b[k] = k >= best.split;
+    char sum[512];
+    snprintf(sum, sizeof sum,
+             "split %d of %d (steps 0-%d on %s): predicted latency %.6f s (mobile %.6f, transfer %.6f, cloud "
+             "%.6f), %.0f bytes sent",
+             best.split, p.n, best.split - 1, p.a_name, best.latency, best.t_mobile, best.t_comm, best.t_cloud,
+             best.bytes);
+    if (!rc) rc = twonode_emit(&o, &p, on_b, "Neurosurgeon", sum);
+    free(on_b);
+  }
   free(cut_ok);
   free(res);
   twonode_free(&p);
@@ -788,6 +1199,14 @@ static int cmd_dads(int argc, char **argv) {
       }
       printf("%s\n", r.n_cloud ? "" : " none");
     }
+  }
+  if (!rc && o.emit) {
+    char sum[512];
+    snprintf(sum, sizeof sum,
+             "%d of %d steps on the cloud: predicted latency %.6f s (all on the device %.6f s), %d tensors / %.0f "
+             "bytes sent",
+             r.n_cloud, p.n, r.latency, r_dev.latency, r.n_sent, r.bytes);
+    rc = twonode_emit(&o, &p, cloud, "DADS", sum);
   }
   free(cloud);
   free(dev);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleave/graph.h"
+#include "cleave/profile_h5.h"
 
 struct cl_profile_set {
   int n, cap;
@@ -49,6 +50,7 @@ void cl_profile_set_destroy(cl_profile_set *set) {
     free(m->models);
     free(m->name);
     free(m->tier);
+    free(m->source);
   }
   free(set->machines);
   free(set);
@@ -122,6 +124,18 @@ static cl_profile_model *get_model(cl_profile_set *set, int m, const char *name)
   if (!md->name) return NULL;
   mc->n_models++;
   return md;
+}
+
+cl_status cl_profile_set_set_source(cl_profile_set *set, int m, const char *path) {
+  if (m < 0 || m >= set->n || !path) {
+    cl_log_error("profile: machine index %d out of range (or no path)", m);
+    return CL_ERR_INVALID;
+  }
+  char *d = dup_str(path);
+  if (!d) return CL_ERR_NOMEM;
+  free(set->machines[m].source);
+  set->machines[m].source = d;
+  return CL_OK;
 }
 
 cl_status cl_profile_set_add_block(cl_profile_set *set, int m, const char *model,
@@ -331,7 +345,15 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) {
+/* 1 if @p nm is <tier>-<machine><ext> with non-empty tier and machine. */
+static int profile_name_ok(const char *nm, const char *ext) {
+  size_t len = strlen(nm), el = strlen(ext);
+  const char *dash = strchr(nm, '-');
+  return len > el + 2 && !strcmp(nm + len - el, ext) && dash && dash != nm && dash != nm + len - el - 1;
+}
+
+/* Load every <tier>-<machine>.csv (and, with @p h5, .h5) in @p dir in name order. */
+static cl_status load_dir(cl_profile_set *set, const char *dir, int h5) {
   DIR *d = opendir(dir);
   if (!d) {
     cl_log_error("%s: cannot open profile directory: %s", dir, strerror(errno));
@@ -343,10 +365,7 @@ cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) {
   struct dirent *e;
   while ((e = readdir(d))) {
     const char *nm = e->d_name;
-    size_t len = strlen(nm);
-    const char *dash = strchr(nm, '-');
-    if (len < 5 || strcmp(nm + len - 4, ".csv") || !dash || dash == nm || dash == nm + len - 5)
-      continue;
+    if (!profile_name_ok(nm, ".csv") && !(h5 && profile_name_ok(nm, ".h5"))) continue;
     if (n == cap) {
       cap = cap ? 2 * cap : 16;
       char **p = realloc(names, (size_t)cap * sizeof *p);
@@ -364,7 +383,7 @@ cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) {
   }
   closedir(d);
   if (st == CL_OK && n == 0) {
-    cl_log_error("%s: no <tier>-<machine>.csv profile files found", dir);
+    cl_log_error("%s: no <tier>-<machine>.csv%s profile files found", dir, h5 ? " or .h5" : "");
     st = CL_ERR_NOTFOUND;
   }
   if (st == CL_OK) qsort(names, (size_t)n, sizeof *names, cmp_str);
@@ -379,10 +398,17 @@ cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) {
       break;
     }
     snprintf(path, plen, "%s/%s", dir, names[i]);
-    base[strlen(base) - 4] = '\0';
+    int is_h5 = profile_name_ok(base, ".h5");
+    base[strlen(base) - (is_h5 ? 3 : 4)] = '\0';
     char *dash = strchr(base, '-');
     *dash = '\0';
-    st = cl_profile_load_scission_csv(set, path, base, dash + 1);
+    if (is_h5) {
+      st = cl_profile_load_cleave_h5(set, path, base, dash + 1);
+    } else {
+      st = cl_profile_load_scission_csv(set, path, base, dash + 1);
+      int m = cl_profile_set_find_machine(set, dash + 1);
+      if (st == CL_OK && m >= 0) st = cl_profile_set_set_source(set, m, path);
+    }
     free(path);
     free(base);
   }
@@ -390,6 +416,10 @@ cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) {
   free(names);
   return st;
 }
+
+cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir) { return load_dir(set, dir, 0); }
+
+cl_status cl_profile_load_dir(cl_profile_set *set, const char *dir) { return load_dir(set, dir, 1); }
 
 /* ---- per-layer CSV ---- */
 

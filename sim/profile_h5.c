@@ -14,15 +14,17 @@ typedef struct lrec {
   char name[96];
   char op[16];
   int64_t out_bytes, macs;
-  double median;
+  double median, cpu_median;
 } lrec;
 static const cl_field g_lf[] = {
     CL_FIELD(lrec, step, CL_F_INT32, "", ""),       CL_FIELD(lrec, out_node, CL_F_INT32, "", ""),
     CL_FIELD(lrec, name, CL_F_STRING, "", ""),      CL_FIELD(lrec, op, CL_F_STRING, "", ""),
     CL_FIELD(lrec, out_bytes, CL_F_INT64, "B", ""), CL_FIELD(lrec, macs, CL_F_INT64, "", ""),
-    CL_FIELD(lrec, median, CL_F_FLOAT64, "s", ""),
+    CL_FIELD(lrec, median, CL_F_FLOAT64, "s", ""),  CL_FIELD(lrec, cpu_median, CL_F_FLOAT64, "s", ""),
 };
-static const cl_table_desc g_ld = {"/profile/layers", sizeof(lrec), g_lf, 7, "", 0};
+/* Without cpu_median (profiles written before it existed). */
+static const cl_table_desc g_ld_wall = {"/profile/layers", sizeof(lrec), g_lf, 7, "", 0};
+static const cl_table_desc g_ld_cpu = {"/profile/layers", sizeof(lrec), g_lf, 8, "", 0};
 
 typedef struct brec {
   int32_t first_step, last_step;
@@ -39,7 +41,7 @@ static const cl_table_desc g_bd = {"/profile/blocks", sizeof(brec), g_bf, 4, "",
 
 typedef struct attr_find {
   const char *key;
-  char value[128];
+  char value[256];
   int found;
 } attr_find;
 
@@ -51,28 +53,102 @@ static void find_attr(const char *name, const char *value, void *ud) {
   }
 }
 
-cl_status cl_profile_load_cleave_h5(cl_profile_set *set, const char *path, const char *tier, const char *name) {
-  cl_reader *r = NULL;
-  CL_TRY(cl_reader_open(path, &r));
-  cl_status st = CL_ERR_INVALID;
-  lrec *L = NULL;
-  brec *B = NULL;
-  cl_graph *g = NULL;
-  cl_exec *e = NULL;
-  int *step_of_node = NULL;
+static int has_field(const cl_table_info *ti, const char *name) {
+  for (int i = 0; i < ti->n_fields; i++)
+    if (!strcmp(ti->fields[i].name, name)) return 1;
+  return 0;
+}
+
+/* Metadata and the raw tables of an open profile. *L and *B are malloc'd. */
+static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time time, cl_profile_h5_info *info,
+                              lrec **L, brec **B) {
+  *L = NULL;
+  *B = NULL;
+  memset(info, 0, sizeof *info);
   const cl_table_info *ti = cl_reader_find(r, "/profile/layers"), *bi = cl_reader_find(r, "/profile/blocks");
   if (!ti || !bi) {
     cl_log_error("%s: not a cleave profile (no /profile/layers and /profile/blocks; make one with cleave profile)",
                  path);
-    goto done;
+    return CL_ERR_INVALID;
   }
-  attr_find model = {"model", "", 0}, fused = {"fused", "", 0};
+  attr_find model = {"model", "", 0}, fused = {"fused", "", 0}, slow = {"slowdown", "", 0}, host = {"host", "", 0};
   cl_reader_attrs(r, "/profile", find_attr, &model);
   cl_reader_attrs(r, "/profile", find_attr, &fused);
-  if (!model.found) {
+  cl_reader_attrs(r, "/profile", find_attr, &slow);
+  if (cl_reader_exists(r, "/provenance")) cl_reader_attrs(r, "/provenance", find_attr, &host);
+  if (!model.found || !model.value[0]) {
     cl_log_error("%s: /profile has no 'model' attribute", path);
-    goto done;
+    return CL_ERR_INVALID;
   }
+  snprintf(info->model, sizeof info->model, "%.*s", (int)sizeof info->model - 1, model.value);
+  snprintf(info->host, sizeof info->host, "%s", host.found ? host.value : "");
+  info->fused = fused.found ? atoi(fused.value) != 0 : 1;
+  info->slowdown = slow.found ? atof(slow.value) : 1.0;
+  if (!(info->slowdown > 0)) info->slowdown = 1.0;
+  info->cpu_times = time == CL_PROFILE_TIME_CPU && has_field(ti, "cpu_median");
+  size_t nl = (size_t)ti->n_records, nb = (size_t)bi->n_records;
+  info->n_steps = (int)nl;
+  info->n_blocks = (int)nb;
+  *L = calloc(nl ? nl : 1, sizeof **L);
+  *B = calloc(nb ? nb : 1, sizeof **B);
+  if (!*L || !*B) {
+    free(*L);
+    free(*B);
+    *L = NULL;
+    *B = NULL;
+    cl_log_error("%s: out of memory reading the profile", path);
+    return CL_ERR_NOMEM;
+  }
+  cl_status st = cl_reader_read(r, "/profile/layers", info->cpu_times ? &g_ld_cpu : &g_ld_wall, 0, nl, *L);
+  if (st == CL_OK) st = cl_reader_read(r, "/profile/blocks", &g_bd, 0, nb, *B);
+  for (size_t k = 0; st == CL_OK && k < nl; k++) {
+    if (!info->cpu_times) (*L)[k].cpu_median = (*L)[k].median;
+    if ((*L)[k].step != (int32_t)k) {
+      cl_log_error("%s: /profile/layers row %zu holds step %d (expected steps in order)", path, k, (*L)[k].step);
+      st = CL_ERR_INVALID;
+    }
+    info->total_s += (*L)[k].cpu_median;
+  }
+  for (size_t b = 0; st == CL_OK && b < nb; b++)
+    if ((*B)[b].first_step < 0 || (*B)[b].last_step < (*B)[b].first_step || (*B)[b].last_step >= (int32_t)nl ||
+        (*B)[b].first_step != (b ? (*B)[b - 1].last_step + 1 : 0)) {
+      cl_log_error("%s: /profile/blocks row %zu: steps %d..%d do not continue the previous block", path, b,
+                   (*B)[b].first_step, (*B)[b].last_step);
+      st = CL_ERR_INVALID;
+    }
+  if (st != CL_OK) {
+    free(*L);
+    free(*B);
+    *L = NULL;
+    *B = NULL;
+  }
+  return st;
+}
+
+cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open(path, &r));
+  lrec *L = NULL;
+  brec *B = NULL;
+  cl_status st = read_profile(r, path, CL_PROFILE_TIME_CPU, info, &L, &B);
+  free(L);
+  free(B);
+  cl_reader_close(r);
+  return st;
+}
+
+cl_status cl_profile_load_cleave_h5_ex(cl_profile_set *set, const char *path, const char *tier, const char *name,
+                                       cl_profile_time time, cl_profile_h5_info *info_out) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open(path, &r));
+  lrec *L = NULL;
+  brec *B = NULL;
+  cl_graph *g = NULL;
+  cl_exec *e = NULL;
+  cl_profile_h5_info info;
+  cl_status st = read_profile(r, path, time, &info, &L, &B);
+  cl_reader_close(r);
+  if (st != CL_OK) return st;
   char mname[256];
   if (!name) {
     const char *base = strrchr(path, '/');
@@ -81,23 +157,18 @@ cl_status cl_profile_load_cleave_h5(cl_profile_set *set, const char *path, const
     if (n > 3 && !strcmp(mname + n - 3, ".h5")) mname[n - 3] = '\0';
     name = mname;
   }
-  size_t nl = (size_t)ti->n_records, nb = (size_t)bi->n_records;
-  L = calloc(nl ? nl : 1, sizeof *L);
-  B = calloc(nb ? nb : 1, sizeof *B);
-  if (!L || !B) {
-    st = CL_ERR_NOMEM;
-    goto done;
-  }
-  if ((st = cl_reader_read(r, "/profile/layers", &g_ld, 0, nl, L)) != CL_OK) goto done;
-  if ((st = cl_reader_read(r, "/profile/blocks", &g_bd, 0, nb, B)) != CL_OK) goto done;
+  size_t nl = (size_t)info.n_steps, nb = (size_t)info.n_blocks;
   int m = -1;
   if ((st = cl_profile_set_add_machine(set, tier, name, &m)) != CL_OK) goto done;
+  if ((st = cl_profile_set_set_source(set, m, path)) != CL_OK) goto done;
   /* Real DAG between steps when the model is in the zoo; otherwise a chain. */
-  if (cl_zoo_find(model.value) && cl_zoo_build(model.value, &g) == CL_OK) {
+  if (cl_zoo_find(info.model) && cl_zoo_build(info.model, &g) == CL_OK) {
     cl_exec_opts o = cl_exec_opts_default();
     o.plan_only = 1;
-    o.fuse = fused.found ? atoi(fused.value) : 1;
+    o.fuse = info.fused;
     if (cl_exec_create(g, &o, &e) != CL_OK || (size_t)cl_exec_step_count(e) != nl) {
+      cl_log_warn("%s: the zoo's %s has %d steps, the profile %zu: planning on a chain of steps", path, info.model,
+                  e ? cl_exec_step_count(e) : -1, nl);
       cl_exec_destroy(e);
       e = NULL;
     }
@@ -109,41 +180,58 @@ cl_status cl_profile_load_cleave_h5(cl_profile_set *set, const char *path, const
     pl.name = L[k].name;
     pl.op = (int)cl_op_from_name(L[k].op);
     if (pl.op == CL_OP_COUNT) pl.op = -1;
-    pl.seconds = L[k].median;
+    pl.seconds = L[k].cpu_median;
     pl.output_bytes = L[k].out_bytes;
     pl.macs = L[k].macs;
     pl.input_bytes = -1;
     pl.n_inputs = -1;
     if (e) {
+      /* inputs of a step: producers of every input of its nodes from outside the step */
       const cl_exec_step *s = cl_exec_step_get(e, (int)k);
       int ni = 0;
       int64_t in_bytes = 0;
-      const cl_node *nd = cl_graph_node(g, s->node);
-      for (int j = 0; j < nd->n_inputs && ni < 512; j++) {
-        int src = cl_exec_step_of(e, nd->inputs[j]);
-        if (src < 0 || src >= (int)k) continue;
-        int dup = 0;
-        for (int q = 0; q < ni; q++) dup |= inputs[q] == src;
-        if (!dup) inputs[ni++] = src;
-        in_bytes += cl_exec_step_get(e, src)->out_bytes;
+      for (int q = 0; q < s->n_nodes; q++) {
+        const cl_node *nd = cl_graph_node(g, s->nodes[q]);
+        for (int j = 0; j < nd->n_inputs && ni < 512; j++) {
+          int src = -1;
+          for (int kk = 0; kk < (int)k && src < 0; kk++) {
+            const cl_exec_step *ps = cl_exec_step_get(e, kk);
+            for (int z = 0; z < ps->n_nodes; z++)
+              if (ps->nodes[z] == nd->inputs[j]) src = kk;
+          }
+          if (src < 0) continue; /* inside this step */
+          int dup = 0;
+          for (int z = 0; z < ni; z++) dup |= inputs[z] == src;
+          if (dup) continue;
+          inputs[ni++] = src;
+          in_bytes += cl_exec_step_get(e, src)->out_bytes;
+        }
       }
       pl.n_inputs = ni;
       pl.inputs = inputs;
       pl.input_bytes = in_bytes;
     }
-    if ((st = cl_profile_set_add_layer(set, m, model.value, &pl)) != CL_OK) goto done;
+    if ((st = cl_profile_set_add_layer(set, m, info.model, &pl)) != CL_OK) goto done;
   }
   for (size_t b = 0; b < nb; b++) {
-    cl_profile_block pb = {B[b].first_step, B[b].last_step, B[b].median, B[b].out_bytes};
-    if ((st = cl_profile_set_add_block(set, m, model.value, &pb)) != CL_OK) goto done;
+    double sec = 0;
+    if (info.cpu_times)
+      for (int k = B[b].first_step; k <= B[b].last_step; k++) sec += L[k].cpu_median;
+    else
+      sec = B[b].median;
+    cl_profile_block pb = {B[b].first_step, B[b].last_step, sec, B[b].out_bytes};
+    if ((st = cl_profile_set_add_block(set, m, info.model, &pb)) != CL_OK) goto done;
   }
+  if (info_out) *info_out = info;
   st = CL_OK;
 done:
-  free(step_of_node);
   cl_exec_destroy(e);
   cl_graph_destroy(g);
   free(L);
   free(B);
-  cl_reader_close(r);
   return st;
+}
+
+cl_status cl_profile_load_cleave_h5(cl_profile_set *set, const char *path, const char *tier, const char *name) {
+  return cl_profile_load_cleave_h5_ex(set, path, tier, name, CL_PROFILE_TIME_CPU, NULL);
 }

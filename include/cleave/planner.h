@@ -195,6 +195,50 @@ cl_status cl_dads_eval(const cl_dads_input *in, const unsigned char *on_cloud,
 cl_status cl_dads_csr_from_graph(const cl_graph *g, int **in_off, int **in_idx);
 
 /* ======================================================================= */
+/* Testbed configs from plans (cleave plan ... --emit-config)               */
+/* ======================================================================= */
+
+/** One testbed node of an emitted config. Strings are borrowed. */
+typedef struct cl_plan_node {
+  const char *name; /* testbed node name: [A-Za-z0-9_.-], at most 63 characters */
+  const char *tier; /* "device", "edge" or "cloud" */
+  double speed;     /* slowdown factor vs the host that runs the testbed (> 0) */
+  const char *note; /* how speed was derived (written as a comment), may be NULL */
+} cl_plan_node;
+
+/** One link (both ways) of an emitted config. */
+typedef struct cl_plan_link {
+  int from, to;         /* node indices */
+  double latency_s;     /* one way, per message */
+  double bandwidth_Bps; /* bytes per second (> 0) */
+} cl_plan_link;
+
+/** A plan over the executor steps of a cleave profile, to be written as a testbed config
+ *  (schema: include/cleave/testbed.h, docs/config.md). Arrays and strings are borrowed. */
+typedef struct cl_plan_config {
+  const char *model;       /* zoo name */
+  int fuse;                /* the profile's step fusion (cl_exec_opts.fuse; profile attribute fused) */
+  int n_steps;             /* steps of the profile; must equal the executor's step count */
+  const int *node_of_step; /* [n_steps] node index of each step, in execution order */
+  int n_nodes;
+  const cl_plan_node *nodes;
+  int n_links;
+  const cl_plan_link *links;
+  int inferences;          /* workload.inferences, >= 1 */
+  uint64_t seed;           /* config seed (weights and input) */
+  const char *comment;     /* text written first as '# ' lines ('\n' separates lines); may be NULL */
+} cl_plan_config;
+
+/** @brief The testbed YAML of @p pc: nodes with speeds, links, the plan as explicit
+ *  graph-node ranges by layer name (steps map to the graph nodes they fuse), the
+ *  workload. The text is checked by loading it back (cl_testbed_load_string) and
+ *  resolving the plan against the model: every graph node must land on the node of its
+ *  step (CL_ERR_INTERNAL otherwise). Caller frees *text. */
+cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text);
+/** @brief cl_plan_config_yaml() written to @p path (overwritten). */
+cl_status cl_plan_config_write(const cl_plan_config *pc, const char *path);
+
+/* ======================================================================= */
 /* Max-flow (Dinic, double capacities)                                      */
 /* ======================================================================= */
 

@@ -50,6 +50,7 @@ typedef struct cl_profile_model {
 typedef struct cl_profile_machine {
   char *name; /* key used in network files, case-sensitive */
   char *tier;
+  char *source; /* file the machine was loaded from (owned), or NULL */
   int n_models;
   cl_profile_model *models;
 } cl_profile_machine;
@@ -64,6 +65,8 @@ void cl_profile_set_destroy(cl_profile_set *set);
 /** @brief Add a machine; *idx receives its index. CL_ERR_EXISTS if the name is taken. */
 cl_status cl_profile_set_add_machine(cl_profile_set *set, const char *tier, const char *name,
                                      int *idx);
+/** @brief Record the file machine @p m was loaded from (copied; see cl_profile_machine.source). */
+cl_status cl_profile_set_set_source(cl_profile_set *set, int m, const char *path);
 /** @brief Append the next block of @p model on machine @p m (the model is created on
  *  first use). Blocks must be contiguous: first_layer == previous last_layer + 1. */
 cl_status cl_profile_set_add_block(cl_profile_set *set, int m, const char *model,
@@ -87,6 +90,10 @@ cl_status cl_profile_load_scission_csv(cl_profile_set *set, const char *path, co
 /** @brief Load every <tier>-<machine>.csv in @p dir (tier: text before the first '-').
  *  Files are loaded in name order. CL_ERR_NOTFOUND if the directory holds none. */
 cl_status cl_profile_load_scission_dir(cl_profile_set *set, const char *dir);
+
+/** @brief Load every <tier>-<machine>.csv (Scission CSV) and <tier>-<machine>.h5 (cleave
+ *  profile, cl_profile_load_cleave_h5) in @p dir, in name order. CL_ERR_NOTFOUND if none. */
+cl_status cl_profile_load_dir(cl_profile_set *set, const char *dir);
 
 /** @brief Load a per-layer CSV as model @p model of machine @p m. The header names the
  *  columns; required: layer,seconds,out_bytes; optional: name, inputs (layer ids

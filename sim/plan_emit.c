@@ -1,0 +1,274 @@
+/* Plans over profile steps -> runnable testbed YAML (cleave plan ... --emit-config).
+ *
+ * A cleave profile's units are executor steps (fused layers). The runtime builds each
+ * testbed node's executor from the graph nodes the plan gives it, so a plan that keeps
+ * every step whole reproduces the profiled steps exactly; this file maps steps to their
+ * graph nodes, writes them as ranges of layer names, and proves the text by loading it
+ * back through the testbed schema. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleave/exec.h"
+#include "cleave/planner.h"
+#include "cleave/testbed.h"
+#include "cleave/zoo.h"
+
+/* Growing text buffer; a failed append sets err. */
+typedef struct tbuf {
+  char *s;
+  size_t len, cap;
+  int err;
+} tbuf;
+
+static void put(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(tbuf *b, const char *fmt, ...) {
+  if (b->err) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      b->err = 1;
+      return;
+    }
+    if (b->s && b->len + (size_t)n < b->cap) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap <= b->len + (size_t)n) cap *= 2;
+    char *p = realloc(b->s, cap);
+    if (!p) {
+      b->err = 1;
+      return;
+    }
+    b->s = p;
+    b->cap = cap;
+  }
+}
+
+/* A layer name usable inside a plan item and a double-quoted YAML scalar. */
+static int name_ok(const char *s) {
+  if (!*s || s[0] == ' ' || s[strlen(s) - 1] == ' ' || strstr(s, "..") || !strcmp(s, "rest") || !strcmp(s, "*"))
+    return 0;
+  int digits = 1;
+  for (const char *p = s; *p; p++) {
+    if (*p == ',' || *p == '"' || *p == '\\' || *p == '#' || (unsigned char)*p < 0x20) return 0;
+    if (*p < '0' || *p > '9') digits = 0;
+  }
+  return !digits;
+}
+
+static int node_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 63) return 0;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '.' || *p == '-'))
+      return 0;
+  return 1;
+}
+
+/* One layer reference of node @p i: its name, or its index when the name is unusable. */
+static void put_ref(tbuf *b, const cl_graph *g, int i) {
+  const char *nm = cl_graph_node(g, i)->name;
+  if (nm && name_ok(nm) && cl_graph_find(g, nm) == i) put(b, "%s", nm);
+  else put(b, "%d", i);
+}
+
+/* Comment lines: every line of @p text prefixed with "# ". */
+static void put_comment(tbuf *b, const char *text, const char *indent) {
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    put(b, "%s# %.*s\n", indent, (int)n, p);
+    p += n + (nl ? 1 : 0);
+  }
+}
+
+static cl_status check_input(const cl_plan_config *pc) {
+  if (!pc->model || pc->n_nodes < 1 || !pc->nodes || pc->n_steps < 1 || !pc->node_of_step || pc->inferences < 1 ||
+      (pc->n_links > 0 && !pc->links)) {
+    cl_log_error("plan config: model, nodes, steps and inferences >= 1 are required");
+    return CL_ERR_INVALID;
+  }
+  for (int i = 0; i < pc->n_nodes; i++) {
+    const cl_plan_node *n = &pc->nodes[i];
+    if (!n->name || !node_name_ok(n->name)) {
+      cl_log_error("plan config: node %d: name '%s' is not a valid testbed node name ([A-Za-z0-9_.-], <= 63 chars)", i,
+                   n->name ? n->name : "(null)");
+      return CL_ERR_INVALID;
+    }
+    for (int j = 0; j < i; j++)
+      if (!strcmp(pc->nodes[j].name, n->name)) {
+        cl_log_error("plan config: node name '%s' used twice", n->name);
+        return CL_ERR_INVALID;
+      }
+    if (!n->tier || (strcmp(n->tier, "device") && strcmp(n->tier, "edge") && strcmp(n->tier, "cloud"))) {
+      cl_log_error("plan config: node '%s': tier '%s' is not device, edge or cloud", n->name,
+                   n->tier ? n->tier : "(null)");
+      return CL_ERR_INVALID;
+    }
+    if (!(n->speed > 0) || n->speed > 1e9) {
+      cl_log_error("plan config: node '%s': speed %g must be > 0", n->name, n->speed);
+      return CL_ERR_INVALID;
+    }
+  }
+  for (int k = 0; k < pc->n_steps; k++)
+    if (pc->node_of_step[k] < 0 || pc->node_of_step[k] >= pc->n_nodes) {
+      cl_log_error("plan config: step %d is placed on node %d (0..%d expected)", k, pc->node_of_step[k],
+                   pc->n_nodes - 1);
+      return CL_ERR_INVALID;
+    }
+  for (int l = 0; l < pc->n_links; l++) {
+    const cl_plan_link *k = &pc->links[l];
+    if (k->from < 0 || k->from >= pc->n_nodes || k->to < 0 || k->to >= pc->n_nodes || k->from == k->to ||
+        !(k->bandwidth_Bps > 0) || !(k->latency_s >= 0)) {
+      cl_log_error("plan config: link %d (%d -> %d, %g s, %g B/s) is invalid", l, k->from, k->to, k->latency_s,
+                   k->bandwidth_Bps);
+      return CL_ERR_INVALID;
+    }
+  }
+  return CL_OK;
+}
+
+cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
+  *text = NULL;
+  CL_TRY(check_input(pc));
+  cl_graph *g = NULL;
+  cl_exec *e = NULL;
+  int *nol = NULL, *back = NULL;
+  tbuf b = {0};
+  cl_testbed tb;
+  memset(&tb, 0, sizeof tb);
+  cl_status st = cl_zoo_build(pc->model, &g);
+  if (st != CL_OK) {
+    cl_log_error("plan config: model '%s' is not in the zoo (cleave models)", pc->model);
+    return st;
+  }
+  cl_exec_opts o = cl_exec_opts_default();
+  o.plan_only = 1;
+  o.fuse = pc->fuse;
+  if ((st = cl_exec_create(g, &o, &e)) != CL_OK) goto done;
+  int n = cl_graph_size(g);
+  if (cl_exec_step_count(e) != pc->n_steps) {
+    cl_log_error("plan config: the profile of '%s' has %d steps, the executor (fuse=%d) %d: profile of another "
+                 "model version?",
+                 pc->model, pc->n_steps, pc->fuse, cl_exec_step_count(e));
+    st = CL_ERR_INVALID;
+    goto done;
+  }
+  nol = malloc(sizeof(int) * (size_t)n);
+  back = malloc(sizeof(int) * (size_t)n);
+  if (!nol || !back) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
+  for (int i = 0; i < n; i++) nol[i] = -1;
+  for (int k = 0; k < pc->n_steps; k++) {
+    const cl_exec_step *s = cl_exec_step_get(e, k);
+    for (int j = 0; j < s->n_nodes; j++) nol[s->nodes[j]] = pc->node_of_step[k];
+  }
+  for (int i = 0; i < n; i++)
+    if (nol[i] < 0) {
+      cl_log_error("plan config: graph node %d ('%s') belongs to no executor step", i, cl_graph_node(g, i)->name);
+      st = CL_ERR_INTERNAL;
+      goto done;
+    }
+  if (pc->comment) put_comment(&b, pc->comment, "");
+  put(&b, "model: %s\nseed: %llu\nclock: virtual\nnodes:\n", pc->model, (unsigned long long)pc->seed);
+  for (int i = 0; i < pc->n_nodes; i++) {
+    const cl_plan_node *nd = &pc->nodes[i];
+    if (nd->note) put_comment(&b, nd->note, "  ");
+    put(&b, "  - {name: %s, tier: %s, speed: %.9g}\n", nd->name, nd->tier, nd->speed);
+  }
+  if (pc->n_links) put(&b, "links:\n");
+  for (int l = 0; l < pc->n_links; l++) {
+    const cl_plan_link *k = &pc->links[l];
+    put(&b, "  - {from: %s, to: %s, latency: %.9gms, bandwidth: %.9gMbit/s}\n", pc->nodes[k->from].name,
+        pc->nodes[k->to].name, k->latency_s * 1e3, k->bandwidth_Bps / 125000.0);
+  }
+  put(&b, "plan:\n");
+  for (int t = 0; t < pc->n_nodes; t++) {
+    int any = 0;
+    for (int i = 0; i < n && !any; i++) any = nol[i] == t;
+    if (!any) continue;
+    put(&b, "  - {node: %s, layers: \"", pc->nodes[t].name);
+    int first = 1;
+    for (int i = 0; i < n;) {
+      if (nol[i] != t) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j + 1 < n && nol[j + 1] == t) j++;
+      put(&b, "%s", first ? "" : ", ");
+      put_ref(&b, g, i);
+      if (j > i) {
+        put(&b, "..");
+        put_ref(&b, g, j);
+      }
+      first = 0;
+      i = j + 1;
+    }
+    put(&b, "\"}\n");
+  }
+  put(&b, "workload: {inferences: %d, arrival: back_to_back}\n", pc->inferences);
+  if (b.err) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
+  /* Prove it: the schema loads it and the plan resolves to the intended placement. */
+  if ((st = cl_testbed_load_string("<emitted config>", b.s, &tb)) != CL_OK) {
+    cl_log_error("plan config: the emitted YAML does not load (a bug):\n%s", b.s);
+    st = CL_ERR_INTERNAL;
+    goto done;
+  }
+  if ((st = cl_testbed_resolve_plan(&tb, g, back)) != CL_OK) {
+    cl_log_error("plan config: the emitted plan does not resolve (a bug)");
+    st = CL_ERR_INTERNAL;
+    goto done;
+  }
+  for (int i = 0; i < n; i++)
+    if (back[i] != nol[i]) {
+      cl_log_error("plan config: graph node %d ('%s') resolves to node %d, intended %d (a bug)", i,
+                   cl_graph_node(g, i)->name, back[i], nol[i]);
+      st = CL_ERR_INTERNAL;
+      goto done;
+    }
+  *text = b.s;
+  b.s = NULL;
+  st = CL_OK;
+done:
+  cl_testbed_free(&tb);
+  free(b.s);
+  free(nol);
+  free(back);
+  cl_exec_destroy(e);
+  cl_graph_destroy(g);
+  return st;
+}
+
+cl_status cl_plan_config_write(const cl_plan_config *pc, const char *path) {
+  char *text = NULL;
+  CL_TRY(cl_plan_config_yaml(pc, &text));
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    cl_log_error("%s: cannot create the config file", path);
+    free(text);
+    return CL_ERR_IO;
+  }
+  size_t len = strlen(text);
+  int ok = fwrite(text, 1, len, f) == len;
+  ok &= fclose(f) == 0;
+  free(text);
+  if (!ok) {
+    cl_log_error("%s: write failed", path);
+    return CL_ERR_IO;
+  }
+  return CL_OK;
+}
