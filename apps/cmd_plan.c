@@ -227,8 +227,13 @@ static int emit_config(const char *path, const cl_profile_set *set, const char *
     tb_name(m->name, names[i], sizeof names[i]);
     for (int j = 0; j < i; j++)
       if (!strcmp(names[i], names[j])) {
+        /* make it unique: truncate to 55 chars and append "-NN" (i < 100 nodes) */
         size_t l = strlen(names[i]) > 55 ? 55 : strlen(names[i]);
-        snprintf(names[i] + l, sizeof names[i] - l, "-%d", i % 100);
+        int k = i % 100;
+        names[i][l] = '-';
+        names[i][l + 1] = (char)('0' + k / 10);
+        names[i][l + 2] = (char)('0' + k % 10);
+        names[i][l + 3] = '\0';
       }
     nodes[i].name = names[i];
     nodes[i].tier = tiers[i];

@@ -233,6 +233,8 @@ cl_status cl_part_finish(cl_part *p) {
   return CL_OK;
 }
 
+void cl_part_reset_samples(cl_part *p) { p->n_samples = 0; }
+
 const cl_part_sample *cl_part_samples(const cl_part *p, int *n) {
   *n = p->n_samples;
   return p->samples;

@@ -383,6 +383,13 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv, acyclic};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
+  /* One untimed warm-up inference: first-touch of weights and caches, MPI connection
+   * set-up and lazy library initialisation would otherwise inflate inference 0. */
+  st = cl_part_run(part, 0, su->seed, NULL);
+  if (st == CL_OK) st = cl_part_finish(part);
+  cl_part_reset_samples(part);
+  st = agree(comm, st);
+  if (st != CL_OK) goto done;
   /* Wall mode: the node's background conditions run for real on this rank. */
   cl_wall_load *load = NULL;
   if (su->wall && rank < N && (su->nodes[rank].cpu_load > 0 || su->nodes[rank].mem_pressure > 0)) {

@@ -70,6 +70,9 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
 /** @brief Complete all outstanding sends (call before destroy or at the end). */
 cl_status cl_part_finish(cl_part *p);
 
+/** @brief Forget the samples recorded so far (after an untimed warm-up inference). */
+void cl_part_reset_samples(cl_part *p);
+
 /** @brief Samples recorded so far (borrowed). */
 const cl_part_sample *cl_part_samples(const cl_part *p, int *n);
 

@@ -101,11 +101,12 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
 /* ---- analytical simulation (cleave sim) ---- */
 
 /** @brief Per-graph-node host seconds from a cleave profile file (/profile/layers):
- *  each profiled step's median is attributed to its first graph node. The profile
+ *  each profiled step's thread-CPU median (wall median for profiles without it) is
+ *  attributed to its first graph node. The profile
  *  must be of the same model. @p t has cl_graph_size(g) entries. */
 cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t);
 
-/** @brief Per-graph-node host seconds measured now (cl_profiler_measure, medians). */
+/** @brief Per-graph-node host seconds measured now (cl_profiler_measure, thread-CPU medians). */
 cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double *t);
 
 /** @brief Predict a plan: builds the task graph, sets each step's duration to the sum of
