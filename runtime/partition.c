@@ -1,5 +1,6 @@
 /* Partitioned execution over MPI: local executor + tensor messages between ranks. */
 #include "cleave/partition.h"
+#include "cleave/wallclock.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -29,12 +30,8 @@ struct cl_part {
   int n_samples, cap_samples;
 };
 
-/* CLOCK_MONOTONIC is one clock for all processes of a host (MPI_Wtime need not be). */
-static double mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+/* CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host; MPI_Wtime need not be. */
+static double mono(void) { return cl_wall_now(); }
 
 static double thread_cpu(void) {
   struct timespec ts;

@@ -1,6 +1,5 @@
 /* `cleave run`: the MPI testbed. Ranks execute their layers for real, tensors travel
  * over MPI, rank 0 composes the virtual clock with the timeline model and writes HDF5. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,27 +15,10 @@
 
 /* ---- wall-clock emulation ---- */
 
-static double mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Sleep until absolute monotonic time t: kernel sleep to ~100 us before, then spin. */
-static void sleep_until(double t) {
-  for (;;) {
-    double left = t - mono();
-    if (left <= 0) return;
-    if (left > 150e-6) {
-      double target = t - 100e-6;
-      struct timespec ts;
-      ts.tv_sec = (time_t)target;
-      ts.tv_nsec = (long)((target - (double)ts.tv_sec) * 1e9);
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-      }
-    }
-  }
-}
+/* Wall-clock emulation uses one clock for all ranks of a host: CLOCK_MONOTONIC
+ * (cl_wall_now), and cl_wall_sleep_until's absolute sleep + short spin. */
+static double mono(void) { return cl_wall_now(); }
+static void sleep_until(double t) { (void)cl_wall_sleep_until(t); }
 
 typedef struct wall_ctx {
   const cl_rt_setup *su;
