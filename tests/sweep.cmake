@@ -10,4 +10,6 @@ add_test(NAME sweep_adaptive COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_adap
 set_tests_properties(sweep_adaptive PROPERTIES LABELS "mpi" TIMEOUT 180)
 # In-process testbed evaluation vs `cleave run` (MPI, virtual clock) on a subset.
 add_test(NAME sweep_validate COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_validate_test.sh ${CMAKE_BINARY_DIR} ${CL_MPIEXEC})
-set_tests_properties(sweep_validate PROPERTIES LABELS "mpi" TIMEOUT 180)
+# RUN_SERIAL: both sides measure real CPU time; a concurrent test (memory-bound FC layers
+# of another process) inflated one side by 35% in CI-like runs.
+set_tests_properties(sweep_validate PROPERTIES LABELS "mpi" TIMEOUT 180 RUN_SERIAL TRUE)

@@ -26,6 +26,7 @@ w = sys.argv[1]; idx = [int(x) for x in sys.argv[2:]]
 s = h5py.File(w + "/s.h5", "r")
 pts = s["/sweep/points"][:]; inf = s["/inferences"][:]
 worst = 0
+diffs = []
 for i in idx:
     text = open("%s/p%d.yaml" % (w, i), "rb").read()
     pid = hashlib.sha256(text).hexdigest()
@@ -36,8 +37,12 @@ for i in idx:
     b = np.median(r["/inferences"][:]["latency"])
     err = (a - b) / b
     worst = max(worst, abs(err))
+    diffs.append(abs(err))
     print("point %3d: sweep %.5f s, cleave run %.5f s, difference %+.1f%%" % (i, a, b, 100 * err))
-print("max |difference| %.1f%%" % (100 * worst))
-sys.exit(0 if worst < 0.35 else 1)
+med = float(np.median(diffs))
+print("median |difference| %.1f%%, max %.1f%%" % (100 * med, 100 * worst))
+# Same model, two executions with real CPU timing: the median must agree closely; a
+# single point may be off by more on a shared host (the speed-4 point multiplies noise).
+sys.exit(0 if med < 0.10 and worst < 0.5 else 1)
 PYEOF
 echo PASS
