@@ -20,6 +20,23 @@ const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missin
   return argv[++*i];
 }
 
+int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing, const char **pos) {
+  if (missing) {
+    fprintf(stderr, "cleave %s: error: %s needs a value\n", cmd, arg);
+    return 2;
+  }
+  if (arg[0] == '-') {
+    fprintf(stderr, "cleave %s: error: unknown option '%s' (see --help)\n", cmd, arg);
+    return 2;
+  }
+  if (*pos) {
+    fprintf(stderr, "cleave %s: error: more than one %s given ('%s', '%s')\n", cmd, what, *pos, arg);
+    return 2;
+  }
+  *pos = arg;
+  return 0;
+}
+
 int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out) {
   char *end;
   errno = 0;

@@ -10,6 +10,12 @@
  * sets *missing when the flag is present without a value. */
 const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing);
 
+/* The fallback branch of every option loop: a flag that lacks its value, an unknown
+ * option, or the one positional argument (a @p what: "model", "config", ...) stored in
+ * *pos. Returns 0 when the argument was taken, else prints one error line for
+ * `cleave CMD` and returns 2. */
+int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing, const char **pos);
+
 int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
 int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);

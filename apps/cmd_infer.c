@@ -63,17 +63,8 @@ int cl__cmd_infer(int argc, char **argv) {
       out_path = v;
     } else if (!strcmp(argv[i], "--no-fuse")) {
       fuse = 0;
-    } else if (missing) {
-      fprintf(stderr, "cleave infer: error: %s needs a value\n", argv[i]);
+    } else if (cl__arg_rest("infer", "model", argv[i], missing, &model)) {
       return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave infer: error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (model) {
-      fprintf(stderr, "cleave infer: error: more than one model given ('%s', '%s')\n", model, argv[i]);
-      return 2;
-    } else {
-      model = argv[i];
     }
   }
   if (!model) {

@@ -55,17 +55,8 @@ int cl__cmd_profile(int argc, char **argv) {
       fuse = 0;
     } else if (!strcmp(argv[i], "--force")) {
       force = 1;
-    } else if (missing) {
-      fprintf(stderr, "cleave profile: error: %s needs a value\n", argv[i]);
+    } else if (cl__arg_rest("profile", "model", argv[i], missing, &model)) {
       return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave profile: error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (model) {
-      fprintf(stderr, "cleave profile: error: more than one model given ('%s', '%s')\n", model, argv[i]);
-      return 2;
-    } else {
-      model = argv[i];
     }
   }
   if (!model) {

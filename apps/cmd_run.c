@@ -96,17 +96,8 @@ int cl__cmd_run(int argc, char **argv) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--print-config")) {
       print_config = 1;
-    } else if (missing) {
-      fprintf(stderr, "cleave run: error: %s needs a value\n", argv[i]);
+    } else if (cl__arg_rest("run", "config", argv[i], missing, &path)) {
       return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave run: error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (path) {
-      fprintf(stderr, "cleave run: error: more than one config given ('%s', '%s')\n", path, argv[i]);
-      return 2;
-    } else {
-      path = argv[i];
     }
   }
   MPI_Init(&argc, &argv);

@@ -58,17 +58,8 @@ int cl__cmd_sim(int argc, char **argv) {
         return 2;
       }
       csv = !strcmp(v, "csv");
-    } else if (missing) {
-      fprintf(stderr, "cleave sim: error: %s needs a value\n", argv[i]);
+    } else if (cl__arg_rest("sim", "config", argv[i], missing, &path)) {
       return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave sim: error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (path) {
-      fprintf(stderr, "cleave sim: error: more than one config given\n");
-      return 2;
-    } else {
-      path = argv[i];
     }
   }
   if (!path) {

@@ -188,17 +188,8 @@ int cl__cmd_sweep(int argc, char **argv) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--list")) {
       list = 1;
-    } else if (missing) {
-      fprintf(stderr, "cleave sweep: error: %s needs a value\n", argv[i]);
+    } else if (cl__arg_rest("sweep", "experiment", argv[i], missing, &path)) {
       return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave sweep: error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (path) {
-      fprintf(stderr, "cleave sweep: error: more than one experiment given ('%s', '%s')\n", path, argv[i]);
-      return 2;
-    } else {
-      path = argv[i];
     }
   }
   if (!path) {
