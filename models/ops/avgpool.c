@@ -44,20 +44,9 @@ static cl_status avgpool_run(const cl_node *node, const cl_tensor *const *in, in
                              cl_tensor *out, int oy0, int oy1, cl_op_ctx *ctx) {
   (void)ctx;
   const cl_pool_params *p = &node->p.pool;
-  CL_TRY(cl__misc_check_nin(node, n_in, 1));
-  CL_TRY(cl__misc_check_out(node, out, oy0, oy1));
+  CL_TRY(cl__misc_pool_check(node, in, n_in, out, oy0, oy1));
   const cl_tensor *x = in[0];
   const cl_shape is = x->shape, os = node->out;
-  if (is.n != os.n || is.c != os.c ||
-      cl__misc_pool_extent(is.h, p->pt, p->pb, p->kh, p->sh, p->ceil_mode) != os.h ||
-      cl__misc_pool_extent(is.w, p->pl, p->pr, p->kw, p->sw, p->ceil_mode) != os.w) {
-    cl_log_error("avgpool '%s': input view shape %dx%dx%dx%d does not give the node output %dx%dx%dx%d",
-                 node->name, is.n, is.c, is.h, is.w, os.n, os.c, os.h, os.w);
-    return CL_ERR_INVALID;
-  }
-  int iy0, iy1;
-  cl__misc_pool_in_rows(node, is.h, oy0, oy1, &iy0, &iy1);
-  CL_TRY(cl__misc_check_view(node, x, iy0, iy1, "input"));
   const int w = is.w, ow = os.w, sw = p->sw, incl = p->count_include_pad;
   for (int n = 0; n < os.n; n++)
     for (int c = 0; c < os.c; c++)

@@ -201,6 +201,26 @@ static inline void cl__misc_pool_in_rows(const cl_node *node, int in_h, int oy0,
   *iy1 = b;
 }
 
+/** The common checks of a pooling run(): one input, a valid output view, an input
+ *  view whose shape gives the node's output, holding the rows the output rows need. */
+static inline cl_status cl__misc_pool_check(const cl_node *node, const cl_tensor *const *in, int n_in,
+                                            const cl_tensor *out, int oy0, int oy1) {
+  const cl_pool_params *p = &node->p.pool;
+  CL_TRY(cl__misc_check_nin(node, n_in, 1));
+  CL_TRY(cl__misc_check_out(node, out, oy0, oy1));
+  const cl_shape is = in[0]->shape, os = node->out;
+  if (is.n != os.n || is.c != os.c ||
+      cl__misc_pool_extent(is.h, p->pt, p->pb, p->kh, p->sh, p->ceil_mode) != os.h ||
+      cl__misc_pool_extent(is.w, p->pl, p->pr, p->kw, p->sw, p->ceil_mode) != os.w) {
+    cl_log_error("%s '%s': input view shape %dx%dx%dx%d does not give the node output %dx%dx%dx%d",
+                 cl_op_name(node->op), node->name, is.n, is.c, is.h, is.w, os.n, os.c, os.h, os.w);
+    return CL_ERR_INVALID;
+  }
+  int iy0, iy1;
+  cl__misc_pool_in_rows(node, is.h, oy0, oy1, &iy0, &iy1);
+  return cl__misc_check_view(node, in[0], iy0, iy1, "input");
+}
+
 /** Output columns [*lo, *hi) whose window tap kx (input column ox*s - p0 + kx) lies
  *  inside [0, w). */
 static inline void cl__misc_tap_range(int w, int ow, int s, int p0, int kx, int *lo, int *hi) {
