@@ -9,28 +9,9 @@
 #include <sys/mman.h>
 
 #include "cleave/ops.h"
+#include "exec_internal.h"
 
-typedef struct step_impl {
-  cl_exec_step pub;
-  cl_node node;        /* node descriptor actually run (copy, may carry folded weights) */
-  float *own_weights;  /* folded weights owned by the executor, or NULL */
-  int skip;            /* identity step (dropout): output aliases the input */
-} step_impl;
-
-struct cl_exec {
-  const cl_graph *g;
-  cl_exec_opts opts;
-  int n_nodes;
-  step_impl *steps;
-  int n_steps;
-  int *step_nodes;   /* storage for all steps' node lists */
-  int *step_of;      /* graph node -> step producing it, or -1 */
-  float **buf;       /* graph node -> buffer (NULL if none) */
-  uint8_t *buf_owned;
-  float *workspace;
-  size_t workspace_bytes;
-  size_t mem_bytes;
-};
+typedef cl__exec_step step_impl;
 
 cl_exec_opts cl_exec_opts_default(void) {
   cl_exec_opts o;
@@ -56,7 +37,7 @@ static cl_act act_of(cl_op op) {
 
 /* Memory from the OS, huge-page advised and touched now so that runs never pay
  * first-touch page faults (~12 us per 4 KiB page on the reference VM). */
-static float *alloc_touched(size_t bytes, size_t *total) {
+float *cl__exec_alloc(size_t bytes, size_t *total) {
   if (bytes == 0) bytes = 64;
   bytes = (bytes + 4095) & ~(size_t)4095;
   void *p = NULL;
@@ -70,6 +51,8 @@ static float *alloc_touched(size_t bytes, size_t *total) {
 
 void cl_exec_destroy(cl_exec *e) {
   if (!e) return;
+  cl__dnnl_destroy(e->dnnl);
+  free(e->exported);
   for (int i = 0; i < e->n_steps; i++) free(e->steps[i].own_weights);
   if (e->buf)
     for (int i = 0; i < e->n_nodes; i++)
@@ -112,6 +95,13 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   e->g = g;
   e->opts = opts ? *opts : cl_exec_opts_default();
   if (e->opts.threads < 1) e->opts.threads = 1;
+  if (!cl_backend_available(e->opts.backend)) {
+    cl_log_error("executor: backend '%s' is not available (cleave was built without oneDNN)",
+                 cl_backend_name(e->opts.backend));
+    free(e);
+    return CL_ERR_UNSUPPORTED;
+  }
+  e->backend = cl_backend_resolve(e->opts.backend);
   int n = e->n_nodes = cl_graph_size(g);
   cl_status st = CL_ERR_NOMEM;
   int *consumers = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -121,8 +111,9 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   e->step_of = malloc(sizeof(int) * (size_t)(n ? n : 1));
   e->buf = calloc((size_t)(n ? n : 1), sizeof(float *));
   e->buf_owned = calloc((size_t)(n ? n : 1), 1);
+  e->exported = calloc((size_t)(n ? n : 1), 1);
   uint8_t *done = calloc((size_t)(n ? n : 1), 1);
-  if (!consumers || !sole || !e->steps || !e->step_nodes || !e->step_of || !e->buf || !e->buf_owned || !done)
+  if (!consumers || !sole || !e->steps || !e->step_nodes || !e->step_of || !e->buf || !e->buf_owned || !e->exported || !done)
     goto error;
   cl_graph_consumer_counts(g, consumers);
   for (int i = 0; i < n; i++) {
@@ -219,13 +210,31 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
     s->pub.out_bytes = cl_shape_numel(on->out) * (int64_t)sizeof(float);
     e->step_of[s->pub.out_node] = k;
   }
+  /* Exported outputs: read by someone outside this executor (a node not in the run
+   * mask, or nobody: graph outputs). Identity steps export their input too. */
+  for (int i = 0; i < n; i++) {
+    if (!HERE(i) || e->step_of[i] < 0) continue;
+    if (consumers[i] == 0 || i == cl_graph_output(g)) e->exported[i] = 1;
+  }
+  for (int i = 0; i < n; i++) {
+    if (HERE(i)) continue;
+    const cl_node *nd = cl_graph_node(g, i);
+    for (int j = 0; j < nd->n_inputs; j++)
+      if (HERE(nd->inputs[j])) e->exported[nd->inputs[j]] = 1;
+  }
+  for (int k = e->n_steps - 1; k >= 0; k--) {
+    const step_impl *s = &e->steps[k];
+    if (s->skip && e->exported[s->pub.out_node]) e->exported[cl_graph_node(g, s->pub.node)->inputs[0]] = 1;
+  }
   if (e->opts.plan_only) goto finish;
-  /* Buffers: every step output, and every external input of the subset. */
+  /* Buffers: every step output (DNNL: only exported ones and graph inputs), and every
+   * external input of the subset. */
   for (int k = 0; k < e->n_steps; k++) {
     step_impl *s = &e->steps[k];
     int o = s->pub.out_node;
     if (s->skip) continue;
-    e->buf[o] = alloc_touched(sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, o)->out), &e->mem_bytes);
+    if (e->backend == CL_BACKEND_DNNL && !e->exported[o] && s->node.op != CL_OP_INPUT) continue;
+    e->buf[o] = cl__exec_alloc(sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, o)->out), &e->mem_bytes);
     if (!e->buf[o]) goto error;
     e->buf_owned[o] = 1;
   }
@@ -235,7 +244,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
     for (int j = 0; j < nd->n_inputs; j++) {
       int src = nd->inputs[j];
       if (HERE(src) || e->buf[src]) continue;
-      e->buf[src] = alloc_touched(sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, src)->out), &e->mem_bytes);
+      e->buf[src] = cl__exec_alloc(sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, src)->out), &e->mem_bytes);
       if (!e->buf[src]) goto error;
       e->buf_owned[src] = 1;
     }
@@ -260,10 +269,11 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
     if (ws > e->workspace_bytes) e->workspace_bytes = ws;
   }
   if (e->workspace_bytes) {
-    e->workspace = alloc_touched(e->workspace_bytes, &e->mem_bytes);
+    e->workspace = cl__exec_alloc(e->workspace_bytes, &e->mem_bytes);
     if (!e->workspace) goto error;
   }
   cl_blas_set_threads(e->opts.threads);
+  if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_create(e)) != CL_OK) goto error;
 finish:
 #undef HERE
   free(consumers);
@@ -291,6 +301,42 @@ float *cl_exec_buffer(cl_exec *e, int node) {
   return (node >= 0 && node < e->n_nodes) ? e->buf[node] : NULL;
 }
 size_t cl_exec_memory_bytes(const cl_exec *e) { return e->mem_bytes; }
+cl_backend cl_exec_backend(const cl_exec *e) { return e->backend; }
+
+const char *cl_backend_name(cl_backend b) {
+  switch (b) {
+    case CL_BACKEND_AUTO: return "auto";
+    case CL_BACKEND_PORTABLE: return "portable";
+    case CL_BACKEND_DNNL: return "dnnl";
+  }
+  return "?";
+}
+
+int cl_backend_parse(const char *name) {
+  if (!name) return -1;
+  if (!strcmp(name, "auto")) return CL_BACKEND_AUTO;
+  if (!strcmp(name, "portable")) return CL_BACKEND_PORTABLE;
+  if (!strcmp(name, "dnnl") || !strcmp(name, "onednn")) return CL_BACKEND_DNNL;
+  return -1;
+}
+
+int cl_backend_available(cl_backend b) {
+  if (b == CL_BACKEND_DNNL) return cl__dnnl_available();
+  return b == CL_BACKEND_AUTO || b == CL_BACKEND_PORTABLE;
+}
+
+cl_backend cl_backend_resolve(cl_backend b) {
+  if (b != CL_BACKEND_AUTO) return b;
+  const char *env = getenv("CLEAVE_BACKEND");
+  int p = cl_backend_parse(env);
+  if (p > 0 && cl_backend_available((cl_backend)p)) return (cl_backend)p;
+  return cl__dnnl_available() ? CL_BACKEND_DNNL : CL_BACKEND_PORTABLE;
+}
+
+const char *cl_backend_version(cl_backend b) {
+  b = cl_backend_resolve(b);
+  return b == CL_BACKEND_DNNL ? cl__dnnl_version() : "portable (im2col + OpenBLAS)";
+}
 
 void cl_exec_fill_input(cl_exec *e, uint64_t seed) {
   for (int i = 0; i < e->n_nodes; i++) {
@@ -304,6 +350,7 @@ void cl_exec_fill_input(cl_exec *e, uint64_t seed) {
 
 cl_status cl_exec_run_step(cl_exec *e, int k) {
   CL_ASSERT(k >= 0 && k < e->n_steps);
+  if (e->dnnl) return cl__dnnl_run_step(e, k);
   step_impl *s = &e->steps[k];
   if (s->skip || s->node.op == CL_OP_INPUT) return CL_OK;
   const cl_node *nd = cl_graph_node(e->g, s->pub.node);

@@ -19,8 +19,28 @@
 
 #include "cleave/graph.h"
 
+/** Kernel backend. PORTABLE: cleave's own kernels (NCHW, im2col + OpenBLAS sgemm),
+ *  row-window capable; the only backend for spatial (row-slice) execution. DNNL:
+ *  oneDNN primitives with blocked layouts kept across layers, weights packed once and
+ *  fused post-ops (bias, folded batch-norm, activation, residual add). AUTO: the
+ *  CLEAVE_BACKEND environment variable ("portable" or "dnnl") if set, else DNNL when
+ *  cleave was built with oneDNN, else PORTABLE. */
+typedef enum cl_backend { CL_BACKEND_AUTO = 0, CL_BACKEND_PORTABLE, CL_BACKEND_DNNL } cl_backend;
+
+/** @brief "auto", "portable", "dnnl". */
+const char *cl_backend_name(cl_backend b);
+/** @brief Parse a backend name; returns -1 if unknown. */
+int cl_backend_parse(const char *name);
+/** @brief 1 if @p b can be used in this build (AUTO and PORTABLE always). */
+int cl_backend_available(cl_backend b);
+/** @brief The backend AUTO resolves to (environment, then build). */
+cl_backend cl_backend_resolve(cl_backend b);
+/** @brief Library version of a backend, e.g. "oneDNN 2.6.3" or "portable (OpenBLAS)". */
+const char *cl_backend_version(cl_backend b);
+
 typedef struct cl_exec_opts {
   int threads;            /* BLAS/kernel threads (default 1) */
+  cl_backend backend;     /* default AUTO */
   int fuse;               /* fuse BN/activations into producers (default 1) */
   const uint8_t *run_mask; /* graph nodes to execute (1 = here); NULL = all nodes */
   int plan_only;          /* build the step list only: no weights needed, no buffers (simulation) */
@@ -54,7 +74,10 @@ int cl_exec_step_of(const cl_exec *e, int node);
 
 /** @brief Output buffer (full tensor, NCHW) of graph node @p node: any step output and
  *  any external input of the executed subset (written by the caller, e.g. received
- *  over MPI). NULL for nodes fused away or unrelated to this executor. */
+ *  over MPI). NULL for nodes fused away or unrelated to this executor. With the DNNL
+ *  backend only the graph input(s), external inputs and *exported* outputs (the graph
+ *  output, outputs with no consumer, outputs consumed outside the run mask) have NCHW
+ *  buffers; internal tensors live in oneDNN's blocked layouts and give NULL. */
 float *cl_exec_buffer(cl_exec *e, int node);
 
 /** @brief Fill the graph input with deterministic values in [-1, 1) from @p seed. */
@@ -64,6 +87,9 @@ void cl_exec_fill_input(cl_exec *e, uint64_t seed);
 cl_status cl_exec_run(cl_exec *e);
 /** @brief Run one step. */
 cl_status cl_exec_run_step(cl_exec *e, int step);
+
+/** @brief The backend this executor runs (never AUTO). */
+cl_backend cl_exec_backend(const cl_exec *e);
 
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);

@@ -1,0 +1,1307 @@
+/* oneDNN backend of the executor: the step list of exec.c mapped onto oneDNN
+ * primitives. Tensors stay in the layouts the primitives choose (nChw16c for most
+ * convolutions) from layer to layer; reorders appear only where a consumer wants
+ * another layout, at graph inputs, and for exported outputs (NCHW buffers the caller
+ * reads). Convolution and inner-product weights are reordered (packed) once at
+ * create time. Post-ops: bias and folded batch-norm (in the weights), activations,
+ * and the residual add (a "sum" post-op writing into the other addend's memory).
+ * A step oneDNN cannot express (or whose primitive creation fails) runs the portable
+ * kernel on NCHW copies, so every graph runs; those steps are counted in the log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleave/status.h"
+#include "exec_internal.h"
+
+#ifndef CLEAVE_HAVE_DNNL
+
+int cl__dnnl_available(void) { return 0; }
+const char *cl__dnnl_version(void) { return "oneDNN (not built in)"; }
+/* Zero-copy concatenation for batch 1: with N = 1, channels [a, b) of an NCHW tensor,
+ * or of an nChw16c tensor when a and b are multiples of 16, are themselves a dense
+ * tensor of that layout. So a concat's inputs can be computed straight into its
+ * buffer, and a concat that is itself an input of a later concat (DenseNet's growing
+ * feature maps, Inception's nested branches) becomes a prefix view of that concat's
+ * buffer. Concats are visited consumers-first; each node is placed at most once (the
+ * first placement wins; other concats copy it), so the written regions are disjoint. */
+static int placeable(const cl_exec *e, int node) {
+  int k = e->step_of[node];
+  if (k < 0) return 0; /* external input: the caller's buffer */
+  const cl__exec_step *s = &e->steps[k];
+  if (s->skip) return 0;
+  switch (s->node.op) {
+    case CL_OP_CONV:
+    case CL_OP_MAXPOOL:
+    case CL_OP_AVGPOOL:
+    case CL_OP_BATCHNORM:
+    case CL_OP_RELU:
+    case CL_OP_RELU6:
+    case CL_OP_SIGMOID:
+    case CL_OP_HSWISH:
+    case CL_OP_ADD:
+    case CL_OP_MUL:
+    case CL_OP_CONCAT:
+    case CL_OP_LRN: return 1;
+    default: return 0;
+  }
+}
+
+static cl_status plan_concat(cl_exec *e) {
+  cl__dnnl *d = e->dnnl;
+  const cl_graph *g = e->g;
+  for (int k = e->n_steps - 1; k >= 0; k--) {
+    const cl__exec_step *s = &e->steps[k];
+    if (s->node.op != CL_OP_CONCAT) continue;
+    int c = s->pub.out_node;
+    const cl_node *cn = cl_graph_node(g, s->pub.node);
+    if (cn->out.n != 1) continue;
+    int ok = 1;
+    for (int j = 0; j < cn->n_inputs; j++) {
+      const cl_node *in = cl_graph_node(g, cn->inputs[j]);
+      if (in->out.n != 1 || in->out.h != cn->out.h || in->out.w != cn->out.w || d->is2d[cn->inputs[j]]) ok = 0;
+    }
+    if (!ok) continue;
+    if (d->place_root[c] < 0) {
+      d->place_root[c] = c;
+      d->place_off[c] = 0;
+    }
+    int root = d->place_root[c], off = d->place_off[c];
+    for (int j = 0; j < cn->n_inputs; j++) {
+      int src = cn->inputs[j];
+      if (d->place_root[src] < 0 && placeable(e, src)) {
+        d->place_root[src] = root;
+        d->place_off[src] = off;
+      }
+      off += cl_graph_node(g, src)->out.c;
+    }
+  }
+  /* Per root: nChw16c if every member's offset and width are multiples of 16. */
+  for (int r = 0; r < d->n_nodes; r++) {
+    if (d->place_root[r] != r) continue;
+    int blocked = 1;
+    for (int i = 0; i < d->n_nodes; i++)
+      if (d->place_root[i] == r && (d->place_off[i] % 16 || cl_graph_node(g, i)->out.c % 16)) blocked = 0;
+    d->root_blocked[r] = (uint8_t)blocked;
+    cl_shape sh = cl_graph_node(g, r)->out;
+    d->root_ptr[r] = dn_alloc(e, sizeof(float) * (size_t)cl_shape_numel(sh));
+    if (!d->root_ptr[r]) return CL_ERR_NOMEM;
+  }
+  for (int i = 0; i < d->n_nodes; i++) {
+    int r = d->place_root[i];
+    if (r < 0) continue;
+    d->region[i] = region_view(e, r, d->place_off[i], cl_graph_node(g, i)->out, &d->region_md[i]);
+    if (!d->region[i]) return CL_ERR_NOMEM;
+  }
+  return CL_OK;
+}
+
+cl_status cl__dnnl_create(cl_exec *e) {
+  (void)e;
+  cl_log_error("executor: cleave was built without oneDNN (install libdnnl-dev and rebuild)");
+  return CL_ERR_UNSUPPORTED;
+}
+void cl__dnnl_destroy(cl__dnnl *d) { (void)d; }
+cl_status cl__dnnl_run_step(cl_exec *e, int step) {
+  (void)e;
+  (void)step;
+  return CL_ERR_UNSUPPORTED;
+}
+
+#else
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+
+int cl__dnnl_available(void) { return 1; }
+
+const char *cl__dnnl_version(void) {
+  static char buf[64];
+  const dnnl_version_t *v = dnnl_version();
+  snprintf(buf, sizeof buf, "oneDNN %d.%d.%d", v->major, v->minor, v->patch);
+  return buf;
+}
+
+/* One primitive execution with its arguments. */
+typedef struct dn_call {
+  dnnl_primitive_t prim;
+  int nargs;
+  dnnl_exec_arg_t *args;
+} dn_call;
+
+typedef struct dn_step {
+  int first_call, n_pre; /* calls [first_call, first_call + n_pre) run before the fallback kernel */
+  int n_calls;           /* all calls of this step */
+  int fallback;          /* run the portable kernel on NCHW copies */
+  float **fb_in;         /* fallback: NCHW input pointers */
+  float *fb_out;         /* fallback: NCHW output */
+} dn_step;
+
+struct cl__dnnl {
+  dnnl_engine_t eng;
+  dnnl_stream_t strm;
+  int n_nodes;
+  dnnl_memory_t *mem;      /* node -> memory holding its output (borrowed from owned[]) */
+  dnnl_memory_desc_t *md;  /* node -> that memory's descriptor */
+  uint8_t *is2d;           /* node output is a [n, features] matrix */
+  int *last_use;           /* node -> last step index reading it (-1: none) */
+  dn_step *steps;
+  dn_call *calls;
+  int n_calls, cap_calls;
+  dnnl_memory_t *owned;
+  int n_owned, cap_owned;
+  dnnl_primitive_t *prims;
+  int n_prims, cap_prims;
+  void **bufs;
+  int n_bufs, cap_bufs;
+  int n_fallback;
+  int blocked; /* force nChw16c activations where channels allow */
+  /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
+   * its channel offset there, and per root the buffer's layout and memory. */
+  int *place_root, *place_off;
+  uint8_t *root_blocked;
+  float **root_ptr;
+  dnnl_memory_t *region;   /* node -> memory over its region (placed nodes) */
+  dnnl_memory_desc_t *region_md;
+  uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
+};
+
+#define DN_TRY(call, what)                                                                   \
+  do {                                                                                       \
+    dnnl_status_t s_ = (call);                                                               \
+    if (s_ != dnnl_success) {                                                                \
+      cl_log_error("executor (oneDNN): %s failed (status %d)", (what), (int)s_);           \
+      return CL_ERR_INTERNAL;                                                                \
+    }                                                                                        \
+  } while (0)
+
+static int grow(void **arr, int *cap, int n, size_t elem) {
+  if (n < *cap) return 1;
+  int nc = *cap ? *cap * 2 : 64;
+  void *p = realloc(*arr, (size_t)nc * elem);
+  if (!p) return 0;
+  *arr = p;
+  *cap = nc;
+  return 1;
+}
+
+static void *dn_alloc(cl_exec *e, size_t bytes) {
+  cl__dnnl *d = e->dnnl;
+  if (!grow((void **)&d->bufs, &d->cap_bufs, d->n_bufs, sizeof(void *))) return NULL;
+  void *p = cl__exec_alloc(bytes, &e->mem_bytes);
+  if (p) d->bufs[d->n_bufs++] = p;
+  return p;
+}
+
+/* A memory over @p ptr (NULL: a fresh touched buffer of the descriptor's size). */
+static dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr) {
+  cl__dnnl *d = e->dnnl;
+  if (!ptr) ptr = dn_alloc(e, dnnl_memory_desc_get_size(md));
+  if (!ptr) return NULL;
+  if (!grow((void **)&d->owned, &d->cap_owned, d->n_owned, sizeof(dnnl_memory_t))) return NULL;
+  dnnl_memory_t m = NULL;
+  if (dnnl_memory_create(&m, md, d->eng, ptr) != dnnl_success) return NULL;
+  d->owned[d->n_owned++] = m;
+  return m;
+}
+
+static int dn_keep_prim(cl__dnnl *d, dnnl_primitive_t p) {
+  if (!grow((void **)&d->prims, &d->cap_prims, d->n_prims, sizeof(dnnl_primitive_t))) return 0;
+  d->prims[d->n_prims++] = p;
+  return 1;
+}
+
+/* Append a call to the step being built. Arguments are copied. */
+static cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
+  if (!grow((void **)&d->calls, &d->cap_calls, d->n_calls, sizeof(dn_call))) return CL_ERR_NOMEM;
+  dn_call *c = &d->calls[d->n_calls];
+  c->prim = p;
+  c->nargs = nargs;
+  c->args = malloc(sizeof(dnnl_exec_arg_t) * (size_t)(nargs ? nargs : 1));
+  if (!c->args) return CL_ERR_NOMEM;
+  memcpy(c->args, args, sizeof(dnnl_exec_arg_t) * (size_t)nargs);
+  d->n_calls++;
+  st->n_calls++;
+  return CL_OK;
+}
+
+static void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d) {
+  if (is2d) {
+    dnnl_dims_t dims = {s.n, (dnnl_dim_t)s.c * s.h * s.w};
+    dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_f32, dnnl_nc);
+  } else {
+    dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nchw);
+  }
+}
+
+static void any_md(dnnl_memory_desc_t *md, cl_shape s) {
+  dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
+  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_format_tag_any);
+}
+
+static void blocked_md(dnnl_memory_desc_t *md, cl_shape s) {
+  dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
+  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nChw16c);
+}
+
+static int md_is_plain(const dnnl_memory_desc_t *md) {
+  dnnl_memory_desc_t p;
+  if (md->ndims == 2) {
+    dnnl_dims_t dims = {md->dims[0], md->dims[1]};
+    dnnl_memory_desc_init_by_tag(&p, 2, dims, dnnl_f32, dnnl_nc);
+  } else if (md->ndims == 4) {
+    dnnl_dims_t dims = {md->dims[0], md->dims[1], md->dims[2], md->dims[3]};
+    dnnl_memory_desc_init_by_tag(&p, 4, dims, dnnl_f32, dnnl_nchw);
+  } else {
+    return 0;
+  }
+  return dnnl_memory_desc_equal(md, &p);
+}
+
+/* Run a reorder now (weights packing), then free it. */
+static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
+  const dnnl_memory_desc_t *smd, *dmd;
+  dnnl_memory_get_memory_desc(src, &smd);
+  dnnl_memory_get_memory_desc(dst, &dmd);
+  dnnl_primitive_desc_t pd;
+  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, smd, d->eng, dmd, d->eng, NULL), "weights reorder");
+  dnnl_primitive_t p;
+  dnnl_status_t s = dnnl_primitive_create(&p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  if (s != dnnl_success) return CL_ERR_INTERNAL;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+  s = dnnl_primitive_execute(p, d->strm, 2, args);
+  if (s == dnnl_success) s = dnnl_stream_wait(d->strm);
+  dnnl_primitive_destroy(p);
+  return s == dnnl_success ? CL_OK : CL_ERR_INTERNAL;
+}
+
+/* Append a reorder call from one memory to another (layouts may differ). */
+static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to) {
+  cl__dnnl *d = e->dnnl;
+  const dnnl_memory_desc_t *fmd, *tmd;
+  dnnl_memory_get_memory_desc(from, &fmd);
+  dnnl_memory_get_memory_desc(to, &tmd);
+  dnnl_primitive_desc_t pd;
+  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, NULL), "reorder");
+  dnnl_primitive_t p;
+  dnnl_status_t s = dnnl_primitive_create(&p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+  return dn_call_add(d, st, p, 2, args);
+}
+
+/* Memory holding node @p src's data in layout @p want: the node's own memory if the
+ * layouts agree, else a reorder call appended to @p st into a new memory. */
+static cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
+  cl__dnnl *d = e->dnnl;
+  if (dnnl_memory_desc_equal(&d->md[src], want)) {
+    *out = d->mem[src];
+    return CL_OK;
+  }
+  dnnl_memory_t m = dn_mem(e, want, NULL);
+  if (!m) return CL_ERR_NOMEM;
+  dnnl_primitive_desc_t pd;
+  if (dnnl_reorder_primitive_desc_create(&pd, &d->md[src], d->eng, want, d->eng, NULL) != dnnl_success) {
+    cl_log_error("executor (oneDNN): no reorder for node '%s'", cl_graph_node(e->g, src)->name);
+    return CL_ERR_INTERNAL;
+  }
+  dnnl_primitive_t p;
+  dnnl_status_t s = dnnl_primitive_create(&p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[src]}, {DNNL_ARG_TO, m}};
+  CL_TRY(dn_call_add(d, st, p, 2, args));
+  *out = m;
+  return CL_OK;
+}
+
+/* Set node @p node's output memory to a new one with descriptor @p md; exported nodes
+ * with a plain layout write straight into their NCHW buffer. */
+static cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md) {
+  cl__dnnl *d = e->dnnl;
+  if (d->region[node]) {
+    if (dnnl_memory_desc_equal(md, &d->region_md[node])) {
+      d->md[node] = *md;
+      d->mem[node] = d->region[node];
+      return CL_OK;
+    }
+    d->pending[node] = 1; /* computed in its own layout, copied into the region after */
+    d->md[node] = *md;
+    d->mem[node] = dn_mem(e, md, NULL);
+    return d->mem[node] ? CL_OK : CL_ERR_NOMEM;
+  }
+  void *ptr = (e->exported[node] && md_is_plain(md)) ? e->buf[node] : NULL;
+  d->md[node] = *md;
+  d->mem[node] = dn_mem(e, md, ptr);
+  return d->mem[node] ? CL_OK : CL_ERR_NOMEM;
+}
+
+/* Exported node whose memory is not its NCHW buffer: append a reorder into it. */
+static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to);
+
+static cl_status dn_export(cl_exec *e, dn_step *st, int node) {
+  cl__dnnl *d = e->dnnl;
+  if (d->pending[node]) {
+    d->pending[node] = 0;
+    CL_TRY(dn_reorder_call(e, st, d->mem[node], d->region[node]));
+    d->mem[node] = d->region[node];
+    d->md[node] = d->region_md[node];
+  }
+  if (!e->exported[node] || !e->buf[node]) return CL_OK;
+  void *h = NULL;
+  dnnl_memory_get_data_handle(d->mem[node], &h);
+  if (h == e->buf[node] && md_is_plain(&d->md[node])) return CL_OK;
+  dnnl_memory_desc_t pmd;
+  plain_md(&pmd, cl_graph_node(e->g, node)->out, d->md[node].ndims == 2);
+  dnnl_memory_t dst = dn_mem(e, &pmd, e->buf[node]);
+  if (!dst) return CL_ERR_NOMEM;
+  dnnl_primitive_desc_t pd;
+  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &d->md[node], d->eng, &pmd, d->eng, NULL), "export reorder");
+  dnnl_primitive_t p;
+  dnnl_status_t s = dnnl_primitive_create(&p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[node]}, {DNNL_ARG_TO, dst}};
+  return dn_call_add(d, st, p, 2, args);
+}
+
+static int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
+  *alpha = 0.f;
+  *beta = 0.f;
+  switch (a) {
+    case CL_ACT_RELU: *alg = dnnl_eltwise_relu; return 1;
+    case CL_ACT_RELU6: *alg = dnnl_eltwise_clip_v2; *beta = 6.f; return 1;
+    case CL_ACT_SIGMOID: *alg = dnnl_eltwise_logistic; return 1;
+    case CL_ACT_HSWISH: *alg = dnnl_eltwise_hardswish; return 1;
+    case CL_ACT_NONE: break;
+  }
+  return 0;
+}
+
+/* Attribute with post-ops [sum] [eltwise act]; NULL attr when none. */
+static dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
+  dnnl_alg_kind_t alg;
+  float a, b;
+  int has_act = act_alg(act, &alg, &a, &b);
+  if (!sum && !has_act) return NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t po = NULL;
+  if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+  if (dnnl_post_ops_create(&po) != dnnl_success) {
+    dnnl_primitive_attr_destroy(attr);
+    return NULL;
+  }
+  if (sum) dnnl_post_ops_append_sum(po, 1.f);
+  if (has_act) dnnl_post_ops_append_eltwise(po, 1.f, alg, a, b);
+  dnnl_primitive_attr_set_post_ops(attr, po);
+  dnnl_post_ops_destroy(po);
+  return attr;
+}
+
+/* Create a primitive from an op descriptor; returns NULL pd on failure (no log). */
+static dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr) {
+  dnnl_primitive_desc_t pd = NULL;
+  if (dnnl_primitive_desc_create(&pd, desc, attr, d->eng, NULL) != dnnl_success) return NULL;
+  return pd;
+}
+
+static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out) {
+  dnnl_status_t s = dnnl_primitive_create(out, pd);
+  if (s != dnnl_success || !dn_keep_prim(d, *out)) {
+    cl_log_error("executor (oneDNN): primitive creation failed (status %d)", (int)s);
+    return CL_ERR_INTERNAL;
+  }
+  return CL_OK;
+}
+
+/* In-place eltwise on node @p node's memory (an activation oneDNN could not fuse). */
+static cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act) {
+  cl__dnnl *d = e->dnnl;
+  dnnl_alg_kind_t alg;
+  float a, b;
+  if (!act_alg(act, &alg, &a, &b)) return CL_OK;
+  dnnl_eltwise_desc_t ed;
+  DN_TRY(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, alg, &d->md[node], a, b), "eltwise desc");
+  dnnl_primitive_desc_t pd = pd_create(d, &ed, NULL);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  dnnl_primitive_t p;
+  cl_status st2 = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(st2);
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, d->mem[node]}, {DNNL_ARG_DST, d->mem[node]}};
+  return dn_call_add(d, st, p, 2, args);
+}
+
+/* ---- residual-add fusion ---------------------------------------------------------- */
+
+/* For conv step k: the add step whose sum it can absorb, with the other addend. */
+typedef struct fuse_info {
+  int add_step;  /* -1: none */
+  int other;     /* graph node of the other addend */
+} fuse_info;
+
+static fuse_info find_sum_fusion(const cl_exec *e, int k, const int *consumers) {
+  fuse_info fi = {-1, -1};
+  const cl__dnnl *d = e->dnnl;
+  const cl__exec_step *s = &e->steps[k];
+  if (s->node.op != CL_OP_CONV || s->node.p.conv.act != CL_ACT_NONE) return fi;
+  int o = s->pub.out_node;
+  if (consumers[o] != 1 || e->exported[o]) return fi;
+  for (int a = k + 1; a < e->n_steps; a++) {
+    const cl__exec_step *as = &e->steps[a];
+    if (as->node.op != CL_OP_ADD || as->skip) continue;
+    const cl_node *an = cl_graph_node(e->g, as->pub.node);
+    if (an->n_inputs != 2) continue;
+    int j = an->inputs[0] == o ? 0 : an->inputs[1] == o ? 1 : -1;
+    if (j < 0) continue;
+    int other = an->inputs[1 - j];
+    if (other == o) return fi;
+    cl_shape so = cl_graph_node(e->g, other)->out, sc = cl_graph_node(e->g, o)->out;
+    if (so.n != sc.n || so.c != sc.c || so.h != sc.h || so.w != sc.w) return fi;
+    /* The other addend must be ready before step k. */
+    int ps = e->step_of[other];
+    if (ps >= k) return fi;
+    if (d->region[as->pub.out_node]) return fi; /* the sum would land outside the concat slot */
+    fi.add_step = a;
+    fi.other = other;
+    return fi;
+  }
+  return fi;
+}
+
+/* ---- per-op builders ----------------------------------------------------------------- */
+
+/* Convolution algorithm: CLEAVE_DNNL_CONV=direct|winograd|auto (default auto: Winograd
+ * on 3x3 stride-1 dense convs with >= 64 input and output channels, or >= 64 inputs and
+ * >= 32 outputs on maps of at least 28x28; measured faster on this class of CPU). */
+static int use_winograd(const cl_conv_params *cp, cl_shape is, cl_shape os) {
+  if (cp->kh != 3 || cp->kw != 3 || cp->sh != 1 || cp->sw != 1 || cp->dh != 1 || cp->dw != 1 || cp->groups != 1)
+    return 0;
+  const char *env = getenv("CLEAVE_DNNL_CONV");
+  if (env && !strcmp(env, "direct")) return 0;
+  if (env && !strcmp(env, "winograd")) return 1;
+  if (is.c >= 64 && cp->out_c >= 64) return 1;
+  return is.c >= 64 && cp->out_c >= 32 && (int64_t)os.h * os.w >= 28 * 28;
+}
+
+static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  const cl_conv_params *cp = &s->node.p.conv;
+  int src = gn->inputs[0];
+  cl_shape is = cl_graph_node(e->g, src)->out, os = s->node.out;
+  int g = cp->groups;
+  dnnl_memory_desc_t src_md, wei_md, bias_md, dst_md;
+  any_md(&src_md, is);
+  if (d->blocked && is.c % 16 == 0) blocked_md(&src_md, is);
+  if (g == 1) {
+    dnnl_dims_t wd = {cp->out_c, is.c, cp->kh, cp->kw};
+    dnnl_memory_desc_init_by_tag(&wei_md, 4, wd, dnnl_f32, dnnl_format_tag_any);
+  } else {
+    dnnl_dims_t wd = {g, cp->out_c / g, is.c / g, cp->kh, cp->kw};
+    dnnl_memory_desc_init_by_tag(&wei_md, 5, wd, dnnl_f32, dnnl_format_tag_any);
+  }
+  dnnl_dims_t bd = {cp->out_c};
+  dnnl_memory_desc_init_by_tag(&bias_md, 1, bd, dnnl_f32, dnnl_x);
+  int sum = fi.add_step >= 0;
+  cl_act act = cp->act;
+  if (sum) act = e->steps[fi.add_step].node.p.eltwise.act;
+  if (sum) dst_md = d->md[fi.other];
+  else if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
+  else if (d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os);
+  else any_md(&dst_md, os);
+  dnnl_dims_t strides = {cp->sh, cp->sw}, dil = {cp->dh - 1, cp->dw - 1};
+  dnnl_dims_t pl = {cp->pt, cp->pl}, pr = {cp->pb, cp->pr};
+  dnnl_convolution_desc_t cd;
+  dnnl_primitive_attr_t attr = make_attr(sum, act);
+  dnnl_primitive_desc_t pd = NULL;
+  if (use_winograd(cp, is, os)) {
+    /* Winograd F(4x4,3x3)/F(2x2,3x3): 2.25-4x fewer multiplies on 3x3 stride-1 convs
+     * with enough channels; oneDNN picks direct when it has no kernel for the shape. */
+    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_winograd, &src_md,
+                                                   &wei_md, cp->has_bias ? &bias_md : NULL, &dst_md, strides, dil, pl,
+                                                   pr) == dnnl_success)
+      pd = pd_create(d, &cd, attr);
+  }
+  if (!pd) {
+    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
+                                                   &wei_md, cp->has_bias ? &bias_md : NULL, &dst_md, strides, dil, pl,
+                                                   pr) == dnnl_success)
+      pd = pd_create(d, &cd, attr);
+  }
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  const dnnl_memory_desc_t *q_src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  const dnnl_memory_desc_t *q_wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  const dnnl_memory_desc_t *q_dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  dnnl_memory_desc_t want_src = *q_src, want_wei = *q_wei, got_dst = *q_dst;
+  dnnl_primitive_t p;
+  cl_status rc = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(rc);
+  /* Weights: plain [oc][ic/g][kh][kw] packed once into the primitive's layout. */
+  dnnl_memory_desc_t wplain;
+  if (g == 1) {
+    dnnl_dims_t wd = {cp->out_c, is.c, cp->kh, cp->kw};
+    dnnl_memory_desc_init_by_tag(&wplain, 4, wd, dnnl_f32, dnnl_oihw);
+  } else {
+    dnnl_dims_t wd = {g, cp->out_c / g, is.c / g, cp->kh, cp->kw};
+    dnnl_memory_desc_init_by_tag(&wplain, 5, wd, dnnl_f32, dnnl_goihw);
+  }
+  dnnl_memory_t wsrc = dn_mem(e, &wplain, s->node.weights);
+  dnnl_memory_t wmem = dn_mem(e, &want_wei, NULL);
+  if (!wsrc || !wmem) return CL_ERR_NOMEM;
+  CL_TRY(dn_reorder_now(d, wsrc, wmem));
+  dnnl_memory_t bmem = NULL;
+  if (cp->has_bias) {
+    size_t per = (size_t)(is.c / g) * (size_t)cp->kh * (size_t)cp->kw;
+    bmem = dn_mem(e, &bias_md, s->node.weights + per * (size_t)cp->out_c);
+    if (!bmem) return CL_ERR_NOMEM;
+  }
+  dnnl_memory_t smem;
+  CL_TRY(dn_as(e, st, src, &want_src, &smem));
+  int o = s->pub.out_node;
+  if (sum) {
+    /* Write into the other addend in place when nobody reads it after this step and
+     * it is this executor's own internal tensor; else into a copy of it. */
+    int other = fi.other;
+    int inplace = d->last_use[other] <= fi.add_step && !e->exported[other] && e->step_of[other] >= 0 &&
+                  !d->region[other] &&
+                  e->steps[e->step_of[other]].node.op != CL_OP_INPUT && !e->steps[e->step_of[other]].skip;
+    /* The add is other's reader at fi.add_step; any other reader must come before k. */
+    for (int r = 0; r < e->n_steps && inplace; r++) /* aliases (dropout) read it unseen */
+      if (e->steps[r].skip && cl_graph_node(e->g, e->steps[r].pub.node)->inputs[0] == other) inplace = 0;
+    if (inplace) {
+      for (int r = k; r < fi.add_step && inplace; r++) {
+        const cl_node *rn = cl_graph_node(e->g, e->steps[r].pub.node);
+        for (int j = 0; j < rn->n_inputs; j++)
+          if (rn->inputs[j] == other) inplace = 0;
+      }
+    }
+    dnnl_memory_t acc;
+    if (inplace) {
+      acc = d->mem[other];
+    } else {
+      acc = dn_mem(e, &d->md[other], NULL);
+      if (!acc) return CL_ERR_NOMEM;
+      dnnl_primitive_desc_t rpd;
+      DN_TRY(dnnl_reorder_primitive_desc_create(&rpd, &d->md[other], d->eng, &d->md[other], d->eng, NULL),
+             "accumulator copy");
+      dnnl_primitive_t rp;
+      dnnl_status_t s2 = dnnl_primitive_create(&rp, rpd);
+      dnnl_primitive_desc_destroy(rpd);
+      if (s2 != dnnl_success || !dn_keep_prim(d, rp)) return CL_ERR_INTERNAL;
+      dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, d->mem[other]}, {DNNL_ARG_TO, acc}};
+      CL_TRY(dn_call_add(d, st, rp, 2, ra));
+    }
+    /* The conv's own output node and the add's output share the accumulator. */
+    d->md[o] = got_dst;
+    d->mem[o] = acc;
+    int ao = e->steps[fi.add_step].pub.out_node;
+    d->md[ao] = got_dst;
+    d->mem[ao] = acc;
+  } else {
+    CL_TRY(dn_set_out(e, o, &got_dst));
+  }
+  dnnl_exec_arg_t args[4];
+  int na = 0;
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, smem};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
+  if (bmem) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bmem};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[o]};
+  CL_TRY(dn_call_add(d, st, p, na, args));
+  if (!sum) CL_TRY(dn_export(e, st, o));
+  return CL_OK;
+}
+
+static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  const cl_fc_params *fp = &s->node.p.fc;
+  int src = gn->inputs[0];
+  cl_shape is = cl_graph_node(e->g, src)->out;
+  const dnnl_memory_desc_t *smd = &d->md[src];
+  dnnl_memory_desc_t wei_md, wplain, bias_md, dst_md;
+  if (smd->ndims == 4) {
+    dnnl_dims_t wd = {fp->out_features, is.c, is.h, is.w};
+    dnnl_memory_desc_init_by_tag(&wei_md, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&wplain, 4, wd, dnnl_f32, dnnl_oihw);
+  } else {
+    dnnl_dims_t wd = {fp->out_features, (dnnl_dim_t)is.c * is.h * is.w};
+    dnnl_memory_desc_init_by_tag(&wei_md, 2, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&wplain, 2, wd, dnnl_f32, dnnl_oi);
+  }
+  dnnl_dims_t bd = {fp->out_features};
+  dnnl_memory_desc_init_by_tag(&bias_md, 1, bd, dnnl_f32, dnnl_x);
+  dnnl_dims_t dd = {is.n, fp->out_features};
+  dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, dnnl_f32, dnnl_nc);
+  dnnl_inner_product_desc_t ipd;
+  DN_TRY(dnnl_inner_product_forward_desc_init(&ipd, dnnl_forward_inference, smd, &wei_md,
+                                              fp->has_bias ? &bias_md : NULL, &dst_md),
+         "inner product desc");
+  dnnl_primitive_attr_t attr = make_attr(0, fp->act);
+  dnnl_primitive_desc_t pd = pd_create(d, &ipd, attr);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  dnnl_memory_desc_t want_wei = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  dnnl_primitive_t p;
+  cl_status rc = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(rc);
+  dnnl_memory_t wsrc = dn_mem(e, &wplain, s->node.weights);
+  dnnl_memory_t wmem = dn_mem(e, &want_wei, NULL);
+  if (!wsrc || !wmem) return CL_ERR_NOMEM;
+  CL_TRY(dn_reorder_now(d, wsrc, wmem));
+  dnnl_memory_t bmem = NULL;
+  if (fp->has_bias) {
+    bmem = dn_mem(e, &bias_md, s->node.weights + (size_t)fp->out_features * (size_t)is.c * is.h * is.w);
+    if (!bmem) return CL_ERR_NOMEM;
+  }
+  dnnl_memory_t smem;
+  CL_TRY(dn_as(e, st, src, &want_src, &smem));
+  int o = s->pub.out_node;
+  CL_TRY(dn_set_out(e, o, &got_dst));
+  dnnl_exec_arg_t args[4];
+  int na = 0;
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, smem};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
+  if (bmem) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bmem};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[o]};
+  CL_TRY(dn_call_add(d, st, p, na, args));
+  return dn_export(e, st, o);
+}
+
+/* Generic single-source primitive: desc already initialised on the source's md. */
+static cl_status finish_unary(cl_exec *e, dn_step *st, int src, int o, const void *desc, dnnl_primitive_attr_t attr,
+                              int extra_arg, dnnl_memory_t extra_mem) {
+  cl__dnnl *d = e->dnnl;
+  dnnl_primitive_desc_t pd = pd_create(d, desc, attr);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  dnnl_primitive_t p;
+  cl_status rc = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(rc);
+  dnnl_memory_t smem;
+  CL_TRY(dn_as(e, st, src, &want_src, &smem));
+  CL_TRY(dn_set_out(e, o, &got_dst));
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, smem}, {DNNL_ARG_DST, d->mem[o]}, {extra_arg, extra_mem}};
+  return dn_call_add(d, st, p, extra_mem ? 3 : 2, args);
+}
+
+static cl_status build_pool(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  int src = gn->inputs[0];
+  cl_shape is = cl_graph_node(e->g, src)->out, os = s->node.out;
+  dnnl_alg_kind_t alg;
+  dnnl_dims_t kern, str, pl, pr, dil = {0, 0};
+  if (s->node.op == CL_OP_GAP) {
+    alg = dnnl_pooling_avg_exclude_padding;
+    kern[0] = is.h, kern[1] = is.w, str[0] = 1, str[1] = 1;
+    pl[0] = pl[1] = pr[0] = pr[1] = 0;
+  } else {
+    const cl_pool_params *pp = &s->node.p.pool;
+    kern[0] = pp->kh, kern[1] = pp->kw, str[0] = pp->sh, str[1] = pp->sw;
+    pl[0] = pp->pt, pl[1] = pp->pl;
+    /* Right/bottom padding that yields the IR's output size (ceil mode adds some). */
+    pr[0] = (dnnl_dim_t)(os.h - 1) * pp->sh + pp->kh - is.h - pp->pt;
+    pr[1] = (dnnl_dim_t)(os.w - 1) * pp->sw + pp->kw - is.w - pp->pl;
+    if (pr[0] < 0) pr[0] = 0;
+    if (pr[1] < 0) pr[1] = 0;
+    if (s->node.op == CL_OP_MAXPOOL) {
+      alg = dnnl_pooling_max;
+    } else {
+      int padded = pp->pt || pp->pl || pr[0] || pr[1];
+      if (pp->count_include_pad && padded) {
+        /* PyTorch counts the declared padding but not ceil-mode overhang. */
+        if (pr[0] != pp->pb || pr[1] != pp->pr) return CL_ERR_UNSUPPORTED;
+        alg = dnnl_pooling_avg_include_padding;
+      } else {
+        alg = dnnl_pooling_avg_exclude_padding;
+      }
+    }
+  }
+  dnnl_memory_desc_t dst_md;
+  any_md(&dst_md, os);
+  if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
+  dnnl_pooling_v2_desc_t pdsc;
+  DN_TRY(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &d->md[src], &dst_md, str, kern, dil,
+                                           pl, pr),
+         "pooling desc");
+  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &pdsc, NULL, 0, NULL));
+  return dn_export(e, st, s->pub.out_node);
+}
+
+static cl_status build_bn(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  int src = gn->inputs[0];
+  int c = cl_graph_node(e->g, src)->out.c;
+  cl_act act = s->node.p.bn.act;
+  unsigned flags = dnnl_use_global_stats | dnnl_use_scaleshift;
+  if (act == CL_ACT_RELU) flags |= dnnl_fuse_norm_relu;
+  dnnl_batch_normalization_desc_t bd;
+  DN_TRY(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &d->md[src], s->node.p.bn.eps, flags),
+         "batch-norm desc");
+  dnnl_primitive_desc_t pd = pd_create(d, &bd, NULL);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  dnnl_primitive_t p;
+  cl_status rc = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(rc);
+  dnnl_memory_desc_t ss_md, v_md;
+  dnnl_dims_t ssd = {2, c}, vd = {c};
+  dnnl_memory_desc_init_by_tag(&ss_md, 2, ssd, dnnl_f32, dnnl_nc);
+  dnnl_memory_desc_init_by_tag(&v_md, 1, vd, dnnl_f32, dnnl_x);
+  float *w = s->node.weights; /* gamma, beta, mean, var */
+  dnnl_memory_t ss = dn_mem(e, &ss_md, w), mean = dn_mem(e, &v_md, w + 2 * c), var = dn_mem(e, &v_md, w + 3 * c);
+  if (!ss || !mean || !var) return CL_ERR_NOMEM;
+  dnnl_memory_t smem;
+  CL_TRY(dn_as(e, st, src, &want_src, &smem));
+  int o = s->pub.out_node;
+  CL_TRY(dn_set_out(e, o, &got_dst));
+  dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, smem},
+                             {DNNL_ARG_MEAN, mean},
+                             {DNNL_ARG_VARIANCE, var},
+                             {DNNL_ARG_SCALE_SHIFT, ss},
+                             {DNNL_ARG_DST, d->mem[o]}};
+  CL_TRY(dn_call_add(d, st, p, 5, args));
+  if (act != CL_ACT_NONE && act != CL_ACT_RELU) CL_TRY(dn_act_inplace(e, st, o, act));
+  return dn_export(e, st, o);
+}
+
+static cl_status build_eltwise_act(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  int src = gn->inputs[0];
+  cl_act act = s->node.op == CL_OP_RELU      ? CL_ACT_RELU
+               : s->node.op == CL_OP_RELU6   ? CL_ACT_RELU6
+               : s->node.op == CL_OP_SIGMOID ? CL_ACT_SIGMOID
+                                             : CL_ACT_HSWISH;
+  dnnl_alg_kind_t alg;
+  float a, b;
+  act_alg(act, &alg, &a, &b);
+  dnnl_eltwise_desc_t ed;
+  DN_TRY(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, alg, &d->md[src], a, b), "eltwise desc");
+  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &ed, NULL, 0, NULL));
+  return dn_export(e, st, s->pub.out_node);
+}
+
+static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  if (gn->n_inputs != 2) return CL_ERR_UNSUPPORTED;
+  int a = gn->inputs[0], b = gn->inputs[1];
+  if (d->md[a].ndims != d->md[b].ndims) return CL_ERR_UNSUPPORTED;
+  dnnl_binary_desc_t bd;
+  dnnl_memory_desc_t dst_md = d->md[a];
+  DN_TRY(dnnl_binary_desc_init(&bd, s->node.op == CL_OP_ADD ? dnnl_binary_add : dnnl_binary_mul, &d->md[a], &d->md[b],
+                               &dst_md),
+         "binary desc");
+  dnnl_primitive_attr_t attr = make_attr(0, s->node.p.eltwise.act);
+  dnnl_primitive_desc_t pd = pd_create(d, &bd, attr);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  if (!pd) return CL_ERR_UNSUPPORTED;
+  dnnl_primitive_t p;
+  cl_status rc = prim_from(d, pd, &p);
+  dnnl_primitive_desc_destroy(pd);
+  CL_TRY(rc);
+  int o = s->pub.out_node;
+  CL_TRY(dn_set_out(e, o, &dst_md));
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, d->mem[a]}, {DNNL_ARG_SRC_1, d->mem[b]}, {DNNL_ARG_DST, d->mem[o]}};
+  CL_TRY(dn_call_add(d, st, p, 3, args));
+  return dn_export(e, st, o);
+}
+
+/* A memory over channels [off, off + c) of placed root @p root's buffer. */
+static dnnl_memory_t region_view(cl_exec *e, int root, int off, cl_shape sh, dnnl_memory_desc_t *md) {
+  cl__dnnl *d = e->dnnl;
+  if (d->root_blocked[root]) blocked_md(md, sh);
+  else plain_md(md, sh, 0);
+  return dn_mem(e, md, d->root_ptr[root] + (size_t)off * (size_t)sh.h * (size_t)sh.w);
+}
+
+static cl_status build_concat(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  int n = gn->n_inputs;
+  int o = s->pub.out_node;
+  if (d->region[o]) { /* inputs were written into their slots; copy the others */
+    int root = d->place_root[o], off = d->place_off[o];
+    for (int j = 0; j < n; j++) {
+      int src = gn->inputs[j];
+      cl_shape sh = cl_graph_node(e->g, src)->out;
+      if (!(d->place_root[src] == root && d->place_off[src] == off && d->region[src])) {
+        dnnl_memory_desc_t vmd;
+        dnnl_memory_t v = region_view(e, root, off, sh, &vmd);
+        if (!v) return CL_ERR_NOMEM;
+        CL_TRY(dn_reorder_call(e, st, d->mem[src], v));
+      }
+      off += sh.c;
+    }
+    d->md[o] = d->region_md[o];
+    d->mem[o] = d->region[o];
+    return dn_export(e, st, o);
+  }
+  dnnl_memory_desc_t *mds = malloc(sizeof *mds * (size_t)n);
+  dnnl_exec_arg_t *args = malloc(sizeof *args * (size_t)(n + 1));
+  if (!mds || !args) {
+    free(mds);
+    free(args);
+    return CL_ERR_NOMEM;
+  }
+  cl_status rc = CL_OK;
+  for (int j = 0; j < n; j++) {
+    mds[j] = d->md[gn->inputs[j]];
+    if (mds[j].ndims != 4) rc = CL_ERR_UNSUPPORTED;
+  }
+  dnnl_primitive_desc_t pd = NULL;
+  if (rc == CL_OK && dnnl_concat_primitive_desc_create(&pd, NULL, n, 1, mds, NULL, d->eng) != dnnl_success)
+    rc = CL_ERR_UNSUPPORTED;
+  dnnl_primitive_t p = NULL;
+  if (rc == CL_OK) {
+    dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    rc = prim_from(d, pd, &p);
+    if (rc == CL_OK) rc = dn_set_out(e, s->pub.out_node, &got_dst);
+  }
+  if (pd) dnnl_primitive_desc_destroy(pd);
+  if (rc == CL_OK) {
+    for (int j = 0; j < n; j++) args[j] = (dnnl_exec_arg_t){DNNL_ARG_MULTIPLE_SRC + j, d->mem[gn->inputs[j]]};
+    args[n] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[s->pub.out_node]};
+    rc = dn_call_add(d, st, p, n + 1, args);
+  }
+  free(mds);
+  free(args);
+  CL_TRY(rc);
+  return dn_export(e, st, s->pub.out_node);
+}
+
+static cl_status build_lrn(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_lrn_params *lp = &s->node.p.lrn;
+  if (lp->size % 2 == 0) return CL_ERR_UNSUPPORTED; /* PyTorch's even window is asymmetric */
+  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
+  dnnl_lrn_desc_t ld;
+  DN_TRY(dnnl_lrn_forward_desc_init(&ld, dnnl_forward_inference, dnnl_lrn_across_channels, &d->md[src], lp->size,
+                                    lp->alpha, lp->beta, lp->k),
+         "lrn desc");
+  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &ld, NULL, 0, NULL));
+  return dn_export(e, st, s->pub.out_node);
+}
+
+static cl_status build_softmax(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
+  dnnl_softmax_desc_t sd;
+  DN_TRY(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &d->md[src], 1), "softmax desc");
+  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &sd, NULL, 0, NULL));
+  return dn_export(e, st, s->pub.out_node);
+}
+
+/* Flatten: NCHW order, i.e. a reorder to plain then a 2-D view of the same bytes. */
+static cl_status build_flatten(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
+  int o = s->pub.out_node;
+  cl_shape is = cl_graph_node(e->g, src)->out;
+  dnnl_memory_desc_t p4, p2;
+  plain_md(&p4, is, d->md[src].ndims == 2);
+  plain_md(&p2, s->node.out, 1);
+  void *ptr = NULL;
+  if (md_is_plain(&d->md[src])) {
+    dnnl_memory_get_data_handle(d->mem[src], &ptr);
+    if (e->exported[o] && e->buf[o]) { /* the caller wants its own buffer */
+      d->md[o] = p2;
+      d->mem[o] = dn_mem(e, &p2, e->buf[o]);
+      if (!d->mem[o]) return CL_ERR_NOMEM;
+      dnnl_memory_t from = dn_mem(e, &p2, ptr);
+      if (!from) return CL_ERR_NOMEM;
+      dnnl_primitive_desc_t pd;
+      DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &p2, d->eng, &p2, d->eng, NULL), "flatten copy");
+      dnnl_primitive_t p;
+      dnnl_status_t s2 = dnnl_primitive_create(&p, pd);
+      dnnl_primitive_desc_destroy(pd);
+      if (s2 != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+      dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, d->mem[o]}};
+      return dn_call_add(d, st, p, 2, args);
+    }
+    d->md[o] = p2;
+    d->mem[o] = dn_mem(e, &p2, ptr);
+    return d->mem[o] ? CL_OK : CL_ERR_NOMEM;
+  }
+  ptr = e->exported[o] && e->buf[o] ? (void *)e->buf[o] : dn_alloc(e, dnnl_memory_desc_get_size(&p4));
+  if (!ptr) return CL_ERR_NOMEM;
+  dnnl_memory_t m4 = dn_mem(e, &p4, ptr);
+  if (!m4) return CL_ERR_NOMEM;
+  dnnl_primitive_desc_t pd;
+  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &d->md[src], d->eng, &p4, d->eng, NULL), "flatten reorder");
+  dnnl_primitive_t p;
+  dnnl_status_t s2 = dnnl_primitive_create(&p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  if (s2 != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[src]}, {DNNL_ARG_TO, m4}};
+  CL_TRY(dn_call_add(d, st, p, 2, args));
+  d->md[o] = p2;
+  d->mem[o] = dn_mem(e, &p2, ptr);
+  return d->mem[o] ? CL_OK : CL_ERR_NOMEM;
+}
+
+/* Portable kernel on NCHW copies of the inputs. */
+static cl_status build_fallback(cl_exec *e, int k, dn_step *st) {
+  cl__dnnl *d = e->dnnl;
+  cl__exec_step *s = &e->steps[k];
+  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
+  int o = s->pub.out_node;
+  st->fallback = 1;
+  st->fb_in = calloc((size_t)(gn->n_inputs ? gn->n_inputs : 1), sizeof(float *));
+  if (!st->fb_in) return CL_ERR_NOMEM;
+  for (int j = 0; j < gn->n_inputs; j++) {
+    int src = gn->inputs[j];
+    dnnl_memory_desc_t pmd;
+    plain_md(&pmd, cl_graph_node(e->g, src)->out, d->md[src].ndims == 2);
+    dnnl_memory_t m;
+    CL_TRY(dn_as(e, st, src, &pmd, &m));
+    void *h = NULL;
+    dnnl_memory_get_data_handle(m, &h);
+    st->fb_in[j] = h;
+  }
+  st->n_pre = st->n_calls;
+  int is2d = d->is2d[o];
+  dnnl_memory_desc_t omd;
+  plain_md(&omd, s->node.out, is2d);
+  CL_TRY(dn_set_out(e, o, &omd));
+  void *h = NULL;
+  dnnl_memory_get_data_handle(d->mem[o], &h);
+  st->fb_out = h;
+  d->n_fallback++;
+  return CL_OK;
+}
+
+void cl__dnnl_destroy(cl__dnnl *d) {
+  if (!d) return;
+  for (int i = 0; i < d->n_calls; i++) free(d->calls[i].args);
+  free(d->calls);
+  for (int i = 0; i < d->n_prims; i++) dnnl_primitive_destroy(d->prims[i]);
+  free(d->prims);
+  for (int i = 0; i < d->n_owned; i++) dnnl_memory_destroy(d->owned[i]);
+  free(d->owned);
+  for (int i = 0; i < d->n_bufs; i++) free(d->bufs[i]);
+  free(d->bufs);
+  if (d->steps) {
+    for (int i = 0; i < d->n_nodes; i++) free(d->steps[i].fb_in);
+  }
+  free(d->steps);
+  free(d->mem);
+  free(d->md);
+  free(d->is2d);
+  free(d->last_use);
+  free(d->place_root);
+  free(d->place_off);
+  free(d->root_blocked);
+  free(d->root_ptr);
+  free(d->region);
+  free(d->region_md);
+  free(d->pending);
+  if (d->strm) dnnl_stream_destroy(d->strm);
+  if (d->eng) dnnl_engine_destroy(d->eng);
+  free(d);
+}
+
+/* Zero-copy concatenation for batch 1: with N = 1, channels [a, b) of an NCHW tensor,
+ * or of an nChw16c tensor when a and b are multiples of 16, are themselves a dense
+ * tensor of that layout. So a concat's inputs can be computed straight into its
+ * buffer, and a concat that is itself an input of a later concat (DenseNet's growing
+ * feature maps, Inception's nested branches) becomes a prefix view of that concat's
+ * buffer. Concats are visited consumers-first; each node is placed at most once (the
+ * first placement wins; other concats copy it), so the written regions are disjoint. */
+static int placeable(const cl_exec *e, int node) {
+  int k = e->step_of[node];
+  if (k < 0) return 0; /* external input: the caller's buffer */
+  const cl__exec_step *s = &e->steps[k];
+  if (s->skip) return 0;
+  switch (s->node.op) {
+    case CL_OP_CONV:
+    case CL_OP_MAXPOOL:
+    case CL_OP_AVGPOOL:
+    case CL_OP_BATCHNORM:
+    case CL_OP_RELU:
+    case CL_OP_RELU6:
+    case CL_OP_SIGMOID:
+    case CL_OP_HSWISH:
+    case CL_OP_ADD:
+    case CL_OP_MUL:
+    case CL_OP_CONCAT:
+    case CL_OP_LRN: return 1;
+    default: return 0;
+  }
+}
+
+static cl_status plan_concat(cl_exec *e) {
+  cl__dnnl *d = e->dnnl;
+  const cl_graph *g = e->g;
+  for (int k = e->n_steps - 1; k >= 0; k--) {
+    const cl__exec_step *s = &e->steps[k];
+    if (s->node.op != CL_OP_CONCAT) continue;
+    int c = s->pub.out_node;
+    const cl_node *cn = cl_graph_node(g, s->pub.node);
+    if (cn->out.n != 1) continue;
+    int ok = 1;
+    for (int j = 0; j < cn->n_inputs; j++) {
+      const cl_node *in = cl_graph_node(g, cn->inputs[j]);
+      if (in->out.n != 1 || in->out.h != cn->out.h || in->out.w != cn->out.w || d->is2d[cn->inputs[j]]) ok = 0;
+    }
+    if (!ok) continue;
+    if (d->place_root[c] < 0) {
+      d->place_root[c] = c;
+      d->place_off[c] = 0;
+    }
+    int root = d->place_root[c], off = d->place_off[c];
+    for (int j = 0; j < cn->n_inputs; j++) {
+      int src = cn->inputs[j];
+      if (d->place_root[src] < 0 && placeable(e, src)) {
+        d->place_root[src] = root;
+        d->place_off[src] = off;
+      }
+      off += cl_graph_node(g, src)->out.c;
+    }
+  }
+  /* Per root: nChw16c if every member's offset and width are multiples of 16. */
+  for (int r = 0; r < d->n_nodes; r++) {
+    if (d->place_root[r] != r) continue;
+    int blocked = 1;
+    for (int i = 0; i < d->n_nodes; i++)
+      if (d->place_root[i] == r && (d->place_off[i] % 16 || cl_graph_node(g, i)->out.c % 16)) blocked = 0;
+    d->root_blocked[r] = (uint8_t)blocked;
+    cl_shape sh = cl_graph_node(g, r)->out;
+    d->root_ptr[r] = dn_alloc(e, sizeof(float) * (size_t)cl_shape_numel(sh));
+    if (!d->root_ptr[r]) return CL_ERR_NOMEM;
+  }
+  for (int i = 0; i < d->n_nodes; i++) {
+    int r = d->place_root[i];
+    if (r < 0) continue;
+    d->region[i] = region_view(e, r, d->place_off[i], cl_graph_node(g, i)->out, &d->region_md[i]);
+    if (!d->region[i]) return CL_ERR_NOMEM;
+  }
+  return CL_OK;
+}
+
+/* Activation layout policy. CLEAVE_DNNL_LAYOUT=blocked forces nChw16c wherever the
+ * channel count allows; =any lets each convolution pick (oneDNN's brgemm kernels pick
+ * NHWC). Default: "any" for graphs dominated by 1x1 convolutions without concats or
+ * depthwise convolutions (the ResNet-50 family, where NHWC brgemm 1x1 kernels were
+ * ~10% faster here), nChw16c otherwise (concat slices stay dense and zero-copy,
+ * depthwise and Winograd kernels want it; 5-15% faster on the other zoo models). */
+static int choose_blocked(const cl_exec *e) {
+  const char *env = getenv("CLEAVE_DNNL_LAYOUT");
+  if (env && !strcmp(env, "blocked")) return 1;
+  if (env && !strcmp(env, "any")) return 0;
+  int64_t macs = 0, macs_1x1 = 0;
+  for (int k = 0; k < e->n_steps; k++) {
+    const cl__exec_step *s = &e->steps[k];
+    if (s->node.op == CL_OP_CONCAT) return 1;
+    if (s->node.op != CL_OP_CONV) continue;
+    if (s->node.p.conv.groups > 1) return 1;
+    macs += s->pub.macs;
+    if (s->node.p.conv.kh == 1 && s->node.p.conv.kw == 1) macs_1x1 += s->pub.macs;
+  }
+  return !(macs > 0 && 2 * macs_1x1 > macs);
+}
+
+cl_status cl__dnnl_create(cl_exec *e) {
+  const cl_graph *g = e->g;
+  int n = e->n_nodes;
+  cl__dnnl *d = calloc(1, sizeof *d);
+  if (!d) return CL_ERR_NOMEM;
+  e->dnnl = d;
+  d->n_nodes = n;
+  d->blocked = choose_blocked(e);
+  omp_set_num_threads(e->opts.threads);
+  if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
+      dnnl_stream_create(&d->strm, d->eng, dnnl_stream_default_flags) != dnnl_success) {
+    cl_log_error("executor (oneDNN): cannot create the CPU engine");
+    return CL_ERR_INTERNAL;
+  }
+  d->mem = calloc((size_t)(n ? n : 1), sizeof *d->mem);
+  d->md = calloc((size_t)(n ? n : 1), sizeof *d->md);
+  d->is2d = calloc((size_t)(n ? n : 1), 1);
+  d->last_use = malloc(sizeof(int) * (size_t)(n ? n : 1));
+  d->steps = calloc((size_t)(n ? n : 1), sizeof *d->steps); /* indexed by step, n >= n_steps */
+  d->place_root = malloc(sizeof(int) * (size_t)(n ? n : 1));
+  d->place_off = calloc((size_t)(n ? n : 1), sizeof(int));
+  d->root_blocked = calloc((size_t)(n ? n : 1), 1);
+  d->root_ptr = calloc((size_t)(n ? n : 1), sizeof(float *));
+  d->region = calloc((size_t)(n ? n : 1), sizeof(dnnl_memory_t));
+  d->region_md = calloc((size_t)(n ? n : 1), sizeof(dnnl_memory_desc_t));
+  d->pending = calloc((size_t)(n ? n : 1), 1);
+  if (!d->place_root || !d->place_off || !d->root_blocked || !d->root_ptr || !d->region || !d->region_md ||
+      !d->pending)
+    return CL_ERR_NOMEM;
+  for (int i = 0; i < n; i++) d->place_root[i] = -1;
+  int *consumers = malloc(sizeof(int) * (size_t)(n ? n : 1));
+  if (!d->mem || !d->md || !d->is2d || !d->last_use || !d->steps || !consumers) {
+    free(consumers);
+    return CL_ERR_NOMEM;
+  }
+  cl_graph_consumer_counts(g, consumers);
+  for (int i = 0; i < n; i++) {
+    const cl_node *nd = cl_graph_node(g, i);
+    d->last_use[i] = -1;
+    d->is2d[i] = nd->op == CL_OP_FC || nd->op == CL_OP_FLATTEN ||
+                 (nd->op != CL_OP_INPUT && nd->n_inputs > 0 && d->is2d[nd->inputs[0]] && nd->out.h == 1 && nd->out.w == 1);
+  }
+  for (int k = 0; k < e->n_steps; k++) {
+    const cl_node *nd = cl_graph_node(g, e->steps[k].pub.node);
+    for (int j = 0; j < nd->n_inputs; j++) d->last_use[nd->inputs[j]] = k;
+  }
+  if (getenv("CLEAVE_DNNL_CONCAT") && !strcmp(getenv("CLEAVE_DNNL_CONCAT"), "copy")) {
+    /* keep every concat a copy (for comparison) */
+  } else if (plan_concat(e) != CL_OK) {
+    free(consumers);
+    return CL_ERR_NOMEM;
+  }
+  /* External inputs and graph inputs: plain memories over the caller's NCHW buffers. */
+  for (int i = 0; i < n; i++) {
+    if (!e->buf[i]) continue;
+    int ext = e->step_of[i] < 0 || cl_graph_node(g, i)->op == CL_OP_INPUT;
+    if (!ext) continue;
+    plain_md(&d->md[i], cl_graph_node(g, i)->out, d->is2d[i]);
+    if (!(d->mem[i] = dn_mem(e, &d->md[i], e->buf[i]))) {
+      free(consumers);
+      return CL_ERR_NOMEM;
+    }
+  }
+  uint8_t *absorbed = calloc((size_t)(e->n_steps ? e->n_steps : 1), 1); /* add steps fused into a conv */
+  if (!absorbed) {
+    free(consumers);
+    return CL_ERR_NOMEM;
+  }
+  cl_status rc = CL_OK;
+  for (int k = 0; k < e->n_steps && rc == CL_OK; k++) {
+    cl__exec_step *s = &e->steps[k];
+    dn_step *st = &d->steps[k];
+    st->first_call = d->n_calls;
+    int o = s->pub.out_node;
+    if (s->node.op == CL_OP_INPUT) continue;
+    if (s->skip) { /* dropout: alias */
+      int src = cl_graph_node(g, s->pub.node)->inputs[0];
+      d->md[o] = d->md[src];
+      d->mem[o] = d->mem[src];
+      rc = dn_export(e, st, o);
+      continue;
+    }
+    if (absorbed[k]) { /* residual add done by a conv's sum post-op */
+      rc = dn_export(e, st, o);
+      st->n_pre = st->n_calls;
+      continue;
+    }
+    int first_call = d->n_calls;
+    switch (s->node.op) {
+      case CL_OP_CONV: {
+        fuse_info fi = find_sum_fusion(e, k, consumers);
+        rc = build_conv(e, k, st, fi);
+        if (rc == CL_OK && fi.add_step >= 0) absorbed[fi.add_step] = 1;
+        if (rc == CL_ERR_UNSUPPORTED && fi.add_step >= 0) {
+          d->n_calls = first_call, st->n_calls = 0;
+          fi.add_step = -1;
+          rc = build_conv(e, k, st, fi);
+        }
+        break;
+      }
+      case CL_OP_FC: rc = build_fc(e, k, st); break;
+      case CL_OP_MAXPOOL:
+      case CL_OP_AVGPOOL:
+      case CL_OP_GAP: rc = build_pool(e, k, st); break;
+      case CL_OP_BATCHNORM: rc = build_bn(e, k, st); break;
+      case CL_OP_RELU:
+      case CL_OP_RELU6:
+      case CL_OP_SIGMOID:
+      case CL_OP_HSWISH: rc = build_eltwise_act(e, k, st); break;
+      case CL_OP_ADD:
+      case CL_OP_MUL: rc = build_binary(e, k, st); break;
+      case CL_OP_CONCAT: rc = build_concat(e, k, st); break;
+      case CL_OP_LRN: rc = build_lrn(e, k, st); break;
+      case CL_OP_SOFTMAX: rc = build_softmax(e, k, st); break;
+      case CL_OP_FLATTEN: rc = build_flatten(e, k, st); break;
+      default: rc = CL_ERR_UNSUPPORTED; break;
+    }
+    if (rc == CL_ERR_UNSUPPORTED) {
+      for (int c = first_call; c < d->n_calls; c++) free(d->calls[c].args);
+      d->n_calls = first_call;
+      st->n_calls = 0;
+      rc = build_fallback(e, k, st);
+      if (rc == CL_OK) {
+        int pre = st->n_calls;
+        rc = dn_export(e, st, o);
+        st->n_pre = pre;
+      }
+    } else {
+      st->n_pre = st->n_calls;
+    }
+  }
+  free(absorbed);
+  free(consumers);
+  if (rc != CL_OK) return rc;
+  if (d->n_fallback)
+    cl_log_info("executor (oneDNN): %d of %d steps of '%s' run the portable kernel", d->n_fallback, e->n_steps,
+                cl_graph_name(g));
+  return CL_OK;
+}
+
+static cl_status dn_exec_calls(cl__dnnl *d, int from, int to) {
+  for (int c = from; c < to; c++) {
+    dnnl_status_t s = dnnl_primitive_execute(d->calls[c].prim, d->strm, d->calls[c].nargs, d->calls[c].args);
+    if (s != dnnl_success) {
+      cl_log_error("executor (oneDNN): primitive execution failed (status %d)", (int)s);
+      return CL_ERR_INTERNAL;
+    }
+  }
+  return CL_OK;
+}
+
+cl_status cl__dnnl_run_step(cl_exec *e, int k) {
+  cl__dnnl *d = e->dnnl;
+  dn_step *st = &d->steps[k];
+  int c0 = st->first_call;
+  CL_TRY(dn_exec_calls(d, c0, c0 + st->n_pre));
+  if (st->fallback) {
+    cl__exec_step *s = &e->steps[k];
+    const cl_node *nd = cl_graph_node(e->g, s->pub.node);
+    enum { MAXIN = 256 };
+    cl_tensor tin[MAXIN];
+    const cl_tensor *pin[MAXIN];
+    if (nd->n_inputs > MAXIN) return CL_ERR_UNSUPPORTED;
+    for (int j = 0; j < nd->n_inputs; j++) {
+      tin[j].data = st->fb_in[j];
+      tin[j].shape = cl_graph_node(e->g, nd->inputs[j])->out;
+      tin[j].y0 = 0;
+      tin[j].rows = tin[j].shape.h;
+      pin[j] = &tin[j];
+    }
+    cl_tensor tout = {st->fb_out, s->node.out, 0, s->node.out.h};
+    cl_op_ctx ctx = {e->workspace, e->workspace_bytes, e->opts.threads};
+    CL_TRY(cl_op_get(s->node.op)->run(&s->node, pin, nd->n_inputs, &tout, 0, tout.shape.h, &ctx));
+  }
+  CL_TRY(dn_exec_calls(d, c0 + st->n_pre, c0 + st->n_calls));
+  return CL_OK;
+}
+
+#endif

@@ -1,0 +1,51 @@
+/* Executor internals shared by the portable path (exec.c) and the oneDNN backend
+ * (exec_dnnl.c). Not installed; not part of the public API. */
+#ifndef CLEAVE_EXEC_INTERNAL_H
+#define CLEAVE_EXEC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cleave/exec.h"
+#include "cleave/ops.h"
+
+typedef struct cl__exec_step {
+  cl_exec_step pub;
+  cl_node node;        /* node descriptor actually run (copy, may carry folded weights) */
+  float *own_weights;  /* folded weights owned by the executor, or NULL */
+  int skip;            /* identity step (dropout): output aliases the input */
+} cl__exec_step;
+
+typedef struct cl__dnnl cl__dnnl;
+
+struct cl_exec {
+  const cl_graph *g;
+  cl_exec_opts opts;
+  cl_backend backend; /* resolved: PORTABLE or DNNL */
+  int n_nodes;
+  cl__exec_step *steps;
+  int n_steps;
+  int *step_nodes;   /* storage for all steps' node lists */
+  int *step_of;      /* graph node -> step producing it, or -1 */
+  float **buf;       /* graph node -> NCHW buffer (NULL if none) */
+  uint8_t *buf_owned;
+  uint8_t *exported; /* node's output leaves this executor (other rank, graph output) */
+  float *workspace;
+  size_t workspace_bytes;
+  size_t mem_bytes;
+  cl__dnnl *dnnl;    /* backend state when backend == CL_BACKEND_DNNL */
+};
+
+/* Memory from the OS, huge-page advised and touched now (no first-touch faults in runs).
+ * Adds the rounded size to *total. */
+float *cl__exec_alloc(size_t bytes, size_t *total);
+
+/* oneDNN backend (exec_dnnl.c). create() builds primitives for e's steps; returns
+ * CL_ERR_UNSUPPORTED when built without oneDNN. */
+cl_status cl__dnnl_create(cl_exec *e);
+void cl__dnnl_destroy(cl__dnnl *d);
+cl_status cl__dnnl_run_step(cl_exec *e, int step);
+int cl__dnnl_available(void);
+const char *cl__dnnl_version(void);
+
+#endif

@@ -1,0 +1,162 @@
+/* oneDNN backend vs the portable kernels: every zoo model, monolithic and split over
+ * several executors (run masks: contiguous halves and a round-robin placement that
+ * exports nearly every tensor), repeated runs bit-identical (in-place residual sums
+ * must not corrupt state), and backend selection. Skips (exit 0 with a note) when
+ * cleave was built without oneDNN. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_test.h"
+#include "cleave/exec.h"
+#include "cleave/zoo.h"
+
+static double rel_err(const float *a, const float *b, int64_t n) {
+  double md = 0, mr = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double d = (double)a[i] - b[i];
+    if (d < 0) d = -d;
+    if (d > md) md = d;
+    double r = b[i] < 0 ? -b[i] : b[i];
+    if (r > mr) mr = r;
+  }
+  return mr > 0 ? md / mr : md;
+}
+
+static float *run_mono(cl_graph *g, cl_backend b, int reps, int *bitsame) {
+  cl_exec_opts o = cl_exec_opts_default();
+  o.backend = b;
+  cl_exec *e = NULL;
+  if (cl_exec_create(g, &o, &e) != CL_OK) return NULL;
+  CL_CHECK_INT_EQ(cl_exec_backend(e), b);
+  int out = cl_graph_output(g);
+  int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
+  float *y = malloc(sizeof(float) * (size_t)n);
+  *bitsame = 1;
+  for (int r = 0; r < reps; r++) {
+    cl_exec_fill_input(e, 3);
+    CL_CHECK_OK(cl_exec_run(e));
+    const float *yy = cl_exec_buffer(e, out);
+    CL_CHECK(yy != NULL);
+    if (!yy) break;
+    if (r == 0) memcpy(y, yy, sizeof(float) * (size_t)n);
+    else if (memcmp(y, yy, sizeof(float) * (size_t)n)) *bitsame = 0;
+  }
+  cl_exec_destroy(e);
+  return y;
+}
+
+/* Run g split over k executors by owner[node]; returns the output (caller frees). */
+static float *run_split(cl_graph *g, cl_backend b, const int *owner, int k) {
+  int n = cl_graph_size(g);
+  cl_exec *ex[4] = {0};
+  uint8_t *mask = malloc((size_t)n);
+  int ok = 1;
+  for (int r = 0; r < k && ok; r++) {
+    for (int i = 0; i < n; i++) mask[i] = owner[i] == r;
+    cl_exec_opts o = cl_exec_opts_default();
+    o.backend = b;
+    o.run_mask = mask;
+    if (cl_exec_create(g, &o, &ex[r]) != CL_OK) ok = 0;
+  }
+  free(mask);
+  float *y = NULL;
+  if (ok) {
+    cl_exec_fill_input(ex[owner[0]], 3);
+    /* Steps in order of their first node (topological across executors). */
+    for (int i = 0; i < n && ok; i++) {
+      cl_exec *e = ex[owner[i]];
+      int s = -1;
+      for (int t = 0; t < cl_exec_step_count(e); t++)
+        if (cl_exec_step_get(e, t)->node == i) s = t;
+      if (s < 0) continue;
+      const cl_node *nd = cl_graph_node(g, i);
+      for (int j = 0; j < nd->n_inputs; j++) {
+        int src = nd->inputs[j];
+        if (owner[src] == owner[i]) continue;
+        float *from = cl_exec_buffer(ex[owner[src]], src), *to = cl_exec_buffer(e, src);
+        CL_CHECK(from != NULL && to != NULL);
+        if (!from || !to) {
+          ok = 0;
+          break;
+        }
+        memcpy(to, from, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, src)->out));
+      }
+      if (ok && cl_exec_run_step(e, s) != CL_OK) ok = 0;
+    }
+    int out = cl_graph_output(g);
+    const float *yy = ok ? cl_exec_buffer(ex[owner[out]], out) : NULL;
+    CL_CHECK(yy != NULL);
+    if (yy) {
+      int64_t m = cl_shape_numel(cl_graph_node(g, out)->out);
+      y = malloc(sizeof(float) * (size_t)m);
+      memcpy(y, yy, sizeof(float) * (size_t)m);
+    }
+  }
+  for (int r = 0; r < k; r++) cl_exec_destroy(ex[r]);
+  return y;
+}
+
+int main(void) {
+  if (!cl_backend_available(CL_BACKEND_DNNL)) {
+    printf("test_exec_dnnl: built without oneDNN, skipped\n");
+    CL_CHECK_INT_EQ(cl_backend_resolve(CL_BACKEND_AUTO), CL_BACKEND_PORTABLE);
+    return cl_test_finish("test_exec_dnnl");
+  }
+  CL_CHECK_INT_EQ(cl_backend_parse("dnnl"), CL_BACKEND_DNNL);
+  CL_CHECK_INT_EQ(cl_backend_parse("portable"), CL_BACKEND_PORTABLE);
+  CL_CHECK_INT_EQ(cl_backend_parse("cuda"), -1);
+  CL_CHECK(strstr(cl_backend_version(CL_BACKEND_DNNL), "oneDNN") != NULL);
+  const char *only = getenv("CL_TEST_MODELS"); /* e.g. "resnet18 vgg16" to narrow */
+  double worst = 0;
+  for (int zi = 0; zi < cl_zoo_count(); zi++) {
+    const cl_zoo_entry *z = cl_zoo_get(zi);
+    if (only && !strstr(only, z->name)) continue;
+    cl_graph *g = NULL;
+    CL_CHECK_OK(cl_zoo_build(z->name, &g));
+    if (!g) continue;
+    CL_CHECK_OK(cl_graph_init_weights(g, 11));
+    int out = cl_graph_output(g);
+    int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
+    int same_p = 0, same_d = 0;
+    float *yp = run_mono(g, CL_BACKEND_PORTABLE, 1, &same_p);
+    float *yd = run_mono(g, CL_BACKEND_DNNL, 2, &same_d);
+    CL_CHECK(yp && yd);
+    if (yp && yd) {
+      double err = rel_err(yd, yp, n);
+      if (err > worst) worst = err;
+      printf("%-16s dnnl vs portable: rel err %.2e, repeat bit-identical %d\n", z->name, err, same_d);
+      CL_CHECK(err <= 1e-4);
+      CL_CHECK(same_d);
+      /* Split runs on the smaller models (exports, external inputs, fused adds across masks). */
+      int ng = cl_graph_size(g);
+      cl_graph_stats gs;
+      cl_graph_stats_get(g, &gs);
+      if (gs.macs < 2500000000LL) {
+        int *owner = malloc(sizeof(int) * (size_t)ng);
+        for (int pass = 0; pass < 2; pass++) {
+          for (int i = 0; i < ng; i++) owner[i] = pass == 0 ? (i * 2 >= ng) : (i % 3);
+          for (int bi = 0; bi < 2; bi++) {
+            cl_backend b = bi ? CL_BACKEND_DNNL : CL_BACKEND_PORTABLE;
+            float *ys = run_split(g, b, owner, pass == 0 ? 2 : 3);
+            CL_CHECK(ys != NULL);
+            if (ys) {
+              double e2 = rel_err(ys, yp, n);
+              if (e2 > 1e-4)
+                printf("%-16s split %s (%s): rel err %.2e\n", z->name, pass ? "round-robin" : "halves",
+                       cl_backend_name(b), e2);
+              CL_CHECK(e2 <= 1e-4);
+            }
+            free(ys);
+          }
+        }
+        free(owner);
+      }
+    }
+    free(yp);
+    free(yd);
+    cl_graph_destroy(g);
+  }
+  printf("worst dnnl vs portable relative error: %.2e\n", worst);
+  return cl_test_finish("test_exec_dnnl");
+}
