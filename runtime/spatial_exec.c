@@ -145,6 +145,9 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
       for (int i = p->last + 1; i < n; i++) mask[i] = 1;
       cl_exec_opts o = cl_exec_opts_default();
       o.run_mask = mask;
+      /* the portable kernels, as on the slices: the gathered input is written NCHW and
+       * per-device times stay comparable with the calibration (cl_coedge_run_point) */
+      o.backend = CL_BACKEND_PORTABLE;
       st = cl_exec_create(g, &o, &se->tail);
       free(mask);
       if (st != CL_OK) goto error;

@@ -55,6 +55,8 @@ typedef struct session {
   cl_spatial_mode mode;
   double *a, *b; /* [n_dev * n_graph] measured per-device node models (scratch) */
   cl_coedge_device *mdev; /* [n_dev] devices carrying a/b */
+  int probe_step;     /* step of the reference executor used to probe idle devices */
+  double probe_host;  /* its calibrated host seconds */
 } session;
 
 static void session_fini(session *s) {
@@ -86,6 +88,49 @@ static cl_status calibrate(session *s, int reps) {
   }
   for (int id = 0; id < s->n_graph; id++)
     if (!isfinite(s->host[id])) s->host[id] = 0; /* input node: no step */
+  /* Probe workload for idle devices: the heaviest node of the run that takes at most
+   * 20 ms on the host (long enough to time reliably, cheap enough to run often); if
+   * every node is heavier, the lightest one. */
+  s->probe_step = -1;
+  s->probe_host = 0;
+  double best_over = INFINITY;
+  int over = -1;
+  for (int k = 0; k < ns; k++) {
+    const cl_exec_step *st = cl_exec_step_get(s->ref, k);
+    int id = st->nodes[0];
+    if (st->n_nodes != 1 || id < s->first || id > s->last || !(s->host[id] > 0)) continue;
+    if (s->host[id] <= 0.02 && s->host[id] > s->probe_host) {
+      s->probe_step = k;
+      s->probe_host = s->host[id];
+    } else if (s->host[id] > 0.02 && s->host[id] < best_over) {
+      over = k;
+      best_over = s->host[id];
+    }
+  }
+  if (s->probe_step < 0 && over >= 0) {
+    s->probe_step = over;
+    s->probe_host = best_over;
+  }
+  return CL_OK;
+}
+
+/* One probe of a device at true speed @p speed: the probe node runs on the host (the
+ * reference executor recomputes the same output from the same input, so nothing
+ * changes) and its thread CPU time, divided by the device's true speed, is what the
+ * device would report. Best of two runs (noise on a shared host only adds). Returns the
+ * speed estimate host_calibrated / observed_device_time; *dev_seconds gets the device's
+ * probe time. */
+static cl_status probe(session *s, double speed, double *est, double *dev_seconds) {
+  double best = INFINITY;
+  for (int r = 0; r < 2; r++) {
+    double c0 = thread_cpu();
+    CL_TRY(cl_exec_run_step(s->ref, s->probe_step));
+    double dt = thread_cpu() - c0;
+    if (dt < best) best = dt;
+  }
+  if (!(best > 0)) best = 1e-9;
+  *dev_seconds = best / speed;
+  *est = s->probe_host / *dev_seconds;
   return CL_OK;
 }
 
@@ -102,6 +147,7 @@ static cl_status session_open(const cl_coedge_point *pt, session *s) {
   if ((st = cl_graph_init_weights(s->g, pt->seed)) != CL_OK) goto error;
   cl_exec_opts o = cl_exec_opts_default();
   o.fuse = 0; /* one step per node, the same kernels the spatial executor runs */
+  o.backend = CL_BACKEND_PORTABLE; /* the only row-window backend: calibrate on it too */
   if ((st = cl_exec_create(s->g, &o, &s->ref)) != CL_OK) goto error;
   cl_exec_fill_input(s->ref, pt->seed + 1);
   s->n_graph = cl_graph_size(s->g);
@@ -137,13 +183,38 @@ static cl_coedge_problem problem(const session *s, const cl_coedge_device *dev, 
   return p;
 }
 
+/* "local": the whole run on the requester (the source device), nothing sent: the
+ * status-quo baseline of on-device inference. Not one of the planner library's
+ * planners (coedge.h); this module evaluates it with the same model. */
+#define PLANNER_LOCAL CL_COEDGE_PLANNER_COUNT
+#define PLANNER_UNKNOWN ((cl_coedge_planner)(CL_COEDGE_PLANNER_COUNT + 1))
+
+static cl_coedge_planner planner_from_name(const char *name) {
+  if (name && !strcmp(name, "local")) return PLANNER_LOCAL;
+  cl_coedge_planner w = name ? cl_coedge_planner_from_name(name) : CL_COEDGE_PLANNER_COUNT;
+  return w == CL_COEDGE_PLANNER_COUNT ? PLANNER_UNKNOWN : w;
+}
+
+static const char *planner_name(cl_coedge_planner w) {
+  return w == PLANNER_LOCAL ? "local" : cl_coedge_planner_name(w);
+}
+
 /* Plan with @p which; INFEASIBLE keeps the minimum-latency plan (*infeasible = 1). */
 static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
                       cl_coedge_planner which, cl_coedge_result *r, int *infeasible,
                       double *seconds) {
   cl_coedge_problem p = problem(s, dev, bw);
   double t0 = wall_now();
-  cl_status st = cl_coedge_plan(&p, which, r);
+  cl_status st;
+  if (which == PLANNER_LOCAL) {
+    int *rows = calloc((size_t)s->df.n_dev, sizeof *rows);
+    if (!rows) return CL_ERR_NOMEM;
+    rows[s->df.source] = cl_coedge_ref_height(&p);
+    st = cl_coedge_evaluate_rows(&p, rows, r);
+    free(rows);
+  } else {
+    st = cl_coedge_plan(&p, which, r);
+  }
   *seconds = wall_now() - t0;
   *infeasible = st == CL_ERR_INFEASIBLE;
   if (st == CL_ERR_INFEASIBLE && r->plan) return CL_OK;
@@ -154,7 +225,7 @@ static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
   if (r->plan->n_tasks != r->plan->n_dev) {
     cl_log_error("coedge run: planner %s made a grid-tile plan; the kernels split rows only, so "
                  "tile plans are evaluated analytically (cleave plan coedge), not executed",
-                 cl_coedge_planner_name(which));
+                 planner_name(which));
     cl_coedge_result_fini(r);
     return CL_ERR_UNSUPPORTED;
   }
@@ -250,9 +321,8 @@ done:
 
 cl_status cl_coedge_run_point(const cl_coedge_point *pt, cl_coedge_point_result *res) {
   memset(res, 0, sizeof *res);
-  cl_coedge_planner which = pt && pt->planner ? cl_coedge_planner_from_name(pt->planner)
-                                              : CL_COEDGE_PLANNER_COUNT;
-  if (which == CL_COEDGE_PLANNER_COUNT) {
+  cl_coedge_planner which = planner_from_name(pt ? pt->planner : NULL);
+  if (which == PLANNER_UNKNOWN) {
     cl_log_error("coedge run: unknown planner '%s'", pt && pt->planner ? pt->planner : "(null)");
     return CL_ERR_INVALID;
   }
@@ -388,6 +458,10 @@ static const cl_field k_inf_fields[] = {
     CL_FIELD(cl_coedge_inference, bandwidth, CL_F_FLOAT64, "B/s", "true WLAN bandwidth"),
     CL_FIELD(cl_coedge_inference, min_speed_ratio, CL_F_FLOAT64, "",
              "min over devices of true / nominal speed"),
+    CL_FIELD(cl_coedge_inference, probed, CL_F_INT32, "",
+             "idle (unobserved) devices probed after this inference"),
+    CL_FIELD(cl_coedge_inference, probe_energy, CL_F_FLOAT64, "J",
+             "energy of those probes (not included in energy)"),
 };
 static const cl_table_desc k_inf_desc = {
     "/inferences", sizeof(cl_coedge_inference), k_inf_fields,
@@ -396,10 +470,14 @@ static const cl_table_desc k_inf_desc = {
 
 cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *o,
                                  cl_coedge_inference **recs_out) {
+  return cl_coedge_run_adaptive_ex(pt, o, 0, recs_out);
+}
+
+cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_adapt_opts *o,
+                                    int probe_period, cl_coedge_inference **recs_out) {
   *recs_out = NULL;
-  cl_coedge_planner which = pt && pt->planner ? cl_coedge_planner_from_name(pt->planner)
-                                              : CL_COEDGE_PLANNER_COUNT;
-  if (which == CL_COEDGE_PLANNER_COUNT) {
+  cl_coedge_planner which = planner_from_name(pt ? pt->planner : NULL);
+  if (which == PLANNER_UNKNOWN) {
     cl_log_error("coedge run: unknown planner '%s'", pt && pt->planner ? pt->planner : "(null)");
     return CL_ERR_INVALID;
   }
@@ -407,6 +485,7 @@ cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adap
   CL_TRY(session_open(pt, &s));
   int nd = s.df.n_dev, n = pt->inferences;
   double thr = o->threshold > 0 ? o->threshold : 0.15;
+  int probe_every = probe_period == 0 ? CL_COEDGE_PROBE_EVERY : probe_period;
   cl_store *store = NULL;
   cl_table *tab = NULL;
   cl_coedge_result r;
@@ -448,7 +527,7 @@ cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adap
     }
     cl_coedge_inference *rec = &recs[i];
     rec->inference = i;
-    snprintf(rec->planner, sizeof rec->planner, "%s", cl_coedge_planner_name(which));
+    snprintf(rec->planner, sizeof rec->planner, "%s", planner_name(which));
     rec->plan_id = plan_id;
     describe(&s, &r, rec->plan, sizeof rec->plan);
     rec->latency = m.latency;
@@ -469,12 +548,29 @@ cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adap
      * busy_plan = work_host / belief_speed, so speed ~ work_host / busy_observed. The
      * WLAN's bandwidth follows from the bytes moved and the transfer time observed. */
     int drift = 0;
+    int probe_now = o->adapt && probe_every > 0 && (i + 1) % probe_every == 0 && i + 1 < n &&
+                    s.probe_step >= 0;
     for (int d = 0; d < nd && o->adapt; d++) {
       /* devices with a sliver of the work (under 5% of the planned latency) are not
        * judged: per-call overheads dominate tiny slices and would make plans flap */
       if (r.rows[d] <= 0 || !(m.busy[d] > 0) || !(belief[d].speed > 0) ||
-          r.busy[d] < 0.05 * r.latency)
+          r.busy[d] < 0.05 * r.latency) {
+        /* not observed by this plan: its belief goes stale (a device that recovered
+         * would never be used again), so probe it now and then */
+        if (!probe_now || !(speed[d] > 0) || !(s.df.dev[d].speed > 0)) continue;
+        double est, secs;
+        if ((st = probe(&s, speed[d], &est, &secs)) != CL_OK) {
+          cl_coedge_result_fini(&m);
+          goto done;
+        }
+        rec->probed++;
+        rec->probe_energy += s.df.dev[d].p_comp * secs;
+        if (!(belief[d].speed > 0) || fabs(est / belief[d].speed - 1) > thr) {
+          belief[d].speed = est;
+          drift = 1;
+        }
         continue;
+      }
       double est = r.busy[d] * belief[d].speed / m.busy[d];
       if (fabs(est / belief[d].speed - 1) > thr) {
         belief[d].speed = est;

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The in-process evaluation of testbed points (cleave sweep) against the MPI testbed
+# Part 1: kind coedge with `bandwidths: [0]` (the devices file's WLAN value).
+# Part 2: the in-process evaluation of testbed points (cleave sweep) against the MPI testbed
 # (cleave run, virtual clock) on a subset of tests/data/experiments/sweep_small.yaml:
 # the same resolved config (--print-point) must give the same median latency within the
 # timing noise of a shared machine (both use measured step CPU time x slowdown).
@@ -12,6 +13,47 @@ EXP=$SRC/tests/data/experiments/sweep_small.yaml
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+
+# kind coedge: `bandwidths: [0]` means the devices file's WLAN value (docs/experiments.md).
+# The 0 point must plan and compose exactly like the point that names the same value
+# (1 Mbit/s: the transfers dominate, so compute noise is negligible), and unlike 2 Mbit/s;
+# a negative bandwidth is rejected with file:line.
+cat > "$W/cdevs.yaml" <<'EOF'
+bandwidth: 1Mbit/s
+msg_latency: 2ms
+devices:
+  - {name: a, speed: 1.0, compute_w: 5, idle_w: 2, tx_w: 2.5, rx_w: 2.2, source: true}
+  - {name: b, speed: 1.0, compute_w: 5, idle_w: 2, tx_w: 2.5, rx_w: 2.2}
+EOF
+cat > "$W/ce.yaml" <<'EOF'
+kind: coedge
+name: bw0
+devices: cdevs.yaml
+models: [lenet]
+planners: [equal]
+deadlines: [0]
+bandwidths: [0, 1Mbit/s, 2Mbit/s]
+mode: layer
+inferences: 1
+EOF
+"$BUILD/cleave" sweep "$W/ce.yaml" --print-point 0 | grep -q '^bandwidth: 0B/s$' || fail "coedge bandwidth 0 point text"
+"$BUILD/cleave" sweep "$W/ce.yaml" -o "$W/ce.h5" --quiet > "$W/ce.log" 2>&1 || { cat "$W/ce.log"; fail "coedge sweep with bandwidth 0"; }
+/usr/bin/python3 - "$W/ce.h5" <<'PYEOF' || fail "coedge bandwidth 0 is not the devices file's value"
+import sys, h5py
+t = h5py.File(sys.argv[1], "r")["/inferences"][:]
+by = {float(r["bandwidth"]): r for r in t}
+assert sorted(by) == [0.0, 125000.0, 250000.0], sorted(by)
+z, one, two = by[0.0], by[125000.0], by[250000.0]
+print("coedge planned latency: bandwidth 0 %.5f s, 1 Mbit/s %.5f s, 2 Mbit/s %.5f s" %
+      (z["planned_latency"], one["planned_latency"], two["planned_latency"]))
+assert z["plan"] == one["plan"]
+assert abs(z["planned_latency"] / one["planned_latency"] - 1) < 0.01
+assert abs(z["planned_energy"] / one["planned_energy"] - 1) < 0.01
+assert two["planned_latency"] < 0.8 * one["planned_latency"]
+PYEOF
+sed 's#^bandwidths: .*#bandwidths: [-1Mbit/s]#' "$W/ce.yaml" > "$W/ceneg.yaml"
+"$BUILD/cleave" sweep "$W/ceneg.yaml" --list > "$W/ceneg.log" 2>&1 && fail "negative bandwidth accepted"
+grep -q "ceneg.yaml:7" "$W/ceneg.log" || { cat "$W/ceneg.log"; fail "negative bandwidth error without file:line"; }
 N=$("$BUILD/cleave" sweep "$EXP" --list | wc -l)
 "$BUILD/cleave" sweep "$EXP" -o "$W/s.h5" --quiet > "$W/s.log" 2>&1 || { cat "$W/s.log"; fail "sweep"; }
 # points: lenet all-in-cloud, lenet mid cut, alexnet mid cuts, alexnet all-on-device (slow link)

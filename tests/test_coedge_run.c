@@ -72,6 +72,27 @@ static void test_composition(const char *fast) {
     }
 }
 
+/* "local": the whole run on the requester (source b), nothing on the WLAN: the measured
+ * composition equals the planner's evaluation of the same rows, and only b takes part. */
+static void test_local(const char *fast) {
+  cl_coedge_point p = point("alexnet", "local", fast);
+  p.inferences = 1;
+  cl_coedge_point_result r;
+  CL_CHECK_OK(cl_coedge_run_point(&p, &r));
+  CL_CHECK_STR_EQ(r.plan, "rows 0-223:b");
+  CL_CHECK_INT_EQ(r.devices_used, 1);
+  CL_CHECK_NEAR(r.latency, r.planned_latency, 1e-4 * r.planned_latency + 1e-6);
+  CL_CHECK(r.latency < 1e-3); /* no transfer at all; compute is ~ns at speed 2e6 */
+  CL_CHECK(r.feasible == 1);
+  cl_coedge_adapt_opts o;
+  memset(&o, 0, sizeof o);
+  cl_coedge_inference *rec = NULL;
+  p.inferences = 2;
+  CL_CHECK_OK(cl_coedge_run_adaptive(&p, &o, &rec));
+  if (rec) CL_CHECK_STR_EQ(rec[1].planner, "local");
+  free(rec);
+}
+
 static void test_measured(const char *devs) {
   /* Real compute: the measured latency follows the prediction from the calibrated host
    * times (same kernels on row slices; slack for slice overheads and a shared host). */
@@ -213,6 +234,55 @@ static void test_adaptive(const char *devs) {
   unlink(out);
 }
 
+/* A device that holds no rows is never observed by the plan. Without probing, a device
+ * that slowed down and recovered keeps its stale (slow) belief and is never used again;
+ * with probing (every 2 inferences) the recovery is seen and the original plan returns. */
+static void test_probe(const char *devs) {
+  const char *names[] = {"a", "b", "c"};
+  cl_coedge_event *ev = NULL;
+  int n_ev = 0;
+  CL_CHECK_OK(cl_coedge_parse_schedule("2:a=0.02,4:a=0.5", names, 3, &ev, &n_ev));
+  cl_coedge_point p = point("alexnet", "minlat", devs);
+  p.inferences = 10;
+  for (int probing = 0; probing < 2; probing++) {
+    cl_coedge_adapt_opts o;
+    memset(&o, 0, sizeof o);
+    o.events = ev;
+    o.n_events = n_ev;
+    o.adapt = 1;
+    cl_coedge_inference *rec = NULL;
+    CL_CHECK_OK(cl_coedge_run_adaptive_ex(&p, &o, probing ? 2 : -1, &rec));
+    if (!rec) continue;
+    int probes = 0;
+    double pe = 0;
+    for (int i = 0; i < 10; i++) {
+      probes += rec[i].probed;
+      pe += rec[i].probe_energy;
+    }
+    if ((strcmp(rec[9].plan, rec[0].plan) == 0) != probing)
+      for (int i = 0; i < 10; i++)
+        fprintf(stderr, "probe every %d: inference %d plan %d '%s' latency %.4f probed %d\n",
+                probing ? 2 : -1, i, rec[i].plan_id, rec[i].plan, rec[i].latency,
+                rec[i].probed);
+    CL_CHECK_STR_EQ(rec[0].plan, "rows 0-223:a");
+    /* the slowdown moves the work off a */
+    CL_CHECK(strstr(rec[3].plan, "0-223:a") == NULL);
+    if (!probing) {
+      CL_CHECK_INT_EQ(probes, 0);
+      /* a recovered at 4 but is never looked at again: the detour plan stays */
+      CL_CHECK(strcmp(rec[9].plan, rec[0].plan) != 0);
+    } else {
+      CL_CHECK(probes >= 1);
+      CL_CHECK(pe > 0);
+      /* probed after inference 5 (a recovered at 4): back on a by the end */
+      CL_CHECK_STR_EQ(rec[9].plan, rec[0].plan);
+      CL_CHECK(rec[9].latency < 0.8 * rec[3].latency);
+    }
+    free(rec);
+  }
+  free(ev);
+}
+
 int main(void) {
   CL_CHECK(mkdtemp(g_dir) != NULL);
   char devs[512], fast[512];
@@ -223,8 +293,10 @@ int main(void) {
   test_schedule();
   test_errors(devs);
   test_composition(fast);
+  test_local(fast);
   test_measured(devs);
   test_adaptive(devs);
+  test_probe(devs);
   unlink(devs);
   unlink(fast);
   rmdir(g_dir);

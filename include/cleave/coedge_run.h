@@ -14,7 +14,8 @@
 
 typedef struct cl_coedge_point {
   const char *model;        /* zoo name */
-  const char *planner;      /* coedge | fastest | equal | proportional | tiles2x2 | tiles3x3 | minlat */
+  const char *planner;      /* coedge | fastest | equal | proportional | tiles2x2 | tiles3x3 | minlat,
+                               or local: everything on the source (the requester), no transfer */
   const char *devices_path; /* devices YAML (configs/coedge.yaml) */
   double deadline_s;        /* latency deadline (s); <= 0: none */
   double bandwidth_Bps;     /* WLAN bandwidth (B/s); <= 0: the devices file's value */
@@ -79,11 +80,26 @@ typedef struct cl_coedge_inference {
   int32_t replanned;     /* the planner ran after the previous inference */
   double bandwidth;      /* true WLAN bandwidth during this inference (B/s) */
   double min_speed_ratio; /* min over devices of true speed / nominal speed */
+  int32_t probed;        /* devices probed after this inference */
+  double probe_energy;   /* J spent by those probes (not included in @c energy) */
 } cl_coedge_inference;
 
 /** @brief Run pt->inferences inferences, applying the events, re-planning if adapt.
  *  Fills *recs (caller frees, pt->inferences entries) and writes them to opts->out. */
 cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *opts,
                                  cl_coedge_inference **recs);
+
+/** Default probe period of cl_coedge_run_adaptive (inferences). */
+#define CL_COEDGE_PROBE_EVERY 5
+
+/** @brief cl_coedge_run_adaptive with an explicit probe period. A device the plan does
+ *  not observe (no rows, or a sliver under 5 % of the latency) would keep a stale speed
+ *  belief forever, so a recovered device would never be used again. Every
+ *  @p probe_every inferences each such device runs one probe (one calibrated node of
+ *  the run on the full tensor, off the critical path; its energy is recorded in
+ *  probe_energy) and its belief is re-estimated from it. 0: CL_COEDGE_PROBE_EVERY;
+ *  < 0: never probe (the behaviour before probing existed). */
+cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_adapt_opts *opts,
+                                    int probe_every, cl_coedge_inference **recs);
 
 #endif
