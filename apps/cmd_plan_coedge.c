@@ -306,6 +306,27 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
     goto done;
   }
   int csv = !strcmp(format, "csv");
+  /* zero-speed devices: left out of every plan; a zero-speed source still holds the
+   * input (a camera or sensor) and sends it */
+  int n_fast = 0;
+  for (int d = 0; d < df.n_dev; d++) {
+    if (df.dev[d].speed > 0) {
+      n_fast++;
+      continue;
+    }
+    if (d == df.source)
+      fprintf(stderr, "cleave " CMD ": note: source '%s' has speed 0: it computes nothing and "
+                      "only sends the input\n", df.dev[d].name);
+    else
+      fprintf(stderr, "cleave " CMD ": note: device '%s' has speed 0 and is left out\n",
+              df.dev[d].name);
+  }
+  if (n_fast == 0) {
+    fprintf(stderr, "cleave " CMD ": error: no device in %s can compute (every speed is 0)\n",
+            devices);
+    rc = 2;
+    goto done;
+  }
   if (!csv) {
     printf("model %s: spatial part = nodes %d..%d (up to '%s', %dx%dx%d), %s mode\n",
            cl_graph_name(g), first, last, cl_graph_node(g, last)->name,

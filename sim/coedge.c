@@ -12,15 +12,22 @@ typedef enum objective { OBJ_ENERGY = 0, OBJ_LATENCY = 1 } objective;
 
 /* ---------------------------------------------------------------- comparison */
 
-/* 1 if a is strictly better than b under the objective (energy: feasibility first). */
-static int better(const cl_coedge_result *a, const cl_coedge_result *b, objective obj) {
+/* 1 if evaluation a is strictly better than b under the objective (energy: feasibility
+ * first, then energy; infeasible: latency). */
+static int better_vals(const cl_coedge_result *a, const cl_coedge_result *b, objective obj) {
   const double eps = 1e-12;
-  if (!b->plan) return a->plan != NULL;
-  if (!a->plan) return 0;
   if (obj == OBJ_LATENCY) return a->latency < b->latency * (1 - eps) - eps;
   if (a->meets_deadline != b->meets_deadline) return a->meets_deadline;
   if (!a->meets_deadline) return a->latency < b->latency * (1 - eps) - eps;
   return a->energy < b->energy * (1 - eps) - eps;
+}
+
+/* As better_vals for results that may be empty (no rows allocated: no result). Search
+ * results carry the evaluation but no plan; lp_planner builds the winner's plan. */
+static int better(const cl_coedge_result *a, const cl_coedge_result *b, objective obj) {
+  if (!b->rows) return a->rows != NULL;
+  if (!a->rows) return 0;
+  return better_vals(a, b, obj);
 }
 
 static void take(cl_coedge_result *dst, cl_coedge_result *src) {
@@ -41,8 +48,11 @@ typedef struct lp_model {
   int nS, nT, nv;
   int *S;          /* [nS] device ids */
   int *col_of;     /* [n_dev] column of x_d or -1 */
-  double *slope;   /* [n_run_nodes * nS] seconds per reference row (b * H_i / ref_h) */
-  double *icpt;    /* [n_run_nodes * nS] seconds at the reference rows' offset (a + b e) */
+  /* Stage s (a compute node in layer mode; the whole run in fused mode) costs
+   * T_s >= slope[s*nS+k] * x_k + icpt[s*nS+k] for every k in S. */
+  double *slope;   /* [nT * nS] seconds per reference row (b * H_i / ref_h) */
+  double *icpt;    /* [nT * nS] seconds at the reference rows' offset (a + b e) */
+  double *xref;    /* [nS] the reference partition (rows) */
   lin L;           /* end-to-end latency */
   lin E;           /* total energy */
   int sink;
@@ -70,8 +80,9 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
   int nv = m->nv;
   m->S = malloc((size_t)nS * sizeof *m->S);
   m->col_of = malloc((size_t)nd * sizeof *m->col_of);
-  m->slope = calloc((size_t)nn * nS, sizeof *m->slope);
-  m->icpt = calloc((size_t)nn * nS, sizeof *m->icpt);
+  m->slope = calloc((size_t)m->nT * nS, sizeof *m->slope);
+  m->icpt = calloc((size_t)m->nT * nS, sizeof *m->icpt);
+  m->xref = calloc((size_t)nS, sizeof *m->xref);
   m->L.v = calloc((size_t)nv, sizeof(double));
   m->E.v = calloc((size_t)nv, sizeof(double));
   double *busy = calloc((size_t)nd * (nv + 1), sizeof *busy); /* per device lin: c0 then v */
@@ -79,9 +90,11 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
   double *rx = calloc((size_t)nd * (nv + 1), sizeof *rx);
   int *rows = calloc((size_t)nd, sizeof *rows);
   double *xr = calloc((size_t)nd, sizeof *xr);
+  double *vec = malloc((size_t)2 * nS * sizeof *vec);
+  double *rep = malloc((size_t)2 * nS * m->nT * sizeof *rep);
   cl_coedge_result ref = {0};
-  if (!m->S || !m->col_of || !m->slope || !m->icpt || !m->L.v || !m->E.v || !busy || !tx || !rx ||
-      !rows || !xr) {
+  if (!m->S || !m->col_of || !m->slope || !m->icpt || !m->xref || !m->L.v || !m->E.v || !busy || !tx || !rx ||
+      !rows || !xr || !vec || !rep) {
     st = CL_ERR_NOMEM;
     goto done;
   }
@@ -111,38 +124,71 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
       given++;
     }
   }
-  st = cl__coedge_eval_rows(c, rows, &ref);
+  st = cl__coedge_result_alloc(&ref, nd);
+  if (st == CL_OK) st = cl__coedge_score_rows_detail(c, rows, &ref);
   if (st != CL_OK) goto done;
-  const cl_spatial_plan *rp = ref.plan;
-  m->sink = rp->sink;
-  int T = rp->n_tasks;
+  const cl_box *rbox = c->w_box; /* the reference plan's boxes and transfers */
+  m->sink = c->w_sink;
+  int T = nd;
 
-  /* compute: rows_{i,d}(x) = x_d * H_i / ref_h + e_{i,d}, e from the reference plan */
-  int s = 0;
+  /* compute: rows_{i,d}(x) = x_d * H_i / ref_h + e_{i,d}, e from the reference plan.
+   * Layer mode: one stage per compute node, T_i >= (B H_i / ref_h) x_d + (A + B e_i,d),
+   * except that stages whose coefficient vectors (slopes, intercepts over S) are
+   * proportional are merged into one: if stage j = lambda * stage i, then max_d of j is
+   * lambda * max_d of i, so T_i + T_j >= (1 + lambda) * (row of i) is the same
+   * constraint set. This is exact, and common: with speed-scaled host times (a = 0,
+   * b = t / (speed H)) every node of the same height has proportional rows (same
+   * reference slices, same e), so GoogLeNet's 193 stages become ~8. */
+  for (int k = 0; k < nS; k++) m->xref[k] = rows[S[k]];
+  int n_grp = 0;
   for (int i = 0; i < nn; i++) {
     int id = c->first + i;
     const cl_node *n = cl_graph_node(p->g, id);
-    double hr = (double)n->out.h / c->ref_h;
+    if (n->op == CL_OP_INPUT) continue;
+    double hr = (double)n->out.h / c->ref_h, norm = 0;
     for (int k = 0; k < nS; k++) {
       int d = S[k];
-      cl_box b = rp->box[(size_t)i * T + d];
+      cl_box b = rbox[(size_t)i * T + d];
       double r_ref = cl_box_empty(b) ? 0 : b.y1 - b.y0;
       double e = r_ref - rows[d] * hr;
       double A = c->A[(size_t)d * c->n_graph + id], B = c->B[(size_t)d * c->n_graph + id];
-      m->slope[(size_t)i * nS + k] = B * hr;
-      m->icpt[(size_t)i * nS + k] = n->op == CL_OP_INPUT ? 0 : A + B * e;
-      if (n->op == CL_OP_INPUT) continue;
+      vec[k] = B * hr;
+      vec[nS + k] = A + B * e;
+      norm += fabs(vec[k]) + fabs(vec[nS + k]);
       double *bd = busy + (size_t)d * (nv + 1);
       bd[0] += A + B * e;
       bd[1 + k] += B * hr;
     }
-    if (n->op != CL_OP_INPUT && p->mode == CL_SPATIAL_LAYER) m->L.v[nS + s++] += 1.0;
+    if (norm == 0) continue; /* a free node: T >= 0 */
+    int g = 0;
+    if (p->mode == CL_SPATIAL_LAYER) {
+      for (g = 0; g < n_grp; g++) {
+        const double *r = rep + (size_t)g * 2 * nS;
+        int same = 1;
+        for (int k = 0; k < 2 * nS && same; k++)
+          same = fabs(vec[k] / norm - r[k]) <= 1e-12;
+        if (same) break;
+      }
+      if (g == n_grp) {
+        for (int k = 0; k < 2 * nS; k++) rep[(size_t)g * 2 * nS + k] = vec[k] / norm;
+        m->L.v[nS + g] = 1.0;
+        n_grp++;
+      }
+    } else if (n_grp == 0) { /* fused: one compute phase, per-device sums */
+      m->L.v[nS] = 1.0;
+      n_grp = 1;
+    }
+    for (int k = 0; k < nS; k++) {
+      m->slope[(size_t)g * nS + k] += vec[k];
+      m->icpt[(size_t)g * nS + k] += vec[nS + k];
+    }
   }
-  if (p->mode == CL_SPATIAL_FUSED) m->L.v[nS] = 1.0;
+  m->nT = n_grp;
+  m->nv = nS + n_grp;
 
   /* transfers */
-  for (int k = 0; k < rp->n_xfer; k++) {
-    const cl_spatial_xfer *x = &rp->xfer[k];
+  for (int k = 0; k < c->w_n_xfer; k++) {
+    const cl_spatial_xfer *x = &c->w_xfer[k];
     const cl_node *n = cl_graph_node(p->g, x->node);
     double rb = (double)n->out.n * n->out.c * n->out.w * sizeof(float); /* bytes per row */
     double hr = (double)n->out.h / c->ref_h;
@@ -190,6 +236,8 @@ done:
   free(rx);
   free(rows);
   free(xr);
+  free(vec);
+  free(rep);
   return st;
 }
 
@@ -198,101 +246,129 @@ static void lp_free(lp_model *m) {
   free(m->col_of);
   free(m->slope);
   free(m->icpt);
+  free(m->xref);
   free(m->L.v);
   free(m->E.v);
   memset(m, 0, sizeof *m);
 }
 
+/* Stage s's epigraph row for device column k: T_s - slope x_k >= icpt. */
+static void add_epi_row(glp_prob *lp, const lp_model *m, int s, int k) {
+  int r = glp_add_rows(lp, 1);
+  int ind[3] = {0, 1 + m->nS + s, 1 + k};
+  double val[3] = {0, 1.0, -m->slope[(size_t)s * m->nS + k]};
+  glp_set_row_bnds(lp, r, GLP_LO, m->icpt[(size_t)s * m->nS + k], 0.0);
+  glp_set_mat_row(lp, r, 2, ind, val);
+}
+
 /* Solve the LP; x[n_dev] receives the relaxed rows (0 outside S). Returns CL_OK,
- * CL_ERR_INFEASIBLE (deadline row unreachable) or CL_ERR_INTERNAL. */
+ * CL_ERR_INFEASIBLE (deadline row unreachable) or CL_ERR_INTERNAL.
+ *
+ * Row generation: the full LP has one epigraph row per (stage, device) -- 1,600+ rows
+ * for GoogLeNet on 8 devices, most of them slack at the optimum. We start with each
+ * stage's binding row at the reference split, solve, add every row the solution
+ * violates, and re-solve from the previous basis (dual simplex: added rows keep it dual
+ * feasible) until none is violated. The final solution is feasible for the full LP and
+ * optimal for a relaxation of it, hence optimal for the full LP: the result is the same
+ * LP optimum, not an approximation. Infeasibility of a relaxation proves infeasibility. */
 static cl_status lp_solve(cl__coedge_ctx *c, const lp_model *m, objective obj, double deadline,
                           double *x, double *objval) {
   const cl_coedge_problem *p = c->p;
-  int nn = c->last - c->first + 1, nS = m->nS, nv = m->nv;
+  int nS = m->nS, nv = m->nv, nT = m->nT;
   int use_dl = obj == OBJ_ENERGY && deadline > 0;
-  int n_epi = p->mode == CL_SPATIAL_FUSED ? nS : m->nT * nS;
-  int nrows = 1 + n_epi + use_dl;
-  size_t cap = (size_t)nS + (size_t)n_epi * (nS + 1) + (size_t)nv + 1;
-  int *ia = malloc((cap + 1) * sizeof *ia), *ja = malloc((cap + 1) * sizeof *ja);
-  double *ar = malloc((cap + 1) * sizeof *ar);
-  if (!ia || !ja || !ar) {
-    free(ia), free(ja), free(ar);
+  unsigned char *have = calloc((size_t)nT * nS, 1);
+  int *ind = malloc((size_t)(nv + 1) * sizeof *ind);
+  double *val = malloc((size_t)(nv + 1) * sizeof *val);
+  if (!have || !ind || !val) {
+    free(have), free(ind), free(val);
     return CL_ERR_NOMEM;
   }
   glp_prob *lp = glp_create_prob();
   glp_set_obj_dir(lp, GLP_MIN);
-  glp_add_rows(lp, nrows);
   glp_add_cols(lp, nv);
-  int ne = 0;
   for (int k = 0; k < nS; k++) glp_set_col_bnds(lp, 1 + k, GLP_DB, 0.0, (double)c->ref_h);
-  for (int s = 0; s < m->nT; s++) glp_set_col_bnds(lp, 1 + nS + s, GLP_LO, 0.0, 0.0);
+  for (int s = 0; s < nT; s++) glp_set_col_bnds(lp, 1 + nS + s, GLP_LO, 0.0, 0.0);
   const lin *objf = obj == OBJ_ENERGY ? &m->E : &m->L;
   for (int j = 0; j < nv; j++) glp_set_obj_coef(lp, 1 + j, objf->v[j]);
   glp_set_obj_coef(lp, 0, objf->c0);
-  /* row 1: sum x = ref_h */
+  /* sum x = ref_h */
+  glp_add_rows(lp, 1);
   glp_set_row_bnds(lp, 1, GLP_FX, (double)c->ref_h, (double)c->ref_h);
-  for (int k = 0; k < nS; k++) ia[++ne] = 1, ja[ne] = 1 + k, ar[ne] = 1.0;
-  /* epigraph rows: T_s - slope x_k >= icpt */
-  int r = 2;
-  if (p->mode == CL_SPATIAL_FUSED) {
-    for (int k = 0; k < nS; k++, r++) {
-      double sl = 0, ic = 0;
-      for (int i = 0; i < nn; i++) {
-        if (cl_graph_node(p->g, c->first + i)->op == CL_OP_INPUT) continue;
-        sl += m->slope[(size_t)i * nS + k];
-        ic += m->icpt[(size_t)i * nS + k];
-      }
-      glp_set_row_bnds(lp, r, GLP_LO, ic, 0.0);
-      ia[++ne] = r, ja[ne] = 1 + nS, ar[ne] = 1.0;
-      ia[++ne] = r, ja[ne] = 1 + k, ar[ne] = -sl;
-    }
-  } else {
-    int s = 0;
-    for (int i = 0; i < nn; i++) {
-      if (cl_graph_node(p->g, c->first + i)->op == CL_OP_INPUT) continue;
-      for (int k = 0; k < nS; k++, r++) {
-        glp_set_row_bnds(lp, r, GLP_LO, m->icpt[(size_t)i * nS + k], 0.0);
-        ia[++ne] = r, ja[ne] = 1 + nS + s, ar[ne] = 1.0;
-        ia[++ne] = r, ja[ne] = 1 + k, ar[ne] = -m->slope[(size_t)i * nS + k];
-      }
-      s++;
-    }
-  }
+  for (int k = 0; k < nS; k++) ind[1 + k] = 1 + k, val[1 + k] = 1.0;
+  glp_set_mat_row(lp, 1, nS, ind, val);
   if (use_dl) {
-    glp_set_row_bnds(lp, r, GLP_UP, 0.0, deadline - m->L.c0);
+    int len = 0;
     for (int j = 0; j < nv; j++)
-      if (m->L.v[j] != 0) ia[++ne] = r, ja[ne] = 1 + j, ar[ne] = m->L.v[j];
-    r++;
+      if (m->L.v[j] != 0) ++len, ind[len] = 1 + j, val[len] = m->L.v[j];
+    glp_add_rows(lp, 1);
+    glp_set_row_bnds(lp, 2, GLP_UP, 0.0, deadline - m->L.c0);
+    glp_set_mat_row(lp, 2, len, ind, val);
   }
-  CL_ASSERT(r - 1 == nrows && (size_t)ne <= cap);
-  glp_load_matrix(lp, ne, ia, ja, ar);
+  /* initial rows: each stage's slowest device at the reference split */
+  for (int s = 0; s < nT; s++) {
+    int kb = 0;
+    double vb = -1e300;
+    for (int k = 0; k < nS; k++) {
+      double v = m->slope[(size_t)s * nS + k] * m->xref[k] + m->icpt[(size_t)s * nS + k];
+      if (v > vb) vb = v, kb = k;
+    }
+    add_epi_row(lp, m, s, kb);
+    have[(size_t)s * nS + kb] = 1;
+  }
   glp_smcp parm;
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
   parm.presolve = GLP_OFF;
-  /* Coefficients span ~1e-9 (s per row) to 1 (row sums): unscaled, the primal simplex
-   * can declare this always-feasible LP infeasible (alexnet, 4 devices). */
-  int term = glp_term_out(GLP_OFF);
-  glp_scale_prob(lp, GLP_SF_AUTO);
-  glp_term_out(term);
-  int ret = glp_simplex(lp, &parm);
   cl_status st = CL_OK;
-  int gs = glp_get_status(lp);
-  if (ret != 0 && ret != GLP_ENOPFS) {
-    cl_log_error("coedge: glp_simplex failed (code %d) on a %d x %d LP", ret, nrows, nv);
-    st = CL_ERR_INTERNAL;
-  } else if (gs == GLP_NOFEAS || ret == GLP_ENOPFS) {
-    st = CL_ERR_INFEASIBLE;
-  } else if (gs != GLP_OPT) {
-    cl_log_error("coedge: LP ended with GLPK status %d", gs);
-    st = CL_ERR_INTERNAL;
-  } else {
-    for (int d = 0; d < p->n_dev; d++) x[d] = 0;
-    for (int k = 0; k < nS; k++) x[m->S[k]] = glp_get_col_prim(lp, 1 + k);
-    *objval = glp_get_obj_val(lp);
+  for (int round = 0;; round++) {
+    /* Coefficients span ~1e-9 (s per row) to 1 (row sums): unscaled, the primal simplex
+     * can declare this always-feasible LP infeasible (alexnet, 4 devices). Rescale
+     * after every batch of rows (the basis is kept). */
+    int term = glp_term_out(GLP_OFF);
+    glp_scale_prob(lp, GLP_SF_AUTO);
+    glp_term_out(term);
+    parm.meth = round == 0 ? GLP_PRIMAL : GLP_DUALP;
+    int ret = glp_simplex(lp, &parm);
+    int gs = glp_get_status(lp);
+    if (ret != 0 && ret != GLP_ENOPFS && ret != GLP_ENODFS) {
+      cl_log_error("coedge: glp_simplex failed (code %d) on a %d x %d LP", ret,
+                   glp_get_num_rows(lp), nv);
+      st = CL_ERR_INTERNAL;
+      break;
+    }
+    if (gs == GLP_NOFEAS || ret == GLP_ENOPFS) {
+      st = CL_ERR_INFEASIBLE;
+      break;
+    }
+    if (gs != GLP_OPT) {
+      cl_log_error("coedge: LP ended with GLPK status %d", gs);
+      st = CL_ERR_INTERNAL;
+      break;
+    }
+    int added = 0;
+    for (int s = 0; s < nT; s++) {
+      double ts = glp_get_col_prim(lp, 1 + nS + s);
+      double tol = 1e-9 * (ts > 0 ? ts : -ts) + 1e-15;
+      for (int k = 0; k < nS; k++) {
+        if (have[(size_t)s * nS + k]) continue;
+        double v = m->slope[(size_t)s * nS + k] * glp_get_col_prim(lp, 1 + k) +
+                   m->icpt[(size_t)s * nS + k];
+        if (v > ts + tol) {
+          add_epi_row(lp, m, s, k);
+          have[(size_t)s * nS + k] = 1;
+          added++;
+        }
+      }
+    }
+    if (!added) {
+      for (int d = 0; d < p->n_dev; d++) x[d] = 0;
+      for (int k = 0; k < nS; k++) x[m->S[k]] = glp_get_col_prim(lp, 1 + k);
+      *objval = glp_get_obj_val(lp);
+      break;
+    }
   }
   glp_delete_prob(lp);
-  free(ia), free(ja), free(ar);
+  free(have), free(ind), free(val);
   return st;
 }
 
@@ -325,14 +401,24 @@ static void round_rows(const double *x, int nd, int ref_h, int *rows) {
 }
 
 /* Exact local search from rows: move `step` rows between devices of the support mask
- * while it improves the objective; steps shrink to 1. Result in *best. */
+ * while it improves the objective; steps shrink to 1. Candidates are judged with the
+ * plan-free evaluation (cl__coedge_score_rows); *best gets the winner's evaluation
+ * without a plan. */
 static cl_status local_search(cl__coedge_ctx *c, const int *start, const int *allowed,
                               objective obj, cl_coedge_result *best) {
   int nd = c->p->n_dev;
   int *cur = malloc((size_t)nd * sizeof *cur);
+  cl_coedge_result sb, sc;
   if (!cur) return CL_ERR_NOMEM;
+  cl_status st = cl__coedge_result_alloc(&sb, nd);
+  if (st == CL_OK) st = cl__coedge_result_alloc(&sc, nd);
+  if (st != CL_OK) {
+    free(cur);
+    cl_coedge_result_fini(&sb);
+    return st;
+  }
   memcpy(cur, start, (size_t)nd * sizeof *cur);
-  cl_status st = cl__coedge_eval_rows(c, cur, best);
+  st = cl__coedge_score_rows(c, cur, &sb);
   int step = c->ref_h / 32 > 1 ? c->ref_h / 32 : 1;
   int guard = 0;
   while (st == CL_OK && step >= 1 && guard++ < 400) {
@@ -347,61 +433,138 @@ static cl_status local_search(cl__coedge_ctx *c, const int *start, const int *al
           int mv = kind == 0 ? step : cur[i];
           if (kind == 1 && mv == step) continue;
           cur[i] -= mv, cur[j] += mv;
-          cl_coedge_result cand = {0};
-          st = cl__coedge_eval_rows(c, cur, &cand);
-          if (st == CL_OK && better(&cand, best, obj)) {
-            take(best, &cand);
+          st = cl__coedge_score_rows(c, cur, &sc);
+          if (st == CL_OK && better_vals(&sc, &sb, obj)) {
+            cl_coedge_result t = sb;
+            sb = sc, sc = t;
             improved = 1;
           } else {
             cur[i] += mv, cur[j] -= mv;
           }
-          cl_coedge_result_fini(&cand);
         }
       }
     }
     if (!improved) step /= 2;
   }
+  if (st == CL_OK) take(best, &sb);
+  cl_coedge_result_fini(&sb);
+  cl_coedge_result_fini(&sc);
   free(cur);
   return st;
 }
 
-/* LP (energy or latency) over device set S, rounding, local search. */
-static cl_status solve_set(cl__coedge_ctx *c, const int *in_set, objective obj,
-                           cl_coedge_result *out, int *lp_solves, double *lp_obj) {
+/* LP over device set in_set: x[n_dev] gets the relaxed rows, *val the LP optimum. With
+ * an unreachable deadline (energy objective) the min-latency LP is solved instead and
+ * *feasible is 0. */
+static cl_status set_lp(cl__coedge_ctx *c, const int *in_set, objective obj, double *x,
+                        double *val, int *feasible, int *lp_solves) {
   const cl_coedge_problem *p = c->p;
   int nd = p->n_dev, nS = 0;
-  int *S = malloc((size_t)nd * sizeof *S), *rows = malloc((size_t)nd * sizeof *rows);
-  double *x = malloc((size_t)nd * sizeof *x);
+  int *S = malloc((size_t)nd * sizeof *S);
   lp_model m = {0};
+  if (!S) return CL_ERR_NOMEM;
+  for (int d = 0; d < nd; d++)
+    if (in_set[d]) S[nS++] = d;
+  cl_status st = lp_build(c, S, nS, &m);
+  *feasible = 1;
+  if (st == CL_OK) {
+    st = lp_solve(c, &m, obj, p->deadline, x, val);
+    (*lp_solves)++;
+  }
+  if (st == CL_ERR_INFEASIBLE) { /* start from the fastest relaxed split instead */
+    *feasible = 0;
+    st = lp_solve(c, &m, OBJ_LATENCY, 0, x, val);
+    (*lp_solves)++;
+  }
+  lp_free(&m);
+  free(S);
+  return st;
+}
+
+/* Round the relaxed rows x and search exactly from there within in_set. */
+static cl_status search_from(cl__coedge_ctx *c, const double *x, const int *in_set, objective obj,
+                             cl_coedge_result *out) {
+  int *rows = malloc((size_t)c->p->n_dev * sizeof *rows);
+  if (!rows) return CL_ERR_NOMEM;
+  round_rows(x, c->p->n_dev, c->ref_h, rows);
+  cl_status st = local_search(c, rows, in_set, obj, out);
+  free(rows);
+  return st;
+}
+
+/* LP (energy or latency) over device set S, rounding, local search. *lp_obj gets the LP
+ * optimum when the LP is feasible. */
+static cl_status solve_set(cl__coedge_ctx *c, const int *in_set, objective obj,
+                           cl_coedge_result *out, int *lp_solves, double *lp_obj) {
+  double *x = malloc((size_t)c->p->n_dev * sizeof *x), val = 0;
+  int feasible = 0;
+  if (!x) return CL_ERR_NOMEM;
+  cl_status st = set_lp(c, in_set, obj, x, &val, &feasible, lp_solves);
+  if (st == CL_OK && feasible && lp_obj) *lp_obj = val;
+  if (st == CL_OK) st = search_from(c, x, in_set, obj, out);
+  free(x);
+  return st;
+}
+
+/* Candidates the growing phase searches exactly per round (best LP optima first). */
+#define GROW_TRIES 2
+
+/* Growing phase: from the best plan's device set, try adding each unused device. The
+ * dropping phase only visits subsets of the sets it starts from, and its start (every
+ * device) can be far from the optimum: e.g. the LP over all devices misses the deadline
+ * and the search settles on one device, although a pair that the dropping never tries
+ * is cheaper (issue #6: vgg16 on the PC alone vs TX2 + PC). Each candidate set is
+ * screened by its LP optimum; the exact search runs on the GROW_TRIES most promising. */
+static cl_status grow(cl__coedge_ctx *c, objective obj, cl_coedge_result *out, int *lp_solves) {
+  int nd = c->p->n_dev;
+  int *set = malloc((size_t)nd * sizeof *set), *order = malloc((size_t)nd * sizeof *order);
+  double *x = malloc((size_t)nd * nd * sizeof *x), *val = malloc((size_t)nd * sizeof *val);
   cl_status st = CL_OK;
-  if (!S || !rows || !x) {
+  if (!set || !order || !x || !val) {
     st = CL_ERR_NOMEM;
     goto done;
   }
-  for (int d = 0; d < nd; d++)
-    if (in_set[d]) S[nS++] = d;
-  st = lp_build(c, S, nS, &m);
-  if (st != CL_OK) goto done;
-  double val = 0;
-  st = lp_solve(c, &m, obj, p->deadline, x, &val);
-  (*lp_solves)++;
-  if (st == CL_ERR_INFEASIBLE) { /* start from the fastest relaxed split instead */
-    st = lp_solve(c, &m, OBJ_LATENCY, 0, x, &val);
-    (*lp_solves)++;
-  } else if (st == CL_OK && lp_obj) {
-    *lp_obj = val;
+  for (int round = 0; round < nd && st == CL_OK; round++) {
+    int n_cand = 0;
+    for (int d = 0; d < nd; d++) set[d] = out->rows[d] > 0;
+    for (int d = 0; d < nd && st == CL_OK; d++) {
+      if (!c->avail[d] || set[d]) continue;
+      int feasible;
+      set[d] = 1;
+      st = set_lp(c, set, obj, x + (size_t)d * nd, &val[d], &feasible, lp_solves);
+      set[d] = 0;
+      if (st != CL_OK) break;
+      /* the LP value is the relaxed objective: a screen, not a bound */
+      int promising = obj == OBJ_LATENCY ? val[d] < out->latency
+                                         : feasible && (!out->meets_deadline || val[d] < out->energy);
+      if (!promising) continue;
+      int k = n_cand++;
+      while (k > 0 && val[order[k - 1]] > val[d]) order[k] = order[k - 1], k--;
+      order[k] = d;
+    }
+    cl_coedge_result best = {0};
+    for (int k = 0; k < n_cand && k < GROW_TRIES && st == CL_OK; k++) {
+      int d = order[k];
+      cl_coedge_result cand = {0};
+      set[d] = 1;
+      st = search_from(c, x + (size_t)d * nd, set, obj, &cand);
+      set[d] = 0;
+      if (st == CL_OK && better(&cand, &best, obj)) take(&best, &cand);
+      cl_coedge_result_fini(&cand);
+    }
+    int improved = st == CL_OK && better(&best, out, obj);
+    if (improved) take(out, &best);
+    cl_coedge_result_fini(&best);
+    if (!improved) break;
   }
-  if (st != CL_OK) goto done;
-  round_rows(x, nd, c->ref_h, rows);
-  st = local_search(c, rows, in_set, obj, out);
 done:
-  lp_free(&m);
-  free(S), free(rows), free(x);
+  free(set), free(order), free(x), free(val);
   return st;
 }
 
 /* Greedy device dropping around solve_set: start with every available device, drop the
- * device whose removal helps most, repeat while it helps. */
+ * device whose removal helps most, repeat while it helps; then single devices; then
+ * grow the best set device by device. */
 static cl_status lp_planner(cl__coedge_ctx *c, objective obj, cl_coedge_result *out) {
   int nd = c->p->n_dev, lp_solves = 0;
   double lp_obj = 0;
@@ -441,14 +604,25 @@ static cl_status lp_planner(cl__coedge_ctx *c, objective obj, cl_coedge_result *
     }
   }
   /* single-device plans are the corners the relaxation rounds away from */
+  cl_coedge_result sc = {0};
+  if (st == CL_OK) st = cl__coedge_result_alloc(&sc, nd);
   for (int d = 0; d < nd && st == CL_OK; d++) {
     if (!c->avail[d]) continue;
     memset(trial, 0, (size_t)nd * sizeof *trial);
     trial[d] = c->ref_h;
-    cl_coedge_result cand = {0};
-    st = cl__coedge_eval_rows(c, trial, &cand);
-    if (st == CL_OK && better(&cand, out, obj)) take(out, &cand);
-    cl_coedge_result_fini(&cand);
+    st = cl__coedge_score_rows(c, trial, &sc);
+    if (st == CL_OK && better_vals(&sc, out, obj)) {
+      take(out, &sc);
+      st = cl__coedge_result_alloc(&sc, nd);
+    }
+  }
+  cl_coedge_result_fini(&sc);
+  if (st == CL_OK && c->n_avail > 1) st = grow(c, obj, out, &lp_solves);
+  if (st == CL_OK) { /* the winner's plan */
+    cl_coedge_result full = {0};
+    st = cl__coedge_eval_rows(c, out->rows, &full);
+    if (st == CL_OK) take(out, &full);
+    cl_coedge_result_fini(&full);
   }
   out->lp_solves = lp_solves;
   out->lp_objective = first_lp;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/ops.h"
 #include "coedge_internal.h"
 
 static const char *const k_planner_names[] = {
@@ -123,6 +124,23 @@ void cl__coedge_ctx_fini(cl__coedge_ctx *c) {
   free(c->tail);
   free(c->full);
   free(c->avail);
+  free(c->w_box);
+  free(c->w_need);
+  free(c->w_ent_idx);
+  free(c->w_ent_node);
+  free(c->w_ent_need);
+  free(c->w_stage);
+  free(c->w_share);
+  free(c->w_node);
+  free(c->w_hcls);
+  free(c->w_heights);
+  free(c->w_yb);
+  free(c->w_edge);
+  free(c->w_eout);
+  free(c->w_ein);
+  free(c->w_eid);
+  free(c->w_xfer);
+  cl__coedge_wlan_fini(&c->w_wlan);
   memset(c, 0, sizeof *c);
 }
 
@@ -196,6 +214,42 @@ cl_status cl__coedge_ctx_init(cl__coedge_ctx *c, const cl_coedge_problem *p) {
   return CL_OK;
 }
 
+/* Exact WLAN accounting: bytes and message counts per phase and per device. */
+void cl__coedge_wlan_reset(cl__coedge_wlan *w, int n_dev) {
+  if (!w->txb || w->n_dev != n_dev) {
+    cl__coedge_wlan_fini(w);
+    w->n_dev = n_dev;
+    w->txb = malloc((size_t)n_dev * 2 * sizeof *w->txb);
+    w->txn = malloc((size_t)n_dev * 2 * sizeof *w->txn);
+    if (!w->txb || !w->txn) {
+      cl__coedge_wlan_fini(w);
+      return;
+    }
+  }
+  memset(w->pb, 0, sizeof w->pb);
+  memset(w->pn, 0, sizeof w->pn);
+  memset(w->txb, 0, (size_t)n_dev * 2 * sizeof *w->txb);
+  memset(w->txn, 0, (size_t)n_dev * 2 * sizeof *w->txn);
+}
+
+void cl__coedge_wlan_fini(cl__coedge_wlan *w) {
+  free(w->txb);
+  free(w->txn);
+  memset(w, 0, sizeof *w);
+}
+
+void cl__coedge_wlan_times(const cl__coedge_wlan *w, const cl_coedge_problem *p,
+                           cl_coedge_result *out) {
+  double bw = p->bandwidth, lat = p->msg_latency;
+  out->t_scatter = (double)w->pb[0] / bw + w->pn[0] * lat;
+  out->t_comm = (double)w->pb[1] / bw + w->pn[1] * lat;
+  out->t_gather = (double)w->pb[2] / bw + w->pn[2] * lat;
+  for (int d = 0; d < w->n_dev; d++) {
+    out->tx[d] = (double)w->txb[2 * d] / bw + w->txn[2 * d] * lat;
+    out->rx[d] = (double)w->txb[2 * d + 1] / bw + w->txn[2 * d + 1] * lat;
+  }
+}
+
 cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_result *out) {
   const cl_coedge_problem *p = c->p;
   int nd = p->n_dev, T = plan->n_tasks;
@@ -209,6 +263,7 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   c->evals++;
   double *stage = calloc((size_t)nd, sizeof *stage);
   if (!stage) return CL_ERR_NOMEM;
+  /* rows computed = area / width; exactly y1 - y0 for full-width boxes */
   /* compute */
   for (int i = 0; i < plan->n_nodes; i++) {
     int id = plan->first + i;
@@ -219,7 +274,8 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
       cl_box b = plan->box[(size_t)i * T + t];
       if (cl_box_empty(b)) continue;
       int d = plan->task_dev[t];
-      double rows = (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
+      double rows = b.x0 == 0 && b.x1 == n->out.w ? (double)(b.y1 - b.y0)
+                    : (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
       stage[d] += c->A[(size_t)d * c->n_graph + id] + c->B[(size_t)d * c->n_graph + id] * rows;
       out->participates[d] = 1;
     }
@@ -234,16 +290,18 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
     for (int d = 0; d < nd; d++)
       if (out->busy[d] > out->t_compute) out->t_compute = out->busy[d];
   free(stage);
-  /* transfers: serialised on the shared medium */
+  /* transfers: serialised on the shared medium; bytes and messages are summed exactly
+   * (integers) and converted once, so the result does not depend on transfer order */
+  cl__coedge_wlan w = {0};
+  cl__coedge_wlan_reset(&w, nd);
+  if (!w.txb) return CL_ERR_NOMEM;
   for (int k = 0; k < plan->n_xfer; k++) {
     const cl_spatial_xfer *x = &plan->xfer[k];
-    double dur = (double)x->bytes / p->bandwidth + p->msg_latency;
-    if (x->kind == CL_XFER_SCATTER) out->t_scatter += dur;
-    else if (x->kind == CL_XFER_HALO) out->t_comm += dur;
-    else out->t_gather += dur;
-    out->tx[x->src] += dur;
-    out->rx[x->dst] += dur;
+    int ph = x->kind == CL_XFER_SCATTER ? 0 : x->kind == CL_XFER_HALO ? 1 : 2;
+    cl__coedge_wlan_add(&w, ph, x->src, x->dst, x->bytes);
   }
+  cl__coedge_wlan_times(&w, p, out);
+  cl__coedge_wlan_fini(&w);
   out->t_tail = c->tail[plan->sink];
   out->busy[plan->sink] += out->t_tail;
   out->participates[plan->source] = 1;
@@ -327,4 +385,297 @@ cl_status cl_coedge_evaluate_rows(const cl_coedge_problem *p, const int *rows,
   }
   cl__coedge_ctx_fini(&c);
   return st;
+}
+
+/* ---------------------------------------------------------------- fast row evaluation */
+
+static cl_box box_hull(cl_box a, cl_box b) {
+  if (cl_box_empty(a)) return b;
+  if (cl_box_empty(b)) return a;
+  cl_box r = {a.y0 < b.y0 ? a.y0 : b.y0, a.y1 > b.y1 ? a.y1 : b.y1,
+              a.x0 < b.x0 ? a.x0 : b.x0, a.x1 > b.x1 ? a.x1 : b.x1};
+  return r;
+}
+
+static cl_box box_meet(cl_box a, cl_box b) {
+  cl_box r = {a.y0 > b.y0 ? a.y0 : b.y0, a.y1 < b.y1 ? a.y1 : b.y1,
+              a.x0 > b.x0 ? a.x0 : b.x0, a.x1 < b.x1 ? a.x1 : b.x1};
+  if (cl_box_empty(r)) {
+    cl_box e = {0, 0, 0, 0};
+    return e;
+  }
+  return r;
+}
+
+static cl_status score_alloc(cl__coedge_ctx *c) {
+  if (c->w_box) return CL_OK;
+  const cl_graph *g = c->p->g;
+  size_t nd = (size_t)c->p->n_dev, nn = (size_t)(c->last - c->first + 1), nb = nn * nd;
+  size_t ne = c->first > 0 ? (size_t)c->first : 1;
+  c->nn = (int)nn;
+  c->w_box = malloc(nb * sizeof *c->w_box);
+  c->w_need = malloc(nb * sizeof *c->w_need);
+  c->w_ent_idx = malloc(ne * sizeof *c->w_ent_idx);
+  c->w_ent_node = malloc(ne * sizeof *c->w_ent_node);
+  c->w_ent_need = malloc(ne * nd * sizeof *c->w_ent_need);
+  c->w_stage = malloc(nd * sizeof *c->w_stage);
+  c->w_share = malloc(nd * sizeof *c->w_share);
+  c->w_node = malloc(nn * sizeof *c->w_node);
+  c->w_hcls = malloc(nn * sizeof *c->w_hcls);
+  c->w_heights = malloc(nn * sizeof *c->w_heights);
+  c->w_yb = malloc(nn * (nd + 1) * sizeof *c->w_yb);
+  c->w_edge = malloc((nn + 1) * sizeof *c->w_edge);
+  if (!c->w_box || !c->w_need || !c->w_ent_idx || !c->w_ent_node || !c->w_ent_need ||
+      !c->w_stage || !c->w_share || !c->w_node || !c->w_hcls || !c->w_heights || !c->w_yb ||
+      !c->w_edge)
+    return CL_ERR_NOMEM;
+  for (size_t k = 0; k < ne; k++) c->w_ent_idx[k] = -1;
+  c->n_heights = 0;
+  c->w_edge[0] = 0;
+  for (size_t i = 0; i < nn; i++) {
+    const cl_node *n = cl_graph_node(g, c->first + (int)i);
+    c->w_node[i] = n;
+    int h = 0;
+    while (h < c->n_heights && c->w_heights[h] != n->out.h) h++;
+    if (h == c->n_heights) c->w_heights[c->n_heights++] = n->out.h;
+    c->w_hcls[i] = h;
+    c->w_edge[i + 1] = c->w_edge[i] + (n->op == CL_OP_INPUT ? 0 : n->n_inputs);
+  }
+  size_t n_edge = (size_t)c->w_edge[nn] * nd;
+  c->w_eout = malloc((n_edge ? n_edge : 1) * sizeof *c->w_eout);
+  c->w_ein = malloc((n_edge ? n_edge : 1) * sizeof *c->w_ein);
+  c->w_eid = calloc(c->w_edge[nn] ? (size_t)c->w_edge[nn] : 1, 1);
+  if (!c->w_eout || !c->w_ein || !c->w_eid) return CL_ERR_NOMEM;
+  /* Element-wise edges (no row rule of their own, same shape as a computed producer in
+   * the run): in layer mode the consumer's slice is exactly the producer's own slice
+   * (same height, same scaled bounds, full width), so the edge adds nothing to the
+   * producer's need and is skipped. Concatenations make these most of DenseNet's edges. */
+  for (size_t i = 0; i < nn; i++) {
+    const cl_node *n = c->w_node[i];
+    if (n->op == CL_OP_INPUT || n->op == CL_OP_CONV || n->op == CL_OP_MAXPOOL ||
+        n->op == CL_OP_AVGPOOL || cl_op_get(n->op)->in_rows)
+      continue;
+    for (int j = 0; j < n->n_inputs; j++) {
+      int src = n->inputs[j];
+      if (src < c->first) continue;
+      const cl_node *sn = c->w_node[src - c->first];
+      cl_box full = {0, n->out.h, 0, n->out.w};
+      if (sn->op == CL_OP_INPUT || sn->out.h != n->out.h || sn->out.w != n->out.w) continue;
+      cl_box r = cl_spatial_input_box(g, c->first + (int)i, j, full);
+      c->w_eid[c->w_edge[i] + j] = r.y0 == 0 && r.y1 == full.y1 && r.x0 == 0 && r.x1 == full.x1;
+    }
+  }
+  /* an impossible query: the first lookup of every edge computes */
+  const cl_box never = {-1, -1, -1, -1};
+  for (size_t k = 0; k < n_edge; k++) c->w_eout[k] = never;
+  return CL_OK;
+}
+
+/* Input region of input j of run node i for output region b, memoised per (edge, task):
+ * consecutive evaluations of a local search change few slices. */
+static cl_box input_box_cached(cl__coedge_ctx *c, int i, int j, int t, cl_box b) {
+  size_t k = ((size_t)c->w_edge[i] + (size_t)j) * (size_t)c->p->n_dev + (size_t)t;
+  cl_box q = c->w_eout[k];
+  if (q.y0 == b.y0 && q.y1 == b.y1 && q.x0 == b.x0 && q.x1 == b.x1) return c->w_ein[k];
+  cl_box r = cl_spatial_input_box(c->p->g, c->first + i, j, b);
+  c->w_eout[k] = b;
+  c->w_ein[k] = r;
+  return r;
+}
+
+static int64_t box_bytes(const cl_node *n, cl_box b) {
+  return (int64_t)n->out.n * n->out.c * cl_box_area(b) * (int64_t)sizeof(float);
+}
+
+static int scale_bound(int b, int h, int ref_h) {
+  return (int)(((int64_t)b * h * 2 + ref_h) / (2 * (int64_t)ref_h)); /* as spatial_plan.c */
+}
+
+/* Account one transfer; list it when recording. */
+static cl_status emit(cl__coedge_ctx *c, cl_xfer_kind kind, int node, int src, int dst, int task,
+                      cl_box b, int64_t bytes) {
+  cl__coedge_wlan_add(&c->w_wlan, (int)kind, src, dst, bytes);
+  if (!c->w_record) return CL_OK;
+  if (c->w_n_xfer == c->w_cap_xfer) {
+    int cap = c->w_cap_xfer ? 2 * c->w_cap_xfer : 64;
+    cl_spatial_xfer *v = realloc(c->w_xfer, (size_t)cap * sizeof *v);
+    if (!v) return CL_ERR_NOMEM;
+    c->w_xfer = v;
+    c->w_cap_xfer = cap;
+  }
+  cl_spatial_xfer x = {kind, node, src, dst, task, b, bytes};
+  c->w_xfer[c->w_n_xfer++] = x;
+  return CL_OK;
+}
+
+cl_status cl__coedge_score_rows_detail(cl__coedge_ctx *c, const int *rows,
+                                       cl_coedge_result *out) {
+  c->w_record = 1;
+  c->w_n_xfer = 0;
+  cl_status st = cl__coedge_score_rows(c, rows, out);
+  c->w_record = 0;
+  return st;
+}
+
+cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_result *out) {
+  CL_TRY(score_alloc(c));
+  const cl_coedge_problem *p = c->p;
+  const cl_graph *g = p->g;
+  const cl_box empty = {0, 0, 0, 0};
+  int T = p->n_dev, nn = c->nn, first = c->first, last = c->last, fused = p->mode == CL_SPATIAL_FUSED;
+  cl_box *box = c->w_box, *need = c->w_need;
+  c->evals++;
+  for (int d = 0; d < T; d++)
+    out->busy[d] = out->tx[d] = out->rx[d] = out->e_dev[d] = 0, out->participates[d] = 0;
+  out->t_scatter = out->t_compute = out->t_comm = out->t_gather = out->t_tail = 0;
+  out->ref_h = c->ref_h;
+  /* slices: cl_spatial_plan_rows (each distinct height scaled once) */
+  for (int h = 0; h < c->n_heights; h++) {
+    int *yb = c->w_yb + (size_t)h * (T + 1), b0 = 0;
+    int64_t H = c->w_heights[h];
+    yb[0] = scale_bound(0, (int)H, c->ref_h);
+    for (int t = 0; t < T; t++) {
+      b0 += rows[t];
+      yb[t + 1] = scale_bound(b0, (int)H, c->ref_h);
+    }
+  }
+  for (size_t k = 0; k < (size_t)nn * T; k++) box[k] = empty;
+  for (int i = 0; i < nn; i++) {
+    if (fused && i != nn - 1) continue;
+    const cl_node *nd = c->w_node[i];
+    if (nd->op == CL_OP_INPUT && i != nn - 1) continue;
+    const int *yb = c->w_yb + (size_t)c->w_hcls[i] * (T + 1);
+    for (int t = 0; t < T; t++) {
+      cl_box b = {yb[t], yb[t + 1], 0, nd->out.w};
+      box[(size_t)i * T + t] = cl_box_empty(b) ? empty : b;
+    }
+  }
+  /* needs, backwards: finish_plan */
+  int n_ent = 0;
+  if (fused) {
+    for (size_t k = 0; k < (size_t)nn * T; k++) need[k] = empty;
+    for (int t = 0; t < T; t++) need[(size_t)(nn - 1) * T + t] = box[(size_t)(nn - 1) * T + t];
+  } else {
+    memcpy(need, box, (size_t)nn * T * sizeof *need);
+  }
+  for (int id = last; id >= first; id--) {
+    int i = id - first;
+    const cl_node *nd = c->w_node[i];
+    if (fused || nd->op == CL_OP_INPUT)
+      for (int t = 0; t < T; t++) box[(size_t)i * T + t] = need[(size_t)i * T + t];
+    if (nd->op == CL_OP_INPUT) continue;
+    for (int j = 0; j < nd->n_inputs; j++) {
+      int src = nd->inputs[j];
+      if (!fused && c->w_eid[c->w_edge[i] + j]) continue;
+      cl_box *dn;
+      if (src >= first) {
+        dn = need + (size_t)(src - first) * T;
+      } else {
+        if (c->w_ent_idx[src] < 0) {
+          c->w_ent_idx[src] = n_ent;
+          c->w_ent_node[n_ent] = src;
+          for (int t = 0; t < T; t++) c->w_ent_need[(size_t)n_ent * T + t] = empty;
+          n_ent++;
+        }
+        dn = c->w_ent_need + (size_t)c->w_ent_idx[src] * T;
+      }
+      for (int t = 0; t < T; t++)
+        dn[t] = box_hull(dn[t], input_box_cached(c, i, j, t, box[(size_t)i * T + t]));
+    }
+  }
+  /* compute: cl__coedge_eval */
+  double *stage = c->w_stage;
+  for (int i = 0; i < nn; i++) {
+    int id = first + i;
+    const cl_node *n = c->w_node[i];
+    if (n->op == CL_OP_INPUT) continue;
+    for (int d = 0; d < T; d++) stage[d] = 0;
+    for (int t = 0; t < T; t++) {
+      cl_box b = box[(size_t)i * T + t];
+      if (cl_box_empty(b)) continue;
+      double r = b.x0 == 0 && b.x1 == n->out.w ? (double)(b.y1 - b.y0)
+                 : (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
+      stage[t] += c->A[(size_t)t * c->n_graph + id] + c->B[(size_t)t * c->n_graph + id] * r;
+      out->participates[t] = 1;
+    }
+    double mx = 0;
+    for (int d = 0; d < T; d++) {
+      out->busy[d] += stage[d];
+      if (stage[d] > mx) mx = stage[d];
+    }
+    if (!fused) out->t_compute += mx;
+  }
+  if (fused)
+    for (int d = 0; d < T; d++)
+      if (out->busy[d] > out->t_compute) out->t_compute = out->busy[d];
+  /* transfers: scatter (run entries, then external), halo, gather */
+  cl__coedge_wlan_reset(&c->w_wlan, T);
+  if (!c->w_wlan.txb) return CL_ERR_NOMEM;
+  for (int i = 0; i < nn; i++) {
+    if (c->w_node[i]->op != CL_OP_INPUT) continue;
+    for (int t = 0; t < T; t++) {
+      cl_box b = box[(size_t)i * T + t];
+      if (cl_box_empty(b) || t == p->source) continue;
+      CL_TRY(emit(c, CL_XFER_SCATTER, first + i, p->source, t, t, b, box_bytes(c->w_node[i], b)));
+    }
+  }
+  for (int e = 0; e < n_ent; e++) {
+    int id = c->w_ent_node[e];
+    c->w_ent_idx[id] = -1; /* reset for the next call */
+    for (int t = 0; t < T; t++) {
+      cl_box b = c->w_ent_need[(size_t)e * T + t];
+      if (cl_box_empty(b) || t == p->source) continue;
+      CL_TRY(emit(c, CL_XFER_SCATTER, id, p->source, t, t, b, cl_spatial_box_bytes(g, id, b)));
+    }
+  }
+  if (!fused) {
+    for (int i = 0; i < nn; i++) {
+      const cl_node *n = c->w_node[i];
+      if (n->op == CL_OP_INPUT) continue;
+      for (int t = 0; t < T; t++) {
+        cl_box nb = need[(size_t)i * T + t];
+        if (cl_box_empty(nb)) continue;
+        /* own slices are sorted by task and disjoint: stop past the need */
+        for (int u = 0; u < T; u++) {
+          cl_box ob = box[(size_t)i * T + u];
+          if (cl_box_empty(ob) || ob.y1 <= nb.y0) continue;
+          if (ob.y0 >= nb.y1) break;
+          if (u == t) continue;
+          cl_box h = box_meet(nb, ob);
+          if (cl_box_empty(h)) continue;
+          CL_TRY(emit(c, CL_XFER_HALO, first + i, u, t, t, h, box_bytes(n, h)));
+        }
+      }
+    }
+  }
+  const cl_box *lb = box + (size_t)(nn - 1) * T;
+  int sink = p->source;
+  for (int d = 0; d < T; d++) c->w_share[d] = cl_box_area(lb[d]);
+  for (int d = 0; d < T; d++)
+    if (c->w_share[d] > c->w_share[sink]) sink = d;
+  for (int t = 0; t < T; t++) {
+    if (cl_box_empty(lb[t]) || t == sink) continue;
+    CL_TRY(emit(c, CL_XFER_GATHER, last, t, sink, t, lb[t], box_bytes(c->w_node[nn - 1], lb[t])));
+  }
+  /* totals: cl__coedge_eval */
+  c->w_sink = sink;
+  cl__coedge_wlan_times(&c->w_wlan, p, out);
+  out->t_tail = c->tail[sink];
+  out->busy[sink] += out->t_tail;
+  out->participates[p->source] = 1;
+  out->participates[sink] = 1;
+  out->latency = out->t_scatter + out->t_compute + out->t_comm + out->t_gather + out->t_tail;
+  out->energy = 0;
+  for (int d = 0; d < T; d++) {
+    if (!out->participates[d]) continue;
+    const cl_coedge_device *v = &p->dev[d];
+    double idle = out->latency - out->busy[d] - out->tx[d] - out->rx[d];
+    if (idle < 0) idle = 0;
+    out->e_dev[d] = v->p_comp * out->busy[d] + v->p_tx * out->tx[d] + v->p_rx * out->rx[d] +
+                    v->p_idle * idle;
+    out->energy += out->e_dev[d];
+  }
+  out->meets_deadline = !(p->deadline > 0) || out->latency <= p->deadline + 1e-9;
+  memcpy(out->rows, rows, (size_t)T * sizeof *rows);
+  return CL_OK;
 }

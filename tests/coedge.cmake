@@ -6,3 +6,50 @@ foreach(np 3 4)
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(mpi_coedge_${np} PROPERTIES LABELS mpi TIMEOUT 300)
 endforeach()
+
+# `cleave plan coedge` edge cases (issue #6): one device, zero-speed devices, every device
+# at speed 0, an unreachable deadline, and the TX2 + PC split the old greedy search
+# missed. Each checks the exit code and the message. Devices files are written here.
+set(CL_COEDGE_FIX ${CMAKE_CURRENT_BINARY_DIR}/coedge_fixtures)
+file(MAKE_DIRECTORY ${CL_COEDGE_FIX})
+set(CL_PI "speed: 0.07, compute_w: 5.1, idle_w: 1.9, tx_w: 2.6, rx_w: 2.4")
+file(WRITE ${CL_COEDGE_FIX}/proto.yaml
+  "bandwidth: 40Mbit/s\nmsg_latency: 2ms\ndevices:\n"
+  "  - {name: pi0, ${CL_PI}, source: true}\n  - {name: pi1, ${CL_PI}}\n"
+  "  - {name: pi2, ${CL_PI}}\n  - {name: pi3, ${CL_PI}}\n"
+  "  - {name: tx2, speed: 1.0, compute_w: 9.0, idle_w: 1.9, tx_w: 2.6, rx_w: 2.4}\n"
+  "  - {name: pc, speed: 2.5, compute_w: 95, idle_w: 35, tx_w: 38, rx_w: 37}\n")
+file(WRITE ${CL_COEDGE_FIX}/one.yaml
+  "devices:\n  - {name: solo, speed: 1.0, compute_w: 9, idle_w: 2, tx_w: 2.6, rx_w: 2.4}\n")
+file(WRITE ${CL_COEDGE_FIX}/zero.yaml
+  "devices:\n"
+  "  - {name: cam, speed: 0, compute_w: 3, idle_w: 1, tx_w: 2.6, rx_w: 2.4, source: true}\n"
+  "  - {name: tx2, speed: 1.0, compute_w: 9, idle_w: 1.9, tx_w: 2.6, rx_w: 2.4}\n"
+  "  - {name: dead, speed: 0, compute_w: 9, idle_w: 1.9, tx_w: 2.6, rx_w: 2.4}\n"
+  "  - {name: nano, speed: 0.5, compute_w: 7, idle_w: 1.5, tx_w: 2.6, rx_w: 2.4}\n")
+file(WRITE ${CL_COEDGE_FIX}/allzero.yaml
+  "devices:\n  - {name: cam, speed: 0, compute_w: 3, idle_w: 1, tx_w: 2.6, rx_w: 2.4}\n")
+
+# cl_coedge_cli(NAME EXPECTED_RC REGEX ARGS...): run `cleave plan coedge ARGS`, require
+# exit code EXPECTED_RC and REGEX (grep -E; no quotes in it) in stdout + stderr.
+function(cl_coedge_cli name rc regex)
+  string(REPLACE ";" " " args "${ARGN}")
+  add_test(NAME coedge_cli_${name}
+           COMMAND sh -c "out=$(\"$<TARGET_FILE:cleave>\" plan coedge ${args} 2>&1); rc=$?; echo \"$out\"; echo \"exit code $rc (expected ${rc})\"; [ $rc -eq ${rc} ] && echo \"$out\" | grep -Eq '${regex}'")
+  set_tests_properties(coedge_cli_${name} PROPERTIES LABELS unit TIMEOUT 60)
+endfunction()
+
+cl_coedge_cli(one_device 0 "solo +224 .*source sink" --devices ${CL_COEDGE_FIX}/one.yaml alexnet)
+cl_coedge_cli(one_device_all 0 "tiles3x3 +ok" --devices ${CL_COEDGE_FIX}/one.yaml --planner all
+              --mode fused resnet18)
+cl_coedge_cli(zero_speed 0 "device .dead. has speed 0 and is left out"
+              --devices ${CL_COEDGE_FIX}/zero.yaml alexnet)
+cl_coedge_cli(zero_speed_source 0 "source .cam. has speed 0: it computes nothing"
+              --devices ${CL_COEDGE_FIX}/zero.yaml --planner all alexnet)
+cl_coedge_cli(all_zero 2 "no device in .* can compute .every speed is 0."
+              --devices ${CL_COEDGE_FIX}/allzero.yaml alexnet)
+cl_coedge_cli(infeasible 1 "deadline infeasible: minimum achievable latency [0-9.]+ ms"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --deadline 10ms alexnet)
+cl_coedge_cli(tx2_pc_split 0 "tx2 +[1-9][0-9]* .*"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --bandwidth 300Mbit/s --deadline 500ms
+              --host-gflops 35 vgg16)

@@ -17,6 +17,8 @@
 #include "cl_test.h"
 #include "cleave/coedge.h"
 #include "cleave/graph.h"
+#include "cleave/zoo.h"
+#include "../sim/coedge_internal.h"
 
 static cl_conv_params conv(int out_c, int k, int s, int pad) {
   cl_conv_params p = {out_c, k, k, s, s, pad, pad, pad, pad, 1, 1, 1, 1, CL_ACT_NONE};
@@ -371,10 +373,160 @@ static void test_fit_and_parse(void) {
   CL_CHECK_INT_EQ(cl_coedge_planner_from_name("nope"), CL_COEDGE_PLANNER_COUNT);
 }
 
+/* The CoEdge prototype's devices (configs/coedge.yaml at the time of writing): 4 Pi 3,
+ * a Jetson TX2, a desktop PC; the input starts on pi0. */
+static const cl_coedge_device k_proto[6] = {
+    {"pi0", 0.07, 5.1, 1.9, 2.6, 2.4, NULL, NULL}, {"pi1", 0.07, 5.1, 1.9, 2.6, 2.4, NULL, NULL},
+    {"pi2", 0.07, 5.1, 1.9, 2.6, 2.4, NULL, NULL}, {"pi3", 0.07, 5.1, 1.9, 2.6, 2.4, NULL, NULL},
+    {"tx2", 1.0, 9.0, 1.9, 2.6, 2.4, NULL, NULL},  {"pc", 2.5, 95, 35, 38, 37, NULL, NULL}};
+
+/* Best plan over every single device and every integer split between every pair of
+ * devices (exhaustive); energy under the deadline. */
+static double best_over_pairs(const cl_coedge_problem *pb, int *best_rows) {
+  int nd = pb->n_dev, H = cl_coedge_ref_height(pb);
+  int *rows = calloc((size_t)nd, sizeof *rows);
+  double best = 1e300;
+  for (int i = 0; i < nd; i++)
+    for (int j = i; j < nd; j++)
+      for (int k = (i == j ? H : 1); k <= H - (i == j ? 0 : 1); k++) {
+        memset(rows, 0, (size_t)nd * sizeof *rows);
+        rows[i] = k;
+        rows[j] += H - k;
+        cl_coedge_result r;
+        CL_CHECK_OK(cl_coedge_evaluate_rows(pb, rows, &r));
+        if (r.meets_deadline && r.energy < best) {
+          best = r.energy;
+          memcpy(best_rows, rows, (size_t)nd * sizeof *rows);
+        }
+        cl_coedge_result_fini(&r);
+      }
+  free(rows);
+  return best;
+}
+
+/* Regression (issue #6): vgg16 on the prototype at 300 Mbit/s, 500 ms. The greedy
+ * device-dropping search returned the PC alone (35.0 J) although TX2 + PC splits are
+ * cheaper; the planner must be at least as good as the best plan over <= 2 devices. */
+static void test_device_subsets(void) {
+  const char *models[2] = {"vgg16", "alexnet"};
+  for (int m = 0; m < 2; m++) {
+    cl_graph *g = NULL;
+    CL_CHECK_OK(cl_zoo_build(models[m], &g));
+    if (!g) return;
+    int n = cl_graph_size(g);
+    double *host = calloc((size_t)n, sizeof *host);
+    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 35e9;
+    double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
+    for (int k = 0; k < 2; k++) {
+      cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
+                              CL_SPATIAL_LAYER};
+      int rows[6] = {0};
+      double best = best_over_pairs(&pb, rows);
+      cl_coedge_result r;
+      cl_status st = cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r);
+      CL_CHECK_OK(st);
+      CL_CHECK(r.meets_deadline);
+      CL_CHECK(r.energy <= best * (1 + 1e-9));
+      printf("  %s @ %.0f ms: coedge %.4f J (rows %d %d %d %d %d %d), best over pairs %.4f J "
+             "(rows %d %d %d %d %d %d)\n",
+             models[m], deadlines[k] * 1e3, r.energy, r.rows[0], r.rows[1], r.rows[2], r.rows[3],
+             r.rows[4], r.rows[5], best, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]);
+      cl_coedge_result_fini(&r);
+    }
+    free(host);
+    cl_graph_destroy(g);
+  }
+}
+
+/* The plan-free evaluation (cl__coedge_score_rows, used by the search) against its
+ * naive twin (build the spatial plan, evaluate it): every field must be identical, on
+ * zoo graphs with branches and concatenations, both modes, random splits with idle
+ * devices, random sources, and a run that starts after the graph input (entry tensors
+ * from before the run). */
+static void check_score_twin(const cl_coedge_problem *pb, int trials, int *n_checked) {
+  cl__coedge_ctx c;
+  CL_CHECK_OK(cl__coedge_ctx_init(&c, pb));
+  int nd = pb->n_dev;
+  cl_coedge_result fast;
+  CL_CHECK_OK(cl__coedge_result_alloc(&fast, nd));
+  int rows[8];
+  for (int k = 0; k < trials; k++) {
+    /* random split; about a third of the devices idle */
+    int left = c.ref_h;
+    for (int d = 0; d < nd; d++) rows[d] = 0;
+    while (left > 0) {
+      int d = (int)urand(0, nd - 0.001);
+      if (d % 3 == k % 3 && k % 4 != 0) continue;
+      int take = 1 + (int)urand(0, left / 2.0);
+      if (take > left) take = left;
+      rows[d] += take, left -= take;
+    }
+    cl_coedge_result ref;
+    CL_CHECK_OK(cl__coedge_eval_rows(&c, rows, &ref));
+    CL_CHECK_OK(cl__coedge_score_rows(&c, rows, &fast));
+    int same = ref.latency == fast.latency && ref.energy == fast.energy &&
+               ref.t_scatter == fast.t_scatter && ref.t_compute == fast.t_compute &&
+               ref.t_comm == fast.t_comm && ref.t_gather == fast.t_gather &&
+               ref.t_tail == fast.t_tail && ref.meets_deadline == fast.meets_deadline;
+    for (int d = 0; d < nd; d++)
+      same = same && ref.busy[d] == fast.busy[d] && ref.tx[d] == fast.tx[d] &&
+             ref.rx[d] == fast.rx[d] && ref.e_dev[d] == fast.e_dev[d] &&
+             ref.participates[d] == fast.participates[d] && ref.rows[d] == fast.rows[d];
+    CL_CHECK(same);
+    if (!same)
+      fprintf(stderr, "  %s %s trial %d: latency %.17g vs %.17g, energy %.17g vs %.17g\n",
+              cl_graph_name(pb->g), pb->mode ? "fused" : "layer", k, ref.latency, fast.latency,
+              ref.energy, fast.energy);
+    cl_coedge_result_fini(&ref);
+    (*n_checked)++;
+  }
+  cl_coedge_result_fini(&fast);
+  cl__coedge_ctx_fini(&c);
+}
+
+static void test_score_twin(void) {
+  const char *models[4] = {"googlenet", "densenet121", "resnet18", "mobilenet_v2"};
+  cl_coedge_device dev[5];
+  for (int d = 0; d < 5; d++) {
+    cl_coedge_device v = {"dev", 0.2 + 0.4 * d, 3 + d, 1, 2, 1.5, NULL, NULL};
+    dev[d] = v;
+  }
+  int n_checked = 0;
+  for (int m = 0; m < 4; m++) {
+    cl_graph *g = NULL;
+    CL_CHECK_OK(cl_zoo_build(models[m], &g));
+    if (!g) continue;
+    int n = cl_graph_size(g);
+    double *host = calloc((size_t)n, sizeof *host);
+    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e10;
+    for (int mode = 0; mode < 2; mode++) {
+      cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
+                              (cl_spatial_mode)mode};
+      check_score_twin(&pb, 12, &n_checked);
+    }
+    free(host);
+    cl_graph_destroy(g);
+  }
+  /* a run after the input: nodes c1..c3 of branchy (x is an external entry) */
+  cl_graph *g = branchy(20, 12);
+  int n = cl_graph_size(g);
+  double *host = calloc((size_t)n, sizeof *host);
+  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  for (int mode = 0; mode < 2; mode++) {
+    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode};
+    check_score_twin(&pb, 40, &n_checked);
+  }
+  free(host);
+  cl_graph_destroy(g);
+  printf("  fast evaluation == plan evaluation on %d random splits\n", n_checked);
+}
+
 int main(void) {
   test_eval_by_hand();
+  test_score_twin();
   test_vs_exhaustive();
   test_baselines_and_exclusion();
   test_fit_and_parse();
+  test_device_subsets();
   return cl_test_finish("test_coedge");
 }
