@@ -8,6 +8,7 @@
 #include "cleave/exec.h"
 #include "cleave/ops.h"
 #include "cleave/partition.h" /* tag enum */
+#include "spatial_tiles_internal.h"
 
 struct cl_spatial_exec {
   const cl_graph *g;
@@ -26,6 +27,8 @@ struct cl_spatial_exec {
   double *compute_s; /* [n_dev] */
   double *node_s;    /* [n_nodes * n_dev] thread CPU seconds per run node and device */
   double tail_s;     /* thread CPU seconds of the tail on the sink (this process) */
+  cl__tiles *tiles;  /* grid-tile plans (runtime/spatial_tiles.c); NULL for row plans */
+  int64_t *macs;     /* [n_dev] MACs per run (row plans; tiles keep their own) */
 };
 
 static double thread_cpu(void) {
@@ -51,6 +54,8 @@ void cl_spatial_exec_destroy(cl_spatial_exec *se) {
   cl_exec_destroy(se->tail);
   free(se->compute_s);
   free(se->node_s);
+  free(se->macs);
+  cl__tiles_destroy(se->tiles);
   free(se);
 }
 
@@ -76,7 +81,14 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
   se->node_s = calloc((size_t)p->n_dev * (size_t)(p->n_nodes > 0 ? p->n_nodes : 1), sizeof(double));
   se->xbuf = calloc((size_t)p->n_xfer + 1, sizeof *se->xbuf);
   se->reqs = malloc(sizeof(MPI_Request) * ((size_t)p->n_xfer + 1));
-  if (!se->buf || !se->compute_s || !se->node_s || !se->xbuf || !se->reqs) goto error;
+  se->macs = calloc((size_t)p->n_dev, sizeof *se->macs);
+  if (!se->buf || !se->compute_s || !se->node_s || !se->xbuf || !se->reqs || !se->macs) goto error;
+  if (cl__tiles_plan_is_tiled(g, p)) {
+    /* grid tiles: cropped columns, regions derived by the tile executor */
+    if ((st = cl__tiles_create(g, p, se->rank, &se->tiles)) != CL_OK) goto error;
+    st = CL_ERR_NOMEM;
+    goto tail;
+  }
   /* Entry node: the target of every scatter. */
   se->entry = -1;
   for (int k = 0; k < p->n_xfer; k++) {
@@ -107,22 +119,19 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
       /* Row plans compute full-width rows; a window may *need* fewer columns (e.g. an
        * unpadded stride-4 conv never reads the input's last column) and is then simply
        * held at full width. Only a computed region narrower than the tensor is a tile. */
-      cl_box bx = p->box[(size_t)i * p->n_tasks + t];
-      if (id != se->entry && cl_graph_node(g, id)->op != CL_OP_INPUT && !cl_box_empty(bx) &&
-          (bx.x0 != 0 || bx.x1 != s.w)) {
-        cl_log_error("spatial exec: node '%s' task %d computes columns [%d,%d) of %d: grid tiles "
-                     "are evaluated analytically only",
-                     cl_graph_node(g, id)->name, t, bx.x0, bx.x1, s.w);
-        st = CL_ERR_UNSUPPORTED;
-        goto error;
-      }
+      (void)s; /* computed regions narrower than the tensor took the grid-tile path */
       float *b = malloc(sizeof(float) * window_floats(g, id, need));
       if (!b) goto error;
       memset(b, 0, sizeof(float) * window_floats(g, id, need));
       se->buf[(size_t)i * p->n_tasks + t] = b;
     }
-    /* workspace for the largest slice this node computes */
+    /* MACs per output row are uniform (row plans compute full-width rows) */
     const cl_node *nd = cl_graph_node(g, id);
+    for (int t = 0; t < p->n_tasks && nd->op != CL_OP_INPUT && nd->out.h > 0; t++) {
+      cl_box b = p->box[(size_t)i * p->n_tasks + t];
+      if (!cl_box_empty(b)) se->macs[p->task_dev[t]] += nd->macs / nd->out.h * (b.y1 - b.y0);
+    }
+    /* workspace for the largest slice this node computes */
     const cl_op_impl *impl = cl_op_get(nd->op);
     if (impl->workspace && nd->op != CL_OP_INPUT) {
       cl_shape in[256];
@@ -137,6 +146,7 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
     }
   }
   if (se->ws_bytes && !(se->workspace = malloc(se->ws_bytes))) goto error;
+tail:
   if (mine(se, p->sink)) {
     int n = cl_graph_size(g);
     if (p->last < cl_graph_output(g)) {
@@ -253,6 +263,10 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
   for (int d = 0; d < p->n_dev; d++) se->compute_s[d] = 0;
   memset(se->node_s, 0, sizeof(double) * (size_t)p->n_dev * (size_t)p->n_nodes);
   se->tail_s = 0;
+  if (se->tiles) {
+    CL_TRY(cl__tiles_run(se->tiles, se->comm, input, se->gathered, se->compute_s, se->node_s));
+    goto tail;
+  }
   int k = 0;
   /* scatter; the plan lists only transfers between devices, so the source's own tasks
    * copy their input rows locally */
@@ -309,6 +323,7 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
     }
   }
   if (nreq) CL_TRY(mpi_ok(MPI_Waitall(nreq, se->reqs, MPI_STATUSES_IGNORE)));
+tail:
   if (mine(se, p->sink)) {
     int outn = cl_graph_output(se->g);
     const float *y = se->gathered;
@@ -334,3 +349,18 @@ double cl_spatial_exec_node_seconds(const cl_spatial_exec *se, int i, int d) {
 }
 
 double cl_spatial_exec_tail_seconds(const cl_spatial_exec *se) { return se->tail_s; }
+
+cl_box cl_spatial_exec_region(const cl_spatial_exec *se, int i, int t) {
+  const cl_spatial_plan *p = se->p;
+  cl_box e = {0, 0, 0, 0};
+  if (se->tiles) return cl__tiles_region(se->tiles, i, t);
+  if (i < 0 || i >= p->n_nodes || t < 0 || t >= p->n_tasks) return e;
+  return p->need[(size_t)i * p->n_tasks + t];
+}
+
+int64_t cl_spatial_exec_macs(const cl_spatial_exec *se, int d) {
+  if (se->tiles) return cl__tiles_macs(se->tiles, d);
+  return (d >= 0 && d < se->p->n_dev) ? se->macs[d] : 0;
+}
+
+const float *cl_spatial_exec_run_output(const cl_spatial_exec *se) { return se->gathered; }

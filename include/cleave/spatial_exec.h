@@ -4,6 +4,17 @@
  *  halo rows travel between devices (layer mode) or are recomputed (fused mode),
  *  then the run's output is gathered on the sink, which runs the non-spatial tail.
  *
+ *  Grid-tile plans (cl_spatial_plan_tiles: computed regions narrower than the tensor)
+ *  run for real too, in fused mode: each task keeps dense column crops of the block's
+ *  tensors and runs cropped copies of the nodes (padding kept only at the real image
+ *  border, output width = the crop's), then the tiles are stitched on the sink. The
+ *  executor uses the plan's last-node boxes (the tiles, which must cover the output
+ *  disjointly; any sizes, not only the planner's near-equal grid), task_dev, source
+ *  and sink, and derives every other region itself from the kernels' window rules
+ *  (cl_spatial_exec_region), so the plan's analytic regions and redundancy can be
+ *  checked against what actually ran. Ops that cannot be cropped exactly are refused
+ *  at create with an error naming the node.
+ *
  *  Two transports: in-process (all devices in one process, transfers are row
  *  copies; used by tests and the planner's checks) and MPI (rank d = device d).
  *  Ownership: borrows graph (with weights) and plan, which must outlive it.
@@ -41,5 +52,19 @@ double cl_spatial_exec_node_seconds(const cl_spatial_exec *se, int i, int d);
 /** @brief Thread CPU seconds of the non-spatial tail in the last run (on the sink's
  *  process; 0 elsewhere or when the run ends at the graph output). */
 double cl_spatial_exec_tail_seconds(const cl_spatial_exec *se);
+
+/** @brief Region of run node @p i that task @p t holds (computes; for the input node:
+ *  receives). Row plans: plan->need. Grid-tile plans: the region the executor derived
+ *  from the tiles (rows from the kernels' in_rows, columns by the same window rule,
+ *  hull over consumers). Empty box outside the ranges. */
+cl_box cl_spatial_exec_region(const cl_spatial_exec *se, int i, int t);
+
+/** @brief MACs device @p d computes per run, redundant recomputation included, as
+ *  executed (compare with plan->macs[d]); every device's, whatever the transport. */
+int64_t cl_spatial_exec_macs(const cl_spatial_exec *se, int d);
+
+/** @brief Full output of the run's last node (plan->last) gathered by the last run, on
+ *  the sink; NULL on other ranks. Borrowed, valid until cl_spatial_exec_destroy(). */
+const float *cl_spatial_exec_run_output(const cl_spatial_exec *se);
 
 #endif
