@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleave/onnx.h"
 #include "cleave/planner.h"
 #include "cleave/profile.h"
 #include "cleave/profile_h5.h"
@@ -35,13 +36,34 @@ static void resolve_net(const char *dir, const char *name, char *out, size_t cap
 }
 
 
-/* 1 if some machine of the set profiles @p model (case-insensitive). */
+/* 1 if the same file (both paths stat-able from here). */
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* 1 if some machine of the set profiles @p model; its profiled name goes to @p lower.
+ * Zoo and Scission names match case-insensitively (Scission lower-cases queries); an
+ * ONNX file (`cleave profile FILE.onnx` records the path as given) matches its exact
+ * path, else a profiled .onnx path naming the same file. */
 static int model_known(const cl_profile_set *set, const char *model, char *lower, size_t cap) {
   size_t n = strlen(model);
   if (n >= cap) return 0;
-  for (size_t i = 0; i <= n; i++) lower[i] = (char)tolower((unsigned char)model[i]);
-  for (int i = 0; i < cl_profile_set_n_machines(set); i++)
-    if (cl_profile_machine_model(cl_profile_set_machine(set, i), lower)) return 1;
+  const int onnx = cl_onnx_is_path(model);
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i <= n; i++) lower[i] = pass || onnx ? model[i] : (char)tolower((unsigned char)model[i]);
+    for (int i = 0; i < cl_profile_set_n_machines(set); i++)
+      if (cl_profile_machine_model(cl_profile_set_machine(set, i), lower)) return 1;
+  }
+  for (int i = 0; onnx && i < cl_profile_set_n_machines(set); i++) {
+    const cl_profile_machine *m = cl_profile_set_machine(set, i);
+    for (int k = 0; k < m->n_models; k++)
+      if (cl_onnx_is_path(m->models[k].name) && strlen(m->models[k].name) < cap &&
+          same_file(model, m->models[k].name)) {
+        snprintf(lower, cap, "%s", m->models[k].name);
+        return 1;
+      }
+  }
   return 0;
 }
 
@@ -239,6 +261,20 @@ static int emit_config(const char *path, const cl_profile_set *set, const char *
     nodes[i].tier = tiers[i];
     nodes[i].speed = derive_speed(set, machine[i], model, notes[i], sizeof notes[i]);
     nodes[i].note = notes[i];
+  }
+  /* An ONNX model goes into the config as an absolute path: the profile recorded it as
+   * given to `cleave profile` (relative to where that ran); configs resolve relative
+   * paths against their own directory. */
+  char abs[4096];
+  if (cl_onnx_is_path(model) && model[0] != '/') {
+    char cwd[2048];
+    if (access(model, R_OK) != 0 || !getcwd(cwd, sizeof cwd)) {
+      ERR("--emit-config: the profiled ONNX file '%s' is not readable from here (profiles record the path given "
+          "to `cleave profile`); run from that directory or re-profile with an absolute path", model);
+      return 2;
+    }
+    snprintf(abs, sizeof abs, "%s/%s", cwd, model);
+    model = abs;
   }
   cl_plan_config pc = {model, info.fused, n_steps, node_of_step, n_nodes, nodes, n_links, links,
                        (int)inferences, 1, comment};

@@ -13,11 +13,13 @@
 static void help(void) {
   printf(
       "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall]\n"
-      "                              [--inferences N] [--profile FILE.h5] [--verify] [--quiet] [--print-config]\n"
+      "                              [--inferences N] [--profile FILE.h5] [--verify] [--save-output FILE]\n"
+      "                              [--quiet] [--print-config]\n"
       "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
       "  each rank runs the layers the plan places on it, tensors travel over MPI, and the\n"
       "  virtual clock (default) composes measured compute x slowdown with the link model.\n"
       "  Without TESTBED.yaml the embedded default (configs/demo-3tier.yaml) is used.\n"
+      "  The config's model is a zoo name or an ONNX file (its own weights; docs/onnx.md).\n"
       "  -o, --output FILE  write /layers, /transfers, /inferences, /nodes, /provenance\n"
       "  --force            overwrite an existing output file\n"
       "  --clock MODE       override the config's clock (virtual | wall)\n"
@@ -25,6 +27,8 @@ static void help(void) {
       "  --profile FILE.h5  virtual durations from this host profile (cleave profile) instead of the\n"
       "                     measured CPU times: bit-identical reruns, identical to `cleave sim`\n"
       "  --verify           compare the partitioned output with a monolithic run (1e-5 relative)\n"
+      "  --save-output FILE write inference 0's output tensor as raw little-endian float32\n"
+      "                     (as `cleave infer --save-output`; same seeded input for the same seed)\n"
       "  --print-config     print the resolved config and exit\n");
 }
 
@@ -67,7 +71,7 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
 }
 
 int cl__cmd_run(int argc, char **argv) {
-  const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL;
+  const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL, *save_output = NULL;
   long inferences = 0;
   int force = 0, verify = 0, quiet = 0, print_config = 0;
   for (int i = 1; i < argc; i++) {
@@ -86,6 +90,8 @@ int cl__cmd_run(int argc, char **argv) {
       clock = v;
     } else if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
       profile = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--save-output", &missing))) {
+      save_output = v;
     } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
       if (cl__parse_int("run", "--inferences", v, 1, 10000000, &inferences)) return 2;
     } else if (!strcmp(argv[i], "--force")) {
@@ -134,6 +140,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.out_path = out;
       o.force = force;
       o.verify = verify;
+      o.save_output = save_output;
       o.profile = profile ? profile : su.profile;
       o.quiet = quiet || rank != 0;
       o.argc = cl__argc;

@@ -213,6 +213,40 @@ cl_status cl__prov_write_base(cl_store *s) {
 
 const char *cl_store_provenance_group(const cl_store *s) { return s ? s->prov_group : NULL; }
 
+/* Size and SHA-256 of a model file, streamed (ONNX files reach hundreds of MB). */
+static cl_status hash_file(const char *path, int64_t *bytes, char hex[65]) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    cl_log_error("provenance: cannot open model file '%s' to hash it", path);
+    return CL_ERR_IO;
+  }
+  enum { CHUNK = 1 << 20 };
+  unsigned char *buf = malloc(CHUNK);
+  if (!buf) {
+    fclose(f);
+    return CL_ERR_NOMEM;
+  }
+  cl_sha256_ctx c;
+  cl_sha256_init(&c);
+  size_t got;
+  *bytes = 0;
+  while ((got = fread(buf, 1, CHUNK, f)) > 0) {
+    cl_sha256_update(&c, buf, got);
+    *bytes += (int64_t)got;
+  }
+  int err = ferror(f);
+  fclose(f);
+  free(buf);
+  if (err) {
+    cl_log_error("provenance: read error while hashing model file '%s'", path);
+    return CL_ERR_IO;
+  }
+  uint8_t d[32];
+  cl_sha256_final(&c, d);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  return CL_OK;
+}
+
 cl_status cl_store_write_provenance(cl_store *s, const cl_provenance *p) {
   if (!s || !p) return CL_ERR_INVALID;
   if (s->prov_written) {
@@ -256,5 +290,24 @@ cl_status cl_store_write_provenance(cl_store *s, const cl_provenance *p) {
   H5Gclose(g);
   if (st == CL_OK) s->prov_written = 1;
   else cl_log_error("store: writing provenance to '%s' failed", s->path);
+  return st;
+}
+
+cl_status cl_store_write_model_provenance(cl_store *s, const char *path) {
+  if (!s || !path) return CL_ERR_INVALID;
+  if (!s->prov_written) {
+    cl_log_error("store: model provenance of '%s' written before cl_store_write_provenance", s->path);
+    return CL_ERR_INVALID;
+  }
+  int64_t bytes = 0;
+  char hex[65];
+  CL_TRY(hash_file(path, &bytes, hex));
+  hid_t g = H5Gopen2(s->file, s->prov_group, H5P_DEFAULT);
+  if (g < 0) return CL_ERR_HDF5;
+  cl_status st = cl__h5_attr_str(g, "model_path", path);
+  if (st == CL_OK) st = cl__h5_attr_i64(g, "model_bytes", bytes);
+  if (st == CL_OK) st = cl__h5_attr_str(g, "model_sha256", hex);
+  H5Gclose(g);
+  if (st != CL_OK) cl_log_error("store: writing model provenance to '%s' failed", s->path);
   return st;
 }

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cleave/onnx.h"
 #include "cleave/partition.h"
 #include "cleave/provenance.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/wallclock.h"
-#include "cleave/zoo.h"
 
 /* ---- wall-clock emulation ---- */
 
@@ -263,6 +263,18 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
   return s;
 }
 
+/* The first inference's output as raw little-endian float32 (as `cleave infer --save-output`). */
+static cl_status save_output(const char *path, const float *y, int64_t n) {
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(y, sizeof(float), (size_t)n, f) == (size_t)n;
+  if (f && fclose(f) != 0) ok = 0;
+  if (!ok) {
+    cl_log_error("run: cannot write the output tensor to '%s'", path);
+    return CL_ERR_IO;
+  }
+  return CL_OK;
+}
+
 static cl_status agree(MPI_Comm comm, cl_status mine) {
   int v = (int)mine, worst = 0;
   MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MIN, comm);
@@ -291,8 +303,12 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
                    su->config_path ? su->config_path : "config", N, N, N, size);
     return CL_ERR_CONFIG;
   }
-  /* Every rank builds the graph and its local weights (seeded per node: identical to a full init). */
-  st = cl_zoo_build(su->model, &g);
+  /* Every rank builds the graph and keeps the weights of its own layers only (all of
+   * them on the output rank when verifying: it runs the monolithic reference). Zoo
+   * models: seeded per node, identical to a full init. ONNX files: every rank imports
+   * the file and frees the other ranks' weights (docs/onnx.md, memory). */
+  int has_weights = 0;
+  st = cl_model_load(su->model, &g, &has_weights);
   int n = g ? cl_graph_size(g) : 0;
   uint8_t *mask = NULL;
   if (st == CL_OK) {
@@ -302,7 +318,16 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   if (st == CL_OK) {
     for (int i = 0; i < n; i++) mask[i] = su->node_of_layer[i] == rank;
     if (opts->verify && su->node_of_layer[cl_graph_output(g)] == rank) memset(mask, 1, (size_t)n);
-    st = cl_graph_init_weights_mask(g, su->seed, mask);
+    if (has_weights) {
+      for (int i = 0; i < n; i++)
+        if (!mask[i]) {
+          cl_node *nd = cl_graph_node_mut(g, i);
+          free(nd->weights);
+          nd->weights = NULL;
+        }
+    } else {
+      st = cl_graph_init_weights_mask(g, su->seed, mask);
+    }
   }
   if (st == CL_OK) st = cl_part_create(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1, &part);
   /* Rank 0 also builds the task graph now, so link errors surface before any work. */
@@ -395,6 +420,9 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
         MPI_Barrier(comm);
     }
     st = cl_part_run(part, i, su->seed, hp);
+    if (st == CL_OK && opts->save_output && i == 0 && cl_part_output(part))
+      st = save_output(opts->save_output, cl_part_output(part),
+                       cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out));
     if (st == CL_OK && opts->verify && i == 0) {
       /* after the first inference the output rank compares with a monolithic run */
       const float *y = cl_part_output(part);
@@ -533,6 +561,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       prov.config_text = su->config_text;
       prov.config_path = su->config_path;
       st = cl_store_write_provenance(store, &prov);
+      if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "model", su->model);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cleave/onnx.h"
 #include "cleave/testbed.h"
 #include "cleave/runtime.h"
 #include "cleave/zoo.h"
@@ -57,19 +59,30 @@ double cl_rt_host_gflops(void) {
  * model, a plan resolved against the model's graph. */
 static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   const char *src = tb->source ? tb->source : "config";
-  if (tb->model_is_onnx) {
-    cl_log_error("%s: ONNX models are not supported in testbeds yet (model '%s'); use a zoo model", src, tb->model);
-    return CL_ERR_UNSUPPORTED;
+  /* An ONNX path (already relative to the config file) is made absolute: the resolved
+   * config stored in outputs and the records then name the file from any directory. */
+  char cwd[4096] = "";
+  if (tb->model_is_onnx && tb->model[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  size_t lc = strlen(cwd), lm = strlen(tb->model), need = (lc ? lc + 1 : 0) + lm;
+  if (need >= sizeof su->model) {
+    cl_log_error("%s: model path '%s%s%s' is longer than %zu characters", src, cwd, lc ? "/" : "", tb->model,
+                 sizeof su->model - 1);
+    return CL_ERR_CONFIG;
   }
-  if (!cl_zoo_find(tb->model)) {
-    cl_log_error("%s: unknown model '%s' (see `cleave models`)", src, tb->model);
+  if (lc) {
+    memcpy(su->model, cwd, lc);
+    su->model[lc] = '/';
+  }
+  memcpy(su->model + (lc ? lc + 1 : 0), tb->model, lm + 1);
+  if (!tb->model_is_onnx && !cl_zoo_find(tb->model)) {
+    cl_log_error("%s: unknown model '%s' (a zoo name, see `cleave models`, or an ONNX file ending in .onnx)",
+                 src, tb->model);
     return CL_ERR_CONFIG;
   }
   if (tb->plan.kind == CL_TB_PLAN_NONE) {
     cl_log_error("%s: missing required key 'plan' (which layers run on which node)", src);
     return CL_ERR_CONFIG;
   }
-  snprintf(su->model, sizeof su->model, "%s", tb->model);
   su->seed = tb->seed;
   su->wall = tb->wall_clock;
   su->inferences = tb->inferences;
@@ -149,13 +162,21 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   if (st != CL_OK) return st;
   for (int i = 0; i < su->n_nodes; i++)
     su->nodes[i].slowdown = cl_rt_effective_slowdown(su->nodes[i].speed, su->nodes[i].cpu_load, su->nodes[i].mem_pressure);
+  /* The plan is resolved against the model's graph: for an ONNX file, its imported node
+   * names (docs/onnx.md). Weights are not needed here and are dropped at once. */
   cl_graph *g = NULL;
-  CL_TRY(cl_zoo_build(tb->model, &g));
+  if ((st = cl_model_load(su->model, &g, NULL)) != CL_OK) {
+    cl_log_error("%s: cannot load model '%s' (see above)", src, su->model);
+    return st == CL_ERR_NOMEM ? st : CL_ERR_CONFIG;
+  }
+  cl_graph_free_weights(g);
   su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
   st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
   cl_graph_destroy(g);
   if (st != CL_OK) return st;
-  st = cl_testbed_to_yaml(tb, &su->config_text);
+  cl_testbed resolved = *tb; /* shallow: only the model string differs, nothing is freed */
+  resolved.model = su->model;
+  st = cl_testbed_to_yaml(&resolved, &su->config_text);
   if (st != CL_OK) return st;
   su->config_path = malloc(strlen(src) + 1);
   if (!su->config_path) return CL_ERR_NOMEM;

@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "cleave/exec.h"
+#include "cleave/onnx.h"
 #include "cleave/sweep.h"
-#include "cleave/zoo.h"
 #include "sweep_internal.h"
 
 static double thread_cpu(void) {
@@ -59,8 +59,9 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   if (gc && gc->g && !strcmp(gc->model, su.model) && gc->seed == su.seed) {
     g = gc->g; /* weights of this model and seed are already initialised */
   } else {
-    st = cl_zoo_build(su.model, &g);
-    if (st == CL_OK) st = cl_graph_init_weights(g, su.seed);
+    int has_weights = 0; /* ONNX files bring their own */
+    st = cl_model_load(su.model, &g, &has_weights);
+    if (st == CL_OK && !has_weights) st = cl_graph_init_weights(g, su.seed);
     if (st == CL_OK && gc) {
       cl_graph_destroy(gc->g);
       gc->g = g;

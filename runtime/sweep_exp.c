@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleave/exec.h"
+#include "cleave/onnx.h"
 #include "cleave/provenance.h"
 #include "cleave/zoo.h"
 #include "sweep_internal.h"
@@ -174,7 +176,8 @@ char *cl__sweep_emit(const cl_cfg *c, const cl__sweep_override *ov, int n_ov) {
 
 cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***names, int *out_node) {
   cl_graph *g = NULL;
-  CL_TRY(cl_zoo_build(model, &g));
+  CL_TRY(cl_model_load(model, &g, NULL)); /* zoo name or ONNX file; structure only */
+  cl_graph_free_weights(g);
   cl_exec_opts o = cl_exec_opts_default();
   o.plan_only = 1;
   cl_exec *ex = NULL;
@@ -312,9 +315,17 @@ static cl_status parse_levels(const cl_cfg *c, const cl_cfg_node *lv, cl__sweep_
       CL_TRY(cl_cfg_node_unit(c, v, CL_UNIT_FRACTION, &x));
       break;
     case CL__F_BANDWIDTH:
-    case CL__F_WLAN:
       CL_TRY(cl_cfg_node_unit(c, v, CL_UNIT_BANDWIDTH, &x));
       break;
+    case CL__F_WLAN: {
+      /* coedge `bandwidths`: a bare 0 (no unit) means "the devices file's WLAN value"
+       * (cl_coedge_point.bandwidth_Bps <= 0); any other level needs a unit */
+      char *end = NULL;
+      double z = strtod(s, &end);
+      if (end != s && !*end && z == 0) x = 0;
+      else CL_TRY(cl_cfg_node_unit(c, v, CL_UNIT_BANDWIDTH, &x));
+      break;
+    }
     case CL__F_LATENCY:
     case CL__F_JITTER:
     case CL__F_DEADLINE:
@@ -639,6 +650,40 @@ static cl_status expand(cl_sweep_exp *e) {
   return CL_OK;
 }
 
+/* A `models` entry: a zoo name, or an ONNX file (kind testbed only) resolved against the
+ * experiments file's directory to an absolute path, as the points' testbed configs and
+ * the records name it. */
+static cl_status check_model(const cl_cfg *c, const cl_cfg_node *n, const cl_sweep_exp *e, char **model) {
+  if (!cl_onnx_is_path(*model)) {
+    if (cl_zoo_find(*model)) return CL_OK;
+    return cl_cfg_error(c, n, "unknown model '%s' (a zoo name, see `cleave models`, or an ONNX file ending in .onnx)",
+                        *model);
+  }
+  if (e->kind != CL_SWEEP_TESTBED)
+    return cl_cfg_error(c, n, "ONNX model '%s': kind %s takes zoo models only (use kind testbed for ONNX files)",
+                        *model, g_kinds[e->kind]);
+  char *rel = resolve_rel(e->dir, *model), *abs = NULL;
+  char cwd[4096];
+  if (rel && rel[0] != '/' && getcwd(cwd, sizeof cwd)) {
+    sb b = {0};
+    sb_put(&b, "%s/%s", cwd, rel);
+    abs = b.oom ? (free(b.s), NULL) : b.s;
+  } else if (rel) {
+    abs = sdup(rel);
+  }
+  free(rel);
+  if (!abs) return CL_ERR_NOMEM;
+  if (access(abs, R_OK) != 0) {
+    cl_status st = cl_cfg_error(c, n, "cannot read ONNX model '%s' (resolved to '%s'; paths are relative to the "
+                                "experiments file)", *model, abs);
+    free(abs);
+    return st;
+  }
+  free(*model);
+  *model = abs;
+  return CL_OK;
+}
+
 cl_status cl_sweep_load(const char *path, const cl_sweep_load_opts *opts, cl_sweep_exp **out) {
   *out = NULL;
   cl_sweep_exp *e = calloc(1, sizeof *e);
@@ -674,12 +719,9 @@ cl_status cl_sweep_load(const char *path, const cl_sweep_load_opts *opts, cl_swe
   if (opts && opts->sample > 0) e->sample = opts->sample;
   if (opts && opts->has_seed) e->seed = opts->seed;
   if ((st = load_str_list(c, root, "models", &e->models, &e->n_models)) != CL_OK) goto done;
-  for (int m = 0; m < e->n_models; m++)
-    if (!cl_zoo_find(e->models[m])) {
-      st = cl_cfg_error(c, cl_cfg_at(cl_cfg_get(root, "models"), m), "unknown model '%s' (see `cleave models`)",
-                        e->models[m]);
-      goto done;
-    }
+  for (int m = 0; m < e->n_models && st == CL_OK; m++)
+    st = check_model(c, cl_cfg_at(cl_cfg_get(root, "models"), m), e, &e->models[m]);
+  if (st != CL_OK) goto done;
   const cl_cfg_node *fac = cl_cfg_get(root, "factors");
   if (e->kind == CL_SWEEP_COEDGE) {
     const char *dev = NULL;

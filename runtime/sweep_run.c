@@ -11,6 +11,7 @@
 #include "cleave/adaptive.h"
 #include "cleave/cfg.h"
 #include "cleave/coedge_run.h"
+#include "cleave/onnx.h"
 #include "cleave/provenance.h"
 #include "cleave/store.h"
 #include "cleave/zoo.h"
@@ -514,8 +515,9 @@ static cl_status eval_profile(const char *text, wcache *wc, cl_sweep_poll_fn pol
     cl_graph_destroy(wc->g);
     wc->g = NULL;
     wc->model[0] = '\0';
-    st = cl_zoo_build(model, &wc->g);
-    if (st == CL_OK) st = cl_graph_init_weights(wc->g, seed);
+    int has_weights = 0; /* ONNX files bring their own */
+    st = cl_model_load(model, &wc->g, &has_weights);
+    if (st == CL_OK && !has_weights) st = cl_graph_init_weights(wc->g, seed);
     if (st == CL_OK) snprintf(wc->model, sizeof wc->model, "%s", model);
   }
   cl_adaptive_profile p;

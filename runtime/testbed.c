@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleave/config.h"
+#include "cleave/onnx.h"
 #include "cleave/testbed.h"
 #include "testbed_internal.h"
 
@@ -487,8 +488,7 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   const char *model;
   CL_TRY(cl_config_get_str(root, "model", &model));
   if (!model[0]) return cl_config_error(cl_config_find(root, "model"), "model must not be empty");
-  size_t lm = strlen(model);
-  tb->model_is_onnx = lm > 5 && !strcmp(model + lm - 5, ".onnx");
+  tb->model_is_onnx = cl_onnx_is_path(model);
   if (!(tb->model = tb->model_is_onnx ? resolve_path(base, model) : cl__tb_strdup(model))) return oom();
   CL_TRY(cl_config_opt_u64(root, "seed", 1, &tb->seed));
   int clock;

@@ -30,3 +30,9 @@ echo onnx_cli ok
 ]=] onnx_cli $<TARGET_FILE:cleave>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(onnx_cli PROPERTIES LABELS "unit" TIMEOUT 60)
+
+# ONNX models in testbeds: mpirun -n 2 cleave run --verify and cleave sim on an imported
+# tiny DenseNet split by ONNX layer names; output == cleave infer's, provenance of the file.
+add_test(NAME onnx_testbed
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_testbed_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(onnx_testbed PROPERTIES LABELS "mpi" TIMEOUT 300 RUN_SERIAL TRUE)

@@ -1,7 +1,7 @@
 /* ONNX importer tests.
  *
  * Unit part (committed models in tests/data/onnx, made by scripts/make_onnx_models.py
- * --tiny): import, run with the executor, compare with PyTorch's and onnxruntime's
+ * --tiny and tests/data/onnx/make_tiny_dense.py): import, run with the executor, compare with PyTorch's and onnxruntime's
  * outputs on the same input (max |diff| <= 1e-4 * max |ref|); graph structure and names;
  * import errors (unsupported op / attribute, truncated files at many lengths, wrong
  * input shape, garbage bytes) return a status with a message naming the node, never crash.
@@ -78,6 +78,17 @@ static double rel_err(const float *a, const float *b, size_t n) {
 
 /* Import DIR/NAME.onnx, run it on NAME.input.bin, compare with NAME.torch.bin and
  * NAME.ort.bin (when present). Returns 0 if the model files are absent (skipped). */
+/* Executor steps of the fused plan. */
+static int plan_steps(const cl_graph *g) {
+  cl_exec_opts o = cl_exec_opts_default();
+  o.plan_only = 1;
+  cl_exec *e = NULL;
+  if (cl_exec_create(g, &o, &e) != CL_OK) return -1;
+  int n = cl_exec_step_count(e);
+  cl_exec_destroy(e);
+  return n;
+}
+
 static int check_model(const char *dir, const char *name, int threads) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
@@ -100,6 +111,9 @@ static int check_model(const char *dir, const char *name, int threads) {
       cl_graph_stats_get(g, &a);
       cl_graph_stats_get(z, &b);
       CL_CHECK_INT_EQ(a.macs, b.macs);
+      /* ... and plans the same executor steps (fusion is not defeated by the export's
+       * graph shape: one-input Concats, folded BNs, Flatten/Reshape, Pads). */
+      CL_CHECK_INT_EQ(plan_steps(g), plan_steps(z));
       cl_graph_destroy(z);
     }
   }
@@ -145,6 +159,40 @@ static void test_tiny(void) {
   CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_cnn", 1), 1);
   CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_cnn", 2), 1);
   CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_mlp", 1), 1);
+  CL_CHECK_INT_EQ(check_model("data/onnx", "tiny_dense", 1), 1);
+}
+
+/* tiny_dense (tests/data/onnx/make_tiny_dense.py): a torchvision DenseNet export. Its
+ * one-input Concats (first layer of each block) make no node, so the first dense layer
+ * reads the stem's pool directly, as in the zoo's densenet121, and the fused plan has the
+ * zoo structure's step count: input, conv0+relu0, pool0, 2 blocks x 2 layers x
+ * (norm1+relu1, conv1+relu2, conv2), 2 + 2 concats, transition norm+relu, conv, pool,
+ * norm5+relu, global pool, flatten, classifier = 26. */
+static void test_dense(void) {
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_onnx_load("data/onnx/tiny_dense.onnx", NULL, &g));
+  if (!g) return;
+  int n_concat = 0;
+  for (int i = 0; i < cl_graph_size(g); i++) {
+    const cl_node *nd = cl_graph_node(g, i);
+    if (nd->op != CL_OP_CONCAT) continue;
+    n_concat++;
+    CL_CHECK(nd->n_inputs >= 2);
+  }
+  CL_CHECK_INT_EQ(n_concat, 4);
+  const char *names[] = {"features.conv0", "features.pool0", "features.denseblock1.denselayer1.norm1",
+                         "features.denseblock1.denselayer1.conv2", "features.denseblock1.denselayer2.Concat",
+                         "features.transition1.pool", "features.denseblock2.Concat", "classifier"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    CL_CHECK(cl_graph_find(g, names[k]) >= 0);
+    if (cl_graph_find(g, names[k]) < 0) fprintf(stderr, "  missing node '%s'\n", names[k]);
+  }
+  int n1 = cl_graph_find(g, "features.denseblock1.denselayer1.norm1");
+  if (n1 >= 0) CL_CHECK_INT_EQ(cl_graph_node(g, n1)->inputs[0], cl_graph_find(g, "features.pool0"));
+  int b2 = cl_graph_find(g, "features.denseblock2.denselayer1.norm1");
+  if (b2 >= 0) CL_CHECK_INT_EQ(cl_graph_node(g, b2)->inputs[0], cl_graph_find(g, "features.transition1.pool"));
+  CL_CHECK_INT_EQ(plan_steps(g), 26);
+  cl_graph_destroy(g);
 }
 
 static void test_structure(void) {
@@ -334,6 +382,7 @@ int main(int argc, char **argv) {
   }
   test_tiny();
   test_structure();
+  test_dense();
   test_errors();
   test_model_load();
   return cl_test_finish("test_onnx");

@@ -29,6 +29,11 @@ typedef struct cl_provenance {
  *  (/provenance, or /provenance/resume_<k> for an appended-to file). Call at most once. */
 cl_status cl_store_write_provenance(cl_store *s, const cl_provenance *p);
 
+/** Record a model file (an ONNX import) in the store's provenance group, after
+ *  cl_store_write_provenance: attributes model_path, model_bytes (size) and model_sha256,
+ *  streamed from the file. Zoo models need no such record (their weights are seeded). */
+cl_status cl_store_write_model_provenance(cl_store *s, const char *path);
+
 /** Provenance group of this store ("/provenance" or "/provenance/resume_<k>"). */
 const char *cl_store_provenance_group(const cl_store *s);
 

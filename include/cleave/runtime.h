@@ -90,6 +90,9 @@ typedef struct cl_rt_opts {
   /* Compute durations from this profile's per-layer medians (x slowdown) instead of
    * the measured thread CPU times: reruns are then bit-identical and equal `cleave sim`. */
   const char *profile;
+  /* Write the first inference's output tensor (raw little-endian float32, as `cleave
+   * infer --save-output`) from the rank that computes it, or NULL. */
+  const char *save_output;
 } cl_rt_opts;
 
 /** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).

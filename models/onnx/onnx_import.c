@@ -121,6 +121,14 @@ cl_status cl__onnx_const_of(cl__onnx_nctx *cx, cl__onnx_val *v, const char *what
       w[sizeof w - 1] = '\0'; /* names longer than the buffer are cut in the message */
     CL_TRY(cl__onnx_const_decode(v->t, w, &v->c));
     v->decoded = 1;
+    /* The decoded copy is what the importer reads from now on: release the protobuf's
+     * bytes so an import holds each weight ~twice at peak, not three times (the
+     * unpacked message is freed with protobuf-c's default allocator, malloc/free). */
+    if (v->t->has_raw_data && v->t->raw_data.data) {
+      free(v->t->raw_data.data);
+      v->t->raw_data.data = NULL;
+      v->t->raw_data.len = 0;
+    }
   }
   return CL_OK;
 }
@@ -465,7 +473,8 @@ static cl_status import_graph(cl__onnx_imp *im, const cl_onnx_opts *opts) {
     scope_path(g->node[k]->name, path, sizeof path, &op_part);
     /* Ops that make no IR node of their own do not count as a module's computation. */
     const char *ot = g->node[k]->op_type;
-    const int no_node = !strcmp(ot, "Constant") || !strcmp(ot, "Identity") || !strcmp(ot, "Pad");
+    const int no_node = !strcmp(ot, "Constant") || !strcmp(ot, "Identity") || !strcmp(ot, "Pad") ||
+                        (!strcmp(ot, "Concat") && g->node[k]->n_input == 1);
     if (needed[k] && path[0] && !no_node &&
         !(im->paths[k] = strdup(path))) {
       st = CL_ERR_NOMEM;
@@ -522,16 +531,17 @@ cl_onnx_opts cl_onnx_opts_default(void) {
   return o;
 }
 
-cl_status cl_onnx_load_buffer(const void *buf, size_t len, const char *name, const cl_onnx_opts *opts,
-                              cl_graph **out) {
-  *out = NULL;
-  const char *model = name ? name : "model";
+static Onnx__ModelProto *unpack(const void *buf, size_t len, const char *model) {
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-  if (!m) {
+  if (!m)
     cl_log_error("onnx: %s: not a valid ONNX model: the protobuf does not parse (%zu bytes; "
                  "truncated or corrupt file?)", model, len);
-    return CL_ERR_INVALID;
-  }
+  return m;
+}
+
+/* Imports and frees the unpacked model @p m (@p len: serialized size, for messages). */
+static cl_status import_model(Onnx__ModelProto *m, size_t len, const char *model, const cl_onnx_opts *opts,
+                              cl_graph **out) {
   cl_status st = CL_OK;
   cl__onnx_imp im;
   memset(&im, 0, sizeof im);
@@ -568,6 +578,14 @@ cl_status cl_onnx_load_buffer(const void *buf, size_t len, const char *name, con
   return CL_OK;
 }
 
+cl_status cl_onnx_load_buffer(const void *buf, size_t len, const char *name, const cl_onnx_opts *opts,
+                              cl_graph **out) {
+  *out = NULL;
+  const char *model = name ? name : "model";
+  Onnx__ModelProto *m = unpack(buf, len, model);
+  return m ? import_model(m, len, model, opts, out) : CL_ERR_INVALID;
+}
+
 cl_status cl_onnx_load(const char *path, const cl_onnx_opts *opts, cl_graph **out) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
@@ -600,9 +618,10 @@ cl_status cl_onnx_load(const char *path, const cl_onnx_opts *opts, cl_graph **ou
     free(buf);
     return CL_ERR_IO;
   }
-  cl_status st = cl_onnx_load_buffer(buf, (size_t)len, path, opts, out);
+  /* protobuf-c copies every bytes field: the file image can go before the import. */
+  Onnx__ModelProto *m = unpack(buf, (size_t)len, path);
   free(buf);
-  return st;
+  return m ? import_model(m, (size_t)len, path, opts, out) : CL_ERR_INVALID;
 }
 
 int cl_onnx_is_path(const char *model) {

@@ -60,7 +60,7 @@ typedef struct cl__onnx_val {
   int rank;     /* CL__ONNX_NODE, CL__ONNX_PAD: 4 or 2 */
   int alias;    /* CL__ONNX_ALIAS: index of the value this one equals (Identity) */
   /* CL__ONNX_CONST */
-  const Onnx__TensorProto *t; /* undecoded initializer, or NULL once decoded */
+  Onnx__TensorProto *t; /* undecoded initializer (its raw bytes are released once decoded) */
   int decoded;
   cl__onnx_const c;
   /* CL__ONNX_PAD: t, l, b, r zeros */

@@ -617,6 +617,13 @@ static cl_status op_concat(cl__onnx_nctx *cx) {
     ERR(cx, "Concat along axis %lld is not supported (only channels / features, axis 1)", (long long)axis);
     st = CL_ERR_UNSUPPORTED;
   }
+  /* A one-input Concat is an identity (torchvision's DenseNet concatenates a one-tensor
+   * list in the first layer of every block): no IR node, so the graph plans the same
+   * steps as the zoo model. */
+  if (st == CL_OK && n_in == 1) {
+    free(ids);
+    return alias_input(cx);
+  }
   int id = -1;
   if (st == CL_OK) {
     cl_op_params p = zero_params();
