@@ -1,4 +1,5 @@
 /* Shared argument-parsing helpers for the CLI. */
+#include "cleave/exec.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -46,6 +47,21 @@ int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
     return 1;
   }
   *out = v;
+  return 0;
+}
+
+int cl__parse_backend(const char *cmd, const char *s, int *out) {
+  int b = cl_backend_parse(s);
+  if (b < 0) {
+    fprintf(stderr, "cleave %s: error: --backend expects auto, portable or dnnl, got '%s'\n", cmd, s);
+    return 1;
+  }
+  if (!cl_backend_available((cl_backend)b)) {
+    fprintf(stderr, "cleave %s: error: --backend %s is not available: cleave was built without oneDNN (libdnnl-dev)\n",
+            cmd, s);
+    return 1;
+  }
+  *out = b;
   return 0;
 }
 

@@ -16,6 +16,8 @@ const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missin
  * `cleave CMD` and returns 2. */
 int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing, const char **pos);
 
+/** Parse a --backend value (auto|portable|dnnl); 1 after printing an error. */
+int cl__parse_backend(const char *cmd, const char *s, int *out);
 int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
 int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);

@@ -13,13 +13,15 @@
 
 static void help(void) {
   printf(
-      "usage: cleave infer MODEL|--onnx FILE [--threads N] [--reps N] [--warmup N] [--seed S]\n"
-      "                          [--no-fuse] [--input FILE] [--save-output FILE]\n"
+      "usage: cleave infer MODEL|--onnx FILE [--threads N] [--backend B] [--reps N] [--warmup N]\n"
+      "                          [--seed S] [--no-fuse] [--input FILE] [--save-output FILE]\n"
       "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input,\n"
       "  or of an ONNX model (MODEL ending in .onnx, or --onnx FILE) with its own weights,\n"
       "  and prints key: value lines (latency_ms_median, latency_ms_min, gflops, output_checksum, ...).\n"
       "  --onnx FILE        import FILE (ONNX; see docs/onnx.md) instead of a zoo model\n"
       "  --threads N        BLAS/kernel threads (default 1)\n"
+      "  --backend B        kernels: dnnl (oneDNN), portable (cleave's own, im2col + OpenBLAS)\n"
+      "                     or auto (default: $CLEAVE_BACKEND, else dnnl when built with oneDNN)\n"
       "  --reps N           timed repetitions (default 10)\n"
       "  --warmup N         untimed warm-up runs (default 2)\n"
       "  --seed S           seed for weights and input (default 1)\n"
@@ -32,7 +34,7 @@ int cl__cmd_infer(int argc, char **argv) {
   const char *model = NULL, *in_path = NULL, *out_path = NULL;
   long threads = 1, reps = 10, warmup = 2;
   uint64_t seed = 1;
-  int fuse = 1;
+  int fuse = 1, backend = CL_BACKEND_AUTO;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -41,6 +43,8 @@ int cl__cmd_infer(int argc, char **argv) {
       return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
       if (cl__parse_int("infer", "--threads", v, 1, 256, &threads)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--backend", &missing))) {
+      if (cl__parse_backend("infer", v, &backend)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
       if (cl__parse_int("infer", "--reps", v, 1, 1000000, &reps)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--warmup", &missing))) {
@@ -82,6 +86,7 @@ int cl__cmd_infer(int argc, char **argv) {
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = (int)threads;
   o.fuse = fuse;
+  o.backend = (cl_backend)backend;
   if (cl_exec_create(g, &o, &e) != CL_OK) goto done;
   const cl_node *in_node = cl_graph_node(g, 0);
   int64_t in_n = cl_shape_numel(in_node->out);
@@ -125,7 +130,6 @@ int cl__cmd_infer(int argc, char **argv) {
   const float *y = cl_exec_buffer(e, out_id);
   cl_graph_stats gs;
   cl_graph_stats_get(g, &gs);
-  const char *ct = getenv("OPENBLAS_CORETYPE");
   printf("model: %s\n", model);
   printf("threads: %ld\n", threads);
   printf("reps: %ld\n", reps);
@@ -133,7 +137,8 @@ int cl__cmd_infer(int argc, char **argv) {
   printf("steps: %d\n", cl_exec_step_count(e));
   printf("params: %lld\n", (long long)gs.params);
   printf("macs: %lld\n", (long long)gs.macs);
-  printf("backend: openblas%s%s\n", ct ? " coretype=" : "", ct ? ct : "");
+  printf("backend: %s\n", cl_backend_name(cl_exec_backend(e)));
+  printf("backend_version: %s\n", cl_backend_version(cl_exec_backend(e)));
   printf("memory_mb: %.1f\n", (double)cl_exec_memory_bytes(e) / 1e6);
   printf("latency_ms_median: %.3f\n", med * 1e3);
   printf("latency_ms_min: %.3f\n", mn * 1e3);

@@ -13,7 +13,7 @@
 static void help(void) {
   printf(
       "usage: cleave profile MODEL|FILE.onnx -o FILE.h5 [--reps N] [--warmup N] [--threads N]\n"
-      "                      [--slowdown F] [--seed S] [--no-fuse] [--force]\n"
+      "                      [--backend B] [--slowdown F] [--seed S] [--no-fuse] [--force]\n"
       "  Times every layer (executor step: a conv with its folded BN and activation is\n"
       "  one step) and every valid cut block of MODEL on this host, records every\n"
       "  repetition in /profile/samples and GSL summaries (mean, median, std, p5/p95,\n"
@@ -21,7 +21,9 @@ static void help(void) {
       "  -o, --output FILE  HDF5 file to create (refuses to overwrite without --force)\n"
       "  --reps N           timed repetitions (default 10)\n"
       "  --warmup N         untimed inferences first (default 2)\n"
-      "  --threads N        BLAS threads (default 1)\n"
+      "  --threads N        kernel threads (default 1)\n"
+      "  --backend B        dnnl, portable or auto (default; see cleave infer --help);\n"
+      "                     recorded in /profile as backend and backend_version\n"
       "  --slowdown F       multiply all times by F (emulate a slower node; default 1)\n"
       "  --seed S           weights/input seed (default 1)\n"
       "  --no-fuse          profile BN and activations as separate layers\n");
@@ -32,7 +34,7 @@ int cl__cmd_profile(int argc, char **argv) {
   long reps = 10, warmup = 2, threads = 1;
   double slowdown = 1.0;
   uint64_t seed = 1;
-  int fuse = 1, force = 0;
+  int fuse = 1, force = 0, backend = CL_BACKEND_AUTO;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -45,6 +47,8 @@ int cl__cmd_profile(int argc, char **argv) {
       if (cl__parse_int("profile", "--warmup", v, 0, 1000000, &warmup)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
       if (cl__parse_int("profile", "--threads", v, 1, 256, &threads)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--backend", &missing))) {
+      if (cl__parse_backend("profile", v, &backend)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--slowdown", &missing))) {
       if (cl__parse_double("profile", "--slowdown", v, 1e-6, 1e6, &slowdown)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
@@ -94,6 +98,7 @@ int cl__cmd_profile(int argc, char **argv) {
   o.reps = (int)reps;
   o.warmup = (int)warmup;
   o.threads = (int)threads;
+  o.backend = (cl_backend)backend;
   o.fuse = fuse;
   o.slowdown = slowdown;
   o.seed = seed;

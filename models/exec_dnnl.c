@@ -461,9 +461,10 @@ static fuse_info find_sum_fusion(const cl_exec *e, int k, const int *consumers) 
     if (other == o) return fi;
     cl_shape so = cl_graph_node(e->g, other)->out, sc = cl_graph_node(e->g, o)->out;
     if (so.n != sc.n || so.c != sc.c || so.h != sc.h || so.w != sc.w) return fi;
-    /* The other addend must be ready before step k. */
+    /* The other addend must be produced here before step k (an external input is
+     * written by the caller just before its first consumer, the add, runs). */
     int ps = e->step_of[other];
-    if (ps >= k) return fi;
+    if (ps < 0 || ps >= k) return fi;
     if (d->region[as->pub.out_node]) return fi; /* the sum would land outside the concat slot */
     fi.add_step = a;
     fi.other = other;

@@ -10,7 +10,8 @@
 #include <time.h>
 
 cl_profiler_opts cl_profiler_opts_default(void) {
-  cl_profiler_opts o = {10, 2, 1, 1, 1.0, 1};
+  cl_profiler_opts o = {.reps = 10, .warmup = 2, .threads = 1, .fuse = 1, .backend = CL_BACKEND_AUTO,
+                        .slowdown = 1.0, .seed = 1};
   return o;
 }
 
@@ -73,6 +74,7 @@ cl_status cl_profiler_measure(const cl_graph *g, const cl_profiler_opts *opts, c
   }
   cl_exec_opts eo = cl_exec_opts_default();
   eo.threads = o.threads;
+  eo.backend = o.backend;
   eo.fuse = o.fuse;
   cl_exec *e = NULL;
   CL_TRY(cl_exec_create(g, &eo, &e));
@@ -356,10 +358,13 @@ cl_status cl_profiler_write(cl_store *st, const char *model, const cl_graph *g, 
   if (stt != CL_OK) return stt;
   cl_profiler_opts o = opts ? *opts : cl_profiler_opts_default();
   const char *ct = getenv("OPENBLAS_CORETYPE");
-  char backend[64];
-  snprintf(backend, sizeof backend, "openblas%s%s", ct ? " coretype=" : "", ct ? ct : "");
+  cl_backend be = cl_backend_resolve(o.backend);
+  char backend[64], bver[128];
+  snprintf(backend, sizeof backend, "%s", cl_backend_name(be));
+  snprintf(bver, sizeof bver, "%s; openblas%s%s", cl_backend_version(be), ct ? " coretype=" : "", ct ? ct : "");
   CL_TRY(cl_store_attr_str(st, "/profile", "model", model));
   CL_TRY(cl_store_attr_str(st, "/profile", "backend", backend));
+  CL_TRY(cl_store_attr_str(st, "/profile", "backend_version", bver));
   CL_TRY(cl_store_attr_i64(st, "/profile", "threads", o.threads));
   CL_TRY(cl_store_attr_i64(st, "/profile", "reps", o.reps));
   CL_TRY(cl_store_attr_i64(st, "/profile", "warmup", o.warmup));

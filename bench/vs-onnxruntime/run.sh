@@ -3,6 +3,7 @@
 #
 #   bench/vs-onnxruntime/run.sh [--build DIR] [--models "resnet18 ..."] [--threads "1 2"]
 #                               [--rounds R] [--reps N] [--warmup W] [--models-dir DIR]
+#                               [--backend auto|dnnl|portable]
 #
 # One command: installs onnxruntime-node into bench/vs-onnxruntime/node_modules if
 # needed (npm install --ignore-scripts: the CPU library ships in the package), exports
@@ -23,6 +24,7 @@ ROUNDS=5
 REPS=5
 WARMUP=2
 MDIR=""
+BACKEND=auto
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
@@ -32,7 +34,8 @@ while [ $# -gt 0 ]; do
     --reps) REPS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --models-dir) MDIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --backend) BACKEND="$2"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,14 +66,15 @@ for m in $MODELS; do
   in="$MDIR/$m.input.bin"
   # Reference check on the generator's input.
   node "$HERE/ort_run.js" "$f" --input "$in" --save-output "$MDIR/$m.ort.bin" --threads 1 > /dev/null
-  "$CLEAVE" infer "$f" --input "$in" --save-output "$TMP/$m.cleave.bin" --reps 1 --warmup 0 > "$TMP/info"
+  "$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --save-output "$TMP/$m.cleave.bin" --reps 1 --warmup 0 > "$TMP/info"
+  [ -n "${BVER:-}" ] || BVER="$(field backend_version < "$TMP/info")"
   macs="$(field macs < "$TMP/info")"
   err="$("$PY" -c "import numpy as np,sys; a=np.fromfile(sys.argv[1],'<f4'); b=np.fromfile(sys.argv[2],'<f4'); print('%.2e' % (abs(a-b).max()/abs(b).max()) if a.size==b.size else 'size!')" "$TMP/$m.cleave.bin" "$MDIR/$m.ort.bin")"
   t1=""
   for t in $THREADS; do
     : > "$TMP/c"; : > "$TMP/o"
     for r in $(seq "$ROUNDS"); do
-      "$CLEAVE" infer "$f" --input "$in" --threads "$t" --reps "$REPS" --warmup "$WARMUP" | field latency_ms_median >> "$TMP/c"
+      "$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --threads "$t" --reps "$REPS" --warmup "$WARMUP" | field latency_ms_median >> "$TMP/c"
       node "$HERE/ort_run.js" "$f" --input "$in" --threads "$t" --repeat "$REPS" --warmup "$WARMUP" |
         sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p' >> "$TMP/o"
     done
@@ -84,4 +88,4 @@ done
 echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread, <= 1.0 for mobilenet_v2);" \
      "cl_2t_x = cleave 1-thread / this-row latency (goal: >= 1.85 at 2 threads)"
 echo "# medians of $ROUNDS alternating rounds x $REPS reps (after $WARMUP warm-up runs each);" \
-     "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+     "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); cleave backend: ${BVER:-?}"

@@ -22,6 +22,7 @@ typedef struct cl_profiler_opts {
   int warmup;      /* untimed inferences first (default 2) */
   int threads;     /* BLAS/kernel threads (default 1) */
   int fuse;        /* profile fused steps (default 1) */
+  cl_backend backend; /* kernel backend (default AUTO; recorded in /profile) */
   double slowdown; /* multiply all times (default 1) */
   uint64_t seed;   /* weights and input seed (default 1) */
 } cl_profiler_opts;
