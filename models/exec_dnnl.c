@@ -1105,26 +1105,14 @@ static cl_status plan_concat(cl_exec *e) {
   return CL_OK;
 }
 
-/* Activation layout policy. CLEAVE_DNNL_LAYOUT=blocked forces nChw16c wherever the
- * channel count allows; =any lets each convolution pick (oneDNN's brgemm kernels pick
- * NHWC). Default: "any" for graphs dominated by 1x1 convolutions without concats or
- * depthwise convolutions (the ResNet-50 family, where NHWC brgemm 1x1 kernels were
- * ~10% faster here), nChw16c otherwise (concat slices stay dense and zero-copy,
- * depthwise and Winograd kernels want it; 5-15% faster on the other zoo models). */
-static int choose_blocked(const cl_exec *e) {
+/* Activation layout policy: nChw16c wherever the channel count allows (concat slices
+ * stay dense and zero-copy; depthwise, Winograd and the direct kernels want it; on
+ * ResNet-50/101, where oneDNN's NHWC brgemm 1x1 kernels are the alternative, the two
+ * measured within 1-3% of each other here). CLEAVE_DNNL_LAYOUT=any lets each
+ * convolution pick instead (for experiments). */
+static int choose_blocked(void) {
   const char *env = getenv("CLEAVE_DNNL_LAYOUT");
-  if (env && !strcmp(env, "blocked")) return 1;
-  if (env && !strcmp(env, "any")) return 0;
-  int64_t macs = 0, macs_1x1 = 0;
-  for (int k = 0; k < e->n_steps; k++) {
-    const cl__exec_step *s = &e->steps[k];
-    if (s->node.op == CL_OP_CONCAT) return 1;
-    if (s->node.op != CL_OP_CONV) continue;
-    if (s->node.p.conv.groups > 1) return 1;
-    macs += s->pub.macs;
-    if (s->node.p.conv.kh == 1 && s->node.p.conv.kw == 1) macs_1x1 += s->pub.macs;
-  }
-  return !(macs > 0 && 2 * macs_1x1 > macs);
+  return !(env && !strcmp(env, "any"));
 }
 
 cl_status cl__dnnl_create(cl_exec *e) {
@@ -1134,7 +1122,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
   if (!d) return CL_ERR_NOMEM;
   e->dnnl = d;
   d->n_nodes = n;
-  d->blocked = choose_blocked(e);
+  d->blocked = choose_blocked();
   omp_set_num_threads(e->opts.threads);
   if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
       dnnl_stream_create(&d->strm, d->eng, dnnl_stream_default_flags) != dnnl_success) {

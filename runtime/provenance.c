@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleave/build_info.h"
+#include "cleave/exec.h"
 #include "store/store_internal.h"
 
 /* ---- SHA-256 ---- */
@@ -281,6 +282,10 @@ cl_status cl_store_write_provenance(cl_store *s, const cl_provenance *p) {
     if (sp >= 0) H5Sclose(sp);
   }
   if (st == CL_OK && p->config_path) st = cl__h5_attr_str(g, "config_path", p->config_path);
+  /* Kernel backend executors get by default (CL_BACKEND_AUTO: $CLEAVE_BACKEND, else
+   * oneDNN when built in); commands with --backend also record their choice. */
+  if (st == CL_OK) st = cl__h5_attr_str(g, "kernel_backend", cl_backend_name(cl_backend_resolve(CL_BACKEND_AUTO)));
+  if (st == CL_OK) st = cl__h5_attr_str(g, "kernel_backend_version", cl_backend_version(CL_BACKEND_AUTO));
   if (st == CL_OK && p->config_text) {
     char hex[65];
     cl_sha256_hex(p->config_text, strlen(p->config_text), hex);
