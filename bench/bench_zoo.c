@@ -1,6 +1,8 @@
 /* bench_zoo: per zoo model, cleave's median inference latency and achieved GFLOP/s
  * (2 x conv+linear MACs / median), against an sgemm reference measured in the same run.
- *   bench_zoo [-t threads] [-r reps] [model ...]      (default: every zoo model, 1 thread)
+ *   bench_zoo [-t threads] [-r reps] [-1] [model ...]  (default: every zoo model, 1 thread)
+ * With oneDNN built in, each row also times the portable backend (alternating) and
+ * prints the speed-up of the default backend over it.
  * Not a test: timings on a shared machine are noisy; quote medians of several runs. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +26,13 @@ static int cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int bench(const char *name, int threads, int reps, double ref) {
-  cl_graph *g = NULL;
-  if (cl_zoo_build(name, &g) != CL_OK) return 1;
+/* Median and min latency of one model on one backend; -1 on failure. */
+static int bench_one(cl_graph *g, cl_backend b, int threads, int reps, double *med, double *mn) {
   cl_exec *e = NULL;
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = threads;
-  if (cl_graph_init_weights(g, 1) != CL_OK || cl_exec_create(g, &o, &e) != CL_OK) {
-    cl_graph_destroy(g);
-    return 1;
-  }
+  o.backend = b;
+  if (cl_exec_create(g, &o, &e) != CL_OK) return 1;
   cl_exec_fill_input(e, 1);
   double *t = malloc(sizeof(double) * (size_t)reps);
   cl_exec_run(e); /* warm-up */
@@ -44,25 +43,63 @@ static int bench(const char *name, int threads, int reps, double ref) {
     t[r] = now() - t0;
   }
   qsort(t, (size_t)reps, sizeof *t, cmp);
-  cl_graph_stats st;
-  cl_graph_stats_get(g, &st);
-  double med = t[reps / 2], gf = 2.0 * (double)st.macs / med / 1e9;
-  printf("%-16s %8d %12.3f %12.3f %10.1f %8.2f\n", name, threads, med * 1e3, t[0] * 1e3, gf, gf / ref);
-  fflush(stdout);
+  *med = t[reps / 2];
+  *mn = t[0];
   free(t);
   cl_exec_destroy(e);
+  return 0;
+}
+
+/* One row per model: each backend's median (alternating backends over 3 rounds, so
+ * host noise hits both), GFLOP/s, and the portable/dnnl speed-up. */
+static int bench(const char *name, int threads, int reps, double ref, int both) {
+  cl_graph *g = NULL;
+  if (cl_zoo_build(name, &g) != CL_OK) return 1;
+  if (cl_graph_init_weights(g, 1) != CL_OK) {
+    cl_graph_destroy(g);
+    return 1;
+  }
+  cl_graph_stats st;
+  cl_graph_stats_get(g, &st);
+  cl_backend bs[2] = {cl_backend_resolve(CL_BACKEND_AUTO), CL_BACKEND_PORTABLE};
+  int nb = both && bs[0] != CL_BACKEND_PORTABLE ? 2 : 1;
+  double med[2][3], mn[2] = {1e30, 1e30};
+  for (int round = 0; round < 3; round++)
+    for (int k = 0; k < nb; k++) {
+      double m, lo;
+      if (bench_one(g, bs[k], threads, reps, &m, &lo)) {
+        cl_graph_destroy(g);
+        return 1;
+      }
+      med[k][round] = m;
+      if (lo < mn[k]) mn[k] = lo;
+    }
+  double m0[2];
+  for (int k = 0; k < nb; k++) {
+    qsort(med[k], 3, sizeof(double), cmp);
+    m0[k] = med[k][1];
+  }
+  double gf = 2.0 * (double)st.macs / m0[0] / 1e9;
+  printf("%-16s %-8s %4d %10.3f %10.3f %9.1f %8.2f", name, cl_backend_name(bs[0]), threads, m0[0] * 1e3, mn[0] * 1e3,
+         gf, gf / ref);
+  if (nb == 2)
+    printf(" %12.3f %9.1f %8.2f", m0[1] * 1e3, 2.0 * (double)st.macs / m0[1] / 1e9, m0[1] / m0[0]);
+  printf("\n");
+  fflush(stdout);
   cl_graph_destroy(g);
   return 0;
 }
 
 int main(int argc, char **argv) {
   cl_blas_fix_coretype(argv);
-  int threads = 1, reps = 7, opt;
-  while ((opt = getopt(argc, argv, "t:r:h")) != -1) {
+  int threads = 1, reps = 7, opt, both = 1;
+  while ((opt = getopt(argc, argv, "t:r:1h")) != -1) {
     if (opt == 't') threads = atoi(optarg);
     else if (opt == 'r') reps = atoi(optarg);
+    else if (opt == '1') both = 0;
     else {
-      fprintf(stderr, "usage: bench_zoo [-t threads] [-r reps] [model ...]\n");
+      fprintf(stderr, "usage: bench_zoo [-t threads] [-r reps] [-1] [model ...]\n"
+                      "  -1  only the default backend (else also the portable one, alternating)\n");
       return opt == 'h' ? 0 : 2;
     }
   }
@@ -72,11 +109,13 @@ int main(int argc, char **argv) {
   const char *ct = getenv("OPENBLAS_CORETYPE");
   printf("# bench_zoo: OPENBLAS_CORETYPE=%s, reps %d, sgemm reference %.1f GFLOP/s (%d thread%s)\n",
          ct ? ct : "(auto)", reps, ref, threads, threads > 1 ? "s" : "");
-  printf("%-16s %8s %12s %12s %10s %8s\n", "model", "threads", "median_ms", "min_ms", "GFLOP/s", "vs_sgemm");
+  printf("# backend: %s; median of 3 alternating rounds of %d reps each\n", cl_backend_version(CL_BACKEND_AUTO), reps);
+  printf("%-16s %-8s %4s %10s %10s %9s %8s %12s %9s %8s\n", "model", "backend", "thr", "median_ms", "min_ms",
+         "GFLOP/s", "vs_sgemm", "portable_ms", "port_GF/s", "speedup");
   int rc = 0;
   if (optind < argc)
-    for (int i = optind; i < argc; i++) rc |= bench(argv[i], threads, reps, ref);
+    for (int i = optind; i < argc; i++) rc |= bench(argv[i], threads, reps, ref, both);
   else
-    for (int i = 0; i < cl_zoo_count(); i++) rc |= bench(cl_zoo_get(i)->name, threads, reps, ref);
+    for (int i = 0; i < cl_zoo_count(); i++) rc |= bench(cl_zoo_get(i)->name, threads, reps, ref, both);
   return rc;
 }

@@ -65,8 +65,10 @@ static inline float *cl_tensor_at(const cl_tensor *t, int n, int c, int y, int x
 void cl_blas_set_threads(int threads);
 
 /** @brief Call first thing in main(): on AVX-512 CPUs that OpenBLAS 0.3.21 misdetects
- *  as Haswell, set OPENBLAS_CORETYPE=SkylakeX and re-exec (2x sgemm). No-op when the
- *  variable holds another value or CLEAVE_NO_COREFIX is set. Returns only if no re-exec. */
+ *  as Haswell, set OPENBLAS_CORETYPE=SkylakeX (2x sgemm); unless OMP_WAIT_POLICY or
+ *  GOMP_SPINCOUNT is set, set OMP_WAIT_POLICY=passive (oneDNN's OpenMP threads sleep
+ *  at barriers instead of spinning, which collapses on a loaded host); re-exec if
+ *  anything changed. No-op with CLEAVE_NO_COREFIX. Returns only if no re-exec. */
 void cl_blas_fix_coretype(char **argv);
 
 #endif
