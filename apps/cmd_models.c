@@ -1,8 +1,11 @@
-/* cleave models: list the zoo with parameter and MAC counts. */
+/* cleave models: list the zoo with parameter and MAC counts, or the layers of one model
+ * (zoo name or ONNX file) so placements can be written by layer name. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleave/graph.h"
+#include "cleave/onnx.h"
 #include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
@@ -10,13 +13,77 @@
 static void help(void) {
   printf(
       "usage: cleave models [--format table|csv]\n"
-      "  Lists every zoo model: learnable parameters, conv+linear multiply-accumulates,\n"
-      "  layers (graph nodes excluding the input) and input shape (CxHxW).\n"
-      "  csv header: name,params,macs,layers,input\n");
+      "       cleave models MODEL|FILE.onnx [--format table|csv]\n"
+      "  Without a model: lists every zoo model: learnable parameters, conv+linear\n"
+      "  multiply-accumulates, layers (graph nodes excluding the input) and input shape\n"
+      "  (CxHxW). csv header: name,params,macs,layers,input\n"
+      "  With a zoo name or an ONNX file: lists its layers (graph nodes, in the order plan\n"
+      "  ranges such as \"input..layer2.1.conv2\" use): id, name (as configs and plans write\n"
+      "  it; ONNX imports use module paths, docs/onnx.md), op, input layer ids, output shape\n"
+      "  NxCxHxW, learnable parameters, MACs, and cut = 1 where cutting after the layer\n"
+      "  leaves exactly one crossing tensor. ONNX files are read without their weights.\n"
+      "  csv header: id,name,op,inputs,output,params,macs,cut (inputs separated by ';')\n");
+}
+
+/* Layers of one model; 0, or 2 after a one-line error (bad name or file). */
+static int list_layers(const char *model, int csv) {
+  cl_graph *g = NULL;
+  cl_status st = cl_model_load_structure(model, &g); /* logs one line on failure */
+  if (st != CL_OK) return st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2;
+  const int n = cl_graph_size(g);
+  int *cuts = malloc(sizeof(int) * (size_t)(n + 1));
+  unsigned char *is_cut = calloc((size_t)n + 1, 1);
+  if (!cuts || !is_cut) {
+    free(cuts);
+    free(is_cut);
+    cl_graph_destroy(g);
+    fprintf(stderr, "cleave models: error: out of memory\n");
+    return 1;
+  }
+  const int nc = cl_graph_cut_points(g, cuts, n);
+  for (int k = 0; k < nc && k < n; k++) is_cut[cuts[k]] = 1;
+  if (csv) printf("id,name,op,inputs,output,params,macs,cut\n");
+  else printf("%5s  %-44s %-15s %-12s %-16s %12s %14s %3s\n", "id", "name", "op", "inputs", "output", "params",
+              "macs", "cut");
+  for (int i = 0; i < n; i++) {
+    const cl_node *nd = cl_graph_node(g, i);
+    char ins[64] = "", shape[64];
+    size_t l = 0;
+    for (int q = 0; q < nd->n_inputs && l < sizeof ins - 1; q++) {
+      int w = snprintf(ins + l, sizeof ins - l, "%s%d", q ? (csv ? ";" : ",") : "", nd->inputs[q]);
+      if (w < 0 || (size_t)w >= sizeof ins - l) { /* very wide concat: cut with an ellipsis */
+        snprintf(ins + sizeof ins - 4, 4, "...");
+        break;
+      }
+      l += (size_t)w;
+    }
+    if (!nd->n_inputs && !csv) snprintf(ins, sizeof ins, "-");
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d", nd->out.n, nd->out.c, nd->out.h, nd->out.w);
+    if (csv) {
+      /* names never hold '"'; quote those with a comma */
+      const int q = strchr(nd->name, ',') != NULL;
+      printf("%d,%s%s%s,%s,%s,%s,%lld,%lld,%d\n", i, q ? "\"" : "", nd->name, q ? "\"" : "", cl_op_name(nd->op), ins,
+             shape, (long long)nd->n_params, (long long)nd->macs, is_cut[i]);
+    } else {
+      printf("%5d  %-44s %-15s %-12s %-16s %12lld %14lld %3s\n", i, nd->name, cl_op_name(nd->op), ins, shape,
+             (long long)nd->n_params, (long long)nd->macs, is_cut[i] ? "1" : "");
+    }
+  }
+  if (!csv) {
+    cl_graph_stats gs;
+    cl_graph_stats_get(g, &gs);
+    printf("%s: %d layers (excluding the input), %lld params, %lld MACs, %d cut points\n", cl_graph_name(g),
+           gs.n_layers, (long long)gs.params, (long long)gs.macs, nc);
+  }
+  free(cuts);
+  free(is_cut);
+  cl_graph_destroy(g);
+  return 0;
 }
 
 int cl__cmd_models(int argc, char **argv) {
   int csv = 0;
+  const char *model = NULL;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -29,11 +96,17 @@ int cl__cmd_models(int argc, char **argv) {
         return 2;
       }
       csv = !strcmp(v, "csv");
-    } else {
+    } else if (argv[i][0] == '-') {
       fprintf(stderr, "cleave models: error: unknown argument '%s' (see --help)\n", argv[i]);
       return 2;
+    } else if (model) {
+      fprintf(stderr, "cleave models: error: more than one model given ('%s', '%s')\n", model, argv[i]);
+      return 2;
+    } else {
+      model = argv[i];
     }
   }
+  if (model) return list_layers(model, csv);
   if (csv) printf("name,params,macs,layers,input\n");
   else printf("%-16s %14s %16s %7s  %-10s %s\n", "name", "params", "macs", "layers", "input", "description");
   for (int i = 0; i < cl_zoo_count(); i++) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleave/profiler.h"
 #include "cleave/provenance.h"
@@ -26,7 +27,9 @@ static void help(void) {
       "                     recorded in /profile as backend and backend_version\n"
       "  --slowdown F       multiply all times by F (emulate a slower node; default 1)\n"
       "  --seed S           weights/input seed (default 1)\n"
-      "  --no-fuse          profile BN and activations as separate layers\n");
+      "  --no-fuse          profile BN and activations as separate layers\n"
+      "  An ONNX file is recorded by its absolute path (/profile model, used by cleave plan\n"
+      "  to rebuild the DAG and by --emit-config) with its size and SHA-256 in /provenance.\n");
 }
 
 int cl__cmd_profile(int argc, char **argv) {
@@ -71,6 +74,23 @@ int cl__cmd_profile(int argc, char **argv) {
     fprintf(stderr, "cleave profile: error: no output file given (-o FILE.h5)\n");
     return 2;
   }
+  /* An ONNX file is named by its absolute path everywhere the profile records it: plans
+   * made from the profile in any directory then find the file (docs/onnx.md). */
+  char abs_model[4096];
+  if (cl_onnx_is_path(model)) {
+    char cwd[4096];
+    if (model[0] == '/') snprintf(abs_model, sizeof abs_model, "%s", model);
+    else if (!getcwd(cwd, sizeof cwd) || snprintf(abs_model, sizeof abs_model, "%s/%s", cwd, model) >= (int)sizeof abs_model) {
+      fprintf(stderr, "cleave profile: error: cannot make '%s' an absolute path\n", model);
+      return 2;
+    }
+    if (strlen(abs_model) > 127) { /* cl_profile_h5_info.model: the planners' limit */
+      fprintf(stderr, "cleave profile: error: the absolute path of '%s' (%s) is longer than 127 characters; "
+              "move the file to a shorter path\n", model, abs_model);
+      return 2;
+    }
+    model = abs_model;
+  }
   cl_graph *g = NULL;
   int has_weights = 0;
   cl_status st = cl_model_load(model, &g, &has_weights); /* zoo name or .onnx path */
@@ -93,6 +113,7 @@ int cl__cmd_profile(int argc, char **argv) {
   prov.has_seed = 1;
   prov.seed = seed;
   if (cl_store_write_provenance(store, &prov) != CL_OK) goto done;
+  if (has_weights && cl_store_write_model_provenance(store, model) != CL_OK) goto done;
   if (!has_weights && cl_graph_init_weights(g, seed) != CL_OK) goto done;
   cl_profiler_opts o = cl_profiler_opts_default();
   o.reps = (int)reps;

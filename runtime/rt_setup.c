@@ -163,13 +163,14 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   for (int i = 0; i < su->n_nodes; i++)
     su->nodes[i].slowdown = cl_rt_effective_slowdown(su->nodes[i].speed, su->nodes[i].cpu_load, su->nodes[i].mem_pressure);
   /* The plan is resolved against the model's graph: for an ONNX file, its imported node
-   * names (docs/onnx.md). Weights are not needed here and are dropped at once. */
+   * names (docs/onnx.md). Weights are not needed here: an ONNX file is imported
+   * structure-only (its weights are skipped on the wire, not parsed and dropped), so a
+   * run imports the weights once per rank, in cl_rt_run. */
   cl_graph *g = NULL;
-  if ((st = cl_model_load(su->model, &g, NULL)) != CL_OK) {
+  if ((st = cl_model_load_structure(su->model, &g)) != CL_OK) {
     cl_log_error("%s: cannot load model '%s' (see above)", src, su->model);
     return st == CL_ERR_NOMEM ? st : CL_ERR_CONFIG;
   }
-  cl_graph_free_weights(g);
   su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
   st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
   cl_graph_destroy(g);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cleave/exec.h"
+#include "cleave/onnx.h"
 #include "cleave/planner.h"
 #include "cleave/testbed.h"
 #include "cleave/zoo.h"
@@ -145,9 +146,11 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
   tbuf b = {0};
   cl_testbed tb;
   memset(&tb, 0, sizeof tb);
-  cl_status st = cl_zoo_build(pc->model, &g);
+  /* A zoo name or an ONNX file (its structure: the plan needs names and steps, not
+   * weights). The importer / the zoo has logged why a model does not load. */
+  cl_status st = cl_model_load_structure(pc->model, &g);
   if (st != CL_OK) {
-    cl_log_error("plan config: model '%s' is not in the zoo (cleave models)", pc->model);
+    cl_log_error("plan config: cannot load model '%s' to map the profile's steps to layers", pc->model);
     return st;
   }
   cl_exec_opts o = cl_exec_opts_default();
@@ -180,7 +183,19 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
       goto done;
     }
   if (pc->comment) put_comment(&b, pc->comment, "");
-  put(&b, "model: %s\nseed: %llu\nclock: virtual\nnodes:\n", pc->model, (unsigned long long)pc->seed);
+  /* ONNX paths may hold characters YAML reads specially: quote those. */
+  int plain = 1;
+  for (const char *q = pc->model; *q && plain; q++)
+    plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
+            *q == '.' || *q == '/' || *q == '-' || *q == '+';
+  if (plain) {
+    put(&b, "model: %s\n", pc->model);
+  } else {
+    put(&b, "model: \"");
+    for (const char *q = pc->model; *q; q++) put(&b, "%s%c", (*q == '"' || *q == '\\') ? "\\" : "", *q);
+    put(&b, "\"\n");
+  }
+  put(&b, "seed: %llu\nclock: virtual\nnodes:\n", (unsigned long long)pc->seed);
   for (int i = 0; i < pc->n_nodes; i++) {
     const cl_plan_node *nd = &pc->nodes[i];
     if (nd->note) put_comment(&b, nd->note, "  ");

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cleave/exec.h"
+#include "cleave/onnx.h"
 #include "cleave/store.h"
 #include "cleave/zoo.h"
 
@@ -80,7 +83,12 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
     cl_log_error("%s: /profile has no 'model' attribute", path);
     return CL_ERR_INVALID;
   }
-  snprintf(info->model, sizeof info->model, "%.*s", (int)sizeof info->model - 1, model.value);
+  if (strlen(model.value) >= sizeof info->model) { /* an ONNX path: never plan on a cut name */
+    cl_log_error("%s: /profile model '%s' is longer than %zu characters (an ONNX file in a deep directory? "
+                 "profile it from a shorter path)", path, model.value, sizeof info->model - 1);
+    return CL_ERR_INVALID;
+  }
+  snprintf(info->model, sizeof info->model, "%s", model.value);
   snprintf(info->host, sizeof info->host, "%s", host.found ? host.value : "");
   info->fused = fused.found ? atoi(fused.value) != 0 : 1;
   info->slowdown = slow.found ? atof(slow.value) : 1.0;
@@ -161,17 +169,31 @@ cl_status cl_profile_load_cleave_h5_ex(cl_profile_set *set, const char *path, co
   int m = -1;
   if ((st = cl_profile_set_add_machine(set, tier, name, &m)) != CL_OK) goto done;
   if ((st = cl_profile_set_set_source(set, m, path)) != CL_OK) goto done;
-  /* Real DAG between steps when the model is in the zoo; otherwise a chain. */
-  if (cl_zoo_find(info.model) && cl_zoo_build(info.model, &g) == CL_OK) {
+  /* Real DAG between steps when the model can be built: a zoo name, or the ONNX file
+   * the profile names (imported without weights); otherwise a chain. */
+  const int onnx = cl_onnx_is_path(info.model);
+  char mpath[4096];
+  snprintf(mpath, sizeof mpath, "%s", info.model);
+  if (onnx && info.model[0] != '/' && access(mpath, R_OK) != 0) {
+    /* profiles written before paths were absolute: try next to the profile */
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(mpath, sizeof mpath, "%.*s/%s", (int)(slash - path), path, info.model);
+  }
+  if (onnx && access(mpath, R_OK) != 0) {
+    cl_log_warn("%s: the profiled ONNX file '%s' cannot be read: planning on a chain of steps", path, info.model);
+  } else if ((onnx || cl_zoo_find(info.model)) && cl_model_load_structure(mpath, &g) == CL_OK) {
     cl_exec_opts o = cl_exec_opts_default();
     o.plan_only = 1;
     o.fuse = info.fused;
     if (cl_exec_create(g, &o, &e) != CL_OK || (size_t)cl_exec_step_count(e) != nl) {
-      cl_log_warn("%s: the zoo's %s has %d steps, the profile %zu: planning on a chain of steps", path, info.model,
-                  e ? cl_exec_step_count(e) : -1, nl);
+      cl_log_warn("%s: %s %s has %d steps, the profile %zu: planning on a chain of steps", path,
+                  onnx ? "the ONNX file" : "the zoo's", info.model, e ? cl_exec_step_count(e) : -1, nl);
       cl_exec_destroy(e);
       e = NULL;
     }
+  } else if (onnx) {
+    cl_log_warn("%s: the profiled ONNX file '%s' does not import (see above): planning on a chain of steps", path,
+                info.model);
   }
   int inputs[512];
   for (size_t k = 0; k < nl; k++) {

@@ -36,3 +36,9 @@ set_tests_properties(onnx_cli PROPERTIES LABELS "unit" TIMEOUT 60)
 add_test(NAME onnx_testbed
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_testbed_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(onnx_testbed PROPERTIES LABELS "mpi" TIMEOUT 300 RUN_SERIAL TRUE)
+
+# ONNX profiles -> DADS / Neurosurgeon plans -> --emit-config -> mpirun -n 2 cleave run
+# --verify; profile provenance of the file; `cleave models FILE.onnx` layer listing.
+add_test(NAME onnx_plan
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_plan_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(onnx_plan PROPERTIES LABELS "mpi" TIMEOUT 300 RUN_SERIAL TRUE)

@@ -89,6 +89,50 @@ static int plan_steps(const cl_graph *g) {
   return n;
 }
 
+/* A structure-only import (cl_onnx_opts.structure_only, cl_model_load_structure) equals
+ * the full import in everything but the weights: nodes, names, ops, params, inputs,
+ * shapes, counts, planned steps; and it holds no weights at all. */
+static void check_same_structure(const cl_graph *full, const cl_graph *sk) {
+  CL_CHECK_INT_EQ(cl_graph_size(sk), cl_graph_size(full));
+  CL_CHECK_STR_EQ(cl_graph_name(sk), cl_graph_name(full));
+  if (cl_graph_size(sk) != cl_graph_size(full)) return;
+  int diff = 0, with_weights = 0;
+  for (int i = 0; i < cl_graph_size(full); i++) {
+    const cl_node *a = cl_graph_node(full, i), *b = cl_graph_node(sk, i);
+    int d = a->op != b->op || strcmp(a->name, b->name) || a->n_inputs != b->n_inputs ||
+            memcmp(&a->out, &b->out, sizeof a->out) || a->n_params != b->n_params || a->macs != b->macs ||
+            a->flops != b->flops || a->n_weights != b->n_weights || memcmp(&a->p, &b->p, sizeof a->p);
+    for (int q = 0; !d && q < a->n_inputs; q++) d = a->inputs[q] != b->inputs[q];
+    if (d && !diff) fprintf(stderr, "  structure-only import differs at node %d '%s'\n", i, a->name);
+    diff += d;
+    with_weights += b->weights != NULL;
+  }
+  CL_CHECK_INT_EQ(diff, 0);
+  CL_CHECK_INT_EQ(with_weights, 0);
+  CL_CHECK_INT_EQ(plan_steps(sk), plan_steps(full));
+}
+
+static void check_structure_only(const char *path) {
+  cl_graph *full = NULL, *sk = NULL, *sk2 = NULL;
+  CL_CHECK_OK(cl_onnx_load(path, NULL, &full));
+  cl_onnx_opts o = cl_onnx_opts_default();
+  o.structure_only = 1;
+  CL_CHECK_OK(cl_onnx_load(path, &o, &sk));
+  CL_CHECK_OK(cl_model_load_structure(path, &sk2));
+  if (full && sk && sk2) {
+    check_same_structure(full, sk);
+    check_same_structure(full, sk2);
+    /* seeded weights still work on a structure-only graph */
+    CL_CHECK_OK(cl_graph_init_weights(sk, 3));
+    int64_t nw = 0;
+    for (int i = 0; i < cl_graph_size(sk); i++) nw += cl_graph_node(sk, i)->weights != NULL;
+    CL_CHECK(nw > 0);
+  }
+  cl_graph_destroy(full);
+  cl_graph_destroy(sk);
+  cl_graph_destroy(sk2);
+}
+
 static int check_model(const char *dir, const char *name, int threads) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
@@ -98,6 +142,7 @@ static int check_model(const char *dir, const char *name, int threads) {
     return 0;
   }
   fclose(probe);
+  check_structure_only(path);
   cl_graph *g = NULL;
   CL_CHECK_OK(cl_onnx_load(path, NULL, &g));
   if (!g) return 1;
@@ -341,6 +386,58 @@ static void test_errors(void) {
   }
 }
 
+/* Structure-only imports fail like full ones: every truncated prefix is refused with a
+ * message naming the model (a cut inside a skipped weight included), an unsupported op is
+ * still named, flipped bytes never crash, a missing file is an I/O error. */
+static void test_structure_only_errors(void) {
+  cl_onnx_opts o = cl_onnx_opts_default();
+  o.structure_only = 1;
+  expect_fail("data/onnx/bad_op.onnx", &o, CL_ERR_UNSUPPORTED, "LeakyRelu node '/LeakyRelu'", NULL);
+  cl_graph *t = NULL;
+  capture();
+  cl_status s = cl_onnx_load("data/onnx/no_such_file.onnx", &o, &t);
+  release();
+  CL_CHECK_INT_EQ(s, CL_ERR_IO);
+  CL_CHECK(strstr(g_log, "cannot open") != NULL);
+  capture();
+  s = cl_model_load_structure("no_such_zoo_model", &t);
+  release();
+  CL_CHECK_INT_EQ(s, CL_ERR_NOTFOUND);
+  CL_CHECK(strstr(g_log, "no_such_zoo_model") != NULL);
+  size_t len = 0;
+  unsigned char *buf = read_bytes("data/onnx/tiny_cnn.onnx", &len);
+  CL_CHECK(buf != NULL && len > 1000);
+  if (!buf) return;
+  int n_tried = 0, n_failed = 0, n_msg = 0;
+  for (size_t cut = 0; cut < len; cut += (cut < 64 ? 1 : 97)) {
+    t = NULL;
+    capture();
+    s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", &o, &t);
+    release();
+    n_tried++;
+    n_failed += s != CL_OK;
+    n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
+    if (s == CL_OK) fprintf(stderr, "  structure-only: prefix of %zu bytes imported\n", cut);
+    cl_graph_destroy(t);
+  }
+  CL_CHECK_INT_EQ(n_failed, n_tried);
+  CL_CHECK_INT_EQ(n_msg, n_tried);
+  unsigned char *bad = malloc(len);
+  uint64_t st = 7;
+  for (int rep = 0; bad && rep < 200; rep++) {
+    memcpy(bad, buf, len);
+    for (int k = 0; k < 4; k++) bad[cl_rng_next(&st) % len] ^= (unsigned char)(1u << (cl_rng_next(&st) % 8));
+    t = NULL;
+    capture();
+    s = cl_onnx_load_buffer(bad, len, "flipped.onnx", &o, &t);
+    release();
+    CL_CHECK(s == CL_OK ? t != NULL : t == NULL);
+    cl_graph_destroy(t);
+  }
+  free(bad);
+  free(buf);
+}
+
 static void test_model_load(void) {
   CL_CHECK_INT_EQ(cl_onnx_is_path("a/b/resnet18.onnx"), 1);
   CL_CHECK_INT_EQ(cl_onnx_is_path("X.ONNX"), 1);
@@ -385,5 +482,6 @@ int main(int argc, char **argv) {
   test_dense();
   test_errors();
   test_model_load();
+  test_structure_only_errors();
   return cl_test_finish("test_onnx");
 }

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "cleave/onnx.h"
 #include "cleave/zoo.h"
@@ -119,16 +122,11 @@ cl_status cl__onnx_const_of(cl__onnx_nctx *cx, cl__onnx_val *v, const char *what
     char w[768];
     if (snprintf(w, sizeof w, "initializer '%s' (%s of %s)", v->name, what, cx->label) >= (int)sizeof w)
       w[sizeof w - 1] = '\0'; /* names longer than the buffer are cut in the message */
-    CL_TRY(cl__onnx_const_decode(v->t, w, &v->c));
+    /* The decoded tensor is what the importer reads from now on: float32 raw data is
+     * taken over from the protobuf, other data copied and the protobuf's bytes released
+     * (the unpacked message is freed with protobuf-c's default allocator, malloc/free). */
+    CL_TRY(cl__onnx_const_take(v->t, w, cx->im->structure_only, &v->c));
     v->decoded = 1;
-    /* The decoded copy is what the importer reads from now on: release the protobuf's
-     * bytes so an import holds each weight ~twice at peak, not three times (the
-     * unpacked message is freed with protobuf-c's default allocator, malloc/free). */
-    if (v->t->has_raw_data && v->t->raw_data.data) {
-      free(v->t->raw_data.data);
-      v->t->raw_data.data = NULL;
-      v->t->raw_data.len = 0;
-    }
   }
   return CL_OK;
 }
@@ -225,22 +223,22 @@ cl_status cl__onnx_set_node_out(cl__onnx_nctx *cx, int id, int rank) {
 }
 
 /* An FC node from a pending MatMul (+ optional bias of N values). */
-int cl__onnx_emit_matmul(cl__onnx_imp *im, cl__onnx_val *v, const float *bias) {
+int cl__onnx_emit_matmul(cl__onnx_imp *im, cl__onnx_val *v, const float *bias, int has_bias) {
   const Onnx__NodeProto *mn = im->g->node[v->producer];
   cl__onnx_nctx cx = {.im = im, .n = mn, .idx = v->producer};
   cl__onnx_node_label(mn, v->producer, cx.label, sizeof cx.label);
   cl_op_params p;
   memset(&p, 0, sizeof p);
   p.fc.out_features = v->mm_n;
-  p.fc.has_bias = bias != NULL;
+  p.fc.has_bias = has_bias != 0;
   int id = cl__onnx_add_node(&cx, CL_OP_FC, &v->node, 1, &p);
-  if (id < 0) return id;
+  if (id < 0 || im->structure_only) return id;
   cl_node *nd = cl_graph_node_mut(im->graph, id);
-  const size_t kn = nd->n_weights - (bias ? (size_t)v->mm_n : 0);
+  const size_t kn = nd->n_weights - (has_bias ? (size_t)v->mm_n : 0);
   nd->weights = malloc(sizeof(float) * nd->n_weights);
   if (!nd->weights) return CL_ERR_NOMEM;
   memcpy(nd->weights, v->mm_w, sizeof(float) * kn);
-  if (bias) memcpy(nd->weights + kn, bias, sizeof(float) * (size_t)v->mm_n);
+  if (has_bias) memcpy(nd->weights + kn, bias, sizeof(float) * (size_t)v->mm_n);
   return id;
 }
 
@@ -250,7 +248,7 @@ cl_status cl__onnx_node_input(cl__onnx_nctx *cx, size_t k, int *id, int *rank) {
   cl__onnx_val *v = cl__onnx_input_val(cx, k);
   if (!v) return CL_ERR_INVALID;
   if (v->kind == CL__ONNX_MATMUL) {
-    int fc = cl__onnx_emit_matmul(cx->im, v, NULL);
+    int fc = cl__onnx_emit_matmul(cx->im, v, NULL, 0);
     if (fc < 0) return (cl_status)fc;
     free(v->mm_w);
     v->mm_w = NULL;
@@ -284,6 +282,7 @@ cl_status cl__onnx_set_weights(cl__onnx_nctx *cx, int id, const float *const *pa
     CL__ONNX_ERR(cx, "weights hold %zu values, the %s node needs %zu", total, cl_op_name(nd->op), nd->n_weights);
     return CL_ERR_INVALID;
   }
+  if (cx->im->structure_only) return CL_OK; /* shapes and counts only */
   nd->weights = malloc(sizeof(float) * (total ? total : 1));
   if (!nd->weights) return CL_ERR_NOMEM;
   size_t off = 0;
@@ -489,7 +488,7 @@ static cl_status import_graph(cl__onnx_imp *im, const cl_onnx_opts *opts) {
   }
   cl__onnx_val *ov = resolve(im, out_i);
   if (ov->kind == CL__ONNX_MATMUL) {
-    int fc = cl__onnx_emit_matmul(im, ov, NULL);
+    int fc = cl__onnx_emit_matmul(im, ov, NULL, 0);
     if (fc < 0) {
       st = (cl_status)fc;
       goto done;
@@ -548,6 +547,7 @@ static cl_status import_model(Onnx__ModelProto *m, size_t len, const char *model
   im.model = model;
   im.g = m->graph;
   im.opset = default_opset(m);
+  im.structure_only = opts && opts->structure_only;
   if (!m->graph || (!m->graph->n_node && !m->graph->n_input)) {
     cl_log_error("onnx: %s: the file has no graph (is it an ONNX model? %zu bytes)", model, len);
     st = CL_ERR_INVALID;
@@ -582,8 +582,37 @@ cl_status cl_onnx_load_buffer(const void *buf, size_t len, const char *name, con
                               cl_graph **out) {
   *out = NULL;
   const char *model = name ? name : "model";
-  Onnx__ModelProto *m = unpack(buf, len, model);
+  Onnx__ModelProto *m = NULL;
+  if (opts && opts->structure_only) {
+    uint8_t *sk = NULL;
+    size_t sl = 0;
+    CL_TRY(cl__onnx_skim(buf, len, model, &sk, &sl));
+    m = unpack(sk, sl, model);
+    free(sk);
+  } else {
+    m = unpack(buf, len, model);
+  }
   return m ? import_model(m, len, model, opts, out) : CL_ERR_INVALID;
+}
+
+/* Import of a file through a read-only mapping (the page cache, not a private copy,
+ * holds the bytes while protobuf-c unpacks them, or while a structure-only import skims
+ * them). */
+static cl_status load_mapped(const char *path, size_t len, const cl_onnx_opts *opts, cl_graph **out) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    cl_log_error("onnx: cannot open '%s'", path);
+    return CL_ERR_IO;
+  }
+  void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) {
+    cl_log_error("onnx: cannot map '%s' (%zu bytes)", path, len);
+    return CL_ERR_IO;
+  }
+  cl_status st = cl_onnx_load_buffer(map, len, path, opts, out);
+  munmap(map, len);
+  return st;
 }
 
 cl_status cl_onnx_load(const char *path, const cl_onnx_opts *opts, cl_graph **out) {
@@ -605,23 +634,10 @@ cl_status cl_onnx_load(const char *path, const cl_onnx_opts *opts, cl_graph **ou
     fclose(f);
     return CL_ERR_INVALID;
   }
-  unsigned char *buf = malloc((size_t)len);
-  if (!buf) {
-    cl_log_error("onnx: out of memory reading '%s' (%ld bytes)", path, len);
-    fclose(f);
-    return CL_ERR_NOMEM;
-  }
-  size_t got = fread(buf, 1, (size_t)len, f);
   fclose(f);
-  if (got != (size_t)len) {
-    cl_log_error("onnx: short read of '%s' (%zu of %ld bytes)", path, got, len);
-    free(buf);
-    return CL_ERR_IO;
-  }
-  /* protobuf-c copies every bytes field: the file image can go before the import. */
-  Onnx__ModelProto *m = unpack(buf, (size_t)len, path);
-  free(buf);
-  return m ? import_model(m, (size_t)len, path, opts, out) : CL_ERR_INVALID;
+  /* protobuf-c copies every bytes field, so the file is only read during the unpack:
+   * map it rather than copying it into a buffer first. */
+  return load_mapped(path, (size_t)len, opts, out);
 }
 
 int cl_onnx_is_path(const char *model) {
@@ -638,6 +654,15 @@ cl_status cl_model_load(const char *model, cl_graph **out, int *has_weights) {
     CL_TRY(cl_onnx_load(model, NULL, out));
     if (has_weights) *has_weights = 1;
     return CL_OK;
+  }
+  return cl_zoo_build(model, out);
+}
+
+cl_status cl_model_load_structure(const char *model, cl_graph **out) {
+  if (cl_onnx_is_path(model)) {
+    cl_onnx_opts o = cl_onnx_opts_default();
+    o.structure_only = 1;
+    return cl_onnx_load(model, &o, out);
   }
   return cl_zoo_build(model, out);
 }

@@ -21,12 +21,28 @@ typedef struct cl__onnx_const {
   int is_int; /* 1: i[] holds the values (INT64/INT32 tensors); 0: f[] (FLOAT) */
   float *f;
   int64_t *i;
+  int elided; /* structure-only import: a float tensor whose data was skimmed away (f NULL) */
 } cl__onnx_const;
+
+/** doc_string that marks an initializer whose data cl__onnx_skim() removed. */
+#define CL__ONNX_ELIDED "cleave:data-elided"
+
+/** Rewrites the serialized ModelProto @p buf without the data of its large float32
+ *  initializers (onnx_skim.c); *out (malloc'd, caller frees) is again a ModelProto.
+ *  A buffer that is not a protobuf gives CL_ERR_INVALID, logged like a failed unpack. */
+cl_status cl__onnx_skim(const void *buf, size_t len, const char *model, uint8_t **out, size_t *out_len);
 
 /** Decode tensor @p t into @p c (caller frees with cl__onnx_const_fini). @p what names
  *  the tensor in error messages ("initializer 'fc.weight'"). Float32, int64 and int32
  *  tensors are supported; anything else (float16, external data, ...) is an error. */
 cl_status cl__onnx_const_decode(const Onnx__TensorProto *t, const char *what, cl__onnx_const *c);
+/** As cl__onnx_const_decode, but a tensor marked CL__ONNX_ELIDED decodes to its dims with
+ *  elided = 1 and no data (structure-only imports). */
+cl_status cl__onnx_const_decode_ex(const Onnx__TensorProto *t, const char *what, int allow_elided,
+                                   cl__onnx_const *c);
+/** As cl__onnx_const_decode_ex, and then releases @p t's raw_data: float32 raw data of
+ *  the right size is taken over (no copy), anything else is copied and freed. */
+cl_status cl__onnx_const_take(Onnx__TensorProto *t, const char *what, int allow_elided, cl__onnx_const *c);
 void cl__onnx_const_fini(cl__onnx_const *c);
 /** Value k of c as a double (int or float storage). */
 double cl__onnx_const_get(const cl__onnx_const *c, int64_t k);
@@ -80,6 +96,7 @@ typedef struct cl__onnx_imp {
   int *hash; /* open addressing: index into v, or -1 */
   size_t hcap;
   char **paths; /* per ONNX node: module path of imported nodes (naming), else NULL */
+  int structure_only; /* no weights: node->weights stay NULL, elided initializers accepted */
 } cl__onnx_imp;
 
 typedef struct cl__onnx_nctx {
@@ -106,7 +123,9 @@ cl_status cl__onnx_const_of(cl__onnx_nctx *cx, cl__onnx_val *v, const char *what
 cl_status cl__onnx_const_input(cl__onnx_nctx *cx, size_t k, const char *what, cl__onnx_const **c);
 int cl__onnx_add_node(cl__onnx_nctx *cx, cl_op op, const int *inputs, int n_in, const cl_op_params *p);
 cl_status cl__onnx_set_node_out(cl__onnx_nctx *cx, int id, int rank);
-int cl__onnx_emit_matmul(cl__onnx_imp *im, cl__onnx_val *v, const float *bias);
+/* FC node from a pending MatMul; @p bias (N values, may be NULL in a structure-only
+ * import) is used when @p has_bias. */
+int cl__onnx_emit_matmul(cl__onnx_imp *im, cl__onnx_val *v, const float *bias, int has_bias);
 cl_status cl__onnx_node_input(cl__onnx_nctx *cx, size_t k, int *id, int *rank);
 cl_shape cl__onnx_shape_of(const cl__onnx_imp *im, int id);
 cl_status cl__onnx_set_weights(cl__onnx_nctx *cx, int id, const float *const *parts, const size_t *lens,

@@ -238,6 +238,7 @@ static cl_status op_gemm(cl__onnx_nctx *cx) {
     ERR(cx, "internal: fc node needs %zu weights", nd->n_weights);
     return CL_ERR_INTERNAL;
   }
+  if (cx->im->structure_only) return cl__onnx_set_node_out(cx, id, 2);
   nd->weights = malloc(sizeof(float) * nd->n_weights);
   if (!nd->weights) return CL_ERR_NOMEM;
   for (int64_t o = 0; o < N; o++)
@@ -268,10 +269,12 @@ static cl_status op_matmul(cl__onnx_nctx *cx) {
   const int64_t N = B->dims[1];
   cl__onnx_val *o;
   CL_TRY(cl__onnx_out_val(cx, 0, &o));
-  o->mm_w = malloc(sizeof(float) * (size_t)(N * K));
-  if (!o->mm_w) return CL_ERR_NOMEM;
-  for (int64_t r = 0; r < N; r++)
-    for (int64_t k = 0; k < K; k++) o->mm_w[r * K + k] = B->f[k * N + r];
+  if (!cx->im->structure_only) {
+    o->mm_w = malloc(sizeof(float) * (size_t)(N * K));
+    if (!o->mm_w) return CL_ERR_NOMEM;
+    for (int64_t r = 0; r < N; r++)
+      for (int64_t k = 0; k < K; k++) o->mm_w[r * K + k] = B->f[k * N + r];
+  }
   o->kind = CL__ONNX_MATMUL;
   o->node = a;
   o->mm_n = (int)N;
@@ -292,7 +295,7 @@ static cl_status op_add(cl__onnx_nctx *cx) {
           (long long)bv->c.numel, mm->mm_n);
       return CL_ERR_UNSUPPORTED;
     }
-    int id = cl__onnx_emit_matmul(cx->im, mm, bv->c.f);
+    int id = cl__onnx_emit_matmul(cx->im, mm, bv->c.f, 1);
     if (id < 0) return (cl_status)id;
     return cl__onnx_set_node_out(cx, id, 2);
   }

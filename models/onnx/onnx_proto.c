@@ -26,7 +26,31 @@ double cl__onnx_const_get(const cl__onnx_const *c, int64_t k) {
   return c->is_int ? (double)c->i[k] : (double)c->f[k];
 }
 
+/* @p mut: the same tensor when its float raw_data may be taken over instead of copied. */
+static cl_status decode(Onnx__TensorProto *mut, const Onnx__TensorProto *t, const char *what, int allow_elided,
+                        cl__onnx_const *c);
+
 cl_status cl__onnx_const_decode(const Onnx__TensorProto *t, const char *what, cl__onnx_const *c) {
+  return decode(NULL, t, what, 0, c);
+}
+
+cl_status cl__onnx_const_decode_ex(const Onnx__TensorProto *t, const char *what, int allow_elided,
+                                   cl__onnx_const *c) {
+  return decode(NULL, t, what, allow_elided, c);
+}
+
+cl_status cl__onnx_const_take(Onnx__TensorProto *t, const char *what, int allow_elided, cl__onnx_const *c) {
+  CL_TRY(decode(t, t, what, allow_elided, c));
+  if (t->has_raw_data && t->raw_data.data) { /* not taken (ints, or copied): release it now */
+    free(t->raw_data.data);
+    t->raw_data.data = NULL;
+    t->raw_data.len = 0;
+  }
+  return CL_OK;
+}
+
+static cl_status decode(Onnx__TensorProto *mut, const Onnx__TensorProto *t, const char *what, int allow_elided,
+                        cl__onnx_const *c) {
   memset(c, 0, sizeof *c);
   if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
       t->n_external_data) {
@@ -56,7 +80,21 @@ cl_status cl__onnx_const_decode(const Onnx__TensorProto *t, const char *what, cl
   c->numel = numel;
   const int32_t dt = t->has_data_type ? t->data_type : 0;
   const size_t n = (size_t)numel;
+  if (allow_elided && dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && t->doc_string &&
+      !strcmp(t->doc_string, CL__ONNX_ELIDED)) {
+    c->elided = 1; /* dims only: cl__onnx_skim() checked the data against them */
+    return CL_OK;
+  }
   if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+    if (mut && n && mut->has_raw_data && mut->raw_data.len == n * sizeof(float) &&
+        (uintptr_t)mut->raw_data.data % _Alignof(float) == 0) {
+      /* Take protobuf-c's malloc'd copy (freed with free() like any other) instead of
+       * copying 500 MB of VGG weights once more; raw_data is little-endian IEEE 754. */
+      c->f = (float *)(void *)mut->raw_data.data;
+      mut->raw_data.data = NULL;
+      mut->raw_data.len = 0;
+      return CL_OK;
+    }
     c->f = malloc(sizeof(float) * (n ? n : 1));
     if (!c->f) return CL_ERR_NOMEM;
     if (t->has_raw_data && t->raw_data.len) {
