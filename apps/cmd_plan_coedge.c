@@ -23,21 +23,24 @@ static void usage(FILE *f) {
           "\n"
           "options:\n"
           "  --devices FILE      YAML: devices: [{name, speed, compute_w, idle_w, tx_w, rx_w,\n"
-          "                      source: true?}], optional bandwidth:, msg_latency:\n"
+          "                      source: true?}], optional bandwidth:, msg_latency:,\n"
+          "                      input_bytes_per_elem: (1 = the source sends an 8-bit image,\n"
+          "                      2 = fp16, 4 = float32; default 4; only the scatter's bytes)\n"
           "  --deadline T        latency deadline, e.g. 200ms (default: none)\n"
           "  --bandwidth B       shared WLAN bandwidth, e.g. 50Mbit/s (default: file, else 50Mbit/s)\n"
           "  --msg-latency T     per-transfer overhead (default: file, else 1ms)\n"
           "  --mode M            layer (per-layer halo exchange, CoEdge) | fused (one fused\n"
           "                      block, redundant compute, DeepThings)   (default layer)\n"
           "  --planner P         coedge | fastest | equal | proportional | tiles2x2 | tiles3x3\n"
-          "                      | minlat | all   (default coedge)\n"
+          "                      | minlat | local | all   (default coedge; local = everything\n"
+          "                      on the source, nothing sent: on-device inference)\n"
           "  --host-gflops G     host speed that device speed factors scale (default 20):\n"
           "                      a node takes flops / (G * 1e9 * speed) seconds on a device\n"
           "  --format F          table | csv (default table)\n"
           "  --show-plan         print the spatial plan (regions, transfers) of each result\n"
           "  -h, --help          this help\n"
           "\n"
-          "executing the plan (real kernels on every device's rows, in-process; each device's\n"
+          "executing the plan (real kernels on every device's rows or grid tiles, in-process; each device's\n"
           "thread CPU time / its speed, WLAN and energy from the same model; the planner uses\n"
           "per-layer host times measured first, so --host-gflops does not apply):\n"
           "  --run               execute; with --planner all: one measured row per planner\n"
@@ -48,9 +51,13 @@ static void usage(FILE *f) {
           "  --no-adapt          keep the first plan (default: re-plan when the observed device\n"
           "                      speeds or bandwidth drift by more than --threshold)\n"
           "  --threshold F       relative drift that triggers re-planning (default 0.15)\n"
+          "  --probe-every N     adaptive mode: every N inferences, each device the plan does not\n"
+          "                      observe (no rows, or a sliver) runs one probe node so a device\n"
+          "                      that recovered is seen again; 0 = never probe (default %d)\n"
           "  --seed S            weights and input seed (default 1)\n"
           "  -o FILE.h5          write one /inferences record per inference (one planner)\n"
-          "  --force             overwrite FILE.h5\n");
+          "  --force             overwrite FILE.h5\n",
+          CL_COEDGE_PROBE_EVERY);
 }
 
 static double wall_ms(double t0) { return (cl__now() - t0) * 1e3; }
@@ -90,8 +97,8 @@ static int csv_fmt(const char *format) { return !strcmp(format, "csv"); }
 /* --run: execute with planner @p planner (NULL: every executable planner, one row each). */
 static int run_cmd(const char *devices, const char *model, const char *planner, double deadline,
                    double bandwidth, cl_spatial_mode mode, int inferences, uint64_t seed,
-                   const char *schedule, int adapt, double threshold, const char *out, int force,
-                   int csv) {
+                   const char *schedule, int adapt, double threshold, int probe_every,
+                   const char *out, int force, int csv) {
   cl_coedge_point pt = {model, planner, devices, deadline, bandwidth, (int)mode, inferences, seed};
   if (!planner) {
     if (csv)
@@ -104,10 +111,13 @@ static int run_cmd(const char *devices, const char *model, const char *planner, 
              "planned_ms", "energy_J", "planned_J", "devs", "plan");
     int rc = 0;
     for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
-      if (k == CL_COEDGE_TILES2X2 || k == CL_COEDGE_TILES3X3) continue; /* not executable */
       pt.planner = cl_coedge_planner_name((cl_coedge_planner)k);
       cl_coedge_point_result r;
       cl_status st = cl_coedge_run_point(&pt, &r);
+      if (st == CL_ERR_UNSUPPORTED) { /* e.g. local with a source that cannot compute */
+        printf("%-13s n/a (%s)\n", pt.planner, cl_status_str(st));
+        continue;
+      }
       if (st != CL_OK) {
         printf("%-13s error (%s)\n", pt.planner, cl_status_str(st));
         rc = st == CL_ERR_NOTFOUND || st == CL_ERR_IO || st == CL_ERR_CONFIG ? 2 : 1;
@@ -145,7 +155,7 @@ static int run_cmd(const char *devices, const char *model, const char *planner, 
     len += (size_t)snprintf(cfg + len, sizeof cfg - len, " %s", cl__argv[i]);
   cl_coedge_adapt_opts o = {ev, n_ev, adapt, threshold, out, force, cfg};
   cl_coedge_inference *rec = NULL;
-  st = cl_coedge_run_adaptive(&pt, &o, &rec);
+  st = cl_coedge_run_adaptive_ex(&pt, &o, probe_every, &rec);
   free(ev);
   if (st != CL_OK) return st == CL_ERR_NOTFOUND || st == CL_ERR_IO || st == CL_ERR_CONFIG ||
                                  st == CL_ERR_EXISTS || st == CL_ERR_INVALID
@@ -153,24 +163,27 @@ static int run_cmd(const char *devices, const char *model, const char *planner, 
                             : 1;
   if (csv)
     printf("inference,planner,plan_id,replanned,latency_ms,planned_latency_ms,energy_J,"
-           "planned_energy_J,met_deadline,bandwidth_Bps,min_speed_ratio,plan\n");
+           "planned_energy_J,met_deadline,bandwidth_Bps,min_speed_ratio,probed,probe_energy_J,"
+           "plan\n");
   else
-    printf("%s, %s mode, planner %s, %s\n%5s %4s %3s %11s %11s %9s %9s %5s %9s %6s  %s\n", model,
-           mode ? "fused" : "layer", planner, adapt ? "adaptive (re-plans on drift)" : "static plan",
-           "inf", "plan", "new", "latency_ms", "planned_ms", "energy_J", "planned_J", "meets",
-           "bw_Mbit/s", "speed", "split");
+    printf("%s, %s mode, planner %s, %s\n%5s %4s %3s %11s %11s %9s %9s %5s %9s %6s %6s  %s\n",
+           model, mode ? "fused" : "layer", planner,
+           adapt ? "adaptive (re-plans on drift)" : "static plan", "inf", "plan", "new",
+           "latency_ms", "planned_ms", "energy_J", "planned_J", "meets", "bw_Mbit/s", "speed",
+           "probed", "split");
   for (int i = 0; i < inferences; i++) {
     const cl_coedge_inference *r = &rec[i];
     if (csv)
-      printf("%lld,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%d,%.1f,%.4f,%s\n", (long long)r->inference,
-             r->planner, r->plan_id, r->replanned, r->latency * 1e3, r->planned_latency * 1e3,
-             r->energy, r->planned_energy, r->met_deadline, r->bandwidth, r->min_speed_ratio,
-             r->plan);
+      printf("%lld,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%d,%.1f,%.4f,%d,%.6f,%s\n",
+             (long long)r->inference, r->planner, r->plan_id, r->replanned, r->latency * 1e3,
+             r->planned_latency * 1e3, r->energy, r->planned_energy, r->met_deadline,
+             r->bandwidth, r->min_speed_ratio, r->probed, r->probe_energy, r->plan);
     else
-      printf("%5lld %4d %3s %11.3f %11.3f %9.4f %9.4f %5s %9.2f %6.3f  %s\n",
+      printf("%5lld %4d %3s %11.3f %11.3f %9.4f %9.4f %5s %9.2f %6.3f %6d  %s\n",
              (long long)r->inference, r->plan_id, r->replanned ? "yes" : "", r->latency * 1e3,
              r->planned_latency * 1e3, r->energy, r->planned_energy,
-             r->met_deadline ? "yes" : "NO", r->bandwidth * 8e-6, r->min_speed_ratio, r->plan);
+             r->met_deadline ? "yes" : "NO", r->bandwidth * 8e-6, r->min_speed_ratio, r->probed,
+             r->plan);
   }
   if (out && !csv) printf("records: %s (/inferences)\n", out);
   free(rec);
@@ -183,6 +196,8 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   cl_spatial_mode mode = CL_SPATIAL_LAYER;
   int show_plan = 0, run = 0, inferences = 1, no_adapt = 0, force = 0;
   double threshold = 0.15, seed = 1;
+  int probe_every = 0; /* cl_coedge_run_adaptive_ex: 0 default period, < 0 never */
+  const char *probe_arg = NULL;
   const char *schedule = NULL, *out = NULL;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
@@ -225,6 +240,16 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
       inferences = (int)x;
     } else if ((v = cl__opt(argc, argv, &i, "--threshold", &missing))) {
       if (cl__parse_double(CMD, "--threshold", v, 1e-6, 100, &threshold)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--probe-every", &missing))) {
+      double x;
+      if (cl__parse_double(CMD, "--probe-every", v, 0, 1e9, &x)) return 2;
+      if (x != (int)x) {
+        fprintf(stderr, "cleave " CMD ": error: --probe-every expects a whole number of "
+                        "inferences, got '%s'\n", v);
+        return 2;
+      }
+      probe_every = x > 0 ? (int)x : -1;
+      probe_arg = v;
     } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
       if (cl__parse_double(CMD, "--seed", v, 0, 9e15, &seed)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--schedule", &missing))) {
@@ -264,8 +289,14 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
     return 2;
   }
 
-  if (!run && (schedule || out || no_adapt || inferences != 1)) {
-    fprintf(stderr, "cleave " CMD ": error: --inferences, --schedule, --no-adapt and -o need --run\n");
+  if (!run && (schedule || out || no_adapt || inferences != 1 || probe_arg)) {
+    fprintf(stderr, "cleave " CMD ": error: --inferences, --schedule, --no-adapt, --probe-every "
+                    "and -o need --run\n");
+    return 2;
+  }
+  if (probe_arg && (all || no_adapt)) {
+    fprintf(stderr, "cleave " CMD ": error: --probe-every applies to the adaptive mode: one "
+                    "--planner (not all), without --no-adapt\n");
     return 2;
   }
   if (run) {
@@ -279,7 +310,8 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
       return 2;
     }
     return run_cmd(devices, model, all ? NULL : planner, deadline, bandwidth, mode, inferences,
-                   (uint64_t)seed, schedule, !no_adapt, threshold, out, force, csv_fmt(format));
+                   (uint64_t)seed, schedule, !no_adapt, threshold, probe_every, out, force,
+                   csv_fmt(format));
   }
 
   cl_coedge_devfile df;
@@ -298,8 +330,8 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / (gflops * 1e9);
   if (bandwidth < 0) bandwidth = df.bandwidth > 0 ? df.bandwidth : 50e6 / 8;
   if (msg_lat < 0) msg_lat = df.msg_latency >= 0 ? df.msg_latency : 1e-3;
-  cl_coedge_problem pb = {g, -1, -1, host, df.n_dev, df.dev, df.source, bandwidth, msg_lat,
-                          deadline, mode};
+  cl_coedge_problem pb = {g,       -1,       -1,       host, df.n_dev, df.dev, df.source,
+                          bandwidth, msg_lat, deadline, mode, df.input_bytes_per_elem};
   int first, last;
   if (cl_spatial_prefix(g, &first, &last) != CL_OK) {
     rc = 2;
@@ -332,8 +364,10 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
            cl_graph_name(g), first, last, cl_graph_node(g, last)->name,
            cl_graph_node(g, last)->out.c, cl_graph_node(g, last)->out.h,
            cl_graph_node(g, last)->out.w, mode == CL_SPATIAL_LAYER ? "layer" : "fused");
-    printf("%d devices, source %s, WLAN %.2f Mbit/s, %.3f ms per transfer, deadline %s",
-           df.n_dev, df.dev[df.source].name, bandwidth * 8e-6, msg_lat * 1e3,
+    printf("%d devices, source %s (sends the input at %d byte%s/element), WLAN %.2f Mbit/s, "
+           "%.3f ms per transfer, deadline %s",
+           df.n_dev, df.dev[df.source].name, df.input_bytes_per_elem,
+           df.input_bytes_per_elem == 1 ? "" : "s", bandwidth * 8e-6, msg_lat * 1e3,
            deadline > 0 ? "" : "none\n");
     if (deadline > 0) printf("%.3f ms\n", deadline * 1e3);
   } else {
@@ -349,8 +383,12 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
     double t0 = cl__now();
     cl_status st = cl_coedge_plan(&pb, (cl_coedge_planner)k, &r);
     double ms = wall_ms(t0);
-    const char *status = st == CL_OK ? "ok" : st == CL_ERR_INFEASIBLE ? "infeasible" : "error";
-    if (st != CL_OK && st != CL_ERR_INFEASIBLE) rc = 1;
+    /* unsupported: the planner does not apply (local with a source that cannot compute) */
+    int na = st == CL_ERR_UNSUPPORTED && all;
+    const char *status = st == CL_OK ? "ok" : st == CL_ERR_INFEASIBLE ? "infeasible"
+                                            : na                      ? "n/a"
+                                                                      : "error";
+    if (st != CL_OK && st != CL_ERR_INFEASIBLE && !na) rc = 1;
     if (st == CL_ERR_INFEASIBLE && !all) rc = rc ? rc : 1;
     if (!r.plan) {
       if (csv)

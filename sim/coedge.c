@@ -1,6 +1,7 @@
 /* CoEdge planner: LP relaxation (GLPK) of the energy-minimal row partition under a
  * deadline, largest-remainder rounding, exact repair/improvement by local search, greedy
- * device dropping; and the baselines (fastest, equal, proportional, fused tiles, minlat). */
+ * device dropping; and the baselines (fastest, equal, proportional, fused tiles, minlat,
+ * local). */
 #include <glpk.h>
 #include <math.h>
 #include <stdlib.h>
@@ -190,7 +191,9 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
   for (int k = 0; k < c->w_n_xfer; k++) {
     const cl_spatial_xfer *x = &c->w_xfer[k];
     const cl_node *n = cl_graph_node(p->g, x->node);
-    double rb = (double)n->out.n * n->out.c * n->out.w * sizeof(float); /* bytes per row */
+    /* wire bytes per row (the graph input may travel as 8-bit elements) */
+    double rb = (double)cl__coedge_wire_bytes(
+        p, n, (int64_t)n->out.n * n->out.c * n->out.w * (int64_t)sizeof(float));
     double hr = (double)n->out.h / c->ref_h;
     double c0, cx = 0;
     int col = -1;
@@ -709,6 +712,23 @@ cl_status cl_coedge_plan(const cl_coedge_problem *p, cl_coedge_planner which,
       break;
     }
     rows[fastest_device(&c)] = c.ref_h;
+    st = cl__coedge_eval_rows(&c, rows, out);
+    free(rows);
+    break;
+  }
+  case CL_COEDGE_LOCAL: { /* on-device inference on the requester: nothing is sent */
+    if (!c.avail[p->source]) {
+      cl_log_error("coedge: planner local: source device %d '%s' cannot compute (speed 0)",
+                   p->source, p->dev[p->source].name ? p->dev[p->source].name : "?");
+      st = CL_ERR_UNSUPPORTED;
+      break;
+    }
+    int *rows = calloc((size_t)nd, sizeof *rows);
+    if (!rows) {
+      st = CL_ERR_NOMEM;
+      break;
+    }
+    rows[p->source] = c.ref_h;
     st = cl__coedge_eval_rows(&c, rows, out);
     free(rows);
     break;

@@ -84,6 +84,20 @@ cl_status cl__coedge_result_alloc(cl_coedge_result *r, int n_dev) {
   return CL_OK;
 }
 
+/* Bytes on the WLAN for @p bytes of node @p n's float32 output: the graph input travels
+ * at input_bytes_per_elem bytes per element (an 8-bit camera frame is converted to
+ * float32 by the receiver), everything else as float32. Exact: bytes = 4 * elements. */
+int64_t cl__coedge_wire_bytes(const cl_coedge_problem *p, const cl_node *n, int64_t bytes) {
+  if (n->op != CL_OP_INPUT || p->input_bytes_per_elem <= 0 || p->input_bytes_per_elem == 4)
+    return bytes;
+  return bytes / (int64_t)sizeof(float) * p->input_bytes_per_elem;
+}
+
+int64_t cl_coedge_xfer_bytes(const cl_coedge_problem *p, const cl_spatial_xfer *x) {
+  if (x->kind != CL_XFER_SCATTER) return x->bytes;
+  return cl__coedge_wire_bytes(p, cl_graph_node(p->g, x->node), x->bytes);
+}
+
 static cl_status check_problem(const cl_coedge_problem *p) {
   if (!p || !p->g || !p->dev || p->n_dev < 1) {
     cl_log_error("coedge: problem needs a graph and at least one device");
@@ -96,6 +110,12 @@ static cl_status check_problem(const cl_coedge_problem *p) {
   if (!(p->bandwidth > 0) || !(p->msg_latency >= 0) || !isfinite(p->bandwidth)) {
     cl_log_error("coedge: bandwidth must be > 0 (got %g B/s) and message latency >= 0 (got %g s)",
                  p->bandwidth, p->msg_latency);
+    return CL_ERR_INVALID;
+  }
+  if (p->input_bytes_per_elem != 0 && p->input_bytes_per_elem != 1 &&
+      p->input_bytes_per_elem != 2 && p->input_bytes_per_elem != 4) {
+    cl_log_error("coedge: input_bytes_per_elem must be 1, 2 or 4 (0: 4), got %d",
+                 p->input_bytes_per_elem);
     return CL_ERR_INVALID;
   }
   for (int d = 0; d < p->n_dev; d++) {
@@ -298,7 +318,7 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   for (int k = 0; k < plan->n_xfer; k++) {
     const cl_spatial_xfer *x = &plan->xfer[k];
     int ph = x->kind == CL_XFER_SCATTER ? 0 : x->kind == CL_XFER_HALO ? 1 : 2;
-    cl__coedge_wlan_add(&w, ph, x->src, x->dst, x->bytes);
+    cl__coedge_wlan_add(&w, ph, x->src, x->dst, cl_coedge_xfer_bytes(p, x));
   }
   cl__coedge_wlan_times(&w, p, out);
   cl__coedge_wlan_fini(&w);
@@ -616,7 +636,8 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
     for (int t = 0; t < T; t++) {
       cl_box b = box[(size_t)i * T + t];
       if (cl_box_empty(b) || t == p->source) continue;
-      CL_TRY(emit(c, CL_XFER_SCATTER, first + i, p->source, t, t, b, box_bytes(c->w_node[i], b)));
+      CL_TRY(emit(c, CL_XFER_SCATTER, first + i, p->source, t, t, b,
+                  cl__coedge_wire_bytes(p, c->w_node[i], box_bytes(c->w_node[i], b))));
     }
   }
   for (int e = 0; e < n_ent; e++) {
@@ -625,7 +646,8 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
     for (int t = 0; t < T; t++) {
       cl_box b = c->w_ent_need[(size_t)e * T + t];
       if (cl_box_empty(b) || t == p->source) continue;
-      CL_TRY(emit(c, CL_XFER_SCATTER, id, p->source, t, t, b, cl_spatial_box_bytes(g, id, b)));
+      CL_TRY(emit(c, CL_XFER_SCATTER, id, p->source, t, t, b,
+                  cl__coedge_wire_bytes(p, cl_graph_node(g, id), cl_spatial_box_bytes(g, id, b))));
     }
   }
   if (!fused) {

@@ -83,6 +83,11 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
 cl_status cl__coedge_score_rows_detail(cl__coedge_ctx *c, const int *rows,
                                        cl_coedge_result *out);
 
+/* WLAN bytes for @p bytes (float32) of node @p n's output: the graph input (CL_OP_INPUT)
+ * travels at p->input_bytes_per_elem bytes per element, everything else as float32. The
+ * score workspace's w_xfer records these wire bytes. */
+int64_t cl__coedge_wire_bytes(const cl_coedge_problem *p, const cl_node *n, int64_t bytes);
+
 /* Allocate the per-device arrays of a result. */
 cl_status cl__coedge_result_alloc(cl_coedge_result *r, int n_dev);
 

@@ -1,7 +1,8 @@
 /* CoEdge executed for real: plan, run the spatial part with the real kernels on
- * per-device row windows (in-process transport), scale each device's measured thread
- * CPU time by its speed factor, and compose latency/energy with the planner's own
- * WLAN/energy model (cl_coedge_evaluate_rows with per-device measured node times).
+ * per-device row windows or grid-tile column crops (in-process transport), scale each
+ * device's measured thread CPU time by its speed factor, and compose latency/energy with
+ * the planner's own WLAN/energy model (cl_coedge_evaluate_rows / cl_coedge_evaluate with
+ * per-device measured node times).
  * Also the adaptive mode: the environment changes between inferences and the planner
  * re-plans from what it observes. */
 #include <errno.h>
@@ -54,6 +55,7 @@ typedef struct session {
   double bandwidth, msg_latency, deadline;
   cl_spatial_mode mode;
   double *a, *b; /* [n_dev * n_graph] measured per-device node models (scratch) */
+  double *drows;  /* [n_dev] rows per device of one node (scratch) */
   cl_coedge_device *mdev; /* [n_dev] devices carrying a/b */
   int probe_step;     /* step of the reference executor used to probe idle devices */
   double probe_host;  /* its calibrated host seconds */
@@ -64,6 +66,7 @@ static void session_fini(session *s) {
   free(s->y);
   free(s->a);
   free(s->b);
+  free(s->drows);
   free(s->mdev);
   cl_exec_destroy(s->ref);
   cl_graph_destroy(s->g);
@@ -134,6 +137,32 @@ static cl_status probe(session *s, double speed, double *est, double *dev_second
   return CL_OK;
 }
 
+/* The requester sends the input as an 8-bit frame (or fp16) and the receivers convert it
+ * to float32 (devices file input_bytes_per_elem): the tensor the kernels compute from is
+ * the float image of that frame. Applied to the source's input before the reference run,
+ * so every device and the reference see exactly the values that crossed the WLAN. 8-bit:
+ * 256 levels over the tensor's [min, max] (a camera frame after the usual affine
+ * normalisation); fp16: 11 significant bits. */
+static void quantize_input(float *x, int64_t n, int bytes) {
+  if (bytes == 1) {
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+      if (x[i] < lo) lo = x[i];
+      if (x[i] > hi) hi = x[i];
+    }
+    double q = (double)hi - lo;
+    if (!(q > 0)) return;
+    q /= 255;
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(lo + q * nearbyint((x[i] - lo) / q));
+  } else if (bytes == 2) {
+    for (int64_t i = 0; i < n; i++) {
+      int e;
+      double m = frexp(x[i], &e);
+      x[i] = (float)ldexp(nearbyint(ldexp(m, 11)), e - 11);
+    }
+  }
+}
+
 static cl_status session_open(const cl_coedge_point *pt, session *s) {
   memset(s, 0, sizeof *s);
   if (!pt || !pt->model || !pt->devices_path || pt->inferences < 1 || (pt->mode != 0 && pt->mode != 1)) {
@@ -150,6 +179,8 @@ static cl_status session_open(const cl_coedge_point *pt, session *s) {
   o.backend = CL_BACKEND_PORTABLE; /* the only row-window backend: calibrate on it too */
   if ((st = cl_exec_create(s->g, &o, &s->ref)) != CL_OK) goto error;
   cl_exec_fill_input(s->ref, pt->seed + 1);
+  quantize_input(cl_exec_buffer(s->ref, 0), cl_shape_numel(cl_graph_node(s->g, 0)->out),
+                 s->df.input_bytes_per_elem);
   s->n_graph = cl_graph_size(s->g);
   int out = cl_graph_output(s->g);
   s->out_n = cl_shape_numel(cl_graph_node(s->g, out)->out);
@@ -160,7 +191,8 @@ static cl_status session_open(const cl_coedge_point *pt, session *s) {
   s->a = calloc((size_t)nd * (size_t)s->n_graph, sizeof *s->a);
   s->b = calloc((size_t)nd * (size_t)s->n_graph, sizeof *s->b);
   s->mdev = calloc((size_t)nd, sizeof *s->mdev);
-  if (!s->host || !s->y || !s->a || !s->b || !s->mdev) goto error;
+  s->drows = calloc((size_t)nd, sizeof *s->drows);
+  if (!s->host || !s->y || !s->a || !s->b || !s->mdev || !s->drows) goto error;
   if ((st = calibrate(s, 2)) != CL_OK) goto error;
   s->input = cl_exec_buffer(s->ref, 0);
   s->ref_out = cl_exec_buffer(s->ref, out);
@@ -178,25 +210,16 @@ error:
 
 /* The planner's problem with the believed device speeds and bandwidth. */
 static cl_coedge_problem problem(const session *s, const cl_coedge_device *dev, double bw) {
-  cl_coedge_problem p = {s->g, s->first, s->last, s->host, s->df.n_dev, dev, s->df.source,
-                         bw, s->msg_latency, s->deadline, s->mode};
+  cl_coedge_problem p = {s->g,     s->first, s->last,        s->host,
+                         s->df.n_dev, dev,   s->df.source,   bw,
+                         s->msg_latency, s->deadline, s->mode, s->df.input_bytes_per_elem};
   return p;
 }
 
-/* "local": the whole run on the requester (the source device), nothing sent: the
- * status-quo baseline of on-device inference. Not one of the planner library's
- * planners (coedge.h); this module evaluates it with the same model. */
-#define PLANNER_LOCAL CL_COEDGE_PLANNER_COUNT
-#define PLANNER_UNKNOWN ((cl_coedge_planner)(CL_COEDGE_PLANNER_COUNT + 1))
+#define PLANNER_UNKNOWN CL_COEDGE_PLANNER_COUNT
 
 static cl_coedge_planner planner_from_name(const char *name) {
-  if (name && !strcmp(name, "local")) return PLANNER_LOCAL;
-  cl_coedge_planner w = name ? cl_coedge_planner_from_name(name) : CL_COEDGE_PLANNER_COUNT;
-  return w == CL_COEDGE_PLANNER_COUNT ? PLANNER_UNKNOWN : w;
-}
-
-static const char *planner_name(cl_coedge_planner w) {
-  return w == PLANNER_LOCAL ? "local" : cl_coedge_planner_name(w);
+  return name ? cl_coedge_planner_from_name(name) : PLANNER_UNKNOWN;
 }
 
 /* Plan with @p which; INFEASIBLE keeps the minimum-latency plan (*infeasible = 1). */
@@ -205,16 +228,7 @@ static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
                       double *seconds) {
   cl_coedge_problem p = problem(s, dev, bw);
   double t0 = wall_now();
-  cl_status st;
-  if (which == PLANNER_LOCAL) {
-    int *rows = calloc((size_t)s->df.n_dev, sizeof *rows);
-    if (!rows) return CL_ERR_NOMEM;
-    rows[s->df.source] = cl_coedge_ref_height(&p);
-    st = cl_coedge_evaluate_rows(&p, rows, r);
-    free(rows);
-  } else {
-    st = cl_coedge_plan(&p, which, r);
-  }
+  cl_status st = cl_coedge_plan(&p, which, r);
   *seconds = wall_now() - t0;
   *infeasible = st == CL_ERR_INFEASIBLE;
   if (st == CL_ERR_INFEASIBLE && r->plan) return CL_OK;
@@ -222,17 +236,44 @@ static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
     cl_coedge_result_fini(r);
     return st;
   }
-  if (r->plan->n_tasks != r->plan->n_dev) {
-    cl_log_error("coedge run: planner %s made a grid-tile plan; the kernels split rows only, so "
-                 "tile plans are evaluated analytically (cleave plan coedge), not executed",
-                 planner_name(which));
-    cl_coedge_result_fini(r);
-    return CL_ERR_UNSUPPORTED;
-  }
   return CL_OK;
 }
 
+static int is_tiles(const cl_spatial_plan *sp) { return sp->n_tasks != sp->n_dev; }
+
+/* Grid of a tile plan from its last-node tiles (row-major, cl_spatial_plan_tiles): the
+ * tiles of the first grid row start at y = 0. */
+static void tile_grid(const cl_spatial_plan *sp, int *gr, int *gc) {
+  const cl_box *lb = sp->box + (size_t)(sp->n_nodes - 1) * sp->n_tasks;
+  int c = 0;
+  while (c < sp->n_tasks && lb[c].y0 == 0) c++;
+  *gc = c > 0 ? c : 1;
+  *gr = sp->n_tasks / *gc;
+}
+
+/* Same executed split: rows per device, and for tiles the device of every tile. */
+static int same_split(const cl_coedge_result *a, const cl_coedge_result *b) {
+  if (memcmp(a->rows, b->rows, sizeof(int) * (size_t)a->n_dev)) return 0;
+  if (a->plan->n_tasks != b->plan->n_tasks) return 0;
+  return !memcmp(a->plan->task_dev, b->plan->task_dev, sizeof(int) * (size_t)a->plan->n_tasks);
+}
+
 static void describe(const session *s, const cl_coedge_result *r, char *buf, size_t n) {
+  const cl_spatial_plan *sp = r->plan;
+  if (is_tiles(sp)) { /* "tiles 2x2 0,1:tx2 2,3:pc": tile indices (row-major) per device */
+    int gr, gc;
+    tile_grid(sp, &gr, &gc);
+    size_t len = (size_t)snprintf(buf, n, "tiles %dx%d", gr, gc);
+    for (int d = 0; d < s->df.n_dev && len < n; d++) {
+      int k = 0;
+      for (int t = 0; t < sp->n_tasks && len < n; t++) {
+        if (sp->task_dev[t] != d) continue;
+        len += (size_t)snprintf(buf + len, n - len, "%s%d", k++ ? "," : " ", t);
+      }
+      if (k && len < n) len += (size_t)snprintf(buf + len, n - len, ":%s", s->df.dev[d].name);
+    }
+    return;
+  }
   size_t len = (size_t)snprintf(buf, n, "rows");
   int y = 0;
   for (int d = 0; d < s->df.n_dev && len < n; d++) {
@@ -281,21 +322,26 @@ static cl_status execute(session *s, const cl_coedge_result *r, cl_spatial_exec 
   /* device model: node id on device d took node_seconds / speed_d for its rows */
   memset(s->a, 0, sizeof(double) * (size_t)nd * (size_t)s->n_graph);
   memset(s->b, 0, sizeof(double) * (size_t)nd * (size_t)s->n_graph);
+  /* b = seconds per full-width-row equivalent: rows a device computed of a node, summed
+   * over its tasks (tiles: area / width, as the evaluation counts them), so the
+   * evaluation's a + b * rows summed over the device's tasks is the measured time. */
   for (int i = 0; i < sp->n_nodes; i++) {
     int id = sp->first + i;
     const cl_node *n = cl_graph_node(s->g, id);
-    for (int t = 0; t < T; t++) {
-      int d = sp->task_dev[t];
-      cl_box bx = sp->box[(size_t)i * T + t];
-      double rows = (double)cl_box_area(bx) / (n->out.w > 0 ? n->out.w : 1);
-      if (rows <= 0) continue;
+    for (int d = 0; d < nd; d++) s->drows[d] = 0;
+    for (int t = 0; t < T; t++)
+      s->drows[sp->task_dev[t]] +=
+          (double)cl_box_area(sp->box[(size_t)i * T + t]) / (n->out.w > 0 ? n->out.w : 1);
+    for (int d = 0; d < nd; d++) {
+      if (!(s->drows[d] > 0)) continue;
       if (!(speed[d] > 0)) {
         cl_log_error("coedge run: device %d '%s' has rows but speed %g", d, s->df.dev[d].name,
                      speed[d]);
         st = CL_ERR_INVALID;
         goto done;
       }
-      s->b[(size_t)d * s->n_graph + id] = cl_spatial_exec_node_seconds(se, i, d) / speed[d] / rows;
+      s->b[(size_t)d * s->n_graph + id] =
+          cl_spatial_exec_node_seconds(se, i, d) / speed[d] / s->drows[d];
     }
   }
   int out = cl_graph_output(s->g);
@@ -308,7 +354,27 @@ static cl_status execute(session *s, const cl_coedge_result *r, cl_spatial_exec 
     s->mdev[d].b = s->b + (size_t)d * s->n_graph;
   }
   cl_coedge_problem p = problem(s, s->mdev, bw);
-  st = cl_coedge_evaluate_rows(&p, r->rows, m);
+  if (is_tiles(sp)) {
+    /* the same tiles on the same devices (the tile planner's LPT assignment would change
+     * with the measured models, so the plan is rebuilt from its own grid and task_dev) */
+    int gr, gc;
+    tile_grid(sp, &gr, &gc);
+    cl_spatial_spec spec = {sp->first, sp->last, CL_SPATIAL_FUSED, nd, sp->source, sp->sink};
+    cl_spatial_plan *tp = NULL;
+    if ((st = cl_spatial_plan_tiles(s->g, &spec, gr, gc, sp->task_dev, &tp)) != CL_OK) goto done;
+    const cl_box *la = tp->box + (size_t)(tp->n_nodes - 1) * T,
+                 *lb = sp->box + (size_t)(sp->n_nodes - 1) * T;
+    if (tp->n_tasks != T || memcmp(la, lb, sizeof *la * (size_t)T)) {
+      cl_log_error("coedge run: tile plan %dx%d re-built with other tiles than the planner's",
+                   gr, gc);
+      cl_spatial_plan_destroy(tp);
+      st = CL_ERR_INTERNAL;
+      goto done;
+    }
+    st = cl_coedge_evaluate(&p, tp, m);
+  } else {
+    st = cl_coedge_evaluate_rows(&p, r->rows, m);
+  }
   if (st == CL_OK && (m->plan->sink != sp->sink || m->plan->n_xfer != sp->n_xfer)) {
     cl_log_error("coedge run: re-built plan differs from the planner's (sink %d vs %d, %d vs %d "
                  "transfers)",
@@ -527,7 +593,7 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
     }
     cl_coedge_inference *rec = &recs[i];
     rec->inference = i;
-    snprintf(rec->planner, sizeof rec->planner, "%s", planner_name(which));
+    snprintf(rec->planner, sizeof rec->planner, "%s", cl_coedge_planner_name(which));
     rec->plan_id = plan_id;
     describe(&s, &r, rec->plan, sizeof rec->plan);
     rec->latency = m.latency;
@@ -578,8 +644,9 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
       }
     }
     if (o->adapt) {
-      int64_t bytes = 0;
-      for (int k = 0; k < m.plan->n_xfer; k++) bytes += m.plan->xfer[k].bytes;
+      cl_coedge_problem pm = problem(&s, belief, bw);
+      int64_t bytes = 0; /* as charged on the WLAN (an 8-bit input is 1 byte/element) */
+      for (int k = 0; k < m.plan->n_xfer; k++) bytes += cl_coedge_xfer_bytes(&pm, &m.plan->xfer[k]);
       double t = m.t_scatter + m.t_comm + m.t_gather - m.plan->n_xfer * s.msg_latency;
       if (bytes > 0 && t > 0) {
         double est = (double)bytes / t;
@@ -595,7 +662,7 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
       cl_coedge_result nr;
       memset(&nr, 0, sizeof nr);
       if ((st = plan(&s, belief, bw_belief, which, &nr, &infeasible, &plan_s)) != CL_OK) goto done;
-      int changed = memcmp(nr.rows, r.rows, sizeof(int) * (size_t)nd) != 0;
+      int changed = !same_split(&nr, &r);
       cl_spatial_exec_destroy(se);
       se = NULL;
       cl_coedge_result_fini(&r);

@@ -154,6 +154,7 @@ static cl_status load_device(const char *path, yaml_document_t *doc, yaml_node_t
 cl_status cl_coedge_devfile_load(const char *path, cl_coedge_devfile *out) {
   memset(out, 0, sizeof *out);
   out->msg_latency = -1;
+  out->input_bytes_per_elem = 4;
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     cl_log_error("%s: cannot open devices file: %s", path, strerror(errno));
@@ -202,8 +203,20 @@ cl_status cl_coedge_devfile_load(const char *path, cl_coedge_devfile *out) {
         st = CL_ERR_CONFIG;
         goto done;
       }
+    } else if (key && !strcmp(key, "input_bytes_per_elem")) {
+      /* how the requester sends the input: 1 = 8-bit camera frame, 2 = fp16, 4 = float32 */
+      const char *sv = scalar(v);
+      if (!sv || (strcmp(sv, "1") && strcmp(sv, "2") && strcmp(sv, "4"))) {
+        cl_log_error("%s:%lu: 'input_bytes_per_elem' expects 1 (8-bit image), 2 (fp16) or 4 "
+                     "(float32), got '%s'",
+                     path, kl, sv ? sv : "(not a scalar)");
+        st = CL_ERR_CONFIG;
+        goto done;
+      }
+      out->input_bytes_per_elem = atoi(sv);
     } else {
-      cl_log_error("%s:%lu: unknown top-level key '%s' (expected devices, bandwidth, msg_latency)",
+      cl_log_error("%s:%lu: unknown top-level key '%s' (expected devices, bandwidth, msg_latency, "
+                   "input_bytes_per_elem)",
                    path, kl, key ? key : "(not a scalar)");
       st = CL_ERR_CONFIG;
       goto done;

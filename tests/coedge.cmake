@@ -53,3 +53,34 @@ cl_coedge_cli(infeasible 1 "deadline infeasible: minimum achievable latency [0-9
 cl_coedge_cli(tx2_pc_split 0 "tx2 +[1-9][0-9]* .*"
               --devices ${CL_COEDGE_FIX}/proto.yaml --bandwidth 300Mbit/s --deadline 500ms
               --host-gflops 35 vgg16)
+
+# Issue #6 follow-ups: `local` is a planner (shown by --planner all; n/a when the source
+# cannot compute), --probe-every (adaptive probing period; 0 = never), the devices file's
+# input_bytes_per_elem (8-bit camera frames), grid tiles executed by --run.
+file(WRITE ${CL_COEDGE_FIX}/proto8.yaml
+  "input_bytes_per_elem: 1\nbandwidth: 40Mbit/s\nmsg_latency: 2ms\ndevices:\n"
+  "  - {name: pi0, ${CL_PI}, source: true}\n  - {name: pi1, ${CL_PI}}\n"
+  "  - {name: pc, speed: 2.5, compute_w: 95, idle_w: 35, tx_w: 38, rx_w: 37}\n")
+file(WRITE ${CL_COEDGE_FIX}/bad_bytes.yaml
+  "input_bytes_per_elem: 3\ndevices:\n  - {name: solo, ${CL_PI}}\n")
+cl_coedge_cli(local 0 "pi0 +224 .*source sink"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --planner local alexnet)
+cl_coedge_cli(all_has_local 0 "local +ok +[0-9.]+ +[0-9.]+ +(yes|NO) +1 224 0 0 0 0 0 "
+              --devices ${CL_COEDGE_FIX}/proto.yaml --planner all alexnet)
+cl_coedge_cli(local_na 0 "local +n/a"
+              --devices ${CL_COEDGE_FIX}/zero.yaml --planner all alexnet)
+cl_coedge_cli(input_bytes 0 "= scatter 32\\.106 "
+              --devices ${CL_COEDGE_FIX}/proto8.yaml --planner fastest alexnet)
+cl_coedge_cli(input_bytes_float 0 "= scatter 122\\.422 "
+              --devices ${CL_COEDGE_FIX}/proto.yaml --planner fastest alexnet)
+cl_coedge_cli(input_bytes_bad 2 "bad_bytes.yaml:1: .input_bytes_per_elem. expects 1"
+              --devices ${CL_COEDGE_FIX}/bad_bytes.yaml alexnet)
+cl_coedge_cli(probe_every 0 "1\\.000 +[1-9][0-9]* +rows"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --run --planner minlat --inferences 3
+              --probe-every 1 lenet)
+cl_coedge_cli(probe_every_needs_run 2 "probe-every and -o need --run"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --probe-every 2 lenet)
+cl_coedge_cli(probe_every_no_adapt 2 "probe-every applies to the adaptive mode"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --run --no-adapt --probe-every 2 lenet)
+cl_coedge_cli(run_tiles 0 "tiles3x3 +(yes|NO) .*tiles 3x3 "
+              --devices ${CL_COEDGE_FIX}/proto8.yaml --run --planner all lenet)

@@ -6,7 +6,8 @@
  *   whenever any split does, stay within 3% of the optimal energy, and report
  *   infeasibility exactly when no split meets the deadline;
  * - minlat against the exhaustive minimum latency; baselines; device exclusion;
- * - GSL linear fit, devices file, unit parsing.
+ * - GSL linear fit, devices file, unit parsing;
+ * - the local planner and the 8-bit input scatter (input_bytes_per_elem), by hand.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ static void test_eval_by_hand(void) {
   double host[7] = {0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001};
   cl_coedge_device dev[2] = {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL},
                              {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0, CL_SPATIAL_LAYER};
+  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0, CL_SPATIAL_LAYER, 0};
   CL_CHECK_INT_EQ(cl_coedge_ref_height(&pb), 16);
   int rows[2] = {8, 8};
   cl_coedge_result r;
@@ -187,8 +188,9 @@ static void test_vs_exhaustive(void) {
         dev[d] = v;
       }
       cl_spatial_mode mode = (trial / 2) % 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
+      /* every third trial the source sends an 8-bit input: the LP must charge it too */
       cl_coedge_problem pb = {g, -1, -1, host, nd, dev, trial % nd, urand(2e5, 5e6), 2e-4, 0,
-                              mode};
+                              mode, trial % 3 == 1 ? 1 : 0};
       int rows[3];
       exh x0 = {1e300, 1e300, 0, 0, {0, 0, 0}, {0, 0, 0}};
       exhaust(&pb, 0, cl_coedge_ref_height(&pb), rows, &x0);
@@ -256,7 +258,7 @@ static void test_baselines_and_exclusion(void) {
                              {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
                              {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
                              {"mid", 1.0, 4, 1, 2, 1.5, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER};
+  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER, 0};
   for (int m = 0; m < 2; m++) {
     pb.mode = m ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
     for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
@@ -351,7 +353,24 @@ static void test_fit_and_parse(void) {
   CL_CHECK_INT_EQ(df.source, 1);
   CL_CHECK_NEAR(df.bandwidth, 6.25e6, 1e-6);
   CL_CHECK_NEAR(df.msg_latency, 0.002, 1e-12);
+  CL_CHECK_INT_EQ(df.input_bytes_per_elem, 4); /* absent: float32, as before the key */
   cl_coedge_devfile_fini(&df);
+  const char *ib[4] = {"1", "2", "4", "3"};
+  for (int k = 0; k < 4; k++) {
+    f = fopen(path, "w");
+    fprintf(f, "input_bytes_per_elem: %s\ndevices:\n"
+               "  - {name: a, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1}\n",
+            ib[k]);
+    fclose(f);
+    cl_status st = cl_coedge_devfile_load(path, &df);
+    if (k < 3) {
+      CL_CHECK_OK(st);
+      CL_CHECK_INT_EQ(df.input_bytes_per_elem, atoi(ib[k]));
+      cl_coedge_devfile_fini(&df);
+    } else {
+      CL_CHECK_INT_EQ(st, CL_ERR_CONFIG);
+    }
+  }
   f = fopen(path, "w");
   fputs("devices:\n  - {name: a, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1}\n"
         "  - {name: b, speed: 1, compute_w: 1, idle_w: 1, tx_w: 1, rx_w: 1, colour: red}\n",
@@ -371,6 +390,95 @@ static void test_fit_and_parse(void) {
   cl_log_set_level(0);
   CL_CHECK_INT_EQ(cl_coedge_planner_from_name("tiles2x2"), CL_COEDGE_TILES2X2);
   CL_CHECK_INT_EQ(cl_coedge_planner_from_name("nope"), CL_COEDGE_PLANNER_COUNT);
+  CL_CHECK_INT_EQ(cl_coedge_planner_from_name("local"), CL_COEDGE_LOCAL);
+  CL_CHECK_STR_EQ(cl_coedge_planner_name(CL_COEDGE_LOCAL), "local");
+}
+
+/* The local planner (everything on the requester) and the 8-bit input scatter, on the
+ * tiny chain of test_eval_by_hand with numbers worked out by hand. */
+static void test_local_and_input_bytes(void) {
+  cl_graph *g = tiny_chain();
+  double host[7] = {0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001};
+  cl_coedge_device dev[2] = {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL},
+                             {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}};
+  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0.01, CL_SPATIAL_LAYER, 0};
+  double run = 0.016 + 0.0016 + 0.008 + 0.0008, tail = 0.001;
+  for (int src = 0; src < 2; src++)
+    for (int mode = 0; mode < 2; mode++) {
+      pb.source = src;
+      pb.mode = (cl_spatial_mode)mode;
+      cl_coedge_result r;
+      CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_LOCAL, &r));
+      if (!r.plan) continue;
+      CL_CHECK_INT_EQ(r.planner, CL_COEDGE_LOCAL);
+      CL_CHECK_INT_EQ(r.rows[src], r.ref_h);
+      CL_CHECK_INT_EQ(r.rows[1 - src], 0);
+      CL_CHECK_INT_EQ(r.plan->n_xfer, 0);
+      CL_CHECK_INT_EQ(r.plan->sink, src);
+      CL_CHECK_INT_EQ(r.participates[1 - src], 0);
+      double L = (run + tail) / dev[src].speed;
+      CL_CHECK_NEAR(r.latency, L, 1e-12);
+      CL_CHECK_NEAR(r.energy, dev[src].p_comp * L, 1e-12);
+      CL_CHECK_INT_EQ(r.meets_deadline, L <= 0.01);
+      cl_coedge_result_fini(&r);
+    }
+  /* a source that cannot compute: local does not apply */
+  cl_log_set_level(-1);
+  dev[0].speed = 0;
+  pb.source = 0;
+  pb.mode = CL_SPATIAL_LAYER;
+  cl_coedge_result r;
+  CL_CHECK_INT_EQ(cl_coedge_plan(&pb, CL_COEDGE_LOCAL, &r), CL_ERR_UNSUPPORTED);
+  CL_CHECK(r.plan == NULL);
+  cl_coedge_result_fini(&r);
+  dev[0].speed = 1.0;
+
+  /* 8-bit input: the scatter is a quarter of test_eval_by_hand's (576 -> 144 B; all 16
+   * rows: 1024 -> 256 B), halos and gathers stay float32 */
+  pb.deadline = 0;
+  int rows[2] = {8, 8};
+  for (int ib = 1; ib <= 4; ib *= 2) {
+    pb.input_bytes_per_elem = ib;
+    CL_CHECK_OK(cl_coedge_evaluate_rows(&pb, rows, &r));
+    CL_CHECK_NEAR(r.t_scatter, 576.0 * ib / 4 / 1e6 + 1e-3, 1e-12);
+    CL_CHECK_NEAR(r.t_comm, 128 / 1e6 + 1e-3, 1e-12);
+    CL_CHECK_NEAR(r.t_gather, 64 / 1e6 + 1e-3, 1e-12);
+    CL_CHECK_NEAR(r.tx[0], r.t_scatter + r.t_comm, 1e-12);
+    int n_scatter = 0;
+    for (int k = 0; r.plan && k < r.plan->n_xfer; k++) {
+      const cl_spatial_xfer *x = &r.plan->xfer[k];
+      /* the plan keeps float32 sizes (what the executor copies) */
+      CL_CHECK_INT_EQ(cl_coedge_xfer_bytes(&pb, x),
+                      x->kind == CL_XFER_SCATTER ? x->bytes * ib / 4 : x->bytes);
+      n_scatter += x->kind == CL_XFER_SCATTER;
+      if (x->kind == CL_XFER_SCATTER) CL_CHECK_INT_EQ(x->bytes, 576);
+    }
+    CL_CHECK_INT_EQ(n_scatter, 1);
+    cl_coedge_result_fini(&r);
+    int all1[2] = {0, 16};
+    CL_CHECK_OK(cl_coedge_evaluate_rows(&pb, all1, &r));
+    CL_CHECK_NEAR(r.t_scatter, 1024.0 * ib / 4 / 1e6 + 1e-3, 1e-12);
+    cl_coedge_result_fini(&r);
+  }
+  /* at a slow link the 8-bit input makes offloading to the faster d1 pay off: 1024 B at
+   * 50 kB/s is 20.5 ms (float32) against 5.1 ms, the run takes 26.4 ms on d0, 13.2 ms on
+   * d1 (+0.5 ms tail) */
+  pb.bandwidth = 5e4;
+  pb.msg_latency = 0;
+  int fast_rows[2][2];
+  for (int k = 0; k < 2; k++) {
+    pb.input_bytes_per_elem = k ? 1 : 4;
+    CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_MINLAT, &r));
+    fast_rows[k][0] = r.rows[0];
+    fast_rows[k][1] = r.rows[1];
+    cl_coedge_result_fini(&r);
+  }
+  CL_CHECK_INT_EQ(fast_rows[0][0], 16); /* float32: stay on the source */
+  CL_CHECK(fast_rows[1][1] > 0);         /* 8-bit: d1 takes rows */
+  pb.input_bytes_per_elem = 3;
+  CL_CHECK_INT_EQ(cl_coedge_evaluate_rows(&pb, rows, &r), CL_ERR_INVALID);
+  cl_log_set_level(0);
+  cl_graph_destroy(g);
 }
 
 /* The CoEdge prototype's devices (configs/coedge.yaml at the time of writing): 4 Pi 3,
@@ -419,7 +527,7 @@ static void test_device_subsets(void) {
     double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
     for (int k = 0; k < 2; k++) {
       cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
-                              CL_SPATIAL_LAYER};
+                              CL_SPATIAL_LAYER, 0};
       int rows[6] = {0};
       double best = best_over_pairs(&pb, rows);
       cl_coedge_result r;
@@ -501,7 +609,7 @@ static void test_score_twin(void) {
     for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e10;
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
-                              (cl_spatial_mode)mode};
+                              (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0};
       check_score_twin(&pb, 12, &n_checked);
     }
     free(host);
@@ -513,7 +621,8 @@ static void test_score_twin(void) {
   double *host = calloc((size_t)n, sizeof *host);
   for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
   for (int mode = 0; mode < 2; mode++) {
-    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode};
+    /* the external entry x is the graph input: sent at 1 byte per element in mode 1 */
+    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode};
     check_score_twin(&pb, 40, &n_checked);
   }
   free(host);
@@ -523,6 +632,7 @@ static void test_score_twin(void) {
 
 int main(void) {
   test_eval_by_hand();
+  test_local_and_input_bytes();
   test_score_twin();
   test_vs_exhaustive();
   test_baselines_and_exclusion();

@@ -52,6 +52,11 @@ typedef struct cl_coedge_problem {
   double msg_latency;       /* seconds per transfer, >= 0 */
   double deadline;          /* seconds; <= 0: none */
   cl_spatial_mode mode;     /* layer (CoEdge halo exchange) or fused (one block) */
+  /** Bytes per element of the graph input as the source sends it (1: an 8-bit camera
+   *  frame, 2: fp16, 4: float32); 0 means 4. Only the WLAN charge of the input scatter
+   *  changes: the receiver converts to float32, so plans and kernels are unchanged
+   *  (cl_spatial_xfer.bytes stays the float32 size; see cl_coedge_xfer_bytes). */
+  int input_bytes_per_elem;
 } cl_coedge_problem;
 
 #define CL_COEDGE_PLANNER_MAP(X)                                              \
@@ -61,7 +66,8 @@ typedef struct cl_coedge_problem {
   X(PROPORTIONAL, "proportional", "rows proportional to device speed (MoDNN-style)") \
   X(TILES2X2, "tiles2x2", "DeepThings fused 2x2 grid tiles, LPT-assigned")   \
   X(TILES3X3, "tiles3x3", "DeepThings fused 3x3 grid tiles, LPT-assigned")   \
-  X(MINLAT, "minlat", "min latency: LP relaxation + rounding + repair")
+  X(MINLAT, "minlat", "min latency: LP relaxation + rounding + repair")          \
+  X(LOCAL, "local", "whole run on the source (the requester), nothing sent")
 
 typedef enum cl_coedge_planner {
 #define CL__CP_ENUM(e, name, desc) CL_COEDGE_##e,
@@ -101,9 +107,17 @@ void cl_coedge_result_fini(cl_coedge_result *r);
 /** @brief Run planner @p which. Fills *out (caller finis it, also on error when
  *  out->plan != NULL). For CL_COEDGE_COEDGE with an unreachable deadline returns
  *  CL_ERR_INFEASIBLE after logging the minimum achievable latency; *out then holds the
- *  minimum-latency plan found. Baselines ignore the deadline except for meets_deadline. */
+ *  minimum-latency plan found. Baselines ignore the deadline except for meets_deadline.
+ *  CL_COEDGE_LOCAL puts every row on p->source (no transfer; the tail runs there too);
+ *  it returns CL_ERR_UNSUPPORTED, with no plan, if the source cannot compute (speed 0
+ *  and no a/b model). */
 cl_status cl_coedge_plan(const cl_coedge_problem *p, cl_coedge_planner which,
                          cl_coedge_result *out);
+
+/** @brief Bytes the problem's WLAN charges for transfer @p x: x->bytes, except for a
+ *  scatter of the graph input (CL_OP_INPUT node), which is sent at
+ *  p->input_bytes_per_elem bytes per element instead of 4. */
+int64_t cl_coedge_xfer_bytes(const cl_coedge_problem *p, const cl_spatial_xfer *x);
 
 /** @brief Evaluate a spatial plan (built by the caller for this problem's run) under the
  *  problem's model. Fills the timing/energy fields of *out; takes ownership of @p plan. */
@@ -126,13 +140,15 @@ cl_status cl_coedge_fit_linear(const double *rows, const double *secs, size_t n,
 
 /** Devices file (YAML): top-level map with `devices:` (sequence of maps with keys name,
  *  speed, compute_w, idle_w, tx_w, rx_w, optional source: true) and optional bandwidth
- *  (e.g. "50Mbit/s"), msg_latency ("2ms"). Unknown keys are errors (file:line). */
+ *  (e.g. "50Mbit/s"), msg_latency ("2ms"), input_bytes_per_elem (1, 2 or 4; default 4).
+ *  Unknown keys are errors (file:line). */
 typedef struct cl_coedge_devfile {
   int n_dev;
   cl_coedge_device *dev; /* names owned by the devfile */
   int source;            /* index of the device marked source (default 0) */
   double bandwidth;      /* bytes/s, 0 if absent */
   double msg_latency;    /* s, -1 if absent */
+  int input_bytes_per_elem; /* 1, 2 or 4 (4 if absent): for cl_coedge_problem */
 } cl_coedge_devfile;
 
 /** @brief Load a devices file. Caller frees with cl_coedge_devfile_fini(). */

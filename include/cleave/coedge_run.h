@@ -14,8 +14,8 @@
 
 typedef struct cl_coedge_point {
   const char *model;        /* zoo name */
-  const char *planner;      /* coedge | fastest | equal | proportional | tiles2x2 | tiles3x3 | minlat,
-                               or local: everything on the source (the requester), no transfer */
+  const char *planner;      /* a cl_coedge_planner name: coedge | fastest | equal | proportional |
+                               tiles2x2 | tiles3x3 | minlat | local */
   const char *devices_path; /* devices YAML (configs/coedge.yaml) */
   double deadline_s;        /* latency deadline (s); <= 0: none */
   double bandwidth_Bps;     /* WLAN bandwidth (B/s); <= 0: the devices file's value */
@@ -35,9 +35,13 @@ typedef struct cl_coedge_point_result {
 } cl_coedge_point_result;
 
 /** @brief Run one point (plans, executes, measures). Errors are logged with context.
- *  Grid-tile planners (tiles2x2, tiles3x3) split columns, which the kernels cannot
- *  execute: CL_ERR_UNSUPPORTED. An unreachable deadline is not an error: the planner's
- *  minimum-latency plan runs and res->feasible is 0. */
+ *  Grid-tile planners (tiles2x2, tiles3x3) run for real through the tile executor (each
+ *  device's measured time over its tiles; res->plan "tiles 2x2 0,1:tx2 2,3:pc": tile
+ *  indices, row-major, per device). The devices file's input_bytes_per_elem sets the
+ *  input scatter's WLAN bytes; with 1 (or 2) the source's input is first rounded to 256
+ *  levels (or fp16), the values an 8-bit (fp16) frame delivers, and executed in float32.
+ *  local with a source of speed 0: CL_ERR_UNSUPPORTED. An unreachable deadline is not an
+ *  error: the planner's minimum-latency plan runs and res->feasible is 0. */
 cl_status cl_coedge_run_point(const cl_coedge_point *pt, cl_coedge_point_result *res);
 
 /* ---- Adaptivity: the environment changes between inferences, the planner re-plans ---- */

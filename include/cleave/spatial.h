@@ -26,7 +26,10 @@
  *  Rows come from cl_graph_input_rows() (stride, padding, dilation, ceil-mode pools);
  *  columns (grid tiles only) from the analogous conv/pool window arithmetic.
  *  Kernels compute full-width row ranges, so row plans are executable as-is; grid
- *  tile plans are for analytic evaluation.
+ *  tile plans are executed too, by cl_spatial_exec (runtime/spatial_tiles.c: column
+ *  crops of each fused block with border-only padding, stitched on the sink). Transfer
+ *  byte counts are float32 sizes (what the executor moves); a cost model may charge the
+ *  graph input differently (cl_coedge_xfer_bytes: 8-bit camera frames).
  *
  *  Ownership: cl_spatial_plan_*() allocate a plan the caller frees with
  *  cl_spatial_plan_destroy(); the plan does not reference the graph afterwards.
