@@ -303,6 +303,10 @@ float *cl_exec_buffer(cl_exec *e, int node) {
 size_t cl_exec_memory_bytes(const cl_exec *e) { return e->mem_bytes; }
 cl_backend cl_exec_backend(const cl_exec *e) { return e->backend; }
 
+void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitives) {
+  cl__dnnl_stats(e->dnnl, fallback_steps, ref_primitives);
+}
+
 const char *cl_backend_name(cl_backend b) {
   switch (b) {
     case CL_BACKEND_AUTO: return "auto";

@@ -24,6 +24,10 @@ cl_status cl__dnnl_create(cl_exec *e) {
   return CL_ERR_UNSUPPORTED;
 }
 void cl__dnnl_destroy(cl__dnnl *d) { (void)d; }
+void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
+  (void)d;
+  *fallback = *ref = 0;
+}
 cl_status cl__dnnl_run_step(cl_exec *e, int step) {
   (void)e;
   (void)step;
@@ -77,6 +81,7 @@ struct cl__dnnl {
   void **bufs;
   int n_bufs, cap_bufs;
   int n_fallback;
+  int n_ref; /* primitives on oneDNN's reference (slow) implementations */
   int blocked; /* force nChw16c activations where channels allow */
   /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
    * its channel offset there, and per root the buffer's layout and memory. */
@@ -225,17 +230,7 @@ static cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_
   }
   dnnl_memory_t m = dn_mem(e, want, NULL);
   if (!m) return CL_ERR_NOMEM;
-  dnnl_primitive_desc_t pd;
-  if (dnnl_reorder_primitive_desc_create(&pd, &d->md[src], d->eng, want, d->eng, NULL) != dnnl_success) {
-    cl_log_error("executor (oneDNN): no reorder for node '%s'", cl_graph_node(e->g, src)->name);
-    return CL_ERR_INTERNAL;
-  }
-  dnnl_primitive_t p;
-  dnnl_status_t s = dnnl_primitive_create(&p, pd);
-  dnnl_primitive_desc_destroy(pd);
-  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
-  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[src]}, {DNNL_ARG_TO, m}};
-  CL_TRY(dn_call_add(d, st, p, 2, args));
+  CL_TRY(dn_reorder_call(e, st, d->mem[src], m));
   *out = m;
   return CL_OK;
 }
@@ -280,14 +275,7 @@ static cl_status dn_export(cl_exec *e, dn_step *st, int node) {
   plain_md(&pmd, cl_graph_node(e->g, node)->out, d->md[node].ndims == 2);
   dnnl_memory_t dst = dn_mem(e, &pmd, e->buf[node]);
   if (!dst) return CL_ERR_NOMEM;
-  dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &d->md[node], d->eng, &pmd, d->eng, NULL), "export reorder");
-  dnnl_primitive_t p;
-  dnnl_status_t s = dnnl_primitive_create(&p, pd);
-  dnnl_primitive_desc_destroy(pd);
-  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
-  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[node]}, {DNNL_ARG_TO, dst}};
-  return dn_call_add(d, st, p, 2, args);
+  return dn_reorder_call(e, st, d->mem[node], dst);
 }
 
 static int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
@@ -331,6 +319,13 @@ static dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primi
 }
 
 static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out) {
+  const char *impl = NULL;
+  /* Reference kernels are correct but 10-100x slower: count them (cl_exec_dnnl_stats). */
+  if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+      !strncmp(impl, "ref", 3)) {
+    d->n_ref++;
+    cl_log_info("executor (oneDNN): reference implementation '%s' in use", impl);
+  }
   dnnl_status_t s = dnnl_primitive_create(out, pd);
   if (s != dnnl_success || !dn_keep_prim(d, *out)) {
     cl_log_error("executor (oneDNN): primitive creation failed (status %d)", (int)s);
@@ -433,7 +428,8 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   int sum = fi.add_step >= 0;
   cl_act act = cp->act;
   if (sum) act = e->steps[fi.add_step].node.p.eltwise.act;
-  if (sum) dst_md = d->md[fi.other];
+  if (sum && d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os); /* other may be NCHW (received) */
+  else if (sum) dst_md = d->md[fi.other];
   else if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
   else if (d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os);
   else any_md(&dst_md, os);
@@ -493,7 +489,7 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
      * it is this executor's own internal tensor; else into a copy of it. */
     int other = fi.other;
     int inplace = d->last_use[other] <= fi.add_step && !e->exported[other] && e->step_of[other] >= 0 &&
-                  !d->region[other] &&
+                  !d->region[other] && dnnl_memory_desc_equal(&d->md[other], &got_dst) &&
                   e->steps[e->step_of[other]].node.op != CL_OP_INPUT && !e->steps[e->step_of[other]].skip;
     /* The add is other's reader at fi.add_step; any other reader must come before k. */
     for (int r = 0; r < e->n_steps && inplace; r++) /* aliases (dropout) read it unseen */
@@ -509,17 +505,9 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
     if (inplace) {
       acc = d->mem[other];
     } else {
-      acc = dn_mem(e, &d->md[other], NULL);
+      acc = dn_mem(e, &got_dst, NULL);
       if (!acc) return CL_ERR_NOMEM;
-      dnnl_primitive_desc_t rpd;
-      DN_TRY(dnnl_reorder_primitive_desc_create(&rpd, &d->md[other], d->eng, &d->md[other], d->eng, NULL),
-             "accumulator copy");
-      dnnl_primitive_t rp;
-      dnnl_status_t s2 = dnnl_primitive_create(&rp, rpd);
-      dnnl_primitive_desc_destroy(rpd);
-      if (s2 != dnnl_success || !dn_keep_prim(d, rp)) return CL_ERR_INTERNAL;
-      dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, d->mem[other]}, {DNNL_ARG_TO, acc}};
-      CL_TRY(dn_call_add(d, st, rp, 2, ra));
+      CL_TRY(dn_reorder_call(e, st, d->mem[other], acc)); /* copy, converting the layout */
     }
     /* The conv's own output node and the add's output share the accumulator. */
     d->md[o] = got_dst;
@@ -732,8 +720,19 @@ static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
   int a = gn->inputs[0], b = gn->inputs[1];
   if (d->md[a].ndims != d->md[b].ndims) return CL_ERR_UNSUPPORTED;
   dnnl_binary_desc_t bd;
-  dnnl_memory_desc_t dst_md = d->md[a];
-  DN_TRY(dnnl_binary_desc_init(&bd, s->node.op == CL_OP_ADD ? dnnl_binary_add : dnnl_binary_mul, &d->md[a], &d->md[b],
+  dnnl_memory_desc_t dst_md = d->md[a], a_md = d->md[a], b_md = d->md[b];
+  cl_shape as = cl_graph_node(e->g, a)->out, bs = cl_graph_node(e->g, b)->out;
+  /* Keep the blocked layout: an NCHW addend (a tensor received from another rank)
+   * would otherwise make the sum, and every consumer after it, NCHW. */
+  if (d->blocked && a_md.ndims == 4 && as.c % 16 == 0) {
+    blocked_md(&dst_md, s->node.out);
+    a_md = dst_md;
+    if (bs.h == as.h && bs.w == as.w) b_md = dst_md;
+  }
+  dnnl_memory_t am, bm;
+  CL_TRY(dn_as(e, st, a, &a_md, &am));
+  CL_TRY(dn_as(e, st, b, &b_md, &bm));
+  DN_TRY(dnnl_binary_desc_init(&bd, s->node.op == CL_OP_ADD ? dnnl_binary_add : dnnl_binary_mul, &a_md, &b_md,
                                &dst_md),
          "binary desc");
   dnnl_primitive_attr_t attr = make_attr(0, s->node.p.eltwise.act);
@@ -746,7 +745,7 @@ static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
   CL_TRY(rc);
   int o = s->pub.out_node;
   CL_TRY(dn_set_out(e, o, &dst_md));
-  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, d->mem[a]}, {DNNL_ARG_SRC_1, d->mem[b]}, {DNNL_ARG_DST, d->mem[o]}};
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, am}, {DNNL_ARG_SRC_1, bm}, {DNNL_ARG_DST, d->mem[o]}};
   CL_TRY(dn_call_add(d, st, p, 3, args));
   return dn_export(e, st, o);
 }
@@ -858,14 +857,7 @@ static cl_status build_flatten(cl_exec *e, int k, dn_step *st) {
       if (!d->mem[o]) return CL_ERR_NOMEM;
       dnnl_memory_t from = dn_mem(e, &p2, ptr);
       if (!from) return CL_ERR_NOMEM;
-      dnnl_primitive_desc_t pd;
-      DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &p2, d->eng, &p2, d->eng, NULL), "flatten copy");
-      dnnl_primitive_t p;
-      dnnl_status_t s2 = dnnl_primitive_create(&p, pd);
-      dnnl_primitive_desc_destroy(pd);
-      if (s2 != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
-      dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, d->mem[o]}};
-      return dn_call_add(d, st, p, 2, args);
+      return dn_reorder_call(e, st, from, d->mem[o]);
     }
     d->md[o] = p2;
     d->mem[o] = dn_mem(e, &p2, ptr);
@@ -875,14 +867,7 @@ static cl_status build_flatten(cl_exec *e, int k, dn_step *st) {
   if (!ptr) return CL_ERR_NOMEM;
   dnnl_memory_t m4 = dn_mem(e, &p4, ptr);
   if (!m4) return CL_ERR_NOMEM;
-  dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &d->md[src], d->eng, &p4, d->eng, NULL), "flatten reorder");
-  dnnl_primitive_t p;
-  dnnl_status_t s2 = dnnl_primitive_create(&p, pd);
-  dnnl_primitive_desc_destroy(pd);
-  if (s2 != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
-  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, d->mem[src]}, {DNNL_ARG_TO, m4}};
-  CL_TRY(dn_call_add(d, st, p, 2, args));
+  CL_TRY(dn_reorder_call(e, st, d->mem[src], m4));
   d->md[o] = p2;
   d->mem[o] = dn_mem(e, &p2, ptr);
   return d->mem[o] ? CL_OK : CL_ERR_NOMEM;
@@ -1213,6 +1198,11 @@ cl_status cl__dnnl_run_step(cl_exec *e, int k) {
   }
   CL_TRY(dn_exec_calls(d, c0 + st->n_pre, c0 + st->n_calls));
   return CL_OK;
+}
+
+void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
+  *fallback = d ? d->n_fallback : 0;
+  *ref = d ? d->n_ref : 0;
 }
 
 #endif

@@ -44,6 +44,7 @@ float *cl__exec_alloc(size_t bytes, size_t *total);
  * CL_ERR_UNSUPPORTED when built without oneDNN. */
 cl_status cl__dnnl_create(cl_exec *e);
 void cl__dnnl_destroy(cl__dnnl *d);
+void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref);
 cl_status cl__dnnl_run_step(cl_exec *e, int step);
 int cl__dnnl_available(void);
 const char *cl__dnnl_version(void);

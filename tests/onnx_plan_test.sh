@@ -8,17 +8,7 @@
 # configs that name the file absolutely and run with mpirun -n 2 cleave run --verify from
 # another directory; `cleave models FILE.onnx` lists the layers the emitted plans name;
 # bad names / files exit 2 with one line.
-set -u
-B="$1"; S="$2"
-C="$B/cleave"
-PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpiexec --oversubscribe --allow-run-as-root"
-T="$(mktemp -d)"
-trap 'rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
-bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/script_lib.sh" "$@"
 M="$S/tests/data/onnx/tiny_dense.onnx"
 mkdir -p "$T/prof" "$T/work"
 cp "$M" "$T/work/net.onnx"
@@ -122,5 +112,4 @@ cp "$T/work/net.moved" "$T/net.onnx"
 grep -q "cannot be read: planning on a chain" "$T/d2.err" && ok "moved ONNX file: chain fallback with a warning" ||
   { bad "moved file warning"; cat "$T/d2.err"; }
 
-echo "onnx_plan: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish onnx_plan

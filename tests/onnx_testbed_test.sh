@@ -9,17 +9,7 @@
 # the file's path, size and SHA-256; a fixed profile makes run == sim exactly; sim
 # --compare reads the run; a missing file and an unknown ONNX layer in the plan fail
 # with one clear message (exit 2) on every rank.
-set -u
-B="$1"; S="$2"
-C="$B/cleave"
-PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpiexec --oversubscribe --allow-run-as-root"
-T="$(mktemp -d)"
-trap 'rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
-bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/script_lib.sh" "$@"
 
 cd "$S"
 D=tests/data/onnx
@@ -92,5 +82,4 @@ expect() { # file, message: exit 2 from sim and from every rank of run, message 
 expect "$T/missing.yaml" "cannot open '.*no_such_model.onnx'"
 expect "$T/badlayer.yaml" "features.denseblock1.denselayer1.conv9"
 
-echo "onnx_testbed: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish onnx_testbed

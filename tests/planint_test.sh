@@ -6,17 +6,7 @@
 # configs and runs them under MPI with --verify; checks speeds, links, the placement, the
 # predicted vs run latency, the speed derivation for a foreign profile, and the error for
 # --emit-config from Scission CSV profiles.
-set -u
-B="$1"; S="$2"
-C="$B/cleave"
-PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpiexec --oversubscribe --allow-run-as-root"
-T="$(mktemp -d)"
-trap 'rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
-bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/script_lib.sh" "$@"
 M=squeezenet1_1
 mkdir -p "$T/prof"
 
@@ -98,5 +88,4 @@ rc=$?
 if [ $rc = 2 ] && grep -q "needs cleave HDF5 profiles" "$T/x.err" && [ ! -e "$T/x.yaml" ]; then ok "csv refused"
 else bad "csv emit rc=$rc"; cat "$T/x.err"; fi
 
-echo "planint: $passes passed, $fails failed"
-[ $fails = 0 ]
+finish planint

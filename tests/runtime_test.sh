@@ -5,17 +5,7 @@
 # fixed profile bit-identical, sim == run on that profile, transfers follow the link
 # formula, wall mode within 2% (or 1 ms) of the link model, bad configs give one clear
 # file:line error and every rank exits non-zero without hanging, too few ranks.
-set -u
-B="$1"; S="$2"
-C="$B/cleave"
-PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpiexec --oversubscribe --allow-run-as-root"
-T="$(mktemp -d)"
-trap 'rm -rf "$T"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok: $*"; }
-bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/script_lib.sh" "$@"
 
 cd "$S"
 # 1. demo config, verify partitioned == monolithic, records written
@@ -101,5 +91,4 @@ done
 timeout 120 $MPI -n 2 "$C" run configs/demo-3tier.yaml > "$T/n.out" 2>&1
 if [ $? -ne 0 ] && grep -q "at least 3 MPI ranks" "$T/n.out"; then ok "too few ranks"; else bad "too few ranks"; cat "$T/n.out"; fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish runtime_cli

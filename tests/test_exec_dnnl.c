@@ -29,6 +29,11 @@ static float *run_mono(cl_graph *g, cl_backend b, int reps, int *bitsame) {
   cl_exec *e = NULL;
   if (cl_exec_create(g, &o, &e) != CL_OK) return NULL;
   CL_CHECK_INT_EQ(cl_exec_backend(e), b);
+  int fb = 0, ref = 0;
+  cl_exec_dnnl_stats(e, &fb, &ref);
+  if (fb || ref) printf("%s: %d fallback steps, %d reference primitives\n", cl_graph_name(g), fb, ref);
+  CL_CHECK_INT_EQ(fb, 0); /* every zoo op has a oneDNN mapping */
+  CL_CHECK_INT_EQ(ref, 0);
   int out = cl_graph_output(g);
   int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
   float *y = malloc(sizeof(float) * (size_t)n);
@@ -58,6 +63,13 @@ static float *run_split(cl_graph *g, cl_backend b, const int *owner, int k) {
     o.backend = b;
     o.run_mask = mask;
     if (cl_exec_create(g, &o, &ex[r]) != CL_OK) ok = 0;
+    if (ok && b == CL_BACKEND_DNNL) { /* a received NCHW tensor must not push layers onto slow paths */
+      int fb = 0, ref = 0;
+      cl_exec_dnnl_stats(ex[r], &fb, &ref);
+      if (fb || ref) printf("%s split part %d: %d fallback steps, %d reference primitives\n", cl_graph_name(g), r, fb, ref);
+      CL_CHECK_INT_EQ(fb, 0);
+      CL_CHECK_INT_EQ(ref, 0);
+    }
   }
   free(mask);
   float *y = NULL;

@@ -91,6 +91,10 @@ cl_status cl_exec_run_step(cl_exec *e, int step);
 /** @brief The backend this executor runs (never AUTO). */
 cl_backend cl_exec_backend(const cl_exec *e);
 
+/** @brief DNNL backend diagnostics: steps that run the portable kernel instead, and
+ *  primitives on oneDNN's (slow) reference implementations. Both 0 otherwise. */
+void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitives);
+
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);
 
