@@ -66,6 +66,11 @@ cl_exec *cl_part_exec(cl_part *p) { return p->exec; }
 
 cl_status cl_part_create(const cl_graph *g, const int *rank_of_node, MPI_Comm comm, int threads,
                          cl_part **out) {
+  return cl_part_create_backend(g, rank_of_node, comm, threads, CL_BACKEND_AUTO, out);
+}
+
+cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI_Comm comm, int threads,
+                                 cl_backend backend, cl_part **out) {
   *out = NULL;
   cl_part *p = calloc(1, sizeof *p);
   if (!p) return CL_ERR_NOMEM;
@@ -83,6 +88,7 @@ cl_status cl_part_create(const cl_graph *g, const int *rank_of_node, MPI_Comm co
   for (int i = 0; i < n; i++) mask[i] = rank_of_node[i] == p->rank;
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = threads;
+  o.backend = backend;
   o.run_mask = mask;
   st = cl_exec_create(g, &o, &p->exec);
   if (st != CL_OK) goto error;

@@ -329,7 +329,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       st = cl_graph_init_weights_mask(g, su->seed, mask);
     }
   }
-  if (st == CL_OK) st = cl_part_create(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1, &part);
+  if (st == CL_OK) st = cl_part_create_backend(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1,
+                                             (cl_backend)su->backend, &part);
   /* Rank 0 also builds the task graph now, so link errors surface before any work. */
   if (st == CL_OK && rank == 0) st = cl_rt_build(g, su, &tasks, &tl);
   if (st == CL_OK && rank == 0 && opts->out_path) {
@@ -564,6 +565,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
+      if (st == CL_OK)
+        st = cl_store_attr_str(store, "/", "backend", cl_backend_name(cl_backend_resolve((cl_backend)su->backend)));
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "model", su->model);
     }
     if (st == CL_OK && !opts->quiet) {

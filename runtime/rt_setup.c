@@ -85,6 +85,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   }
   su->seed = tb->seed;
   su->wall = tb->wall_clock;
+  su->backend = tb->backend;
   su->inferences = tb->inferences;
   su->arrival = tb->arrival;
   su->n_nodes = tb->n_nodes;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/exec.h"
 #include "cleave/config.h"
 #include "cleave/onnx.h"
 #include "cleave/testbed.h"
@@ -13,6 +14,7 @@
 
 static const char *const k_tiers[] = {"device", "edge", "cloud", NULL};
 static const char *const k_clocks[] = {"virtual", "wall", NULL};
+static const char *const k_backends[] = {"auto", "portable", "dnnl", NULL}; /* = cl_backend order */
 static const char *const k_arrivals[] = {"back_to_back", "fixed_rate", "poisson", NULL};
 static const cl_arrival_kind k_arrival_kind[] = {CL_ARRIVAL_BACK_TO_BACK, CL_ARRIVAL_FIXED_RATE, CL_ARRIVAL_POISSON};
 static const char *const k_jitters[] = {"none", "normal", "uniform", "exponential", "lognormal", "pareto", NULL};
@@ -494,6 +496,11 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   int clock;
   CL_TRY(cl_config_opt_enum(root, "clock", k_clocks, 0, &clock));
   tb->wall_clock = clock == 1;
+  CL_TRY(cl_config_opt_enum(root, "backend", k_backends, 0, &tb->backend));
+  if (!cl_backend_available((cl_backend)tb->backend))
+    return cl_config_error(cl_config_find(root, "backend"),
+                           "backend '%s' is not available: cleave was built without oneDNN (libdnnl-dev)",
+                           k_backends[tb->backend]);
   const char *profile;
   CL_TRY(cl_config_opt_str(root, "profile", NULL, &profile));
   if (profile) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/exec.h"
 #include "testbed_internal.h"
 
 static void unit(cl_config_writer *w, const char *key, cl_config_unit u, double v) {
@@ -189,6 +190,10 @@ cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text) {
   cl_config_writer_u64(w, tb->seed);
   cl_config_writer_key(w, "clock");
   cl_config_writer_str(w, tb->wall_clock ? "wall" : "virtual");
+  if (tb->backend != CL_BACKEND_AUTO) { /* the run's "/" attribute `backend` says what ran */
+    cl_config_writer_key(w, "backend");
+    cl_config_writer_str(w, cl_backend_name((cl_backend)tb->backend));
+  }
   if (tb->profile) {
     cl_config_writer_key(w, "profile");
     cl_config_writer_str(w, tb->profile);

@@ -76,8 +76,15 @@ PY
 }
 if wall_check || wall_check; then ok "wall mode accuracy"; else bad "wall mode accuracy"; fi
 
+# 5b. backend key: the portable kernels in every rank, recorded; same output (verify)
+{ cat configs/demo-3tier.yaml; echo "backend: portable"; } > "$T/port.yaml"
+if grep -q "^backend: portable" "$T/port.yaml" &&
+   timeout 300 $MPI -n 3 "$C" run "$T/port.yaml" -o "$T/port.h5" --verify > "$T/port.out" 2>&1 &&
+   grep -q "verify: max relative difference" "$T/port.out" &&
+   h5dump -a /backend "$T/port.h5" | grep -q '"portable"'; then ok "backend: portable"
+else bad "backend: portable"; head -5 "$T/port.out"; fi
 # 6. bad configs: one clear file:line error, every rank exits non-zero, no hang
-for f in bad_unknown_key:4 bad_unit:6 bad_node:6 bad_layer:8 bad_syntax:4 bad_nolink:0; do
+for f in bad_unknown_key:4 bad_unit:6 bad_node:6 bad_layer:8 bad_syntax:4 bad_nolink:0 bad_backend:2; do
   name=${f%%:*}; line=${f##*:}
   timeout 120 $MPI -n 3 "$C" run "tests/data/runtime/$name.yaml" > "$T/e.out" 2>&1; rc=$?
   if [ $rc -eq 124 ]; then bad "$name: hung"; continue; fi

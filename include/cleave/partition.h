@@ -57,9 +57,12 @@ typedef struct cl_part_sample {
 typedef struct cl_part cl_part;
 
 /** @brief Create the partition for @p my_rank. @p rank_of_node[size(g)] gives each graph
- *  node's rank. Only local weights are needed. */
+ *  node's rank. Only local weights are needed. Kernels: the AUTO backend. */
 cl_status cl_part_create(const cl_graph *g, const int *rank_of_node, MPI_Comm comm, int threads,
                          cl_part **out);
+/** @brief As cl_part_create, with the executor's kernel backend. */
+cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI_Comm comm, int threads,
+                                 cl_backend backend, cl_part **out);
 void cl_part_destroy(cl_part *p);
 
 /** @brief The local executor (NULL-free; may have zero steps on a rank with no nodes). */

@@ -42,6 +42,7 @@ typedef struct cl_rt_setup {
   cl_arrival arrival;
   uint64_t seed;
   int wall;            /* 1: wall-clock mode */
+  int backend;         /* cl_backend of every rank's executor (testbed key backend) */
   char *config_text;   /* fully resolved config (provenance) */
   char *config_path;
   char *profile;       /* the config's `profile:` (per-layer host times for the virtual clock), or NULL */

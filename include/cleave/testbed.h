@@ -103,6 +103,7 @@ typedef struct cl_testbed {
   int model_is_onnx;
   uint64_t seed;      /**< global seed, default 1 */
   int wall_clock;     /**< clock: 0 virtual (default), 1 wall */
+  int backend;        /**< backend: cl_backend (AUTO default, PORTABLE, DNNL) */
   char *profile;      /**< resolved path of an HDF5 profile, or NULL */
   int n_nodes;
   cl_tb_node *nodes;
