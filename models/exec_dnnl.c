@@ -392,6 +392,33 @@ static fuse_info find_sum_fusion(const cl_exec *e, int k, const int *consumers) 
 
 /* ---- per-op builders ----------------------------------------------------------------- */
 
+/* Weights of a conv / inner product: the node's plain [out][in...] floats packed once
+ * into the primitive's layout @p want; the bias (n_bias floats after the weights, 0 =
+ * none) used in place. */
+static cl_status dn_weights(cl_exec *e, const float *w, size_t n_w, const dnnl_memory_desc_t *plain,
+                            const dnnl_memory_desc_t *want, const dnnl_memory_desc_t *bias_md, int has_bias,
+                            dnnl_memory_t *wmem, dnnl_memory_t *bmem) {
+  dnnl_memory_t wsrc = dn_mem(e, plain, (void *)w);
+  *wmem = dn_mem(e, want, NULL);
+  if (!wsrc || !*wmem) return CL_ERR_NOMEM;
+  CL_TRY(dn_reorder_now(e->dnnl, wsrc, *wmem));
+  *bmem = NULL;
+  if (has_bias && !(*bmem = dn_mem(e, bias_md, (void *)(w + n_w)))) return CL_ERR_NOMEM;
+  return CL_OK;
+}
+
+/* The conv / inner-product call: src, packed weights, optional bias, dst. */
+static cl_status dn_weighted_call(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, dnnl_memory_t src, dnnl_memory_t w,
+                                  dnnl_memory_t b, dnnl_memory_t dst) {
+  dnnl_exec_arg_t args[4];
+  int na = 0;
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, w};
+  if (b) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, b};
+  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
+  return dn_call_add(d, st, p, na, args);
+}
+
 /* Convolution algorithm: CLEAVE_DNNL_CONV=direct|winograd|auto (default auto: Winograd
  * on 3x3 stride-1 dense convs with >= 64 input and output channels, or >= 64 inputs and
  * >= 32 outputs on maps of at least 28x28; measured faster on this class of CPU). */
@@ -471,16 +498,9 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
     dnnl_dims_t wd = {g, cp->out_c / g, is.c / g, cp->kh, cp->kw};
     dnnl_memory_desc_init_by_tag(&wplain, 5, wd, dnnl_f32, dnnl_goihw);
   }
-  dnnl_memory_t wsrc = dn_mem(e, &wplain, s->node.weights);
-  dnnl_memory_t wmem = dn_mem(e, &want_wei, NULL);
-  if (!wsrc || !wmem) return CL_ERR_NOMEM;
-  CL_TRY(dn_reorder_now(d, wsrc, wmem));
-  dnnl_memory_t bmem = NULL;
-  if (cp->has_bias) {
-    size_t per = (size_t)(is.c / g) * (size_t)cp->kh * (size_t)cp->kw;
-    bmem = dn_mem(e, &bias_md, s->node.weights + per * (size_t)cp->out_c);
-    if (!bmem) return CL_ERR_NOMEM;
-  }
+  dnnl_memory_t wmem, bmem;
+  size_t n_w = (size_t)(is.c / g) * (size_t)cp->kh * (size_t)cp->kw * (size_t)cp->out_c;
+  CL_TRY(dn_weights(e, s->node.weights, n_w, &wplain, &want_wei, &bias_md, cp->has_bias, &wmem, &bmem));
   dnnl_memory_t smem;
   CL_TRY(dn_as(e, st, src, &want_src, &smem));
   int o = s->pub.out_node;
@@ -518,13 +538,7 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   } else {
     CL_TRY(dn_set_out(e, o, &got_dst));
   }
-  dnnl_exec_arg_t args[4];
-  int na = 0;
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, smem};
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
-  if (bmem) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bmem};
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[o]};
-  CL_TRY(dn_call_add(d, st, p, na, args));
+  CL_TRY(dn_weighted_call(d, st, p, smem, wmem, bmem, d->mem[o]));
   if (!sum) CL_TRY(dn_export(e, st, o));
   return CL_OK;
 }
@@ -566,26 +580,14 @@ static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
   cl_status rc = prim_from(d, pd, &p);
   dnnl_primitive_desc_destroy(pd);
   CL_TRY(rc);
-  dnnl_memory_t wsrc = dn_mem(e, &wplain, s->node.weights);
-  dnnl_memory_t wmem = dn_mem(e, &want_wei, NULL);
-  if (!wsrc || !wmem) return CL_ERR_NOMEM;
-  CL_TRY(dn_reorder_now(d, wsrc, wmem));
-  dnnl_memory_t bmem = NULL;
-  if (fp->has_bias) {
-    bmem = dn_mem(e, &bias_md, s->node.weights + (size_t)fp->out_features * (size_t)is.c * is.h * is.w);
-    if (!bmem) return CL_ERR_NOMEM;
-  }
+  dnnl_memory_t wmem, bmem;
+  size_t n_w = (size_t)fp->out_features * (size_t)is.c * is.h * is.w;
+  CL_TRY(dn_weights(e, s->node.weights, n_w, &wplain, &want_wei, &bias_md, fp->has_bias, &wmem, &bmem));
   dnnl_memory_t smem;
   CL_TRY(dn_as(e, st, src, &want_src, &smem));
   int o = s->pub.out_node;
   CL_TRY(dn_set_out(e, o, &got_dst));
-  dnnl_exec_arg_t args[4];
-  int na = 0;
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, smem};
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
-  if (bmem) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bmem};
-  args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[o]};
-  CL_TRY(dn_call_add(d, st, p, na, args));
+  CL_TRY(dn_weighted_call(d, st, p, smem, wmem, bmem, d->mem[o]));
   return dn_export(e, st, o);
 }
 
