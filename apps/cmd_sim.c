@@ -76,8 +76,7 @@ int cl__cmd_sim(int argc, char **argv) {
   int rc = 1;
   /* A zoo name or an ONNX file; the timing needs the structure only (measured timings
    * re-seed the weights: the kernels' speed does not depend on their values). */
-  if (cl_model_load(su.model, &g, NULL) != CL_OK) goto done;
-  cl_graph_free_weights(g);
+  if (cl_model_load_structure(su.model, &g) != CL_OK) goto done;
   t = calloc((size_t)cl_graph_size(g), sizeof(double));
   if (!t) goto done;
   if (!profile) profile = su.profile; /* the config's `profile:` key */

@@ -176,8 +176,7 @@ char *cl__sweep_emit(const cl_cfg *c, const cl__sweep_override *ov, int n_ov) {
 
 cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***names, int *out_node) {
   cl_graph *g = NULL;
-  CL_TRY(cl_model_load(model, &g, NULL)); /* zoo name or ONNX file; structure only */
-  cl_graph_free_weights(g);
+  CL_TRY(cl_model_load_structure(model, &g)); /* zoo name or ONNX file, no weights read */
   cl_exec_opts o = cl_exec_opts_default();
   o.plan_only = 1;
   cl_exec *ex = NULL;
