@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--devices") && i + 1 < argc) n_dev = atoi(argv[++i]);
+    else if (argv[i][0] == '-') reps = 0; /* -h, --help or an unknown option: usage */
     else if (n_models < 16) models[n_models++] = argv[i];
   }
   if (reps < 1 || n_dev < 1 || n_dev > 64) {
