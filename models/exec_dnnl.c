@@ -186,19 +186,24 @@ static int md_is_plain(const dnnl_memory_desc_t *md) {
   return dnnl_memory_desc_equal(md, &p);
 }
 
+/* A reorder primitive from @p from's layout to @p to's (caller owns it). */
+static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *p) {
+  const dnnl_memory_desc_t *fmd, *tmd;
+  dnnl_memory_get_memory_desc(from, &fmd);
+  dnnl_memory_get_memory_desc(to, &tmd);
+  dnnl_primitive_desc_t pd;
+  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, NULL), "reorder");
+  dnnl_status_t s = dnnl_primitive_create(p, pd);
+  dnnl_primitive_desc_destroy(pd);
+  return s == dnnl_success ? CL_OK : CL_ERR_INTERNAL;
+}
+
 /* Run a reorder now (weights packing), then free it. */
 static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
-  const dnnl_memory_desc_t *smd, *dmd;
-  dnnl_memory_get_memory_desc(src, &smd);
-  dnnl_memory_get_memory_desc(dst, &dmd);
-  dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, smd, d->eng, dmd, d->eng, NULL), "weights reorder");
   dnnl_primitive_t p;
-  dnnl_status_t s = dnnl_primitive_create(&p, pd);
-  dnnl_primitive_desc_destroy(pd);
-  if (s != dnnl_success) return CL_ERR_INTERNAL;
+  CL_TRY(dn_reorder_prim(d, src, dst, &p));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-  s = dnnl_primitive_execute(p, d->strm, 2, args);
+  dnnl_status_t s = dnnl_primitive_execute(p, d->strm, 2, args);
   if (s == dnnl_success) s = dnnl_stream_wait(d->strm);
   dnnl_primitive_destroy(p);
   return s == dnnl_success ? CL_OK : CL_ERR_INTERNAL;
@@ -207,15 +212,12 @@ static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t ds
 /* Append a reorder call from one memory to another (layouts may differ). */
 static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to) {
   cl__dnnl *d = e->dnnl;
-  const dnnl_memory_desc_t *fmd, *tmd;
-  dnnl_memory_get_memory_desc(from, &fmd);
-  dnnl_memory_get_memory_desc(to, &tmd);
-  dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, NULL), "reorder");
   dnnl_primitive_t p;
-  dnnl_status_t s = dnnl_primitive_create(&p, pd);
-  dnnl_primitive_desc_destroy(pd);
-  if (s != dnnl_success || !dn_keep_prim(d, p)) return CL_ERR_INTERNAL;
+  CL_TRY(dn_reorder_prim(d, from, to, &p));
+  if (!dn_keep_prim(d, p)) {
+    dnnl_primitive_destroy(p);
+    return CL_ERR_NOMEM;
+  }
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
   return dn_call_add(d, st, p, 2, args);
 }
@@ -318,6 +320,7 @@ static dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primi
   return pd;
 }
 
+/* Create the primitive of @p pd and free @p pd (also on failure). */
 static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out) {
   const char *impl = NULL;
   /* Reference kernels are correct but 10-100x slower: count them (cl_exec_dnnl_stats). */
@@ -327,6 +330,7 @@ static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive
     cl_log_info("executor (oneDNN): reference implementation '%s' in use", impl);
   }
   dnnl_status_t s = dnnl_primitive_create(out, pd);
+  dnnl_primitive_desc_destroy(pd);
   if (s != dnnl_success || !dn_keep_prim(d, *out)) {
     cl_log_error("executor (oneDNN): primitive creation failed (status %d)", (int)s);
     return CL_ERR_INTERNAL;
@@ -345,9 +349,7 @@ static cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act) {
   dnnl_primitive_desc_t pd = pd_create(d, &ed, NULL);
   if (!pd) return CL_ERR_UNSUPPORTED;
   dnnl_primitive_t p;
-  cl_status st2 = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(st2);
+  CL_TRY(prim_from(d, pd, &p));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, d->mem[node]}, {DNNL_ARG_DST, d->mem[node]}};
   return dn_call_add(d, st, p, 2, args);
 }
@@ -486,9 +488,7 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   const dnnl_memory_desc_t *q_dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
   dnnl_memory_desc_t want_src = *q_src, want_wei = *q_wei, got_dst = *q_dst;
   dnnl_primitive_t p;
-  cl_status rc = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(rc);
+  CL_TRY(prim_from(d, pd, &p));
   /* Weights: plain [oc][ic/g][kh][kw] packed once into the primitive's layout. */
   dnnl_memory_desc_t wplain;
   if (g == 1) {
@@ -577,9 +577,7 @@ static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
   dnnl_memory_desc_t want_wei = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
   dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
   dnnl_primitive_t p;
-  cl_status rc = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(rc);
+  CL_TRY(prim_from(d, pd, &p));
   dnnl_memory_t wmem, bmem;
   size_t n_w = (size_t)fp->out_features * (size_t)is.c * is.h * is.w;
   CL_TRY(dn_weights(e, s->node.weights, n_w, &wplain, &want_wei, &bias_md, fp->has_bias, &wmem, &bmem));
@@ -600,9 +598,7 @@ static cl_status finish_unary(cl_exec *e, dn_step *st, int src, int o, const voi
   dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
   dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
   dnnl_primitive_t p;
-  cl_status rc = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(rc);
+  CL_TRY(prim_from(d, pd, &p));
   dnnl_memory_t smem;
   CL_TRY(dn_as(e, st, src, &want_src, &smem));
   CL_TRY(dn_set_out(e, o, &got_dst));
@@ -672,9 +668,7 @@ static cl_status build_bn(cl_exec *e, int k, dn_step *st) {
   dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
   dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
   dnnl_primitive_t p;
-  cl_status rc = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(rc);
+  CL_TRY(prim_from(d, pd, &p));
   dnnl_memory_desc_t ss_md, v_md;
   dnnl_dims_t ssd = {2, c}, vd = {c};
   dnnl_memory_desc_init_by_tag(&ss_md, 2, ssd, dnnl_f32, dnnl_nc);
@@ -742,9 +736,7 @@ static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
   if (attr) dnnl_primitive_attr_destroy(attr);
   if (!pd) return CL_ERR_UNSUPPORTED;
   dnnl_primitive_t p;
-  cl_status rc = prim_from(d, pd, &p);
-  dnnl_primitive_desc_destroy(pd);
-  CL_TRY(rc);
+  CL_TRY(prim_from(d, pd, &p));
   int o = s->pub.out_node;
   CL_TRY(dn_set_out(e, o, &dst_md));
   dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, am}, {DNNL_ARG_SRC_1, bm}, {DNNL_ARG_DST, d->mem[o]}};
@@ -804,7 +796,6 @@ static cl_status build_concat(cl_exec *e, int k, dn_step *st) {
     rc = prim_from(d, pd, &p);
     if (rc == CL_OK) rc = dn_set_out(e, s->pub.out_node, &got_dst);
   }
-  if (pd) dnnl_primitive_desc_destroy(pd);
   if (rc == CL_OK) {
     for (int j = 0; j < n; j++) args[j] = (dnnl_exec_arg_t){DNNL_ARG_MULTIPLE_SRC + j, d->mem[gn->inputs[j]]};
     args[n] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[s->pub.out_node]};
