@@ -36,7 +36,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  cl_blas_fix_coretype(argv); /* may re-exec with OPENBLAS_CORETYPE=SkylakeX */
+  cl_blas_fix_env(argv); /* may re-exec with OPENBLAS_CORETYPE=SkylakeX, OMP_WAIT_POLICY=passive */
   cl__argc = argc;
   cl__argv = argv;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -132,7 +132,7 @@ static const layer_def g_layers[] = {
 };
 
 int main(int argc, char **argv) {
-  cl_blas_fix_coretype(argv);
+  cl_blas_fix_env(argv);
   int threads = 1;
   const char *filter = NULL;
   int opt;

@@ -91,7 +91,7 @@ static int bench(const char *name, int threads, int reps, double ref, int both) 
 }
 
 int main(int argc, char **argv) {
-  cl_blas_fix_coretype(argv);
+  cl_blas_fix_env(argv);
   int threads = 1, reps = 7, opt, both = 1;
   while ((opt = getopt(argc, argv, "t:r:1h")) != -1) {
     if (opt == 't') threads = atoi(optarg);

@@ -574,7 +574,7 @@ static void test_act(void) {
 /* Same OpenBLAS kernels as the cleave binary (see apps/cleave.c). */
 int main(int argc, char **argv) {
   (void)argc;
-  cl_blas_fix_coretype(argv);
+  cl_blas_fix_env(argv);
   cl_blas_set_threads(1);
   test_counts();
   test_errors();

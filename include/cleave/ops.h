@@ -69,6 +69,6 @@ void cl_blas_set_threads(int threads);
  *  GOMP_SPINCOUNT is set, set OMP_WAIT_POLICY=passive (oneDNN's OpenMP threads sleep
  *  at barriers instead of spinning, which collapses on a loaded host); re-exec if
  *  anything changed. No-op with CLEAVE_NO_COREFIX. Returns only if no re-exec. */
-void cl_blas_fix_coretype(char **argv);
+void cl_blas_fix_env(char **argv);
 
 #endif

@@ -25,7 +25,7 @@ void cl_blas_set_threads(int threads) {
  *    threads took 470 ms instead of 14 ms at load 4 here. OMP_WAIT_POLICY=passive
  *    (sleep at barriers) unless the user chose a policy or a spin count.
  * CLEAVE_NO_COREFIX=1 disables both. */
-void cl_blas_fix_coretype(char **argv) {
+void cl_blas_fix_env(char **argv) {
   if (getenv("CLEAVE_NO_COREFIX")) return;
   int change = 0;
   const char *ct = getenv("OPENBLAS_CORETYPE");
