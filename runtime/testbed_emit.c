@@ -7,71 +7,59 @@
 #include "cleave/exec.h"
 #include "testbed_internal.h"
 
-static void unit(cl_config_writer *w, const char *key, cl_config_unit u, double v) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_unit(w, u, v);
-}
-
 static void emit_node(cl_config_writer *w, const cl_tb_node *n) {
   cl_config_writer_map(w, 0);
-  cl_config_writer_key(w, "name");
-  cl_config_writer_str(w, n->name);
-  cl_config_writer_key(w, "tier");
-  cl_config_writer_str(w, cl_tb_tier_name(n->tier));
+  cl_config_writer_key_str(w, "name", n->name);
+  cl_config_writer_key_str(w, "tier", cl_tb_tier_name(n->tier));
   cl_config_writer_key(w, "speed");
   if (n->gflops > 0) {
     cl_config_writer_map(w, 1);
-    cl_config_writer_key(w, "gflops");
-    cl_config_writer_double(w, n->gflops);
+    cl_config_writer_key_double(w, "gflops", n->gflops);
     cl_config_writer_end(w);
   } else {
     cl_config_writer_double(w, n->speed);
   }
-  cl_config_writer_key(w, "threads");
-  cl_config_writer_int(w, n->threads);
-  unit(w, "memory", CL_CONFIG_SIZE, (double)n->memory);
+  cl_config_writer_key_int(w, "threads", n->threads);
+  cl_config_writer_key_unit(w, "memory", CL_CONFIG_SIZE, (double)n->memory);
   if (n->has_power) {
     const cl_node_power *p = &n->power;
     cl_config_writer_key(w, "power");
     cl_config_writer_map(w, 1);
-    unit(w, "idle", CL_CONFIG_POWER, p->idle);
-    unit(w, "busy", CL_CONFIG_POWER, p->busy);
-    if (p->tx != 0 || p->tx_per_byte == 0) unit(w, "tx", CL_CONFIG_POWER, p->tx);
-    if (p->rx != 0 || p->rx_per_byte == 0) unit(w, "rx", CL_CONFIG_POWER, p->rx);
-    if (p->tx_per_byte != 0) unit(w, "tx_per_byte", CL_CONFIG_ENERGY_PER_BYTE, p->tx_per_byte);
-    if (p->rx_per_byte != 0) unit(w, "rx_per_byte", CL_CONFIG_ENERGY_PER_BYTE, p->rx_per_byte);
+    cl_config_writer_key_unit(w, "idle", CL_CONFIG_POWER, p->idle);
+    cl_config_writer_key_unit(w, "busy", CL_CONFIG_POWER, p->busy);
+    if (p->tx != 0 || p->tx_per_byte == 0) cl_config_writer_key_unit(w, "tx", CL_CONFIG_POWER, p->tx);
+    if (p->rx != 0 || p->rx_per_byte == 0) cl_config_writer_key_unit(w, "rx", CL_CONFIG_POWER, p->rx);
+    if (p->tx_per_byte != 0) cl_config_writer_key_unit(w, "tx_per_byte", CL_CONFIG_ENERGY_PER_BYTE, p->tx_per_byte);
+    if (p->rx_per_byte != 0) cl_config_writer_key_unit(w, "rx_per_byte", CL_CONFIG_ENERGY_PER_BYTE, p->rx_per_byte);
     cl_config_writer_end(w);
   }
-  unit(w, "cpu_load", CL_CONFIG_FRACTION, n->cpu_load);
-  unit(w, "mem_pressure", CL_CONFIG_FRACTION, n->mem_pressure);
+  cl_config_writer_key_unit(w, "cpu_load", CL_CONFIG_FRACTION, n->cpu_load);
+  cl_config_writer_key_unit(w, "mem_pressure", CL_CONFIG_FRACTION, n->mem_pressure);
   cl_config_writer_end(w);
 }
 
 static void emit_jitter(cl_config_writer *w, const cl_jitter *j) {
   cl_config_writer_map(w, 1);
-  cl_config_writer_key(w, "dist");
-  cl_config_writer_str(w, cl_jitter_dist_name(j->dist));
+  cl_config_writer_key_str(w, "dist", cl_jitter_dist_name(j->dist));
   switch (j->dist) {
     case CL_JITTER_NORMAL:
-      unit(w, "sigma", CL_CONFIG_DURATION, j->sigma);
-      unit(w, "mean", CL_CONFIG_DURATION, j->mean);
+      cl_config_writer_key_unit(w, "sigma", CL_CONFIG_DURATION, j->sigma);
+      cl_config_writer_key_unit(w, "mean", CL_CONFIG_DURATION, j->mean);
       break;
     case CL_JITTER_UNIFORM:
-      unit(w, "lo", CL_CONFIG_DURATION, j->lo);
-      unit(w, "hi", CL_CONFIG_DURATION, j->hi);
+      cl_config_writer_key_unit(w, "lo", CL_CONFIG_DURATION, j->lo);
+      cl_config_writer_key_unit(w, "hi", CL_CONFIG_DURATION, j->hi);
       break;
     case CL_JITTER_EXPONENTIAL:
-      unit(w, "mean", CL_CONFIG_DURATION, j->mean);
+      cl_config_writer_key_unit(w, "mean", CL_CONFIG_DURATION, j->mean);
       break;
     case CL_JITTER_LOGNORMAL:
-      unit(w, "scale", CL_CONFIG_DURATION, j->scale);
-      cl_config_writer_key(w, "sigma");
-      cl_config_writer_double(w, j->sigma);
+      cl_config_writer_key_unit(w, "scale", CL_CONFIG_DURATION, j->scale);
+      cl_config_writer_key_double(w, "sigma", j->sigma);
       break;
     case CL_JITTER_PARETO:
-      unit(w, "scale", CL_CONFIG_DURATION, j->scale);
-      cl_config_writer_key(w, "shape");
-      cl_config_writer_double(w, j->shape);
+      cl_config_writer_key_unit(w, "scale", CL_CONFIG_DURATION, j->scale);
+      cl_config_writer_key_double(w, "shape", j->shape);
       break;
     default:
       break;
@@ -81,27 +69,18 @@ static void emit_jitter(cl_config_writer *w, const cl_jitter *j) {
 
 static void emit_link(cl_config_writer *w, const cl_testbed *tb, const cl_tb_link *l) {
   cl_config_writer_map(w, 0);
-  cl_config_writer_key(w, "from");
-  cl_config_writer_str(w, tb->nodes[l->from].name);
-  cl_config_writer_key(w, "to");
-  cl_config_writer_str(w, tb->nodes[l->to].name);
-  unit(w, "latency", CL_CONFIG_DURATION, l->latency);
-  if (l->trace_path) {
-    cl_config_writer_key(w, "trace");
-    cl_config_writer_str(w, l->trace_path);
-  } else {
-    unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, l->bandwidth);
-  }
-  cl_config_writer_key(w, "both_ways");
-  cl_config_writer_bool(w, l->both_ways);
+  cl_config_writer_key_str(w, "from", tb->nodes[l->from].name);
+  cl_config_writer_key_str(w, "to", tb->nodes[l->to].name);
+  cl_config_writer_key_unit(w, "latency", CL_CONFIG_DURATION, l->latency);
+  if (l->trace_path)
+    cl_config_writer_key_str(w, "trace", l->trace_path);
+  else
+    cl_config_writer_key_unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, l->bandwidth);
+  cl_config_writer_key_bool(w, "both_ways", l->both_ways);
   cl_config_writer_key(w, "jitter");
   emit_jitter(w, &l->jitter);
-  cl_config_writer_key(w, "reorder");
-  cl_config_writer_bool(w, l->reorder);
-  if (l->medium >= 0) {
-    cl_config_writer_key(w, "shared");
-    cl_config_writer_str(w, tb->media[l->medium]);
-  }
+  cl_config_writer_key_bool(w, "reorder", l->reorder);
+  if (l->medium >= 0) cl_config_writer_key_str(w, "shared", tb->media[l->medium]);
   cl_config_writer_end(w);
 }
 
@@ -113,10 +92,8 @@ static void emit_plan(cl_config_writer *w, const cl_testbed *tb) {
     cl_config_writer_seq(w, 0);
     for (int i = 0; i < p->n_entries; i++) {
       cl_config_writer_map(w, 1);
-      cl_config_writer_key(w, "node");
-      cl_config_writer_str(w, tb->nodes[p->entries[i].node].name);
-      cl_config_writer_key(w, "layers");
-      cl_config_writer_str(w, p->entries[i].spec);
+      cl_config_writer_key_str(w, "node", tb->nodes[p->entries[i].node].name);
+      cl_config_writer_key_str(w, "layers", p->entries[i].spec);
       cl_config_writer_end(w);
     }
     cl_config_writer_end(w);
@@ -137,20 +114,15 @@ static void emit_plan(cl_config_writer *w, const cl_testbed *tb) {
 static void emit_workload(cl_config_writer *w, const cl_testbed *tb) {
   cl_config_writer_key(w, "workload");
   cl_config_writer_map(w, 0);
-  cl_config_writer_key(w, "inferences");
-  cl_config_writer_int(w, tb->inferences);
-  cl_config_writer_key(w, "arrival");
+  cl_config_writer_key_int(w, "inferences", tb->inferences);
   const cl_arrival *a = &tb->arrival;
-  cl_config_writer_str(w, a->kind == CL_ARRIVAL_FIXED_RATE ? "fixed_rate"
-                          : a->kind == CL_ARRIVAL_POISSON  ? "poisson"
-                                                           : "back_to_back");
-  if (a->kind == CL_ARRIVAL_FIXED_RATE || a->kind == CL_ARRIVAL_POISSON) {
-    cl_config_writer_key(w, "rate");
-    cl_config_writer_double(w, a->rate);
-  } else {
-    cl_config_writer_key(w, "in_flight");
-    cl_config_writer_int(w, a->in_flight > 0 ? a->in_flight : 1);
-  }
+  cl_config_writer_key_str(w, "arrival", a->kind == CL_ARRIVAL_FIXED_RATE ? "fixed_rate"
+                                         : a->kind == CL_ARRIVAL_POISSON  ? "poisson"
+                                                                          : "back_to_back");
+  if (a->kind == CL_ARRIVAL_FIXED_RATE || a->kind == CL_ARRIVAL_POISSON)
+    cl_config_writer_key_double(w, "rate", a->rate);
+  else
+    cl_config_writer_key_int(w, "in_flight", a->in_flight > 0 ? a->in_flight : 1);
   cl_config_writer_key(w, "seed");
   cl_config_writer_u64(w, a->seed);
   cl_config_writer_end(w);
@@ -158,23 +130,21 @@ static void emit_workload(cl_config_writer *w, const cl_testbed *tb) {
 
 static void emit_condition(cl_config_writer *w, const cl_testbed *tb, const cl_tb_condition *c) {
   cl_config_writer_map(w, 1);
-  unit(w, "at", CL_CONFIG_DURATION, c->at);
+  cl_config_writer_key_unit(w, "at", CL_CONFIG_DURATION, c->at);
   if (c->link >= 0) {
     const cl_tb_link *l = &tb->links[c->link];
     const char *a = tb->nodes[c->reverse ? l->to : l->from].name, *b = tb->nodes[c->reverse ? l->from : l->to].name;
     size_t n = strlen(a) + strlen(b) + 3;
     char *spec = malloc(n);
-    cl_config_writer_key(w, "link");
     if (spec) snprintf(spec, n, "%s->%s", a, b);
-    cl_config_writer_str(w, spec ? spec : "?");
+    cl_config_writer_key_str(w, "link", spec ? spec : "?");
     free(spec);
-    if (c->bandwidth >= 0) unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, c->bandwidth);
-    if (c->latency >= 0) unit(w, "latency", CL_CONFIG_DURATION, c->latency);
+    if (c->bandwidth >= 0) cl_config_writer_key_unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, c->bandwidth);
+    if (c->latency >= 0) cl_config_writer_key_unit(w, "latency", CL_CONFIG_DURATION, c->latency);
   } else {
-    cl_config_writer_key(w, "node");
-    cl_config_writer_str(w, tb->nodes[c->node].name);
-    if (c->cpu_load >= 0) unit(w, "cpu_load", CL_CONFIG_FRACTION, c->cpu_load);
-    if (c->mem_pressure >= 0) unit(w, "mem_pressure", CL_CONFIG_FRACTION, c->mem_pressure);
+    cl_config_writer_key_str(w, "node", tb->nodes[c->node].name);
+    if (c->cpu_load >= 0) cl_config_writer_key_unit(w, "cpu_load", CL_CONFIG_FRACTION, c->cpu_load);
+    if (c->mem_pressure >= 0) cl_config_writer_key_unit(w, "mem_pressure", CL_CONFIG_FRACTION, c->mem_pressure);
   }
   cl_config_writer_end(w);
 }
@@ -184,20 +154,13 @@ cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text) {
   cl_config_writer *w;
   CL_TRY(cl_config_writer_create(&w));
   cl_config_writer_map(w, 0);
-  cl_config_writer_key(w, "model");
-  cl_config_writer_str(w, tb->model ? tb->model : "");
+  cl_config_writer_key_str(w, "model", tb->model ? tb->model : "");
   cl_config_writer_key(w, "seed");
   cl_config_writer_u64(w, tb->seed);
-  cl_config_writer_key(w, "clock");
-  cl_config_writer_str(w, tb->wall_clock ? "wall" : "virtual");
-  if (tb->backend != CL_BACKEND_AUTO) { /* the run's "/" attribute `backend` says what ran */
-    cl_config_writer_key(w, "backend");
-    cl_config_writer_str(w, cl_backend_name((cl_backend)tb->backend));
-  }
-  if (tb->profile) {
-    cl_config_writer_key(w, "profile");
-    cl_config_writer_str(w, tb->profile);
-  }
+  cl_config_writer_key_str(w, "clock", tb->wall_clock ? "wall" : "virtual");
+  if (tb->backend != CL_BACKEND_AUTO) /* the run's "/" attribute `backend` says what ran */
+    cl_config_writer_key_str(w, "backend", cl_backend_name((cl_backend)tb->backend));
+  if (tb->profile) cl_config_writer_key_str(w, "profile", tb->profile);
   cl_config_writer_key(w, "nodes");
   cl_config_writer_seq(w, 0);
   for (int i = 0; i < tb->n_nodes; i++) emit_node(w, &tb->nodes[i]);

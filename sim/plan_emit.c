@@ -5,53 +5,18 @@
  * every step whole reproduces the profiled steps exactly; this file maps steps to their
  * graph nodes, writes them as ranges of layer names, and proves the text by loading it
  * back through the testbed schema. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/config.h"
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
 #include "cleave/planner.h"
 #include "cleave/testbed.h"
 #include "cleave/zoo.h"
 
-/* Growing text buffer; a failed append sets err. */
-typedef struct tbuf {
-  char *s;
-  size_t len, cap;
-  int err;
-} tbuf;
-
-static void put(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(tbuf *b, const char *fmt, ...) {
-  if (b->err) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->err = 1;
-      return;
-    }
-    if (b->s && b->len + (size_t)n < b->cap) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap <= b->len + (size_t)n) cap *= 2;
-    char *p = realloc(b->s, cap);
-    if (!p) {
-      b->err = 1;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-}
-
-/* A layer name usable inside a plan item and a double-quoted YAML scalar. */
+/* A layer name usable inside a plan item (the testbed's layer-list grammar). */
 static int name_ok(const char *s) {
   if (!*s || s[0] == ' ' || s[strlen(s) - 1] == ' ' || strstr(s, "..") || !strcmp(s, "rest") || !strcmp(s, "*"))
     return 0;
@@ -74,21 +39,36 @@ static int node_name_ok(const char *s) {
 }
 
 /* One layer reference of node @p i: its name, or its index when the name is unusable. */
-static void put_ref(tbuf *b, const cl_graph *g, int i) {
+static size_t put_ref(char *b, const cl_graph *g, int i) {
   const char *nm = cl_graph_node(g, i)->name;
-  if (nm && name_ok(nm) && cl_graph_find(g, nm) == i) put(b, "%s", nm);
-  else put(b, "%d", i);
+  if (nm && name_ok(nm) && cl_graph_find(g, nm) == i) return (size_t)sprintf(b, "%s", nm);
+  return (size_t)sprintf(b, "%d", i);
 }
 
-/* Comment lines: every line of @p text prefixed with "# ". */
-static void put_comment(tbuf *b, const char *text, const char *indent) {
-  const char *p = text;
-  while (*p) {
-    const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) : strlen(p);
-    put(b, "%s# %.*s\n", indent, (int)n, p);
-    p += n + (nl ? 1 : 0);
+/* The layers of testbed node @p t as "a..b, c" (ranges of consecutive graph nodes); NULL
+ * when the node has none. Caller frees. */
+static char *layer_spec(const cl_graph *g, const int *nol, int n, int t) {
+  size_t cap = 1;
+  for (int i = 0; i < n; i++) cap += (cl_graph_node(g, i)->name ? strlen(cl_graph_node(g, i)->name) : 0) + 16;
+  char *spec = malloc(cap), *o = spec;
+  if (!spec) return NULL;
+  *o = '\0';
+  for (int i = 0; i < n;) {
+    if (nol[i] != t) {
+      i++;
+      continue;
+    }
+    int j = i;
+    while (j + 1 < n && nol[j + 1] == t) j++;
+    if (o != spec) o += sprintf(o, ", ");
+    o += put_ref(o, g, i);
+    if (j > i) {
+      o += sprintf(o, "..");
+      o += put_ref(o, g, j);
+    }
+    i = j + 1;
   }
+  return spec;
 }
 
 static cl_status check_input(const cl_plan_config *pc) {
@@ -143,7 +123,7 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
   cl_graph *g = NULL;
   cl_exec *e = NULL;
   int *nol = NULL, *back = NULL;
-  tbuf b = {0};
+  char *yaml = NULL;
   cl_testbed tb;
   memset(&tb, 0, sizeof tb);
   /* A zoo name or an ONNX file (its structure: the plan needs names and steps, not
@@ -182,64 +162,66 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
       st = CL_ERR_INTERNAL;
       goto done;
     }
-  if (pc->comment) put_comment(&b, pc->comment, "");
-  /* ONNX paths may hold characters YAML reads specially: quote those. */
-  int plain = 1;
-  for (const char *q = pc->model; *q && plain; q++)
-    plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
-            *q == '.' || *q == '/' || *q == '-' || *q == '+';
-  if (plain) {
-    put(&b, "model: %s\n", pc->model);
-  } else {
-    put(&b, "model: \"");
-    for (const char *q = pc->model; *q; q++) put(&b, "%s%c", (*q == '"' || *q == '\\') ? "\\" : "", *q);
-    put(&b, "\"\n");
-  }
-  put(&b, "seed: %llu\nclock: virtual\nnodes:\n", (unsigned long long)pc->seed);
+  cl_config_writer *w;
+  if ((st = cl_config_writer_create(&w)) != CL_OK) goto done;
+  if (pc->comment) cl_config_writer_comment(w, pc->comment);
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "model", pc->model);
+  cl_config_writer_key(w, "seed");
+  cl_config_writer_u64(w, pc->seed);
+  cl_config_writer_key_str(w, "clock", "virtual");
+  cl_config_writer_key(w, "nodes");
+  cl_config_writer_seq(w, 0);
   for (int i = 0; i < pc->n_nodes; i++) {
     const cl_plan_node *nd = &pc->nodes[i];
-    if (nd->note) put_comment(&b, nd->note, "  ");
-    put(&b, "  - {name: %s, tier: %s, speed: %.9g}\n", nd->name, nd->tier, nd->speed);
+    if (nd->note) cl_config_writer_comment(w, nd->note);
+    cl_config_writer_map(w, 1);
+    cl_config_writer_key_str(w, "name", nd->name);
+    cl_config_writer_key_str(w, "tier", nd->tier);
+    cl_config_writer_key_double(w, "speed", nd->speed);
+    cl_config_writer_end(w);
   }
-  if (pc->n_links) put(&b, "links:\n");
+  cl_config_writer_end(w);
+  if (pc->n_links) {
+    cl_config_writer_key(w, "links");
+    cl_config_writer_seq(w, 0);
+  }
   for (int l = 0; l < pc->n_links; l++) {
     const cl_plan_link *k = &pc->links[l];
-    put(&b, "  - {from: %s, to: %s, latency: %.9gms, bandwidth: %.9gMbit/s}\n", pc->nodes[k->from].name,
-        pc->nodes[k->to].name, k->latency_s * 1e3, k->bandwidth_Bps / 125000.0);
+    cl_config_writer_map(w, 1);
+    cl_config_writer_key_str(w, "from", pc->nodes[k->from].name);
+    cl_config_writer_key_str(w, "to", pc->nodes[k->to].name);
+    cl_config_writer_key_unit(w, "latency", CL_CONFIG_DURATION, k->latency_s);
+    cl_config_writer_key_unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, k->bandwidth_Bps);
+    cl_config_writer_end(w);
   }
-  put(&b, "plan:\n");
+  if (pc->n_links) cl_config_writer_end(w);
+  cl_config_writer_key(w, "plan");
+  cl_config_writer_seq(w, 0);
   for (int t = 0; t < pc->n_nodes; t++) {
-    int any = 0;
-    for (int i = 0; i < n && !any; i++) any = nol[i] == t;
-    if (!any) continue;
-    put(&b, "  - {node: %s, layers: \"", pc->nodes[t].name);
-    int first = 1;
-    for (int i = 0; i < n;) {
-      if (nol[i] != t) {
-        i++;
-        continue;
-      }
-      int j = i;
-      while (j + 1 < n && nol[j + 1] == t) j++;
-      put(&b, "%s", first ? "" : ", ");
-      put_ref(&b, g, i);
-      if (j > i) {
-        put(&b, "..");
-        put_ref(&b, g, j);
-      }
-      first = 0;
-      i = j + 1;
+    char *spec = layer_spec(g, nol, n, t);
+    if (spec && *spec) {
+      cl_config_writer_map(w, 1);
+      cl_config_writer_key_str(w, "node", pc->nodes[t].name);
+      cl_config_writer_key_str(w, "layers", spec);
+      cl_config_writer_end(w);
     }
-    put(&b, "\"}\n");
+    if (!spec) st = CL_ERR_NOMEM;
+    free(spec);
   }
-  put(&b, "workload: {inferences: %d, arrival: back_to_back}\n", pc->inferences);
-  if (b.err) {
-    st = CL_ERR_NOMEM;
-    goto done;
-  }
+  cl_config_writer_end(w);
+  cl_config_writer_key(w, "workload");
+  cl_config_writer_map(w, 1);
+  cl_config_writer_key_int(w, "inferences", pc->inferences);
+  cl_config_writer_key_str(w, "arrival", "back_to_back");
+  cl_config_writer_end(w);
+  cl_config_writer_end(w);
+  cl_status wst = cl_config_writer_finish(w, &yaml);
+  if (st == CL_OK) st = wst;
+  if (st != CL_OK) goto done;
   /* Prove it: the schema loads it and the plan resolves to the intended placement. */
-  if ((st = cl_testbed_load_string("<emitted config>", b.s, &tb)) != CL_OK) {
-    cl_log_error("plan config: the emitted YAML does not load (a bug):\n%s", b.s);
+  if ((st = cl_testbed_load_string("<emitted config>", yaml, &tb)) != CL_OK) {
+    cl_log_error("plan config: the emitted YAML does not load (a bug):\n%s", yaml);
     st = CL_ERR_INTERNAL;
     goto done;
   }
@@ -255,12 +237,12 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
       st = CL_ERR_INTERNAL;
       goto done;
     }
-  *text = b.s;
-  b.s = NULL;
+  *text = yaml;
+  yaml = NULL;
   st = CL_OK;
 done:
   cl_testbed_free(&tb);
-  free(b.s);
+  free(yaml);
   free(nol);
   free(back);
   cl_exec_destroy(e);

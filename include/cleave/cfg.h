@@ -1,16 +1,17 @@
 /** @file cfg.h
- *  @brief YAML configuration documents (libyaml) with file:line:column on every
- *  node, typed and unit-aware getters, and unknown-key detection.
+ *  @brief Experiment-file view of the config layer (include/cleave/config.h): the same
+ *  document tree, reader, unit grammar, ranges and messages, with the `required` flag
+ *  style of getters the experiment code uses. A cl_cfg IS a cl_config and a cl_cfg_node
+ *  a cl_config_node, so both APIs apply to the same objects.
  *
  *  Every error is one line: `FILE:LINE:COL: field 'links[1].bandwidth': cannot
  *  parse '20 Mbits' as a bandwidth (e.g. 20Mbit/s)` and the status CL_ERR_CONFIG.
  *  Getters mark keys as used; cl_cfg_check_unused() then reports every key nobody
  *  read (`FILE:LINE: unknown key 'foo' in 'nodes[2]' (expected one of: ...)`).
+ *  A key given without a value (`key:`, `~`) counts as absent for optional getters.
  *
- *  Units: durations s/ms/us/ns (bare number = s); bandwidth bit/s, kbit/s, Mbit/s,
- *  Gbit/s (also kbps/Mbps/Gbps) and B/s, kB/s, MB/s, GB/s, stored as bytes/s with
- *  1 Mbit/s = 125000 B/s; sizes B, kB/KB, MB, GB (10^3) and KiB, MiB, GiB (2^10);
- *  fractions "50%" or 0.5; power W/mW/kW; energy per byte J/B, mJ/B, uJ/B, nJ/B.
+ *  Units and their ranges: see config.h (one grammar; docs/config.md). cl_unit values
+ *  equal the cl_config_unit ones.
  *
  *  Ownership: a cl_cfg owns its tree and the source text; node pointers and strings
  *  are valid until cl_cfg_free().
@@ -20,14 +21,16 @@
 
 #include <stdint.h>
 
+#include "cleave/config.h"
 #include "cleave/status.h"
 
-typedef struct cl_cfg cl_cfg;
-typedef struct cl_cfg_node cl_cfg_node;
+typedef struct cl_config cl_cfg;
+typedef struct cl_config_node cl_cfg_node;
 
+/** Same values as cl_config_kind. */
 typedef enum cl_cfg_kind { CL_CFG_SCALAR, CL_CFG_SEQ, CL_CFG_MAP } cl_cfg_kind;
 
-/** @brief Parse a YAML file. Syntax errors: one line with file:line:col. */
+/** @brief Parse a YAML file whose top level is a map. Errors: one line with file:line:col. */
 cl_status cl_cfg_parse_file(const char *path, cl_cfg **out);
 /** @brief Parse YAML text; @p name is used in messages (e.g. "<embedded demo>"). */
 cl_status cl_cfg_parse_string(const char *name, const char *text, cl_cfg **out);
@@ -69,20 +72,22 @@ cl_status cl_cfg_get_bool(const cl_cfg *c, const cl_cfg_node *map, const char *k
 cl_status cl_cfg_get_enum(const cl_cfg *c, const cl_cfg_node *map, const char *key, int required,
                           const char *const *choices, int *out);
 
+/** Quantities (same values as cl_config_unit, which has more: energy, frequency, factor). */
 typedef enum cl_unit {
-  CL_UNIT_SECONDS,
-  CL_UNIT_BANDWIDTH, /* bytes/s */
-  CL_UNIT_BYTES,
-  CL_UNIT_FRACTION,  /* 0..1 */
-  CL_UNIT_WATTS,
-  CL_UNIT_J_PER_BYTE,
-  CL_UNIT_COUNT
+  CL_UNIT_SECONDS = CL_CONFIG_DURATION,
+  CL_UNIT_BANDWIDTH = CL_CONFIG_BANDWIDTH, /* bytes/s */
+  CL_UNIT_BYTES = CL_CONFIG_SIZE,
+  CL_UNIT_FRACTION = CL_CONFIG_FRACTION,   /* 0..1 */
+  CL_UNIT_WATTS = CL_CONFIG_POWER,
+  CL_UNIT_J_PER_BYTE = CL_CONFIG_ENERGY_PER_BYTE,
+  CL_UNIT_COUNT = CL_CONFIG_UNIT_COUNT
 } cl_unit;
 
-/** @brief Parse "20Mbit/s" etc. into SI base units. Returns 0 on success. */
+/** @brief Parse "20Mbit/s" etc. into SI base units within the quantity's range.
+ *  Returns 0 on success (no logging). */
 int cl_unit_parse(cl_unit u, const char *s, double *out);
 const char *cl_unit_example(cl_unit u);
-/** Unit-aware getter; value must be >= 0 (fractions within [0, 1]). */
+/** Unit-aware getter; the value must be within the quantity's range (cl_config_unit_range). */
 cl_status cl_cfg_get_unit(const cl_cfg *c, const cl_cfg_node *map, const char *key, int required, cl_unit u,
                           double *out);
 /** Parse a scalar node with a unit (for sequences of values). */

@@ -2,6 +2,9 @@
 #ifndef CLEAVE_CONFIG_INTERNAL_H
 #define CLEAVE_CONFIG_INTERNAL_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include "cleave/config.h"
 
 struct cl_config_node {
@@ -26,6 +29,7 @@ struct cl_config_node {
 
 struct cl_config {
   char *name;
+  char *source; /* the text, kept by cl_config_load (cl_cfg_source) */
   cl_config_node *root;
 };
 
@@ -34,6 +38,11 @@ void cl__config_node_free(cl_config_node *n);
 cl_status cl__config_expect_scalar(const cl_config_node *n);
 /** Strict decimal number prefix (no hex, inf, nan); 0 on success, *endp after it. */
 int cl__config_number_prefix(const char *s, double *out, const char **endp);
+/** Parse @p text as @p u within [lo, hi] and the quantity's range; else the reason in @p why. */
+cl_status cl__config_unit_value(cl_config_unit u, const char *text, double lo, double hi, double *out, char *why,
+                                size_t cap);
+/** cl_config_error with a va_list; @p n NULL: "@p doc_name: message". */
+cl_status cl__config_verror(const cl_config_node *n, const char *doc_name, const char *fmt, va_list ap);
 /** Levenshtein distance (capped at 100 chars). */
 int cl__config_edit_distance(const char *a, const char *b);
 

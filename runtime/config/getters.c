@@ -83,25 +83,22 @@ cl_config_node *cl_config_find(cl_config_node *map, const char *key) {
 
 /* ---- errors ------------------------------------------------------------------------- */
 
-static void vreport(const cl_config_node *n, const char *fmt, va_list ap) {
+cl_status cl__config_verror(const cl_config_node *n, const char *doc_name, const char *fmt, va_list ap) {
   char msg[1400];
   vsnprintf(msg, sizeof msg, fmt, ap);
-  if (n->path[0])
+  if (!n)
+    cl_log_error("%s: %s", doc_name ? doc_name : "config", msg);
+  else if (n->path[0])
     cl_log_error("%s:%d:%d: field '%s': %s", n->doc->name, n->line, n->col, n->path, msg);
   else
     cl_log_error("%s:%d:%d: top level: %s", n->doc->name, n->line, n->col, msg);
+  return CL_ERR_CONFIG;
 }
 
 cl_status cl_config_error(const cl_config_node *n, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  if (n) {
-    vreport(n, fmt, ap);
-  } else {
-    char msg[1400];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    cl_log_error("config: %s", msg);
-  }
+  cl__config_verror(n, NULL, fmt, ap);
   va_end(ap);
   return CL_ERR_CONFIG;
 }
@@ -241,56 +238,28 @@ cl_status cl_config_as_enum(const cl_config_node *n, const char *const *choices,
   return cl_config_error(n, "'%s' is not one of: %s", n->text, list);
 }
 
-cl_status cl_config_as_unit(const cl_config_node *n, cl_config_unit u, double *out) {
+cl_status cl_config_as_unit_in(const cl_config_node *n, cl_config_unit u, double lo, double hi, double *out) {
   CL_TRY(cl__config_expect_scalar(n));
-  double v;
-  if (n->text[0] == '\0' || cl_config_parse_unit(u, n->text, &v) != CL_OK)
-    return cl_config_error(n, "cannot parse '%s' as %s (e.g. %s)", n->text, cl_config_unit_name(u),
-                           cl_config_unit_example(u));
-  if (v < 0) return cl_config_error(n, "'%s': %s must not be negative", n->text, cl_config_unit_name(u));
-  if (u == CL_CONFIG_FRACTION && v > 1)
-    return cl_config_error(n, "'%s' is not a fraction within 0..1 (write 50%% or 0.5)", n->text);
-  *out = v;
+  char why[512];
+  if (cl__config_unit_value(u, n->text, lo, hi, out, why, sizeof why) != CL_OK) return cl_config_error(n, "%s", why);
   return CL_OK;
 }
 
-/* ---- getters ------------------------------------------------------------------------- */
-
-cl_status cl_config_get_str(cl_config_node *map, const char *key, const char **out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  *out = v->text;
-  return CL_OK;
+cl_status cl_config_as_unit(const cl_config_node *n, cl_config_unit u, double *out) {
+  return cl_config_as_unit_in(n, u, -INFINITY, INFINITY, out);
 }
 
-cl_status cl_config_opt_str(cl_config_node *map, const char *key, const char *dflt, const char **out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  *out = v ? v->text : dflt;
-  return CL_OK;
-}
-
-cl_status cl_config_get_int(cl_config_node *map, const char *key, int64_t lo, int64_t hi, int64_t *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  return cl_config_as_int(v, lo, hi, out);
-}
-
-cl_status cl_config_opt_int(cl_config_node *map, const char *key, int64_t lo, int64_t hi, int64_t dflt,
-                            int64_t *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return cl_config_as_int(v, lo, hi, out);
+cl_status cl_config_parse_unit_in(cl_config_unit u, const char *text, double lo, double hi, const char *what,
+                                  double *out) {
+  char why[512];
+  if (cl__config_unit_value(u, text ? text : "", lo, hi, out, why, sizeof why) == CL_OK) return CL_OK;
+  cl_log_error("%s: %s", what, why);
+  return CL_ERR_CONFIG;
 }
 
 static cl_status as_u64(const cl_config_node *n, uint64_t *out) {
   const char *s = n->text;
-  if (!*s || *s == '-' || *s == '+')
-    return cl_config_error(n, "cannot parse '%s' as an unsigned integer", s);
+  if (!*s || *s == '-' || *s == '+') return cl_config_error(n, "cannot parse '%s' as an unsigned integer", s);
   errno = 0;
   char *end;
   int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
@@ -300,86 +269,38 @@ static cl_status as_u64(const cl_config_node *n, uint64_t *out) {
   return CL_OK;
 }
 
-cl_status cl_config_get_u64(cl_config_node *map, const char *key, uint64_t *out) {
+/* ---- getters: every cl_config_get_X / cl_config_opt_X pair is one line below ----------- */
+
+#define CL__UNPAREN(...) __VA_ARGS__
+/* NAME, value type T, extra parameters (in parentheses, each with a leading comma) and the
+ * node conversion CONV applied to the found node v. */
+#define CL__GETTERS(NAME, T, PARAMS, CONV)                                                        \
+  cl_status cl_config_get_##NAME(cl_config_node *map, const char *key CL__UNPAREN PARAMS, T *out) { \
+    cl_config_node *v;                                                                            \
+    CL_TRY(lookup(map, key, 1, &v));                                                              \
+    return CONV;                                                                                  \
+  }                                                                                               \
+  cl_status cl_config_opt_##NAME(cl_config_node *map, const char *key CL__UNPAREN PARAMS, T dflt, T *out) { \
+    cl_config_node *v;                                                                            \
+    CL_TRY(lookup(map, key, 0, &v));                                                              \
+    if (v) return CONV;                                                                           \
+    *out = dflt;                                                                                  \
+    return CL_OK;                                                                                 \
+  }
+
+CL__GETTERS(str, const char *, (), cl_config_as_str(v, out))
+CL__GETTERS(int, int64_t, (, int64_t lo, int64_t hi), cl_config_as_int(v, lo, hi, out))
+CL__GETTERS(u64, uint64_t, (), as_u64(v, out))
+CL__GETTERS(double, double, (, double lo, double hi), cl_config_as_double(v, lo, hi, out))
+CL__GETTERS(bool, int, (), cl_config_as_bool(v, out))
+CL__GETTERS(enum, int, (, const char *const *choices), cl_config_as_enum(v, choices, out))
+CL__GETTERS(unit, double, (, cl_config_unit u), cl_config_as_unit(v, u, out))
+
+cl_status cl_config_get_unit_in(cl_config_node *map, const char *key, cl_config_unit u, double lo, double hi,
+                                double *out) {
   cl_config_node *v;
   CL_TRY(lookup(map, key, 1, &v));
-  return as_u64(v, out);
-}
-
-cl_status cl_config_opt_u64(cl_config_node *map, const char *key, uint64_t dflt, uint64_t *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return as_u64(v, out);
-}
-
-cl_status cl_config_get_double(cl_config_node *map, const char *key, double lo, double hi, double *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  return cl_config_as_double(v, lo, hi, out);
-}
-
-cl_status cl_config_opt_double(cl_config_node *map, const char *key, double lo, double hi, double dflt,
-                               double *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return cl_config_as_double(v, lo, hi, out);
-}
-
-cl_status cl_config_get_bool(cl_config_node *map, const char *key, int *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  return cl_config_as_bool(v, out);
-}
-
-cl_status cl_config_opt_bool(cl_config_node *map, const char *key, int dflt, int *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return cl_config_as_bool(v, out);
-}
-
-cl_status cl_config_get_enum(cl_config_node *map, const char *key, const char *const *choices, int *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  return cl_config_as_enum(v, choices, out);
-}
-
-cl_status cl_config_opt_enum(cl_config_node *map, const char *key, const char *const *choices, int dflt,
-                             int *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return cl_config_as_enum(v, choices, out);
-}
-
-cl_status cl_config_get_unit(cl_config_node *map, const char *key, cl_config_unit u, double *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 1, &v));
-  return cl_config_as_unit(v, u, out);
-}
-
-cl_status cl_config_opt_unit(cl_config_node *map, const char *key, cl_config_unit u, double dflt, double *out) {
-  cl_config_node *v;
-  CL_TRY(lookup(map, key, 0, &v));
-  if (!v) {
-    *out = dflt;
-    return CL_OK;
-  }
-  return cl_config_as_unit(v, u, out);
+  return cl_config_as_unit_in(v, u, lo, hi, out);
 }
 
 /* ---- unknown keys ------------------------------------------------------------------- */

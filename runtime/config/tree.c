@@ -461,8 +461,9 @@ cl_status cl_config_load(const char *path, cl_config **out) {
       for (size_t i = 0; buf[i]; i++) line += buf[i] == '\n';
       cl_log_error("%s:%d: NUL byte in config file (binary file?)", path, line);
       s = CL_ERR_CONFIG;
-    } else {
-      s = cl_config_load_string(path, buf, out);
+    } else if ((s = cl_config_load_string(path, buf, out)) == CL_OK) {
+      (*out)->source = buf; /* kept for cl_cfg_source */
+      buf = NULL;
     }
   }
   free(buf);
@@ -472,6 +473,7 @@ cl_status cl_config_load(const char *path, cl_config **out) {
 void cl_config_destroy(cl_config *c) {
   if (!c) return;
   cl__config_node_free(c->root);
+  free(c->source);
   free(c->name);
   free(c);
 }
