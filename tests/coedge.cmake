@@ -73,7 +73,7 @@ cl_coedge_cli(input_bytes 0 "= scatter 32\\.106 "
               --devices ${CL_COEDGE_FIX}/proto8.yaml --planner fastest alexnet)
 cl_coedge_cli(input_bytes_float 0 "= scatter 122\\.422 "
               --devices ${CL_COEDGE_FIX}/proto.yaml --planner fastest alexnet)
-cl_coedge_cli(input_bytes_bad 2 "bad_bytes.yaml:1: .input_bytes_per_elem. expects 1"
+cl_coedge_cli(input_bytes_bad 2 "bad_bytes.yaml:1:[0-9]+: field .input_bytes_per_elem.: expects 1"
               --devices ${CL_COEDGE_FIX}/bad_bytes.yaml alexnet)
 cl_coedge_cli(probe_every 0 "1\\.000 +[1-9][0-9]* +rows"
               --devices ${CL_COEDGE_FIX}/proto.yaml --run --planner minlat --inferences 3
