@@ -12,7 +12,7 @@
 #include "config_internal.h"
 
 /* value = number * mul / div (division keeps "5ms" == 0.005 exactly as strtod would).
- * icase: also matched ignoring case (the "bit"/"bps" spellings; never "b/s" vs "B/s"). */
+ * icase: also matched ignoring case (only the "bit" spellings: "MBps" or "mb/s" stay errors). */
 typedef struct unit_def {
   const char *suffix;
   double mul, div;
@@ -24,11 +24,11 @@ static const unit_def k_duration[] = {{"s", 1, 1, 0},   {"sec", 1, 1, 0},    {"m
                                       {MU "s", 1, 1e6, 0}, {"ns", 1, 1e9, 0}, {"min", 60, 1, 0}, {"h", 3600, 1, 0},
                                       {NULL, 0, 0, 0}};
 static const unit_def k_bandwidth[] = {
-    {"bit/s", 1, 8, 1},       {"bps", 1, 8, 1},          {"b/s", 1, 8, 0},          {"kbit/s", 125, 1, 1},
-    {"kbps", 125, 1, 1},      {"kb/s", 125, 1, 0},       {"Kb/s", 125, 1, 0},       {"Mbit/s", 125e3, 1, 1},
-    {"Mbps", 125e3, 1, 1},    {"Mb/s", 125e3, 1, 0},     {"Gbit/s", 125e6, 1, 1},   {"Gbps", 125e6, 1, 1},
-    {"Gb/s", 125e6, 1, 0},    {"Tbit/s", 125e9, 1, 1},   {"Tbps", 125e9, 1, 1},     {"Tb/s", 125e9, 1, 0},
-    {"Kibit/s", 128, 1, 0},   {"Mibit/s", 131072, 1, 0}, {"Gibit/s", 134217728, 1, 0}, {"B/s", 1, 1, 0},
+    {"bit/s", 1, 8, 1},       {"bps", 1, 8, 0},          {"b/s", 1, 8, 0},          {"kbit/s", 125, 1, 1},
+    {"kbps", 125, 1, 0},      {"kb/s", 125, 1, 0},       {"Kb/s", 125, 1, 0},       {"Mbit/s", 125e3, 1, 1},
+    {"Mbps", 125e3, 1, 0},    {"Mb/s", 125e3, 1, 0},     {"Gbit/s", 125e6, 1, 1},   {"Gbps", 125e6, 1, 0},
+    {"Gb/s", 125e6, 1, 0},    {"Tbit/s", 125e9, 1, 1},   {"Tbps", 125e9, 1, 0},     {"Tb/s", 125e9, 1, 0},
+    {"Kbps", 125, 1, 0},      {"mbps", 125e3, 1, 0},     {"gbps", 125e6, 1, 0},     {"Kibit/s", 128, 1, 0},   {"Mibit/s", 131072, 1, 0}, {"Gibit/s", 134217728, 1, 0}, {"B/s", 1, 1, 0},
     {"kB/s", 1e3, 1, 0},      {"KB/s", 1e3, 1, 0},       {"MB/s", 1e6, 1, 0},       {"GB/s", 1e9, 1, 0},
     {"TB/s", 1e12, 1, 0},     {"KiB/s", 1024, 1, 0},     {"MiB/s", 1048576, 1, 0},  {"GiB/s", 1073741824, 1, 0},
     {"TiB/s", 1099511627776.0, 1, 0}, {NULL, 0, 0, 0}};
@@ -63,13 +63,13 @@ typedef struct family {
 static const family k_families[CL_CONFIG_UNIT_COUNT] = {
     [CL_CONFIG_DURATION] = {"a duration", "10ms", k_duration, 1, 0, 3600, 0, {"s", "ms", "us", "ns", NULL}},
     [CL_CONFIG_BANDWIDTH] = {"a bandwidth", "20Mbit/s", k_bandwidth, 0, 0, 1.25e12, 0.125,
-                             {"Gbit/s", "Mbit/s", "kbit/s", "bit/s", NULL}},
+                             {"Tbit/s", "Gbit/s", "Mbit/s", "kbit/s", "bit/s", NULL}},
     [CL_CONFIG_SIZE] = {"a size", "512MiB", k_size, 1, 0, 1125899906842624.0, 0, {"B", NULL}},
     [CL_CONFIG_FRACTION] = {"a fraction", "50%", k_fraction, 1, 0, 1, 0, {"%", NULL}},
-    [CL_CONFIG_POWER] = {"a power", "5W", k_power, 1, 0, 1e5, 0, {"W", "mW", "uW", NULL}},
+    [CL_CONFIG_POWER] = {"a power", "5W", k_power, 1, 0, 1e5, 0, {"kW", "W", "mW", "uW", NULL}},
     [CL_CONFIG_ENERGY_PER_BYTE] = {"an energy per byte", "1.2uJ/B", k_energy_per_byte, 1, 0, 1e-3, 0,
                                    {"J/B", "mJ/B", "uJ/B", "nJ/B", "pJ/B", NULL}},
-    [CL_CONFIG_ENERGY] = {"an energy", "2.5J", k_energy, 1, 0, 1e9, 0, {"J", "mJ", "uJ", NULL}},
+    [CL_CONFIG_ENERGY] = {"an energy", "2.5J", k_energy, 1, 0, 1e9, 0, {"kJ", "J", "mJ", "uJ", NULL}},
     [CL_CONFIG_FREQUENCY] = {"a frequency", "1.5GHz", k_frequency, 1, 0, 1e12, 0, {"GHz", "MHz", "kHz", "Hz", NULL}},
     [CL_CONFIG_FACTOR] = {"a speed factor", "2.5", k_factor, 1, 0, 1e9, 0, {NULL}},
 };
@@ -213,8 +213,11 @@ char *cl_config_format_unit(cl_config_unit u, double v, char *buf, int cap) {
     if (!try_format(u, v, "", 1, 1, buf, cap)) snprintf(buf, (size_t)cap, "%.17g", v);
     return buf;
   }
-  int pick = n_canon - 1; /* smallest unit unless a larger one gives a value >= 1 */
-  if (a == 0) pick = u == CL_CONFIG_BANDWIDTH ? 1 : 0;
+  int pick = a == 0 ? 0 : n_canon - 1; /* smallest unit unless a larger one gives a value >= 1 */
+  for (int i = 0; i < n_canon && a == 0; i++) { /* zero: in the base unit (bandwidth: Mbit/s) */
+    const unit_def *d = find_unit(f, f->canon[i]);
+    if (u == CL_CONFIG_BANDWIDTH ? d->mul == 125e3 : d->mul == d->div) pick = i;
+  }
   for (int i = 0; i < n_canon && a > 0; i++) {
     const unit_def *d = find_unit(f, f->canon[i]);
     if (a / d->mul * d->div >= 1) {
@@ -224,9 +227,8 @@ char *cl_config_format_unit(cl_config_unit u, double v, char *buf, int cap) {
   }
   const unit_def *d = find_unit(f, f->canon[pick]);
   if (try_format(u, v, d->suffix, d->mul, d->div, buf, cap)) return buf;
-  /* Fall back to the base unit, which always round-trips at 17 digits. */
-  d = u == CL_CONFIG_BANDWIDTH ? find_unit(f, "B/s") : find_unit(f, f->canon[0]);
-  if (u == CL_CONFIG_FRACTION || !try_format(u, v, d->suffix, d->mul, d->div, buf, cap))
-    snprintf(buf, (size_t)cap, "%.17g", v);
+  /* Fall back to the base unit (a bare fraction), which round-trips at 17 digits. */
+  for (d = f->units; d->suffix && !(d->mul == 1 && d->div == 1);) d++;
+  if (!try_format(u, v, d->suffix ? d->suffix : "", 1, 1, buf, cap)) snprintf(buf, (size_t)cap, "%.17g", v);
   return buf;
 }
