@@ -1,4 +1,4 @@
-/* YAML config layer and testbed schema: units, getters, unknown keys, error messages
+/* YAML config layer and testbed schema (units and writer: test_units.c): getters, unknown keys, error messages
  * (file, line, field), round trips, plan resolution, and a small fuzz. */
 #include <math.h>
 #include <stdint.h>
@@ -46,104 +46,6 @@ static void release(void) { cl_log_set_sink(NULL, NULL); }
       fprintf(stderr, "%s:%d: log lacks \"%s\"; log was:\n%s", __FILE__, __LINE__, (s), g_log); \
     }                                                                                         \
   } while (0)
-
-/* ---- units ------------------------------------------------------------------------ */
-
-typedef struct unit_case {
-  cl_config_unit u;
-  const char *text;
-  double want;
-} unit_case;
-
-static void test_units(void) {
-  static const unit_case good[] = {
-      {CL_CONFIG_DURATION, "10ms", 0.010},
-      {CL_CONFIG_DURATION, "1.5 s", 1.5},
-      {CL_CONFIG_DURATION, "250us", 250e-6},
-      {CL_CONFIG_DURATION, "2", 2.0},
-      {CL_CONFIG_DURATION, "40ns", 40e-9},
-      {CL_CONFIG_DURATION, "2min", 120},
-      {CL_CONFIG_BANDWIDTH, "20Mbit/s", 2.5e6},
-      {CL_CONFIG_BANDWIDTH, "20 Mbps", 2.5e6},
-      {CL_CONFIG_BANDWIDTH, "1.6Mbit/s", 200000},
-      {CL_CONFIG_BANDWIDTH, "500kbit/s", 62500},
-      {CL_CONFIG_BANDWIDTH, "1Gbit/s", 1.25e8},
-      {CL_CONFIG_BANDWIDTH, "12.5MB/s", 12.5e6},
-      {CL_CONFIG_BANDWIDTH, "300B/s", 300},
-      {CL_CONFIG_BANDWIDTH, "8bit/s", 1},
-      {CL_CONFIG_BANDWIDTH, "1MiB/s", 1048576},
-      {CL_CONFIG_SIZE, "2GiB", 2147483648.0},
-      {CL_CONFIG_SIZE, "512MiB", 536870912.0},
-      {CL_CONFIG_SIZE, "100MB", 1e8},
-      {CL_CONFIG_SIZE, "1KB", 1000},
-      {CL_CONFIG_SIZE, "4096", 4096},
-      {CL_CONFIG_FRACTION, "50%", 0.5},
-      {CL_CONFIG_FRACTION, "0.5", 0.5},
-      {CL_CONFIG_FRACTION, "12.5 %", 0.125},
-      {CL_CONFIG_POWER, "5W", 5},
-      {CL_CONFIG_POWER, "500mW", 0.5},
-      {CL_CONFIG_POWER, "2.7", 2.7},
-      {CL_CONFIG_ENERGY_PER_BYTE, "1.2uJ/B", 1.2e-6},
-      {CL_CONFIG_ENERGY_PER_BYTE, "80nJ/B", 80e-9},
-      {CL_CONFIG_ENERGY_PER_BYTE, "0.001J/B", 1e-3},
-  };
-  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-    double v = -1;
-    CL_CHECK_OK(cl_config_parse_unit(good[i].u, good[i].text, &v));
-    CL_CHECK_NEAR(v, good[i].want, fabs(good[i].want) * 1e-12);
-  }
-  /* 1 Mbit/s = 125000 B/s exactly */
-  double v;
-  CL_CHECK_OK(cl_config_parse_unit(CL_CONFIG_BANDWIDTH, "1Mbit/s", &v));
-  CL_CHECK(v == 125000.0);
-  CL_CHECK_OK(cl_config_parse_unit(CL_CONFIG_DURATION, "5ms", &v));
-  CL_CHECK(v == 0.005); /* division keeps it identical to strtod("0.005") */
-
-  static const unit_case bad[] = {
-      {CL_CONFIG_BANDWIDTH, "20 Mbits", 0}, {CL_CONFIG_BANDWIDTH, "20", 0},   {CL_CONFIG_BANDWIDTH, "Mbit/s", 0},
-      {CL_CONFIG_DURATION, "10 m", 0},      {CL_CONFIG_DURATION, "inf", 0},   {CL_CONFIG_DURATION, "nan s", 0},
-      {CL_CONFIG_DURATION, "0x10", 0},      {CL_CONFIG_DURATION, "", 0},      {CL_CONFIG_SIZE, "2GB/s", 0},
-      {CL_CONFIG_SIZE, "1e999", 0},         {CL_CONFIG_FRACTION, "50 pct", 0}, {CL_CONFIG_POWER, "5 J", 0},
-      {CL_CONFIG_ENERGY_PER_BYTE, "1uJ", 0}, {CL_CONFIG_DURATION, "1.5.2s", 0},
-  };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    cl_status s = cl_config_parse_unit(bad[i].u, bad[i].text, &v);
-    CL_CHECK_INT_EQ(s, CL_ERR_CONFIG);
-    if (s != CL_ERR_CONFIG) fprintf(stderr, "  accepted '%s'\n", bad[i].text);
-  }
-
-  /* canonical formatting */
-  char buf[64];
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_BANDWIDTH, 2.5e6, buf, sizeof buf), "20Mbit/s");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_BANDWIDTH, 62500, buf, sizeof buf), "500kbit/s");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_BANDWIDTH, 12.5e6, buf, sizeof buf), "100Mbit/s");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_DURATION, 0.005, buf, sizeof buf), "5ms");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_DURATION, 1.5, buf, sizeof buf), "1.5s");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_DURATION, 0, buf, sizeof buf), "0s");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_SIZE, 2147483648.0, buf, sizeof buf), "2GiB");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_SIZE, 1e8, buf, sizeof buf), "100MB");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_SIZE, 1234, buf, sizeof buf), "1234B");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_FRACTION, 0.3, buf, sizeof buf), "30%");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_POWER, 0.5, buf, sizeof buf), "500mW");
-  CL_CHECK_STR_EQ(cl_config_format_unit(CL_CONFIG_ENERGY_PER_BYTE, 1.2e-6, buf, sizeof buf), "1.2uJ/B");
-
-  /* every formatted value parses back exactly (random magnitudes) */
-  uint64_t st = 12345;
-  int exact = 1;
-  for (int i = 0; i < 3000; i++) {
-    cl_config_unit u = (cl_config_unit)(i % CL_CONFIG_UNIT_COUNT);
-    double x = (double)cl_rng_uniform(&st, 0, 1) * pow(10, (double)(int)cl_rng_uniform(&st, -9, 12));
-    if (u == CL_CONFIG_FRACTION) x = cl_rng_uniform(&st, 0, 1);
-    if (u == CL_CONFIG_SIZE) x = floor(x);
-    double back = -1;
-    cl_config_format_unit(u, x, buf, sizeof buf);
-    if (cl_config_parse_unit(u, buf, &back) != CL_OK || back != x) {
-      if (exact) fprintf(stderr, "format round trip failed: %.17g -> '%s' -> %.17g\n", x, buf, back);
-      exact = 0;
-    }
-  }
-  CL_CHECK(exact);
-}
 
 /* ---- generic layer ------------------------------------------------------------------ */
 
@@ -787,7 +689,6 @@ static void test_fuzz(void) {
 }
 
 int main(void) {
-  test_units();
   test_getters();
   test_syntax_errors();
   test_full();

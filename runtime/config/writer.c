@@ -69,8 +69,8 @@ static void open_block(cl_config_writer *w, frame *f) {
 /* Text YAML would not read back as this plain string (structure, comments, escapes). */
 static int plain_unsafe(const char *s) {
   size_t n = strlen(s);
-  if (!n || s[0] == ' ' || s[n - 1] == ' ' || strchr(",[]{}#&*!|>'\"%@`", s[0])) return 1;
-  if (strchr("-?:", s[0]) && (s[1] == ' ' || s[1] == '\0')) return 1;
+  if (!n || s[0] == ' ' || s[n - 1] == ' ' || strchr("?:,[]{}#&*!|>'\"%@`", s[0])) return 1;
+  if (s[0] == '-' && (s[1] == ' ' || s[1] == '\0')) return 1;
   if (!strncmp(s, "---", 3) || !strncmp(s, "...", 3)) return 1;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     if (*p < 0x20 || *p == 0x7f || strchr(",[]{}#:", *p)) return 1;
@@ -79,8 +79,8 @@ static int plain_unsafe(const char *s) {
 
 /* Plain text a YAML 1.1 reader (PyYAML too) would take for null, a boolean or a number. */
 static int typed_lookalike(const char *s) {
-  static const char *const words[] = {"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
-                                      ".inf", "-.inf", "+.inf", ".nan", NULL};
+  static const char *const words[] = {"~",    "null",  "true",  "false", "yes", "no", "on",
+                                      "off", ".inf", "-.inf", "+.inf", ".nan", NULL};
   for (int i = 0; words[i]; i++)
     if (!strcasecmp(s, words[i])) return 1;
   const char *p = s + (*s == '+' || *s == '-');
@@ -317,7 +317,8 @@ typedef struct dumper {
   int n_ov, flow_depth;
 } dumper;
 
-static void dump_node(const dumper *d, const cl_config_node *n, int depth) {
+/* @p edit: n belongs to the dumped tree (override values are not edited themselves). */
+static void dump_node(const dumper *d, const cl_config_node *n, int depth, int edit) {
   cl_config_writer *w = d->w;
   if (!n || n->kind == CL_CONFIG_SCALAR) {
     if (!n || n->is_null) cl_config_writer_null(w);
@@ -328,21 +329,25 @@ static void dump_node(const dumper *d, const cl_config_node *n, int depth) {
   start(w, is_map, depth >= d->flow_depth);
   for (int i = 0; i < n->n; i++) {
     if (!is_map) {
-      dump_node(d, n->items[i], depth + 1);
+      dump_node(d, n->items[i], depth + 1, edit);
       continue;
     }
     cl_config_writer_key(w, n->keys[i]);
     const cl_config_node *v = n->items[i];
-    for (int k = 0; k < d->n_ov; k++)
-      if (!strcmp(d->ov[k].parent, n->path) && !strcmp(d->ov[k].key, n->keys[i])) v = cl_config_root(d->ov_doc[k]);
-    dump_node(d, v, depth + 1);
+    int from_ov = 0;
+    for (int k = 0; k < d->n_ov && edit; k++)
+      if (!strcmp(d->ov[k].parent, n->path) && !strcmp(d->ov[k].key, n->keys[i])) {
+        v = cl_config_root(d->ov_doc[k]);
+        from_ov = 1;
+      }
+    dump_node(d, v, depth + 1, edit && !from_ov);
   }
-  for (int k = 0; is_map && k < d->n_ov; k++) { /* added keys */
+  for (int k = 0; is_map && edit && k < d->n_ov; k++) { /* added keys */
     int present = 0;
     for (int i = 0; i < n->n && !present; i++) present = !strcmp(n->keys[i], d->ov[k].key);
     if (present || strcmp(d->ov[k].parent, n->path)) continue;
     cl_config_writer_key(w, d->ov[k].key);
-    dump_node(d, cl_config_root(d->ov_doc[k]), depth + 1);
+    dump_node(d, cl_config_root(d->ov_doc[k]), depth + 1, 0);
   }
   cl_config_writer_end(w);
 }
@@ -359,7 +364,7 @@ cl_status cl_config_dump_edit(const cl_config_node *n, const cl_config_override 
   }
   if (s == CL_OK) s = cl_config_writer_create(&d.w);
   if (s == CL_OK) {
-    dump_node(&d, n, 0);
+    dump_node(&d, n, 0, 1);
     s = cl_config_writer_finish(d.w, text);
   }
   for (int k = 0; k < n_ov && d.ov_doc; k++) cl_config_destroy(d.ov_doc[k]);
