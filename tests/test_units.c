@@ -316,6 +316,13 @@ static void test_dump_edit(void) {
   CL_CHECK_OK(cl_config_dump(cl_config_root(c), &t));
   CL_CHECK_STR_EQ(t, "a: 1\nb:\n  c: 2\n  d:\n    - x\n    - y z\nl:\n  - n: 1\n    m: \"5\"\n");
   free(t);
+  cl_config_mark_used(cl_config_find(cl_config_root(c), "b")); /* a, l stay unread */
+  cl_log_set_level(-1);
+  CL_CHECK_INT_EQ(cl_config_check_unused(c), CL_ERR_CONFIG);
+  cl_config_find(cl_config_root(c), "a");
+  cl_config_mark_used(cl_config_find(cl_config_root(c), "l"));
+  CL_CHECK_OK(cl_config_check_unused(c));
+  cl_log_set_level(0);
   static const cl_config_override broken[] = {{"", "a", "[unclosed"}};
   cl_log_set_sink(keep_last, NULL);
   CL_CHECK_INT_EQ(cl_config_dump_edit(cl_config_root(c), broken, 1, 2, &t), CL_ERR_CONFIG);

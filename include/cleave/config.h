@@ -98,6 +98,9 @@ cl_config_node *cl_config_entry(const cl_config_node *map, int i, const char **k
 /** @brief Look up @p key in @p map, mark it used and record it as known. NULL if absent
  *  (or if @p map is not a map; the caller validates kinds with cl_config_expect). */
 cl_config_node *cl_config_find(cl_config_node *map, const char *key);
+/** @brief Mark every key of the subtree @p n used, for a subtree that another reader
+ *  validates (e.g. an experiment's testbed plan, checked when the point's testbed loads). */
+void cl_config_mark_used(cl_config_node *n);
 /** @brief Record @p key as a known (allowed) key of @p map without reading it, so it is
  *  listed in "expected one of" messages. */
 void cl_config_allow(cl_config_node *map, const char *key);

@@ -81,6 +81,13 @@ cl_config_node *cl_config_find(cl_config_node *map, const char *key) {
   return NULL;
 }
 
+void cl_config_mark_used(cl_config_node *n) {
+  for (int i = 0; n && n->kind != CL_CONFIG_SCALAR && i < n->n; i++) {
+    if (n->kind == CL_CONFIG_MAP) n->used[i] = 1;
+    cl_config_mark_used(n->items[i]);
+  }
+}
+
 /* ---- errors ------------------------------------------------------------------------- */
 
 cl_status cl__config_verror(const cl_config_node *n, const char *doc_name, const char *fmt, va_list ap) {
