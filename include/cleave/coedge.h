@@ -141,7 +141,8 @@ cl_status cl_coedge_fit_linear(const double *rows, const double *secs, size_t n,
 /** Devices file (YAML): top-level map with `devices:` (sequence of maps with keys name,
  *  speed, compute_w, idle_w, tx_w, rx_w, optional source: true) and optional bandwidth
  *  (e.g. "50Mbit/s"), msg_latency ("2ms"), input_bytes_per_elem (1, 2 or 4; default 4).
- *  Unknown keys are errors (file:line). */
+ *  Read through the config layer: units and ranges of docs/config.md (powers may carry
+ *  units, speed is a factor in [0, 1e9]); errors and unknown keys give file:line:col. */
 typedef struct cl_coedge_devfile {
   int n_dev;
   cl_coedge_device *dev; /* names owned by the devfile */
@@ -155,9 +156,10 @@ typedef struct cl_coedge_devfile {
 cl_status cl_coedge_devfile_load(const char *path, cl_coedge_devfile *out);
 void cl_coedge_devfile_fini(cl_coedge_devfile *f);
 
-/** @brief Parse "50Mbit/s", "6.25MB/s", "100Mbps", "1e6" (bytes/s) into bytes/s. */
+/** @brief Parse "50Mbit/s", "6.25MB/s", "100Mbps" (the config layer's unit grammar,
+ *  docs/config.md; a unit is required) into bytes/s within [1 bit/s, 10 Tbit/s]. */
 cl_status cl_coedge_parse_bandwidth(const char *s, double *bytes_per_s);
-/** @brief Parse "200ms", "0.2s", "150us", "0.2" (seconds) into seconds. */
+/** @brief Parse "200ms", "0.2s", "150us", "0.2" (seconds) into seconds within [0, 1 h]. */
 cl_status cl_coedge_parse_seconds(const char *s, double *seconds);
 
 #endif
