@@ -123,8 +123,7 @@ static void emit_workload(cl_config_writer *w, const cl_testbed *tb) {
     cl_config_writer_key_double(w, "rate", a->rate);
   else
     cl_config_writer_key_int(w, "in_flight", a->in_flight > 0 ? a->in_flight : 1);
-  cl_config_writer_key(w, "seed");
-  cl_config_writer_u64(w, a->seed);
+  cl_config_writer_key_u64(w, "seed", a->seed);
   cl_config_writer_end(w);
 }
 
@@ -155,8 +154,7 @@ cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text) {
   CL_TRY(cl_config_writer_create(&w));
   cl_config_writer_map(w, 0);
   cl_config_writer_key_str(w, "model", tb->model ? tb->model : "");
-  cl_config_writer_key(w, "seed");
-  cl_config_writer_u64(w, tb->seed);
+  cl_config_writer_key_u64(w, "seed", tb->seed);
   cl_config_writer_key_str(w, "clock", tb->wall_clock ? "wall" : "virtual");
   if (tb->backend != CL_BACKEND_AUTO) /* the run's "/" attribute `backend` says what ran */
     cl_config_writer_key_str(w, "backend", cl_backend_name((cl_backend)tb->backend));

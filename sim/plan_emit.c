@@ -167,8 +167,7 @@ cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text) {
   if (pc->comment) cl_config_writer_comment(w, pc->comment);
   cl_config_writer_map(w, 0);
   cl_config_writer_key_str(w, "model", pc->model);
-  cl_config_writer_key(w, "seed");
-  cl_config_writer_u64(w, pc->seed);
+  cl_config_writer_key_u64(w, "seed", pc->seed);
   cl_config_writer_key_str(w, "clock", "virtual");
   cl_config_writer_key(w, "nodes");
   cl_config_writer_seq(w, 0);

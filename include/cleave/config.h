@@ -217,6 +217,7 @@ void cl_config_writer_null(cl_config_writer *w);
 /** @brief `key: value` in one call (a key followed by the scalar). */
 void cl_config_writer_key_str(cl_config_writer *w, const char *key, const char *s);
 void cl_config_writer_key_int(cl_config_writer *w, const char *key, int64_t v);
+void cl_config_writer_key_u64(cl_config_writer *w, const char *key, uint64_t v);
 void cl_config_writer_key_double(cl_config_writer *w, const char *key, double v);
 void cl_config_writer_key_bool(cl_config_writer *w, const char *key, int v);
 void cl_config_writer_key_unit(cl_config_writer *w, const char *key, cl_config_unit u, double v);

@@ -267,6 +267,10 @@ void cl_config_writer_key_int(cl_config_writer *w, const char *key, int64_t v) {
   cl_config_writer_key(w, key);
   cl_config_writer_int(w, v);
 }
+void cl_config_writer_key_u64(cl_config_writer *w, const char *key, uint64_t v) {
+  cl_config_writer_key(w, key);
+  cl_config_writer_u64(w, v);
+}
 void cl_config_writer_key_double(cl_config_writer *w, const char *key, double v) {
   cl_config_writer_key(w, key);
   cl_config_writer_double(w, v);
