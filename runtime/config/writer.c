@@ -259,26 +259,17 @@ void cl_config_writer_unit(cl_config_writer *w, cl_config_unit u, double v) {
   scalar(w, b, plain_unsafe(b));
 }
 
-void cl_config_writer_key_str(cl_config_writer *w, const char *key, const char *s) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_str(w, s);
-}
-void cl_config_writer_key_int(cl_config_writer *w, const char *key, int64_t v) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_int(w, v);
-}
-void cl_config_writer_key_u64(cl_config_writer *w, const char *key, uint64_t v) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_u64(w, v);
-}
-void cl_config_writer_key_double(cl_config_writer *w, const char *key, double v) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_double(w, v);
-}
-void cl_config_writer_key_bool(cl_config_writer *w, const char *key, int v) {
-  cl_config_writer_key(w, key);
-  cl_config_writer_bool(w, v);
-}
+/* `key: value` in one call, one line per scalar type. */
+#define CL__KEYED(NAME, T)                                                      \
+  void cl_config_writer_key_##NAME(cl_config_writer *w, const char *key, T v) { \
+    cl_config_writer_key(w, key);                                               \
+    cl_config_writer_##NAME(w, v);                                              \
+  }
+CL__KEYED(str, const char *)
+CL__KEYED(int, int64_t)
+CL__KEYED(u64, uint64_t)
+CL__KEYED(double, double)
+CL__KEYED(bool, int)
 void cl_config_writer_key_unit(cl_config_writer *w, const char *key, cl_config_unit u, double v) {
   cl_config_writer_key(w, key);
   cl_config_writer_unit(w, u, v);
