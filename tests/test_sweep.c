@@ -50,7 +50,7 @@ static void test_expand(void) {
     free(t);
   }
   /* sampling: a seeded subset, reproducible, different for another seed */
-  cl_sweep_load_opts o1 = {10, 1, 7}, o2 = {10, 1, 7}, o3 = {10, 1, 8};
+  cl_sweep_load_opts o1 = {10, 1, 7, NULL}, o2 = {10, 1, 7, NULL}, o3 = {10, 1, 8, NULL};
   CL_CHECK_OK(cl_sweep_load(path, &o1, &s1));
   CL_CHECK_OK(cl_sweep_load(path, &o2, &s2));
   CL_CHECK_OK(cl_sweep_load(path, &o3, &s3));
