@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleave/plan.h"
+#include "cleave/testbed.h"
 #include "plan_internal.h"
 
 /* What a builder allocated; freed by cl_plan_input_fini. */
@@ -167,8 +168,45 @@ cl_status cl_plan_input_from_graph(const cl_graph *g, const double *host_time, d
   return CL_OK;
 }
 
+cl_status cl_plan_input_from_testbed(const cl_testbed *tb, const cl_graph *g, const double *host_time,
+                                     double host_gflops, cl_plan_input *out) {
+  int nm = tb->n_nodes, nl = 0;
+  double gf = host_gflops > 0 ? host_gflops : 20;
+  cl_plan_machine *m = calloc((size_t)nm + 1, sizeof *m);
+  cl_plan_link *l = calloc(2 * (size_t)tb->n_links + 1, sizeof *l);
+  if (!m || !l) {
+    free(m);
+    free(l);
+    return CL_ERR_NOMEM;
+  }
+  for (int i = 0; i < nm; i++) {
+    const cl_tb_node *n = &tb->nodes[i];
+    m[i] = (cl_plan_machine){n->name, cl_tb_tier_name(n->tier), NULL, n->gflops > 0 ? n->gflops / gf : 1.0 / n->speed,
+                             n->power.busy, n->power.idle, n->power.tx, n->power.rx};
+  }
+  for (int k = 0; k < tb->n_links; k++) {
+    const cl_tb_link *t = &tb->links[k];
+    l[nl++] = (cl_plan_link){t->from, t->to, t->latency, t->bandwidth};
+    if (t->both_ways) l[nl++] = (cl_plan_link){t->to, t->from, t->latency, t->bandwidth};
+  }
+  cl_status st = cl_plan_input_from_graph(g, host_time, host_gflops, nm, m, nl, l, out);
+  plan_store *s = out->owned_;
+  if (st == CL_OK) { /* the store keeps the machines' names and the links */
+    for (int i = 0; i < nm; i++) m[i].seconds = s->machines[i].seconds;
+    free(s->machines);
+    s->machines = m;
+    s->links = l;
+    out->machines = m;
+    out->links = l;
+    return CL_OK;
+  }
+  free(m);
+  free(l);
+  return st;
+}
+
 /* 1 if @p md's layers are cleave profile steps with a known DAG. */
-static int steps_known(const cl_profile_model *md) {
+int cl__plan_steps_known(const cl_profile_model *md) {
   if (!md || md->n_layers < 1 || md->n_blocks < 1 || md->blocks[md->n_blocks - 1].last_layer != md->n_layers - 1)
     return 0;
   for (int i = 0; i < md->n_layers; i++)
@@ -176,7 +214,7 @@ static int steps_known(const cl_profile_model *md) {
   return 1;
 }
 
-static int is_h5(const cl_profile_machine *m) {
+int cl__plan_is_h5(const cl_profile_machine *m) {
   size_t n = m->source ? strlen(m->source) : 0;
   return n >= 3 && !strcmp(m->source + n - 3, ".h5");
 }
@@ -209,7 +247,7 @@ cl_status cl_plan_input_from_profiles(const cl_profile_set *set, const char *mod
   for (int k = 0; k < nm; k++) {
     const cl_profile_machine *m = cl_profile_set_machine(set, ord[k]);
     const cl_profile_model *md = cl_profile_machine_model(m, model);
-    steps &= is_h5(m) && steps_known(md) && md->n_layers == m0->n_layers;
+    steps &= cl__plan_is_h5(m) && cl__plan_steps_known(md) && md->n_layers == m0->n_layers;
     if (md->n_blocks != m0->n_blocks) {
       cl_log_error("plan: model '%s' has %d blocks on '%s' and %d on '%s'", model, m0->n_blocks,
                    cl_profile_set_machine(set, ord[0])->name, md->n_blocks, m->name);

@@ -23,4 +23,9 @@ cl_status cl__plan_set_units(const cl_plan_input *in, const int *nou, cl_plan_re
 /* printf into a freshly allocated string (NULL on failure). */
 char *cl__plan_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* 1 if @p md's layers are cleave profile steps with a known DAG. */
+int cl__plan_steps_known(const cl_profile_model *md);
+/* 1 if machine @p m was loaded from a cleave .h5 profile. */
+int cl__plan_is_h5(const cl_profile_machine *m);
+
 #endif

@@ -45,6 +45,8 @@
 #include "cleave/profile.h"
 #include "cleave/status.h"
 
+struct cl_testbed; /* include/cleave/testbed.h */
+
 /** One machine (testbed node) a planner may place work on. Strings borrowed. */
 typedef struct cl_plan_machine {
   const char *name; /* unique; used in placements and link lookups */
@@ -154,6 +156,13 @@ cl_status cl_plan_input_from_graph(const cl_graph *g, const double *host_time,
  *  which must outlive the input. Powers are 0: set them after. */
 cl_status cl_plan_input_from_profiles(const cl_profile_set *set, const char *model,
                                       const cl_netstats *net, cl_plan_input *out);
+
+/** @brief Machines from the nodes of testbed @p tb (name, tier, powers busy/idle/tx/rx;
+ *  speed = 1 / the node's slowdown factor, or gflops / host_gflops), links from its
+ *  links (both_ways adds the reverse), units from @p g as cl_plan_input_from_graph.
+ *  @p tb must outlive the input (names are borrowed). */
+cl_status cl_plan_input_from_testbed(const struct cl_testbed *tb, const cl_graph *g, const double *host_time,
+                                     double host_gflops, cl_plan_input *out);
 
 /** @brief Latency, energy and bytes of placement @p node_of_unit under the cost model
  *  above. CL_ERR_INFEASIBLE if a needed link is missing. Any pointer out may be NULL. */
