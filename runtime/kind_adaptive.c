@@ -653,7 +653,7 @@ static const cl__sweep_sched g_sched = {ad_prepare, ad_aux_text, eval_profile, a
 /* ---- the kind row ---- */
 
 static cl_status ad_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
-  CL_TRY(cl__sweep_parse_testbed(e, c, root));
+  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
   ad_param *P = calloc(1, sizeof *P);
   if (!P) return CL_ERR_NOMEM;
   cl_sweep_exp_set_state(e, P);
@@ -699,7 +699,7 @@ static cl_status ad_validate(const cl_sweep_exp *e) {
     if (e->pts[i].model == last_model) continue;
     last_model = e->pts[i].model;
     cl_rt_setup su;
-    CL_TRY(cl__sweep_check_testbed_point(e, i, "{cuts: [input]}", &su));
+    CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_testbed_text(e, i, "{cuts: [input]}"), &su));
     int l = -1, ok = su.n_nodes == 2 && cl_netmodel_find_link(su.net, 0, 1, &l) == CL_OK;
     cl_rt_setup_free(&su);
     if (!ok) {

@@ -147,7 +147,7 @@ static cl_status every_cut_plans(const cl_sweep_exp *e, const cl_cfg *c, const c
 }
 
 static cl_status tb_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
-  CL_TRY(cl__sweep_parse_testbed(e, c, root));
+  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
   tb_state *s = calloc(1, sizeof *s);
   if (!s) return CL_ERR_NOMEM;
   s->n_models = e->n_models;
@@ -207,7 +207,7 @@ static cl_status tb_validate(const cl_sweep_exp *e) {
     last_model = pt->model;
     last_plan = pt->plan;
     cl_rt_setup su;
-    CL_TRY(cl__sweep_check_testbed_point(e, i, NULL, &su));
+    CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_text(e, i), &su));
     cl_rt_setup_free(&su);
   }
   return CL_OK;

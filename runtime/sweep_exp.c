@@ -21,6 +21,10 @@ const cl_sweep_kind_i *cl_sweep_kind_find(const cl_sweep_kind_i *const *table, c
 
 /* ---- factor targets ---- */
 
+_Static_assert(CL__F_SPEED == 0 && CL__F_CPU_LOAD == 1 && CL__F_MEM_PRESSURE == 2 && CL__F_THREADS == 3 &&
+                   CL__F_BANDWIDTH == 4 && CL__F_LATENCY == 5 && CL__F_JITTER == 6,
+               "CL_SWEEP_FACTOR_* bits are 1 << cl__sweep_field");
+
 static int tb_node_index(const cl_sweep_exp *e, const char *name) {
   for (int i = 0; i < e->tb_nodes; i++)
     if (!strcmp(e->tb_node_name[i], name)) return i;
@@ -178,15 +182,25 @@ char *cl__sweep_testbed_text(const cl_sweep_exp *e, const cl__sweep_pt *pt, cons
   return cl__sweep_emit(e->tb, ov, n);
 }
 
-cl_status cl__sweep_check_testbed_point(const cl_sweep_exp *e, int i, const char *plan_yaml, cl_rt_setup *su) {
-  char *t = plan_yaml ? cl__sweep_testbed_text(e, &e->pts[i], plan_yaml) : cl_sweep_point_text(e, i);
-  if (!t) return CL_ERR_NOMEM;
-  cl_status st = cl_rt_setup_load(e->tb_path, t, su);
-  free(t);
+cl_status cl__sweep_check_testbed_point(const cl_sweep_exp *e, int i, char *text, cl_rt_setup *su) {
+  if (!text) return CL_ERR_NOMEM;
+  cl_status st = cl_rt_setup_load(e->tb_path, text, su);
+  free(text);
   if (st != CL_OK)
     cl_log_error("%s: point %d (model %s) does not resolve to a valid testbed config (see the error above)", e->path, i,
                  e->models[e->pts[i].model]);
   return st == CL_OK ? CL_OK : CL_ERR_CONFIG;
+}
+
+char *cl_sweep_point_testbed_text(const cl_sweep_exp *e, int i, const char *plan_yaml) {
+  return i >= 0 && i < e->n_points ? cl__sweep_testbed_text(e, &e->pts[i], plan_yaml) : NULL;
+}
+
+cl_status cl_sweep_point_check_testbed(const cl_sweep_exp *e, int i, const char *plan_yaml) {
+  cl_rt_setup su;
+  cl_status st = cl__sweep_check_testbed_point(e, i, cl_sweep_point_testbed_text(e, i, plan_yaml), &su);
+  if (st == CL_OK) cl_rt_setup_free(&su);
+  return st;
 }
 
 char *cl_sweep_point_text(const cl_sweep_exp *e, int i) {
@@ -199,6 +213,7 @@ const char *cl_sweep_exp_kind_name(const cl_sweep_exp *e) { return e->kind->name
 const char *cl_sweep_point_origin(const cl_sweep_exp *e) { return e->tb_path ? e->tb_path : e->path; }
 void cl_sweep_exp_set_state(cl_sweep_exp *e, void *state) { e->state = state; }
 void *cl_sweep_exp_state(const cl_sweep_exp *e) { return e->state; }
+const char *cl_sweep_exp_node(const cl_sweep_exp *e, int k) { return k >= 0 && k < e->tb_nodes ? e->tb_node_name[k] : NULL; }
 int cl_sweep_exp_n_models(const cl_sweep_exp *e) { return e->n_models; }
 const char *cl_sweep_exp_model(const cl_sweep_exp *e, int m) { return e->models[m]; }
 uint64_t cl_sweep_exp_seed(const cl_sweep_exp *e) { return e->seed; }
@@ -232,7 +247,7 @@ cl_status cl_sweep_cfg_strings(const cl_cfg *c, const cl_cfg_node *root, const c
   return CL_OK;
 }
 
-static cl_status parse_factors(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *fac) {
+static cl_status parse_factors(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *fac, unsigned allowed) {
   CL_TRY(cl_cfg_expect(c, fac, CL_CFG_SEQ));
   if (cl_cfg_len(fac) > CL_SWEEP_MAX_FACTORS) return cl_cfg_error(c, fac, "at most %d factors", CL_SWEEP_MAX_FACTORS);
   for (int k = 0; k < cl_cfg_len(fac); k++) {
@@ -241,6 +256,8 @@ static cl_status parse_factors(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_no
     const char *t = NULL;
     CL_TRY(cl_cfg_get_str(c, fm, "set", 1, &t));
     CL_TRY(parse_target(e, c, cl_cfg_get(fm, "set"), t, &e->f[k]));
+    if (!(allowed & (1u << e->f[k].field)))
+      return cl_cfg_error(c, cl_cfg_get(fm, "set"), "factor '%s': kind %s does not take this target", t, e->kind->name);
     for (int q = 0; q < k; q++)
       if (!strcmp(e->f[q].parent, e->f[k].parent) && !strcmp(e->f[q].key, e->f[k].key))
         return cl_cfg_error(c, cl_cfg_get(fm, "set"), "factor '%s' is given twice", t);
@@ -252,7 +269,7 @@ static cl_status parse_factors(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_no
   return CL_OK;
 }
 
-cl_status cl__sweep_parse_testbed(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
+cl_status cl_sweep_exp_parse_testbed(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root, unsigned allowed) {
   const char *tb = NULL;
   CL_TRY(cl_cfg_get_str(c, root, "testbed", 1, &tb));
   if (!(e->tb_path = cl_sweep_exp_resolve(e, tb))) return CL_ERR_NOMEM;
@@ -273,7 +290,7 @@ cl_status cl__sweep_parse_testbed(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg
     snprintf(e->tb_node_name[i], sizeof e->tb_node_name[i], "%s", nm ? nm : "");
   }
   const cl_cfg_node *fac = cl_cfg_get(root, "factors");
-  return fac ? parse_factors(e, c, fac) : CL_OK;
+  return fac ? parse_factors(e, c, fac, allowed) : CL_OK;
 }
 
 void cl_sweep_exp_destroy(cl_sweep_exp *e) {

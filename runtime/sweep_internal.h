@@ -101,12 +101,11 @@ char *cl__sweep_emit(const cl_cfg *c, const cl__sweep_override *ov, int n_ov);
 
 /* ---- experiment helpers for kinds (runtime/sweep_exp.c) ---- */
 
-/* Read `testbed:` (the base testbed) and `factors:` (testbed targets). */
-cl_status cl__sweep_parse_testbed(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root);
 /* Testbed text of point pt with model, plan and factor levels substituted (caller frees). */
 char *cl__sweep_testbed_text(const cl_sweep_exp *e, const cl__sweep_pt *pt, const char *plan_yaml);
-/* Load point i's testbed text (with @p plan_yaml) as a check; logs which point failed. */
-cl_status cl__sweep_check_testbed_point(const cl_sweep_exp *e, int i, const char *plan_yaml, cl_rt_setup *su);
+/* Load @p text (point i's testbed text, malloc'd; freed here, NULL = out of memory) as a
+ * check; logs which point failed; on success *su is the caller's (cl_rt_setup_free). */
+cl_status cl__sweep_check_testbed_point(const cl_sweep_exp *e, int i, char *text, cl_rt_setup *su);
 
 /* Executor step boundaries usable as cuts: out[k] = graph node; returns count (incl. input). */
 cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***names, int *out_node);

@@ -9,6 +9,7 @@ static const cl_sweep_kind_i *const g_kinds[] = {
     &cl_sweep_kind_testbed,
     &cl_sweep_kind_adaptive,
     &cl_sweep_kind_coedge,
+    &cl_sweep_kind_plan,
     NULL,
 };
 

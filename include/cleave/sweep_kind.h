@@ -81,6 +81,29 @@ cl_status cl_sweep_exp_add_factor(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg
 /** @brief The required non-empty list of names @p key of map @p root. *out: @p n strings
  *  (the caller frees each and the array, also after an error: unread entries are NULL). */
 cl_status cl_sweep_cfg_strings(const cl_cfg *c, const cl_cfg_node *root, const char *key, char ***out, int *n);
+/** Factor fields of testbed targets (bits of cl_sweep_exp_parse_testbed's @p allowed). */
+enum {
+  CL_SWEEP_FACTOR_SPEED = 1u << 0,
+  CL_SWEEP_FACTOR_CPU_LOAD = 1u << 1,
+  CL_SWEEP_FACTOR_MEM_PRESSURE = 1u << 2,
+  CL_SWEEP_FACTOR_THREADS = 1u << 3,
+  CL_SWEEP_FACTOR_BANDWIDTH = 1u << 4,
+  CL_SWEEP_FACTOR_LATENCY = 1u << 5,
+  CL_SWEEP_FACTOR_JITTER = 1u << 6,
+  CL_SWEEP_FACTOR_ALL = (1u << 7) - 1,
+};
+/** @brief Kinds built on a base testbed: read `testbed:` and `factors:` (targets
+ *  nodes.NAME.FIELD, links.FROM->TO.FIELD); a factor whose field is not in @p allowed
+ *  is an error at its `set:` (FILE:LINE:COL). */
+cl_status cl_sweep_exp_parse_testbed(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root, unsigned allowed);
+/** @brief The base testbed with point @p i's model, factor levels and (if not NULL) plan
+ *  @p plan_yaml substituted: a config cl_testbed_load_string accepts (malloc'd). */
+char *cl_sweep_point_testbed_text(const cl_sweep_exp *e, int i, const char *plan_yaml);
+/** @brief Load point @p i's testbed text as a check (before anything runs); logs which
+ *  point failed. CL_ERR_CONFIG. */
+cl_status cl_sweep_point_check_testbed(const cl_sweep_exp *e, int i, const char *plan_yaml);
+/** Name of node @p k of the base testbed (kinds built on one), or NULL. */
+const char *cl_sweep_exp_node(const cl_sweep_exp *e, int k);
 /** Kind state set by the kind's parse (freed by its state_destroy). */
 void cl_sweep_exp_set_state(cl_sweep_exp *e, void *state);
 void *cl_sweep_exp_state(const cl_sweep_exp *e);
