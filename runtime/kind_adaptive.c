@@ -108,9 +108,8 @@ static const cl_table_desc g_cut_d = {"/adaptive/cuts", sizeof(cut_rec), g_cut_f
 /* ---- rank 0 state ---- */
 
 
-typedef struct ad_tables {
-  cl_table *unit, *prof, *layer, *cut;
-} ad_tables;
+/* The kind's tables in sink->t[] (the order of the row's tables[]). */
+enum { T_UNIT, T_PROF, T_LAYER, T_CUT };
 
 typedef struct unit {
   int model, threads;
@@ -139,7 +138,6 @@ typedef struct adapt {
 
 static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
   adapt *A = s->kstate;
-  ad_tables *T = s->tables;
   unit *un = &A->units[u];
   cl_adaptive_profile *p = &un->prof;
   p->n_steps = cl_sweep_rd_i32(r);
@@ -164,7 +162,7 @@ static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
       size_t j = (size_t)q * p->n_steps + k;
       rows[j] = (prof_rec){att, k, q, p->wall[j], p->cpu[j]};
     }
-  cl_status st = cl_table_append(T->prof, rows, n);
+  cl_status st = cl_table_append(s->sink.t[T_PROF], rows, n);
   free(rows);
   unit_rec ur;
   memset(&ur, 0, sizeof ur);
@@ -178,7 +176,7 @@ static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
   ur.seconds = p->seconds;
   ur.burn_cpu = p->burn_cpu;
   memcpy(ur.id, un->id, 65);
-  if (st == CL_OK) st = cl_table_append(T->unit, &ur, 1);
+  if (st == CL_OK) st = cl_table_append(s->sink.t[T_UNIT], &ur, 1);
   if (st == CL_OK) st = cl_store_flush(s->sink.store);
   s->sink.records += n + 1;
   un->have = 1;
@@ -402,12 +400,11 @@ static cl_status adaptive_prepare(cl__sweep_srv *s) {
 /* Rebuild profiles already in the file (resume). */
 static cl_status adaptive_load_units(cl__sweep_srv *s) {
   adapt *A = s->kstate;
-  ad_tables *T = s->tables;
-  uint64_t nu = cl_table_count(T->unit), np = cl_table_count(T->prof);
+  uint64_t nu = cl_table_count(s->sink.t[T_UNIT]), np = cl_table_count(s->sink.t[T_PROF]);
   if (!nu) return CL_OK;
   unit_rec *ur = malloc(sizeof(unit_rec) * nu);
   if (!ur) return CL_ERR_NOMEM;
-  cl_status st = cl_table_read(T->unit, 0, (size_t)nu, ur);
+  cl_status st = cl_table_read(s->sink.t[T_UNIT], 0, (size_t)nu, ur);
   int *slot = malloc(sizeof(int) * nu);
   if (!slot) st = CL_ERR_NOMEM;
   for (uint64_t k = 0; st == CL_OK && k < nu; k++) {
@@ -432,7 +429,7 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
   if (!pr) st = CL_ERR_NOMEM;
   for (uint64_t off = 0; st == CL_OK && off < np; off += 65536) {
     size_t n = (size_t)(np - off < 65536 ? np - off : 65536);
-    if ((st = cl_table_read(T->prof, off, n, pr)) != CL_OK) break;
+    if ((st = cl_table_read(s->sink.t[T_PROF], off, n, pr)) != CL_OK) break;
     for (size_t j = 0; j < n; j++)
       for (uint64_t k = 0; k < nu; k++)
         if (slot[k] >= 0 && ur[k].attempt == pr[j].attempt) {
@@ -500,7 +497,6 @@ static int best_cut(const cl_adaptive_model *m, const cl_adaptive_profile *pe, c
 
 static cl_status compose_point(cl__sweep_srv *s, int i) {
   adapt *A = s->kstate;
-  ad_tables *T = s->tables;
   double t0 = cl_wall_now();
   const cl_sweep_exp *e = s->e;
   const cl__sweep_pt *pt = &e->pts[i];
@@ -551,7 +547,7 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
         L->where = k >= m->cut_edge_steps[c];
       }
     }
-    st = cl_table_append(T->layer, rows, (size_t)S * R);
+    st = cl_table_append(s->sink.t[T_LAYER], rows, (size_t)S * R);
     s->sink.records += (uint64_t)S * R;
     cut_rec *C = &cuts[c];
     memset(C, 0, sizeof *C);
@@ -579,7 +575,7 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
   }
   if (st == CL_OK) {
     cuts[best].best = 1;
-    st = cl_table_append(T->cut, cuts, (size_t)m->n_cuts);
+    st = cl_table_append(s->sink.t[T_CUT], cuts, (size_t)m->n_cuts);
     s->sink.records += (uint64_t)m->n_cuts;
   }
   if (st == CL_OK) st = cl__sweep_out_point(s, i, att, 0, m->cut_name[best], best_lat, NAN, cl_wall_now() - t0, 0);
@@ -720,21 +716,10 @@ static cl_status ad_eval(const char *origin, const char *text, void **cache, cl_
   return CL_ERR_INTERNAL;
 }
 
-static cl_status ad_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r,
-                          double *latency, double *energy) {
-  (void)s, (void)tables, (void)e, (void)i, (void)att, (void)r, (void)latency, (void)energy;
+static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
+  (void)s, (void)e, (void)i, (void)att, (void)r, (void)latency, (void)energy;
   return CL_ERR_INTERNAL; /* see ad_eval */
-}
-
-static cl_status ad_open(cl_sweep_sink *s, const cl_sweep_exp *e, void **tables) {
-  (void)e;
-  ad_tables *T = calloc(1, sizeof *T);
-  if (!T) return CL_ERR_NOMEM;
-  *tables = T;
-  CL_TRY(cl_store_table(s->store, &g_unit_d, &T->unit));
-  CL_TRY(cl_store_table(s->store, &g_prof_d, &T->prof));
-  CL_TRY(cl_store_table(s->store, &g_layer_d, &T->layer));
-  return cl_store_table(s->store, &g_cut_d, &T->cut);
 }
 
 const cl_sweep_kind_i cl_sweep_kind_adaptive = {
@@ -749,7 +734,7 @@ const cl_sweep_kind_i cl_sweep_kind_adaptive = {
     .validate = ad_validate,
     .eval = ad_eval,
     .cache_destroy = ad_cache_destroy,
-    .open = ad_open,
+    .tables = {&g_unit_d, &g_prof_d, &g_layer_d, &g_cut_d},
     .write = ad_write,
     .sched = &g_sched,
 };

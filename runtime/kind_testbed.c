@@ -262,16 +262,8 @@ static const cl_field g_inf_f[] = {
 static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, sizeof g_inf_f / sizeof g_inf_f[0],
                                       "testbed sweeps: one row per inference of every point", 0};
 
-static cl_status tb_open(cl_sweep_sink *s, const cl_sweep_exp *e, void **tables) {
-  (void)e;
-  cl_table **t = calloc(1, sizeof *t);
-  if (!t) return CL_ERR_NOMEM;
-  *tables = t;
-  return cl_store_table(s->store, &g_inf_d, t);
-}
-
-static cl_status tb_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r,
-                          double *latency, double *energy) {
+static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
   char label[CL_DICT_MAXLEN + 1];
   tb_plan_label(e, i, label, sizeof label);
   int32_t mid = 0, pid = 0;
@@ -288,7 +280,7 @@ static cl_status tb_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e,
     ir.energy = cl_sweep_rd_f64(r);
     ir.bytes = (int64_t)cl_sweep_rd_f64(r);
     if (r->bad) break;
-    CL_TRY(cl_table_append(*(cl_table **)tables, &ir, 1));
+    CL_TRY(cl_table_append(s->t[0], &ir, 1));
     s->records++;
   }
   return r->bad ? CL_ERR_MPI : CL_OK;
@@ -306,6 +298,6 @@ const cl_sweep_kind_i cl_sweep_kind_testbed = {
     .validate = tb_validate,
     .eval = tb_eval,
     .cache_destroy = tb_cache_destroy,
-    .open = tb_open,
+    .tables = {&g_inf_d},
     .write = tb_write,
 };

@@ -132,7 +132,6 @@ typedef struct cl__sweep_srv {
   cl_sweep_opts *o;
   cl_sweep_sink sink;
   cl_table *t_pt, *t_cfg;
-  void *tables;      /* the kind's record tables */
   void *kstate;      /* rank-0 state of a kind with a scheduler */
   int64_t session, counter;
   uint8_t *done;     /* [n_points] */

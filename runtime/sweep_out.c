@@ -126,7 +126,7 @@ cl_status cl__sweep_out_result(cl__sweep_srv *s, const unsigned char *msg, size_
     return cl__sweep_out_point(s, ref, att, from, label, NAN, NAN, seconds, 1);
   }
   double latency = NAN, energy = NAN;
-  CL_TRY(e->kind->write(&s->sink, s->tables, e, ref, att, &r, &latency, &energy));
+  CL_TRY(e->kind->write(&s->sink, e, ref, att, &r, &latency, &energy));
   if (r.bad) {
     cl_log_error("sweep: malformed %s result from rank %d", e->kind->name, from);
     return CL_ERR_MPI;
@@ -193,7 +193,8 @@ cl_status cl__sweep_out_open(cl__sweep_srv *s) {
   CL_TRY(cl_store_table(out, &g_cfg_d, &s->t_cfg));
   CL_TRY(cl_store_dict(out, "models", &s->sink.models));
   CL_TRY(cl_store_dict(out, "plans", &s->sink.plans));
-  CL_TRY(e->kind->open(&s->sink, e, &s->tables));
+  for (int k = 0; e->kind->tables[k]; k++) CL_TRY(cl_store_table(out, e->kind->tables[k], &s->sink.t[k]));
+  for (int k = 0; e->kind->dicts[k]; k++) CL_TRY(cl_store_dict(out, e->kind->dicts[k], &s->sink.d[k]));
   CL_TRY(cl_store_attr_str(out, "/sweep/points", "kind", e->kind->name));
   CL_TRY(cl_store_attr_str(out, "/sweep/points", "experiment", e->name));
   CL_TRY(cl_store_attr_str(out, "/sweep/points", "experiment_path", e->path));

@@ -368,7 +368,6 @@ cl_status cl_sweep_run(MPI_Comm comm, cl_sweep_exp *e, cl_sweep_opts *opts) {
     st = run_worker(&s);
   }
   opts->seconds = cl_wall_now() - t0;
-  free(s.tables);
   free(s.done);
   free(s.q_type);
   free(s.q_ref);

@@ -139,29 +139,14 @@ static const cl_field g_ce_f[] = {
 static const cl_table_desc g_ce_d = {"/inferences", sizeof(ce_rec), g_ce_f, sizeof g_ce_f / sizeof g_ce_f[0],
                                      "coedge sweeps: one row per point (model, planner, deadline, bandwidth)", 0};
 
-typedef struct ce_tables {
-  cl_table *inf;
-  cl_dict *planners;
-} ce_tables;
-
-static cl_status ce_open(cl_sweep_sink *s, const cl_sweep_exp *e, void **tables) {
-  (void)e;
-  ce_tables *T = calloc(1, sizeof *T);
-  if (!T) return CL_ERR_NOMEM;
-  *tables = T;
-  CL_TRY(cl_store_table(s->store, &g_ce_d, &T->inf));
-  return cl_store_dict(s->store, "planners", &T->planners);
-}
-
-static cl_status ce_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r,
-                          double *latency, double *energy) {
+static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
   const ce_state *st = cl_sweep_exp_state(e);
-  ce_tables *T = tables;
   ce_rec c;
   memset(&c, 0, sizeof c);
   c.attempt = att;
   CL_TRY(cl_dict_id(s->models, cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), &c.model));
-  CL_TRY(cl_dict_id(T->planners, st->planners[cl_sweep_point_plan(e, i)], &c.planner));
+  CL_TRY(cl_dict_id(s->d[0], st->planners[cl_sweep_point_plan(e, i)], &c.planner));
   c.feasible = cl_sweep_rd_i32(r);
   c.devices_used = cl_sweep_rd_i32(r);
   c.deadline = cl_sweep_point_level(e, i, 0);
@@ -173,7 +158,7 @@ static cl_status ce_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e,
   c.plan_seconds = cl_sweep_rd_f64(r);
   cl_sweep_rd_str(r, c.plan, sizeof c.plan);
   if (r->bad) return CL_ERR_MPI;
-  CL_TRY(cl_table_append(T->inf, &c, 1));
+  CL_TRY(cl_table_append(s->t[0], &c, 1));
   s->records++;
   *latency = c.latency;
   *energy = c.energy;
@@ -190,6 +175,7 @@ const cl_sweep_kind_i cl_sweep_kind_coedge = {
     .point_text = ce_point_text,
     .plan_label = ce_plan_label,
     .eval = ce_eval,
-    .open = ce_open,
+    .tables = {&g_ce_d},
+    .dicts = {"planners"},
     .write = ce_write,
 };

@@ -246,24 +246,9 @@ static const cl_table_desc g_choice_d = {"/plan/choices", sizeof(choice_rec), g_
                                          sizeof g_choice_f / sizeof g_choice_f[0],
                                          "plan sweeps: one row per (point, planner)", 1024};
 
-typedef struct pl_tables {
-  cl_table *choices;
-  cl_dict *planners;
-} pl_tables;
-
-static cl_status pl_open(cl_sweep_sink *s, const cl_sweep_exp *e, void **tables) {
-  (void)e;
-  pl_tables *T = calloc(1, sizeof *T);
-  if (!T) return CL_ERR_NOMEM;
-  *tables = T;
-  CL_TRY(cl_store_table(s->store, &g_choice_d, &T->choices));
-  return cl_store_dict(s->store, "planners", &T->planners);
-}
-
-static cl_status pl_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r,
-                          double *latency, double *energy) {
+static cl_status pl_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
   const pl_state *ps = cl_sweep_exp_state(e);
-  pl_tables *T = tables;
   int32_t n = cl_sweep_rd_i32(r), mid = 0;
   if (r->bad || n != ps->n_planners) return CL_ERR_MPI;
   choice_rec *rows = calloc((size_t)n + 1, sizeof *rows);
@@ -274,7 +259,7 @@ static cl_status pl_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e,
     choice_rec *c = &rows[k];
     c->attempt = att;
     c->model = mid;
-    st = cl_dict_id(T->planners, ps->planners[k], &c->planner);
+    st = cl_dict_id(s->d[0], ps->planners[k], &c->planner);
     c->status = cl_sweep_rd_i32(r);
     c->feasible = cl_sweep_rd_i32(r);
     c->latency = cl_sweep_rd_f64(r);
@@ -293,7 +278,7 @@ static cl_status pl_write(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e,
     *latency = rows[best].latency;
     *energy = rows[best].energy;
   }
-  if (st == CL_OK) st = cl_table_append(T->choices, rows, (size_t)n);
+  if (st == CL_OK) st = cl_table_append(s->t[0], rows, (size_t)n);
   if (st == CL_OK) s->records += (uint64_t)n;
   free(rows);
   return st;
@@ -311,6 +296,7 @@ const cl_sweep_kind_i cl_sweep_kind_plan = {
     .validate = pl_validate,
     .eval = pl_eval,
     .cache_destroy = pl_cache_destroy,
-    .open = pl_open,
+    .tables = {&g_choice_d},
+    .dicts = {"planners"},
     .write = pl_write,
 };

@@ -2,19 +2,15 @@
 # Kind `plan` (every planner on the same models and networks, in one sweep) under MPI:
 # one /plan/choices row per (point, planner), one best planner per point, and
 # predictions that move the right way with the link.
-# usage: sweep_planners_test.sh BUILD_DIR MPIEXEC...
-set -u
-BUILD=$1; shift
-MPI=("$@")
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-EXP=$SRC/tests/data/experiments/planners_small.yaml
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+# usage: sweep_planners_test.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/script_lib.sh" "$@"
+EXP=$S/tests/data/experiments/planners_small.yaml
+W=$T
 fail() { echo "FAIL: $*"; exit 1; }
-"${MPI[@]}" -n 2 "$BUILD/cleave" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
+$MPI -n 2 "$C" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
 cat "$W/log"
 # the full experiment of the repository loads too (every planner, 3 nodes)
-"$BUILD/cleave" sweep "$SRC/experiments/planners.yaml" --list > "$W/list" || fail "experiments/planners.yaml"
+"$C" sweep "$S/experiments/planners.yaml" --list > "$W/list" || fail "experiments/planners.yaml"
 /usr/bin/python3 - "$W/p.h5" <<'PYEOF' || fail "record checks"
 import sys, math, h5py
 f = h5py.File(sys.argv[1], "r")

@@ -1,20 +1,16 @@
 #!/bin/bash
 # The explicit `plans:` list of docs/experiments.md (both testbed plan syntaxes): the
 # experiment loads, runs under MPI, and its records say what each plan placed where.
-# usage: sweep_plans_test.sh BUILD_DIR MPIEXEC...
-set -u
-BUILD=$1; shift
-MPI=("$@")
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-EXP=$SRC/tests/data/experiments/sweep_plans.yaml
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+# usage: sweep_plans_test.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/script_lib.sh" "$@"
+EXP=$S/tests/data/experiments/sweep_plans.yaml
+W=$T
 fail() { echo "FAIL: $*"; exit 1; }
-"$BUILD/cleave" sweep "$EXP" --list > "$W/list" || fail "--list rejected the explicit plans"
+"$C" sweep "$EXP" --list > "$W/list" || fail "--list rejected the explicit plans"
 [ "$(wc -l < "$W/list")" = 6 ] || fail "expected 6 points (3 plans x 2 bandwidths), got $(wc -l < "$W/list")"
-"$BUILD/cleave" sweep "$EXP" --print-point 2 | grep -q '^plan: \[{node: device, layers: input..pool2}, {node: cloud, layers: rest}\]$' ||
+"$C" sweep "$EXP" --print-point 2 | grep -q '^plan: \[{node: device, layers: input..pool2}, {node: cloud, layers: rest}\]$' ||
   fail "point 2 does not carry the second plan as written"
-"${MPI[@]}" -n 2 "$BUILD/cleave" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
+$MPI -n 2 "$C" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
 cat "$W/log"
 /usr/bin/python3 - "$W/p.h5" <<'PYEOF' || fail "record checks"
 import sys, h5py

@@ -60,9 +60,12 @@ char *cl_sweep_yaml_scalar(const char *s);
 
 /** Records sink of rank 0 (the only writer): the open output, the shared dictionaries
  *  and the count of records appended (kinds add what they append). */
+#define CL_SWEEP_KIND_MAX_TABLES 4
 typedef struct cl_sweep_sink {
   cl_store *store;
   cl_dict *models, *plans;
+  cl_table *t[CL_SWEEP_KIND_MAX_TABLES]; /* the kind's record tables, as its row lists them */
+  cl_dict *d[CL_SWEEP_KIND_MAX_TABLES];  /* the kind's own dictionaries, as its row lists them */
   uint64_t records;
 } cl_sweep_sink;
 
@@ -143,11 +146,13 @@ typedef struct cl_sweep_kind_i {
   cl_status (*eval)(const char *origin, const char *text, void **cache, cl_sweep_poll_fn poll, void *poll_ctx,
                     cl_sweep_buf *out);
   void (*cache_destroy)(void *cache);
-  /** Rank 0: open the kind's record tables; *tables is the kind's (free()d by the driver). */
-  cl_status (*open)(cl_sweep_sink *s, const cl_sweep_exp *e, void **tables);
-  /** Rank 0: unpack point @p i's result and append its records (attempt key @p attempt);
-   *  return the point row's latency (s) and energy (J). */
-  cl_status (*write)(cl_sweep_sink *s, void *tables, const cl_sweep_exp *e, int i, int64_t attempt, cl_sweep_rd *r,
+  /** The kind's record tables (each declared once, in the kind's file) and its own
+   *  dictionaries, NULL-terminated; the driver opens them into sink->t[] and sink->d[]. */
+  const cl_table_desc *tables[CL_SWEEP_KIND_MAX_TABLES + 1];
+  const char *dicts[CL_SWEEP_KIND_MAX_TABLES + 1];
+  /** Rank 0: unpack point @p i's result and append its records (attempt key @p attempt)
+   *  to sink->t[]; return the point row's latency (s) and energy (J). */
+  cl_status (*write)(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t attempt, cl_sweep_rd *r,
                      double *latency, double *energy);
   const struct cl__sweep_sched *sched; /* NULL: one task per point */
 } cl_sweep_kind_i;
