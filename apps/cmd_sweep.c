@@ -124,14 +124,13 @@ int cl__cmd_sweep(int argc, char **argv) {
   int resume = 0, force = 0, quiet = 0, list = 0, has_seed = 0;
   long sample = 0, print_point = -1, validate = 0;
   uint64_t seed = 1;
+  static const char *const bools[] = {"--resume", "--force", "--quiet", "--list", NULL};
+  int *const on[] = {&resume, &force, &quiet, &list};
   for (int i = 1; i < argc; i++) {
-    int missing = 0;
+    int missing = 0, c = cl__opt_common(argc, argv, &i, help, &out, bools, on, &missing);
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
-      out = v;
+    if (c >= 0) {
+      if (c == 0) return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--sample", &missing))) {
       if (cl__parse_int("sweep", "--sample", v, 1, 50000000L, &sample)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
@@ -141,14 +140,6 @@ int cl__cmd_sweep(int argc, char **argv) {
       if (cl__parse_int("sweep", "--print-point", v, 0, 50000000L, &print_point)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--validate", &missing))) {
       if (cl__parse_int("sweep", "--validate", v, 1, 100000, &validate)) return 2;
-    } else if (!strcmp(argv[i], "--resume")) {
-      resume = 1;
-    } else if (!strcmp(argv[i], "--force")) {
-      force = 1;
-    } else if (!strcmp(argv[i], "--quiet")) {
-      quiet = 1;
-    } else if (!strcmp(argv[i], "--list")) {
-      list = 1;
     } else if (cl__arg_rest("sweep", "experiment", argv[i], missing, &path)) {
       return 2;
     }
