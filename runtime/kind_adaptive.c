@@ -722,19 +722,10 @@ static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   return CL_ERR_INTERNAL; /* see ad_eval */
 }
 
+/* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_adaptive = {
-    .name = "adaptive",
-    .id = 1,
-    .onnx_models = 0,
-    .parse = ad_parse,
-    .state_destroy = free,
-    .n_plans = ad_n_plans,
-    .point_text = ad_point_text,
-    .plan_label = ad_plan_label,
-    .validate = ad_validate,
-    .eval = ad_eval,
-    .cache_destroy = ad_cache_destroy,
-    .tables = {&g_unit_d, &g_prof_d, &g_layer_d, &g_cut_d},
-    .write = ad_write,
+    .name = "adaptive", .id = 1, .onnx_models = 0, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
+    .point_text = ad_point_text, .plan_label = ad_plan_label, .validate = ad_validate, .eval = ad_eval,
+    .cache_destroy = ad_cache_destroy, .tables = {&g_unit_d, &g_prof_d, &g_layer_d, &g_cut_d}, .write = ad_write,
     .sched = &g_sched,
 };

@@ -286,18 +286,9 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   return r->bad ? CL_ERR_MPI : CL_OK;
 }
 
+/* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_testbed = {
-    .name = "testbed",
-    .id = 0,
-    .onnx_models = 1,
-    .parse = tb_parse,
-    .state_destroy = tb_state_destroy,
-    .n_plans = tb_n_plans,
-    .point_text = tb_point_text,
-    .plan_label = tb_plan_label,
-    .validate = tb_validate,
-    .eval = tb_eval,
-    .cache_destroy = tb_cache_destroy,
-    .tables = {&g_inf_d},
-    .write = tb_write,
+    .name = "testbed", .id = 0, .onnx_models = 1, .parse = tb_parse, .state_destroy = tb_state_destroy,
+    .n_plans = tb_n_plans, .point_text = tb_point_text, .plan_label = tb_plan_label, .validate = tb_validate,
+    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&g_inf_d}, .write = tb_write,
 };

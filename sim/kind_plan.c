@@ -284,19 +284,10 @@ static cl_status pl_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   return st;
 }
 
+/* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_plan = {
-    .name = "plan",
-    .id = 3,
-    .onnx_models = 1,
-    .parse = pl_parse,
-    .state_destroy = pl_state_destroy,
-    .n_plans = pl_n_plans,
-    .point_text = pl_point_text,
-    .plan_label = pl_plan_label,
-    .validate = pl_validate,
-    .eval = pl_eval,
-    .cache_destroy = pl_cache_destroy,
-    .tables = {&g_choice_d},
-    .dicts = {"planners"},
+    .name = "plan", .id = 3, .onnx_models = 1, .parse = pl_parse, .state_destroy = pl_state_destroy,
+    .n_plans = pl_n_plans, .point_text = pl_point_text, .plan_label = pl_plan_label, .validate = pl_validate,
+    .eval = pl_eval, .cache_destroy = pl_cache_destroy, .tables = {&g_choice_d}, .dicts = {"planners"},
     .write = pl_write,
 };
