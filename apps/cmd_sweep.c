@@ -201,15 +201,8 @@ int cl__cmd_sweep(int argc, char **argv) {
   }
   int rc = 2;
   if (ist == CL_OK) {
-    cl_sweep_opts o;
-    memset(&o, 0, sizeof o);
-    o.out_path = out;
-    o.resume = resume;
-    o.force = force;
-    o.quiet = quiet;
-    o.argc = cl__argc;
-    o.argv = cl__argv;
-    o.kinds = cl_sweep_kinds_all();
+    cl_sweep_opts o = {.out_path = out, .resume = resume, .force = force, .quiet = quiet, .argc = cl__argc,
+                       .argv = cl__argv, .kinds = cl_sweep_kinds_all()};
     cl_status st = cl_sweep_run(comm, e, &o);
     if (st == CL_ERR_MPI) {
       fprintf(stderr, "cleave sweep: error: rank %d: MPI failed (see above); ending the job\n", rank);
