@@ -111,3 +111,22 @@ double cl__median(double *a, int n) {
   qsort(a, (size_t)n, sizeof *a, cmp_double);
   return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
 }
+
+int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char **out, const char *const *names,
+                   int *const *on, int *missing) {
+  const char *a = argv[*i], *v;
+  if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    help();
+    return 0;
+  }
+  for (int k = 0; names && names[k]; k++)
+    if (!strcmp(a, names[k])) {
+      *on[k] = 1;
+      return 1;
+    }
+  if (out && ((v = cl__opt(argc, argv, i, "-o", missing)) || (v = cl__opt(argc, argv, i, "--output", missing)))) {
+    *out = v;
+    return 1;
+  }
+  return -1;
+}

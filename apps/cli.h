@@ -16,6 +16,13 @@ const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missin
  * `cleave CMD` and returns 2. */
 int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing, const char **pos);
 
+/* The options commands share: --help/-h (calls @p help; returns 0), -o/--output FILE
+ * (into *out, if @p out is not NULL) and the boolean flags names[k] (NULL-terminated;
+ * sets *on[k] = 1). Returns 1 when argv[*i] was one of them, else -1 (and *missing as
+ * cl__opt sets it). */
+int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char **out, const char *const *names,
+                   int *const *on, int *missing);
+
 /** Parse a --backend value (auto|portable|dnnl); 1 after printing an error. */
 int cl__parse_backend(const char *cmd, const char *s, int *out);
 int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);

@@ -74,14 +74,13 @@ int cl__cmd_run(int argc, char **argv) {
   const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL, *save_output = NULL;
   long inferences = 0;
   int force = 0, verify = 0, quiet = 0, print_config = 0;
+  static const char *const bools[] = {"--force", "--verify", "--quiet", "--print-config", NULL};
+  int *const on[] = {&force, &verify, &quiet, &print_config};
   for (int i = 1; i < argc; i++) {
-    int missing = 0;
+    int missing = 0, c = cl__opt_common(argc, argv, &i, help, &out, bools, on, &missing);
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
-      out = v;
+    if (c >= 0) {
+      if (c == 0) return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--clock", &missing))) {
       if (strcmp(v, "virtual") && strcmp(v, "wall")) {
         fprintf(stderr, "cleave run: error: --clock expects 'virtual' or 'wall', got '%s'\n", v);
@@ -94,14 +93,6 @@ int cl__cmd_run(int argc, char **argv) {
       save_output = v;
     } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
       if (cl__parse_int("run", "--inferences", v, 1, 10000000, &inferences)) return 2;
-    } else if (!strcmp(argv[i], "--force")) {
-      force = 1;
-    } else if (!strcmp(argv[i], "--verify")) {
-      verify = 1;
-    } else if (!strcmp(argv[i], "--quiet")) {
-      quiet = 1;
-    } else if (!strcmp(argv[i], "--print-config")) {
-      print_config = 1;
     } else if (cl__arg_rest("run", "config", argv[i], missing, &path)) {
       return 2;
     }

@@ -7,8 +7,8 @@
 
 #include "cleave/adaptive.h"
 #include "cleave/cfg.h"
-#include "cleave/coedge_run.h"
 #include "cleave/sweep.h"
+#include "cleave/sweep_kind.h"
 #include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
@@ -18,7 +18,7 @@ static void help(void) {
       "usage: mpirun -n R cleave sweep EXPERIMENT.yaml -o OUT.h5 [--resume] [--force]\n"
       "                                [--sample N --seed S] [--quiet]\n"
       "       cleave sweep EXPERIMENT.yaml --list | --print-point I | --validate K\n"
-      "  Evaluates every point of the experiment once (kinds testbed, adaptive, coedge).\n"
+      "  Evaluates every point of the experiment once (kinds testbed, adaptive, coedge, plan).\n"
       "  Rank 0 hands out points on request and writes OUT.h5, flushed after every point;\n"
       "  point id = SHA-256 of its resolved config text.\n"
       "  --resume          skip the points already in OUT.h5 (a killed sweep loses only\n"
@@ -36,46 +36,6 @@ static void help(void) {
       "  Format and method: docs/experiments.md\n");
 }
 
-/* Hook for kind coedge points: the YAML of one point -> cl_coedge_run_point. */
-static cl_status coedge_hook(const char *text, void **blob, size_t *n) {
-  *blob = NULL;
-  *n = 0;
-  cl_cfg *c = NULL;
-  CL_TRY(cl_cfg_parse_string("<coedge point>", text, &c));
-  const cl_cfg_node *root = cl_cfg_root(c);
-  cl_coedge_point pt;
-  memset(&pt, 0, sizeof pt);
-  const char *kind = NULL, *mode = NULL;
-  long inf = 1;
-  cl_status st = cl_cfg_get_str(c, root, "kind", 1, &kind);
-  if (st == CL_OK) st = cl_cfg_get_str(c, root, "model", 1, &pt.model);
-  if (st == CL_OK) st = cl_cfg_get_str(c, root, "planner", 1, &pt.planner);
-  if (st == CL_OK) st = cl_cfg_get_str(c, root, "devices", 1, &pt.devices_path);
-  if (st == CL_OK) st = cl_cfg_get_unit(c, root, "deadline", 1, CL_UNIT_SECONDS, &pt.deadline_s);
-  if (st == CL_OK) st = cl_cfg_get_unit(c, root, "bandwidth", 1, CL_UNIT_BANDWIDTH, &pt.bandwidth_Bps);
-  if (st == CL_OK) st = cl_cfg_get_str(c, root, "mode", 1, &mode);
-  if (st == CL_OK) st = cl_cfg_get_int(c, root, "inferences", 1, 1, 100000, &inf);
-  if (st == CL_OK) st = cl_cfg_get_u64(c, root, "seed", 1, &pt.seed);
-  pt.mode = mode && !strcmp(mode, "fused");
-  pt.inferences = (int)inf;
-  cl_coedge_point_result *r = calloc(1, sizeof *r);
-  if (st == CL_OK && !r) st = CL_ERR_NOMEM;
-  if (st == CL_OK) st = cl_coedge_run_point(&pt, r);
-  /* An infeasible deadline is a result, not a failure. */
-  if (st == CL_ERR_INFEASIBLE) {
-    r->feasible = 0;
-    st = CL_OK;
-  }
-  cl_cfg_free(c);
-  if (st != CL_OK) {
-    free(r);
-    return st;
-  }
-  *blob = r;
-  *n = sizeof *r;
-  return CL_OK;
-}
-
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -83,10 +43,11 @@ static int cmp_d(const void *a, const void *b) {
 
 /* --validate K: composition of per-layer profiles vs the two parts run for real. */
 static int validate_adaptive(const char *path, int K, uint64_t seed) {
-  cl_sweep_load_opts lo = {0, 1, seed};
+  cl_sweep_load_opts lo = {0, 1, seed, cl_sweep_kinds_all()};
   cl_sweep_exp *e = NULL;
   if (cl_sweep_load(path, &lo, &e) != CL_OK) return 2;
-  if (cl_sweep_exp_kind(e) != CL_SWEEP_ADAPTIVE) {
+  cl_sweep_condition probe;
+  if (cl_sweep_adaptive_condition(e, 0, &probe) == CL_ERR_INVALID) {
     fprintf(stderr, "cleave sweep: error: --validate is for experiments of kind adaptive\n");
     cl_sweep_exp_destroy(e);
     return 2;
@@ -163,14 +124,13 @@ int cl__cmd_sweep(int argc, char **argv) {
   int resume = 0, force = 0, quiet = 0, list = 0, has_seed = 0;
   long sample = 0, print_point = -1, validate = 0;
   uint64_t seed = 1;
+  static const char *const bools[] = {"--resume", "--force", "--quiet", "--list", NULL};
+  int *const on[] = {&resume, &force, &quiet, &list};
   for (int i = 1; i < argc; i++) {
-    int missing = 0;
+    int missing = 0, c = cl__opt_common(argc, argv, &i, help, &out, bools, on, &missing);
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
-      out = v;
+    if (c >= 0) {
+      if (c == 0) return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--sample", &missing))) {
       if (cl__parse_int("sweep", "--sample", v, 1, 50000000L, &sample)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
@@ -180,14 +140,6 @@ int cl__cmd_sweep(int argc, char **argv) {
       if (cl__parse_int("sweep", "--print-point", v, 0, 50000000L, &print_point)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--validate", &missing))) {
       if (cl__parse_int("sweep", "--validate", v, 1, 100000, &validate)) return 2;
-    } else if (!strcmp(argv[i], "--resume")) {
-      resume = 1;
-    } else if (!strcmp(argv[i], "--force")) {
-      force = 1;
-    } else if (!strcmp(argv[i], "--quiet")) {
-      quiet = 1;
-    } else if (!strcmp(argv[i], "--list")) {
-      list = 1;
     } else if (cl__arg_rest("sweep", "experiment", argv[i], missing, &path)) {
       return 2;
     }
@@ -202,7 +154,7 @@ int cl__cmd_sweep(int argc, char **argv) {
   }
   if (validate > 0) return validate_adaptive(path, (int)validate, seed);
   if (list || print_point >= 0) {
-    cl_sweep_load_opts lo = {sample, has_seed, seed};
+    cl_sweep_load_opts lo = {sample, has_seed, seed, cl_sweep_kinds_all()};
     cl_sweep_exp *e = NULL;
     if (cl_sweep_load(path, &lo, &e) != CL_OK) return 2;
     int rc = 0;
@@ -225,31 +177,37 @@ int cl__cmd_sweep(int argc, char **argv) {
     fprintf(stderr, "cleave sweep: error: no output file given (-o OUT.h5)\n");
     return 2;
   }
-  MPI_Init(&argc, &argv);
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  /* apps/ owns the job: MPI failures end it here (the library returns CL_ERR_MPI) */
+  MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    fprintf(stderr, "cleave sweep: error: MPI_Init failed\n");
+    return 1;
+  }
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &comm) != MPI_SUCCESS || MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+      MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) {
+    fprintf(stderr, "cleave sweep: error: cannot set up the MPI communicator\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   cl_sweep_exp *e = NULL;
   int ist = CL_OK;
   if (rank == 0) {
-    cl_sweep_load_opts lo = {sample, has_seed, seed};
+    cl_sweep_load_opts lo = {sample, has_seed, seed, cl_sweep_kinds_all()};
     ist = (int)cl_sweep_load(path, &lo, &e);
   }
-  MPI_Bcast(&ist, 1, MPI_INT, 0, comm);
+  if (MPI_Bcast(&ist, 1, MPI_INT, 0, comm) != MPI_SUCCESS) {
+    fprintf(stderr, "cleave sweep: error: MPI_Bcast failed\n");
+    MPI_Abort(comm, 1);
+  }
   int rc = 2;
   if (ist == CL_OK) {
-    cl_sweep_opts o;
-    memset(&o, 0, sizeof o);
-    o.out_path = out;
-    o.resume = resume;
-    o.force = force;
-    o.quiet = quiet;
-    o.argc = cl__argc;
-    o.argv = cl__argv;
-    o.coedge = coedge_hook;
+    cl_sweep_opts o = {.out_path = out, .resume = resume, .force = force, .quiet = quiet, .argc = cl__argc,
+                       .argv = cl__argv, .kinds = cl_sweep_kinds_all()};
     cl_status st = cl_sweep_run(comm, e, &o);
+    if (st == CL_ERR_MPI) {
+      fprintf(stderr, "cleave sweep: error: rank %d: MPI failed (see above); ending the job\n", rank);
+      MPI_Abort(comm, 1);
+    }
     if (rank == 0)
       printf("sweep: %d points run, %d skipped (already in %s), %d failed; %llu records in %.1f s (%.0f records/s)\n",
              o.points_run, o.points_skipped, out, o.points_failed, (unsigned long long)o.records, o.seconds,

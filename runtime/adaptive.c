@@ -18,11 +18,6 @@
 #include "cleave/zoo.h"
 #include "sweep_internal.h"
 
-static double now_mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 static double now_cpu(void) {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -152,14 +147,14 @@ cl_status cl_adaptive_profile_run(const cl_graph *g, int threads, double cpu_loa
     return CL_ERR_NOMEM;
   }
   cl_exec_fill_input(ex, seed);
-  double t0 = now_mono();
+  double t0 = cl_wall_now();
   cl_adaptive_stress *s = NULL;
   cl_status st = cl_adaptive_stress_start(threads, cpu_load, mem_pressure, mem_cap_bytes, &s);
   for (int r = -warmup; r < reps && st == CL_OK; r++)
     for (int k = 0; k < ns && st == CL_OK; k++) {
-      double w0 = now_mono(), c0 = now_cpu();
+      double w0 = cl_wall_now(), c0 = now_cpu();
       st = cl_exec_run_step(ex, k);
-      double c1 = now_cpu(), w1 = now_mono();
+      double c1 = now_cpu(), w1 = cl_wall_now();
       if (r >= 0) {
         out->wall[(size_t)r * ns + k] = w1 - w0;
         out->cpu[(size_t)r * ns + k] = c1 - c0;
@@ -167,7 +162,7 @@ cl_status cl_adaptive_profile_run(const cl_graph *g, int threads, double cpu_loa
       if (poll) poll(poll_ctx);
     }
   cl_adaptive_stress_stop(s, &out->burn_cpu);
-  out->seconds = now_mono() - t0;
+  out->seconds = cl_wall_now() - t0;
   cl_exec_destroy(ex);
   if (st != CL_OK) cl_adaptive_profile_free(out);
   return st;
@@ -298,9 +293,9 @@ static cl_status run_part(const cl_graph *g, const uint8_t *mask, int threads, d
   cl_status st = w ? cl_adaptive_stress_start(threads, cpu, mem, cap, &s) : CL_ERR_NOMEM;
   if (st == CL_OK) st = cl_exec_run(ex); /* warm-up */
   for (int r = 0; r < reps && st == CL_OK; r++) {
-    double t0 = now_mono();
+    double t0 = cl_wall_now();
     st = cl_exec_run(ex);
-    w[r] = now_mono() - t0;
+    w[r] = cl_wall_now() - t0;
   }
   cl_adaptive_stress_stop(s, NULL);
   if (st == CL_OK) {

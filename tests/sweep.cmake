@@ -13,3 +13,9 @@ add_test(NAME sweep_validate COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_vali
 # RUN_SERIAL: both sides measure real CPU time; a concurrent test (memory-bound FC layers
 # of another process) inflated one side by 35% in CI-like runs.
 set_tests_properties(sweep_validate PROPERTIES LABELS "mpi" TIMEOUT 180 RUN_SERIAL TRUE)
+# The explicit `plans:` list of docs/experiments.md: loads, runs (2 ranks), records per plan.
+add_test(NAME sweep_plans COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_plans_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(sweep_plans PROPERTIES LABELS "mpi" TIMEOUT 120)
+# Kind `plan`: every planner on the same models and networks (2 ranks), one row per (point, planner).
+add_test(NAME sweep_planners COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_planners_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(sweep_planners PROPERTIES LABELS "mpi" TIMEOUT 120)

@@ -3,13 +3,11 @@
 # model structure, every condition has exactly one best cut, the unstressed-best flag is
 # consistent, the composition equals the sum of its parts, and the analysis script runs.
 # usage: sweep_adaptive_test.sh BUILD_DIR MPIEXEC...
-set -u
-BUILD=$1; shift
+. "$(dirname "$0")/script_lib.sh" "$1" "$(cd "$(dirname "$0")/.." && pwd)"   # B S C PY T
+shift
+BUILD=$B; SRC=$S; W=$T
 MPI=("$@")
-SRC=$(cd "$(dirname "$0")/.." && pwd)
 EXP=$SRC/tests/data/experiments/adaptive_small.yaml
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 "${MPI[@]}" -n 2 "$BUILD/cleave" sweep "$EXP" -o "$W/a.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
 cat "$W/log"

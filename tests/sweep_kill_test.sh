@@ -3,14 +3,11 @@
 # mid-way and then resumed must end with exactly the same set of point ids (those of
 # `cleave sweep --list`), each once.
 # usage: sweep_kill_test.sh BUILD_DIR MPIEXEC...
-set -u
-BUILD=$1; shift
+. "$(dirname "$0")/script_lib.sh" "$1" "$(cd "$(dirname "$0")/.." && pwd)"   # B S C PY T
+shift
+BUILD=$B; SRC=$S; W=$T
 MPI=("$@")
-SRC=$(cd "$(dirname "$0")/.." && pwd)
 EXP=$SRC/tests/data/experiments/sweep_small.yaml
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-PY=/usr/bin/python3
 ids() { # sorted ids of completed points, duplicates kept
   $PY - "$1" <<'PYEOF'
 import sys, h5py

@@ -5,13 +5,11 @@
 # the same resolved config (--print-point) must give the same median latency within the
 # timing noise of a shared machine (both use measured step CPU time x slowdown).
 # usage: sweep_validate_test.sh BUILD_DIR MPIEXEC...
-set -u
-BUILD=$1; shift
+. "$(dirname "$0")/script_lib.sh" "$1" "$(cd "$(dirname "$0")/.." && pwd)"   # B S C PY T
+shift
+BUILD=$B; SRC=$S; W=$T
 MPI=("$@")
-SRC=$(cd "$(dirname "$0")/.." && pwd)
 EXP=$SRC/tests/data/experiments/sweep_small.yaml
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # kind coedge: `bandwidths: [0]` means the devices file's WLAN value (docs/experiments.md).

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cl_test.h"
 #include "cleave/adaptive.h"
@@ -50,7 +51,7 @@ static void test_expand(void) {
     free(t);
   }
   /* sampling: a seeded subset, reproducible, different for another seed */
-  cl_sweep_load_opts o1 = {10, 1, 7}, o2 = {10, 1, 7}, o3 = {10, 1, 8};
+  cl_sweep_load_opts o1 = {10, 1, 7, NULL}, o2 = {10, 1, 7, NULL}, o3 = {10, 1, 8, NULL};
   CL_CHECK_OK(cl_sweep_load(path, &o1, &s1));
   CL_CHECK_OK(cl_sweep_load(path, &o2, &s2));
   CL_CHECK_OK(cl_sweep_load(path, &o3, &s3));
@@ -94,6 +95,77 @@ static void test_errors(void) {
     if (!strstr(g_log, cases[k].msg)) fprintf(stderr, "  log: %s\n", g_log);
   }
   cl_log_set_sink(NULL, NULL);
+}
+
+/* Write an experiment on the test testbed with the given factors into a temporary file. */
+static void write_exp(const char *path, const char *factors) {
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  fprintf(f, "kind: testbed\ntestbed: %s/tests/data/experiments/tb2.yaml\nmodels: [lenet]\nplans: [{cuts: [pool1]}]\n"
+             "factors:\n%s", src(), factors);
+  fclose(f);
+}
+
+/* Issue 13: a factor with more than 32,767 levels (the level index was 16 bits) and a
+ * grid whose size overflows `long` (a clear error, no crash). */
+static void test_huge_grids(void) {
+  char path[] = "/tmp/cl_test_sweep_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    CL_CHECK(0);
+    return;
+  }
+  close(fd);
+  /* 40,000 speed levels: every point's text carries its own level */
+  size_t cap = 64 + 40000 * 8;
+  char *lv = malloc(cap);
+  size_t n = (size_t)snprintf(lv, cap, "  - {set: nodes.cloud.speed, levels: [");
+  for (int i = 1; i <= 40000; i++) n += (size_t)snprintf(lv + n, cap - n, "%s%d", i > 1 ? "," : "", i);
+  snprintf(lv + n, cap - n, "]}\n");
+  write_exp(path, lv);
+  free(lv);
+  cl_sweep_exp *e = NULL;
+  CL_CHECK_OK(cl_sweep_load(path, NULL, &e));
+  if (e) {
+    CL_CHECK_INT_EQ(cl_sweep_n_points(e), 40000);
+    int idx[] = {0, 32766, 32767, 32768, 39999};
+    for (size_t k = 0; k < sizeof idx / sizeof idx[0]; k++) {
+      char *t = cl_sweep_point_text(e, idx[k]);
+      char want[64];
+      snprintf(want, sizeof want, "cloud, speed: %d,", idx[k] + 1);
+      CL_CHECK(t && strstr(t, want) != NULL);
+      free(t);
+    }
+    cl_sweep_exp_destroy(e);
+  }
+  /* 8 factors x 1,000 levels = 10^24 points: refused with a message, not a crash */
+  static const char *const targets[] = {"nodes.device.speed", "nodes.cloud.speed", "nodes.device.threads",
+                                        "nodes.cloud.threads", "links.device->cloud.latency",
+                                        "links.device->cloud.jitter", "links.device->cloud.bandwidth",
+                                        "nodes.device.cpu_load"};
+  cap = 8 * (80 + 1000 * 12);
+  char *fs = malloc(cap);
+  n = 0;
+  for (int k = 0; k < 8; k++) {
+    n += (size_t)snprintf(fs + n, cap - n, "  - {set: %s, levels: [", targets[k]);
+    for (int i = 1; i <= 1000; i++) {
+      const char *unit = k == 4 || k == 5 ? "ms" : k == 6 ? "Mbit/s" : "";
+      if (k == 7) n += (size_t)snprintf(fs + n, cap - n, "%s%g", i > 1 ? "," : "", i / 1000.0);
+      else n += (size_t)snprintf(fs + n, cap - n, "%s%d%s", i > 1 ? "," : "", i, unit);
+    }
+    n += (size_t)snprintf(fs + n, cap - n, "]}\n");
+  }
+  write_exp(path, fs);
+  free(fs);
+  cl_log_set_sink(sink, NULL);
+  g_log[0] = '\0';
+  e = NULL;
+  CL_CHECK_INT_EQ(cl_sweep_load(path, NULL, &e), CL_ERR_CONFIG);
+  CL_CHECK(e == NULL);
+  CL_CHECK(strstr(g_log, "the grid") != NULL && strstr(g_log, "more than 50000000 points") != NULL);
+  if (!strstr(g_log, "the grid")) fprintf(stderr, "  log: %s\n", g_log);
+  cl_log_set_sink(NULL, NULL);
+  unlink(path);
 }
 
 /* The closed-form chain of cl_adaptive_compose equals the timeline of cl_rt_simulate. */
@@ -157,6 +229,7 @@ static void test_compose_vs_timeline(void) {
 int main(void) {
   test_expand();
   test_errors();
+  test_huge_grids();
   test_compose_vs_timeline();
   return cl_test_finish("test_sweep");
 }

@@ -19,18 +19,18 @@
 
 #define CL_SWEEP_MAX_FACTORS 8
 
-typedef enum cl_sweep_kind { CL_SWEEP_TESTBED = 0, CL_SWEEP_ADAPTIVE = 1, CL_SWEEP_COEDGE = 2 } cl_sweep_kind;
-
-/** Printable kind name ("testbed", "adaptive", "coedge"). */
-const char *cl_sweep_kind_name(cl_sweep_kind k);
-
 typedef struct cl_sweep_exp cl_sweep_exp;
+/** An experiment kind (include/cleave/sweep_kind.h). */
+typedef struct cl_sweep_kind_i cl_sweep_kind_i;
 
 /** Options of cl_sweep_load (zero = defaults). */
 typedef struct cl_sweep_load_opts {
   long sample;       /* > 0: seeded random sample of this many points (overrides the file) */
   int has_seed;      /* seed below overrides the file's seed */
   uint64_t seed;
+  /** Kinds the file may name, NULL-terminated; NULL = those of cleave_runtime (testbed,
+   *  adaptive). `cleave sweep` passes cl_sweep_kinds_all(). */
+  const cl_sweep_kind_i *const *kinds;
 } cl_sweep_load_opts;
 
 /** @brief Parse an experiment file and resolve every point (ids included). Every error
@@ -40,7 +40,8 @@ typedef struct cl_sweep_load_opts {
 cl_status cl_sweep_load(const char *path, const cl_sweep_load_opts *opts, cl_sweep_exp **out);
 void cl_sweep_exp_destroy(cl_sweep_exp *e);
 
-cl_sweep_kind cl_sweep_exp_kind(const cl_sweep_exp *e);
+/** The experiment's kind name ("testbed", "adaptive", "coedge", "plan"). */
+const char *cl_sweep_exp_kind_name(const cl_sweep_exp *e);
 /** Points selected (after sampling). */
 int cl_sweep_n_points(const cl_sweep_exp *e);
 /** Hex SHA-256 id of point @p i (static storage owned by @p e). */
@@ -72,11 +73,6 @@ typedef void (*cl_sweep_poll_fn)(void *ctx);
 cl_status cl_sweep_eval_testbed(const char *origin, const char *text, cl_sweep_poll_fn poll, void *poll_ctx,
                                 cl_sweep_tb_result *res);
 
-/** Hook for points of kind coedge (the sim library provides it; see apps/cmd_sweep.c):
- *  evaluate the point described by @p text (the YAML of one coedge point) into a result
- *  blob of *n bytes (malloc'd). */
-typedef cl_status (*cl_sweep_coedge_fn)(const char *text, void **blob, size_t *n);
-
 /** Resolved condition of an adaptive point: node 0 = edge, node 1 = cloud. */
 typedef struct cl_sweep_condition {
   const char *model;  /* owned by the experiment */
@@ -90,7 +86,7 @@ typedef struct cl_sweep_condition {
 } cl_sweep_condition;
 
 /** @brief The condition of point @p i of an adaptive experiment (base testbed values with
- *  the point's factor levels applied). CL_ERR_INVALID for other kinds. */
+ *  the point's factor levels applied). CL_ERR_INVALID for other kinds (no message). */
 cl_status cl_sweep_adaptive_condition(const cl_sweep_exp *e, int i, cl_sweep_condition *out);
 
 /** Options of a sweep run. */
@@ -101,7 +97,9 @@ typedef struct cl_sweep_opts {
   int quiet;             /* no progress line */
   int argc;              /* command line for provenance */
   char **argv;
-  cl_sweep_coedge_fn coedge; /* required for kind coedge */
+  /** Kinds workers may be sent (NULL-terminated); NULL = rank 0's experiment's table or,
+   *  on workers, those of cleave_runtime. Must match the table rank 0 loaded with. */
+  const cl_sweep_kind_i *const *kinds;
   /* filled by cl_sweep_run on rank 0 */
   int points_run, points_skipped, points_failed;
   uint64_t records;      /* records appended in this run (all tables) */
@@ -110,7 +108,9 @@ typedef struct cl_sweep_opts {
 
 /** @brief Run the sweep on @p comm (collective). Rank 0 must hold the loaded experiment;
  *  other ranks may pass NULL (they receive point texts with their work). Returns CL_OK
- *  when every point was evaluated (on rank 0; workers return CL_OK unless MPI failed). */
+ *  when every point was evaluated (on rank 0; workers return CL_OK unless MPI failed).
+ *  Every MPI call is checked (@p comm should be MPI_ERRORS_RETURN): a failure comes back
+ *  as CL_ERR_MPI and the caller (apps/) decides how the job ends. */
 cl_status cl_sweep_run(MPI_Comm comm, cl_sweep_exp *e, cl_sweep_opts *opts);
 
 #endif

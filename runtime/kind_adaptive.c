@@ -1,0 +1,731 @@
+/* Experiment kind `adaptive` (the adaptivity study, docs/experiments.md "Adaptivity
+ * method"): a point is (model, condition of an edge and a cloud node). Its auxiliary
+ * work units are real per-layer profiles under each distinct CPU/memory condition (any
+ * rank); rank 0 composes every cut of every point from them in virtual time as soon as
+ * a point's profiles are in. Records: /adaptive/profile_units, /adaptive/profile,
+ * /adaptive/layers, /adaptive/cuts. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleave/adaptive.h"
+#include "cleave/onnx.h"
+#include "cleave/provenance.h"
+#include "cleave/wallclock.h"
+#include "sweep_internal.h"
+
+/* The experiment's parameters (the kind's state). */
+typedef struct ad_param {
+  int reps, warmup;
+  double mem_cap; /* bytes */
+} ad_param;
+
+/* ---- record tables ---- */
+
+typedef struct unit_rec {
+  int64_t attempt;
+  int32_t model, threads, reps, steps;
+  double cpu_load, mem_pressure, seconds, burn_cpu;
+  char id[65];
+} unit_rec;
+static const cl_field g_unit_f[] = {
+    CL_FIELD(unit_rec, attempt, CL_F_INT64, "", "attempt key: joins /adaptive/profile rows"),
+    CL_FIELD_DICT(unit_rec, model, "models", "model"),
+    CL_FIELD(unit_rec, threads, CL_F_INT32, "", "executor threads (= burner threads)"),
+    CL_FIELD(unit_rec, reps, CL_F_INT32, "", "timed repetitions"),
+    CL_FIELD(unit_rec, steps, CL_F_INT32, "", "executor steps"),
+    CL_FIELD(unit_rec, cpu_load, CL_F_FLOAT64, "1", "background CPU load during profiling"),
+    CL_FIELD(unit_rec, mem_pressure, CL_F_FLOAT64, "1", "fraction of mem_cap rewritten in the background"),
+    CL_FIELD(unit_rec, seconds, CL_F_FLOAT64, "s", "wall time of the profiling"),
+    CL_FIELD(unit_rec, burn_cpu, CL_F_FLOAT64, "s", "CPU seconds the burner threads used"),
+    CL_FIELD(unit_rec, id, CL_F_STRING, "", "SHA-256 of the unit's description"),
+};
+static const cl_table_desc g_unit_d = {"/adaptive/profile_units", sizeof(unit_rec), g_unit_f, 10,
+                                       "one row per (model, CPU load, memory use) profiled for real", 1024};
+
+typedef struct prof_rec {
+  int64_t attempt;
+  int32_t step, rep;
+  double wall, cpu;
+} prof_rec;
+static const cl_field g_prof_f[] = {
+    CL_FIELD(prof_rec, attempt, CL_F_INT64, "", "attempt key of the profile unit"),
+    CL_FIELD(prof_rec, step, CL_F_INT32, "", "executor step"),
+    CL_FIELD(prof_rec, rep, CL_F_INT32, "", "repetition"),
+    CL_FIELD(prof_rec, wall, CL_F_FLOAT64, "s", "wall time of the step under the condition"),
+    CL_FIELD(prof_rec, cpu, CL_F_FLOAT64, "s", "thread CPU time of the step"),
+};
+static const cl_table_desc g_prof_d = {"/adaptive/profile", sizeof(prof_rec), g_prof_f, 5,
+                                       "per-step times measured under each CPU/memory condition", 0};
+
+typedef struct layer_rec {
+  int64_t attempt;
+  int32_t cut, step, rep;
+  float start, time;
+  uint8_t where;
+} layer_rec;
+static const cl_field g_layer_f[] = {
+    CL_FIELD(layer_rec, attempt, CL_F_INT64, "", "attempt key of the (model, condition) point"),
+    CL_FIELD(layer_rec, cut, CL_F_INT32, "", "cut index (see /adaptive/cuts)"),
+    CL_FIELD(layer_rec, step, CL_F_INT32, "", "layer (executor step)"),
+    CL_FIELD(layer_rec, rep, CL_F_INT32, "", "repetition"),
+    CL_FIELD(layer_rec, start, CL_F_FLOAT32, "s", "start within the inference (virtual)"),
+    CL_FIELD(layer_rec, time, CL_F_FLOAT32, "s", "duration (virtual: profiled wall x node speed)"),
+    CL_FIELD(layer_rec, where, CL_F_UINT8, "", "0 edge, 1 cloud"),
+};
+static const cl_table_desc g_layer_d = {"/adaptive/layers", sizeof(layer_rec), g_layer_f, 7,
+                                        "per (model, condition, cut, rep, layer) composed times", 0};
+
+typedef struct cut_rec {
+  int64_t attempt;
+  int32_t model, cut, cut_node, edge_steps, best, base_best;
+  double edge_s, xfer_s, cloud_s, latency, latency_mean, latency_min, latency_max;
+  int64_t bytes;
+  char cut_name[64];
+} cut_rec;
+static const cl_field g_cut_f[] = {
+    CL_FIELD(cut_rec, attempt, CL_F_INT64, "", "attempt key of the (model, condition) point"),
+    CL_FIELD_DICT(cut_rec, model, "models", "model"),
+    CL_FIELD(cut_rec, cut, CL_F_INT32, "", "cut index"),
+    CL_FIELD(cut_rec, cut_node, CL_F_INT32, "", "graph node the model is cut after"),
+    CL_FIELD(cut_rec, edge_steps, CL_F_INT32, "", "layers on the edge"),
+    CL_FIELD(cut_rec, best, CL_F_INT32, "", "1 for the lowest median latency of this condition"),
+    CL_FIELD(cut_rec, base_best, CL_F_INT32, "", "1 for the best cut of the unstressed condition (levels 0)"),
+    CL_FIELD(cut_rec, edge_s, CL_F_FLOAT64, "s", "median edge compute"),
+    CL_FIELD(cut_rec, xfer_s, CL_F_FLOAT64, "s", "transfer (latency + bytes/bandwidth)"),
+    CL_FIELD(cut_rec, cloud_s, CL_F_FLOAT64, "s", "median cloud compute"),
+    CL_FIELD(cut_rec, latency, CL_F_FLOAT64, "s", "median latency over repetitions"),
+    CL_FIELD(cut_rec, latency_mean, CL_F_FLOAT64, "s", "mean latency"),
+    CL_FIELD(cut_rec, latency_min, CL_F_FLOAT64, "s", "min latency"),
+    CL_FIELD(cut_rec, latency_max, CL_F_FLOAT64, "s", "max latency"),
+    CL_FIELD(cut_rec, bytes, CL_F_INT64, "B", "bytes sent edge -> cloud"),
+    CL_FIELD(cut_rec, cut_name, CL_F_STRING, "", "layer the model is cut after"),
+};
+static const cl_table_desc g_cut_d = {"/adaptive/cuts", sizeof(cut_rec), g_cut_f, 16,
+                                      "per (model, condition, cut) summary", 4096};
+
+/* ---- rank 0 state ---- */
+
+
+/* The kind's tables in sink->t[] (the order of the row's tables[]). */
+enum { T_UNIT, T_PROF, T_LAYER, T_CUT };
+
+typedef struct unit {
+  int model, threads;
+  double cpu, mem;
+  char id[65];
+  int have, queued;
+  cl_adaptive_profile prof;
+} unit;
+
+typedef struct apoint {
+  int edge_unit, cloud_unit;
+  cl_adaptive_link lk;
+} apoint;
+
+
+/* Rank-0 state of a run. */
+typedef struct adapt {
+  unit *units;
+  int n_units;
+  apoint *ap;             /* [n_points] */
+  cl_adaptive_model **am; /* [n_models] */
+  int *base_best;         /* [n_models] best cut of the unstressed condition, -1 unknown */
+  int *base_unit_e, *base_unit_c;
+  cl_adaptive_link base_lk;
+} adapt;
+
+static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
+  adapt *A = s->kstate;
+  unit *un = &A->units[u];
+  cl_adaptive_profile *p = &un->prof;
+  p->n_steps = cl_sweep_rd_i32(r);
+  p->reps = cl_sweep_rd_i32(r);
+  p->seconds = cl_sweep_rd_f64(r);
+  p->burn_cpu = cl_sweep_rd_f64(r);
+  size_t n = (size_t)p->n_steps * (size_t)p->reps;
+  if (r->bad || p->n_steps <= 0 || p->reps <= 0 || r->n - r->off != 2 * n * sizeof(double)) {
+    cl_log_error("sweep: malformed profile result for unit %d", u);
+    return CL_ERR_MPI;
+  }
+  p->wall = malloc(sizeof(double) * n);
+  p->cpu = malloc(sizeof(double) * n);
+  if (!p->wall || !p->cpu) return CL_ERR_NOMEM;
+  cl_sweep_rd_get(r, p->wall, sizeof(double) * n);
+  cl_sweep_rd_get(r, p->cpu, sizeof(double) * n);
+  int64_t att = cl__sweep_next_attempt(s);
+  prof_rec *rows = malloc(sizeof(prof_rec) * n);
+  if (!rows) return CL_ERR_NOMEM;
+  for (int q = 0; q < p->reps; q++)
+    for (int k = 0; k < p->n_steps; k++) {
+      size_t j = (size_t)q * p->n_steps + k;
+      rows[j] = (prof_rec){att, k, q, p->wall[j], p->cpu[j]};
+    }
+  cl_status st = cl_table_append(s->sink.t[T_PROF], rows, n);
+  free(rows);
+  unit_rec ur;
+  memset(&ur, 0, sizeof ur);
+  ur.attempt = att;
+  if (st == CL_OK) st = cl_dict_id(s->sink.models, s->e->models[un->model], &ur.model);
+  ur.threads = un->threads;
+  ur.reps = p->reps;
+  ur.steps = p->n_steps;
+  ur.cpu_load = un->cpu;
+  ur.mem_pressure = un->mem;
+  ur.seconds = p->seconds;
+  ur.burn_cpu = p->burn_cpu;
+  memcpy(ur.id, un->id, 65);
+  if (st == CL_OK) st = cl_table_append(s->sink.t[T_UNIT], &ur, 1);
+  if (st == CL_OK) st = cl_store_flush(s->sink.store);
+  s->sink.records += n + 1;
+  un->have = 1;
+  s->aux_done++;
+  cl__sweep_progress(s, 0);
+  return st;
+}
+
+
+/* A rank's cache between profile units: the model graph with its weights. */
+typedef struct pcache {
+  char model[256];
+  cl_graph *g;
+} pcache;
+
+static void ad_cache_destroy(void *p) {
+  pcache *wc = p;
+  if (wc) cl_graph_destroy(wc->g);
+  free(wc);
+}
+
+static cl_status eval_profile(const char *text, void **cache, cl_sweep_poll_fn poll, void *pctx, cl_sweep_buf *out) {
+  if (!*cache && !(*cache = calloc(1, sizeof(pcache)))) return CL_ERR_NOMEM;
+  pcache *wc = *cache;
+  cl_cfg *c = NULL;
+  CL_TRY(cl_cfg_parse_string("<profile unit>", text, &c));
+  const cl_cfg_node *root = cl_cfg_root(c);
+  const char *model = NULL;
+  long threads = 1, reps = 1, warm = 0;
+  double cpu = 0, mem = 0, cap = 0;
+  uint64_t seed = 1;
+  cl_status st = cl_cfg_get_str(c, root, "model", 1, &model);
+  if (st == CL_OK) st = cl_cfg_get_int(c, root, "threads", 1, 1, 1024, &threads);
+  if (st == CL_OK) st = cl_cfg_get_double(c, root, "cpu_load", 1, 0, 1, &cpu);
+  if (st == CL_OK) st = cl_cfg_get_double(c, root, "mem_pressure", 1, 0, 1, &mem);
+  if (st == CL_OK) st = cl_cfg_get_double(c, root, "mem_cap", 1, 0, 1e13, &cap);
+  if (st == CL_OK) st = cl_cfg_get_int(c, root, "reps", 1, 1, 100000, &reps);
+  if (st == CL_OK) st = cl_cfg_get_int(c, root, "warmup", 1, 0, 1000, &warm);
+  if (st == CL_OK) st = cl_cfg_get_u64(c, root, "seed", 1, &seed);
+  if (st == CL_OK && strcmp(wc->model, model)) {
+    cl_graph_destroy(wc->g);
+    wc->g = NULL;
+    wc->model[0] = '\0';
+    int has_weights = 0; /* ONNX files bring their own */
+    st = cl_model_load(model, &wc->g, &has_weights);
+    if (st == CL_OK && !has_weights) st = cl_graph_init_weights(wc->g, seed);
+    if (st == CL_OK) snprintf(wc->model, sizeof wc->model, "%s", model);
+  }
+  cl_adaptive_profile p;
+  memset(&p, 0, sizeof p);
+  if (st == CL_OK)
+    st = cl_adaptive_profile_run(wc->g, (int)threads, cpu, mem, cap, (int)reps, (int)warm, seed, poll, pctx, &p);
+  if (st == CL_OK) {
+    size_t n = (size_t)p.n_steps * (size_t)p.reps;
+    cl_sweep_buf_i32(out, p.n_steps);
+    cl_sweep_buf_i32(out, p.reps);
+    cl_sweep_buf_f64(out, p.seconds);
+    cl_sweep_buf_f64(out, p.burn_cpu);
+    cl_sweep_buf_put(out, p.wall, sizeof(double) * n);
+    cl_sweep_buf_put(out, p.cpu, sizeof(double) * n);
+  }
+  cl_adaptive_profile_free(&p);
+  cl_cfg_free(c);
+  return st;
+}
+
+/* The text of a profile unit (its id is the SHA-256 of it); caller frees. */
+static char *unit_text(const cl_sweep_exp *e, const unit *u) {
+  const ad_param *P = cl_sweep_exp_state(e);
+  cl__sb b = {0};
+  cl__sb_put(&b,
+             "# adaptive profile unit\nmodel: %s\nthreads: %d\ncpu_load: %.17g\nmem_pressure: %.17g\nmem_cap: %.17g\n"
+             "reps: %d\nwarmup: %d\nseed: %llu\n",
+             e->models[u->model], u->threads, u->cpu, u->mem, P->mem_cap, P->reps, P->warmup,
+             (unsigned long long)e->seed);
+  return cl__sb_take(&b);
+}
+
+static char *ad_aux_text(cl__sweep_srv *s, int ref) {
+  adapt *A = s->kstate;
+  return unit_text(s->e, &A->units[ref]);
+}
+
+
+static int find_unit(const adapt *A, int model, int threads, double cpu, double mem) {
+  for (int u = 0; u < A->n_units; u++)
+    if (A->units[u].model == model && A->units[u].threads == threads && A->units[u].cpu == cpu &&
+        A->units[u].mem == mem)
+      return u;
+  return -1;
+}
+
+static int add_unit(cl__sweep_srv *s, int model, int threads, double cpu, double mem) {
+  adapt *A = s->kstate;
+  int u = find_unit(A, model, threads, cpu, mem);
+  if (u >= 0) return u;
+  unit *x = &A->units[A->n_units];
+  memset(x, 0, sizeof *x);
+  x->model = model;
+  x->threads = threads;
+  x->cpu = cpu;
+  x->mem = mem;
+  char *t = unit_text(s->e, x);
+  if (!t) return -1;
+  cl_sha256_hex(t, strlen(t), x->id);
+  free(t);
+  return A->n_units++;
+}
+
+/* Condition of point pt: base testbed values with the point's factor levels applied. */
+static void point_condition(const cl_sweep_exp *e, const cl_rt_setup *base, double base_lat, double base_bw,
+                            const int32_t *lev, double *cpu, double *mem, int *thr, cl_adaptive_link *lk) {
+  double speed[2];
+  for (int n = 0; n < 2; n++) {
+    cpu[n] = base->nodes[n].cpu_load;
+    mem[n] = base->nodes[n].mem_pressure;
+    thr[n] = base->nodes[n].threads > 0 ? base->nodes[n].threads : 1;
+    speed[n] = base->nodes[n].speed;
+  }
+  lk->latency = base_lat;
+  lk->bandwidth = base_bw;
+  for (int k = 0; k < e->n_factors; k++) {
+    const cl__sweep_factor *f = &e->f[k];
+    double v = f->level_value[lev ? lev[k] : 0];
+    switch (f->field) {
+    case CL__F_SPEED: speed[f->node] = v; break;
+    case CL__F_CPU_LOAD: cpu[f->node] = v; break;
+    case CL__F_MEM_PRESSURE: mem[f->node] = v; break;
+    case CL__F_THREADS: thr[f->node] = (int)v; break;
+    case CL__F_BANDWIDTH: if (f->node == 0 && f->node2 == 1) lk->bandwidth = v; break;
+    case CL__F_LATENCY: if (f->node == 0 && f->node2 == 1) lk->latency = v; break;
+    default: break;
+    }
+  }
+  lk->edge_speed = speed[0];
+  lk->cloud_speed = speed[1];
+}
+
+static cl_status load_base(const cl_sweep_exp *e, cl_rt_setup *base, double *blat, double *bbw) {
+  cl__sweep_override none[1] = {{"", "plan", "{cuts: [input]}"}};
+  char *bt = cl__sweep_emit(e->tb, none, 1);
+  if (!bt) return CL_ERR_NOMEM;
+  cl_status st = cl_rt_setup_load(e->tb_path, bt, base);
+  free(bt);
+  if (st != CL_OK) return st;
+  int l = 0;
+  cl_netmodel_find_link(base->net, 0, 1, &l);
+  *blat = cl_netmodel_latency_at(base->net, l, 0);
+  *bbw = cl_netmodel_bandwidth_at(base->net, l, 0);
+  return CL_OK;
+}
+
+cl_status cl_sweep_adaptive_condition(const cl_sweep_exp *e, int i, cl_sweep_condition *out) {
+  memset(out, 0, sizeof *out);
+  if (e->kind != &cl_sweep_kind_adaptive || i < 0 || i >= e->n_points) return CL_ERR_INVALID;
+  const ad_param *P = cl_sweep_exp_state(e);
+  cl_rt_setup base;
+  double blat = 0, bbw = 0;
+  CL_TRY(load_base(e, &base, &blat, &bbw));
+  cl_adaptive_link lk;
+  point_condition(e, &base, blat, bbw, e->pts[i].lev, out->cpu_load, out->mem_pressure, out->threads, &lk);
+  cl_rt_setup_free(&base);
+  out->model = e->models[e->pts[i].model];
+  out->speed[0] = lk.edge_speed;
+  out->speed[1] = lk.cloud_speed;
+  out->latency = lk.latency;
+  out->bandwidth = lk.bandwidth;
+  out->reps = P->reps;
+  out->warmup = P->warmup;
+  out->mem_cap = P->mem_cap;
+  out->seed = e->seed;
+  return CL_OK;
+}
+
+static cl_status adaptive_prepare(cl__sweep_srv *s) {
+  cl_sweep_exp *e = s->e;
+  adapt *A = calloc(1, sizeof *A);
+  if (!A) return CL_ERR_NOMEM;
+  s->kstate = A;
+  /* the base values: the testbed as written; every factor is re-applied per point */
+  cl_rt_setup base;
+  double blat = 0, bbw = 0;
+  cl_status st = load_base(e, &base, &blat, &bbw);
+  if (st != CL_OK) return st;
+  A->units = calloc((size_t)e->n_points * 2 + 2 * (size_t)e->n_models + 2, sizeof(unit));
+  A->ap = calloc((size_t)e->n_points, sizeof(apoint));
+  A->am = calloc((size_t)e->n_models, sizeof(cl_adaptive_model *));
+  A->base_best = malloc(sizeof(int) * (size_t)e->n_models);
+  A->base_unit_e = malloc(sizeof(int) * (size_t)e->n_models);
+  A->base_unit_c = malloc(sizeof(int) * (size_t)e->n_models);
+  if (!A->units || !A->ap || !A->am || !A->base_best || !A->base_unit_e || !A->base_unit_c) st = CL_ERR_NOMEM;
+  uint8_t *need = calloc((size_t)e->n_models, 1);
+  if (!need) st = CL_ERR_NOMEM;
+  for (int i = 0; st == CL_OK && i < e->n_points; i++)
+    if (!s->done[i]) need[e->pts[i].model] = 1;
+  /* the unstressed condition (level 0 of every factor) of every model with work left */
+  double cpu[2], mem[2];
+  int thr[2];
+  for (int m = 0; st == CL_OK && m < e->n_models; m++) {
+    A->base_best[m] = -1;
+    A->base_unit_e[m] = A->base_unit_c[m] = -1;
+    if (!need[m]) continue;
+    point_condition(e, &base, blat, bbw, NULL, cpu, mem, thr, &A->base_lk);
+    A->base_unit_e[m] = add_unit(s, m, thr[0], cpu[0], mem[0]);
+    A->base_unit_c[m] = add_unit(s, m, thr[1], cpu[1], mem[1]);
+    if ((st = cl_adaptive_model_create(e->models[m], &A->am[m])) != CL_OK) break;
+  }
+  for (int i = 0; st == CL_OK && i < e->n_points; i++) {
+    if (s->done[i]) continue;
+    const cl__sweep_pt *pt = &e->pts[i];
+    point_condition(e, &base, blat, bbw, pt->lev, cpu, mem, thr, &A->ap[i].lk);
+    A->ap[i].edge_unit = add_unit(s, pt->model, thr[0], cpu[0], mem[0]);
+    A->ap[i].cloud_unit = add_unit(s, pt->model, thr[1], cpu[1], mem[1]);
+    if (A->ap[i].edge_unit < 0 || A->ap[i].cloud_unit < 0) st = CL_ERR_NOMEM;
+  }
+  free(need);
+  cl_rt_setup_free(&base);
+  return st;
+}
+
+/* Rebuild profiles already in the file (resume). */
+static cl_status adaptive_load_units(cl__sweep_srv *s) {
+  adapt *A = s->kstate;
+  uint64_t nu = cl_table_count(s->sink.t[T_UNIT]), np = cl_table_count(s->sink.t[T_PROF]);
+  if (!nu) return CL_OK;
+  unit_rec *ur = malloc(sizeof(unit_rec) * nu);
+  if (!ur) return CL_ERR_NOMEM;
+  cl_status st = cl_table_read(s->sink.t[T_UNIT], 0, (size_t)nu, ur);
+  int *slot = malloc(sizeof(int) * nu);
+  if (!slot) st = CL_ERR_NOMEM;
+  for (uint64_t k = 0; st == CL_OK && k < nu; k++) {
+    slot[k] = -1;
+    for (int u = 0; u < A->n_units; u++)
+      if (!A->units[u].have && !strncmp(A->units[u].id, ur[k].id, 64)) {
+        cl_adaptive_profile *p = &A->units[u].prof;
+        p->n_steps = ur[k].steps;
+        p->reps = ur[k].reps;
+        p->seconds = ur[k].seconds;
+        p->burn_cpu = ur[k].burn_cpu;
+        size_t n = (size_t)p->n_steps * (size_t)p->reps;
+        p->wall = calloc(n + 1, sizeof(double));
+        p->cpu = calloc(n + 1, sizeof(double));
+        if (!p->wall || !p->cpu) st = CL_ERR_NOMEM;
+        slot[k] = u;
+        break;
+      }
+  }
+  /* profile rows in chunks; rows of units without a unit row (killed run) are skipped */
+  prof_rec *pr = malloc(sizeof(prof_rec) * 65536);
+  if (!pr) st = CL_ERR_NOMEM;
+  for (uint64_t off = 0; st == CL_OK && off < np; off += 65536) {
+    size_t n = (size_t)(np - off < 65536 ? np - off : 65536);
+    if ((st = cl_table_read(s->sink.t[T_PROF], off, n, pr)) != CL_OK) break;
+    for (size_t j = 0; j < n; j++)
+      for (uint64_t k = 0; k < nu; k++)
+        if (slot[k] >= 0 && ur[k].attempt == pr[j].attempt) {
+          cl_adaptive_profile *p = &A->units[slot[k]].prof;
+          if (pr[j].step >= 0 && pr[j].step < p->n_steps && pr[j].rep >= 0 && pr[j].rep < p->reps) {
+            p->wall[(size_t)pr[j].rep * p->n_steps + pr[j].step] = pr[j].wall;
+            p->cpu[(size_t)pr[j].rep * p->n_steps + pr[j].step] = pr[j].cpu;
+          }
+          break;
+        }
+  }
+  for (uint64_t k = 0; st == CL_OK && k < nu; k++)
+    if (slot[k] >= 0) {
+      A->units[slot[k]].have = 1;
+      s->aux_done++;
+    }
+  free(pr);
+  free(slot);
+  free(ur);
+  return st;
+}
+
+static int median_cut(const double *lat, int reps, double *mean, double *mn, double *mx, double *tmp) {
+  double sum = 0;
+  *mn = INFINITY;
+  *mx = -INFINITY;
+  for (int r = 0; r < reps; r++) {
+    tmp[r] = lat[r];
+    sum += lat[r];
+    if (lat[r] < *mn) *mn = lat[r];
+    if (lat[r] > *mx) *mx = lat[r];
+  }
+  *mean = sum / reps;
+  for (int a = 1; a < reps; a++)
+    for (int b = a; b > 0 && tmp[b] < tmp[b - 1]; b--) {
+      double t = tmp[b];
+      tmp[b] = tmp[b - 1];
+      tmp[b - 1] = t;
+    }
+  return 0;
+}
+
+static double median_of(const double *tmp, int reps) {
+  return reps % 2 ? tmp[reps / 2] : 0.5 * (tmp[reps / 2 - 1] + tmp[reps / 2]);
+}
+
+/* Best cut (lowest median) of a model under a condition. */
+static int best_cut(const cl_adaptive_model *m, const cl_adaptive_profile *pe, const cl_adaptive_profile *pc,
+                    const cl_adaptive_link *lk, int reps, double *lat, double *tmp, double *best_lat) {
+  int best = 0;
+  *best_lat = INFINITY;
+  for (int c = 0; c < m->n_cuts; c++) {
+    for (int r = 0; r < reps; r++)
+      lat[r] = cl_adaptive_compose(m, pe, pc, lk, c, r, NULL, NULL, NULL, NULL, NULL);
+    double mean, mn, mx;
+    median_cut(lat, reps, &mean, &mn, &mx, tmp);
+    double med = median_of(tmp, reps);
+    if (med < *best_lat) {
+      *best_lat = med;
+      best = c;
+    }
+  }
+  return best;
+}
+
+static cl_status compose_point(cl__sweep_srv *s, int i) {
+  adapt *A = s->kstate;
+  double t0 = cl_wall_now();
+  const cl_sweep_exp *e = s->e;
+  const cl__sweep_pt *pt = &e->pts[i];
+  const cl_adaptive_model *m = A->am[pt->model];
+  const cl_adaptive_profile *pe = &A->units[A->ap[i].edge_unit].prof, *pc = &A->units[A->ap[i].cloud_unit].prof;
+  const cl_adaptive_link *lk = &A->ap[i].lk;
+  int R = pe->reps < pc->reps ? pe->reps : pc->reps, S = m->n_steps;
+  if (pe->n_steps != S || pc->n_steps != S) {
+    cl_log_error("sweep: profile of %s has %d/%d steps, the model %d", e->models[pt->model], pe->n_steps, pc->n_steps,
+                 S);
+    return CL_ERR_INTERNAL;
+  }
+  double *lat = malloc(sizeof(double) * (size_t)R * 2), *tmp = lat + R;
+  double *start = malloc(sizeof(double) * (size_t)S * 2), *dur = start + S;
+  layer_rec *rows = malloc(sizeof(layer_rec) * (size_t)S * (size_t)R);
+  cut_rec *cuts = malloc(sizeof(cut_rec) * (size_t)m->n_cuts);
+  cl_status st = lat && start && rows && cuts ? CL_OK : CL_ERR_NOMEM;
+  if (st == CL_OK && A->base_best[pt->model] < 0) {
+    double bl;
+    int bu = A->base_unit_e[pt->model], cu = A->base_unit_c[pt->model];
+    A->base_best[pt->model] = best_cut(m, &A->units[bu].prof, &A->units[cu].prof, &A->base_lk, R, lat, tmp, &bl);
+  }
+  int64_t att = cl__sweep_next_attempt(s);
+  int32_t mid = 0;
+  if (st == CL_OK) st = cl_dict_id(s->sink.models, e->models[pt->model], &mid);
+  int best = 0;
+  double best_lat = INFINITY;
+  for (int c = 0; st == CL_OK && c < m->n_cuts; c++) {
+    double es = 0, xs = 0, cs = 0;
+    double *e_r = malloc(sizeof(double) * (size_t)R * 2), *c_r = e_r ? e_r + R : NULL;
+    if (!e_r) {
+      st = CL_ERR_NOMEM;
+      break;
+    }
+    for (int r = 0; r < R; r++) {
+      lat[r] = cl_adaptive_compose(m, pe, pc, lk, c, r, start, dur, &es, &xs, &cs);
+      e_r[r] = es;
+      c_r[r] = cs;
+      for (int k = 0; k < S; k++) {
+        layer_rec *L = &rows[(size_t)r * S + k];
+        memset(L, 0, sizeof *L);
+        L->attempt = att;
+        L->cut = c;
+        L->step = k;
+        L->rep = r;
+        L->start = (float)start[k];
+        L->time = (float)dur[k];
+        L->where = k >= m->cut_edge_steps[c];
+      }
+    }
+    st = cl_table_append(s->sink.t[T_LAYER], rows, (size_t)S * R);
+    s->sink.records += (uint64_t)S * R;
+    cut_rec *C = &cuts[c];
+    memset(C, 0, sizeof *C);
+    C->attempt = att;
+    C->model = mid;
+    C->cut = c;
+    C->cut_node = m->cut_node[c];
+    C->edge_steps = m->cut_edge_steps[c];
+    C->base_best = c == A->base_best[pt->model];
+    C->xfer_s = xs;
+    C->bytes = m->cut_bytes[c];
+    snprintf(C->cut_name, sizeof C->cut_name, "%s", m->cut_name[c]);
+    median_cut(e_r, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
+    C->edge_s = median_of(tmp, R);
+    median_cut(c_r, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
+    C->cloud_s = median_of(tmp, R);
+    median_cut(lat, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
+    C->latency = median_of(tmp, R);
+    if (C->latency < best_lat) {
+      best_lat = C->latency;
+      best = c;
+    }
+    free(e_r);
+    cl__sweep_serve(s);
+  }
+  if (st == CL_OK) {
+    cuts[best].best = 1;
+    st = cl_table_append(s->sink.t[T_CUT], cuts, (size_t)m->n_cuts);
+    s->sink.records += (uint64_t)m->n_cuts;
+  }
+  if (st == CL_OK) st = cl__sweep_out_point(s, i, att, 0, m->cut_name[best], best_lat, NAN, cl_wall_now() - t0, 0);
+  free(lat);
+  free(start);
+  free(rows);
+  free(cuts);
+  return st;
+}
+
+/* Next point whose profiles are all in, or -1. */
+static int compose_ready(cl__sweep_srv *s) {
+  const adapt *A = s->kstate;
+  for (int i = 0; i < s->e->n_points; i++) {
+    if (s->done[i]) continue;
+    int m = s->e->pts[i].model;
+    if (A->units[A->ap[i].edge_unit].have && A->units[A->ap[i].cloud_unit].have && A->units[A->base_unit_e[m]].have &&
+        A->units[A->base_unit_c[m]].have)
+      return i;
+  }
+  return -1;
+}
+
+/* ---- the scheduler: profile units on any rank, composition on rank 0 ---- */
+
+static cl_status ad_prepare(cl__sweep_srv *s) {
+  CL_TRY(adaptive_prepare(s));
+  CL_TRY(adaptive_load_units(s));
+  adapt *A = s->kstate;
+  /* biggest models first (better balance); units of a model together (weights reuse) */
+  for (int m = 0; m < s->e->n_models; m++)
+    for (int u = 0; u < A->n_units; u++)
+      if (A->units[u].model == m && !A->units[u].have) CL_TRY(cl__sweep_queue_push(s, CL__T_AUX, u));
+  s->aux_total = A->n_units;
+  return CL_OK;
+}
+
+static cl_status ad_aux_write(cl__sweep_srv *s, int ref, cl_sweep_rd *r) {
+  const adapt *A = s->kstate;
+  if (ref < 0 || ref >= A->n_units || A->units[ref].have) {
+    cl_log_error("sweep: result for unknown or finished profile unit %d", ref);
+    return CL_ERR_MPI;
+  }
+  return handle_profile(s, ref, r);
+}
+
+static int ad_idle(cl__sweep_srv *s, cl_status *st) {
+  int i = compose_ready(s);
+  if (i < 0) return 0;
+  *st = compose_point(s, i);
+  return 1;
+}
+
+static void ad_fini(cl__sweep_srv *s) {
+  adapt *A = s->kstate;
+  if (!A) return;
+  for (int u = 0; A->units && u < A->n_units; u++) cl_adaptive_profile_free(&A->units[u].prof);
+  free(A->units);
+  free(A->ap);
+  for (int m = 0; A->am && m < s->e->n_models; m++) cl_adaptive_model_destroy(A->am[m]);
+  free(A->am);
+  free(A->base_best);
+  free(A->base_unit_e);
+  free(A->base_unit_c);
+  free(A);
+  s->kstate = NULL;
+}
+
+static const cl__sweep_sched g_sched = {ad_prepare, ad_aux_text, eval_profile, ad_aux_write, ad_idle, ad_fini};
+
+/* ---- the kind row ---- */
+
+static cl_status ad_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
+  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
+  ad_param *P = calloc(1, sizeof *P);
+  if (!P) return CL_ERR_NOMEM;
+  cl_sweep_exp_set_state(e, P);
+  const cl_cfg_node *plans = cl_cfg_get(root, "plans");
+  if (plans) return cl_cfg_error(c, plans, "kind adaptive always evaluates every cut; remove 'plans'");
+  long reps = 5, warm = 1;
+  CL_TRY(cl_cfg_get_int(c, root, "reps", 0, 1, 1000, &reps));
+  CL_TRY(cl_cfg_get_int(c, root, "warmup", 0, 0, 100, &warm));
+  P->reps = (int)reps;
+  P->warmup = (int)warm;
+  P->mem_cap = 256.0 * 1048576;
+  return cl_cfg_get_unit(c, root, "mem_cap", 0, CL_UNIT_BYTES, &P->mem_cap);
+}
+
+static int ad_n_plans(const cl_sweep_exp *e, int m) {
+  (void)e;
+  (void)m;
+  return 1; /* every cut is evaluated inside the point */
+}
+
+static char *ad_point_text(const cl_sweep_exp *e, int i) {
+  const ad_param *P = cl_sweep_exp_state(e);
+  cl__sb b = {0};
+  cl__sb_put(&b, "# adaptive point: every cut of the model under this condition\nreps: %d\nwarmup: %d\nmem_cap: %.17gB\n",
+             P->reps, P->warmup, P->mem_cap);
+  char *t = cl__sweep_testbed_text(e, &e->pts[i], "{cuts: [input]}");
+  if (!t) b.oom = 1;
+  else cl__sb_put(&b, "%s", t);
+  free(t);
+  return cl__sb_take(&b);
+}
+
+static void ad_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
+  (void)e;
+  (void)i;
+  snprintf(buf, cap, "every cut"); /* completed points carry their best cut instead */
+}
+
+/* The first point of every model resolves, on 2 nodes linked first -> second. */
+static cl_status ad_validate(const cl_sweep_exp *e) {
+  int last_model = -1;
+  for (int i = 0; i < e->n_points; i++) {
+    if (e->pts[i].model == last_model) continue;
+    last_model = e->pts[i].model;
+    cl_rt_setup su;
+    CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_testbed_text(e, i, "{cuts: [input]}"), &su));
+    int l = -1, ok = su.n_nodes == 2 && cl_netmodel_find_link(su.net, 0, 1, &l) == CL_OK;
+    cl_rt_setup_free(&su);
+    if (!ok) {
+      cl_log_error("%s: the adaptive study needs a testbed of exactly 2 nodes (edge, cloud) with a link from "
+                   "the first to the second",
+                   e->tb_path);
+      return CL_ERR_CONFIG;
+    }
+  }
+  return CL_OK;
+}
+
+/* Points are composed on rank 0 from profile units; they are never sent as tasks. */
+static cl_status ad_eval(const char *origin, const char *text, void **cache, cl_sweep_poll_fn poll, void *pctx,
+                         cl_sweep_buf *out) {
+  (void)origin, (void)text, (void)cache, (void)poll, (void)pctx, (void)out;
+  cl_log_error("sweep: adaptive points are composed on rank 0, not evaluated as tasks");
+  return CL_ERR_INTERNAL;
+}
+
+static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
+  (void)s, (void)e, (void)i, (void)att, (void)r, (void)latency, (void)energy;
+  return CL_ERR_INTERNAL; /* see ad_eval */
+}
+
+/* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
+const cl_sweep_kind_i cl_sweep_kind_adaptive = {
+    .name = "adaptive", .id = 1, .onnx_models = 0, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
+    .point_text = ad_point_text, .plan_label = ad_plan_label, .validate = ad_validate, .eval = ad_eval,
+    .cache_destroy = ad_cache_destroy, .tables = {&g_unit_d, &g_prof_d, &g_layer_d, &g_cut_d}, .write = ad_write,
+    .sched = &g_sched,
+};

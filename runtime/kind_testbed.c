@@ -1,0 +1,294 @@
+/* Experiment kind `testbed` (docs/experiments.md): every point is the base testbed with
+ * the model, a plan (every_cut or an explicit `plans:` list) and the factor levels
+ * substituted, evaluated in-process (cl__sweep_eval_testbed_cached). Records: /inferences,
+ * one row per inference of a point. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleave/exec.h"
+#include "cleave/onnx.h"
+#include "sweep_internal.h"
+
+/* Plans of one model. */
+typedef struct tb_plans {
+  int n;
+  char **label; /* printable plan label (<= 123 chars), e.g. "cut@features.5" */
+  char **yaml;  /* the plan in testbed `plan:` syntax (flow YAML) */
+} tb_plans;
+
+typedef struct tb_state {
+  int every_cut;
+  int n_explicit;
+  char **explicit_plan; /* flow YAML of each explicit plan */
+  tb_plans *plans;      /* [n_models] (every_cut) */
+  int n_models;
+} tb_state;
+
+static void tb_state_destroy(void *p) {
+  tb_state *s = p;
+  for (int i = 0; i < s->n_explicit && s->explicit_plan; i++) free(s->explicit_plan[i]);
+  free(s->explicit_plan);
+  for (int m = 0; s->plans && m < s->n_models; m++) {
+    for (int k = 0; k < s->plans[m].n; k++) {
+      free(s->plans[m].label ? s->plans[m].label[k] : NULL);
+      free(s->plans[m].yaml ? s->plans[m].yaml[k] : NULL);
+    }
+    free(s->plans[m].label);
+    free(s->plans[m].yaml);
+  }
+  free(s->plans);
+  free(s);
+}
+
+/* ---- cut points at executor step boundaries ---- */
+
+cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***names, int *out_node) {
+  cl_graph *g = NULL;
+  CL_TRY(cl_model_load_structure(model, &g)); /* zoo name or ONNX file, no weights read */
+  cl_exec_opts o = cl_exec_opts_default();
+  o.plan_only = 1;
+  cl_exec *ex = NULL;
+  cl_status st = cl_exec_create(g, &o, &ex);
+  int N = cl_graph_size(g);
+  int m = cl_graph_cut_points(g, NULL, 0);
+  int *cp = malloc(sizeof(int) * (size_t)(m + 1));
+  uint8_t *is_out = calloc((size_t)N, 1);
+  *cuts = malloc(sizeof(int) * (size_t)(m + 2));
+  *names = calloc((size_t)(m + 2), sizeof(char *));
+  *n = 0;
+  if (st == CL_OK && (!cp || !is_out || !*cuts || !*names)) st = CL_ERR_NOMEM;
+  if (st == CL_OK) {
+    cl_graph_cut_points(g, cp, m);
+    for (int s = 0; s < cl_exec_step_count(ex); s++) is_out[cl_exec_step_get(ex, s)->out_node] = 1;
+    is_out[0] = 1;
+    for (int k = 0; k < m; k++)
+      if (is_out[cp[k]]) (*cuts)[(*n)++] = cp[k];
+    *out_node = cl_graph_output(g);
+    for (int k = 0; k < *n && st == CL_OK; k++)
+      if (!((*names)[k] = cl__sdup(cl_graph_node(g, (*cuts)[k])->name))) st = CL_ERR_NOMEM;
+    /* the output node itself: "everything on the first node" */
+    (*cuts)[*n] = *out_node;
+    if (st == CL_OK && !((*names)[*n] = cl__sdup(cl_graph_node(g, *out_node)->name))) st = CL_ERR_NOMEM;
+  }
+  free(cp);
+  free(is_out);
+  cl_exec_destroy(ex);
+  cl_graph_destroy(g);
+  return st;
+}
+
+/* One every_cut plan of a model: cut a (and q for 3 nodes; q < 0: 2 nodes). */
+static cl_status cut_plan(const cl_sweep_exp *e, char **names, const int *cuts, int nc, int a, int q, tb_plans *P) {
+  cl__sb y = {0}, l = {0};
+  if (q < 0 && a == nc) { /* everything on the first node */
+    cl__sb_put(&y, "[{node: ");
+    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
+    cl__sb_put(&y, ", layers: rest}]");
+    cl__sb_put(&l, "all@%s", e->tb_node_name[0]);
+  } else if (q < 0) {
+    cl__sb_put(&y, "{cuts: [");
+    cl__sweep_emit_scalar(&y, names[a]);
+    cl__sb_put(&y, "]}");
+    cl__sb_put(&l, "cut@%.100s", names[a]);
+  } else if (q == nc) { /* the third node gets nothing */
+    cl__sb_put(&y, "[{node: ");
+    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
+    cl__sb_put(&y, ", layers: \"0-%d\"}, {node: ", cuts[a]);
+    cl__sweep_emit_scalar(&y, e->tb_node_name[1]);
+    cl__sb_put(&y, ", layers: rest}]");
+    cl__sb_put(&l, "cut@%.100s,-", names[a]);
+  } else {
+    cl__sb_put(&y, "{cuts: [");
+    cl__sweep_emit_scalar(&y, names[a]);
+    cl__sb_put(&y, ", ");
+    cl__sweep_emit_scalar(&y, names[q]);
+    cl__sb_put(&y, "]}");
+    cl__sb_put(&l, "cut@%.55s,%.55s", names[a], names[q]);
+  }
+  P->yaml[P->n] = cl__sb_take(&y);
+  P->label[P->n] = cl__sb_take(&l);
+  if (!P->yaml[P->n] || !P->label[P->n]) {
+    free(P->yaml[P->n]);
+    free(P->label[P->n]);
+    return CL_ERR_NOMEM;
+  }
+  P->n++;
+  return CL_OK;
+}
+
+static cl_status every_cut_plans(const cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *at, tb_state *s) {
+  int nn = e->tb_nodes;
+  if (nn != 2 && nn != 3) return cl_cfg_error(c, at, "plans: every_cut needs a testbed of 2 or 3 nodes (it has %d)", nn);
+  s->plans = calloc((size_t)e->n_models, sizeof(tb_plans));
+  if (!s->plans) return CL_ERR_NOMEM;
+  for (int m = 0; m < e->n_models; m++) {
+    tb_plans *P = &s->plans[m];
+    int *cuts = NULL, nc = 0, outn = 0;
+    char **names = NULL;
+    cl_status st = cl__sweep_step_cuts(e->models[m], &cuts, &nc, &names, &outn);
+    int cap = nn == 3 ? (nc + 1) * (nc + 1) : nc + 1;
+    if (st == CL_OK) {
+      P->label = calloc((size_t)cap, sizeof(char *));
+      P->yaml = calloc((size_t)cap, sizeof(char *));
+      if (!P->label || !P->yaml) st = CL_ERR_NOMEM;
+    }
+    /* cut list: nc step boundaries plus the output node (all on the first node(s)) */
+    for (int a = 0; st == CL_OK && a <= nc; a++) {
+      int qlo = nn == 2 ? -1 : a + 1, qhi = qlo < 0 ? -1 : nc;
+      for (int q = qlo; st == CL_OK && q <= qhi; q++) st = cut_plan(e, names, cuts, nc, a, q, P);
+    }
+    for (int k = 0; names && k <= nc; k++) free(names[k]);
+    free(names);
+    free(cuts);
+    if (st != CL_OK) return st;
+  }
+  return CL_OK;
+}
+
+static cl_status tb_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
+  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
+  tb_state *s = calloc(1, sizeof *s);
+  if (!s) return CL_ERR_NOMEM;
+  s->n_models = e->n_models;
+  cl_sweep_exp_set_state(e, s);
+  const cl_cfg_node *plans = cl_cfg_get(root, "plans");
+  if (!plans) return cl_cfg_error(c, root, "missing required key 'plans' (every_cut, or a list of plans)");
+  if (cl_cfg_kind_of(plans) == CL_CFG_SCALAR) {
+    if (strcmp(cl_cfg_scalar(plans), "every_cut"))
+      return cl_cfg_error(c, plans, "expected 'every_cut' or a list of plans, got '%s'", cl_cfg_scalar(plans));
+    s->every_cut = 1;
+    return every_cut_plans(e, c, plans, s);
+  }
+  CL_TRY(cl_cfg_expect(c, plans, CL_CFG_SEQ));
+  if (cl_cfg_len(plans) == 0) return cl_cfg_error(c, plans, "empty plan list");
+  s->explicit_plan = calloc((size_t)cl_cfg_len(plans), sizeof(char *));
+  if (!s->explicit_plan) return CL_ERR_NOMEM;
+  /* each plan is copied as text into the point configs (the testbed loader checks it) */
+  for (int p = 0; p < cl_cfg_len(plans); p++) {
+    cl__sb b = {0};
+    cl__sweep_emit_node(&b, cl_cfg_at(plans, p));
+    if (!(s->explicit_plan[p] = cl__sb_take(&b))) return CL_ERR_NOMEM;
+    s->n_explicit = p + 1;
+  }
+  return CL_OK;
+}
+
+static int tb_n_plans(const cl_sweep_exp *e, int m) {
+  const tb_state *s = cl_sweep_exp_state(e);
+  return s->every_cut ? s->plans[m].n : s->n_explicit;
+}
+
+static const char *plan_yaml(const cl_sweep_exp *e, const cl__sweep_pt *pt) {
+  const tb_state *s = cl_sweep_exp_state(e);
+  return s->every_cut ? s->plans[pt->model].yaml[pt->plan] : s->explicit_plan[pt->plan];
+}
+
+static char *tb_point_text(const cl_sweep_exp *e, int i) {
+  return cl__sweep_testbed_text(e, &e->pts[i], plan_yaml(e, &e->pts[i]));
+}
+
+static void tb_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
+  const tb_state *s = cl_sweep_exp_state(e);
+  const cl__sweep_pt *pt = &e->pts[i];
+  if (s->every_cut)
+    snprintf(buf, cap, "%s", s->plans[pt->model].label[pt->plan]);
+  else
+    snprintf(buf, cap, "plan%d: %.100s", pt->plan, s->explicit_plan[pt->plan]);
+}
+
+/* One point per (model, explicit plan), the first of every_cut per model. */
+static cl_status tb_validate(const cl_sweep_exp *e) {
+  const tb_state *s = cl_sweep_exp_state(e);
+  int last_model = -1, last_plan = -1;
+  for (int i = 0; i < e->n_points; i++) {
+    const cl__sweep_pt *pt = &e->pts[i];
+    if (pt->model == last_model && (s->every_cut || pt->plan == last_plan)) continue;
+    last_model = pt->model;
+    last_plan = pt->plan;
+    cl_rt_setup su;
+    CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_text(e, i), &su));
+    cl_rt_setup_free(&su);
+  }
+  return CL_OK;
+}
+
+/* ---- evaluation (any rank): the result, packed field by field ---- */
+
+static cl_status tb_eval(const char *origin, const char *text, void **cache, cl_sweep_poll_fn poll, void *pctx,
+                         cl_sweep_buf *out) {
+  if (!*cache && !(*cache = calloc(1, sizeof(cl__sweep_gcache)))) return CL_ERR_NOMEM;
+  cl_sweep_tb_result res;
+  CL_TRY(cl__sweep_eval_testbed_cached(origin, text, *cache, poll, pctx, &res));
+  cl_sweep_buf_i32(out, res.inferences);
+  cl_sweep_buf_f64(out, res.latency_median);
+  cl_sweep_buf_f64(out, res.energy);
+  for (int i = 0; i < res.inferences; i++) {
+    cl_sweep_buf_f64(out, res.latency[i]);
+    cl_sweep_buf_f64(out, res.release[i]);
+    cl_sweep_buf_f64(out, res.finish[i]);
+    cl_sweep_buf_f64(out, res.inf_energy[i]);
+    cl_sweep_buf_f64(out, (double)res.inf_bytes[i]); /* exact below 2^53 */
+  }
+  cl_sweep_tb_result_free(&res);
+  return CL_OK;
+}
+
+static void tb_cache_destroy(void *p) {
+  cl__sweep_gcache *gc = p;
+  if (gc) cl_graph_destroy(gc->g);
+  free(gc);
+}
+
+/* ---- record tables (rank 0) ---- */
+
+typedef struct inf_rec {
+  int64_t attempt;
+  int32_t model, plan, inference;
+  double release, finish, latency, energy;
+  int64_t bytes;
+} inf_rec;
+static const cl_field g_inf_f[] = {
+    CL_FIELD(inf_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
+    CL_FIELD_DICT(inf_rec, model, "models", "model"),
+    CL_FIELD_DICT(inf_rec, plan, "plans", "plan"),
+    CL_FIELD(inf_rec, inference, CL_F_INT32, "", "inference index"),
+    CL_FIELD(inf_rec, release, CL_F_FLOAT64, "s", "release (virtual)"),
+    CL_FIELD(inf_rec, finish, CL_F_FLOAT64, "s", "finish (virtual)"),
+    CL_FIELD(inf_rec, latency, CL_F_FLOAT64, "s", "finish - release"),
+    CL_FIELD(inf_rec, energy, CL_F_FLOAT64, "J", "energy of the inference"),
+    CL_FIELD(inf_rec, bytes, CL_F_INT64, "B", "bytes moved between nodes"),
+};
+static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, sizeof g_inf_f / sizeof g_inf_f[0],
+                                      "testbed sweeps: one row per inference of every point", 0};
+
+static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
+                          double *energy) {
+  char label[CL_DICT_MAXLEN + 1];
+  tb_plan_label(e, i, label, sizeof label);
+  int32_t mid = 0, pid = 0;
+  CL_TRY(cl_dict_id(s->models, e->models[e->pts[i].model], &mid));
+  CL_TRY(cl_dict_id(s->plans, label, &pid));
+  int32_t I = cl_sweep_rd_i32(r);
+  *latency = cl_sweep_rd_f64(r);
+  *energy = cl_sweep_rd_f64(r);
+  for (int k = 0; k < I && !r->bad; k++) {
+    inf_rec ir = {att, mid, pid, k, 0, 0, 0, 0, 0};
+    ir.latency = cl_sweep_rd_f64(r);
+    ir.release = cl_sweep_rd_f64(r);
+    ir.finish = cl_sweep_rd_f64(r);
+    ir.energy = cl_sweep_rd_f64(r);
+    ir.bytes = (int64_t)cl_sweep_rd_f64(r);
+    if (r->bad) break;
+    CL_TRY(cl_table_append(s->t[0], &ir, 1));
+    s->records++;
+  }
+  return r->bad ? CL_ERR_MPI : CL_OK;
+}
+
+/* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
+const cl_sweep_kind_i cl_sweep_kind_testbed = {
+    .name = "testbed", .id = 0, .onnx_models = 1, .parse = tb_parse, .state_destroy = tb_state_destroy,
+    .n_plans = tb_n_plans, .point_text = tb_point_text, .plan_label = tb_plan_label, .validate = tb_validate,
+    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&g_inf_d}, .write = tb_write,
+};

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Kind `plan` (every planner on the same models and networks, in one sweep) under MPI:
+# one /plan/choices row per (point, planner), one best planner per point, and
+# predictions that move the right way with the link.
+# usage: sweep_planners_test.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/script_lib.sh" "$@"
+EXP=$S/tests/data/experiments/planners_small.yaml
+W=$T
+fail() { echo "FAIL: $*"; exit 1; }
+$MPI -n 2 "$C" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
+cat "$W/log"
+# the full experiment of the repository loads too (every planner, 3 nodes)
+"$C" sweep "$S/experiments/planners.yaml" --list > "$W/list" || fail "experiments/planners.yaml"
+/usr/bin/python3 - "$W/p.h5" <<'PYEOF' || fail "record checks"
+import sys, math, h5py
+f = h5py.File(sys.argv[1], "r")
+p, c = f["/sweep/points"][:], f["/plan/choices"][:]
+names = {int(r["id"]): r["name"].decode() for r in f["/strings/planners"][:]}
+ok = True
+def check(cond, msg):
+    global ok
+    if not cond:
+        print("check failed:", msg); ok = False
+P = len(names)
+check(P >= 8, "every registered planner listed (got %d)" % P)
+check(len(p) == 8 and not p["failed"].any(), "8 points (2 models x 2 bandwidths x 2 latencies), got %d" % len(p))
+check(len(c) == len(p) * P, "one row per (point, planner): %d rows for %d points x %d planners" % (len(c), len(p), P))
+cost = {}
+for r in p:
+    rows = c[c["attempt"] == r["attempt"]]
+    check(sorted(rows["planner"].tolist()) == sorted(names), "each planner once per point")
+    check(rows["best"].sum() == 1, "one best planner per point")
+    good = rows[(rows["status"] == 0) & (rows["feasible"] == 1)]
+    check(len(good) >= 2, "at least two planners apply")
+    b = rows[rows["best"] == 1][0]
+    check(abs(b["latency"] - good["latency"].min()) < 1e-15, "best = lowest predicted latency")
+    check(abs(r["latency"] - b["latency"]) < 1e-15, "point row carries the best planner's latency")
+    for x in rows:
+        cost[(int(r["model"]), r["f0"], r["f1"], names[int(x["planner"])])] = (x["latency"], x["bytes"], x["status"])
+for m in set(k[0] for k in cost):
+    loc = [v for k, v in cost.items() if k[0] == m and k[3] == "local"]
+    check(all(v[1] == 0 for v in loc) and max(v[0] for v in loc) == min(v[0] for v in loc),
+          "local: nothing sent, latency independent of the link")
+    for lat in (0.005, 0.1):
+        fast, slow = cost[(m, 2500000.0, lat, "cloud")], cost[(m, 125000.0, lat, "cloud")]
+        check(slow[0] > fast[0], "cloud: 1 Mbit/s slower than 20 Mbit/s (%g vs %g)" % (slow[0], fast[0]))
+    for bw in (2500000.0, 125000.0):
+        check(cost[(m, bw, 0.1, "cloud")][0] > cost[(m, bw, 0.005, "cloud")][0], "cloud: 100 ms slower than 5 ms")
+print("%d points x %d planners; best per point:" % (len(p), P),
+      sorted(set(names[int(x["planner"])] for x in c[c["best"] == 1])))
+sys.exit(0 if ok else 1)
+PYEOF
+echo PASS

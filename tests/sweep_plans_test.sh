@@ -1,0 +1,46 @@
+#!/bin/bash
+# The explicit `plans:` list of docs/experiments.md (both testbed plan syntaxes): the
+# experiment loads, runs under MPI, and its records say what each plan placed where.
+# usage: sweep_plans_test.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/script_lib.sh" "$@"
+EXP=$S/tests/data/experiments/sweep_plans.yaml
+W=$T
+fail() { echo "FAIL: $*"; exit 1; }
+"$C" sweep "$EXP" --list > "$W/list" || fail "--list rejected the explicit plans"
+[ "$(wc -l < "$W/list")" = 6 ] || fail "expected 6 points (3 plans x 2 bandwidths), got $(wc -l < "$W/list")"
+"$C" sweep "$EXP" --print-point 2 | grep -q '^plan: \[{node: device, layers: input..pool2}, {node: cloud, layers: rest}\]$' ||
+  fail "point 2 does not carry the second plan as written"
+$MPI -n 2 "$C" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
+cat "$W/log"
+/usr/bin/python3 - "$W/p.h5" <<'PYEOF' || fail "record checks"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+p, inf = f["/sweep/points"][:], f["/inferences"][:]
+d = f["/strings/plans"][:]
+plans = [(r[d.dtype.names[-1]] if d.dtype.names else r).decode() for r in d]
+ok = True
+def check(cond, msg):
+    global ok
+    if not cond:
+        print("check failed:", msg); ok = False
+check(len(p) == 6 and not p["failed"].any(), "6 successful points, got %d" % len(p))
+check(len(inf) == 6 * 2, "2 inferences per point (the testbed's workload), got %d" % len(inf))
+by_plan = {}
+for r in p:
+    rows = inf[inf["attempt"] == r["attempt"]]
+    check(len(rows) == 2, "2 inference rows per point")
+    by_plan.setdefault(int(r["plan"]), []).append((r["f0"], rows["bytes"].max(), r["latency"]))
+check(len(by_plan) == 3, "3 distinct plan labels, got %d" % len(by_plan))
+for pid, xs in by_plan.items():
+    label = plans[pid] if plans else str(pid)
+    moved = [b for _, b, _ in xs]
+    if "layers: rest}]" in label and "cloud" not in label:   # all on the device
+        check(all(b == 0 for b in moved), "%s: nothing crosses the link" % label)
+    else:
+        check(all(b > 0 for b in moved), "%s: the cut tensor crosses the link" % label)
+        lat = {round(bw): l for bw, _, l in xs}
+        check(len(lat) == 2 and lat[min(lat)] > lat[max(lat)], "%s: slower link, higher latency %s" % (label, lat))
+    print(label, xs)
+sys.exit(0 if ok else 1)
+PYEOF
+echo PASS
