@@ -9,7 +9,7 @@
 #include "cleave/planner.h"
 
 /* Subcommands (bits of an option row's `cmds`). */
-enum { PLAN_SCISSION = 1, PLAN_NS = 2, PLAN_DADS = 4, PLAN_GENERIC = 8 };
+enum { PLAN_SCISSION = 1, PLAN_NS = 2, PLAN_DADS = 4, PLAN_GENERIC = 8, PLAN_COEDGE = 16 };
 
 #define PLAN_MAX_KV 32
 
@@ -20,12 +20,18 @@ typedef struct plan_opts {
   long inferences, count;
   double pc, ptx, pidle, result_bytes, deadline, host_gflops;
   int all, stats, compat;
+  /* coedge (cmd_plan_coedge.c) */
+  const char *devices, *mode, *schedule, *out;
+  double c_bandwidth, msg_lat, threshold, probe, seed; /* B/s, s, -, inferences (< 0 unset), - */
+  int show_plan, run, no_adapt, force;
   /* tier-keyed Scission options: (tier or NULL, value) pairs; NULL: value is TIER=VALUE */
   const char *kv[3][PLAN_MAX_KV];
   int n_kv[3];
 } plan_opts;
 
 void plan_opts_init(plan_opts *o);
+/* cleave plan coedge --help text (cmd_plan_coedge.c). */
+void plan_coedge_usage(FILE *f);
 /* Parse argv[1..] for subcommand @p cmd. Returns 0 ok, 2 usage error (printed), -1 after
  * printing --help. */
 int plan_opts_parse(int cmd, const char *name, int argc, char **argv, plan_opts *o);

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/coedge.h"
 #include "cli.h"
 #include "cmd_plan.h"
 #include "commands.h"
 
-typedef enum { K_STR, K_DBL, K_INT, K_FLAG, K_SRC, K_KV } opt_kind;
+typedef enum { K_STR, K_DBL, K_INT, K_FLAG, K_SRC, K_KV, K_SEC, K_BW } opt_kind;
 
 /* One option: flag (and alias), the subcommands that take it, how its value is stored
  * (at byte offset `off` of plan_opts), numeric range, and for K_KV the list (0 criteria,
@@ -28,6 +29,7 @@ typedef struct opt_row {
 #define N PLAN_NS
 #define D PLAN_DADS
 #define G PLAN_GENERIC
+#define C PLAN_COEDGE
 #define O(f) offsetof(plan_opts, f)
 static const opt_row k_opts[] = {
     {"--profiles", NULL, S | N | D | G, K_STR, O(tn.src.dir), 0, 0, 0, NULL},
@@ -57,7 +59,7 @@ static const opt_row k_opts[] = {
     {"--idle-power", NULL, N, K_DBL, O(pidle), 0, 1e6, 0, NULL},
     {"--result-bytes", NULL, N, K_DBL, O(result_bytes), 0, 1e15, 0, NULL},
     {"--tiers", NULL, S, K_STR, O(tiers), 0, 0, 0, NULL},
-    {"--format", NULL, S | N | D | G, K_STR, O(fmt), 0, 0, 0, NULL},
+    {"--format", NULL, S | N | D | G | C, K_STR, O(fmt), 0, 0, 0, NULL},
     {"--scission-compat", NULL, S, K_FLAG, O(compat), 0, 0, 0, NULL},
     {"--stats", NULL, S, K_FLAG, O(stats), 0, 0, 0, NULL},
     {"--all", NULL, N | G, K_FLAG, O(all), 0, 0, 0, NULL},
@@ -72,11 +74,25 @@ static const opt_row k_opts[] = {
     {"--predict-cloud", NULL, N | D, K_STR, O(tn.b_fit), 0, 0, 0, NULL},
     {"--bandwidth", NULL, N | D | G, K_DBL, O(tn.bandwidth_mbps), 1e-9, 1e12, 0, NULL},
     {"--latency", NULL, N | D | G, K_DBL, O(tn.latency_ms), 0, 1e9, 0, NULL},
-    {"--planner", NULL, G, K_STR, O(planner), 0, 0, 0, NULL},
+    {"--planner", NULL, G | C, K_STR, O(planner), 0, 0, 0, NULL},
     {"--testbed", NULL, G, K_STR, O(testbed), 0, 0, 0, NULL},
     {"--host-profile", NULL, G, K_STR, O(host_profile), 0, 0, 0, NULL},
-    {"--host-gflops", NULL, G, K_DBL, O(host_gflops), 1e-6, 1e9, 0, NULL},
-    {"--deadline", NULL, G, K_DBL, O(deadline), 0, 1e9, 0, NULL},
+    {"--host-gflops", NULL, G | C, K_DBL, O(host_gflops), 1e-6, 1e9, 0, NULL},
+    {"--deadline", NULL, G | C, K_SEC, O(deadline), 0, 0, 0, NULL},
+    {"--devices", NULL, C, K_STR, O(devices), 0, 0, 0, NULL},
+    {"--bandwidth", NULL, C, K_BW, O(c_bandwidth), 0, 0, 0, NULL},
+    {"--msg-latency", NULL, C, K_SEC, O(msg_lat), 0, 0, 0, NULL},
+    {"--mode", NULL, C, K_STR, O(mode), 0, 0, 0, NULL},
+    {"--show-plan", NULL, C, K_FLAG, O(show_plan), 0, 0, 0, NULL},
+    {"--run", NULL, C, K_FLAG, O(run), 0, 0, 0, NULL},
+    {"--no-adapt", NULL, C, K_FLAG, O(no_adapt), 0, 0, 0, NULL},
+    {"--force", NULL, C, K_FLAG, O(force), 0, 0, 0, NULL},
+    {"--inferences", NULL, C, K_INT, O(inferences), 1, 1e7, 0, NULL},
+    {"--threshold", NULL, C, K_DBL, O(threshold), 1e-6, 100, 0, NULL},
+    {"--probe-every", NULL, C, K_DBL, O(probe), 0, 1e9, 0, NULL},
+    {"--seed", NULL, C, K_DBL, O(seed), 0, 9e15, 0, NULL},
+    {"--schedule", NULL, C, K_STR, O(schedule), 0, 0, 0, NULL},
+    {"-o", NULL, C, K_STR, O(out), 0, 0, 0, NULL},
 };
 #undef O
 
@@ -86,6 +102,9 @@ void plan_opts_init(plan_opts *o) {
   o->obj = "latency";
   o->count = 5;
   o->inferences = 5;
+  o->c_bandwidth = o->msg_lat = o->probe = -1;
+  o->threshold = 0.15;
+  o->seed = 1;
 }
 
 static const char *k_scission_help =
@@ -166,6 +185,8 @@ static void help(int cmd) {
            "Layers without inputs hold the raw input and stay on the device; block-level\n"
            "sources get a virtual input node 0 of --input MB.\n");
     printf(k_twonode_help, "device", "device", "device");
+  } else if (cmd == PLAN_COEDGE) {
+    plan_coedge_usage(stdout);
   } else {
     fputs(k_generic_help, stdout);
   }
@@ -179,6 +200,8 @@ static int store(const opt_row *r, const char *flag, const char *v, plan_opts *o
     case K_DBL: return cl__parse_double("plan", r->flag, v, r->lo, r->hi, (double *)(base + r->off)) ? 2 : 0;
     case K_INT: return cl__parse_int("plan", r->flag, v, (long)r->lo, (long)r->hi, (long *)(base + r->off)) ? 2 : 0;
     case K_FLAG: *(int *)(base + r->off) = 1; return 0;
+    case K_SEC: return cl_coedge_parse_seconds(v, (double *)(base + r->off)) == CL_OK ? 0 : 2;
+    case K_BW: return cl_coedge_parse_bandwidth(v, (double *)(base + r->off)) == CL_OK ? 0 : 2;
     case K_SRC: return cl_plan_sources_add(&o->tn.src, v) == CL_OK ? 0 : 2;
     case K_KV:
       if (o->n_kv[r->list] >= PLAN_MAX_KV - 2) {
