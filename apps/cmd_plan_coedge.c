@@ -10,11 +10,12 @@
 #include "cleave/spatial.h"
 #include "cleave/zoo.h"
 #include "cli.h"
+#include "cmd_plan.h"
 #include "commands.h"
 
 #define CMD "plan coedge"
 
-static void usage(FILE *f) {
+void plan_coedge_usage(FILE *f) {
   fprintf(f,
           "usage: cleave plan coedge --devices FILE.yaml [options] MODEL\n"
           "\n"
@@ -191,88 +192,33 @@ static int run_cmd(const char *devices, const char *model, const char *planner, 
 }
 
 int cl__cmd_plan_coedge(int argc, char **argv) {
-  const char *devices = NULL, *model = NULL, *planner = "coedge", *format = "table";
-  double deadline = 0, bandwidth = -1, msg_lat = -1, gflops = 20;
+  plan_opts o;
+  plan_opts_init(&o);
+  o.inferences = 1;
+  o.host_gflops = 20;
+  int prc = plan_opts_parse(PLAN_COEDGE, "coedge", argc, argv, &o);
+  if (prc) return prc < 0 ? 0 : prc;
+  const char *devices = o.devices, *model = o.tn.model, *planner = o.planner ? o.planner : "coedge";
+  const char *format = o.fmt ? o.fmt : "table", *schedule = o.schedule, *out = o.out;
+  double deadline = o.deadline, bandwidth = o.c_bandwidth, msg_lat = o.msg_lat, gflops = o.host_gflops;
+  int show_plan = o.show_plan, run = o.run, inferences = (int)o.inferences, no_adapt = o.no_adapt, force = o.force;
+  double threshold = o.threshold, seed = o.seed;
+  int probe_every = o.probe > 0 ? (int)o.probe : -1; /* cl_coedge_run_adaptive_ex: 0 default period, < 0 never */
+  const char *probe_arg = o.probe >= 0 ? "given" : NULL;
+  if (!probe_arg) probe_every = 0;
+  if (o.probe >= 0 && o.probe != (int)o.probe) {
+    fprintf(stderr, "cleave " CMD ": error: --probe-every expects a whole number of inferences, got '%g'\n", o.probe);
+    return 2;
+  }
   cl_spatial_mode mode = CL_SPATIAL_LAYER;
-  int show_plan = 0, run = 0, inferences = 1, no_adapt = 0, force = 0;
-  double threshold = 0.15, seed = 1;
-  int probe_every = 0; /* cl_coedge_run_adaptive_ex: 0 default period, < 0 never */
-  const char *probe_arg = NULL;
-  const char *schedule = NULL, *out = NULL;
-  for (int i = 1; i < argc; i++) {
-    int missing = 0;
-    const char *v;
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "--devices", &missing))) {
-      devices = v;
-    } else if ((v = cl__opt(argc, argv, &i, "--deadline", &missing))) {
-      if (cl_coedge_parse_seconds(v, &deadline) != CL_OK) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--bandwidth", &missing))) {
-      if (cl_coedge_parse_bandwidth(v, &bandwidth) != CL_OK) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--msg-latency", &missing))) {
-      if (cl_coedge_parse_seconds(v, &msg_lat) != CL_OK) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--mode", &missing))) {
-      if (!strcmp(v, "layer")) mode = CL_SPATIAL_LAYER;
-      else if (!strcmp(v, "fused")) mode = CL_SPATIAL_FUSED;
-      else {
-        fprintf(stderr, "cleave " CMD ": error: --mode expects layer or fused, got '%s'\n", v);
-        return 2;
-      }
-    } else if ((v = cl__opt(argc, argv, &i, "--planner", &missing))) {
-      planner = v;
-    } else if ((v = cl__opt(argc, argv, &i, "--host-gflops", &missing))) {
-      if (cl__parse_double(CMD, "--host-gflops", v, 1e-6, 1e9, &gflops)) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--format", &missing))) {
-      format = v;
-    } else if (!strcmp(argv[i], "--show-plan")) {
-      show_plan = 1;
-    } else if (!strcmp(argv[i], "--run")) {
-      run = 1;
-    } else if (!strcmp(argv[i], "--no-adapt")) {
-      no_adapt = 1;
-    } else if (!strcmp(argv[i], "--force")) {
-      force = 1;
-    } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
-      double x;
-      if (cl__parse_double(CMD, "--inferences", v, 1, 1e7, &x)) return 2;
-      inferences = (int)x;
-    } else if ((v = cl__opt(argc, argv, &i, "--threshold", &missing))) {
-      if (cl__parse_double(CMD, "--threshold", v, 1e-6, 100, &threshold)) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--probe-every", &missing))) {
-      double x;
-      if (cl__parse_double(CMD, "--probe-every", v, 0, 1e9, &x)) return 2;
-      if (x != (int)x) {
-        fprintf(stderr, "cleave " CMD ": error: --probe-every expects a whole number of "
-                        "inferences, got '%s'\n", v);
-        return 2;
-      }
-      probe_every = x > 0 ? (int)x : -1;
-      probe_arg = v;
-    } else if ((v = cl__opt(argc, argv, &i, "--seed", &missing))) {
-      if (cl__parse_double(CMD, "--seed", v, 0, 9e15, &seed)) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--schedule", &missing))) {
-      schedule = v;
-    } else if ((v = cl__opt(argc, argv, &i, "-o", &missing))) {
-      out = v;
-    } else if (missing) {
-      fprintf(stderr, "cleave " CMD ": error: %s needs a value\n", argv[i]);
-      return 2;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave " CMD ": error: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    } else if (model) {
-      fprintf(stderr, "cleave " CMD ": error: more than one model given ('%s', '%s')\n", model,
-              argv[i]);
-      return 2;
-    } else {
-      model = argv[i];
-    }
+  if (o.mode && !strcmp(o.mode, "fused")) mode = CL_SPATIAL_FUSED;
+  else if (o.mode && strcmp(o.mode, "layer")) {
+    fprintf(stderr, "cleave " CMD ": error: --mode expects layer or fused, got '%s'\n", o.mode);
+    return 2;
   }
   if (!devices || !model) {
     fprintf(stderr, "cleave " CMD ": error: %s is required\n", !devices ? "--devices" : "MODEL");
-    usage(stderr);
+    plan_coedge_usage(stderr);
     return 2;
   }
   if (strcmp(format, "table") && strcmp(format, "csv")) {

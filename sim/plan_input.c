@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleave/plan.h"
+#include "cleave/plan_profiles.h"
 #include "cleave/testbed.h"
 #include "plan_internal.h"
 
@@ -205,6 +206,8 @@ cl_status cl_plan_input_from_testbed(const cl_testbed *tb, const cl_graph *g, co
   return st;
 }
 
+int cl_plan_profile_steps(const cl_profile_model *md) { return cl__plan_steps_known(md); }
+
 /* 1 if @p md's layers are cleave profile steps with a known DAG. */
 int cl__plan_steps_known(const cl_profile_model *md) {
   if (!md || md->n_layers < 1 || md->n_blocks < 1 || md->blocks[md->n_blocks - 1].last_layer != md->n_layers - 1)
@@ -308,5 +311,19 @@ cl_status cl_plan_input_from_profiles(const cl_profile_set *set, const char *mod
   out->links = s->links;
   out->model = m0->name;
   free(ord);
+  return CL_OK;
+}
+
+cl_status cl_plan_input_attach_graph(cl_plan_input *in, const cl_graph *g) {
+  double flops = 0, t = 0;
+  for (int i = 0; i < cl_graph_size(g); i++) flops += (double)cl_graph_node(g, i)->flops;
+  for (int i = 0; in->n_machines > 0 && i < in->n_units; i++) t += in->machines[0].seconds[i];
+  if (!(flops > 0) || !(t > 0)) {
+    cl_log_error("plan: cannot calibrate the host speed (graph flops %g, machine 0 total %g s)", flops, t);
+    return CL_ERR_INVALID;
+  }
+  in->g = g;
+  in->host_time = NULL;
+  in->host_gflops = flops / t / 1e9;
   return CL_OK;
 }

@@ -353,6 +353,17 @@ done:
   return st;
 }
 
+/* Finish @p p and hand it to the caller, or free it on error. */
+static cl_status publish(const cl_graph *g, const cl_spatial_spec *spec, cl_spatial_plan *p, cl_spatial_plan **out) {
+  cl_status st = finish_plan(g, spec, p);
+  if (st != CL_OK) {
+    cl_spatial_plan_destroy(p);
+    return st;
+  }
+  *out = p;
+  return CL_OK;
+}
+
 static cl_status check_spec(const cl_graph *g, const cl_spatial_spec *s) {
   if (!g || !s) return CL_ERR_INVALID;
   if (s->n_dev < 1 || s->source < 0 || s->source >= s->n_dev || s->sink >= s->n_dev) {
@@ -406,13 +417,7 @@ cl_status cl_spatial_plan_rows(const cl_graph *g, const cl_spatial_spec *spec, c
       p->box[(size_t)i * T + t] = cl_box_empty(b) ? k_empty : b;
     }
   }
-  cl_status st = finish_plan(g, spec, p);
-  if (st != CL_OK) {
-    cl_spatial_plan_destroy(p);
-    return st;
-  }
-  *out = p;
-  return CL_OK;
+  return publish(g, spec, p, out);
 }
 
 cl_status cl_spatial_plan_layers(const cl_graph *g, const cl_spatial_spec *spec,
@@ -442,13 +447,7 @@ cl_status cl_spatial_plan_layers(const cl_graph *g, const cl_spatial_spec *spec,
       p->box[(size_t)i * T + t] = cl_box_empty(r) ? k_empty : r;
     }
   }
-  cl_status st = finish_plan(g, spec, p);
-  if (st != CL_OK) {
-    cl_spatial_plan_destroy(p);
-    return st;
-  }
-  *out = p;
-  return CL_OK;
+  return publish(g, spec, p, out);
 }
 
 cl_status cl_spatial_plan_tiles(const cl_graph *g, const cl_spatial_spec *spec, int grid_r,
@@ -481,13 +480,7 @@ cl_status cl_spatial_plan_tiles(const cl_graph *g, const cl_spatial_spec *spec, 
                   ln->out.w * (c + 1) / grid_c};
       p->box[li * T + k] = b;
     }
-  cl_status st = finish_plan(g, &s, p);
-  if (st != CL_OK) {
-    cl_spatial_plan_destroy(p);
-    return st;
-  }
-  *out = p;
-  return CL_OK;
+  return publish(g, &s, p, out);
 }
 
 static const char *xfer_kind_name(cl_xfer_kind k) {

@@ -21,3 +21,15 @@ add_test(NAME plan_cli_dads
          COMMAND cleave plan dads --profiles ${CL_PLAN_DATA} --network network_stats_wired.csv
                  --device 2500 mobilenet)
 set_tests_properties(plan_cli_dads PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "latency [0-9.]+ s")
+# Every planner through the common interface (include/cleave/plan.h): one row each.
+add_test(NAME plan_cli_compare
+         COMMAND cleave plan compare --profiles ${CL_PLAN_DATA} --network network_stats.csv vgg19)
+set_tests_properties(plan_cli_compare PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION
+  "scission +ok +858\\.650 +0\\.0000 +0\\.1500  6700k\\(GPU\\):0-24\nneurosurgeon +ok +858\\.650 .*\ndads +ok +858\\.650 .*\ncoedge +ok +2734\\.749 .*\nmodnn +ok .*\ndeepthings +ok .*\nlocal +ok +2734\\.749 +0\\.0000 +0\\.0000  raspi4:0-24\ncloud +ok +858\\.650 ")
+add_test(NAME plan_cli_planner_testbed
+         COMMAND cleave plan --planner dads --testbed ${CMAKE_SOURCE_DIR}/configs/demo-3tier.yaml)
+set_tests_properties(plan_cli_planner_testbed PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION
+  "planner dads: latency [0-9.]+ s, energy [0-9.]+ J, [0-9]+ bytes sent\nplacement: [a-z]+:0")
+add_test(NAME plan_cli_planner_unknown
+         COMMAND cleave plan --planner nosuch --profiles ${CL_PLAN_DATA} --network network_stats.csv vgg19)
+set_tests_properties(plan_cli_planner_unknown PROPERTIES LABELS unit WILL_FAIL TRUE)

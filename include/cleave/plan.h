@@ -164,6 +164,11 @@ cl_status cl_plan_input_from_profiles(const cl_profile_set *set, const char *mod
 cl_status cl_plan_input_from_testbed(const struct cl_testbed *tb, const cl_graph *g, const double *host_time,
                                      double host_gflops, cl_plan_input *out);
 
+/** @brief Attach graph @p g (borrowed) to an input built from profiles, for the spatial
+ *  planners: host_gflops is set so that machine 0 takes its profiled total on the graph's
+ *  flops (machine speeds are already relative to machine 0). */
+cl_status cl_plan_input_attach_graph(cl_plan_input *in, const cl_graph *g);
+
 /** @brief Latency, energy and bytes of placement @p node_of_unit under the cost model
  *  above. CL_ERR_INFEASIBLE if a needed link is missing. Any pointer out may be NULL. */
 cl_status cl_plan_eval(const cl_plan_input *in, const int *node_of_unit, double *latency,

@@ -36,6 +36,8 @@ const char *cl_plan_sources_desc(const cl_plan_sources *s);
 /** @brief 1 if some machine profiles @p model; its profiled name goes to @p name. Zoo and
  *  Scission names match case-insensitively; an ONNX path matches the same file. */
 int cl_plan_model_name(const cl_profile_set *set, const char *model, char *name, size_t cap);
+/** @brief 1 if @p md's layers are the steps of a cleave profile with a known DAG (NULL: 0). */
+int cl_plan_profile_steps(const cl_profile_model *md);
 /** @brief A network file: a bare name is looked up in @p dir first. */
 void cl_plan_net_path(const char *dir, const char *name, char *out, size_t cap);
 
