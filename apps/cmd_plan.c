@@ -235,6 +235,7 @@ static int steps_known(const cl_profile_model *md) {
 static int emit_config(const char *path, const cl_profile_set *set, const char *model, int n_nodes,
                        const int *machine, const char *const *tiers, const int *node_of_step, int n_steps,
                        const cl_plan_link *links, int n_links, long inferences, const char *comment) {
+  if (cl__check_output("plan --emit-config", path)) return 2;
   cl_plan_node nodes[CL_SCISSION_MAX_TIERS];
   char names[CL_SCISSION_MAX_TIERS][64], notes[CL_SCISSION_MAX_TIERS][1024];
   cl_profile_h5_info info;
@@ -473,6 +474,7 @@ static int cmd_scission(int argc, char **argv) {
     else if (OPT("--profile")) {
       if (prof_items_add(&pi, v)) return 2;
     } else if (OPT("--emit-config")) emit = v;
+    else if (!strcmp(a, "--force")) { /* --emit-config may replace a file */ }
     else if (OPT("--inferences")) {
       if (cl__parse_int("plan", "--inferences", v, 1, 1000000, &inferences)) return 2;
     } else if (OPT("--network")) netname = v;
@@ -985,6 +987,7 @@ static int twonode_opt(int argc, char **argv, int *i, twonode_opts *o, const cha
   else if (OPT("--profile")) {
     if (prof_items_add(&o->pi, v)) return -1;
   } else if (OPT("--emit-config")) o->emit = v;
+  else if (!strcmp(argv[*i], "--force")) return 1; /* --emit-config may replace a file */
   else if (OPT("--inferences")) {
     if (cl__parse_int("plan", "--inferences", v, 1, 1000000, &o->inferences)) return -1;
   } else if (OPT("--network")) o->net = v;
