@@ -508,28 +508,6 @@ cl_status cl_coedge_parse_schedule(const char *s, const char *const *names, int 
   return CL_OK;
 }
 
-/* One /inferences row (cleave/records.h: base columns + the CoEdge extension). */
-static cl_rec_inference_coedge to_record(const cl_coedge_inference *c) {
-  cl_rec_inference_coedge r;
-  memset(&r, 0, sizeof r);
-  r.inference = (int32_t)c->inference;
-  r.latency = c->latency;
-  r.energy = c->energy;
-  snprintf(r.planner, sizeof r.planner, "%s", c->planner);
-  r.plan_id = c->plan_id;
-  snprintf(r.plan, sizeof r.plan, "%s", c->plan);
-  r.planned_latency = c->planned_latency;
-  r.planned_energy = c->planned_energy;
-  r.deadline = c->deadline;
-  r.met_deadline = c->met_deadline;
-  r.replanned = c->replanned;
-  r.bandwidth = c->bandwidth;
-  r.min_speed_ratio = c->min_speed_ratio;
-  r.probed = c->probed;
-  r.probe_energy = c->probe_energy;
-  return r;
-}
-
 cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *o,
                                  cl_coedge_inference **recs_out) {
   return cl_coedge_run_adaptive_ex(pt, o, 0, recs_out);
@@ -655,8 +633,7 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
       }
     }
     cl_coedge_result_fini(&m);
-    cl_rec_inference_coedge row = to_record(rec);
-    if (tab && (st = cl_table_append(tab, &row, 1)) != CL_OK) goto done;
+    if (tab && (st = cl_table_append(tab, rec, 1)) != CL_OK) goto done;
     if (drift && i + 1 < n) {
       cl_coedge_result nr;
       memset(&nr, 0, sizeof nr);

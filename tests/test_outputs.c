@@ -17,12 +17,12 @@
 static char g_dir[64];
 static char g_log[4096];
 
+/* g_dir/name; the result lives until the next 15 calls. */
 static const char *tmp(const char *name) {
-  static char buf[8][256];
-  static int k;
-  k = (k + 1) % 8;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-  return buf[k];
+  static char pool[16][256];
+  static unsigned next;
+  char *p = pool[next++ % 16];
+  return snprintf(p, 256, "%s/%s", g_dir, name) < 256 ? p : "";
 }
 
 static void sink(const char *line, void *ctx) {
