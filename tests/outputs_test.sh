@@ -25,6 +25,17 @@ else bad "--save-output exists (rc $rc)"; cat "$T/e2.out"; fi
 if run3 $CFG --quiet --inferences 2 --save-output "$T/y2.bin" --force > "$T/e3.out" 2>&1 && cmp -s "$T/y2.bin" "$T/y.ref"; then
   ok "--save-output --force replaces"; else bad "--save-output --force"; cat "$T/e3.out"; fi
 
+# --emit-config and infer --save-output likewise
+timeout 120 "$C" profile lenet --reps 2 --warmup 1 --slowdown 4 -o "$T/ld.h5" > /dev/null 2>&1 && cp "$T/ld.h5" "$T/lc.h5" || bad "lenet profile"
+echo old > "$T/e.yaml"
+plan() { "$C" plan dads --profile device="$T/ld.h5" --profile cloud="$T/lc.h5" --bandwidth 50 --latency 5 --emit-config "$T/e.yaml" "$@"; }
+plan > "$T/pe.out" 2>&1; rc=$?
+if [ $rc = 2 ] && grep -q "already exists (use --force" "$T/pe.out" && [ "$(cat "$T/e.yaml")" = old ]; then ok "--emit-config exists: exit 2"
+else bad "--emit-config exists (rc $rc)"; cat "$T/pe.out"; fi
+plan --force > "$T/pe2.out" 2>&1 && grep -q "^nodes:" "$T/e.yaml" && ok "--emit-config --force" || { bad "--emit-config --force"; cat "$T/pe2.out"; }
+"$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" > "$T/i.out" 2>&1; rc=$?
+if [ $rc = 2 ] && cmp -s "$T/y.bin" "$T/y.ref"; then ok "infer --save-output exists: exit 2"; else bad "infer --save-output (rc $rc)"; cat "$T/i.out"; fi
+
 # 2. a killed run leaves no file at its output path (and no stale lock); the rerun works
 setsid $MPI -n 3 "$C" run $CFG -o "$T/k.h5" --quiet --inferences 100000 > "$T/k.out" 2>&1 &
 pid=$!
