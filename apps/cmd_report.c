@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/records.h"
 #include "cleave/store.h"
 #include "cli.h"
 #include "commands.h"
@@ -58,12 +59,9 @@ static int load_dict(cl_reader *r, const char *path, char ***out, int32_t *n) {
   *out = NULL;
   *n = 0;
   if (!di) return 0;
-  typedef struct drec {
-    int32_t id;
-    char name[CL_DICT_MAXLEN + 1];
-  } drec;
-  const cl_field df[] = {CL_FIELD(drec, id, CL_F_INT32, "", ""), CL_FIELD(drec, name, CL_F_STRING, "", "")};
-  cl_table_desc dd = {path, sizeof(drec), df, 2, "", 0};
+  typedef cl_rec_dict drec; /* cleave/records.h */
+  cl_table_desc dd = CL_REC_DICTS;
+  dd.path = path;
   size_t cnt = (size_t)di->n_records;
   drec *rows = malloc((cnt ? cnt : 1) * sizeof *rows);
   char **v = calloc(cnt ? cnt : 1, sizeof *v);
