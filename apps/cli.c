@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing) {
@@ -129,4 +130,15 @@ int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char
     return 1;
   }
   return -1;
+}
+
+int cl__check_output(const char *cmd, const char *path) {
+  extern int cl__argc;
+  extern char **cl__argv;
+  struct stat sb;
+  if (!path || stat(path, &sb) != 0) return 0;
+  for (int i = 1; i < cl__argc; i++)
+    if (!strcmp(cl__argv[i], "--force")) return 0;
+  fprintf(stderr, "cleave: error: %s: output file '%s' already exists (use --force to overwrite)\n", cmd, path);
+  return 2;
 }

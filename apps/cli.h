@@ -29,6 +29,11 @@ int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
 int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
 
+/* 0 when output file @p path may be written: it does not exist, or --force is on the
+ * command line. Else one error line for `cleave CMD` and 2 (no output replaces an
+ * existing file without --force). */
+int cl__check_output(const char *cmd, const char *path);
+
 /* Monotonic seconds and this thread's CPU seconds. */
 double cl__now(void);
 double cl__thread_cpu(void);

@@ -14,7 +14,7 @@
 static void help(void) {
   printf(
       "usage: cleave infer MODEL|--onnx FILE [--threads N] [--backend B] [--reps N] [--warmup N]\n"
-      "                          [--seed S] [--no-fuse] [--input FILE] [--save-output FILE]\n"
+      "                          [--seed S] [--no-fuse] [--input FILE] [--save-output FILE [--force]]\n"
       "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input,\n"
       "  or of an ONNX model (MODEL ending in .onnx, or --onnx FILE) with its own weights,\n"
       "  and prints key: value lines (latency_ms_median, latency_ms_min, gflops, output_checksum, ...).\n"
@@ -27,7 +27,8 @@ static void help(void) {
       "  --seed S           seed for weights and input (default 1)\n"
       "  --no-fuse          run BN/activations as separate layers\n"
       "  --input FILE       raw little-endian float32 NCHW input instead of the seeded one\n"
-      "  --save-output FILE write the output tensor as raw little-endian float32\n");
+      "  --save-output FILE write the output tensor as raw little-endian float32\n"
+      "  --force            replace an existing --save-output file\n");
 }
 
 int cl__cmd_infer(int argc, char **argv) {
@@ -67,6 +68,7 @@ int cl__cmd_infer(int argc, char **argv) {
       out_path = v;
     } else if (!strcmp(argv[i], "--no-fuse")) {
       fuse = 0;
+    } else if (!strcmp(argv[i], "--force")) { /* --save-output may replace a file */
     } else if (cl__arg_rest("infer", "model", argv[i], missing, &model)) {
       return 2;
     }
@@ -75,6 +77,7 @@ int cl__cmd_infer(int argc, char **argv) {
     fprintf(stderr, "cleave infer: error: no model given (see cleave models)\n");
     return 2;
   }
+  if (cl__check_output("infer --save-output", out_path)) return 2;
   cl_graph *g = NULL;
   int has_weights = 0; /* ONNX models bring their weights */
   cl_status st = cl_model_load(model, &g, &has_weights);

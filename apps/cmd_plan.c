@@ -90,7 +90,9 @@ static int cmd_scission(int argc, char **argv) {
   if (!rc && o.emit) {
     char cmd[2048];
     plan_argv_line(cmd, sizeof cmd);
-    if (n == 0) {
+    if ((rc = cl__check_output("plan --emit-config", o.emit)) != 0) {
+      /* refused: the file exists and --force was not given */
+    } else if (n == 0) {
       PLAN_ERR("--emit-config: no feasible configuration to write");
       rc = 2;
     } else {
@@ -129,6 +131,7 @@ static int twonode_cmd(int cmd, const char *name, int argc, char **argv, plan_op
 static int emit_twonode(const plan_opts *o, const cl_plan_twonode *p, const unsigned char *on_b, const char *planner,
                         const char *summary) {
   char cmd[2048];
+  if (cl__check_output("plan --emit-config", o->emit)) return 2;
   plan_argv_line(cmd, sizeof cmd);
   return plan_exit(cl_plan_emit_twonode(o->emit, p, on_b, planner, summary, o->inferences, cmd));
 }

@@ -86,7 +86,7 @@ static const opt_row k_opts[] = {
     {"--show-plan", NULL, C, K_FLAG, O(show_plan), 0, 0, 0, NULL},
     {"--run", NULL, C, K_FLAG, O(run), 0, 0, 0, NULL},
     {"--no-adapt", NULL, C, K_FLAG, O(no_adapt), 0, 0, 0, NULL},
-    {"--force", NULL, C, K_FLAG, O(force), 0, 0, 0, NULL},
+    {"--force", NULL, S | N | D | C, K_FLAG, O(force), 0, 0, 0, NULL},
     {"--inferences", NULL, C, K_INT, O(inferences), 1, 1e7, 0, NULL},
     {"--threshold", NULL, C, K_DBL, O(threshold), 1e-6, 100, 0, NULL},
     {"--probe-every", NULL, C, K_DBL, O(probe), 0, 1e9, 0, NULL},
@@ -115,6 +115,7 @@ static const char *k_scission_help =
     "  --profile TIER[:NAME]=FILE   one more machine (.h5 or .csv; NAME: default the file's base\n"
     "                        name without 'TIER-'); repeatable. MODEL defaults to the first profiled\n"
     "  --emit-config FILE.yaml  write the best configuration as a runnable testbed config\n"
+    "  --force               let --emit-config replace an existing file\n"
     "                        (needs .h5 profiles; see docs/planners.md)\n"
     "  --inferences N        workload.inferences of the emitted config (5)\n"
     "  --network FILE        source,destination,ping(ms),bandwidth(mbps) (bare name: in DIR)\n"

@@ -98,6 +98,8 @@ int cl__cmd_profile(int argc, char **argv) {
   cl_store_opts so;
   memset(&so, 0, sizeof so);
   so.force = force;
+  so.atomic = 1; /* written as FILE.part, renamed on success */
+  so.kind = "profile";
   cl_store *store = NULL;
   cl_profile_result *r = NULL;
   int rc = 1;
@@ -138,7 +140,7 @@ int cl__cmd_profile(int argc, char **argv) {
   printf("total_ms_median_sum: %.3f\ngflops: %.1f\noutput: %s\n", total * 1e3, r->gflops, cl_store_path(store));
   rc = 0;
 done:
-  if (store && cl_store_close(store) != CL_OK) rc = 1;
+  if (store && (rc == 0 ? cl_store_close(store) : cl_store_discard(store)) != CL_OK) rc = 1;
   cl_profile_result_free(r);
   cl_graph_destroy(g);
   return rc;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/records.h"
 #include "cleave/store.h"
 #include "cli.h"
 #include "commands.h"
@@ -58,12 +59,9 @@ static int load_dict(cl_reader *r, const char *path, char ***out, int32_t *n) {
   *out = NULL;
   *n = 0;
   if (!di) return 0;
-  typedef struct drec {
-    int32_t id;
-    char name[CL_DICT_MAXLEN + 1];
-  } drec;
-  const cl_field df[] = {CL_FIELD(drec, id, CL_F_INT32, "", ""), CL_FIELD(drec, name, CL_F_STRING, "", "")};
-  cl_table_desc dd = {path, sizeof(drec), df, 2, "", 0};
+  typedef cl_rec_dict drec; /* cleave/records.h */
+  cl_table_desc dd = CL_REC_DICTS;
+  dd.path = path;
   size_t cnt = (size_t)di->n_records;
   drec *rows = malloc((cnt ? cnt : 1) * sizeof *rows);
   char **v = calloc(cnt ? cnt : 1, sizeof *v);
@@ -274,8 +272,18 @@ static int layer_summary(cl_reader *r, const cl_table_info *ti, int csv) {
       if (!strcmp(ti->fields[i].name, keys[k]) && ti->fields[i].type != CL_F_COUNT &&
           ti->fields[i].type != CL_F_FLOAT32 && ti->fields[i].type != CL_F_FLOAT64)
         key = i;
-  for (int i = 0; i < ti->n_fields && tf < 0; i++)
-    if (is_time_field(&ti->fields[i])) tf = i;
+  /* Summarise a duration: a preferred duration column, else the first time column that
+   * is not a timestamp (start, end, ... are points on the clock, not costs). */
+  static const char *durations[] = {"duration", "time", "seconds", "median", "cpu_time", "latency"};
+  static const char *stamps[] = {"start", "end", "ready", "arrival", "release", "finish", "wall_arrival"};
+  for (size_t k = 0; k < sizeof durations / sizeof *durations && tf < 0; k++)
+    for (int i = 0; i < ti->n_fields && tf < 0; i++)
+      if (!strcmp(ti->fields[i].name, durations[k]) && is_time_field(&ti->fields[i])) tf = i;
+  for (int i = 0; i < ti->n_fields && tf < 0; i++) {
+    int stamp = 0;
+    for (size_t k = 0; k < sizeof stamps / sizeof *stamps; k++) stamp |= !strcmp(ti->fields[i].name, stamps[k]);
+    if (!stamp && is_time_field(&ti->fields[i])) tf = i;
+  }
   for (int i = 0; i < ti->n_fields; i++)
     if (!strcmp(ti->fields[i].name, "model") && i != key) model = i;
   if (key < 0 || tf < 0 || ti->n_records == 0) return 0;
@@ -403,10 +411,14 @@ int cl__cmd_report(int argc, char **argv) {
     cl_reader_close(r);
     return rc;
   }
+  /* Whether the writer finished (cl_reader_open also warned on stderr if not). */
+  int done = cl_reader_complete(r);
+  const char *cs = done > 0 ? "yes" : done == 0 ? "no (writer killed, failed or still running)" : "unknown";
   if (csv) {
     printf("section,key,value\n");
+    printf("status,complete,%s\n", done > 0 ? "yes" : done == 0 ? "no" : "unknown");
   } else {
-    printf("file: %s\n", file);
+    printf("file: %s\ncomplete: %s\n", file, cs);
     if (cl_reader_exists(r, "/merge/sources")) {
       const cl_table_info *si = cl_reader_find(r, "/merge/sources");
       printf("merged from %" PRIu64 " inputs (see --table /merge/sources)\n", si ? si->n_records : 0);

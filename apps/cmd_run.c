@@ -21,7 +21,7 @@ static void help(void) {
       "  Without TESTBED.yaml the embedded default (configs/demo-3tier.yaml) is used.\n"
       "  The config's model is a zoo name or an ONNX file (its own weights; docs/onnx.md).\n"
       "  -o, --output FILE  write /layers, /transfers, /inferences, /nodes, /provenance\n"
-      "  --force            overwrite an existing output file\n"
+      "  --force            overwrite an existing output file (-o and --save-output)\n"
       "  --clock MODE       override the config's clock (virtual | wall)\n"
       "  --inferences N     override workload.inferences\n"
       "  --profile FILE.h5  virtual durations from this host profile (cleave profile) instead of the\n"

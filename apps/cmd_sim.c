@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/provenance.h"
+#include "cleave/records.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/onnx.h"
@@ -20,16 +22,31 @@ static void help(void) {
       "  --compare OUT.h5   print predicted vs measured (a `cleave run` output) and the error\n");
 }
 
-typedef struct inf_row {
-  int32_t inference;
-  double latency, energy;
-} inf_row;
-static const cl_field g_if[] = {
-    CL_FIELD(inf_row, inference, CL_F_INT32, "", ""),
-    CL_FIELD(inf_row, latency, CL_F_FLOAT64, "s", ""),
-    CL_FIELD(inf_row, energy, CL_F_FLOAT64, "J", ""),
-};
-static const cl_table_desc g_id = {"/inferences", sizeof(inf_row), g_if, 3, "", 0};
+/* --compare: the run must come from the same resolved config (its /provenance
+ * config_sha256), else predicted and measured describe different experiments. */
+typedef struct prov_find {
+  char sha[65];
+} prov_find;
+static void prov_cb(const char *name, const char *value, void *ud) {
+  if (!strcmp(name, "config_sha256")) snprintf(((prov_find *)ud)->sha, sizeof ((prov_find *)ud)->sha, "%s", value);
+}
+
+static int compare_identity(cl_reader *r, const char *compare, const cl_rt_setup *su) {
+  prov_find pf = {""};
+  if (cl_reader_exists(r, "/provenance")) cl_reader_attrs(r, "/provenance", prov_cb, &pf);
+  char want[65];
+  cl_sha256_hex(su->config_text, strlen(su->config_text), want);
+  if (!pf.sha[0]) {
+    fprintf(stderr, "cleave: error: %s: no /provenance config_sha256 (not a cleave run output)\n", compare);
+    return 2;
+  }
+  if (strcmp(pf.sha, want)) {
+    fprintf(stderr, "cleave: error: %s: made from another config (config_sha256 %.12s..., this testbed's "
+            "resolved config %.12s...); compare a run of this testbed\n", compare, pf.sha, want);
+    return 2;
+  }
+  return 0;
+}
 
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -81,7 +98,7 @@ int cl__cmd_sim(int argc, char **argv) {
   if (!t) goto done;
   if (!profile) profile = su.profile; /* the config's `profile:` key */
   if (profile) {
-    if (cl_rt_node_times_from_profile(profile, g, t) != CL_OK) {
+    if (cl_rt_node_times_for_setup(profile, &su, g, t) != CL_OK) {
       rc = 2;
       goto done;
     }
@@ -113,20 +130,21 @@ int cl__cmd_sim(int argc, char **argv) {
   rc = 0;
   if (compare) {
     cl_reader *r = NULL;
-    if (cl_reader_open(compare, &r) != CL_OK) {
+    if (cl_reader_open_input(compare, "run", &r) != CL_OK) {
       rc = 2;
       free(pred);
       goto done;
     }
-    const cl_table_info *ti = cl_reader_find(r, "/inferences");
-    if (!ti) {
+    const cl_table_info *ti = cl_reader_find(r, CL_REC_INFERENCES.path);
+    if ((rc = compare_identity(r, compare, &su)) != 0) {
+    } else if (!ti) {
       fprintf(stderr, "cleave sim: error: %s has no /inferences table (not a cleave run output)\n", compare);
       rc = 2;
     } else {
       size_t n = (size_t)ti->n_records;
-      inf_row *m = malloc(sizeof(inf_row) * (n + 1));
+      cl_rec_inference *m = malloc(sizeof(cl_rec_inference) * (n + 1));
       double *err = malloc(sizeof(double) * (n + 1));
-      if (m && err && cl_reader_read(r, "/inferences", &g_id, 0, n, m) == CL_OK) {
+      if (m && err && cl_reader_read(r, CL_REC_INFERENCES.path, &CL_REC_INFERENCES, 0, n, m) == CL_OK) {
         printf("%-10s %14s %14s %10s\n", "inference", "predicted_ms", "measured_ms", "error_%");
         int k = 0;
         for (size_t q = 0; q < n; q++) {

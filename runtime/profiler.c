@@ -1,4 +1,5 @@
 /* Per-layer profiler: step timing with repetitions, GSL summaries, HDF5 tables. */
+#include "cleave/records.h"
 #include "cleave/profiler.h"
 
 #include <gsl/gsl_sort.h>
@@ -159,90 +160,10 @@ done:
 
 /* ---- HDF5 tables ---- */
 
-typedef struct layer_rec {
-  int32_t model, step, node, out_node, block, n_nodes;
-  char name[96];
-  char op[16];
-  int32_t c, h, w;
-  int64_t out_bytes, params, macs, flops;
-  double mean, median, std, min, max, p5, p95, ci_lo, ci_hi, share, cpu_median;
-} layer_rec;
-
-#define SUMMARY_FIELDS(T)                                                                 \
-  CL_FIELD(T, mean, CL_F_FLOAT64, "s", "mean time over repetitions"),                     \
-  CL_FIELD(T, median, CL_F_FLOAT64, "s", "median time"),                                  \
-  CL_FIELD(T, std, CL_F_FLOAT64, "s", "sample standard deviation"),                       \
-  CL_FIELD(T, min, CL_F_FLOAT64, "s", "fastest repetition"),                              \
-  CL_FIELD(T, max, CL_F_FLOAT64, "s", "slowest repetition"),                              \
-  CL_FIELD(T, p5, CL_F_FLOAT64, "s", "5th percentile"),                                   \
-  CL_FIELD(T, p95, CL_F_FLOAT64, "s", "95th percentile"),                                 \
-  CL_FIELD(T, ci_lo, CL_F_FLOAT64, "s", "95% CI of the median, lower (order statistic)"), \
-  CL_FIELD(T, ci_hi, CL_F_FLOAT64, "s", "95% CI of the median, upper (order statistic)"), \
-  CL_FIELD(T, share, CL_F_FLOAT64, "1", "median as a fraction of the sum of medians")
-
-static const cl_field g_layer_fields[] = {
-    CL_FIELD_DICT(layer_rec, model, "models", "model name id"),
-    CL_FIELD(layer_rec, step, CL_F_INT32, "", "executor step (fused layer) index, execution order"),
-    CL_FIELD(layer_rec, node, CL_F_INT32, "", "first graph node of the step"),
-    CL_FIELD(layer_rec, out_node, CL_F_INT32, "", "graph node whose output the step produces"),
-    CL_FIELD(layer_rec, block, CL_F_INT32, "", "cut block containing the step"),
-    CL_FIELD(layer_rec, n_nodes, CL_F_INT32, "", "graph nodes fused into the step"),
-    CL_FIELD(layer_rec, name, CL_F_STRING, "", "step label: first node name + fused nodes"),
-    CL_FIELD(layer_rec, op, CL_F_STRING, "", "op of the first node"),
-    CL_FIELD(layer_rec, c, CL_F_INT32, "", "output channels"),
-    CL_FIELD(layer_rec, h, CL_F_INT32, "", "output height"),
-    CL_FIELD(layer_rec, w, CL_F_INT32, "", "output width"),
-    CL_FIELD(layer_rec, out_bytes, CL_F_INT64, "B", "output tensor bytes (float32)"),
-    CL_FIELD(layer_rec, params, CL_F_INT64, "", "learnable parameters"),
-    CL_FIELD(layer_rec, macs, CL_F_INT64, "", "multiply-accumulates"),
-    CL_FIELD(layer_rec, flops, CL_F_INT64, "", "floating-point operations"),
-    SUMMARY_FIELDS(layer_rec),
-    CL_FIELD(layer_rec, cpu_median, CL_F_FLOAT64, "s", "median thread CPU time"),
-};
-
-typedef struct block_rec {
-  int32_t model, block, first_step, last_step, first_node, last_node;
-  char first_name[96];
-  char last_name[96];
-  int64_t out_bytes, macs;
-  double mean, median, std, min, max, p5, p95, ci_lo, ci_hi, share;
-} block_rec;
-
-static const cl_field g_block_fields[] = {
-    CL_FIELD_DICT(block_rec, model, "models", "model name id"),
-    CL_FIELD(block_rec, block, CL_F_INT32, "", "cut block index (split only between blocks)"),
-    CL_FIELD(block_rec, first_step, CL_F_INT32, "", "first step of the block"),
-    CL_FIELD(block_rec, last_step, CL_F_INT32, "", "last step of the block"),
-    CL_FIELD(block_rec, first_node, CL_F_INT32, "", "first graph node of the block"),
-    CL_FIELD(block_rec, last_node, CL_F_INT32, "", "last graph node (the cut point after the block)"),
-    CL_FIELD(block_rec, first_name, CL_F_STRING, "", "first layer name"),
-    CL_FIELD(block_rec, last_name, CL_F_STRING, "", "last layer name"),
-    CL_FIELD(block_rec, out_bytes, CL_F_INT64, "B", "bytes crossing a cut after this block"),
-    CL_FIELD(block_rec, macs, CL_F_INT64, "", "multiply-accumulates of the block"),
-    SUMMARY_FIELDS(block_rec),
-};
-
-typedef struct sample_rec {
-  int32_t model, rep, step, block;
-  double seconds, cpu_seconds;
-} sample_rec;
-
-static const cl_field g_sample_fields[] = {
-    CL_FIELD_DICT(sample_rec, model, "models", "model name id"),
-    CL_FIELD(sample_rec, rep, CL_F_INT32, "", "repetition"),
-    CL_FIELD(sample_rec, step, CL_F_INT32, "", "executor step"),
-    CL_FIELD(sample_rec, block, CL_F_INT32, "", "cut block"),
-    CL_FIELD(sample_rec, seconds, CL_F_FLOAT64, "s", "wall time of the step (x slowdown)"),
-    CL_FIELD(sample_rec, cpu_seconds, CL_F_FLOAT64, "s", "thread CPU time of the step (x slowdown)"),
-};
-
-#define NF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-static const cl_table_desc g_layers_desc = {"/profile/layers", sizeof(layer_rec), g_layer_fields,
-                                            NF(g_layer_fields), "per-layer (executor step) profile summary", 0};
-static const cl_table_desc g_blocks_desc = {"/profile/blocks", sizeof(block_rec), g_block_fields,
-                                            NF(g_block_fields), "per cut-block profile summary", 0};
-static const cl_table_desc g_samples_desc = {"/profile/samples", sizeof(sample_rec), g_sample_fields,
-                                             NF(g_sample_fields), "every timed repetition of every step", 0};
+/* Layouts declared in cleave/records.h. */
+typedef cl_rec_profile_layer layer_rec;
+typedef cl_rec_profile_block block_rec;
+typedef cl_rec_profile_sample sample_rec;
 
 /* Truncating copy into a fixed-length record field (always NUL-terminated). */
 static void copy_name(char *dst, size_t n, const char *src) {
@@ -259,9 +180,9 @@ cl_status cl_profiler_write(cl_store *st, const char *model, const cl_graph *g, 
   CL_TRY(cl_store_dict(st, "models", &models));
   CL_TRY(cl_dict_id(models, model, &mid));
   cl_table *tl = NULL, *tb = NULL, *ts = NULL;
-  CL_TRY(cl_store_table(st, &g_layers_desc, &tl));
-  CL_TRY(cl_store_table(st, &g_blocks_desc, &tb));
-  CL_TRY(cl_store_table(st, &g_samples_desc, &ts));
+  CL_TRY(cl_store_table(st, &CL_REC_PROFILE_LAYERS, &tl));
+  CL_TRY(cl_store_table(st, &CL_REC_PROFILE_BLOCKS, &tb));
+  CL_TRY(cl_store_table(st, &CL_REC_PROFILE_SAMPLES, &ts));
   int ns = r->n_steps, reps = r->reps;
   double *series = malloc(sizeof(double) * (size_t)reps);
   double *cseries = malloc(sizeof(double) * (size_t)reps);

@@ -1,14 +1,18 @@
 /* `cleave run`: the MPI testbed. Ranks execute their layers for real, tensors travel
  * over MPI, rank 0 composes the virtual clock with the timeline model and writes HDF5. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleave/onnx.h"
 #include "cleave/partition.h"
 #include "cleave/provenance.h"
+#include "cleave/records.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/wallclock.h"
@@ -77,93 +81,10 @@ static void wall_after_recv(void *ctx, int inference, int x, int src, double byt
   r[5] = actual;
 }
 
-/* ---- records ---- */
-
-typedef struct layer_rec {
-  int32_t inference, node, layer, step, out_node;
-  double start, end, duration, cpu_time, slowdown, energy;
-} layer_rec;
-static const cl_field g_layer_f[] = {
-    CL_FIELD(layer_rec, inference, CL_F_INT32, "", "inference id"),
-    CL_FIELD_DICT(layer_rec, node, "nodes", "testbed node that ran the layer"),
-    CL_FIELD_DICT(layer_rec, layer, "layers", "layer (executor step label)"),
-    CL_FIELD(layer_rec, step, CL_F_INT32, "", "step index on its node"),
-    CL_FIELD(layer_rec, out_node, CL_F_INT32, "", "graph node id of the step's output"),
-    CL_FIELD(layer_rec, start, CL_F_FLOAT64, "s", "start time (virtual, or wall since run start)"),
-    CL_FIELD(layer_rec, end, CL_F_FLOAT64, "s", "end time"),
-    CL_FIELD(layer_rec, duration, CL_F_FLOAT64, "s", "cpu_time x slowdown (virtual) or measured (wall)"),
-    CL_FIELD(layer_rec, cpu_time, CL_F_FLOAT64, "s", "measured thread CPU time on this host"),
-    CL_FIELD(layer_rec, slowdown, CL_F_FLOAT64, "1", "effective slowdown of the node"),
-    CL_FIELD(layer_rec, energy, CL_F_FLOAT64, "J", "busy power x duration"),
-};
-typedef struct xfer_rec {
-  int32_t inference, src, dst, tensor;
-  int64_t bytes;
-  double ready, start, arrival, tx_time, latency, energy, wall_arrival, wall_error;
-} xfer_rec;
-static const cl_field g_xfer_f[] = {
-    CL_FIELD(xfer_rec, inference, CL_F_INT32, "", "inference id"),
-    CL_FIELD_DICT(xfer_rec, src, "nodes", "sending node"),
-    CL_FIELD_DICT(xfer_rec, dst, "nodes", "receiving node"),
-    CL_FIELD_DICT(xfer_rec, tensor, "tensors", "graph node whose output travels"),
-    CL_FIELD(xfer_rec, bytes, CL_F_INT64, "B", "payload bytes (float32 tensor)"),
-    CL_FIELD(xfer_rec, ready, CL_F_FLOAT64, "s", "tensor ready at the sender"),
-    CL_FIELD(xfer_rec, start, CL_F_FLOAT64, "s", "first byte leaves (after link/medium queueing)"),
-    CL_FIELD(xfer_rec, arrival, CL_F_FLOAT64, "s", "model arrival: start + latency + bytes/bandwidth (+jitter)"),
-    CL_FIELD(xfer_rec, tx_time, CL_F_FLOAT64, "s", "transmission time"),
-    CL_FIELD(xfer_rec, latency, CL_F_FLOAT64, "s", "effective one-way latency incl. jitter"),
-    CL_FIELD(xfer_rec, energy, CL_F_FLOAT64, "J", "tx + rx radio energy"),
-    CL_FIELD(xfer_rec, wall_arrival, CL_F_FLOAT64, "s", "wall mode: measured arrival (NaN in virtual mode)"),
-    CL_FIELD(xfer_rec, wall_error, CL_F_FLOAT64, "s",
-             "wall mode: measured arrival - emulated target (send start + latency + bytes/bandwidth)"),
-};
-typedef struct inf_rec {
-  int32_t inference;
-  double release, finish, latency, energy, energy_compute, energy_tx, energy_rx, energy_idle;
-  int64_t bytes;
-  double wall_latency;
-} inf_rec;
-static const cl_field g_inf_f[] = {
-    CL_FIELD(inf_rec, inference, CL_F_INT32, "", "inference id"),
-    CL_FIELD(inf_rec, release, CL_F_FLOAT64, "s", "arrival (release) time"),
-    CL_FIELD(inf_rec, finish, CL_F_FLOAT64, "s", "last task done"),
-    CL_FIELD(inf_rec, latency, CL_F_FLOAT64, "s", "end-to-end latency: finish - release (virtual clock)"),
-    CL_FIELD(inf_rec, energy, CL_F_FLOAT64, "J", "total energy: compute + tx + rx + idle"),
-    CL_FIELD(inf_rec, energy_compute, CL_F_FLOAT64, "J", "busy power x compute time"),
-    CL_FIELD(inf_rec, energy_tx, CL_F_FLOAT64, "J", "transmit energy"),
-    CL_FIELD(inf_rec, energy_rx, CL_F_FLOAT64, "J", "receive energy"),
-    CL_FIELD(inf_rec, energy_idle, CL_F_FLOAT64, "J", "idle power of all nodes while idle"),
-    CL_FIELD(inf_rec, bytes, CL_F_INT64, "B", "bytes moved between nodes"),
-    CL_FIELD(inf_rec, wall_latency, CL_F_FLOAT64, "s", "wall mode: measured latency (NaN in virtual mode)"),
-};
-typedef struct node_rec {
-  int32_t node;
-  char tier[16];
-  double slowdown, busy_time, tx_time, rx_time, idle_time, energy, energy_compute, energy_tx, energy_rx, energy_idle;
-} node_rec;
-static const cl_field g_node_f[] = {
-    CL_FIELD_DICT(node_rec, node, "nodes", "testbed node"),
-    CL_FIELD(node_rec, tier, CL_F_STRING, "", "device / edge / cloud"),
-    CL_FIELD(node_rec, slowdown, CL_F_FLOAT64, "1", "effective slowdown"),
-    CL_FIELD(node_rec, busy_time, CL_F_FLOAT64, "s", "compute time over the run"),
-    CL_FIELD(node_rec, tx_time, CL_F_FLOAT64, "s", "transmit time"),
-    CL_FIELD(node_rec, rx_time, CL_F_FLOAT64, "s", "receive time"),
-    CL_FIELD(node_rec, idle_time, CL_F_FLOAT64, "s", "idle time over [0, makespan]"),
-    CL_FIELD(node_rec, energy, CL_F_FLOAT64, "J", "total energy over [0, makespan]"),
-    CL_FIELD(node_rec, energy_compute, CL_F_FLOAT64, "J", "compute energy"),
-    CL_FIELD(node_rec, energy_tx, CL_F_FLOAT64, "J", "transmit energy"),
-    CL_FIELD(node_rec, energy_rx, CL_F_FLOAT64, "J", "receive energy"),
-    CL_FIELD(node_rec, energy_idle, CL_F_FLOAT64, "J", "idle energy"),
-};
-#define NF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-static const cl_table_desc g_layer_d = {"/layers", sizeof(layer_rec), g_layer_f, NF(g_layer_f),
-                                        "one row per executed layer per inference", 0};
-static const cl_table_desc g_xfer_d = {"/transfers", sizeof(xfer_rec), g_xfer_f, NF(g_xfer_f),
-                                       "one row per tensor crossing nodes per inference", 0};
-static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, NF(g_inf_f), "one row per inference",
-                                      0};
-static const cl_table_desc g_node_d = {"/nodes", sizeof(node_rec), g_node_f, NF(g_node_f),
-                                       "per-node totals over the run", 0};
+/* ---- records: layouts declared in cleave/records.h ---- */
+typedef cl_rec_run_layer layer_rec;
+typedef cl_rec_run_transfer xfer_rec;
+typedef cl_rec_run_node node_rec;
 
 /* Write all tables from a finished timeline (rank 0). wall: [steps_total*I*3] measured
  * (cpu, start, end) per flat step; arrivals: per transfer measured arrival (NaN if none). */
@@ -177,10 +98,10 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
   if (!node_id) return CL_ERR_NOMEM;
   for (int nd = 0; nd < su->n_nodes; nd++) CL_TRY(cl_dict_id(dn, su->nodes[nd].name, &node_id[nd]));
   cl_table *tlay, *txf, *tinf, *tnode;
-  CL_TRY(cl_store_table(st, &g_layer_d, &tlay));
-  CL_TRY(cl_store_table(st, &g_xfer_d, &txf));
-  CL_TRY(cl_store_table(st, &g_inf_d, &tinf));
-  CL_TRY(cl_store_table(st, &g_node_d, &tnode));
+  CL_TRY(cl_store_table(st, &CL_REC_RUN_LAYERS, &tlay));
+  CL_TRY(cl_store_table(st, &CL_REC_RUN_TRANSFERS, &txf));
+  CL_TRY(cl_store_table(st, &CL_REC_INFERENCES_RUN, &tinf));
+  CL_TRY(cl_store_table(st, &CL_REC_RUN_NODES, &tnode));
   cl_status s = CL_OK;
   for (int i = 0; i < t->inferences && s == CL_OK; i++) {
     double wall_first = INFINITY, wall_last = -INFINITY;
@@ -219,8 +140,8 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
       xfer_rec X;
       memset(&X, 0, sizeof X);
       X.inference = i;
-      X.src = node_id[t->xfer_src[j]];
-      X.dst = node_id[t->xfer_dst[j]];
+      X.src_node = node_id[t->xfer_src[j]];
+      X.dst_node = node_id[t->xfer_dst[j]];
       if (s == CL_OK) s = cl_dict_id(dt, cl_graph_node(g, t->xfer_node[j])->name, &X.tensor);
       X.bytes = t->xfer_bytes[j];
       X.ready = r.ready;
@@ -236,8 +157,19 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
     }
     cl_inference_result ir;
     if (s == CL_OK) s = cl_timeline_inference(tl, i, &ir);
-    inf_rec R = {i, ir.release, ir.finish, ir.latency, ir.energy, ir.energy_compute, ir.energy_tx, ir.energy_rx,
-                 ir.energy_idle, (int64_t)ir.bytes, su->wall ? wall_last - wall_first : NAN};
+    cl_rec_inference_run R;
+    memset(&R, 0, sizeof R);
+    R.inference = i;
+    R.latency = ir.latency;
+    R.energy = ir.energy;
+    R.release = ir.release;
+    R.finish = ir.finish;
+    R.bytes = (int64_t)ir.bytes;
+    R.energy_compute = ir.energy_compute;
+    R.energy_tx = ir.energy_tx;
+    R.energy_rx = ir.energy_rx;
+    R.energy_idle = ir.energy_idle;
+    R.wall_latency = su->wall ? wall_last - wall_first : NAN;
     if (s == CL_OK) s = cl_table_append(tinf, &R, 1);
   }
   for (int nd = 0; nd < su->n_nodes && s == CL_OK; nd++) {
@@ -264,8 +196,15 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
 }
 
 /* The first inference's output as raw little-endian float32 (as `cleave infer --save-output`). */
-static cl_status save_output(const char *path, const float *y, int64_t n) {
-  FILE *f = fopen(path, "wb");
+static cl_status save_output(const char *path, const float *y, int64_t n, int force) {
+  /* Never replace an existing file without --force (O_EXCL: no check-then-create race). */
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+  if (fd < 0 && errno == EEXIST) {
+    cl_log_error("run: --save-output file '%s' already exists (use --force to overwrite)", path);
+    return CL_ERR_EXISTS;
+  }
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (fd >= 0 && !f) close(fd);
   int ok = f && fwrite(y, sizeof(float), (size_t)n, f) == (size_t)n;
   if (f && fclose(f) != 0) ok = 0;
   if (!ok) {
@@ -331,12 +270,25 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   if (st == CL_OK) st = cl_part_create_backend(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1,
                                              (cl_backend)su->backend, &part);
-  /* Rank 0 also builds the task graph now, so link errors surface before any work. */
+  /* Rank 0 also builds the task graph now, so link errors (and a profile that does not
+   * match the testbed) surface before any work. */
   if (st == CL_OK && rank == 0) st = cl_rt_build(g, su, &tasks, &tl);
+  if (st == CL_OK && rank == 0 && opts->profile) {
+    double *nt = calloc((size_t)n + 1, sizeof(double));
+    st = nt ? cl_rt_node_times_for_setup(opts->profile, su, g, nt) : CL_ERR_NOMEM;
+    if (st != CL_OK && st != CL_ERR_NOMEM) st = CL_ERR_CONFIG; /* bad input: exit 2 */
+    free(nt);
+  }
+  if (st == CL_OK && rank == 0 && opts->save_output && !opts->force && access(opts->save_output, F_OK) == 0) {
+    cl_log_error("run: --save-output file '%s' already exists (use --force to overwrite)", opts->save_output);
+    st = CL_ERR_EXISTS; /* before any work; save_output's O_EXCL still guards the race */
+  }
   if (st == CL_OK && rank == 0 && opts->out_path) {
     cl_store_opts so;
     memset(&so, 0, sizeof so);
     so.force = opts->force;
+    so.atomic = 1; /* a killed or failed run leaves no file at the output path */
+    so.kind = "run";
     st = cl_store_create(opts->out_path, &so, &store);
   }
   st = agree(comm, st);
@@ -423,7 +375,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     st = cl_part_run(part, i, su->seed, hp);
     if (st == CL_OK && opts->save_output && i == 0 && cl_part_output(part))
       st = save_output(opts->save_output, cl_part_output(part),
-                       cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out));
+                       cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out), opts->force);
     if (st == CL_OK && opts->verify && i == 0) {
       /* after the first inference the output rank compares with a monolithic run */
       const float *y = cl_part_output(part);
@@ -525,7 +477,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       double *nt = calloc((size_t)n, sizeof(double));
       prof = calloc((size_t)tasks.steps_total + 1, sizeof(double));
       if (!nt || !prof) st = CL_ERR_NOMEM;
-      if (st == CL_OK) st = cl_rt_node_times_from_profile(opts->profile, g, nt);
+      if (st == CL_OK) st = cl_rt_node_times_for_setup(opts->profile, su, g, nt);
       for (int y = 0; st == CL_OK && y < n; y++)
         if (tasks.node_step[y] >= 0) prof[tasks.node_step[y]] += nt[y];
       free(nt);
@@ -562,6 +514,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       prov.config_text = su->config_text;
       prov.config_path = su->config_path;
       st = cl_store_write_provenance(store, &prov);
+      /* rank 0 writes the one file, but the job had `size` ranks */
+      if (st == CL_OK) st = cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
       if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
@@ -607,7 +561,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   st = agree(comm, st);
 done:
   if (store) {
-    cl_status cs = cl_store_close(store);
+    cl_status cs = st == CL_OK ? cl_store_close(store) : cl_store_discard(store);
     if (st == CL_OK) st = cs;
   }
   free(mask);

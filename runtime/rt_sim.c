@@ -1,61 +1,139 @@
 /* Analytical simulation of a testbed plan from per-layer profiles (cleave sim). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/exec.h"
 #include "cleave/profiler.h"
+#include "cleave/records.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 
-typedef struct prec {
-  int32_t node;
-  double median;
-} prec;
 /* The runtime's virtual clock charges thread CPU time, so the CPU median is the matching
  * statistic (under foreign load wall medians run up to 2x higher); profiles without it
- * fall back to the wall median. */
-static const cl_field g_pf_cpu[] = {
-    CL_FIELD(prec, node, CL_F_INT32, "", ""),
-    {"cpu_median", CL_F_FLOAT64, offsetof(prec, median), sizeof(double), "s", "", NULL},
-};
-static const cl_field g_pf[] = {
-    CL_FIELD(prec, node, CL_F_INT32, "", ""),
-    CL_FIELD(prec, median, CL_F_FLOAT64, "s", ""),
-};
-static const cl_table_desc g_pd_cpu = {"/profile/layers", sizeof(prec), g_pf_cpu, 2, "", 0};
-static const cl_table_desc g_pd = {"/profile/layers", sizeof(prec), g_pf, 2, "", 0};
+ * fall back to the wall median. Layout: cleave/records.h. */
+static cl_status read_layers(const char *path, cl_reader *r, cl_rec_profile_layer **out, size_t *n) {
+  *out = NULL;
+  const cl_table_info *ti = cl_reader_find(r, CL_REC_PROFILE_LAYERS.path);
+  if (!ti) {
+    cl_log_error("%s: no /profile/layers table (make a profile with `cleave profile MODEL -o FILE.h5`)", path);
+    return CL_ERR_INVALID;
+  }
+  *n = (size_t)ti->n_records;
+  cl_rec_profile_layer *p = calloc(*n + 1, sizeof *p);
+  if (!p) return CL_ERR_NOMEM;
+  uint64_t missing = 0;
+  cl_status st = cl_rec_read(r, &CL_REC_PROFILE_LAYERS, 0, *n, p, &missing);
+  int i_node = cl_rec_field_index(&CL_REC_PROFILE_LAYERS, "node");
+  int i_med = cl_rec_field_index(&CL_REC_PROFILE_LAYERS, "median");
+  int i_cpu = cl_rec_field_index(&CL_REC_PROFILE_LAYERS, "cpu_median");
+  if (st == CL_OK && (missing >> i_node & 1 || missing >> i_med & 1)) {
+    cl_log_error("%s: /profile/layers lacks the node or median column (not a cleave profile)", path);
+    st = CL_ERR_INVALID;
+  }
+  for (size_t k = 0; st == CL_OK && k < *n; k++)
+    if (missing >> i_cpu & 1) p[k].cpu_median = p[k].median;
+  if (st != CL_OK) {
+    free(p);
+    return st;
+  }
+  *out = p;
+  return CL_OK;
+}
+
+/* The profile must cover exactly the steps the executor runs for this graph (a profile
+ * of another model, or one with rows missing, would silently cost those layers 0 s). */
+static cl_status check_steps(const char *path, const cl_graph *g, const cl_rec_profile_layer *p, size_t n,
+                             int fused) {
+  cl_exec_opts o = cl_exec_opts_default();
+  o.plan_only = 1;
+  o.fuse = fused;
+  cl_exec *e = NULL;
+  cl_status st = cl_exec_create(g, &o, &e);
+  if (st != CL_OK) return st;
+  int ns = cl_exec_step_count(e);
+  if ((size_t)ns != n) {
+    cl_log_error("%s: the profile has %zu layer rows, the model runs %d steps (a profile of another model, or "
+                 "rows missing)", path, n, ns);
+    st = CL_ERR_INVALID;
+  }
+  for (int k = 0; st == CL_OK && k < ns; k++) {
+    const cl_exec_step *s = cl_exec_step_get(e, k);
+    if (p[k].step != k || p[k].node != s->node || p[k].out_node != s->out_node) {
+      cl_log_error("%s: profile row %d (step %d, graph nodes %d..%d) does not match the model's step %d "
+                   "(graph nodes %d..%d): a profile of another model?", path, k, p[k].step, p[k].node,
+                   p[k].out_node, k, s->node, s->out_node);
+      st = CL_ERR_INVALID;
+    }
+  }
+  cl_exec_destroy(e);
+  return st;
+}
+
+/* Attribute @p key of /profile, "" if absent. */
+typedef struct attr_get {
+  const char *key;
+  char value[4096];
+} attr_get;
+static void get_attr(const char *name, const char *value, void *ud) {
+  attr_get *a = ud;
+  if (!strcmp(name, a->key)) snprintf(a->value, sizeof a->value, "%s", value);
+}
+
+static int same_model(const char *a, const char *b) {
+  if (!strcmp(a, b)) return 1;
+  char ra[PATH_MAX], rb[PATH_MAX];
+  return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+}
+
+cl_status cl_rt_node_times_for_setup(const char *path, const cl_rt_setup *su, const cl_graph *g, double *t) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
+  attr_get model = {"model", ""}, backend = {"backend", ""}, fused = {"fused", ""};
+  cl_reader_attrs(r, "/profile", get_attr, &model);
+  cl_reader_attrs(r, "/profile", get_attr, &backend);
+  cl_reader_attrs(r, "/profile", get_attr, &fused);
+  cl_reader_close(r);
+  const char *want_be = cl_backend_name(cl_backend_resolve((cl_backend)su->backend));
+  if (!model.value[0] || !same_model(model.value, su->model)) {
+    cl_log_error("%s: a profile of model '%s', but the testbed runs '%s'", path, model.value[0] ? model.value : "?",
+                 su->model);
+    return CL_ERR_INVALID;
+  }
+  if (backend.value[0] && strcmp(backend.value, want_be)) {
+    cl_log_error("%s: a profile made with the %s backend, but the testbed uses %s", path, backend.value, want_be);
+    return CL_ERR_INVALID;
+  }
+  (void)fused;
+  return cl_rt_node_times_from_profile(path, g, t);
+}
 
 cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t) {
   cl_reader *r = NULL;
-  CL_TRY(cl_reader_open(path, &r));
-  const cl_table_info *ti = cl_reader_find(r, "/profile/layers");
-  cl_status st = CL_OK;
-  if (!ti) {
-    cl_log_error("%s: no /profile/layers table (make a profile with `cleave profile MODEL -o FILE.h5`)", path);
-    cl_reader_close(r);
-    return CL_ERR_INVALID;
-  }
-  prec *p = malloc(sizeof(prec) * (size_t)(ti->n_records + 1));
-  if (!p) {
-    cl_reader_close(r);
-    return CL_ERR_NOMEM;
-  }
-  int has_cpu = 0;
-  for (int f = 0; f < ti->n_fields; f++) has_cpu |= !strcmp(ti->fields[f].name, "cpu_median");
-  st = cl_reader_read(r, "/profile/layers", has_cpu ? &g_pd_cpu : &g_pd, 0, (size_t)ti->n_records, p);
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
+  attr_get fused = {"fused", ""};
+  cl_reader_attrs(r, "/profile", get_attr, &fused);
+  cl_rec_profile_layer *p = NULL;
+  size_t nr = 0;
+  cl_status st = read_layers(path, r, &p, &nr);
+  cl_reader_close(r);
+  if (st != CL_OK) return st;
   int n = cl_graph_size(g);
   memset(t, 0, sizeof(double) * (size_t)n);
-  for (uint64_t k = 0; st == CL_OK && k < ti->n_records; k++) {
+  for (size_t k = 0; st == CL_OK && k < nr; k++) {
     if (p[k].node < 0 || p[k].node >= n) {
-      cl_log_error("%s: profile row %llu names graph node %d, but the model has %d nodes (profile of another model?)",
-                   path, (unsigned long long)k, p[k].node, n);
+      cl_log_error("%s: profile row %zu names graph node %d, but the model has %d nodes (profile of another model?)",
+                   path, k, p[k].node, n);
       st = CL_ERR_INVALID;
       break;
     }
-    t[p[k].node] += p[k].median;
   }
+  if (st == CL_OK) st = check_steps(path, g, p, nr, fused.value[0] ? atoi(fused.value) != 0 : 1);
+  for (size_t k = 0; st == CL_OK && k < nr; k++) t[p[k].node] += p[k].cpu_median;
   free(p);
-  cl_reader_close(r);
   return st;
 }
 

@@ -22,12 +22,14 @@ CLI:
 import argparse
 import os
 import sys
+import warnings
 
 import h5py
 import numpy as np
 import pandas as pd
 
 LAYER_COLS = ("layer_name", "name", "layer")
+DURATION_COLS = ("duration", "time", "seconds", "median", "cpu_time", "latency")
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
@@ -37,6 +39,14 @@ def open_file(path):
         return h5py.File(path, "r")
     except OSError:
         return h5py.File(path, "r", swmr=True)
+
+
+def complete(path):
+    """True if the writer closed the file normally, False if not (killed, failed or still
+    running: records may be partial), None for files written before the marker."""
+    with open_file(path) as f:
+        v = f.attrs.get("complete")
+        return None if v is None else bool(int(v))
 
 
 def _s(v):
@@ -85,6 +95,9 @@ def _dict_strings(f, dpath):
 def load(path, table, resolve=True, decode=True):
     """Table as a pandas DataFrame (strings decoded, dictionary ids resolved)."""
     with open_file(path) as f:
+        if f.attrs.get("complete") is not None and not int(f.attrs["complete"]):
+            warnings.warn("%s is incomplete: its writer did not finish (killed, failed or still running); "
+                          "records may be partial" % path)
         if table not in f or not _is_table(f[table]):
             raise KeyError("%s has no table %s (tables: %s)" % (path, table,
                            ", ".join(p for p, _ in tables(path))))
@@ -174,8 +187,11 @@ def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_
             raise SystemExit("--model given but table %s has no model column" % table)
         df = df[df["model"] == model]
     layer_col = _pick(df, layer_col, LAYER_COLS, "layer")
-    time_candidates = [c for c in df.columns if u.get(c) in TIME_UNITS] + \
-        [c for c in df.columns if "median" in c or "time" in c or c.endswith("_s")]
+    # a duration, never a timestamp (start, end, ... are points on the clock)
+    stamps = {"start", "end", "ready", "arrival", "release", "finish", "wall_arrival"}
+    time_candidates = [c for c in DURATION_COLS if c in df.columns] + \
+        [c for c in df.columns if u.get(c) in TIME_UNITS and c not in stamps] + \
+        [c for c in df.columns if ("median" in c or "time" in c or c.endswith("_s")) and c not in stamps]
     time_col = _pick(df, time_col, time_candidates, "time")
     bytes_col = _pick(df, bytes_col, [c for c in df.columns if u.get(c) == "B"] +
                       ["out_bytes", "output_bytes", "bytes"], "output-size")

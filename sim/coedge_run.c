@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cleave/records.h"
 #include "cleave/coedge.h"
 #include "cleave/coedge_run.h"
 #include "cleave/exec.h"
@@ -507,33 +508,6 @@ cl_status cl_coedge_parse_schedule(const char *s, const char *const *names, int 
   return CL_OK;
 }
 
-static const cl_field k_inf_fields[] = {
-    CL_FIELD(cl_coedge_inference, inference, CL_F_INT64, "", "inference index"),
-    CL_FIELD(cl_coedge_inference, planner, CL_F_STRING, "", "planner"),
-    CL_FIELD(cl_coedge_inference, plan_id, CL_F_INT32, "", "plan number (changes with the split)"),
-    CL_FIELD(cl_coedge_inference, plan, CL_F_STRING, "", "row split: rows y0-y1:device"),
-    CL_FIELD(cl_coedge_inference, latency, CL_F_FLOAT64, "s",
-             "measured compute (scaled by device speed) + modelled WLAN + tail"),
-    CL_FIELD(cl_coedge_inference, energy, CL_F_FLOAT64, "J", "all participating devices"),
-    CL_FIELD(cl_coedge_inference, planned_latency, CL_F_FLOAT64, "s", "planner's prediction"),
-    CL_FIELD(cl_coedge_inference, planned_energy, CL_F_FLOAT64, "J", "planner's prediction"),
-    CL_FIELD(cl_coedge_inference, deadline, CL_F_FLOAT64, "s", "latency deadline (0: none)"),
-    CL_FIELD(cl_coedge_inference, met_deadline, CL_F_INT32, "", "latency <= deadline"),
-    CL_FIELD(cl_coedge_inference, replanned, CL_F_INT32, "",
-             "the planner ran after the previous inference"),
-    CL_FIELD(cl_coedge_inference, bandwidth, CL_F_FLOAT64, "B/s", "true WLAN bandwidth"),
-    CL_FIELD(cl_coedge_inference, min_speed_ratio, CL_F_FLOAT64, "",
-             "min over devices of true / nominal speed"),
-    CL_FIELD(cl_coedge_inference, probed, CL_F_INT32, "",
-             "idle (unobserved) devices probed after this inference"),
-    CL_FIELD(cl_coedge_inference, probe_energy, CL_F_FLOAT64, "J",
-             "energy of those probes (not included in energy)"),
-};
-static const cl_table_desc k_inf_desc = {
-    "/inferences", sizeof(cl_coedge_inference), k_inf_fields,
-    (int)(sizeof k_inf_fields / sizeof *k_inf_fields),
-    "one row per CoEdge inference (adaptive run)", 0};
-
 cl_status cl_coedge_run_adaptive(const cl_coedge_point *pt, const cl_coedge_adapt_opts *o,
                                  cl_coedge_inference **recs_out) {
   return cl_coedge_run_adaptive_ex(pt, o, 0, recs_out);
@@ -570,8 +544,10 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
     cl_store_opts so;
     memset(&so, 0, sizeof so);
     so.force = o->force;
+    so.atomic = 1;
+    so.kind = "coedge-run";
     if ((st = cl_store_create(o->out, &so, &store)) != CL_OK) goto done;
-    if ((st = cl_store_table(store, &k_inf_desc, &tab)) != CL_OK) goto done;
+    if ((st = cl_store_table(store, &CL_REC_INFERENCES_COEDGE, &tab)) != CL_OK) goto done;
     if (o->config_text && (st = cl_store_write_text(store, "/provenance/config", o->config_text)) != CL_OK)
       goto done;
   }
@@ -677,7 +653,8 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
   st = CL_OK;
 done:
   if (store) {
-    cl_status cs = cl_store_close(store);
+    /* a failed run leaves no output (the store writes to a temporary name) */
+    cl_status cs = st == CL_OK ? cl_store_close(store) : cl_store_discard(store);
     if (st == CL_OK) st = cs;
   }
   cl_spatial_exec_destroy(se);

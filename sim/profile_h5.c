@@ -9,38 +9,14 @@
 
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/records.h"
 #include "cleave/store.h"
 #include "cleave/zoo.h"
 
-typedef struct lrec {
-  int32_t step, out_node;
-  char name[96];
-  char op[16];
-  int64_t out_bytes, macs;
-  double median, cpu_median;
-} lrec;
-static const cl_field g_lf[] = {
-    CL_FIELD(lrec, step, CL_F_INT32, "", ""),       CL_FIELD(lrec, out_node, CL_F_INT32, "", ""),
-    CL_FIELD(lrec, name, CL_F_STRING, "", ""),      CL_FIELD(lrec, op, CL_F_STRING, "", ""),
-    CL_FIELD(lrec, out_bytes, CL_F_INT64, "B", ""), CL_FIELD(lrec, macs, CL_F_INT64, "", ""),
-    CL_FIELD(lrec, median, CL_F_FLOAT64, "s", ""),  CL_FIELD(lrec, cpu_median, CL_F_FLOAT64, "s", ""),
-};
-/* Without cpu_median (profiles written before it existed). */
-static const cl_table_desc g_ld_wall = {"/profile/layers", sizeof(lrec), g_lf, 7, "", 0};
-static const cl_table_desc g_ld_cpu = {"/profile/layers", sizeof(lrec), g_lf, 8, "", 0};
-
-typedef struct brec {
-  int32_t first_step, last_step;
-  int64_t out_bytes;
-  double median;
-} brec;
-static const cl_field g_bf[] = {
-    CL_FIELD(brec, first_step, CL_F_INT32, "", ""),
-    CL_FIELD(brec, last_step, CL_F_INT32, "", ""),
-    CL_FIELD(brec, out_bytes, CL_F_INT64, "B", ""),
-    CL_FIELD(brec, median, CL_F_FLOAT64, "s", ""),
-};
-static const cl_table_desc g_bd = {"/profile/blocks", sizeof(brec), g_bf, 4, "", 0};
+/* Layouts declared in cleave/records.h; cl_rec_read takes the columns a file has
+ * (profiles written before cpu_median existed lack it). */
+typedef cl_rec_profile_layer lrec;
+typedef cl_rec_profile_block brec;
 
 typedef struct attr_find {
   const char *key;
@@ -107,8 +83,21 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
     cl_log_error("%s: out of memory reading the profile", path);
     return CL_ERR_NOMEM;
   }
-  cl_status st = cl_reader_read(r, "/profile/layers", info->cpu_times ? &g_ld_cpu : &g_ld_wall, 0, nl, *L);
-  if (st == CL_OK) st = cl_reader_read(r, "/profile/blocks", &g_bd, 0, nb, *B);
+  uint64_t miss_l = 0, miss_b = 0;
+  cl_status st = cl_rec_read(r, &CL_REC_PROFILE_LAYERS, 0, nl, *L, &miss_l);
+  if (st == CL_OK) st = cl_rec_read(r, &CL_REC_PROFILE_BLOCKS, 0, nb, *B, &miss_b);
+  static const char *const need_l[] = {"step", "name", "op", "out_bytes", "macs", "median"};
+  static const char *const need_b[] = {"first_step", "last_step", "out_bytes", "median"};
+  for (size_t q = 0; st == CL_OK && q < sizeof need_l / sizeof *need_l; q++)
+    if (miss_l >> cl_rec_field_index(&CL_REC_PROFILE_LAYERS, need_l[q]) & 1) {
+      cl_log_error("%s: /profile/layers has no '%s' column", path, need_l[q]);
+      st = CL_ERR_INVALID;
+    }
+  for (size_t q = 0; st == CL_OK && q < sizeof need_b / sizeof *need_b; q++)
+    if (miss_b >> cl_rec_field_index(&CL_REC_PROFILE_BLOCKS, need_b[q]) & 1) {
+      cl_log_error("%s: /profile/blocks has no '%s' column", path, need_b[q]);
+      st = CL_ERR_INVALID;
+    }
   for (size_t k = 0; st == CL_OK && k < nl; k++) {
     if (!info->cpu_times) (*L)[k].cpu_median = (*L)[k].median;
     if ((*L)[k].step != (int32_t)k) {
@@ -135,7 +124,7 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
 
 cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info) {
   cl_reader *r = NULL;
-  CL_TRY(cl_reader_open(path, &r));
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
   lrec *L = NULL;
   brec *B = NULL;
   cl_status st = read_profile(r, path, CL_PROFILE_TIME_CPU, info, &L, &B);
@@ -148,7 +137,7 @@ cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info) {
 cl_status cl_profile_load_cleave_h5_ex(cl_profile_set *set, const char *path, const char *tier, const char *name,
                                        cl_profile_time time, cl_profile_h5_info *info_out) {
   cl_reader *r = NULL;
-  CL_TRY(cl_reader_open(path, &r));
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
   lrec *L = NULL;
   brec *B = NULL;
   cl_graph *g = NULL;

@@ -50,7 +50,7 @@ links = {("device", "edge"): (0.005, 2.5e6), ("edge", "device"): (0.005, 2.5e6),
 x = f["/transfers"][:]
 assert len(x) > 0
 for r in x:
-    lat, bw = links[(names[r["src"]], names[r["dst"]])]
+    lat, bw = links[(names[r["src_node"]], names[r["dst_node"]])]
     want = r["start"] + lat + r["bytes"] / bw
     assert abs(r["arrival"] - want) <= 1e-12 * max(1.0, want), (r, want)
     assert r["start"] >= r["ready"]

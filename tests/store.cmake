@@ -17,3 +17,7 @@ set_tests_properties(store_python PROPERTIES LABELS "unit" TIMEOUT 120)
 add_test(NAME store_mpi_merge
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/store_kill_test.sh ${CMAKE_BINARY_DIR} --mpi ${CL_MPIEXEC})
 set_tests_properties(store_mpi_merge PROPERTIES LABELS "mpi" TIMEOUT 120)
+
+# Output safety and input cross-checks through the CLI (outputs_test.sh).
+add_test(NAME outputs_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/outputs_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(outputs_cli PROPERTIES LABELS "mpi" TIMEOUT 600 RUN_SERIAL TRUE)

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "cleave/records.h"
 #include "cleave/status.h"
 
 typedef struct cl_coedge_point {
@@ -71,22 +72,11 @@ typedef struct cl_coedge_adapt_opts {
 } cl_coedge_adapt_opts;
 
 /** One inference of an adaptive run (also the /inferences record layout). */
-typedef struct cl_coedge_inference {
-  int64_t inference;
-  char planner[16];
-  int32_t plan_id;       /* 0, 1, ...: increments whenever the executed split changes */
-  char plan[128];        /* split description */
-  double latency;        /* s, measured compute + modelled WLAN */
-  double energy;         /* J */
-  double planned_latency, planned_energy;
-  double deadline;       /* s (0: none) */
-  int32_t met_deadline;
-  int32_t replanned;     /* the planner ran after the previous inference */
-  double bandwidth;      /* true WLAN bandwidth during this inference (B/s) */
-  double min_speed_ratio; /* min over devices of true speed / nominal speed */
-  int32_t probed;        /* devices probed after this inference */
-  double probe_energy;   /* J spent by those probes (not included in @c energy) */
-} cl_coedge_inference;
+/* The /inferences record of a CoEdge run, declared in cleave/records.h (base columns
+ * inference, latency [s], energy [J] + the CoEdge extension: planner, plan_id, plan,
+ * planned_latency, planned_energy, deadline, met_deadline, replanned, bandwidth [B/s],
+ * min_speed_ratio, probed, probe_energy [J], not included in energy). */
+typedef cl_rec_inference_coedge cl_coedge_inference;
 
 /** @brief Run pt->inferences inferences, applying the events, re-planning if adapt.
  *  Fills *recs (caller frees, pt->inferences entries) and writes them to opts->out. */

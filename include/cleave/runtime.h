@@ -109,6 +109,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
  *  attributed to its first graph node. The profile
  *  must be of the same model. @p t has cl_graph_size(g) entries. */
 cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t);
+/** @brief cl_rt_node_times_from_profile after checking the profile against the testbed:
+ *  its model must be su->model and its backend su->backend's, its rows the model's
+ *  executor steps; otherwise a clear error and CL_ERR_INVALID. */
+cl_status cl_rt_node_times_for_setup(const char *path, const cl_rt_setup *su, const cl_graph *g, double *t);
 
 /** @brief Per-graph-node host seconds measured now (cl_profiler_measure, thread-CPU medians). */
 cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double *t);

@@ -87,6 +87,12 @@ typedef struct cl_store_opts {
   int rank;             /* this process's rank (for per-rank file names and provenance) */
   int n_ranks;          /* > 1: write PATH.rank<R>.h5 instead of PATH */
   int no_provenance;    /* skip the automatic /provenance system record (benchmarks) */
+  int atomic;           /* write PATH.part and rename it to PATH on a successful close
+                           (a killed or failed writer never leaves a file at PATH); such
+                           files are final: cl_store_open_append refuses them */
+  const char *kind;     /* output kind ("run", "profile", "sweep", ...) stored as the root
+                           attribute output_kind; cl_store_open_append with a kind refuses
+                           a file of another kind. NULL: none / not checked */
 } cl_store_opts;
 
 typedef struct cl_store cl_store;
@@ -98,7 +104,10 @@ cl_status cl_store_rank_path(const char *path, int rank, int n_ranks, char *buf,
 
 /** Create a new store file. Existing file without opts->force -> CL_ERR_EXISTS (file
  *  untouched); unwritable path -> CL_ERR_IO. Writes base provenance under /provenance
- *  (version, git, compiler, host, CPU, MPI/HDF5 versions, UTC time). @p opts may be NULL. */
+ *  (version, git, compiler, host, CPU, MPI/HDF5 versions, UTC time). @p opts may be NULL.
+ *  Every writer holds an exclusive fcntl lock on PATH.lock until close: a second writer
+ *  of the same output (create or append) -> CL_ERR_EXISTS with a message naming the
+ *  holder's pid. The root attribute `complete` is 0 until cl_store_close succeeds. */
 cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store **out);
 
 /** Reopen an existing store for appending (--resume). Recovers files left by a killed
@@ -133,8 +142,13 @@ void cl_table_get_stats(const cl_table *t, cl_table_stats *st);
  *  appended so far survives a SIGKILL of this process. */
 cl_status cl_store_flush(cl_store *s);
 
-/** Flush, close every handle and free the store (NULL-safe). Returns the first error. */
+/** Flush, mark the file complete (root attribute complete = 1), close every handle,
+ *  rename an atomic output into place, release the lock and free the store (NULL-safe).
+ *  Returns the first error (then the file stays incomplete). */
 cl_status cl_store_close(cl_store *s);
+/** Close after a failure: the file is left marked incomplete (complete = 0), an atomic
+ *  output's temporary file is removed; the lock is released. NULL-safe. */
+cl_status cl_store_discard(cl_store *s);
 
 /** Scalar attributes on any group/dataset (created if missing; the object path must
  *  exist or be creatable as a group). Replaces an existing attribute. */
@@ -178,8 +192,18 @@ typedef struct cl_table_info {
   int is_dict; /* a /strings/<name> dictionary table */
 } cl_table_info;
 
-/** Open read-only (files of killed writers too, via SWMR read). Lists every table. */
+/** Open read-only (files of killed writers too, via SWMR read). Lists every table.
+ *  Warns when the file's writer did not finish (root attribute complete = 0). */
 cl_status cl_reader_open(const char *path, cl_reader **out);
+/** 1: the writer closed the file normally; 0: it did not (killed, failed or still
+ *  running: records may be partial); -1: unknown (files written before the marker). */
+int cl_reader_complete(const cl_reader *r);
+/** The root attribute output_kind ("run", "profile", "sweep", ...) or "" if none. */
+const char *cl_reader_kind(const cl_reader *r);
+/** Like cl_reader_open, but an incomplete file (cl_reader_complete() == 0) or one whose
+ *  output_kind is set and differs from @p kind (NULL: any) is refused with an error
+ *  naming the file -> CL_ERR_INVALID. For inputs a result is computed from. */
+cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out);
 void cl_reader_close(cl_reader *r);
 int cl_reader_n_tables(const cl_reader *r);
 const cl_table_info *cl_reader_table_at(const cl_reader *r, int i);
@@ -187,7 +211,8 @@ const cl_table_info *cl_reader_table_at(const cl_reader *r, int i);
 const cl_table_info *cl_reader_find(const cl_reader *r, const char *path);
 /** Read records [start, start+n) of table @p path into @p out laid out as @p as. Fields
  *  are matched by name and converted by HDF5 (int<->float, string sizes); a field of
- *  @p as missing from the file -> CL_ERR_NOTFOUND. */
+ *  @p as missing from the file -> CL_ERR_NOTFOUND. Record datasets carry a Fletcher32
+ *  checksum per chunk: a corrupted chunk -> CL_ERR_HDF5 with an error naming the table. */
 cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as, uint64_t start,
                          size_t n, void *out);
 /** Call @p fn(name, value-as-text) for each attribute of group/dataset @p obj (sorted by

@@ -6,10 +6,6 @@
 
 #include "store_internal.h"
 
-static const cl_field g_dict_fields[] = {
-    CL_FIELD(cl__dict_rec, id, CL_F_INT32, "", "dictionary id stored in records"),
-    CL_FIELD(cl__dict_rec, name, CL_F_STRING, "", "the string"),
-};
 
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -99,8 +95,9 @@ cl_status cl_store_dict(cl_store *s, const char *name, cl_dict **out) {
   }
   char path[96];
   snprintf(path, sizeof path, "/strings/%s", name);
-  cl_table_desc desc = {path, sizeof(cl__dict_rec), g_dict_fields, 2,
-                        "dictionary: id -> string, referenced by int32 id fields", 1024};
+  cl_table_desc desc = CL_REC_DICTS;
+  desc.path = path;
+  desc.chunk_records = 1024;
   cl_dict *d = calloc(1, sizeof *d);
   if (!d) return CL_ERR_NOMEM;
   d->store = s;

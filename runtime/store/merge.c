@@ -13,21 +13,7 @@
 
 enum { BLOCK = 65536 };
 
-typedef struct src_rec {
-  int32_t src;
-  int32_t rank;
-  int32_t n_ranks;
-  int64_t records;
-  char file[500];
-} src_rec;
-
-static const cl_field g_src_fields[] = {
-    CL_FIELD(src_rec, src, CL_F_INT32, "", "value of the src column of merged tables"),
-    CL_FIELD(src_rec, rank, CL_F_INT32, "", "MPI rank that wrote the input (/provenance rank)"),
-    CL_FIELD(src_rec, n_ranks, CL_F_INT32, "", "ranks in that run"),
-    CL_FIELD(src_rec, records, CL_F_INT64, "records", "table records taken from the input"),
-    CL_FIELD(src_rec, file, CL_F_STRING, "", "input file path"),
-};
+typedef cl_rec_merge_source src_rec; /* cleave/records.h */
 
 typedef struct dict_map {
   char *path;      /* /strings/<name> */
@@ -160,11 +146,8 @@ static cl_status merge_dicts(merge_ctx *m) {
         return CL_ERR_NOMEM;
       }
       dm->n_ids[i] = (int32_t)n;
-      static const cl_field rf[] = {
-          CL_FIELD(cl__dict_rec, id, CL_F_INT32, "", ""),
-          CL_FIELD(cl__dict_rec, name, CL_F_STRING, "", ""),
-      };
-      cl_table_desc rd = {ti->path, sizeof(cl__dict_rec), rf, 2, "", 0};
+      cl_table_desc rd = CL_REC_DICTS;
+      rd.path = ti->path;
       cl_status st = cl_reader_read(m->in[i], ti->path, &rd, 0, n, rows);
       for (size_t r = 0; st == CL_OK && r < n; r++) {
         rows[r].name[CL_DICT_MAXLEN] = '\0';
@@ -355,8 +338,7 @@ static cl_status merge_all(merge_ctx *m, const cl_merge_opts *opts) {
     if (H5Ovisit(cl__reader_file(m->in[i]), H5_INDEX_NAME, H5_ITER_INC, other_cb, &v) < 0)
       return v.st != CL_OK ? v.st : CL_ERR_HDF5;
   }
-  cl_table_desc sd = {"/merge/sources", sizeof(src_rec), g_src_fields, 5,
-                      "inputs of cleave merge, one row per src value", 0};
+  const cl_table_desc sd = CL_REC_MERGE_SOURCES;
   cl_table *t;
   CL_TRY(cl_store_table(m->out, &sd, &t));
   for (int i = 0; i < m->n; i++) {
@@ -406,10 +388,12 @@ cl_status cl_store_merge(const char *out, const char *const *inputs, int n_input
     so.force = opts ? opts->force : 0;
     so.no_provenance = 1;
     so.flush_seconds = -1;
+    so.atomic = 1;
+    so.kind = "merge";
     st = cl_store_create(out, &so, &m.out);
   }
   if (st == CL_OK) st = merge_all(&m, opts);
-  cl_status cst = cl_store_close(m.out);
+  cl_status cst = st == CL_OK ? cl_store_close(m.out) : cl_store_discard(m.out);
   if (st == CL_OK) st = cst;
   for (int i = 0; m.in && i < n_inputs; i++) cl_reader_close(m.in[i]);
   for (int j = 0; j < m.n_dicts; j++) {

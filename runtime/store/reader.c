@@ -15,6 +15,8 @@ typedef struct rtable {
 struct cl_reader {
   hid_t file;
   char *path;
+  int complete; /* root attribute complete: 1, 0, or -1 if absent */
+  char *kind;   /* root attribute output_kind, "" if absent */
   rtable *tables;
   int n, cap;
 };
@@ -141,8 +143,25 @@ cl_status cl_reader_open(const char *path, cl_reader **out) {
     return f ? CL_ERR_HDF5 : CL_ERR_IO;
   }
   r->path = cl__strdup(path);
+  r->complete = -1;
+  char *v = NULL;
+  H5E_BEGIN_TRY {
+    hid_t a = H5Aexists(r->file, "complete") > 0 ? H5Aopen(r->file, "complete", H5P_DEFAULT) : H5I_INVALID_HID;
+    if (a >= 0) {
+      v = cl__h5_attr_text(a);
+      H5Aclose(a);
+    }
+  }
+  H5E_END_TRY;
+  if (v) r->complete = strcmp(v, "0") != 0;
+  free(v);
+  r->kind = cl__h5_attr_get_str(r->file, "output_kind");
+  if (!r->kind) r->kind = cl__strdup("");
+  if (r->complete == 0)
+    cl_log_warn("'%s' is incomplete: its writer did not finish (killed, failed, or still running); "
+                "its records may be partial", path);
   herr_t e = H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, r);
-  if (e < 0 || !r->path) {
+  if (e < 0 || !r->path || !r->kind) {
     cl_log_error("cannot list the objects of '%s'", path);
     cl_reader_close(r);
     return CL_ERR_HDF5;
@@ -157,7 +176,33 @@ void cl_reader_close(cl_reader *r) {
   free(r->tables);
   if (r->file >= 0) H5Fclose(r->file);
   free(r->path);
+  free(r->kind);
   free(r);
+}
+
+int cl_reader_complete(const cl_reader *r) { return r ? r->complete : -1; }
+
+const char *cl_reader_kind(const cl_reader *r) { return r && r->kind ? r->kind : ""; }
+
+cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out) {
+  CL_TRY(cl_reader_open(path, out));
+  cl_reader *r = *out;
+  const char *why = NULL;
+  if (r->complete == 0) why = "its writer did not finish (killed or failed); rerun the command that makes it";
+  else if (kind && *r->kind && strcmp(r->kind, kind)) why = "it is not the expected kind of output";
+  if (!why) return CL_OK;
+  cl_log_error("%s: refusing this input: %s (output_kind '%s', expected '%s')", path, why, r->kind,
+               kind ? kind : "any");
+  cl_reader_close(r);
+  *out = NULL;
+  return CL_ERR_INVALID;
+}
+
+/* H5Ewalk callback: note a checksum (Fletcher32) failure anywhere on the stack. */
+static herr_t find_checksum(unsigned n, const H5E_error2_t *e, void *ud) {
+  (void)n;
+  if (e->maj_num == H5E_PLINE || (e->desc && (strstr(e->desc, "checksum") || strstr(e->desc, "Fletcher")))) *(int *)ud = 1;
+  return 0;
 }
 
 hid_t cl__reader_file(const cl_reader *r) { return r ? r->file : H5I_INVALID_HID; }
@@ -205,12 +250,25 @@ cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as
   hid_t ms = H5Screate_simple(1, &cnt, NULL);
   if (mt >= 0 && fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &cnt, NULL) >= 0) {
     herr_t e;
-    H5E_BEGIN_TRY { e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, out); }
+    int checksum = 0;
+    H5E_BEGIN_TRY {
+      e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, out);
+      if (e < 0) H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_checksum, &checksum);
+    }
     H5E_END_TRY;
     if (e >= 0) st = CL_OK;
+    else if (checksum)
+      cl_log_error("%s: table '%s' is corrupted: a data chunk fails its checksum (records %llu..%llu "
+                   "requested); the file was damaged after it was written", r->path, path,
+                   (unsigned long long)start, (unsigned long long)(start + n - 1));
+    else
+      cl_log_error("reading table '%s' of '%s' failed (field types not convertible, or the file is damaged)", path,
+                   r->path);
+    if (e < 0) st = CL_ERR_HDF5;
+    goto read_done;
   }
-  if (st != CL_OK)
-    cl_log_error("reading table '%s' of '%s' failed (field types not convertible?)", path, r->path);
+  cl_log_error("reading table '%s' of '%s' failed", path, r->path);
+read_done:
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
   if (d >= 0) H5Dclose(d);

@@ -62,9 +62,76 @@ static hid_t make_fapl(int clear_flags) {
   return fapl;
 }
 
+/* ---- the writer lock: an fcntl write lock on PATH.lock, held until close ----
+ * HDF5's own file locking does not cover the gap between an existence check and the
+ * create, nor a writer that truncates (--force) a file another process still writes. */
+static cl_status lock_take(cl_store *s) {
+  size_t n = strlen(s->path) + 6;
+  if (!(s->lock_path = malloc(n))) return CL_ERR_NOMEM;
+  snprintf(s->lock_path, n, "%s.lock", s->path);
+  for (int attempt = 0; attempt < 8; attempt++) {
+    int fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      cl_log_error("cannot create the lock file '%s' of output '%s': %s", s->lock_path, s->path, strerror(errno));
+      return CL_ERR_IO;
+    }
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+      int e = errno;
+      if (e == ENOLCK || e == EINVAL || e == ENOSYS) {
+        cl_log_warn("'%s': the file system does not support locks; a second writer would not be detected",
+                    s->lock_path);
+        s->lock_fd = fd;
+        return CL_OK;
+      }
+      struct flock q;
+      memset(&q, 0, sizeof q);
+      q.l_type = F_WRLCK;
+      q.l_whence = SEEK_SET;
+      int pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (int)q.l_pid : 0;
+      close(fd);
+      if (pid > 0)
+        cl_log_error("output '%s' is being written by another cleave process (pid %d holds '%s'); wait for it "
+                     "to finish, or choose another output", s->path, pid, s->lock_path);
+      else
+        cl_log_error("output '%s' is being written by another cleave process (it holds '%s')", s->path,
+                     s->lock_path);
+      return CL_ERR_EXISTS;
+    }
+    /* The holder we raced with may have unlinked the lock file before we locked it:
+     * only a lock on the file currently at lock_path counts. */
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && stat(s->lock_path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+      char pid[32];
+      int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+      if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)len) != len) { /* informative only */
+      }
+      s->lock_fd = fd;
+      return CL_OK;
+    }
+    close(fd);
+  }
+  cl_log_error("cannot lock '%s': it keeps being replaced", s->lock_path);
+  return CL_ERR_IO;
+}
+
+static void lock_release(cl_store *s) {
+  if (s->lock_fd >= 0) {
+    unlink(s->lock_path); /* while still holding the lock (see lock_take) */
+    close(s->lock_fd);
+    s->lock_fd = -1;
+  }
+  free(s->lock_path);
+  s->lock_path = NULL;
+}
+
 static cl_status store_alloc(const char *path, const cl_store_opts *opts, cl_store **out) {
   cl_store *s = calloc(1, sizeof *s);
   if (!s) return CL_ERR_NOMEM;
+  s->lock_fd = -1;
   if (opts) s->opts = *opts;
   if (s->opts.flush_records == 0) s->opts.flush_records = DEFAULT_FLUSH_RECORDS;
   if (s->opts.flush_seconds == 0) s->opts.flush_seconds = 1.0;
@@ -76,6 +143,13 @@ static cl_status store_alloc(const char *path, const cl_store_opts *opts, cl_sto
     free(s);
     return st;
   }
+  size_t n = strlen(s->path) + 6;
+  if (!(s->wpath = malloc(n))) {
+    free(s->path);
+    free(s);
+    return CL_ERR_NOMEM;
+  }
+  snprintf(s->wpath, n, s->opts.atomic ? "%s.part" : "%s", s->path);
   strcpy(s->prov_group, "/provenance");
   s->last_flush = cl__store_now();
   *out = s;
@@ -94,57 +168,108 @@ cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store 
   int existed = stat(s->path, &sb) == 0;
   if (existed && !s->opts.force) {
     cl_log_error("output file '%s' already exists (use --force to overwrite)", s->path);
-    cl_store_close(s);
+    cl_store_discard(s);
     return CL_ERR_EXISTS;
   }
+  cl_status lst = lock_take(s);
+  if (lst != CL_OK) {
+    cl_store_discard(s);
+    return lst;
+  }
+  existed = stat(s->wpath, &sb) == 0;
   /* Probe writability ourselves for a clear one-line error (HDF5's would be a stack). */
-  int fd = open(s->path, O_WRONLY | O_CREAT, 0644);
+  int fd = open(s->wpath, O_WRONLY | O_CREAT, 0644);
   if (fd < 0) {
-    cl_log_error("cannot create output file '%s': %s", s->path, strerror(errno));
-    cl_store_close(s);
+    cl_log_error("cannot create output file '%s': %s", s->wpath, strerror(errno));
+    cl_store_discard(s);
     return CL_ERR_IO;
   }
   close(fd);
   hid_t fapl = make_fapl(0);
   if (fapl >= 0) {
     H5E_BEGIN_TRY {
-      s->file = H5Fcreate(s->path, H5F_ACC_TRUNC | H5F_ACC_SWMR_WRITE, H5P_DEFAULT, fapl);
+      s->file = H5Fcreate(s->wpath, H5F_ACC_TRUNC | H5F_ACC_SWMR_WRITE, H5P_DEFAULT, fapl);
     }
     H5E_END_TRY;
     H5Pclose(fapl);
   }
   if (s->file < 0) {
-    cl_log_error("cannot create HDF5 file '%s' (is it open in another program?)", s->path);
-    if (!existed) unlink(s->path);
-    cl_store_close(s);
+    cl_log_error("cannot create HDF5 file '%s' (is it open in another program?)", s->wpath);
+    if (!existed) unlink(s->wpath);
+    cl_store_discard(s);
     return CL_ERR_HDF5;
   }
-  if (!s->opts.no_provenance) {
-    cl_status st = cl__prov_write_base(s);
-    if (st != CL_OK) {
-      cl_store_close(s);
-      return st;
-    }
+  cl_status st = cl_store_attr_i64(s, "/", "complete", 0);
+  if (st == CL_OK) st = cl_store_attr_i64(s, "/", "appendable", !s->opts.atomic);
+  if (st == CL_OK && s->opts.kind) st = cl_store_attr_str(s, "/", "output_kind", s->opts.kind);
+  if (st == CL_OK && !s->opts.no_provenance) st = cl__prov_write_base(s);
+  if (st != CL_OK) {
+    cl_store_discard(s);
+    return st;
   }
   *out = s;
   return CL_OK;
 }
 
+/* Root attribute @p name of an open file as text (malloc'd), or NULL if absent. */
+static char *root_attr(hid_t file, const char *name) {
+  char *v = NULL;
+  H5E_BEGIN_TRY {
+    if (H5Aexists(file, name) > 0) {
+      hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+      if (a >= 0) {
+        v = cl__h5_attr_text(a);
+        H5Aclose(a);
+      }
+    }
+  }
+  H5E_END_TRY;
+  return v;
+}
+
+/* Whether an existing file may be appended to (cl_store_open_append). */
+static cl_status check_appendable(cl_store *s) {
+  char *app = root_attr(s->file, "appendable"), *kind = root_attr(s->file, "output_kind");
+  cl_status st = CL_OK;
+  if (!cl__h5_exists(s->file, "/provenance")) {
+    cl_log_error("'%s' is not a cleave output (no /provenance); refusing to append to it", s->path);
+    st = CL_ERR_INVALID;
+  } else if (app && !strcmp(app, "0")) {
+    cl_log_error("'%s' is a finished %s output, not one that can be resumed; refusing to append to it", s->path,
+                 kind && *kind ? kind : "cleave");
+    st = CL_ERR_INVALID;
+  } else if (s->opts.kind && kind && strcmp(kind, s->opts.kind)) {
+    cl_log_error("'%s' is a %s output, not a %s output; refusing to append to it", s->path, kind, s->opts.kind);
+    st = CL_ERR_INVALID;
+  }
+  free(app);
+  free(kind);
+  return st;
+}
+
 cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_store **out) {
   *out = NULL;
   if (!path || !*path) return CL_ERR_INVALID;
+  cl_store_opts o = opts ? *opts : (cl_store_opts){0};
+  o.atomic = 0; /* appending happens in place */
   cl_store *s;
-  CL_TRY(store_alloc(path, opts, &s));
+  CL_TRY(store_alloc(path, &o, &s));
   struct stat sb;
   if (stat(s->path, &sb) != 0) {
-    cl_log_error("cannot append to '%s': %s", s->path, strerror(errno));
-    cl_store_close(s);
-    return errno == ENOENT ? CL_ERR_NOTFOUND : CL_ERR_IO;
+    int e = errno;
+    cl_log_error("cannot append to '%s': %s", s->path, strerror(e));
+    cl_store_discard(s);
+    return e == ENOENT ? CL_ERR_NOTFOUND : CL_ERR_IO;
   }
   if (access(s->path, W_OK) != 0) {
     cl_log_error("cannot append to '%s': %s", s->path, strerror(errno));
-    cl_store_close(s);
+    cl_store_discard(s);
     return CL_ERR_IO;
+  }
+  cl_status lst = lock_take(s);
+  if (lst != CL_OK) {
+    cl_store_discard(s);
+    return lst;
   }
   for (int attempt = 0; attempt < 2 && s->file < 0; attempt++) {
     hid_t fapl = make_fapl(attempt);
@@ -157,8 +282,14 @@ cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_s
   if (s->file < 0) {
     cl_log_error("cannot open '%s' for appending: not a cleave v110-format HDF5 file, or damaged (try 'h5clear -s')",
                  s->path);
-    cl_store_close(s);
+    cl_store_discard(s);
     return CL_ERR_HDF5;
+  }
+  cl_status ast = check_appendable(s);
+  if (ast == CL_OK) ast = cl_store_attr_i64(s, "/", "complete", 0);
+  if (ast != CL_OK) {
+    cl_store_discard(s);
+    return ast;
   }
   if (cl__h5_exists(s->file, "/provenance")) {
     for (int k = 1;; k++) {
@@ -169,7 +300,7 @@ cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_s
   if (!s->opts.no_provenance) {
     cl_status st = cl__prov_write_base(s);
     if (st != CL_OK) {
-      cl_store_close(s);
+      cl_store_discard(s);
       return st;
     }
   }
@@ -382,6 +513,8 @@ cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_t
     lcpl = cl__h5_lcpl();
     if (sp < 0 || dcpl < 0 || lcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+        /* Per-chunk checksum: readers detect corrupted data instead of returning it. */
+        H5Pset_fletcher32(dcpl) < 0 ||
         /* Dense attribute storage: attributes added later never grow the object
          * header, which SWMR-write mode cannot do for an open dataset. */
         H5Pset_attr_phase_change(dcpl, 0, 0) < 0) {
@@ -544,10 +677,16 @@ cl_status cl_table_read(cl_table *t, uint64_t start, size_t n, void *out) {
 
 void cl__dict_free(cl_dict *d);
 
-cl_status cl_store_close(cl_store *s) {
+/* Close; ok: mark complete and move an atomic output into place, else leave it marked
+ * incomplete (or remove the temporary file). */
+static cl_status store_finish(cl_store *s, int ok) {
   if (!s) return CL_OK;
   cl_status st = CL_OK;
-  if (s->file >= 0) st = cl_store_flush(s);
+  if (s->file >= 0 && ok) st = cl_store_attr_i64(s, "/", "complete", 1);
+  if (s->file >= 0) {
+    cl_status fs = cl_store_flush(s);
+    if (st == CL_OK) st = fs;
+  }
   for (int i = 0; i < s->n_dicts; i++) cl__dict_free(s->dicts[i]);
   free(s->dicts);
   for (int i = 0; i < s->n_tables; i++) table_free(s->tables[i]);
@@ -559,11 +698,24 @@ cl_status cl_store_close(cl_store *s) {
       cl_log_error("store: closing '%s' failed", s->path);
       if (st == CL_OK) st = CL_ERR_HDF5;
     }
+    if (s->opts.atomic) {
+      if (ok && st == CL_OK && rename(s->wpath, s->path) != 0) {
+        cl_log_error("store: cannot rename '%s' to '%s': %s", s->wpath, s->path, strerror(errno));
+        st = CL_ERR_IO;
+      }
+      if (!ok || st != CL_OK) unlink(s->wpath);
+    }
   }
+  lock_release(s);
+  free(s->wpath);
   free(s->path);
   free(s);
   return st;
 }
+
+cl_status cl_store_close(cl_store *s) { return store_finish(s, 1); }
+
+cl_status cl_store_discard(cl_store *s) { return store_finish(s, 0); }
 
 /* ---- attributes and text ---- */
 

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include "cleave/provenance.h"
+#include "cleave/records.h"
 #include "cleave/store.h"
 
 struct cl_table {
@@ -44,13 +45,13 @@ struct cl_store {
   int dirty;         /* appended since the last flush */
   int prov_written;
   char prov_group[64];
+  char *wpath;   /* file being written: path, or path.part for atomic outputs */
+  int lock_fd;   /* fcntl-locked path.lock, or -1 */
+  char *lock_path;
 };
 
-/* Record layout of a dictionary table. */
-typedef struct cl__dict_rec {
-  int32_t id;
-  char name[CL_DICT_MAXLEN + 1];
-} cl__dict_rec;
+/* Record layout of a dictionary table (declared in cleave/records.h). */
+typedef cl_rec_dict cl__dict_rec;
 
 /* Coarse monotonic clock, seconds (cheap enough to call on every append). */
 double cl__store_now(void);
