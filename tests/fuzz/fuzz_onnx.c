@@ -17,10 +17,11 @@ static void check(cl_status st, cl_graph *g) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_setup();
   cl_onnx_opts o = cl_onnx_opts_default();
-  cl_graph *g = NULL;
-  check(cl_onnx_load_buffer(data, size, "fuzz.onnx", &o, &g), g);
-  o.structure_only = 1;
-  g = NULL;
-  check(cl_onnx_load_buffer(data, size, "fuzz.onnx", &o, &g), g);
+  for (int so = 0; so < 2; so++) {
+    o.structure_only = so;
+    cl_graph *g = NULL;
+    const cl_status st = cl_onnx_load_buffer(data, size, "fuzz.onnx", &o, &g);
+    check(st, g);
+  }
   return 0;
 }
