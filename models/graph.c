@@ -43,7 +43,7 @@ static char *dupstr(const char *s) {
 static size_t name_hash(const char *s) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return (size_t)h;
+  return (size_t)(h ^ (h >> 29)); /* masked to low bits: fold the better-mixed high ones in */
 }
 
 /* Slot of @p name in the index: its node, or the empty slot where it would go. */

@@ -29,7 +29,7 @@
 static uint64_t fnv1a_n(const char *s, size_t len) {
   uint64_t h = 1469598103934665603ull;
   for (size_t k = 0; k < len; k++) h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
-  return h;
+  return h ^ (h >> 29); /* the table masks low bits: fold the better-mixed high ones in */
 }
 
 static uint64_t fnv1a(const char *s) { return fnv1a_n(s, strlen(s)); }
