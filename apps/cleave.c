@@ -6,6 +6,7 @@
 
 #include "cleave/build_info.h"
 #include "cleave/ops.h"
+#include "cli.h"
 #include "commands.h"
 
 int cl__argc;
@@ -37,6 +38,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   cl_blas_fix_env(argv); /* may re-exec with OPENBLAS_CORETYPE=SkylakeX, OMP_WAIT_POLICY=passive */
+  cl_cli_init();
   cl__argc = argc;
   cl__argv = argv;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -49,6 +51,5 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
     if (!strcmp(argv[1], g_commands[i].name)) return g_commands[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "cleave: error: unknown command '%s' (see cleave --help)\n", argv[1]);
-  return 2;
+  return cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "unknown command '%s' (see cleave --help)", argv[1]);
 }

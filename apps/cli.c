@@ -3,11 +3,31 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <hdf5.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+int cl_cli_error(int code, const char *file, int line, int col, const char *fmt, ...) {
+  fputs("cleave: error: ", stderr);
+  if (file) {
+    fputs(file, stderr);
+    if (line > 0) fprintf(stderr, ":%d", line);
+    if (line > 0 && col > 0) fprintf(stderr, ":%d", col);
+    fputs(": ", stderr);
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return code;
+}
+
+void cl_cli_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing) {
   const char *a = argv[*i];
@@ -24,15 +44,15 @@ const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missin
 
 int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing, const char **pos) {
   if (missing) {
-    fprintf(stderr, "cleave %s: error: %s needs a value\n", cmd, arg);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: %s needs a value", cmd, arg);
     return 2;
   }
   if (arg[0] == '-') {
-    fprintf(stderr, "cleave %s: error: unknown option '%s' (see --help)\n", cmd, arg);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: unknown option '%s' (see --help)", cmd, arg);
     return 2;
   }
   if (*pos) {
-    fprintf(stderr, "cleave %s: error: more than one %s given ('%s', '%s')\n", cmd, what, *pos, arg);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: more than one %s given ('%s', '%s')", cmd, what, *pos, arg);
     return 2;
   }
   *pos = arg;
@@ -44,7 +64,7 @@ int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
   errno = 0;
   long v = strtol(s, &end, 10);
   if (errno || end == s || *end || v < lo || v > hi) {
-    fprintf(stderr, "cleave %s: error: %s expects an integer in [%ld, %ld], got '%s'\n", cmd, flag, lo, hi, s);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: %s expects an integer in [%ld, %ld], got '%s'", cmd, flag, lo, hi, s);
     return 1;
   }
   *out = v;
@@ -54,11 +74,11 @@ int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
 int cl__parse_backend(const char *cmd, const char *s, int *out) {
   int b = cl_backend_parse(s);
   if (b < 0) {
-    fprintf(stderr, "cleave %s: error: --backend expects auto, portable or dnnl, got '%s'\n", cmd, s);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: --backend expects auto, portable or dnnl, got '%s'", cmd, s);
     return 1;
   }
   if (!cl_backend_available((cl_backend)b)) {
-    fprintf(stderr, "cleave %s: error: --backend %s is not available: cleave was built without oneDNN (libdnnl-dev)\n",
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: --backend %s is not available: cleave was built without oneDNN (libdnnl-dev)",
             cmd, s);
     return 1;
   }
@@ -71,7 +91,7 @@ int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *ou
   errno = 0;
   unsigned long long v = strtoull(s, &end, 0);
   if (errno || end == s || *end || s[0] == '-') {
-    fprintf(stderr, "cleave %s: error: %s expects a non-negative integer, got '%s'\n", cmd, flag, s);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: %s expects a non-negative integer, got '%s'", cmd, flag, s);
     return 1;
   }
   *out = v;
@@ -83,7 +103,7 @@ int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo
   errno = 0;
   double v = strtod(s, &end);
   if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-    fprintf(stderr, "cleave %s: error: %s expects a number in [%g, %g], got '%s'\n", cmd, flag, lo, hi, s);
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "%s: %s expects a number in [%g, %g], got '%s'", cmd, flag, lo, hi, s);
     return 1;
   }
   *out = v;

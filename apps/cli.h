@@ -5,6 +5,20 @@
 
 #include <stdint.h>
 
+/* Exit codes of every command (documented in README.md): bad input (arguments, config,
+ * model or data files) vs a failure while running. */
+enum { CL_EXIT_OK = 0, CL_EXIT_RUNTIME = 1, CL_EXIT_INPUT = 2 };
+
+/* The one error line of the CLI: "cleave: error: FILE[:LINE[:COL]]: message" (FILE NULL:
+ * "cleave: error: message"; LINE/COL <= 0 are left out). Returns @p code, so callers
+ * write `return cl_cli_error(CL_EXIT_INPUT, path, 0, 0, "...")`. */
+int cl_cli_error(int code, const char *file, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Once at startup: HDF5 prints no error stacks of its own (failures reach the user as
+ * cleave errors naming the file). */
+void cl_cli_init(void);
+
 /* Value of option argv[*i] ("--flag VALUE" or "--flag=VALUE") if it matches @p flag;
  * advances *i past a separate value. Returns NULL if argv[*i] is not this flag;
  * sets *missing when the flag is present without a value. */

@@ -54,11 +54,11 @@ int cl__cmd_infer(int argc, char **argv) {
       if (cl__parse_u64("infer", "--seed", v, &seed)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--onnx", &missing))) {
       if (model) {
-        fprintf(stderr, "cleave infer: error: more than one model given ('%s', '%s')\n", model, v);
+        cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: more than one model given ('%s', '%s')", model, v);
         return 2;
       }
       if (!cl_onnx_is_path(v)) {
-        fprintf(stderr, "cleave infer: error: --onnx expects a FILE.onnx, got '%s'\n", v);
+        cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: --onnx expects a FILE.onnx, got '%s'", v);
         return 2;
       }
       model = v;
@@ -74,7 +74,7 @@ int cl__cmd_infer(int argc, char **argv) {
     }
   }
   if (!model) {
-    fprintf(stderr, "cleave infer: error: no model given (see cleave models)\n");
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: no model given (see cleave models)");
     return 2;
   }
   if (cl__check_output("infer --save-output", out_path)) return 2;
@@ -96,7 +96,7 @@ int cl__cmd_infer(int argc, char **argv) {
   if (in_path) {
     FILE *f = fopen(in_path, "rb");
     if (!f) {
-      fprintf(stderr, "cleave infer: error: cannot open input file '%s'\n", in_path);
+      cl_cli_error(CL_EXIT_INPUT, in_path, 0, 0, "infer: cannot open the --input file");
       rc = 2;
       goto done;
     }
@@ -104,7 +104,7 @@ int cl__cmd_infer(int argc, char **argv) {
     int extra = fgetc(f) != EOF;
     fclose(f);
     if (got != (size_t)in_n || extra) {
-      fprintf(stderr, "cleave infer: error: input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d)\n",
+      cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d)",
               in_path, (long long)in_n, in_node->out.n, in_node->out.c, in_node->out.h, in_node->out.w);
       rc = 2;
       goto done;
@@ -152,12 +152,12 @@ int cl__cmd_infer(int argc, char **argv) {
   if (out_path) {
     FILE *f = fopen(out_path, "wb");
     if (!f || fwrite(y, sizeof(float), (size_t)out_n, f) != (size_t)out_n) {
-      fprintf(stderr, "cleave infer: error: cannot write output file '%s'\n", out_path);
+      cl_cli_error(CL_EXIT_RUNTIME, out_path, 0, 0, "infer: cannot write the --save-output file");
       if (f) fclose(f);
       goto done;
     }
     if (fclose(f) != 0) {
-      fprintf(stderr, "cleave infer: error: cannot write output file '%s'\n", out_path);
+      cl_cli_error(CL_EXIT_RUNTIME, out_path, 0, 0, "infer: cannot write the --save-output file");
       goto done;
     }
   }

@@ -37,7 +37,7 @@ static int list_layers(const char *model, int csv) {
     free(cuts);
     free(is_cut);
     cl_graph_destroy(g);
-    fprintf(stderr, "cleave models: error: out of memory\n");
+    cl_cli_error(CL_EXIT_RUNTIME, NULL, 0, 0, "models: out of memory");
     return 1;
   }
   const int nc = cl_graph_cut_points(g, cuts, n);
@@ -92,15 +92,15 @@ int cl__cmd_models(int argc, char **argv) {
       return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--format", &missing)) || missing) {
       if (missing || (strcmp(v, "csv") && strcmp(v, "table"))) {
-        fprintf(stderr, "cleave models: error: --format expects 'table' or 'csv'\n");
+        cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: --format expects 'table' or 'csv'");
         return 2;
       }
       csv = !strcmp(v, "csv");
     } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave models: error: unknown argument '%s' (see --help)\n", argv[i]);
+      cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: unknown argument '%s' (see --help)", argv[i]);
       return 2;
     } else if (model) {
-      fprintf(stderr, "cleave models: error: more than one model given ('%s', '%s')\n", model, argv[i]);
+      cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: more than one model given ('%s', '%s')", model, argv[i]);
       return 2;
     } else {
       model = argv[i];
@@ -113,7 +113,7 @@ int cl__cmd_models(int argc, char **argv) {
     const cl_zoo_entry *z = cl_zoo_get(i);
     cl_graph *g = NULL;
     if (z->build(&g) != CL_OK) {
-      fprintf(stderr, "cleave models: error: building '%s' failed\n", z->name);
+      cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: building '%s' failed", z->name);
       return 1;
     }
     cl_graph_stats st;

@@ -1,6 +1,7 @@
 /* Graph IR: builder, shape inference dispatch, counts, cut points, seeded weights. */
 #include "cleave/graph.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@ struct cl_graph {
   char *name;
   cl_node *nodes;
   int n, cap;
+  int *index;     /* node names: open addressing, node id or -1 (linear-time builds) */
+  size_t icap;    /* power of two, > 2 * n */
 };
 
 static const struct {
@@ -37,6 +40,34 @@ static char *dupstr(const char *s) {
   return d;
 }
 
+static size_t name_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return (size_t)(h ^ (h >> 29)); /* masked to low bits: fold the better-mixed high ones in */
+}
+
+/* Slot of @p name in the index: its node, or the empty slot where it would go. */
+static size_t index_slot(const cl_graph *g, const char *name) {
+  size_t k = name_hash(name) & (g->icap - 1);
+  while (g->index[k] >= 0 && strcmp(g->nodes[g->index[k]].name, name)) k = (k + 1) & (g->icap - 1);
+  return k;
+}
+
+/* Makes room for node g->n in the index (rebuilt at twice the size when half full). */
+static cl_status index_reserve(cl_graph *g) {
+  if (g->index && 2 * (size_t)(g->n + 1) < g->icap) return CL_OK;
+  size_t cap = 64;
+  while (cap <= 2 * (size_t)(g->n + 1)) cap <<= 1;
+  int *idx = malloc(sizeof(int) * cap);
+  if (!idx) return CL_ERR_NOMEM;
+  free(g->index);
+  g->index = idx;
+  g->icap = cap;
+  for (size_t k = 0; k < cap; k++) idx[k] = -1;
+  for (int i = 0; i < g->n; i++) idx[index_slot(g, g->nodes[i].name)] = i;
+  return CL_OK;
+}
+
 cl_status cl_graph_create(const char *name, cl_graph **out) {
   *out = NULL;
   cl_graph *g = calloc(1, sizeof *g);
@@ -58,6 +89,7 @@ void cl_graph_destroy(cl_graph *g) {
     free(g->nodes[i].weights);
   }
   free(g->nodes);
+  free(g->index);
   free(g->name);
   free(g);
 }
@@ -130,6 +162,12 @@ int cl_graph_add(cl_graph *g, cl_op op, const char *name, const int *inputs, int
     free(nd.inputs);
     return st;
   }
+  if (index_reserve(g) != CL_OK) {
+    free(nd.name);
+    free(nd.inputs);
+    return CL_ERR_NOMEM;
+  }
+  g->index[index_slot(g, nd.name)] = g->n;
   g->nodes[g->n] = nd;
   return g->n++;
 }
@@ -150,9 +188,8 @@ cl_node *cl_graph_node_mut(cl_graph *g, int id) { return (id >= 0 && id < g->n) 
 int cl_graph_output(const cl_graph *g) { return g->n - 1; }
 
 int cl_graph_find(const cl_graph *g, const char *name) {
-  for (int i = 0; i < g->n; i++)
-    if (!strcmp(g->nodes[i].name, name)) return i;
-  return -1;
+  if (!g->index || !name) return -1;
+  return g->index[index_slot(g, name)];
 }
 
 void cl_graph_consumer_counts(const cl_graph *g, int *counts) {

@@ -16,7 +16,8 @@ CLEAVE_PACKAGES=(
 )
 
 # Reference checks only (torchvision numerics of the zoo, ONNX export): tests, never the core.
-CLEAVE_TEST_PACKAGES=(python3-torch python3-torchvision)
+# clang + its libFuzzer/sanitizer runtimes: the ctest label fuzz (tests/fuzz, docs/fuzzing.md).
+CLEAVE_TEST_PACKAGES=(python3-torch python3-torchvision clang libclang-rt-14-dev)
 
 cleave_install_deps() {
   local missing=() pkgs=("${CLEAVE_PACKAGES[@]}")

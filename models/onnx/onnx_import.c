@@ -26,11 +26,13 @@
 
 /* ---- value table ----------------------------------------------------------------- */
 
-static uint64_t fnv1a(const char *s) {
+static uint64_t fnv1a_n(const char *s, size_t len) {
   uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
+  for (size_t k = 0; k < len; k++) h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
+  return h ^ (h >> 29); /* the table masks low bits: fold the better-mixed high ones in */
 }
+
+static uint64_t fnv1a(const char *s) { return fnv1a_n(s, strlen(s)); }
 
 static int val_find(const cl__onnx_imp *im, const char *name) {
   if (!name || !name[0]) return -1;
@@ -60,6 +62,60 @@ static int val_add(cl__onnx_imp *im, const char *name, int producer) {
   while (im->hash[k] >= 0) k = (k + 1) & (im->hcap - 1);
   im->hash[k] = i;
   return i;
+}
+
+/* String-keyed counters (keys: length-delimited views into strings that outlive the
+ * map), so that naming nodes stays linear in the node count. */
+typedef struct cl__onnx_smap {
+  struct smap_ent {
+    const char *s; /* NULL: empty slot */
+    size_t len;
+    int count, deeper;
+  } *e;
+  size_t cap, n;
+} smap;
+
+/* Slot of key s[0, len) in m (m->cap > 0): its entry or the empty slot for it. */
+static struct smap_ent *smap_slot(const smap *m, const char *s, size_t len) {
+  size_t k = fnv1a_n(s, len) & (m->cap - 1);
+  for (; m->e[k].s; k = (k + 1) & (m->cap - 1))
+    if (m->e[k].len == len && !memcmp(m->e[k].s, s, len)) break;
+  return &m->e[k];
+}
+
+/* Entry of key s[0, len), or NULL (lookup only: @p s may be a temporary). */
+static const struct smap_ent *smap_find(const smap *m, const char *s, size_t len) {
+  if (!m || !m->cap) return NULL;
+  const struct smap_ent *e = smap_slot(m, s, len);
+  return e->s ? e : NULL;
+}
+
+/* Entry of key s[0, len): found, or inserted zeroed; NULL when out of memory. */
+static struct smap_ent *smap_get(smap *m, const char *s, size_t len) {
+  if (2 * (m->n + 1) > m->cap) {
+    smap old = *m;
+    m->cap = old.cap ? 2 * old.cap : 64;
+    m->e = calloc(m->cap, sizeof *m->e);
+    m->n = 0;
+    if (!m->e) {
+      *m = old;
+      return NULL;
+    }
+    for (size_t k = 0; k < old.cap; k++)
+      if (old.e[k].s) *smap_get(m, old.e[k].s, old.e[k].len) = old.e[k];
+    free(old.e);
+  }
+  struct smap_ent *e = smap_slot(m, s, len);
+  if (!e->s) {
+    m->n++;
+    *e = (struct smap_ent){s, len, 0, 0};
+  }
+  return e;
+}
+
+static void smap_free(smap *m) {
+  if (m) free(m->e);
+  free(m);
 }
 
 static cl__onnx_val *resolve(cl__onnx_imp *im, int i) {
@@ -103,13 +159,8 @@ cl_status cl__onnx_out_val(cl__onnx_nctx *cx, size_t k, cl__onnx_val **out) {
  * Dropout mask, BN running stats) have no IR counterpart. */
 int cl__onnx_output_used(const cl__onnx_nctx *cx, size_t k) {
   if (k >= cx->n->n_output || !cx->n->output[k] || !cx->n->output[k][0]) return 0;
-  const Onnx__GraphProto *g = cx->im->g;
-  for (size_t j = 0; j < g->n_node; j++)
-    for (size_t q = 0; q < g->node[j]->n_input; q++)
-      if (!strcmp(g->node[j]->input[q], cx->n->output[k])) return 1;
-  for (size_t j = 0; j < g->n_output; j++)
-    if (g->output[j]->name && !strcmp(g->output[j]->name, cx->n->output[k])) return 1;
-  return 0;
+  const int i = val_find(cx->im, cx->n->output[k]);
+  return i >= 0 && cx->im->v[i].used;
 }
 
 cl_status cl__onnx_const_of(cl__onnx_nctx *cx, cl__onnx_val *v, const char *what) {
@@ -182,25 +233,25 @@ static void ir_name(const cl__onnx_nctx *cx, char *buf, size_t cap) {
       snprintf(buf, cap, "%s", nm[0] == '/' ? nm + 1 : nm);
     } else {
       /* Leaf scope: exactly one imported node has this path and no path extends it. */
-      const size_t pl = strlen(path);
-      int same = 0, deeper = 0;
-      for (size_t k = 0; k < im->g->n_node && !deeper && same < 2; k++) {
-        if (!im->paths || !im->paths[k]) continue;
-        if (!strcmp(im->paths[k], path)) same++;
-        else if (!strncmp(im->paths[k], path, pl) && im->paths[k][pl] == '.') deeper = 1;
-      }
-      if (same == 1 && !deeper)
+      const struct smap_ent *e = smap_find(im->scopes, path, strlen(path));
+      if (e && e->count == 1 && !e->deeper)
         snprintf(buf, cap, "%s", path);
       else
         snprintf(buf, cap, "%s.%s", path, op_part);
     }
   }
-  if (cl_graph_find(im->graph, buf) >= 0) {
-    size_t len = strlen(buf);
-    for (int k = 1; k < 1000000; k++) {
-      snprintf(buf + len, cap - len, ":%d", k);
-      if (cl_graph_find(im->graph, buf) < 0) break;
-    }
+  const int first = cl_graph_find(im->graph, buf);
+  if (first >= 0) {
+    /* Key: the first node's own (graph-owned) name; the count remembers the last suffix
+     * used, so n repeats of one name cost O(n), not O(n^2). */
+    const char *base = cl_graph_node(im->graph, first)->name;
+    const size_t len = strlen(base);
+    struct smap_ent *e = smap_get(im->repeats, base, len);
+    int k = e ? e->count : 0;
+    do
+      snprintf(buf + len, cap - len, ":%d", ++k);
+    while (cl_graph_find(im->graph, buf) >= 0);
+    if (e) e->count = k;
   }
 }
 
@@ -432,6 +483,15 @@ static cl_status import_graph(cl__onnx_imp *im, const cl_onnx_opts *opts) {
         goto done;
       }
   }
+  for (size_t k = 0; k < g->n_node; k++)
+    for (size_t q = 0; q < g->node[k]->n_input; q++) {
+      const int i = val_find(im, g->node[k]->input[q]);
+      if (i >= 0) im->v[i].used = 1;
+    }
+  for (size_t k = 0; k < g->n_output; k++) {
+    const int i = val_find(im, g->output[k]->name);
+    if (i >= 0) im->v[i].used = 1;
+  }
   if (g->n_output != 1) {
     cl_log_error("onnx: %s: the graph has %zu outputs; cleave graphs have exactly one", im->model,
                  g->n_output);
@@ -480,6 +540,30 @@ static cl_status import_graph(cl__onnx_imp *im, const cl_onnx_opts *opts) {
       goto done;
     }
   }
+  /* Per module path: how many imported nodes have it, and whether a longer path
+   * extends it ("layer1" by "layer1.0.conv1"): the leaf-scope test of ir_name(). */
+  im->scopes = calloc(1, sizeof *im->scopes);
+  im->repeats = calloc(1, sizeof *im->repeats);
+  if (!im->scopes || !im->repeats) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
+  for (size_t k = 0; k < g->n_node; k++) {
+    const char *p = im->paths[k];
+    struct smap_ent *e = p ? smap_get(im->scopes, p, strlen(p)) : NULL;
+    if (p && !e) {
+      st = CL_ERR_NOMEM;
+      goto done;
+    }
+    if (e) e->count++;
+    for (const char *d = p ? strchr(p, '.') : NULL; d; d = strchr(d + 1, '.')) {
+      if (!(e = smap_get(im->scopes, p, (size_t)(d - p)))) {
+        st = CL_ERR_NOMEM;
+        goto done;
+      }
+      e->deeper = 1;
+    }
+  }
   for (size_t k = 0; k < g->n_node; k++) {
     if (!needed[k]) continue;
     cl__onnx_nctx cx = {.im = im, .n = g->node[k], .idx = (int)k};
@@ -515,6 +599,9 @@ done:
     for (size_t k = 0; k < g->n_node; k++) free(im->paths[k]);
   free(im->paths);
   im->paths = NULL;
+  smap_free(im->scopes);
+  smap_free(im->repeats);
+  im->scopes = im->repeats = NULL;
   free(im->v);
   free(im->hash);
   free(needed);
@@ -531,8 +618,9 @@ cl_onnx_opts cl_onnx_opts_default(void) {
 }
 
 static Onnx__ModelProto *unpack(const void *buf, size_t len, const char *model) {
+  if (cl__onnx_check_depth(buf, len, model) != CL_OK) return NULL;
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-  if (!m)
+  if (!m) /* (the depth check logged malformed wire data already; this is the rest) */
     cl_log_error("onnx: %s: not a valid ONNX model: the protobuf does not parse (%zu bytes; "
                  "truncated or corrupt file?)", model, len);
   return m;

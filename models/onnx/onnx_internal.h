@@ -32,6 +32,13 @@ typedef struct cl__onnx_const {
  *  A buffer that is not a protobuf gives CL_ERR_INVALID, logged like a failed unpack. */
 cl_status cl__onnx_skim(const void *buf, size_t len, const char *model, uint8_t **out, size_t *out_len);
 
+/** Nesting limit of protobuf messages in a model (protobuf's default recursion limit). */
+#define CL__ONNX_MAX_DEPTH 100
+/** CL_ERR_INVALID (logged) unless the ModelProto in @p buf parses at the wire level and
+ *  nests messages at most CL__ONNX_MAX_DEPTH deep; call before protobuf-c unpacks it
+ *  (its recursion is unbounded). Linear in the number of fields, data never copied. */
+cl_status cl__onnx_check_depth(const void *buf, size_t len, const char *model);
+
 /** Decode tensor @p t into @p c (caller frees with cl__onnx_const_fini). @p what names
  *  the tensor in error messages ("initializer 'fc.weight'"). Float32, int64 and int32
  *  tensors are supported; anything else (float16, external data, ...) is an error. */
@@ -72,6 +79,7 @@ typedef struct cl__onnx_val {
   const char *name; /* borrowed from the protobuf */
   cl__onnx_vkind kind;
   int producer; /* ONNX node index, -1 for inputs / initializers */
+  int used;     /* consumed by some node or a graph output */
   int node;     /* CL__ONNX_NODE, CL__ONNX_PAD, CL__ONNX_MATMUL: IR node id of the (source) tensor */
   int rank;     /* CL__ONNX_NODE, CL__ONNX_PAD: 4 or 2 */
   int alias;    /* CL__ONNX_ALIAS: index of the value this one equals (Identity) */
@@ -96,6 +104,8 @@ typedef struct cl__onnx_imp {
   int *hash; /* open addressing: index into v, or -1 */
   size_t hcap;
   char **paths; /* per ONNX node: module path of imported nodes (naming), else NULL */
+  struct cl__onnx_smap *scopes; /* module path -> imported nodes with it, deeper paths */
+  struct cl__onnx_smap *repeats; /* IR name -> next ":k" suffix to try */
   int structure_only; /* no weights: node->weights stay NULL, elided initializers accepted */
 } cl__onnx_imp;
 

@@ -565,13 +565,15 @@ static cl_status op_reshape(cl__onnx_nctx *cx) {
     } else if (d[k] < 0) {
       ERR(cx, "shape[%d] = %lld is invalid", k, (long long)d[k]);
       return CL_ERR_INVALID;
-    } else {
+    } else if (d[k] && known > total / d[k]) {
+      known = -1; /* more values than the input has (and no int64 overflow: fuzzing) */
+    } else if (known >= 0) {
       known *= d[k];
     }
   }
-  if (infer >= 0) d[infer] = known ? total / known : 0;
-  int64_t prod = 1;
-  for (int k = 0; k < sh->numel; k++) prod *= d[k];
+  if (infer >= 0) d[infer] = known > 0 ? total / known : 0;
+  int64_t prod = known < 0 ? -1 : 1;
+  for (int k = 0; k < sh->numel && prod >= 0; k++) prod = d[k] && prod > total / d[k] ? -1 : prod * d[k];
   if (prod != total) {
     ERR(cx, "cannot reshape %dx%dx%dx%d (%lld values) to the requested shape", s.n, s.c, s.h, s.w,
         (long long)total);

@@ -237,3 +237,41 @@ cl_status cl__onnx_skim(const void *buf, size_t len, const char *model, uint8_t 
   *out_len = o.n;
   return CL_OK;
 }
+
+/* ---- nesting bound ------------------------------------------------------------------
+ * protobuf-c unpacks nested messages recursively with no depth limit, so a file of a
+ * few megabytes nesting subgraphs (NodeProto.attribute -> AttributeProto.g -> GraphProto
+ * .node -> ...) or types (TypeProto.sequence_type -> elem_type -> ...) a hundred
+ * thousand deep overflows the stack. Walk the wire format first, iteratively, following
+ * exactly the fields protobuf-c would unpack as messages (from its descriptors), and
+ * refuse anything nested deeper than protobuf's own default recursion limit. */
+cl_status cl__onnx_check_depth(const void *buf, size_t len, const char *model) {
+  struct frame {
+    const uint8_t *p, *end;
+    const ProtobufCMessageDescriptor *d;
+  } st[CL__ONNX_MAX_DEPTH];
+  int top = 0;
+  st[0] = (struct frame){buf, (const uint8_t *)buf + len, &onnx__model_proto__descriptor};
+  while (top >= 0) {
+    struct frame *fr = &st[top];
+    if (fr->p >= fr->end) {
+      top--;
+      continue;
+    }
+    field f;
+    if (!next_field(&fr->p, fr->end, &f)) {
+      cl_log_error("onnx: %s: not a valid ONNX model: the protobuf does not parse (%zu bytes; truncated or "
+                   "corrupt file?)", model, len);
+      return CL_ERR_INVALID;
+    }
+    const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(fr->d, f.num);
+    if (f.wt != 2 || !fd || fd->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+    if (top + 1 >= CL__ONNX_MAX_DEPTH) {
+      cl_log_error("onnx: %s: messages nest more than %d deep (subgraphs or types inside each other); "
+                   "refused before unpacking (a crafted or corrupt file?)", model, CL__ONNX_MAX_DEPTH);
+      return CL_ERR_INVALID;
+    }
+    st[++top] = (struct frame){f.pay, f.pay + f.len, fd->descriptor};
+  }
+  return CL_OK;
+}

@@ -1,0 +1,77 @@
+/* Scratch directory, quiet logs and file helpers for the fuzz harnesses. */
+#include "fuzz_util.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleave/status.h"
+
+#ifndef CL_FUZZ_SOURCE_DIR
+#error "CL_FUZZ_SOURCE_DIR must name the source tree"
+#endif
+
+static char g_dir[512];
+
+static void quiet(const char *line, void *ctx) {
+  (void)line;
+  (void)ctx;
+}
+
+static void remove_dir(void) {
+  if (!g_dir[0]) return;
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+  if (system(cmd) != 0) fprintf(stderr, "fuzz: could not remove %s\n", g_dir);
+}
+
+/* Copies every regular file of SOURCE/@p from into scratch/@p to (no recursion). */
+static void copy_dir(const char *from, const char *to) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -p '%s/%s'/* '%s/%s/' 2>/dev/null", g_dir, to,
+           CL_FUZZ_SOURCE_DIR, from, g_dir, to);
+  if (system(cmd) != 0) fprintf(stderr, "fuzz: copying %s failed (inputs referring to it fail to load)\n", from);
+}
+
+void cl_fuzz_setup(void) {
+  if (g_dir[0]) return;
+  const char *v = getenv("CL_FUZZ_VERBOSE");
+  if (!v || strcmp(v, "1")) cl_log_set_sink(quiet, NULL);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  struct stat st;
+  const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : getenv("TMPDIR");
+  snprintf(g_dir, sizeof g_dir, "%s/cleave-fuzz.XXXXXX", base ? base : "/tmp");
+  if (!mkdtemp(g_dir)) {
+    perror("fuzz: mkdtemp");
+    abort();
+  }
+  atexit(remove_dir);
+  copy_dir("configs", "configs");
+  copy_dir("tests/data/configs", "configs");
+  copy_dir("experiments", "experiments");
+  copy_dir("tests/data/experiments", "experiments");
+}
+
+const char *cl_fuzz_dir(void) { return g_dir; }
+
+const char *cl_fuzz_write(const char *rel, const uint8_t *data, size_t len) {
+  static char path[1024];
+  snprintf(path, sizeof path, "%s/%s", g_dir, rel);
+  FILE *f = fopen(path, "wb");
+  if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
+    perror(path);
+    abort();
+  }
+  return path;
+}
+
+char *cl_fuzz_strdup(const uint8_t *data, size_t len) {
+  char *s = malloc(len + 1);
+  if (!s) abort();
+  if (len) memcpy(s, data, len);
+  s[len] = '\0';
+  return s;
+}
