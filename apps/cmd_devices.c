@@ -30,7 +30,7 @@ enum { N_MACHINES = sizeof g_machines / sizeof g_machines[0] };
 static void help(void) {
   printf("usage: cleave devices list\n"
          "       cleave devices fit --scission DIR [--out DIR]\n"
-         "       cleave devices check --scission DIR [--emulate] [--backend B] [--reps N]\n"
+         "       cleave devices check --scission DIR [--emulate [--backend B] [--reps N] [--verbose]]\n"
          "  list: the catalogue (configs/devices or $CLEAVE_DEVICE_DIR).\n"
          "  fit: fits throughput per op class and the per-layer overhead of raspi4, i5-2500,\n"
          "    vm2core, i7-6700k, i7-6700k-gpu to Scission's per-block times (DIR holds\n"
@@ -43,7 +43,9 @@ static void help(void) {
          "    X: the catalogue model vs every mapped block. Y: 2-fold, fitted on even blocks and\n"
          "    tested on odd ones and vice versa. Z: fitted without the tested model.\n"
          "    --emulate: X uses emulated times as `cleave run` charges them: this host's\n"
-         "    measured per-layer CPU time x (device time / calibrated host time).\n");
+         "    measured per-layer CPU time x (device time / calibrated host time); --verbose\n"
+         "    prints every block: Scission's time, the device model's, the emulated one, and\n"
+         "    this host's measured and modelled times.\n");
 }
 
 static int list(void) {
@@ -151,76 +153,99 @@ out:
   free(err);
 }
 
-/* Emulated block times: this host's measured per-node CPU time (unfused steps) x the
- * per-layer factor device time / calibrated host time, as the runtime charges them. */
-static cl_status emulate(const cl_devfit_data *d, const cl_device *dev, const cl_device *host, int backend, int reps,
-                         double *pred) {
+/* This host's measured per-node thread-CPU seconds (unfused steps, medians) of every
+ * mappable model, measured once and shared by all machines. */
+typedef struct host_times {
+  cl_graph *g[8];
+  double *t[8];
+} host_times;
+
+static cl_status measure_models(int backend, int reps, host_times *h) {
+  const char *const *models = cl_devfit_models();
   cl_status st = CL_OK;
-  for (int i = 0; i < d->n && st == CL_OK;) {
-    int j = i;
-    while (j < d->n && !strcmp(d->b[j].model, d->b[i].model)) j++;
-    cl_graph *g = NULL;
-    st = cl_zoo_build(cl_devfit_zoo_name(d->b[i].model), &g);
-    if (st == CL_OK) st = cl_graph_init_weights(g, 1);
+  for (int m = 0; models[m] && m < 8 && st == CL_OK; m++) {
+    st = cl_zoo_build(cl_devfit_zoo_name(models[m]), &h->g[m]);
+    int n = st == CL_OK ? cl_graph_size(h->g[m]) : 0;
+    if (st == CL_OK && !(h->t[m] = calloc((size_t)n, sizeof(double)))) st = CL_ERR_NOMEM;
+    if (st == CL_OK) st = cl_graph_init_weights(h->g[m], 1);
     cl_profiler_opts o = cl_profiler_opts_default();
     o.reps = reps;
     o.fuse = 0;
     o.backend = (cl_backend)backend;
     cl_profile_result *r = NULL;
-    if (st == CL_OK) st = cl_profiler_measure(g, &o, &r);
-    double *node_t = st == CL_OK ? calloc((size_t)cl_graph_size(g), sizeof(double)) : NULL;
+    if (st == CL_OK) st = cl_profiler_measure(h->g[m], &o, &r);
     double *s = st == CL_OK ? malloc(sizeof(double) * (size_t)r->reps) : NULL;
-    if (st == CL_OK && (!node_t || !s)) st = CL_ERR_NOMEM;
+    if (st == CL_OK && !s) st = CL_ERR_NOMEM;
     for (int k = 0; st == CL_OK && k < r->n_steps; k++) {
       for (int q = 0; q < r->reps; q++) s[q] = r->cpu[(size_t)q * r->n_steps + k];
       cl_stat_summary sum;
       cl_stat_summarise(s, r->reps, &sum);
-      node_t[r->steps[k].node] += sum.median;
-    }
-    for (int b = i; st == CL_OK && b < j; b++) {
-      pred[b] = 0;
-      for (int id = d->b[b].first_node; id <= d->b[b].last_node; id++) {
-        double h = cl_device_node_time(host, g, id);
-        if (h > 0) pred[b] += node_t[id] * cl_device_node_time(dev, g, id) / h;
-      }
+      h->t[m][r->steps[k].node] += sum.median;
     }
     free(s);
-    free(node_t);
     cl_profile_result_free(r);
-    cl_graph_destroy(g);
-    i = j;
   }
   return st;
 }
 
-static int check(const char *dir, int emul, int backend, int reps) {
+/* Emulated block times as the runtime charges them: this host's measured per-node time
+ * x the per-layer factor device time / calibrated host time. */
+static void emulate(const cl_devfit_data *d, const cl_device *dev, const cl_device *host, const host_times *h,
+                    int verbose, double *pred) {
+  const char *const *models = cl_devfit_models();
+  for (int b = 0; b < d->n; b++) {
+    int m = 0;
+    while (strcmp(models[m], d->b[b].model)) m++;
+    double host_meas = 0, host_pred = 0, dev_pred = 0;
+    pred[b] = 0;
+    for (int id = d->b[b].first_node; id <= d->b[b].last_node; id++) {
+      double hp = cl_device_node_time(host, h->g[m], id), dp = cl_device_node_time(dev, h->g[m], id);
+      if (hp > 0) pred[b] += h->t[m][id] * dp / hp;
+      host_meas += h->t[m][id];
+      host_pred += hp;
+      dev_pred += dp;
+    }
+    if (verbose)
+      printf("  %-10s %3d  measured %10.6f  model %10.6f  emulated %10.6f  host %10.6f  host_model %10.6f\n",
+             d->b[b].model, d->b[b].block, d->b[b].seconds, dev_pred, pred[b], host_meas, host_pred);
+  }
+}
+
+static int check(const char *dir, int emul, int backend, int reps, int verbose) {
   cl_device host;
-  if (emul && cl_calib_get((cl_backend)backend, 1, 0, &host, NULL, 0) != CL_OK) return 1;
-  for (int m = 0; m < N_MACHINES; m++) {
+  host_times h;
+  memset(&h, 0, sizeof h);
+  int rc = 0;
+  if (emul && (cl_calib_get((cl_backend)backend, 1, 0, &host, NULL, 0) != CL_OK ||
+               measure_models(backend, reps, &h) != CL_OK))
+    rc = 1;
+  for (int m = 0; m < N_MACHINES && rc == 0; m++) {
     cl_devfit_data data;
     cl_device dev;
-    if (read_machine(dir, m, &data) != CL_OK) return 1;
+    if (read_machine(dir, m, &data) != CL_OK) {
+      rc = 1;
+      break;
+    }
     if (cl_device_find(g_machines[m].device, &dev) != CL_OK) {
       cl_devfit_data_fini(&data);
-      return 1;
+      rc = 1;
+      break;
     }
     int n = 0;
     double x = cl_devfit_median_error(&data, NULL, &dev, &n);
     if (emul) {
       double *pred = malloc(sizeof(double) * (size_t)(data.n + 1)), *err = malloc(sizeof(double) * (size_t)(data.n + 1));
-      cl_status st = pred && err ? emulate(&data, &dev, &host, backend, reps, pred) : CL_ERR_NOMEM;
-      for (int i = 0; st == CL_OK && i < data.n; i++) err[i] = 100.0 * fabs(pred[i] - data.b[i].seconds) / data.b[i].seconds;
-      cl_stat_summary s;
-      if (st == CL_OK && data.n) {
+      if (pred && err && data.n) {
+        emulate(&data, &dev, &host, &h, verbose, pred);
+        for (int i = 0; i < data.n; i++) err[i] = 100.0 * fabs(pred[i] - data.b[i].seconds) / data.b[i].seconds;
+        cl_stat_summary s;
         cl_stat_summarise(err, data.n, &s);
         x = s.median;
+      } else {
+        rc = 1;
       }
       free(pred);
       free(err);
-      if (st != CL_OK) {
-        cl_devfit_data_fini(&data);
-        return 1;
-      }
     }
     double par, loo;
     int np;
@@ -231,7 +256,11 @@ static int check(const char *dir, int emul, int backend, int reps) {
     fflush(stdout);
     cl_devfit_data_fini(&data);
   }
-  return 0;
+  for (int m = 0; m < 8; m++) {
+    cl_graph_destroy(h.g[m]);
+    free(h.t[m]);
+  }
+  return rc;
 }
 
 int cl__cmd_devices(int argc, char **argv) {
@@ -240,7 +269,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   const char *sub = argv[1], *dir = NULL, *out = NULL;
-  int emul = 0, backend = CL_BACKEND_AUTO;
+  int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO;
   long reps = 5;
   for (int i = 2; i < argc; i++) {
     int missing = 0;
@@ -252,6 +281,7 @@ int cl__cmd_devices(int argc, char **argv) {
     } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
       if (cl__parse_int("devices", "--reps", v, 1, 1000, &reps)) return 2;
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
+    else if (!strcmp(argv[i], "--verbose")) verbose = 1;
     else {
       fprintf(stderr, "cleave devices: error: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
               argv[i]);
@@ -264,7 +294,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return 2;
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
-  if (!strcmp(sub, "check")) return check(dir, emul, backend, (int)reps);
+  if (!strcmp(sub, "check")) return check(dir, emul, backend, (int)reps, verbose);
   fprintf(stderr, "cleave devices: error: unknown subcommand '%s' (list, fit, check)\n", sub);
   return 2;
 }

@@ -1,10 +1,12 @@
 /* Host calibration: this host described as a device model (include/cleave/device.h),
- * measured per op class by short microbenchmarks through the real executor (the
- * profiler, unfused steps, thread CPU time as the runtime charges it), and cached in a
+ * measured per op class by short single-layer benchmarks through the real executor (the
+ * profiler, unfused steps, thread CPU time as the runtime charges it), fitted like a
+ * catalogue device (runtime/device_fit.c), and cached in a
  * file keyed by CPU model, backend, thread count and cleave version. A cached model
  * cannot go stale silently: a new CPU, backend, thread count or cleave version is a new
  * key and is measured again. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "cleave/build_info.h"
 #include "cleave/device.h"
+#include "cleave/device_fit.h"
 #include "cleave/profiler.h"
 
 const char *cl_calib_cpu_model(void) {
@@ -35,42 +38,57 @@ const char *cl_calib_cpu_model(void) {
   return model;
 }
 
-/* One microbenchmark: a graph input then the measured nodes (every node after the
- * input is timed, its work summed into its class). */
+/* One microbenchmark: a graph input and one layer of a shape found in the zoo's models
+ * (conv / FC widths, feature-map sizes), so the fitted host model averages over the
+ * shapes real layers have, not one favourable size. */
 typedef struct bench {
   cl_shape in;
-  int n_ops;
-  struct {
-    cl_op op;
-    cl_op_params p;
-    int self_concat; /* concat of the previous tensor with itself */
-  } ops[3];
+  cl_op op;
+  int out_c, k, stride, groups; /* conv: out channels (groups: depthwise); FC: out features */
 } bench;
 
-static cl_op_params conv_p(int out_c, int k, int groups) {
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  p.conv = (cl_conv_params){.out_c = out_c, .kh = k, .kw = k, .sh = 1, .sw = 1, .pt = k / 2, .pl = k / 2,
-                            .pb = k / 2, .pr = k / 2, .dh = 1, .dw = 1, .groups = groups, .has_bias = 1};
-  return p;
-}
-
-static cl_op_params plain(void) {
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  return p;
-}
+static const bench g_bench[] = {
+    {{1, 3, 224, 224}, CL_OP_CONV, 64, 3, 1, 1},     {{1, 64, 112, 112}, CL_OP_CONV, 64, 3, 1, 1},
+    {{1, 128, 56, 56}, CL_OP_CONV, 128, 3, 1, 1},    {{1, 256, 28, 28}, CL_OP_CONV, 256, 3, 1, 1},
+    {{1, 512, 14, 14}, CL_OP_CONV, 512, 3, 1, 1},    {{1, 64, 56, 56}, CL_OP_CONV, 64, 7, 2, 1},
+    {{1, 32, 112, 112}, CL_OP_CONV, 32, 3, 1, 32},   {{1, 128, 56, 56}, CL_OP_CONV, 128, 3, 2, 128},
+    {{1, 512, 14, 14}, CL_OP_CONV, 512, 3, 1, 512},  {{1, 1024, 7, 7}, CL_OP_CONV, 1024, 3, 1, 1024},
+    {{1, 32, 112, 112}, CL_OP_CONV, 64, 1, 1, 1},    {{1, 128, 56, 56}, CL_OP_CONV, 128, 1, 1, 1},
+    {{1, 256, 56, 56}, CL_OP_CONV, 64, 1, 1, 1},     {{1, 512, 14, 14}, CL_OP_CONV, 512, 1, 1, 1},
+    {{1, 1024, 7, 7}, CL_OP_CONV, 1024, 1, 1, 1},    {{1, 25088, 1, 1}, CL_OP_FC, 1024, 0, 0, 0},
+    {{1, 25088, 1, 1}, CL_OP_FC, 4096, 0, 0, 0},     {{1, 4096, 1, 1}, CL_OP_FC, 4096, 0, 0, 0},
+    {{1, 64, 224, 224}, CL_OP_CONV, 64, 3, 1, 1},      {{1, 1024, 1, 1}, CL_OP_FC, 1000, 0, 0, 0},
+    {{1, 64, 224, 224}, CL_OP_RELU, 0, 0, 0, 0},     {{1, 128, 56, 56}, CL_OP_RELU, 0, 0, 0, 0},
+    {{1, 64, 224, 224}, CL_OP_MAXPOOL, 0, 2, 2, 0},  {{1, 256, 56, 56}, CL_OP_MAXPOOL, 0, 2, 2, 0},
+    {{1, 32, 112, 112}, CL_OP_BATCHNORM, 0, 0, 0, 0}, {{1, 512, 14, 14}, CL_OP_BATCHNORM, 0, 0, 0, 0},
+    {{1, 1024, 7, 7}, CL_OP_GAP, 0, 0, 0, 0},        {{1, 256, 56, 56}, CL_OP_ADD, 0, 0, 0, 0},
+    {{1, 8, 1, 1}, CL_OP_RELU, 0, 0, 0, 0},          {{1, 64, 56, 56}, CL_OP_CONCAT, 0, 0, 0, 0},
+    {{1, 256, 28, 28}, CL_OP_CONCAT, 0, 0, 0, 0},    {{1, 8, 1, 1}, CL_OP_CONCAT, 0, 0, 0, 0},
+    {{1, 512, 7, 7}, CL_OP_FLATTEN, 0, 0, 0, 0},
+};
+enum { N_BENCH = sizeof g_bench / sizeof g_bench[0] };
 
 static cl_status build_bench(const bench *b, cl_graph **out) {
+  cl_op_params p;
+  memset(&p, 0, sizeof p);
+  if (b->op == CL_OP_CONV) {
+    int pad = b->k / 2;
+    p.conv = (cl_conv_params){.out_c = b->out_c, .kh = b->k, .kw = b->k, .sh = b->stride, .sw = b->stride,
+                              .pt = pad, .pl = pad, .pb = pad, .pr = pad, .dh = 1, .dw = 1,
+                              .groups = b->groups ? b->groups : 1, .has_bias = 1};
+  } else if (b->op == CL_OP_FC) {
+    p.fc.out_features = b->out_c;
+    p.fc.has_bias = 1;
+  } else if (b->op == CL_OP_MAXPOOL) {
+    p.pool = (cl_pool_params){.kh = b->k, .kw = b->k, .sh = b->stride, .sw = b->stride};
+  } else if (b->op == CL_OP_BATCHNORM) {
+    p.bn.eps = 1e-5f;
+  }
   cl_graph *g = NULL;
   CL_TRY(cl_graph_create("calib", &g));
-  int x = cl_graph_add_input(g, "input", b->in);
-  char name[16];
-  for (int i = 0; i < b->n_ops && x >= 0; i++) {
-    snprintf(name, sizeof name, "op%d", i);
-    int ins[2] = {x, x};
-    x = cl_graph_add(g, b->ops[i].op, name, ins, b->ops[i].self_concat ? 2 : 1, &b->ops[i].p);
-  }
+  int x = cl_graph_add_input(g, "input", b->in), ins[2] = {x, x};
+  int two = b->op == CL_OP_CONCAT || b->op == CL_OP_ADD; /* the input with itself */
+  if (x >= 0) x = cl_graph_add(g, b->op, "layer", ins, two ? 2 : 1, &p);
   if (x < 0) {
     cl_graph_destroy(g);
     return (cl_status)x;
@@ -79,33 +97,34 @@ static cl_status build_bench(const bench *b, cl_graph **out) {
   return CL_OK;
 }
 
-/* Median thread-CPU seconds of every timed node, summed, and their work per class. */
-static cl_status run_bench(const bench *b, cl_backend backend, int threads, double *sec, double *work,
-                           cl_dev_class *cls, int *layers) {
+/* The layer's median thread-CPU seconds and its work, as one fit row. */
+static cl_status run_bench(const bench *b, cl_backend backend, int threads, cl_devfit_block *row) {
   cl_graph *g = NULL;
   CL_TRY(build_bench(b, &g));
   cl_status st = cl_graph_init_weights(g, 7);
   cl_profiler_opts o = cl_profiler_opts_default();
-  o.reps = 9;
-  o.warmup = 2;
+  o.reps = 7;
+  o.warmup = 1;
   o.fuse = 0;
   o.threads = threads;
   o.backend = backend;
   cl_profile_result *r = NULL;
   if (st == CL_OK) st = cl_profiler_measure(g, &o, &r);
-  *sec = *work = 0;
-  *layers = 0;
-  double s[64];
+  memset(row, 0, sizeof *row);
+  double s[16];
   for (int k = 0; st == CL_OK && k < r->n_steps; k++) {
-    int n = r->reps < 64 ? r->reps : 64;
+    if (r->steps[k].node != 1) continue;
+    int n = r->reps < 16 ? r->reps : 16;
     for (int q = 0; q < n; q++) s[q] = r->cpu[(size_t)q * r->n_steps + k];
     cl_stat_summary sum;
     cl_stat_summarise(s, n, &sum);
+    cl_dev_class c;
     double w;
-    if (!cl_device_node_work(g, r->steps[k].node, cls, &w)) continue;
-    *sec += sum.median;
-    *work += w;
-    (*layers)++;
+    row->count[0] = 0;
+    int layer = cl_device_node_work(g, 1, &c, &w);
+    row->count[c] = layer;
+    row->work[c] = w;
+    row->seconds = sum.median > 1e-9 ? sum.median : 1e-9;
   }
   cl_profile_result_free(r);
   cl_graph_destroy(g);
@@ -115,36 +134,39 @@ static cl_status run_bench(const bench *b, cl_backend backend, int threads, doub
 cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host) {
   memset(host, 0, sizeof *host);
   backend = cl_backend_resolve(backend);
-  cl_op_params bn = plain(), pool = plain();
-  bn.bn.eps = 1e-5f;
-  pool.pool = (cl_pool_params){.kh = 2, .kw = 2, .sh = 2, .sw = 2};
-  /* [0] is the overhead probe: a ReLU on 8 floats is all dispatch, no work. */
-  bench bs[] = {
-      {{1, 8, 1, 1}, 1, {{CL_OP_RELU, plain(), 0}}},
-      {{1, 64, 56, 56}, 1, {{CL_OP_CONV, conv_p(64, 3, 1), 0}}},
-      {{1, 256, 56, 56}, 1, {{CL_OP_CONV, conv_p(256, 3, 256), 0}}},
-      {{1, 128, 56, 56}, 1, {{CL_OP_CONV, conv_p(128, 1, 1), 0}}},
-      {{1, 4096, 1, 1}, 1, {{CL_OP_FC, plain(), 0}}},
-      {{1, 64, 112, 112}, 3, {{CL_OP_BATCHNORM, bn, 0}, {CL_OP_RELU, plain(), 0}, {CL_OP_MAXPOOL, pool, 0}}},
-      {{1, 64, 56, 56}, 1, {{CL_OP_CONCAT, plain(), 1}}},
-  };
-  bs[4].ops[0].p.fc.out_features = 4096;
-  bs[4].ops[0].p.fc.has_bias = 1;
-  enum { NB = sizeof bs / sizeof bs[0] };
-  for (int i = 0; i < NB; i++) {
-    double sec, work;
-    cl_dev_class c;
-    int layers;
-    CL_TRY(run_bench(&bs[i], backend, threads, &sec, &work, &c, &layers));
-    if (i == 0) {
-      for (int k = 0; k < CL_DEV_CLASS_COUNT; k++) host->overhead[k] = sec / (layers ? layers : 1);
-      continue;
+  cl_devfit_data d = {0, calloc(N_BENCH, sizeof(cl_devfit_block))};
+  if (!d.b) return CL_ERR_NOMEM;
+  cl_status st = CL_OK;
+  for (int i = 0; i < N_BENCH && st == CL_OK; i++) st = run_bench(&g_bench[i], backend, threads, &d.b[d.n++]);
+  /* Robust per-class estimates (a least-squares fit over a few rows per class trades
+   * throughput against overhead): the overhead is the median time of the work-free
+   * probes (8-float layers), a class's throughput the median of work / (time - overhead)
+   * over its benchmarks. */
+  double oh[N_BENCH], tp[N_BENCH];
+  int n_oh = 0;
+  for (int i = 0; st == CL_OK && i < d.n; i++)
+    if (cl_shape_numel(g_bench[i].in) <= 8) oh[n_oh++] = d.b[i].seconds;
+  cl_stat_summary sum;
+  cl_stat_summarise(oh, n_oh, &sum);
+  for (int c = 0; st == CL_OK && c < CL_DEV_CLASS_COUNT; c++) {
+    int n = 0;
+    for (int i = 0; i < d.n; i++)
+      if (d.b[i].count[c] && cl_shape_numel(g_bench[i].in) > 8)
+        tp[n++] = d.b[i].work[c] / fmax(d.b[i].seconds - sum.median, 0.1 * d.b[i].seconds);
+    host->overhead[c] = sum.median;
+    host->fitted[c] = n > 0;
+    if (n) {
+      cl_stat_summary t;
+      cl_stat_summarise(tp, n, &t);
+      host->throughput[c] = t.median;
     }
-    double t = sec - layers * host->overhead[c];
-    if (t < 0.1 * sec) t = 0.1 * sec; /* overhead noise must not make a class look free */
-    host->throughput[c] = work / t;
-    host->fitted[c] = 1;
   }
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) /* no benchmark of this class: the slowest kind */
+    if (!host->fitted[c]) host->throughput[c] = host->throughput[CL_DEV_ELTWISE];
+  if (st == CL_OK) host->fit_error_pct = cl_devfit_median_error(&d, NULL, host, &host->fit_blocks);
+  cl_devfit_data_fini(&d);
+  if (st != CL_OK) return st;
+  snprintf(host->fit_models, sizeof host->fit_models, "%d single-layer microbenchmarks", (int)N_BENCH);
   snprintf(host->name, sizeof host->name, "host");
   snprintf(host->description, sizeof host->description, "%s, %s backend, %d thread%s, cleave %s",
            cl_calib_cpu_model(), cl_backend_name(backend), threads, threads == 1 ? "" : "s", CL_VERSION_STRING);
@@ -152,7 +174,9 @@ cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host) {
   char when[32];
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   snprintf(host->sources[0], sizeof host->sources[0],
-           "measured by cleave (runtime/device_calib.c) at %s: median thread-CPU time of 9 runs per op class", when);
+           "measured by cleave (runtime/device_calib.c) at %s: median thread-CPU time of 7 runs of %d layers "
+           "through the executor; per class the median throughput, overhead from work-free layers",
+           when, (int)N_BENCH);
   host->n_sources = 1;
   return CL_OK;
 }

@@ -25,7 +25,8 @@
   X(DWCONV, "dwconv", 1, "grouped / depthwise convolution")                         \
   X(CONV1X1, "conv1x1", 1, "pointwise 1x1 convolution")                             \
   X(FC, "fc", 1, "fully connected")                                                 \
-  X(ELTWISE, "eltwise", 0, "pooling, batch-norm, activations, add/mul, softmax, LRN") \
+  X(POOL, "pool", 0, "max / average / global average pooling")                     \
+  X(ELTWISE, "eltwise", 0, "batch-norm, activations, add/mul, softmax, LRN")         \
   X(COPY, "copy", 0, "memory-bound copies: concat, flatten, padding, reshape")
 
 typedef enum cl_dev_class {
