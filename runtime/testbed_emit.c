@@ -18,14 +18,20 @@ static void emit_node(cl_config_writer *w, const cl_tb_node *n) {
   cl_config_writer_str(w, n->name);
   cl_config_writer_key(w, "tier");
   cl_config_writer_str(w, cl_tb_tier_name(n->tier));
-  cl_config_writer_key(w, "speed");
-  if (n->gflops > 0) {
-    cl_config_writer_map(w, 1);
-    cl_config_writer_key(w, "gflops");
-    cl_config_writer_double(w, n->gflops);
-    cl_config_writer_end(w);
-  } else {
-    cl_config_writer_double(w, n->speed);
+  if (n->device) {
+    cl_config_writer_key(w, "device");
+    cl_config_writer_str(w, n->device);
+  }
+  if (!n->device || n->speed_given) { /* with a device, speed: is an explicit override */
+    cl_config_writer_key(w, "speed");
+    if (n->gflops > 0) {
+      cl_config_writer_map(w, 1);
+      cl_config_writer_key(w, "gflops");
+      cl_config_writer_double(w, n->gflops);
+      cl_config_writer_end(w);
+    } else {
+      cl_config_writer_double(w, n->speed);
+    }
   }
   cl_config_writer_key(w, "threads");
   cl_config_writer_int(w, n->threads);
