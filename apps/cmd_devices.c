@@ -30,7 +30,7 @@ enum { N_MACHINES = sizeof g_machines / sizeof g_machines[0] };
 static void help(void) {
   printf("usage: cleave devices list\n"
          "       cleave devices fit --scission DIR [--out DIR]\n"
-         "       cleave devices check --scission DIR [--emulate [--backend B] [--reps N] [--verbose]]\n"
+         "       cleave devices check --scission DIR [--emulate [--backend B] [--verbose]]\n"
          "  list: the catalogue (configs/devices or $CLEAVE_DEVICE_DIR).\n"
          "  fit: fits throughput per op class and the per-layer overhead of raspi4, i5-2500,\n"
          "    vm2core, i7-6700k, i7-6700k-gpu to Scission's per-block times (DIR holds\n"
@@ -43,7 +43,9 @@ static void help(void) {
          "    X: the catalogue model vs every mapped block. Y: 2-fold, fitted on even blocks and\n"
          "    tested on odd ones and vice versa. Z: fitted without the tested model.\n"
          "    --emulate: X uses emulated times as `cleave run` charges them: this host's\n"
-         "    measured per-layer CPU time x (device time / calibrated host time); --verbose\n"
+         "    measured per-layer CPU time x (device time / calibrated host time of the layer,\n"
+         "    cl_calib_layers: cached, else measured first; the run is a second measurement);\n"
+         "    --verbose\n"
          "    prints every block: Scission's time, the device model's, the emulated one, and\n"
          "    this host's measured and modelled times.\n");
 }
@@ -153,44 +155,32 @@ out:
   free(err);
 }
 
-/* This host's measured per-node thread-CPU seconds (unfused steps, medians) of every
- * mappable model, measured once and shared by all machines. */
+/* Per mappable model: this host's calibration of every layer (cl_calib_layers, cached
+ * or measured), and a second, independent measurement standing in for a run. */
 typedef struct host_times {
   cl_graph *g[8];
-  double *t[8];
+  double *cal[8], *t[8];
 } host_times;
 
-static cl_status measure_models(int backend, int reps, host_times *h) {
+static cl_status measure_models(int backend, const cl_device *host, host_times *h) {
   const char *const *models = cl_devfit_models();
   cl_status st = CL_OK;
   for (int m = 0; models[m] && m < 8 && st == CL_OK; m++) {
-    st = cl_zoo_build(cl_devfit_zoo_name(models[m]), &h->g[m]);
+    const char *zoo = cl_devfit_zoo_name(models[m]);
+    st = cl_zoo_build(zoo, &h->g[m]);
     int n = st == CL_OK ? cl_graph_size(h->g[m]) : 0;
-    if (st == CL_OK && !(h->t[m] = calloc((size_t)n, sizeof(double)))) st = CL_ERR_NOMEM;
-    if (st == CL_OK) st = cl_graph_init_weights(h->g[m], 1);
-    cl_profiler_opts o = cl_profiler_opts_default();
-    o.reps = reps;
-    o.fuse = 0;
-    o.backend = (cl_backend)backend;
-    cl_profile_result *r = NULL;
-    if (st == CL_OK) st = cl_profiler_measure(h->g[m], &o, &r);
-    double *s = st == CL_OK ? malloc(sizeof(double) * (size_t)r->reps) : NULL;
-    if (st == CL_OK && !s) st = CL_ERR_NOMEM;
-    for (int k = 0; st == CL_OK && k < r->n_steps; k++) {
-      for (int q = 0; q < r->reps; q++) s[q] = r->cpu[(size_t)q * r->n_steps + k];
-      cl_stat_summary sum;
-      cl_stat_summarise(s, r->reps, &sum);
-      h->t[m][r->steps[k].node] += sum.median;
-    }
-    free(s);
-    cl_profile_result_free(r);
+    h->cal[m] = calloc((size_t)n + 1, sizeof(double));
+    h->t[m] = calloc((size_t)n + 1, sizeof(double));
+    if (st == CL_OK && (!h->cal[m] || !h->t[m])) st = CL_ERR_NOMEM;
+    if (st == CL_OK) st = cl_calib_layers((cl_backend)backend, 1, zoo, h->g[m], host, 0, h->cal[m]);
+    if (st == CL_OK) st = cl_calib_layers((cl_backend)backend, 1, zoo, h->g[m], host, 1, h->t[m]);
   }
   return st;
 }
 
 /* Emulated block times as the runtime charges them: this host's measured per-node time
  * x the per-layer factor device time / calibrated host time. */
-static void emulate(const cl_devfit_data *d, const cl_device *dev, const cl_device *host, const host_times *h,
+static void emulate(const cl_devfit_data *d, const cl_device *dev, const host_times *h,
                     int verbose, double *pred) {
   const char *const *models = cl_devfit_models();
   for (int b = 0; b < d->n; b++) {
@@ -199,7 +189,7 @@ static void emulate(const cl_devfit_data *d, const cl_device *dev, const cl_devi
     double host_meas = 0, host_pred = 0, dev_pred = 0;
     pred[b] = 0;
     for (int id = d->b[b].first_node; id <= d->b[b].last_node; id++) {
-      double hp = cl_device_node_time(host, h->g[m], id), dp = cl_device_node_time(dev, h->g[m], id);
+      double hp = h->cal[m][id], dp = cl_device_node_time(dev, h->g[m], id);
       if (hp > 0) pred[b] += h->t[m][id] * dp / hp;
       host_meas += h->t[m][id];
       host_pred += hp;
@@ -211,13 +201,13 @@ static void emulate(const cl_devfit_data *d, const cl_device *dev, const cl_devi
   }
 }
 
-static int check(const char *dir, int emul, int backend, int reps, int verbose) {
+static int check(const char *dir, int emul, int backend, int verbose) {
   cl_device host;
   host_times h;
   memset(&h, 0, sizeof h);
   int rc = 0;
   if (emul && (cl_calib_get((cl_backend)backend, 1, 0, &host, NULL, 0) != CL_OK ||
-               measure_models(backend, reps, &h) != CL_OK))
+               measure_models(backend, &host, &h) != CL_OK))
     rc = 1;
   for (int m = 0; m < N_MACHINES && rc == 0; m++) {
     cl_devfit_data data;
@@ -236,7 +226,7 @@ static int check(const char *dir, int emul, int backend, int reps, int verbose) 
     if (emul) {
       double *pred = malloc(sizeof(double) * (size_t)(data.n + 1)), *err = malloc(sizeof(double) * (size_t)(data.n + 1));
       if (pred && err && data.n) {
-        emulate(&data, &dev, &host, &h, verbose, pred);
+        emulate(&data, &dev, &h, verbose, pred);
         for (int i = 0; i < data.n; i++) err[i] = 100.0 * fabs(pred[i] - data.b[i].seconds) / data.b[i].seconds;
         cl_stat_summary s;
         cl_stat_summarise(err, data.n, &s);
@@ -259,6 +249,7 @@ static int check(const char *dir, int emul, int backend, int reps, int verbose) 
   for (int m = 0; m < 8; m++) {
     cl_graph_destroy(h.g[m]);
     free(h.t[m]);
+    free(h.cal[m]);
   }
   return rc;
 }
@@ -270,7 +261,6 @@ int cl__cmd_devices(int argc, char **argv) {
   }
   const char *sub = argv[1], *dir = NULL, *out = NULL;
   int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO;
-  long reps = 5;
   for (int i = 2; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -278,8 +268,6 @@ int cl__cmd_devices(int argc, char **argv) {
     else if ((v = cl__opt(argc, argv, &i, "--out", &missing))) out = v;
     else if ((v = cl__opt(argc, argv, &i, "--backend", &missing))) {
       if (cl__parse_backend("devices", v, &backend)) return 2;
-    } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
-      if (cl__parse_int("devices", "--reps", v, 1, 1000, &reps)) return 2;
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
     else if (!strcmp(argv[i], "--verbose")) verbose = 1;
     else {
@@ -294,7 +282,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return 2;
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
-  if (!strcmp(sub, "check")) return check(dir, emul, backend, (int)reps, verbose);
+  if (!strcmp(sub, "check")) return check(dir, emul, backend, verbose);
   fprintf(stderr, "cleave devices: error: unknown subcommand '%s' (list, fit, check)\n", sub);
   return 2;
 }

@@ -55,13 +55,7 @@ int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *wo
     *cls = CL_DEV_COPY;
     *work = io;
     break;
-  case CL_OP_MAXPOOL:
-  case CL_OP_AVGPOOL:
-  case CL_OP_GAP:
-    *cls = CL_DEV_POOL;
-    *work = io;
-    break;
-  default: /* batch-norm, activations, add, mul, LRN, softmax */
+  default: /* pooling, batch-norm, activations, add, mul, LRN, softmax */
     *cls = CL_DEV_ELTWISE;
     *work = io;
     break;

@@ -16,6 +16,8 @@
 #include "cleave/build_info.h"
 #include "cleave/device.h"
 #include "cleave/device_fit.h"
+#include "cleave/config.h"
+#include "cleave/onnx.h"
 #include "cleave/profiler.h"
 
 const char *cl_calib_cpu_model(void) {
@@ -181,7 +183,12 @@ cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host) {
   return CL_OK;
 }
 
+static void cache_path_for(cl_backend backend, int threads, const char *model, char *path, int cap);
 static void cache_path(cl_backend backend, int threads, char *path, int cap) {
+  cache_path_for(backend, threads, NULL, path, cap);
+}
+
+static void cache_path_for(cl_backend backend, int threads, const char *model, char *path, int cap) {
   const char *dir = getenv("CLEAVE_CALIB_DIR"), *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
   char base[2048];
   if (dir && *dir) snprintf(base, sizeof base, "%s", dir);
@@ -191,8 +198,15 @@ static void cache_path(cl_backend backend, int threads, char *path, int cap) {
   snprintf(cpu, sizeof cpu, "%.96s", cl_calib_cpu_model());
   for (char *p = cpu; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
-  snprintf(path, (size_t)cap, "%s/calib-%s-%s-t%d-v%s.yaml", base, cpu, cl_backend_name(backend), threads,
-           CL_VERSION_STRING);
+  char mdl[160] = "";
+  if (model) { /* the model's file name (or zoo name) keys its per-layer cache */
+    const char *slash = strrchr(model, '/');
+    snprintf(mdl, sizeof mdl, "-%.150s", slash ? slash + 1 : model);
+    for (char *p = mdl + 1; *p; p++)
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
+  }
+  snprintf(path, (size_t)cap, "%s/calib-%s-%s-t%d-v%s%s.yaml", base, cpu, cl_backend_name(backend), threads,
+           CL_VERSION_STRING, mdl);
 }
 
 static cl_status mkdirs(char *path) { /* parent directories of the file @p path */
@@ -224,4 +238,93 @@ cl_status cl_calib_get(cl_backend backend, int threads, int force, cl_device *ho
   if (mkdirs(path) != CL_OK || cl_device_save(host, path) != CL_OK)
     cl_log_warn("calibration not cached (see above); it is measured again next time");
   return CL_OK;
+}
+
+/* ---- per-layer calibration of one model ---- */
+
+static cl_status load_layers(const char *path, const char *model, int n, double *t) {
+  cl_config *cf = NULL;
+  CL_TRY(cl_config_load(path, &cf));
+  cl_config_node *r = cl_config_root(cf), *sec = NULL;
+  const char *m = NULL;
+  int64_t nodes = 0;
+  cl_status st = r ? cl_config_get_str(r, "model", &m) : CL_ERR_CONFIG;
+  if (st == CL_OK) st = cl_config_get_int(r, "nodes", 0, 1 << 30, &nodes);
+  if (st == CL_OK && (strcmp(m, model) || nodes != n || !(sec = cl_config_find(r, "seconds")) ||
+                      cl_config_len(sec) != n))
+    st = CL_ERR_CONFIG; /* another model with the same file name, or changed: measure again */
+  for (int i = 0; st == CL_OK && i < n; i++) st = cl_config_as_double(cl_config_at(sec, i), 0, 1e6, &t[i]);
+  if (st == CL_OK) st = cl_config_check_unused(cf);
+  cl_config_destroy(cf);
+  return st;
+}
+
+static cl_status save_layers(char *path, const char *model, int n, const double *t) {
+  cl_config_writer *w = NULL;
+  CL_TRY(cl_config_writer_create(&w));
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key(w, "model");
+  cl_config_writer_str(w, model);
+  cl_config_writer_key(w, "nodes");
+  cl_config_writer_int(w, n);
+  cl_config_writer_key(w, "seconds");
+  cl_config_writer_seq(w, 1);
+  for (int i = 0; i < n; i++) cl_config_writer_double(w, t[i]);
+  cl_config_writer_end(w);
+  cl_config_writer_end(w);
+  char *text = NULL;
+  CL_TRY(cl_config_writer_finish(w, &text));
+  cl_status st = mkdirs(path);
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = st == CL_OK ? fopen(tmp, "w") : NULL;
+  if (!f || fputs(text, f) < 0) st = CL_ERR_IO;
+  if (f && fclose(f) != 0) st = CL_ERR_IO;
+  if (st == CL_OK && rename(tmp, path) != 0) st = CL_ERR_IO;
+  free(text);
+  return st;
+}
+
+cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, const cl_graph *g,
+                          const cl_device *host, int force, double *t) {
+  backend = cl_backend_resolve(backend);
+  int n = cl_graph_size(g);
+  char path[4096];
+  cache_path_for(backend, threads, model, path, sizeof path);
+  FILE *f = force ? NULL : fopen(path, "r");
+  if (f) {
+    fclose(f);
+    if (load_layers(path, model, n, t) == CL_OK) return CL_OK;
+  }
+  cl_graph *m = NULL;
+  int has_weights = 0;
+  CL_TRY(cl_model_load(model, &m, &has_weights));
+  cl_status st = has_weights ? CL_OK : cl_graph_init_weights(m, 1);
+  cl_profiler_opts o = cl_profiler_opts_default();
+  o.reps = 5;
+  o.warmup = 1;
+  o.threads = threads;
+  o.backend = backend;
+  cl_profile_result *r = NULL;
+  if (st == CL_OK && cl_graph_size(m) != n) st = CL_ERR_INVALID;
+  if (st == CL_OK) st = cl_profiler_measure(m, &o, &r);
+  memset(t, 0, sizeof(double) * (size_t)n);
+  double s[16];
+  for (int k = 0; st == CL_OK && k < r->n_steps; k++) {
+    const cl_exec_step *stp = &r->steps[k];
+    int reps = r->reps < 16 ? r->reps : 16;
+    for (int q = 0; q < reps; q++) s[q] = r->cpu[(size_t)q * r->n_steps + k];
+    cl_stat_summary sum;
+    cl_stat_summarise(s, reps, &sum);
+    double model_sum = 0;
+    for (int j = 0; j < stp->n_nodes; j++) model_sum += cl_device_node_time(host, m, stp->nodes[j]);
+    for (int j = 0; j < stp->n_nodes; j++) /* the step's time, split as the class model splits it */
+      t[stp->nodes[j]] = model_sum > 0 ? sum.median * cl_device_node_time(host, m, stp->nodes[j]) / model_sum
+                                       : sum.median / stp->n_nodes;
+  }
+  cl_profile_result_free(r);
+  cl_graph_destroy(m);
+  if (st == CL_OK && save_layers(path, model, n, t) != CL_OK)
+    cl_log_warn("per-layer calibration of %s not cached in '%s'; it is measured again next time", model, path);
+  return st;
 }

@@ -12,6 +12,8 @@
 #include "cleave/store.h"
 #include "cleave/testbed.h"
 
+static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_setup *su, double *host_s);
+
 cl_status cl_rt_setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_setup *su) {
   int any = 0, n = cl_graph_size(g);
   for (int i = 0; i < tb->n_nodes; i++) any |= tb->nodes[i].device != NULL;
@@ -20,7 +22,16 @@ cl_status cl_rt_setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_set
   su->host_models = calloc((size_t)tb->n_nodes, sizeof(cl_device));
   su->layer_device_s = calloc((size_t)n, sizeof(double));
   su->layer_host_s = calloc((size_t)n, sizeof(double));
-  if (!su->device_models || !su->host_models || !su->layer_device_s || !su->layer_host_s) return CL_ERR_NOMEM;
+  double *host_s = malloc(sizeof(double) * (size_t)n);
+  cl_status st = setup_devices(tb, g, su, host_s);
+  free(host_s);
+  return st;
+}
+
+static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_setup *su, double *host_s) {
+  int n = cl_graph_size(g);
+  if (!host_s || !su->device_models || !su->host_models || !su->layer_device_s || !su->layer_host_s)
+    return CL_ERR_NOMEM;
   const char *src = tb->source ? tb->source : "config";
   for (int nd = 0; nd < tb->n_nodes; nd++) {
     const cl_tb_node *t = &tb->nodes[nd];
@@ -32,11 +43,17 @@ cl_status cl_rt_setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_set
     }
     CL_TRY(cl_calib_get((cl_backend)su->backend, t->threads, 0, &su->host_models[nd], NULL, 0));
     snprintf(rn->device, sizeof rn->device, "%s", su->device_models[nd].name);
+    /* Host time of each layer: this model's own layers measured through the executor
+     * (cached), so a layer's factor does not inherit the class model's error for it. */
+    const char *env = getenv("CLEAVE_CALIB_LAYERS");
+    su->host_layers = !(env && !strcmp(env, "0"));
+    if (su->host_layers)
+      CL_TRY(cl_calib_layers((cl_backend)su->backend, t->threads, su->model, g, &su->host_models[nd], 0, host_s));
     double dev = 0, host = 0;
     for (int id = 0; id < n; id++) {
       if (su->node_of_layer[id] != nd) continue;
       su->layer_device_s[id] = cl_device_node_time(&su->device_models[nd], g, id);
-      su->layer_host_s[id] = cl_device_node_time(&su->host_models[nd], g, id);
+      su->layer_host_s[id] = su->host_layers ? host_s[id] : cl_device_node_time(&su->host_models[nd], g, id);
       dev += su->layer_device_s[id];
       host += su->layer_host_s[id];
     }
@@ -150,6 +167,10 @@ cl_status cl_rt_write_devices(cl_store *st, const cl_rt_setup *su, const cl_rt_t
     CL_TRY(write_model(st, key, &su->device_models[nd]));
     snprintf(key, sizeof key, "host_%s", rn->name);
     CL_TRY(write_model(st, key, &su->host_models[nd]));
+    snprintf(key, sizeof key, "host_times_%s", rn->name);
+    CL_TRY(cl_store_attr_str(st, "/devices", key,
+                             su->host_layers ? "this model's layers measured through the executor (cl_calib_layers)"
+                                             : "class model of the host calibration (CLEAVE_CALIB_LAYERS=0)"));
     snprintf(key, sizeof key, "speed_%s", rn->name);
     char v[160];
     snprintf(v, sizeof v, rn->speed_override ? "override %.9g (config speed:, the device model only sets power)"

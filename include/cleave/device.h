@@ -25,8 +25,7 @@
   X(DWCONV, "dwconv", 1, "grouped / depthwise convolution")                         \
   X(CONV1X1, "conv1x1", 1, "pointwise 1x1 convolution")                             \
   X(FC, "fc", 1, "fully connected")                                                 \
-  X(POOL, "pool", 0, "max / average / global average pooling")                     \
-  X(ELTWISE, "eltwise", 0, "batch-norm, activations, add/mul, softmax, LRN")         \
+  X(ELTWISE, "eltwise", 0, "pooling, batch-norm, activations, add/mul, softmax, LRN") \
   X(COPY, "copy", 0, "memory-bound copies: concat, flatten, padding, reshape")
 
 typedef enum cl_dev_class {
@@ -103,6 +102,14 @@ cl_status cl_device_at_dvfs(const cl_device *d, int state, cl_device *out);
 cl_status cl_calib_get(cl_backend backend, int threads, int force, cl_device *host, char *path_out, int cap);
 /** @brief Measure now without touching the cache. */
 cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host);
+/** @brief This host's seconds for every graph node of @p model (zoo name or .onnx path;
+ *  @p g its graph, structure only is enough) on @p backend with @p threads: the model is
+ *  profiled with fused steps as the runtime runs it, and each step's median thread-CPU
+ *  time is split over the step's nodes in proportion to the class model @p host. Cached
+ *  beside the class calibration (same key plus the model); @p force re-measures.
+ *  @p t has cl_graph_size(g) entries. */
+cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, const cl_graph *g,
+                          const cl_device *host, int force, double *t);
 /** @brief The CPU model string of this host (/proc/cpuinfo "model name"). */
 const char *cl_calib_cpu_model(void);
 

@@ -53,7 +53,9 @@ typedef struct cl_rt_setup {
   cl_device *device_models; /* [n_nodes] the node's device model (name "" if none) */
   cl_device *host_models;   /* [n_nodes] this host's calibration for the node's backend + threads */
   double *layer_device_s;   /* [graph size] modelled seconds of every graph node on its node's device */
-  double *layer_host_s;     /* [graph size] ... on this host (the calibrated model); 0 without a device */
+  double *layer_host_s;     /* [graph size] ... on this host (per-layer calibration, or the class
+                               model with CLEAVE_CALIB_LAYERS=0); 0 without a device */
+  int host_layers;          /* 1: layer_host_s from cl_calib_layers */
 } cl_rt_setup;
 
 void cl_rt_setup_free(cl_rt_setup *su);
