@@ -52,6 +52,7 @@ int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *wo
     break;
   case CL_OP_CONCAT:
   case CL_OP_FLATTEN:
+  case CL_OP_PAD:
     *cls = CL_DEV_COPY;
     *work = io;
     break;

@@ -1,18 +1,11 @@
 /* Device models fitted to Scission's per-block times (include/cleave/device_fit.h).
  *
  * Block mapping. Scission's models are tf.keras.applications models; a block is a range
- * of Keras layer indices. A zoo graph of the same architecture is walked in node order
- * and every node gets the Keras layer index it belongs to, with per-model rules for what
- * Keras represents differently:
- *  - MERGE_ACT: Keras folds the activation into Conv2D/Dense (VGG: activation='relu') and
- *    has no dropout; torchvision's identity-sized AdaptiveAvgPool is not a Keras layer.
- *  - KERAS_PADS: a stride-2 convolution with bottom/right-only padding is preceded by a
- *    ZeroPadding2D layer in Keras (MobileNet conv1_pad, conv_pad_N).
- *  - KERAS_HEAD: Keras MobileNet's head is GAP, Reshape, Dropout, Conv2D (= our FC),
- *    Reshape, Softmax.
- * The mapping must reproduce Scission's layer count and every block's output size
- * (output_bytes = 4 x elements + 128), else the model is rejected: blocks are never
- * fitted against the wrong layers. */
+ * of Keras layer indices. The zoo's Keras family (keras/<name>) builds the same graphs
+ * layer for layer and maps every Scission block to its node range
+ * (cl_zoo_scission_blocks). Each mapped block must reproduce Scission's layer range and
+ * output size (output_bytes = 4 x elements + 128), else the model is rejected: blocks
+ * are never fitted against the wrong layers. */
 #include <gsl/gsl_multifit.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,22 +16,26 @@
 #include "cleave/profiler.h" /* cl_stat_summarise */
 #include "cleave/zoo.h"
 
-enum { R_MERGE_ACT = 1, R_KERAS_PADS = 2, R_KERAS_HEAD = 4 };
-
+/* Scission's models; quick = cheap enough to run on this host in `devices check --emulate`. */
 static const struct {
-  const char *scission, *zoo;
-  int rules;
+  const char *scission;
+  int quick;
 } g_models[] = {
-    {"vgg16", "vgg16", R_MERGE_ACT},
-    {"vgg19", "vgg19", R_MERGE_ACT},
-    {"mobilenet", "mobilenet_v1", R_KERAS_PADS | R_KERAS_HEAD},
+    {"vgg16", 1},         {"vgg19", 1},         {"mobilenet", 1},          {"mobilenetv2", 0},
+    {"resnet50", 0},      {"resnet101", 0},     {"resnet152", 0},          {"resnet50v2", 0},
+    {"resnet101v2", 0},   {"resnet152v2", 0},   {"xception", 0},           {"inception_v3", 0},
+    {"inceptionresnet_v2", 0}, {"densenet121", 0}, {"densenet169", 0},      {"densenet201", 0},
+    {"nasnetmobile", 0},  {"nasnetlarge", 0},
 };
 enum { N_MODELS = sizeof g_models / sizeof g_models[0] };
 
-const char *const *cl_devfit_models(void) {
-  static const char *names[N_MODELS + 1];
-  for (int i = 0; i < N_MODELS; i++) names[i] = g_models[i].scission;
-  return names;
+const char *const *cl_devfit_models(int quick) {
+  static const char *names[2][N_MODELS + 1];
+  int k = 0;
+  for (int i = 0; i < N_MODELS; i++)
+    if (!quick || g_models[i].quick) names[quick != 0][k++] = g_models[i].scission;
+  names[quick != 0][k] = NULL;
+  return names[quick != 0];
 }
 
 static int model_index(const char *m) {
@@ -48,35 +45,15 @@ static int model_index(const char *m) {
 }
 
 const char *cl_devfit_zoo_name(const char *m) {
-  int i = model_index(m);
-  return i < 0 ? NULL : g_models[i].zoo;
+  static char name[64];
+  if (model_index(m) < 0) return NULL;
+  snprintf(name, sizeof name, "keras/%s", m);
+  return name;
 }
 
 void cl_devfit_data_fini(cl_devfit_data *d) {
   free(d->b);
   memset(d, 0, sizeof *d);
-}
-
-/* Keras layer index of every graph node; returns the Keras layer count. */
-static int keras_layers(const cl_graph *g, int rules, int *klayer) {
-  int n = cl_graph_size(g), k = 0;
-  klayer[0] = 0;
-  for (int id = 1; id < n; id++) {
-    const cl_node *nd = cl_graph_node(g, id);
-    const cl_node *in = nd->n_inputs ? cl_graph_node(g, nd->inputs[0]) : nd;
-    int identity_pool = nd->op == CL_OP_AVGPOOL && in->out.h == nd->out.h && in->out.w == nd->out.w;
-    if ((rules & R_MERGE_ACT) && (nd->op == CL_OP_RELU || nd->op == CL_OP_RELU6 || nd->op == CL_OP_DROPOUT || identity_pool)) {
-      klayer[id] = k;
-      continue;
-    }
-    if ((rules & R_KERAS_PADS) && nd->op == CL_OP_CONV && nd->p.conv.sh > 1 &&
-        (nd->p.conv.pb > nd->p.conv.pt || nd->p.conv.pr > nd->p.conv.pl))
-      k++; /* ZeroPadding2D */
-    klayer[id] = ++k;
-    if ((rules & R_KERAS_HEAD) && nd->op == CL_OP_GAP) k++;  /* Reshape */
-    if ((rules & R_KERAS_HEAD) && id == n - 1) k += 2;        /* Reshape, Softmax */
-  }
-  return k + 1;
 }
 
 typedef struct csv_row {
@@ -127,45 +104,32 @@ static cl_status read_rows(const char *csv, const char *model, csv_row **rows, i
 
 static cl_status map_model(const char *csv, int mi, cl_devfit_data *out, int *skipped) {
   csv_row *rows = NULL;
-  int nr = 0;
+  int nr = 0, nb = 0;
   CL_TRY(read_rows(csv, g_models[mi].scission, &rows, &nr));
   cl_graph *g = NULL;
-  cl_status st = nr ? cl_zoo_build(g_models[mi].zoo, &g) : CL_OK;
-  if (st != CL_OK || !nr) {
-    free(rows);
-    return st;
-  }
-  int n = cl_graph_size(g);
-  int *kl = malloc(sizeof(int) * (size_t)n);
+  cl_zoo_block *blk = NULL;
+  cl_status st = nr ? cl_zoo_build(cl_devfit_zoo_name(g_models[mi].scission), &g) : CL_OK;
+  if (st == CL_OK && nr) st = cl_zoo_scission_blocks(g, &blk, &nb);
+  if (st != CL_OK || !nr) goto done;
   cl_devfit_block *b = realloc(out->b, sizeof *b * (size_t)(out->n + nr));
-  if (!kl || !b) {
+  if (!b) {
     st = CL_ERR_NOMEM;
     goto done;
   }
   out->b = b;
-  int nk = keras_layers(g, g_models[mi].rules, kl);
-  if (nk != rows[nr - 1].out + 1) {
-    cl_log_error("%s: %s maps to %d Keras layers, Scission has %d: block mapping not derivable", csv,
-                 g_models[mi].scission, nk, rows[nr - 1].out + 1);
+  if (nb != nr) {
+    cl_log_error("%s: %s has %d blocks in the zoo's Keras graph, Scission has %d", csv, g_models[mi].scission, nb, nr);
     st = CL_ERR_INVALID;
     goto done;
   }
   for (int r = 0; r < nr; r++) {
-    int first = -1, last = -1;
-    for (int id = 0; id < n; id++)
-      if (kl[id] >= rows[r].in && kl[id] <= rows[r].out) {
-        if (first < 0) first = id;
-        last = id;
-      }
-    if (first < 0 || kl[last] != rows[r].out) { /* Keras-only layers (padding, reshape) */
-      (*skipped)++;
-      continue;
-    }
-    long long bytes = 4 * cl_shape_numel(cl_graph_node(g, last)->out) + 128;
-    if (bytes != rows[r].bytes) {
-      cl_log_error("%s: %s block %d (Keras layers %d-%d) ends at '%s' with %lld bytes, Scission says %lld", csv,
-                   g_models[mi].scission, rows[r].block, rows[r].in, rows[r].out, cl_graph_node(g, last)->name, bytes,
-                   rows[r].bytes);
+    const cl_zoo_block *k = &blk[r];
+    long long bytes = 4 * cl_shape_numel(cl_graph_node(g, k->last_node)->out) + 128;
+    if (k->first_layer != rows[r].in || k->last_layer != rows[r].out || bytes != rows[r].bytes) {
+      cl_log_error("%s: %s block %d: Scission has Keras layers %d-%d and %lld output bytes, the zoo's graph %d-%d "
+                   "ending at '%s' with %lld",
+                   csv, g_models[mi].scission, rows[r].block, rows[r].in, rows[r].out, rows[r].bytes, k->first_layer,
+                   k->last_layer, cl_graph_node(g, k->last_node)->name, bytes);
       st = CL_ERR_INVALID;
       goto done;
     }
@@ -177,10 +141,10 @@ static cl_status map_model(const char *csv, int mi, cl_devfit_data *out, int *sk
     memset(x, 0, sizeof *x);
     snprintf(x->model, sizeof x->model, "%s", g_models[mi].scission);
     x->block = rows[r].block;
-    x->first_node = first;
-    x->last_node = last;
+    x->first_node = k->first_node;
+    x->last_node = k->last_node;
     x->seconds = rows[r].seconds;
-    for (int id = first; id <= last; id++) {
+    for (int id = k->first_node; id <= k->last_node; id++) {
       cl_dev_class c;
       double w;
       int layer = cl_device_node_work(g, id, &c, &w);
@@ -189,7 +153,7 @@ static cl_status map_model(const char *csv, int mi, cl_devfit_data *out, int *sk
     }
   }
 done:
-  free(kl);
+  free(blk);
   free(rows);
   cl_graph_destroy(g);
   return st;
@@ -202,7 +166,7 @@ cl_status cl_devfit_read(const char *csv, const char *model, cl_devfit_data *out
   for (int mi = 0; mi < N_MODELS && st == CL_OK; mi++)
     if (!model || !strcmp(model, g_models[mi].scission)) st = map_model(csv, mi, out, skipped);
   if (st == CL_OK && model && model_index(model) < 0) {
-    cl_log_error("no block mapping for Scission model '%s' (mappable: vgg16, vgg19, mobilenet)", model);
+    cl_log_error("no block mapping for Scission model '%s' (see cleave models: keras/...)", model);
     st = CL_ERR_INVALID;
   }
   if (st != CL_OK) cl_devfit_data_fini(out);

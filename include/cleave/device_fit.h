@@ -29,15 +29,16 @@ typedef struct cl_devfit_data {
 
 void cl_devfit_data_fini(cl_devfit_data *d);
 
-/** @brief Scission models this build can map to zoo graphs, NULL-terminated (e.g.
- *  "vgg16"); @p zoo_name of each via cl_devfit_zoo_name. */
-const char *const *cl_devfit_models(void);
+/** @brief Scission's models (all map to the zoo's Keras family), NULL-terminated (e.g.
+ *  "vgg16"); @p quick: only those cheap to run here (vgg16, vgg19, mobilenet). The zoo
+ *  name of each: cl_devfit_zoo_name ("keras/vgg16"; static buffer). */
+const char *const *cl_devfit_models(int quick);
 const char *cl_devfit_zoo_name(const char *scission_model);
 
 /** @brief Read @p csv (one Scission machine) and map the blocks of every mappable model
  *  (or only @p model if not NULL). Blocks with no cleave node (Keras-only padding or
  *  reshape layers) and blocks measured as 0 s are skipped and counted in *skipped.
- *  A model whose mapping does not reproduce Scission's layer count and output sizes is
+ *  A model whose blocks do not reproduce Scission's layer ranges and output sizes is
  *  an error (CL_ERR_INVALID) naming the first mismatching block. */
 cl_status cl_devfit_read(const char *csv, const char *model, cl_devfit_data *out, int *skipped);
 
