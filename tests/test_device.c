@@ -6,6 +6,8 @@
 #include "cl_test.h"
 #include "cleave/device.h"
 #include "cleave/device_fit.h"
+#include "cleave/runtime.h"
+#include "cleave/testbed.h"
 #include "cleave/zoo.h"
 
 static cl_device toy(void) {
@@ -159,7 +161,63 @@ static void test_catalogue(void) {
   CL_CHECK(cl_device_find("no-such-device", &d) == CL_ERR_CONFIG);
 }
 
+/* Wall clock: a step faster than this host is reported, counted, and refused with strict. */
+static void test_wall_honesty(void) {
+  cl_rt_node nodes[2];
+  memset(nodes, 0, sizeof nodes);
+  snprintf(nodes[0].name, sizeof nodes[0].name, "pi");
+  snprintf(nodes[1].name, sizeof nodes[1].name, "gpu");
+  snprintf(nodes[1].device, sizeof nodes[1].device, "i7-6700k-gpu");
+  cl_rt_setup su;
+  memset(&su, 0, sizeof su);
+  su.n_nodes = 2;
+  su.nodes = nodes;
+  double s0[2] = {3.0, 1.5}, s1[3] = {0.2, 1.1, 0.05};
+  double *sd[2] = {s0, s1};
+  int ns[2] = {2, 3};
+  cl_rt_tasks t;
+  memset(&t, 0, sizeof t);
+  t.n_nodes = 2;
+  t.n_steps = ns;
+  t.step_slowdown = sd;
+  int fast = -1;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 1, &fast)); /* virtual clock: nothing to realise */
+  CL_CHECK_INT_EQ(fast, 0);
+  su.wall = 1;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 0, &fast));
+  CL_CHECK_INT_EQ(fast, 2);
+  CL_CHECK(cl_rt_check_wall(&su, &t, 1, &fast) == CL_ERR_CONFIG);
+  s1[0] = s1[2] = 1.0;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 1, &fast));
+  CL_CHECK_INT_EQ(fast, 0);
+}
+
+/* The testbed key device: and speed: as an explicit override, both kept in the resolved config. */
+static void test_testbed_key(void) {
+  static const char *const texts[2] = {
+      "model: vgg16\nnodes:\n  - {name: pi, tier: device, device: raspi4}\nplan: [{node: pi, layers: rest}]\n",
+      "model: vgg16\nnodes:\n  - {name: pi, tier: device, device: raspi4, speed: 2}\nplan: [{node: pi, layers: rest}]\n"};
+  for (int i = 0; i < 2; i++) {
+    cl_testbed tb;
+    CL_CHECK_OK(cl_testbed_load_string("<test>", texts[i], &tb));
+    CL_CHECK_STR_EQ(tb.nodes[0].device, "raspi4");
+    CL_CHECK_INT_EQ(tb.nodes[0].speed_given, i);
+    char *y = NULL;
+    CL_CHECK_OK(cl_testbed_to_yaml(&tb, &y));
+    CL_CHECK(y && strstr(y, "device: raspi4"));
+    CL_CHECK(y && (strstr(y, "speed: 2") != NULL) == i);
+    cl_testbed tb2;
+    CL_CHECK_OK(cl_testbed_load_string("<again>", y, &tb2));
+    CL_CHECK_INT_EQ(tb2.nodes[0].speed_given, i);
+    cl_testbed_free(&tb2);
+    free(y);
+    cl_testbed_free(&tb);
+  }
+}
+
 int main(void) {
+  test_testbed_key();
+  test_wall_honesty();
   test_classes();
   test_yaml_dvfs();
   test_fit_synthetic();
