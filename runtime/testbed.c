@@ -134,9 +134,9 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
   int tier;
   CL_TRY(cl_config_get_enum(m, "tier", k_tiers, &tier));
   nd->tier = (cl_tb_tier)tier;
-  cl_config_node *sp = cl_config_find(m, "speed");
   const char *dev; /* device model (docs/devices.md); speed: then overrides it, recorded as such */
   CL_TRY(cl_config_opt_str(m, "device", "", &dev));
+  cl_config_node *sp = cl_config_find(m, "speed");
   if (*dev && !(nd->device = cl__tb_strdup(dev))) return oom();
   nd->speed_given = sp && !cl_config_is_null(sp);
   nd->speed = 1;
