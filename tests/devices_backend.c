@@ -2,7 +2,7 @@
  * testbed (a mobilenet_v1 and a resnet18 plan on one emulated Raspberry Pi 4) is
  * simulated on the portable kernels and on oneDNN, each with its own host calibration
  * (class model + per-layer calibration, fresh cache), from a separate measurement of the
- * host's layer times. oneDNN runs the layers several times faster than the portable
+ * host's layer times (median of three). oneDNN runs the layers several times faster than the portable
  * kernels, yet the emulated Pi's latency must agree within 10 %, and with the device
  * model's own prediction within 10 %.
  * usage: devices_backend (from tests/; CLEAVE_CALIB_DIR is set to a temporary directory) */
@@ -32,16 +32,34 @@ static int emulate(const char *backend, const char *model, double *latency, doub
     int n = cl_graph_size(g);
     double *t = calloc((size_t)n, sizeof(double));
     cl_rt_tasks tasks;
+    memset(&tasks, 0, sizeof tasks);
     cl_timeline *tl = NULL;
     *model_s = *host_s = 0;
     for (int i = 0; i < n; i++) *model_s += su.layer_device_s[i];
-    if (t && cl_rt_node_times_measure(g, 1, 5, t) == CL_OK && cl_rt_simulate(g, &su, t, &tasks, &tl) == CL_OK) {
-      for (int i = 0; i < n; i++) *host_s += t[i];
-      *latency = cl_timeline_makespan(tl);
-      rc = 0;
+    double lat[3];
+    rc = t ? 0 : 1;
+    for (int r = 0; r < 3 && rc == 0; r++) { /* median of 3 runs: the host is shared */
+      rc = 1;
+      if (cl_rt_node_times_measure(g, 1, 5, t) == CL_OK && cl_rt_simulate(g, &su, t, &tasks, &tl) == CL_OK) {
+        lat[r] = cl_timeline_makespan(tl);
+        *host_s = 0;
+        for (int i = 0; i < n; i++) *host_s += t[i];
+        rc = 0;
+      }
+      cl_timeline_destroy(tl);
+      cl_rt_tasks_free(&tasks);
+      tl = NULL;
     }
-    cl_timeline_destroy(tl);
-    cl_rt_tasks_free(&tasks);
+    if (rc == 0) {
+      for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+          if (lat[j] < lat[i]) {
+            double x = lat[i];
+            lat[i] = lat[j];
+            lat[j] = x;
+          }
+      *latency = lat[1];
+    }
     free(t);
   }
   cl_graph_destroy(g);
