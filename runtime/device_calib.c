@@ -301,7 +301,7 @@ cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, co
   CL_TRY(cl_model_load(model, &m, &has_weights));
   cl_status st = has_weights ? CL_OK : cl_graph_init_weights(m, 1);
   cl_profiler_opts o = cl_profiler_opts_default();
-  o.reps = 5;
+  o.reps = 9; /* the calibration is the denominator of every factor */
   o.warmup = 1;
   o.threads = threads;
   o.backend = backend;
