@@ -28,6 +28,8 @@ static const command g_commands[] = {
     {"sim", cl__cmd_sim, "predict a testbed plan's latency and energy from profiles"},
     {"plan", cl__cmd_plan, "partition planners: scission, neurosurgeon, dads, coedge, ..."},
     {"sweep", cl__cmd_sweep, "run a resumable experiment sweep under MPI"},
+    {"devices", cl__cmd_devices, "device catalogue: list, fit to Scission's data, check"},
+    {"calibrate", cl__cmd_calibrate, "measure this host per op class (emulated devices scale by it)"},
 };
 
 static void usage(FILE *f) {

@@ -12,11 +12,16 @@
 
 static void help(void) {
   printf(
-      "usage: cleave models [--format table|csv]\n"
+      "usage: cleave models [--scission] [--format table|csv]\n"
       "       cleave models MODEL|FILE.onnx [--format table|csv]\n"
       "  Without a model: lists every zoo model: learnable parameters, conv+linear\n"
       "  multiply-accumulates, layers (graph nodes excluding the input) and input shape\n"
       "  (CxHxW). csv header: name,params,macs,layers,input\n"
+      "  Keras models (keras/...) count parameters as Keras does (BN moving statistics\n"
+      "  included: model.summary()'s total); the others as their reference (torchvision).\n"
+      "  --scission         only Scission's 18 Keras Applications models, under Scission's\n"
+      "                     names (xception, vgg16, ..., nasnetlarge; zoo names keras/<name>),\n"
+      "                     layers = Keras layers incl. the input (len(model.layers))\n"
       "  With a zoo name or an ONNX file: lists its layers (graph nodes, in the order plan\n"
       "  ranges such as \"input..layer2.1.conv2\" use): id, name (as configs and plans write\n"
       "  it; ONNX imports use module paths, docs/onnx.md), op, input layer ids, output shape\n"
@@ -82,7 +87,7 @@ static int list_layers(const char *model, int csv) {
 }
 
 int cl__cmd_models(int argc, char **argv) {
-  int csv = 0;
+  int csv = 0, scission = 0;
   const char *model = NULL;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
@@ -96,6 +101,8 @@ int cl__cmd_models(int argc, char **argv) {
         return 2;
       }
       csv = !strcmp(v, "csv");
+    } else if (!strcmp(argv[i], "--scission")) {
+      scission = 1;
     } else if (argv[i][0] == '-') {
       cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: unknown argument '%s' (see --help)", argv[i]);
       return 2;
@@ -106,11 +113,16 @@ int cl__cmd_models(int argc, char **argv) {
       model = argv[i];
     }
   }
+  if (model && scission) {
+    fprintf(stderr, "cleave models: error: --scission lists models; it takes no model name ('%s')\n", model);
+    return 2;
+  }
   if (model) return list_layers(model, csv);
   if (csv) printf("name,params,macs,layers,input\n");
-  else printf("%-16s %14s %16s %7s  %-10s %s\n", "name", "params", "macs", "layers", "input", "description");
+  else printf("%-18s %14s %16s %7s  %-10s %s\n", "name", "params", "macs", "layers", "input", "description");
   for (int i = 0; i < cl_zoo_count(); i++) {
     const cl_zoo_entry *z = cl_zoo_get(i);
+    if (scission && !z->scission) continue;
     cl_graph *g = NULL;
     if (z->build(&g) != CL_OK) {
       cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: building '%s' failed", z->name);
@@ -120,11 +132,14 @@ int cl__cmd_models(int argc, char **argv) {
     cl_graph_stats_get(g, &st);
     char in[64];
     snprintf(in, sizeof in, "%dx%dx%d", z->input.c, z->input.h, z->input.w);
+    const char *name = scission ? z->scission : z->name;
+    long long params = z->scission ? st.params_total : st.params;
+    int layers = scission ? cl_graph_node(g, cl_graph_size(g) - 1)->layer + 1 : st.n_layers;
     if (csv)
-      printf("%s,%lld,%lld,%d,%s\n", z->name, (long long)st.params, (long long)st.macs, st.n_layers, in);
+      printf("%s,%lld,%lld,%d,%s\n", name, params, (long long)st.macs, layers, in);
     else
-      printf("%-16s %14lld %16lld %7d  %-10s %s\n", z->name, (long long)st.params, (long long)st.macs,
-             st.n_layers, in, z->description ? z->description : "");
+      printf("%-18s %14lld %16lld %7d  %-10s %s\n", name, params, (long long)st.macs, layers, in,
+             z->description ? z->description : "");
     cl_graph_destroy(g);
   }
   return 0;

@@ -8,6 +8,7 @@
 #include "cleave/provenance.h"
 #include "cleave/store.h"
 #include "cleave/onnx.h"
+#include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -15,6 +16,7 @@ static void help(void) {
   printf(
       "usage: cleave profile MODEL|FILE.onnx -o FILE.h5 [--reps N] [--warmup N] [--threads N]\n"
       "                      [--backend B] [--slowdown F] [--seed S] [--no-fuse] [--force]\n"
+      "                      [--blocks cuts|scission]\n"
       "  Times every layer (executor step: a conv with its folded BN and activation is\n"
       "  one step) and every valid cut block of MODEL on this host, records every\n"
       "  repetition in /profile/samples and GSL summaries (mean, median, std, p5/p95,\n"
@@ -28,8 +30,45 @@ static void help(void) {
       "  --slowdown F       multiply all times by F (emulate a slower node; default 1)\n"
       "  --seed S           weights/input seed (default 1)\n"
       "  --no-fuse          profile BN and activations as separate layers\n"
+      "  --blocks K         /profile/blocks rows: 'cuts' (default) one block per valid\n"
+      "                     single-tensor cut; 'scission' Scission's blocks of a Keras model\n"
+      "                     (keras/<name>): same order and count as Scission's benchmark files,\n"
+      "                     row by row (implies --no-fuse: a block may end inside a fused step)\n"
       "  An ONNX file is recorded by its absolute path (/profile model, used by cleave plan\n"
       "  to rebuild the DAG and by --emit-config) with its size and SHA-256 in /provenance.\n");
+}
+
+/* Regroup the profiled steps into Scission's blocks (cl_zoo_scission_blocks). Steps are
+ * unfused, so each step lies inside one block; returns 0, or 2 after a one-line error. */
+static int scission_blocks(const char *model, const cl_graph *g, cl_profile_result *r) {
+  cl_zoo_block *bl = NULL;
+  int nb = 0;
+  const cl_zoo_entry *z = cl_zoo_find(model);
+  if (!z || !z->scission || cl_zoo_scission_blocks(g, &bl, &nb) != CL_OK) {
+    fprintf(stderr, "cleave profile: error: --blocks scission needs a Keras model (keras/<name>, see cleave "
+            "models --scission)\n");
+    return 2;
+  }
+  int b = 0, ok = nb <= r->n_steps;
+  for (int i = 0; ok && i < nb; i++) r->block_first[i] = -1;
+  for (int k = 0; k < r->n_steps && ok; k++) {
+    const int node = r->steps[k].out_node;
+    while (b < nb && node > bl[b].last_node) b++;
+    ok = b < nb && node >= bl[b].first_node;
+    if (!ok) break;
+    if (k == 0 || r->step_block[k - 1] != b) r->block_first[b] = k;
+    r->block_last[b] = k;
+    r->step_block[k] = b;
+  }
+  for (int i = 0; ok && i < nb; i++) /* every block got steps, in order */
+    ok = r->block_first[i] >= 0 && (i == 0 || r->block_first[i] == r->block_last[i - 1] + 1);
+  free(bl);
+  if (!ok) {
+    fprintf(stderr, "cleave profile: error: the executor's steps do not follow Scission's blocks\n");
+    return 1;
+  }
+  r->n_blocks = nb;
+  return 0;
 }
 
 int cl__cmd_profile(int argc, char **argv) {
@@ -37,7 +76,7 @@ int cl__cmd_profile(int argc, char **argv) {
   long reps = 10, warmup = 2, threads = 1;
   double slowdown = 1.0;
   uint64_t seed = 1;
-  int fuse = 1, force = 0, backend = CL_BACKEND_AUTO;
+  int fuse = 1, force = 0, backend = CL_BACKEND_AUTO, scission = 0;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -58,6 +97,12 @@ int cl__cmd_profile(int argc, char **argv) {
       if (cl__parse_u64("profile", "--seed", v, &seed)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "-o", &missing)) || (v = cl__opt(argc, argv, &i, "--output", &missing))) {
       path = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--blocks", &missing))) {
+      if (strcmp(v, "cuts") && strcmp(v, "scission")) {
+        fprintf(stderr, "cleave profile: error: --blocks expects 'cuts' or 'scission', got '%s'\n", v);
+        return 2;
+      }
+      scission = !strcmp(v, "scission");
     } else if (!strcmp(argv[i], "--no-fuse")) {
       fuse = 0;
     } else if (!strcmp(argv[i], "--force")) {
@@ -122,10 +167,12 @@ int cl__cmd_profile(int argc, char **argv) {
   o.warmup = (int)warmup;
   o.threads = (int)threads;
   o.backend = (cl_backend)backend;
-  o.fuse = fuse;
+  o.fuse = fuse && !scission;
   o.slowdown = slowdown;
   o.seed = seed;
   if (cl_profiler_measure(g, &o, &r) != CL_OK) goto done;
+  if (scission && (rc = scission_blocks(model, g, r)) != 0) goto done;
+  rc = 1;
   if (cl_profiler_write(store, model, g, &o, r) != CL_OK) goto done;
   double total = 0;
   for (int k = 0; k < r->n_steps; k++) {

@@ -14,7 +14,7 @@ static void help(void) {
   printf(
       "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall]\n"
       "                              [--inferences N] [--profile FILE.h5] [--verify] [--save-output FILE]\n"
-      "                              [--quiet] [--print-config]\n"
+      "                              [--quiet] [--print-config] [--strict]\n"
       "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
       "  each rank runs the layers the plan places on it, tensors travel over MPI, and the\n"
       "  virtual clock (default) composes measured compute x slowdown with the link model.\n"
@@ -29,7 +29,9 @@ static void help(void) {
       "  --verify           compare the partitioned output with a monolithic run (1e-5 relative)\n"
       "  --save-output FILE write inference 0's output tensor as raw little-endian float32\n"
       "                     (as `cleave infer --save-output`; same seeded input for the same seed)\n"
-      "  --print-config     print the resolved config and exit\n");
+      "  --print-config     print the resolved config and exit\n"
+      "  --strict           wall clock: refuse when a node is faster than this host for some\n"
+      "                     layer (sleeping cannot realise it; default: warn; docs/devices.md)\n");
 }
 
 /* Rank 0 reads the file; everyone gets the text (counts first, then payload). */
@@ -73,9 +75,9 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
 int cl__cmd_run(int argc, char **argv) {
   const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL, *save_output = NULL;
   long inferences = 0;
-  int force = 0, verify = 0, quiet = 0, print_config = 0;
-  static const char *const bools[] = {"--force", "--verify", "--quiet", "--print-config", NULL};
-  int *const on[] = {&force, &verify, &quiet, &print_config};
+  int force = 0, verify = 0, quiet = 0, print_config = 0, strict = 0;
+  static const char *const bools[] = {"--force", "--verify", "--quiet", "--print-config", "--strict", NULL};
+  int *const on[] = {&force, &verify, &quiet, &print_config, &strict};
   for (int i = 1; i < argc; i++) {
     int missing = 0, c = cl__opt_common(argc, argv, &i, help, &out, bools, on, &missing);
     const char *v;
@@ -134,6 +136,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.save_output = save_output;
       o.profile = profile ? profile : su.profile;
       o.quiet = quiet || rank != 0;
+      o.strict = strict;
       o.argc = cl__argc;
       o.argv = cl__argv;
       cl_status st = cl_rt_run(comm, &su, &o);

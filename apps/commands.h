@@ -14,6 +14,8 @@ int cl__cmd_plan(int argc, char **argv);
 /* cleave plan coedge (apps/cmd_plan_coedge.c), dispatched from cmd_plan.c. */
 int cl__cmd_plan_coedge(int argc, char **argv);
 int cl__cmd_sweep(int argc, char **argv);
+int cl__cmd_devices(int argc, char **argv);
+int cl__cmd_calibrate(int argc, char **argv);
 
 /* The full command line, for provenance (set by main). */
 extern int cl__argc;

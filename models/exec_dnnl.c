@@ -376,6 +376,7 @@ static fuse_info find_sum_fusion(const cl_exec *e, int k, const int *consumers) 
     if (an->n_inputs != 2) continue;
     int j = an->inputs[0] == o ? 0 : an->inputs[1] == o ? 1 : -1;
     if (j < 0) continue;
+    if (as->node.p.eltwise.scale != 0.0f) return fi; /* scaled residual: not a plain sum post-op */
     int other = an->inputs[1 - j];
     if (other == o) return fi;
     cl_shape so = cl_graph_node(e->g, other)->out, sc = cl_graph_node(e->g, o)->out;
@@ -713,6 +714,7 @@ static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
   cl__exec_step *s = &e->steps[k];
   const cl_node *gn = cl_graph_node(e->g, s->pub.node);
   if (gn->n_inputs != 2) return CL_ERR_UNSUPPORTED;
+  if (s->node.op == CL_OP_ADD && s->node.p.eltwise.scale != 0.0f) return CL_ERR_UNSUPPORTED; /* portable kernel */
   int a = gn->inputs[0], b = gn->inputs[1];
   if (d->md[a].ndims != d->md[b].ndims) return CL_ERR_UNSUPPORTED;
   dnnl_binary_desc_t bd;

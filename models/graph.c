@@ -162,6 +162,7 @@ int cl_graph_add(cl_graph *g, cl_op op, const char *name, const int *inputs, int
     free(nd.inputs);
     return st;
   }
+  nd.layer = g->n;
   if (index_reserve(g) != CL_OK) {
     free(nd.name);
     free(nd.inputs);
@@ -204,6 +205,7 @@ void cl_graph_stats_get(const cl_graph *g, cl_graph_stats *st) {
     const cl_node *nd = &g->nodes[i];
     st->params += nd->n_params;
     st->macs += nd->macs;
+    st->params_total += nd->n_params + (nd->op == CL_OP_BATCHNORM ? 2 * (int64_t)nd->out.c : 0);
     st->flops += nd->flops;
     st->act_bytes += cl_shape_numel(nd->out) * (int64_t)sizeof(float);
     if (nd->op != CL_OP_INPUT) st->n_layers++;

@@ -18,6 +18,10 @@ void cl_rt_setup_free(cl_rt_setup *su) {
   free(su->config_text);
   free(su->config_path);
   free(su->profile);
+  free(su->device_models);
+  free(su->host_models);
+  free(su->layer_device_s);
+  free(su->layer_host_s);
   memset(su, 0, sizeof *su);
 }
 
@@ -30,12 +34,14 @@ void cl_rt_tasks_free(cl_rt_tasks *t) {
     if (t->step_node) free(t->step_node[n]);
     if (t->step_out) free(t->step_out[n]);
     if (t->step_macs) free(t->step_macs[n]);
+    if (t->step_slowdown) free(t->step_slowdown[n]);
   }
   free(t->n_steps);
   free(t->step_node);
   free(t->step_out);
   free(t->step_label);
   free(t->step_macs);
+  free(t->step_slowdown);
   free(t->step_off);
   free(t->node_step);
   free(t->xfer_node);
@@ -66,8 +72,9 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
   t->step_label = calloc((size_t)N, sizeof(char **));
   t->step_macs = calloc((size_t)N, sizeof(int64_t *));
   t->step_off = calloc((size_t)N + 1, sizeof(int));
+  t->step_slowdown = calloc((size_t)N, sizeof(double *));
   if (!mask || !prod_step || !deps || !xfer_of || !t->n_steps || !t->step_node || !t->step_out || !t->step_label ||
-      !t->step_macs || !t->step_off)
+      !t->step_macs || !t->step_off || !t->step_slowdown)
     goto error;
   for (int i = 0; i < n; i++) prod_step[i] = -1;
   for (int i = 0; i < n * N; i++) xfer_of[i] = -1;
@@ -87,7 +94,8 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
     t->step_out[nd] = malloc(sizeof(int) * (size_t)(ns + 1));
     t->step_label[nd] = calloc((size_t)(ns + 1), sizeof(char *));
     t->step_macs[nd] = malloc(sizeof(int64_t) * (size_t)(ns + 1));
-    if (!t->step_node[nd] || !t->step_out[nd] || !t->step_label[nd] || !t->step_macs[nd]) {
+    t->step_slowdown[nd] = malloc(sizeof(double) * (size_t)(ns + 1));
+    if (!t->step_node[nd] || !t->step_out[nd] || !t->step_label[nd] || !t->step_macs[nd] || !t->step_slowdown[nd]) {
       cl_exec_destroy(e);
       goto error;
     }
@@ -96,6 +104,7 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
       t->step_node[nd][k] = s->node;
       t->step_out[nd][k] = s->out_node;
       t->step_macs[nd][k] = s->macs;
+      t->step_slowdown[nd][k] = cl_rt_step_slowdown(su, nd, s->nodes, s->n_nodes);
       size_t len = strlen(s->label) + 1;
       t->step_label[nd][k] = malloc(len);
       if (!t->step_label[nd][k]) {

@@ -30,6 +30,7 @@ typedef struct wall_ctx {
   double *link_free; /* per link: emulated free time (monotonic s), sender side */
   double *arrivals;  /* rows [inference, x, dst, send_start, model_arrival, actual_arrival] */
   int n_arr, cap_arr;
+  const double *step_slowdown; /* this rank's per-step slowdowns (device models, runtime/rt_device.c) */
 } wall_ctx;
 
 static void wall_after_step(void *ctx, int inference, int k, double cpu) {
@@ -38,7 +39,9 @@ static void wall_after_step(void *ctx, int inference, int k, double cpu) {
   wall_ctx *w = ctx;
   /* Wall mode realises background load for real (threads started by cl_rt_run), so
    * only the node's speed factor is emulated by stretching: cpu x speed. */
-  double extra = cpu * (w->su->nodes[w->me].speed - 1.0);
+  const cl_rt_node *rn = &w->su->nodes[w->me];
+  double speed = w->step_slowdown ? w->step_slowdown[k] * rn->speed / rn->slowdown : rn->speed;
+  double extra = cpu * (speed - 1.0);
   if (extra > 0) sleep_until(mono() + extra);
 }
 
@@ -119,7 +122,7 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
         L.step = k;
         L.out_node = t->step_out[nd][k];
         L.cpu_time = m[0];
-        L.slowdown = su->nodes[nd].slowdown;
+        L.slowdown = t->step_slowdown[nd][k];
         if (su->wall) {
           L.start = m[1] - t0;
           L.end = m[2] - t0;
@@ -283,6 +286,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     cl_log_error("run: --save-output file '%s' already exists (use --force to overwrite)", opts->save_output);
     st = CL_ERR_EXISTS; /* before any work; save_output's O_EXCL still guards the race */
   }
+  /* Device models: wall ranks stretch each step by its own factor (runtime/rt_device.c). */
+  int n_fast = 0;
+  if (st == CL_OK && su->wall && rank != 0 && rank < N) st = cl_rt_build(g, su, &tasks, &tl);
+  if (st == CL_OK && rank == 0) st = cl_rt_check_wall(su, &tasks, opts->strict, &n_fast);
   if (st == CL_OK && rank == 0 && opts->out_path) {
     cl_store_opts so;
     memset(&so, 0, sizeof so);
@@ -296,6 +303,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   if (su->wall && rank < N) {
     wc.su = su;
     wc.me = rank;
+    wc.step_slowdown = tasks.step_slowdown ? tasks.step_slowdown[rank] : NULL;
     wc.link_free = calloc((size_t)cl_netmodel_links(su->net) + 1, sizeof(double));
     if (!wc.link_free) st = CL_ERR_NOMEM;
   }
@@ -487,7 +495,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
         int nd = 0;
         while (nd + 1 < N && tasks.step_off[nd + 1] <= fs) nd++;
         double host = prof ? prof[fs] : meas[3 * ((size_t)i * tasks.steps_total + fs)];
-        cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], host * su->nodes[nd].slowdown);
+        cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs],
+                                 host * tasks.step_slowdown[nd][fs - tasks.step_off[nd]]);
       }
     free(prof);
     if (st == CL_OK) st = cl_timeline_run(tl);
@@ -518,6 +527,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       if (st == CL_OK) st = cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
       if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
+      if (st == CL_OK && su->device_models) st = cl_rt_write_devices(store, su, &tasks, n_fast);
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
       if (st == CL_OK)
         st = cl_store_attr_str(store, "/", "backend", cl_backend_name(cl_backend_resolve((cl_backend)su->backend)));

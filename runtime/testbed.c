@@ -134,7 +134,11 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
   int tier;
   CL_TRY(cl_config_get_enum(m, "tier", k_tiers, &tier));
   nd->tier = (cl_tb_tier)tier;
+  const char *dev; /* device model (docs/devices.md); speed: then overrides it, recorded as such */
+  CL_TRY(cl_config_opt_str(m, "device", "", &dev));
   cl_config_node *sp = cl_config_find(m, "speed");
+  if (*dev && !(nd->device = cl__tb_strdup(dev))) return oom();
+  nd->speed_given = sp && !cl_config_is_null(sp);
   nd->speed = 1;
   if (sp && cl_config_kind_of(sp) == CL_CONFIG_MAP) {
     nd->speed = 0;
@@ -570,7 +574,10 @@ void cl_testbed_free(cl_testbed *tb) {
   free(tb->source);
   free(tb->model);
   free(tb->profile);
-  for (int i = 0; i < tb->n_nodes; i++) free(tb->nodes[i].name);
+  for (int i = 0; i < tb->n_nodes; i++) {
+    free(tb->nodes[i].name);
+    free(tb->nodes[i].device);
+  }
   free(tb->nodes);
   for (int i = 0; i < tb->n_links; i++) {
     free(tb->links[i].trace_path);

@@ -11,13 +11,16 @@ static void emit_node(cl_config_writer *w, const cl_tb_node *n) {
   cl_config_writer_map(w, 0);
   cl_config_writer_key_str(w, "name", n->name);
   cl_config_writer_key_str(w, "tier", cl_tb_tier_name(n->tier));
-  cl_config_writer_key(w, "speed");
-  if (n->gflops > 0) {
-    cl_config_writer_map(w, 1);
-    cl_config_writer_key_double(w, "gflops", n->gflops);
-    cl_config_writer_end(w);
-  } else {
-    cl_config_writer_double(w, n->speed);
+  if (n->device) cl_config_writer_key_str(w, "device", n->device);
+  if (!n->device || n->speed_given) { /* with a device, speed: is an explicit override */
+    cl_config_writer_key(w, "speed");
+    if (n->gflops > 0) {
+      cl_config_writer_map(w, 1);
+      cl_config_writer_key_double(w, "gflops", n->gflops);
+      cl_config_writer_end(w);
+    } else {
+      cl_config_writer_double(w, n->speed);
+    }
   }
   cl_config_writer_key_int(w, "threads", n->threads);
   cl_config_writer_key_unit(w, "memory", CL_CONFIG_SIZE, (double)n->memory);

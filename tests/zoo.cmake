@@ -14,3 +14,18 @@ if(CL_ZOO_HAVE_TORCHVISION EQUAL 0)
 else()
   message(STATUS "torchvision not found under /usr/bin/python3: zoo_vs_torchvision not registered")
 endif()
+
+# The Keras family (test_zoo_keras is a unit test: counts, Scission blocks, new ops, five
+# models run). The other 13 run here on both backends, whole and split (minutes: slow).
+add_test(NAME zoo_keras_run_slow
+         COMMAND test_zoo_keras keras/xception keras/vgg16 keras/vgg19 keras/resnet50 keras/resnet101
+                 keras/resnet152 keras/resnet101v2 keras/resnet152v2 keras/inception_v3
+                 keras/inceptionresnet_v2 keras/densenet169 keras/densenet201
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(zoo_keras_run_slow PROPERTIES LABELS slow TIMEOUT 900)
+add_test(NAME zoo_keras_nasnetlarge_slow COMMAND test_zoo_keras keras/nasnetlarge
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(zoo_keras_nasnetlarge_slow PROPERTIES LABELS slow TIMEOUT 900)
+# cleave models --scission and cleave profile --blocks scission
+add_test(NAME keras_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/keras_cli_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(keras_cli PROPERTIES LABELS unit TIMEOUT 300)

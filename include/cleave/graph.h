@@ -47,7 +47,8 @@ static inline int64_t cl_shape_numel(cl_shape s) {
   X(LRN, "lrn", 1)                  \
   X(SOFTMAX, "softmax", 0)          \
   X(FLATTEN, "flatten", 0)          \
-  X(DROPOUT, "dropout", 1)
+  X(DROPOUT, "dropout", 1)           \
+  X(PAD, "pad", 1)
 
 typedef enum cl_op {
 #define CL__OP_ENUM(e, name, spatial) CL_OP_##e,
@@ -98,11 +99,17 @@ typedef struct cl_pool_params {
 typedef struct cl_bn_params {
   float eps;
   cl_act act;
+  /** Keras BatchNormalization(scale=False): gamma is fixed at 1 and not a parameter
+   *  (n_params = c: beta only). Weights keep the 4-vector layout with gamma = 1. */
+  int no_scale;
 } cl_bn_params;
 
 /** Element-wise add / mul of same-shaped inputs (mul also broadcasts a [n,c,1,1] second input). */
 typedef struct cl_eltwise_params {
   cl_act act;
+  /** ADD of exactly 2 inputs only: y = in0 + scale * in1 (Keras InceptionResNetV2's
+   *  scaled residual Lambda). 0 means a plain sum (scale 1). */
+  float scale;
 } cl_eltwise_params;
 
 /** Local response normalisation across channels (PyTorch nn.LocalResponseNorm). */
@@ -115,6 +122,12 @@ typedef struct cl_lrn_params {
 typedef struct cl_dropout_params {
   float p;
 } cl_dropout_params;
+
+/** Zero padding (Keras ZeroPadding2D) of each side by pt/pl/pb/pr pixels; a negative
+ *  amount removes pixels instead (Keras Cropping2D). Output (h + pt + pb) x (w + pl + pr). */
+typedef struct cl_pad_params {
+  int pt, pl, pb, pr;
+} cl_pad_params;
 
 /** Graph input. */
 typedef struct cl_input_params {
@@ -130,6 +143,7 @@ typedef union cl_op_params {
   cl_eltwise_params eltwise;
   cl_lrn_params lrn;
   cl_dropout_params dropout;
+  cl_pad_params pad;
 } cl_op_params;
 
 /** One node of the DAG. Filled by cl_graph_add(); read-only for users. */
@@ -145,6 +159,11 @@ typedef struct cl_node {
   int64_t flops;    /* floating point ops incl. element-wise work (2*macs for conv/fc) */
   size_t n_weights; /* floats in weights[] (BN: 4*c incl. running stats) */
   float *weights;   /* NULL until cl_graph_init_weights(); owned by the graph */
+  /** Source-framework layer this node implements, in build order: cl_graph_add sets
+   *  the node id; a builder gives the nodes of one composite layer (Keras
+   *  SeparableConv2D = depthwise + pointwise conv, Dense with softmax) one value.
+   *  Nodes of one layer are consecutive. */
+  int layer;
 } cl_node;
 
 typedef struct cl_graph cl_graph;
@@ -183,6 +202,9 @@ typedef struct cl_graph_stats {
   int64_t flops;
   int n_layers;      /* nodes excluding the input */
   int64_t act_bytes; /* sum of all node output bytes */
+  /** params plus the non-trainable BN moving mean and variance (2 per channel): the
+   *  "Total params" of Keras's model.summary(). */
+  int64_t params_total;
 } cl_graph_stats;
 void cl_graph_stats_get(const cl_graph *g, cl_graph_stats *st);
 

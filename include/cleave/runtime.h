@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 
+#include "cleave/device.h"
 #include "cleave/graph.h"
 #include "cleave/netmodel.h"
 #include "cleave/timeline.h"
@@ -29,6 +30,8 @@ typedef struct cl_rt_node {
   double memory;       /* memory cap (bytes), 0 = none given */
   int threads;
   cl_node_power power;
+  char device[64];     /* `device:` model name ("" = none; docs/devices.md) */
+  int speed_override;  /* 1: a device node whose `speed:` overrides its per-layer factors */
 } cl_rt_node;
 
 /** Everything a run needs, resolved. Owned by the caller; cl_rt_setup_free releases it. */
@@ -46,6 +49,13 @@ typedef struct cl_rt_setup {
   char *config_text;   /* fully resolved config (provenance) */
   char *config_path;
   char *profile;       /* the config's `profile:` (per-layer host times for the virtual clock), or NULL */
+  /* Device models (docs/devices.md), all NULL when no node says `device:`. */
+  cl_device *device_models; /* [n_nodes] the node's device model (name "" if none) */
+  cl_device *host_models;   /* [n_nodes] this host's calibration for the node's backend + threads */
+  double *layer_device_s;   /* [graph size] modelled seconds of every graph node on its node's device */
+  double *layer_host_s;     /* [graph size] ... on this host (per-layer calibration, or the class
+                               model with CLEAVE_CALIB_LAYERS=0); 0 without a device */
+  int host_layers;          /* 1: layer_host_s from cl_calib_layers */
 } cl_rt_setup;
 
 void cl_rt_setup_free(cl_rt_setup *su);
@@ -70,6 +80,9 @@ typedef struct cl_rt_tasks {
   int *xfer_node, *xfer_src, *xfer_dst, *xfer_link; /* [n_xfer] producer, src node, dst node, link */
   int64_t *xfer_bytes;
   int inferences;
+  double **step_slowdown; /* [node][step] slowdown charged to the step: the node's effective
+                             slowdown, or for a device node (device / host time of the step's
+                             layers) x the condition factors */
   int *comp_task;      /* [inferences * steps_total]: timeline task of (inference, flat step) */
   int *xfer_task;      /* [inferences * n_xfer] */
 } cl_rt_tasks;
@@ -94,6 +107,9 @@ typedef struct cl_rt_opts {
   /* Write the first inference's output tensor (raw little-endian float32, as `cleave
    * infer --save-output`) from the rank that computes it, or NULL. */
   const char *save_output;
+  /* Wall clock: refuse (instead of warning) when a step of a node is faster than this
+   * host can run it (slowdown < 1 cannot be realised by sleeping). */
+  int strict;
 } cl_rt_opts;
 
 /** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).
@@ -130,6 +146,27 @@ cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double 
  *  anchors relative paths. Errors: one line with file:line and field, CL_ERR_CONFIG. */
 cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su);
 
+
+struct cl_testbed;
+struct cl_store;
+
+/* ---- device models in the runtime (runtime/rt_device.c, docs/devices.md) ---- */
+
+/** @brief Resolve the `device:` of every node of @p tb for graph @p g: loads the device
+ *  models and this host's calibration (cl_calib_get), fills su->layer_device_s /
+ *  layer_host_s, sets each device node's speed to its whole-plan factor (unless `speed:`
+ *  overrides it) and its power from the device when the config gives none. */
+cl_status cl_rt_setup_devices(const struct cl_testbed *tb, const cl_graph *g, cl_rt_setup *su);
+/** @brief Slowdown of the step of node @p nd made of graph nodes @p nodes[0..n). */
+double cl_rt_step_slowdown(const cl_rt_setup *su, int nd, const int *nodes, int n);
+/** @brief Wall-clock honesty: steps whose slowdown is below 1 cannot be realised by
+ *  sleeping (the host is slower than the emulated node for them). Logs a warning naming
+ *  the nodes (an error with @p strict, CL_ERR_CONFIG) and returns the count in *n_fast. */
+cl_status cl_rt_check_wall(const cl_rt_setup *su, const cl_rt_tasks *t, int strict, int *n_fast);
+/** @brief Provenance of the device models: /devices/steps (one row per step of a device
+ *  node: device and host seconds, factor) and attributes on /devices: every device
+ *  model and host calibration as YAML, speed overrides, unrealisable wall steps. */
+cl_status cl_rt_write_devices(struct cl_store *st, const cl_rt_setup *su, const cl_rt_tasks *t, int n_fast);
 
 /** @brief Host fp32 GFLOP/s on one thread (sgemm 512^3, median of 5), for speed: {gflops: X}. */
 double cl_rt_host_gflops(void);

@@ -41,6 +41,8 @@ typedef struct cl_tb_node {
   double cpu_load;     /**< background CPU load fraction [0, 1), default 0 */
   double mem_pressure; /**< fraction of the memory cap touched in the background [0, 1] */
   int line;            /**< line of the node's entry */
+  char *device;        /**< `device:` catalogue name or file (docs/devices.md), NULL if none */
+  int speed_given;     /**< 1: `speed:` was written (with a device: an explicit override) */
 } cl_tb_node;
 
 /** One link (directed; both_ways = 1 means a second identical link to -> from). */

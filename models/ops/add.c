@@ -2,7 +2,8 @@
  * merges), with an optional fused activation (p.eltwise.act, e.g. ResNet's
  * add-then-ReLU). Row-splittable: output row y reads row y of every input.
  * In-place safe when the output aliases input 0 or 1 with the same view layout.
- * Counts: (n_inputs - 1) flops per element plus the fused activation's cost. */
+ * With p.eltwise.scale != 0 (2 inputs): y = in0 + scale * in1 (Keras InceptionResNetV2).
+ * Counts: (n_inputs - 1) flops per element (+1 for the scale) plus the fused activation's cost. */
 #include "cleave/ops.h"
 #include "misc_internal.h"
 
@@ -21,6 +22,11 @@ static cl_status add_infer(cl_node *node, const cl_shape *in, int n_in) {
     cl_log_error("add '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
     return CL_ERR_INVALID;
   }
+  if (node->p.eltwise.scale != 0.0f && n_in != 2) {
+    cl_log_error("add '%s': a scaled sum (scale %g) takes exactly 2 inputs, got %d", node->name,
+                 (double)node->p.eltwise.scale, n_in);
+    return CL_ERR_INVALID;
+  }
   for (int i = 1; i < n_in; i++) {
     const cl_shape t = in[i];
     if (t.n != s.n || t.c != s.c || t.h != s.h || t.w != s.w) {
@@ -33,7 +39,7 @@ static cl_status add_infer(cl_node *node, const cl_shape *in, int n_in) {
   node->n_params = 0;
   node->macs = 0;
   node->n_weights = 0;
-  node->flops = (n_in - 1 + cl__misc_act_flops(act)) * cl_shape_numel(s);
+  node->flops = (n_in - 1 + (node->p.eltwise.scale != 0.0f) + cl__misc_act_flops(act)) * cl_shape_numel(s);
   return CL_OK;
 }
 
@@ -57,7 +63,11 @@ static cl_status add_run(const cl_node *node, const cl_tensor *const *in, int n_
       float *y = cl_tensor_at(out, n, c, oy0, 0);
       const float *a = cl_tensor_at(in[0], n, c, oy0, 0);
       const float *b = cl_tensor_at(in[1], n, c, oy0, 0);
-      for (size_t i = 0; i < len; i++) y[i] = a[i] + b[i];
+      const float sc = node->p.eltwise.scale;
+      if (sc != 0.0f)
+        for (size_t i = 0; i < len; i++) y[i] = a[i] + sc * b[i];
+      else
+        for (size_t i = 0; i < len; i++) y[i] = a[i] + b[i];
       for (int k = 2; k < n_in; k++) {
         const float *z = cl_tensor_at(in[k], n, c, oy0, 0);
         for (size_t i = 0; i < len; i++) y[i] += z[i];

@@ -23,7 +23,7 @@ static cl_status batchnorm_infer(cl_node *node, const cl_shape *in, int n_in) {
   }
   CL_TRY(cl__misc_infer_unary(node, in, n_in, 2 + cl__misc_act_flops(p->act)));
   node->n_weights = 4 * (size_t)in[0].c;
-  node->n_params = 2 * (int64_t)in[0].c;
+  node->n_params = (p->no_scale ? 1 : 2) * (int64_t)in[0].c; /* no_scale: beta only */
   return CL_OK;
 }
 
@@ -34,6 +34,8 @@ static void batchnorm_init_weights(cl_node *node, const cl_shape *in, uint64_t *
   const int c = node->out.c;
   float *gamma = node->weights, *beta = gamma + c, *mean = beta + c, *var = mean + c;
   for (int i = 0; i < c; i++) gamma[i] = cl_rng_uniform(rng, 0.8f, 1.2f);
+  if (node->p.bn.no_scale) /* Keras scale=False: gamma is the constant 1 */
+    for (int i = 0; i < c; i++) gamma[i] = 1.0f;
   for (int i = 0; i < c; i++) beta[i] = cl_rng_uniform(rng, -0.1f, 0.1f);
   for (int i = 0; i < c; i++) mean[i] = cl_rng_uniform(rng, -0.1f, 0.1f);
   for (int i = 0; i < c; i++) var[i] = cl_rng_uniform(rng, 0.8f, 1.2f);

@@ -21,6 +21,7 @@ extern const cl_op_impl cl__op_impl_lrn;
 extern const cl_op_impl cl__op_impl_softmax;
 extern const cl_op_impl cl__op_impl_flatten;
 extern const cl_op_impl cl__op_impl_dropout;
+extern const cl_op_impl cl__op_impl_pad;
 
 static const cl_op_impl *const g_impls[] = {
     &cl__op_impl_input,
@@ -41,9 +42,10 @@ static const cl_op_impl *const g_impls[] = {
     &cl__op_impl_softmax,
     &cl__op_impl_flatten,
     &cl__op_impl_dropout,
+    &cl__op_impl_pad,
 };
 static_assert(sizeof g_impls / sizeof g_impls[0] == CL_OP_COUNT, "one impl per op");
-static_assert(CL_OP_COUNT == 18, "update the op table when adding ops");
+static_assert(CL_OP_COUNT == 19, "update the op table when adding ops");
 
 const cl_op_impl *cl_op_get(cl_op op) {
   CL_ASSERT(op >= 0 && op < CL_OP_COUNT);

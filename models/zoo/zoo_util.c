@@ -39,11 +39,43 @@ static int zb_add_node(cl__zb *b, cl_op op, const int *ins, int n_in, const char
     b->st = (cl_status)id;
     return -1;
   }
+  if (b->joining < 2) b->layer++; /* 1: the first node of a composite layer opens it */
+  if (b->joining == 1) b->joining = 2;
+  cl_graph_node_mut(b->g, id)->layer = b->layer;
   return id;
+}
+
+void cl__zb_layer_begin(cl__zb *b) { b->joining = 1; }
+void cl__zb_layer_end(cl__zb *b) { b->joining = 0; }
+
+int cl__zb_node(cl__zb *b, cl_op op, const int *ins, int n, const char *pfx, const char *sfx,
+                const cl_op_params *p) {
+  return zb_add_node(b, op, ins, n, pfx, sfx, p);
+}
+
+int cl__zb_softmax(cl__zb *b, int in, const char *pfx, const char *sfx) {
+  return zb_add_node(b, CL_OP_SOFTMAX, &in, 1, pfx, sfx, NULL);
+}
+
+int cl__zb_pad(cl__zb *b, int in, const char *pfx, const char *sfx, int pt, int pl, int pb, int pr) {
+  cl_op_params p;
+  memset(&p, 0, sizeof p);
+  p.pad = (cl_pad_params){pt, pl, pb, pr};
+  return zb_add_node(b, CL_OP_PAD, &in, 1, pfx, sfx, &p);
+}
+
+int cl__zb_scaled_add(cl__zb *b, int a, int c, const char *pfx, const char *sfx, float scale) {
+  int ins[2] = {a, c};
+  cl_op_params p;
+  memset(&p, 0, sizeof p);
+  p.eltwise.scale = scale;
+  return zb_add_node(b, CL_OP_ADD, ins, 2, pfx, sfx, &p);
 }
 
 int cl__zb_begin(cl__zb *b, const char *name, cl_shape shape) {
   b->g = NULL;
+  b->layer = 0; /* the input node is layer 0 */
+  b->joining = 0;
   b->st = cl_graph_create(name, &b->g);
   if (b->st != CL_OK) {
     cl_log_error("zoo %s: cannot create graph: %s", name, cl_status_str(b->st));

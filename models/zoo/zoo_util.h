@@ -16,12 +16,20 @@
 typedef struct cl__zb {
   cl_graph *g;
   cl_status st; /* first failure, CL_OK while all adds succeed */
+  int layer;    /* node->layer of the last node added (the input is layer 0) */
+  int joining;  /* 1 between cl__zb_layer_begin/end: new nodes join the current layer */
 } cl__zb;
 
 /** Create the graph @p name with input node "input" of @p shape. Returns the input id or -1. */
 int cl__zb_begin(cl__zb *b, const char *name, cl_shape shape);
 /** On success hand the graph to *out; on failure destroy it. Returns the sticky status. */
 cl_status cl__zb_finish(cl__zb *b, cl_graph **out);
+
+/** Start a composite layer: the next node opens a new layer and the nodes after it
+ *  join that layer (same node->layer) until cl__zb_layer_end(). Without these calls
+ *  every node is a layer of its own. */
+void cl__zb_layer_begin(cl__zb *b);
+void cl__zb_layer_end(cl__zb *b);
 
 /** Square kernel, symmetric padding, dilation 1, no fused activation. */
 int cl__zb_conv(cl__zb *b, int in, const char *pfx, const char *sfx, int out_c, int k, int s,
@@ -51,6 +59,14 @@ int cl__zb_lrn(cl__zb *b, int in, const char *pfx, const char *sfx, int size, fl
 int cl__zb_dropout(cl__zb *b, int in, const char *pfx, const char *sfx, float p);
 int cl__zb_flatten(cl__zb *b, int in, const char *pfx, const char *sfx);
 int cl__zb_fc(cl__zb *b, int in, const char *pfx, const char *sfx, int out_features, int bias);
+int cl__zb_softmax(cl__zb *b, int in, const char *pfx, const char *sfx);
+/** Zero padding (negative amounts crop), see cl_pad_params. */
+int cl__zb_pad(cl__zb *b, int in, const char *pfx, const char *sfx, int pt, int pl, int pb, int pr);
+/** a + scale * c (scale != 0; Keras InceptionResNetV2's residual Lambda). */
+int cl__zb_scaled_add(cl__zb *b, int a, int c, const char *pfx, const char *sfx, float scale);
+/** Any node with fully given params (pooling with asymmetric padding, etc.). */
+int cl__zb_node(cl__zb *b, cl_op op, const int *ins, int n, const char *pfx, const char *sfx,
+                const cl_op_params *p);
 
 /** Output shape of node @p id (zeros after a failure). */
 cl_shape cl__zb_shape(const cl__zb *b, int id);
@@ -76,5 +92,25 @@ cl_status cl__zoo_densenet121(cl_graph **out);
 cl_status cl__zoo_densenet169(cl_graph **out);
 cl_status cl__zoo_densenet201(cl_graph **out);
 cl_status cl__zoo_lenet(cl_graph **out);
+
+/* Keras Applications (models/zoo/keras_*.c), Keras-exact layer by layer. */
+cl_status cl__zoo_k_vgg16(cl_graph **out);
+cl_status cl__zoo_k_vgg19(cl_graph **out);
+cl_status cl__zoo_k_resnet50(cl_graph **out);
+cl_status cl__zoo_k_resnet101(cl_graph **out);
+cl_status cl__zoo_k_resnet152(cl_graph **out);
+cl_status cl__zoo_k_resnet50v2(cl_graph **out);
+cl_status cl__zoo_k_resnet101v2(cl_graph **out);
+cl_status cl__zoo_k_resnet152v2(cl_graph **out);
+cl_status cl__zoo_k_densenet121(cl_graph **out);
+cl_status cl__zoo_k_densenet169(cl_graph **out);
+cl_status cl__zoo_k_densenet201(cl_graph **out);
+cl_status cl__zoo_k_mobilenet(cl_graph **out);
+cl_status cl__zoo_k_mobilenetv2(cl_graph **out);
+cl_status cl__zoo_k_xception(cl_graph **out);
+cl_status cl__zoo_k_inception_v3(cl_graph **out);
+cl_status cl__zoo_k_inceptionresnet_v2(cl_graph **out);
+cl_status cl__zoo_k_nasnetmobile(cl_graph **out);
+cl_status cl__zoo_k_nasnetlarge(cl_graph **out);
 
 #endif

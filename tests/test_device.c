@@ -1,0 +1,227 @@
+/* Device models: op classes, per-layer time against a naive twin, YAML round trip,
+ * DVFS scaling, the NNLS fit on synthetic data, the Scission block mapping, and the
+ * shipped catalogue. */
+#include <unistd.h>
+
+#include "cl_test.h"
+#include "cleave/device.h"
+#include "cleave/device_fit.h"
+#include "cleave/runtime.h"
+#include "cleave/testbed.h"
+#include "cleave/zoo.h"
+
+static cl_device toy(void) {
+  cl_device d;
+  memset(&d, 0, sizeof d);
+  snprintf(d.name, sizeof d.name, "toy");
+  double tp[CL_DEV_CLASS_COUNT] = {20e9, 3e9, 15e9, 1e9, 2e9, 4e9};
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
+    d.throughput[c] = tp[c];
+    d.overhead[c] = 1e-4 * (c + 1);
+    d.fitted[c] = 1;
+  }
+  d.has_power = 1;
+  d.power = (cl_node_power){.idle = 2, .busy = 6, .tx = 0.5, .rx = 0.3};
+  d.n_dvfs = 2;
+  d.dvfs[0] = (cl_dev_dvfs){0.6, 0.8};
+  d.dvfs[1] = (cl_dev_dvfs){1.5, 1.0};
+  d.n_sources = 1;
+  snprintf(d.sources[0], sizeof d.sources[0], "test: \"quoted\", 'single'");
+  return d;
+}
+
+static void test_classes(void) {
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_zoo_build("mobilenet_v1", &g));
+  cl_dev_class c;
+  double w;
+  CL_CHECK_INT_EQ(cl_device_node_work(g, 0, &c, &w), 0); /* input */
+  int id = cl_graph_find(g, "conv1");
+  CL_CHECK(cl_device_node_work(g, id, &c, &w) == 1 && c == CL_DEV_CONV);
+  CL_CHECK_NEAR(w, 2.0 * (double)cl_graph_node(g, id)->macs, 0);
+  CL_CHECK(cl_device_node_work(g, cl_graph_find(g, "conv_dw_1"), &c, &w) == 1 && c == CL_DEV_DWCONV);
+  CL_CHECK(cl_device_node_work(g, cl_graph_find(g, "conv_pw_1"), &c, &w) == 1 && c == CL_DEV_CONV1X1);
+  CL_CHECK(cl_device_node_work(g, cl_graph_find(g, "conv_preds"), &c, &w) == 1 && c == CL_DEV_FC);
+  id = cl_graph_find(g, "conv1_bn");
+  CL_CHECK(cl_device_node_work(g, id, &c, &w) == 1 && c == CL_DEV_ELTWISE);
+  CL_CHECK_NEAR(w, 2 * 4.0 * 32 * 112 * 112, 0); /* read + write */
+  /* a ReLU after batch-norm is a layer; after a conv (VGG) it is part of the conv */
+  CL_CHECK_INT_EQ(cl_device_node_work(g, cl_graph_find(g, "conv1_relu"), &c, &w), 1);
+  CL_CHECK_INT_EQ(cl_device_node_work(g, cl_graph_find(g, "dropout"), &c, &w), 0);
+  cl_graph_destroy(g);
+  CL_CHECK_OK(cl_zoo_build("vgg16", &g));
+  CL_CHECK_INT_EQ(cl_device_node_work(g, cl_graph_find(g, "features.1"), &c, &w), 0);
+  CL_CHECK(c == CL_DEV_ELTWISE && w > 0);
+  CL_CHECK(cl_device_node_work(g, cl_graph_find(g, "flatten"), &c, &w) == 1 && c == CL_DEV_COPY);
+  CL_CHECK(cl_device_node_work(g, cl_graph_find(g, "features.4"), &c, &w) == 1 && c == CL_DEV_ELTWISE);
+  /* naive twin of the per-layer time */
+  cl_device d = toy();
+  id = cl_graph_find(g, "features.2");
+  const cl_node *n = cl_graph_node(g, id);
+  double naive = 2.0 * (double)n->macs / 20e9 + 1e-4;
+  CL_CHECK_NEAR(cl_device_node_time(&d, g, id), naive, 1e-15);
+  cl_graph_destroy(g);
+}
+
+static void test_yaml_dvfs(void) {
+  cl_device d = toy(), e;
+  char path[] = "/tmp/cl_test_device_XXXXXX";
+  int fd = mkstemp(path);
+  CL_CHECK(fd >= 0);
+  close(fd);
+  CL_CHECK_OK(cl_device_save(&d, path));
+  CL_CHECK_OK(cl_device_load(path, &e));
+  CL_CHECK_STR_EQ(e.name, "toy");
+  CL_CHECK_STR_EQ(e.sources[0], d.sources[0]);
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
+    CL_CHECK_NEAR(e.throughput[c], d.throughput[c], 1e-4 * d.throughput[c]);
+    CL_CHECK_NEAR(e.overhead[c], d.overhead[c], 1e-12);
+  }
+  CL_CHECK_NEAR(e.power.busy, 6, 1e-12);
+  CL_CHECK_INT_EQ(e.n_dvfs, 2);
+  cl_device lo;
+  CL_CHECK_OK(cl_device_at_dvfs(&e, 0, &lo));
+  CL_CHECK_NEAR(lo.throughput[CL_DEV_CONV], e.throughput[CL_DEV_CONV] * 0.4, 1e-3);
+  CL_CHECK_NEAR(lo.overhead[0], e.overhead[0] / 0.4, 1e-12);
+  CL_CHECK_NEAR(lo.power.busy, 2 + 4 * 0.4 * 0.64, 1e-12); /* idle + dyn x f V^2 ratio */
+  CL_CHECK(cl_device_at_dvfs(&e, 2, &lo) != CL_OK);
+  /* a bad key is an error naming the key */
+  FILE *f = fopen(path, "a");
+  fputs("bogus: 1\n", f);
+  fclose(f);
+  CL_CHECK(cl_device_load(path, &e) == CL_ERR_CONFIG);
+  remove(path);
+}
+
+static void test_fit_synthetic(void) {
+  cl_device truth = toy(), fit = toy();
+  cl_devfit_data d = {0, NULL};
+  d.n = 40;
+  d.b = calloc((size_t)d.n, sizeof *d.b);
+  uint32_t rng = 12345;
+  for (int i = 0; i < d.n; i++) { /* random mixes so every coefficient is identifiable */
+    for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
+      rng = rng * 1664525u + 1013904223u;
+      d.b[i].work[c] = (double)(rng >> 24) * (cl_dev_class_is_compute((cl_dev_class)c) ? 1e6 : 1e4);
+      rng = rng * 1664525u + 1013904223u;
+      d.b[i].count[c] = (int)(rng >> 30);
+    }
+    d.b[i].seconds = cl_devfit_predict(&d, i, &truth);
+  }
+  CL_CHECK_OK(cl_devfit_fit(&d, NULL, &fit));
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
+    CL_CHECK_NEAR(fit.throughput[c] / truth.throughput[c], 1, 1e-6);
+    CL_CHECK_NEAR(fit.overhead[c], truth.overhead[c], 1e-9);
+  }
+  int n = 0;
+  CL_CHECK_NEAR(cl_devfit_median_error(&d, NULL, &fit, &n), 0, 1e-6);
+  CL_CHECK_INT_EQ(n, 40);
+  /* a negative unconstrained solution is clamped: all-zero overhead data for one class */
+  for (int i = 0; i < d.n; i++) d.b[i].count[CL_DEV_FC] = 0;
+  CL_CHECK_OK(cl_devfit_fit(&d, NULL, &fit));
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) CL_CHECK(fit.overhead[c] >= 0 && fit.throughput[c] > 0);
+  cl_devfit_data_fini(&d);
+}
+
+static void test_scission_mapping(void) {
+  cl_devfit_data d;
+  int skipped = 0;
+  CL_CHECK_OK(cl_devfit_read("data/scission/device-raspi4.csv", NULL, &d, &skipped));
+  CL_CHECK_INT_EQ(d.n, 546); /* every block of the 18 models maps to the Keras family */
+  CL_CHECK_INT_EQ(skipped, 0);
+  CL_CHECK_STR_EQ(d.b[0].model, "vgg16");
+  CL_CHECK_INT_EQ(d.b[0].first_node, 0);
+  cl_devfit_data_fini(&d);
+  /* vm2Core: zero-time blocks are skipped, not fitted */
+  CL_CHECK_OK(cl_devfit_read("data/scission/edge-vm2Core.csv", "vgg16", &d, &skipped));
+  CL_CHECK(d.n < 22 && skipped > 0);
+  cl_devfit_data_fini(&d);
+  /* a wrong output size is caught */
+  char path[] = "/tmp/cl_test_scission_XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  FILE *f = fopen(path, "w");
+  fputs("model,block,input_layer,output_layer,seconds,output_bytes\n", f);
+  fputs("vgg16,0,0,1,0.07,12845184\nvgg16,1,2,2,0.2,999\n", f); /* 2 of 22 blocks */
+  fclose(f);
+  CL_CHECK(cl_devfit_read(path, "vgg16", &d, &skipped) == CL_ERR_INVALID);
+  remove(path);
+}
+
+static void test_catalogue(void) {
+  static const char *const names[] = {"raspi4", "i5-2500", "vm2core", "i7-6700k", "i7-6700k-gpu", "raspi3",
+                                      "jetson-tx2", "desktop-pc", "jetson-tk1", "ns-server", NULL};
+  for (int i = 0; names[i]; i++) {
+    cl_device d;
+    CL_CHECK_OK(cl_device_find(names[i], &d));
+    CL_CHECK_STR_EQ(d.name, names[i]);
+    CL_CHECK(d.n_sources >= 1);
+  }
+  cl_device d;
+  CL_CHECK(cl_device_find("no-such-device", &d) == CL_ERR_CONFIG);
+}
+
+/* Wall clock: a step faster than this host is reported, counted, and refused with strict. */
+static void test_wall_honesty(void) {
+  cl_rt_node nodes[2];
+  memset(nodes, 0, sizeof nodes);
+  snprintf(nodes[0].name, sizeof nodes[0].name, "pi");
+  snprintf(nodes[1].name, sizeof nodes[1].name, "gpu");
+  snprintf(nodes[1].device, sizeof nodes[1].device, "i7-6700k-gpu");
+  cl_rt_setup su;
+  memset(&su, 0, sizeof su);
+  su.n_nodes = 2;
+  su.nodes = nodes;
+  double s0[2] = {3.0, 1.5}, s1[3] = {0.2, 1.1, 0.05};
+  double *sd[2] = {s0, s1};
+  int ns[2] = {2, 3};
+  cl_rt_tasks t;
+  memset(&t, 0, sizeof t);
+  t.n_nodes = 2;
+  t.n_steps = ns;
+  t.step_slowdown = sd;
+  int fast = -1;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 1, &fast)); /* virtual clock: nothing to realise */
+  CL_CHECK_INT_EQ(fast, 0);
+  su.wall = 1;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 0, &fast));
+  CL_CHECK_INT_EQ(fast, 2);
+  CL_CHECK(cl_rt_check_wall(&su, &t, 1, &fast) == CL_ERR_CONFIG);
+  s1[0] = s1[2] = 1.0;
+  CL_CHECK_OK(cl_rt_check_wall(&su, &t, 1, &fast));
+  CL_CHECK_INT_EQ(fast, 0);
+}
+
+/* The testbed key device: and speed: as an explicit override, both kept in the resolved config. */
+static void test_testbed_key(void) {
+  static const char *const texts[2] = {
+      "model: vgg16\nnodes:\n  - {name: pi, tier: device, device: raspi4}\nplan: [{node: pi, layers: rest}]\n",
+      "model: vgg16\nnodes:\n  - {name: pi, tier: device, device: raspi4, speed: 2}\nplan: [{node: pi, layers: rest}]\n"};
+  for (int i = 0; i < 2; i++) {
+    cl_testbed tb;
+    CL_CHECK_OK(cl_testbed_load_string("<test>", texts[i], &tb));
+    CL_CHECK_STR_EQ(tb.nodes[0].device, "raspi4");
+    CL_CHECK_INT_EQ(tb.nodes[0].speed_given, i);
+    char *y = NULL;
+    CL_CHECK_OK(cl_testbed_to_yaml(&tb, &y));
+    CL_CHECK(y && strstr(y, "device: raspi4"));
+    CL_CHECK(y && (strstr(y, "speed: 2") != NULL) == i);
+    cl_testbed tb2;
+    CL_CHECK_OK(cl_testbed_load_string("<again>", y, &tb2));
+    CL_CHECK_INT_EQ(tb2.nodes[0].speed_given, i);
+    cl_testbed_free(&tb2);
+    free(y);
+    cl_testbed_free(&tb);
+  }
+}
+
+int main(void) {
+  test_testbed_key();
+  test_wall_honesty();
+  test_classes();
+  test_yaml_dvfs();
+  test_fit_synthetic();
+  test_scission_mapping();
+  test_catalogue();
+  return cl_test_finish("test_device");
+}
