@@ -389,8 +389,8 @@ int main(int argc, char **argv) {
   check_pad(-1, -1, 0, 0);
   check_pad(2, -1, -2, 1);
   check_scaled_add_and_bn();
-  static const char *const fast[] = {"keras/mobilenet", "keras/mobilenetv2", "keras/nasnetmobile",
-                                     "keras/resnet50v2", "keras/densenet121"};
-  for (int i = 0; i < 5; i++) check_execution(fast[i]);
+  /* one model per builder family runs here; tests/zoo.cmake runs the rest (slow) */
+  static const char *const fast[] = {"keras/mobilenet", "keras/nasnetmobile", "keras/densenet121"};
+  for (int i = 0; i < 3; i++) check_execution(fast[i]);
   return cl_test_finish("test_zoo_keras");
 }

@@ -15,12 +15,12 @@ else()
   message(STATUS "torchvision not found under /usr/bin/python3: zoo_vs_torchvision not registered")
 endif()
 
-# The Keras family (test_zoo_keras is a unit test: counts, Scission blocks, new ops, five
-# models run). The other 13 run here on both backends, whole and split (minutes: slow).
+# The Keras family (test_zoo_keras is a unit test: counts, Scission blocks, new ops, three
+# models run). The other 15 run here on both backends, whole and split (minutes: slow).
 add_test(NAME zoo_keras_run_slow
          COMMAND test_zoo_keras keras/xception keras/vgg16 keras/vgg19 keras/resnet50 keras/resnet101
                  keras/resnet152 keras/resnet101v2 keras/resnet152v2 keras/inception_v3
-                 keras/inceptionresnet_v2 keras/densenet169 keras/densenet201
+                 keras/inceptionresnet_v2 keras/densenet169 keras/densenet201 keras/mobilenetv2 keras/resnet50v2
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(zoo_keras_run_slow PROPERTIES LABELS slow TIMEOUT 900)
 add_test(NAME zoo_keras_nasnetlarge_slow COMMAND test_zoo_keras keras/nasnetlarge

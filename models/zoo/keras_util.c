@@ -43,14 +43,7 @@ void cl__zk_same(int in, int kk, int s, int *before, int *after) {
 }
 
 static cl_conv_params conv_params(const cl__zk *k, int x, int out_c, int kh, int kw, int s, int same) {
-  cl_conv_params c;
-  memset(&c, 0, sizeof c);
-  c.out_c = out_c;
-  c.kh = kh;
-  c.kw = kw;
-  c.sh = c.sw = s;
-  c.dh = c.dw = 1;
-  c.groups = 1;
+  cl_conv_params c = cl__zb_conv_params(out_c, kh, kw, s, 1, 0);
   if (same) {
     cl_shape in = cl__zb_shape(&k->b, x);
     cl__zk_same(in.h, kh, s, &c.pt, &c.pb);

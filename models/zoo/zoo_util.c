@@ -117,33 +117,31 @@ int cl__zb_conv_p(cl__zb *b, int in, const char *pfx, const char *sfx, const cl_
   return zb_add_node(b, CL_OP_CONV, &in, 1, pfx, sfx, &p);
 }
 
-int cl__zb_conv(cl__zb *b, int in, const char *pfx, const char *sfx, int out_c, int k, int s,
-                int pad, int groups, int bias) {
+cl_conv_params cl__zb_conv_params(int out_c, int kh, int kw, int s, int groups, int bias) {
   cl_conv_params c;
-  memset(&c, 0, sizeof c);
+  memset(&c, 0, sizeof c); /* no padding, dilation 1, no fused activation */
   c.out_c = out_c;
-  c.kh = c.kw = k;
+  c.kh = kh;
+  c.kw = kw;
   c.sh = c.sw = s;
-  c.pt = c.pl = c.pb = c.pr = pad;
   c.dh = c.dw = 1;
   c.groups = groups;
   c.has_bias = bias;
+  return c;
+}
+
+int cl__zb_conv(cl__zb *b, int in, const char *pfx, const char *sfx, int out_c, int k, int s,
+                int pad, int groups, int bias) {
+  cl_conv_params c = cl__zb_conv_params(out_c, k, k, s, groups, bias);
+  c.pt = c.pl = c.pb = c.pr = pad;
   return cl__zb_conv_p(b, in, pfx, sfx, &c);
 }
 
 int cl__zb_conv_rect(cl__zb *b, int in, const char *pfx, const char *sfx, int out_c, int kh,
                      int kw, int s, int ph, int pw, int bias) {
-  cl_conv_params c;
-  memset(&c, 0, sizeof c);
-  c.out_c = out_c;
-  c.kh = kh;
-  c.kw = kw;
-  c.sh = c.sw = s;
+  cl_conv_params c = cl__zb_conv_params(out_c, kh, kw, s, 1, bias);
   c.pt = c.pb = ph;
   c.pl = c.pr = pw;
-  c.dh = c.dw = 1;
-  c.groups = 1;
-  c.has_bias = bias;
   return cl__zb_conv_p(b, in, pfx, sfx, &c);
 }
 

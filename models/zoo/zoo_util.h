@@ -31,6 +31,8 @@ cl_status cl__zb_finish(cl__zb *b, cl_graph **out);
 void cl__zb_layer_begin(cl__zb *b);
 void cl__zb_layer_end(cl__zb *b);
 
+/** Conv params: kh x kw, stride s, no padding, dilation 1, no fused activation. */
+cl_conv_params cl__zb_conv_params(int out_c, int kh, int kw, int s, int groups, int bias);
 /** Square kernel, symmetric padding, dilation 1, no fused activation. */
 int cl__zb_conv(cl__zb *b, int in, const char *pfx, const char *sfx, int out_c, int k, int s,
                 int pad, int groups, int bias);
