@@ -2,6 +2,8 @@
 # Install dependencies, build cleave (warnings are errors), run the whole ctest suite.
 #   scripts/test.sh              all tests
 #   scripts/test.sh -L unit      extra arguments go to ctest
+#   CLEAVE_LONG=1 scripts/test.sh   also the `long` label (Keras models on both backends,
+#                                   device-model backend switch: an hour on 2 cores)
 #   CLEAVE_SANITIZE=1 scripts/test.sh   ASan/UBSan build in build-asan/
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
@@ -17,4 +19,6 @@ fi
 echo "cleave: building in $CLEAVE_BUILD_DIR" >&2
 cleave_build "${extra[@]}"
 cd "$CLEAVE_BUILD_DIR"
-ctest --output-on-failure -j 2 "$@"
+long=(-LE long)
+[ "${CLEAVE_LONG:-0}" = 1 ] && long=()
+ctest --output-on-failure -j 2 "${long[@]}" "$@"

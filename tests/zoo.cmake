@@ -22,10 +22,10 @@ add_test(NAME zoo_keras_run_slow
                  keras/resnet152 keras/resnet101v2 keras/resnet152v2 keras/inception_v3
                  keras/inceptionresnet_v2 keras/densenet169 keras/densenet201 keras/mobilenetv2 keras/resnet50v2
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-set_tests_properties(zoo_keras_run_slow PROPERTIES LABELS slow TIMEOUT 900)
+set_tests_properties(zoo_keras_run_slow PROPERTIES LABELS long TIMEOUT 1800)
 add_test(NAME zoo_keras_nasnetlarge_slow COMMAND test_zoo_keras keras/nasnetlarge
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-set_tests_properties(zoo_keras_nasnetlarge_slow PROPERTIES LABELS slow TIMEOUT 900)
+set_tests_properties(zoo_keras_nasnetlarge_slow PROPERTIES LABELS long TIMEOUT 3600)
 # cleave models --scission and cleave profile --blocks scission
 add_test(NAME keras_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/keras_cli_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(keras_cli PROPERTIES LABELS unit TIMEOUT 300)
