@@ -571,7 +571,13 @@ cl_status cl_netmodel_tx_time(const cl_netmodel *net, int link, double start, ui
     return CL_ERR_INVALID;
   }
   const cl__link *L = &net->links[link];
-  *tx_out = cl__integrate(net, L, cl__sched_find(&L->bw, start), start, bytes);
+  int k = cl__sched_find(&L->bw, start);
+  *tx_out = cl__integrate(net, L, k, start, bytes);
+  if (!isfinite(*tx_out)) {
+    cl_log_error("netmodel: link '%s': %llu bytes at %g B/s (t=%g s) take no finite time", L->name,
+                 (unsigned long long)bytes, cl__rate(net, L, k), start);
+    return CL_ERR_INVALID;
+  }
   return CL_OK;
 }
 
@@ -610,6 +616,13 @@ cl_status cl_netmodel_send(cl_netmodel *net, int link, double t_send, uint64_t b
     if (!(lat > 0)) lat = 0.0; /* truncated at -latency: time never runs backwards */
   }
   double arrival = start + lat + tx;
+  if (!isfinite(arrival)) {
+    /* Input, not a bug: a bandwidth near 0 or a latency near DBL_MAX overflows virtual time. */
+    cl_log_error("netmodel: link '%s': %llu bytes sent at t=%g s never arrive in finite virtual time "
+                 "(bandwidth %g B/s, latency %g s at t=%g s): virtual time overflows",
+                 L->name, (unsigned long long)bytes, t_send, cl__rate(net, L, k), lat, start);
+    return CL_ERR_INVALID;
+  }
   if (!L->reorder && arrival < L->last_arrival) arrival = L->last_arrival;
   L->last_arrival = arrival;
   L->free_at = start + tx;

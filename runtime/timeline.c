@@ -548,7 +548,11 @@ static cl_status cl__simulate(cl_timeline *tl, cl__run *r) {
       int j = e.b;
       cl_xfer x;
       cl_status s = cl_netmodel_send(tl->net, tl->where[j], e.t, tl->bytes[j], &x);
-      CL_ASSERT(s == CL_OK); /* link validated at add time */
+      if (s != CL_OK) { /* the link was valid at add time: a time overflow (logged) */
+        cl_log_error("timeline: transfer task %d (inference %d) on link '%s' failed (see above)", j,
+                     tl->inf[j], cl_netmodel_link_name(tl->net, tl->where[j]));
+        return s;
+      }
       tl->r_start[j] = x.start;
       tl->r_end[j] = x.arrival;
       tl->r_tx[j] = x.tx_time;
@@ -564,6 +568,12 @@ static cl_status cl__simulate(cl_timeline *tl, cl__run *r) {
         int j = e.b;
         tl->r_start[j] = t;
         tl->r_end[j] = t + tl->dur[j];
+        if (!isfinite(tl->r_end[j])) {
+          cl_log_error("timeline: compute task %d (inference %d) on node %d: start %g s + duration %g s "
+                       "is not a finite virtual time",
+                       j, tl->inf[j], k, t, tl->dur[j]);
+          return CL_ERR_INVALID;
+        }
         tl->r_tx[j] = 0.0;
         tl->r_lat[j] = 0.0;
         r->running[k]++;

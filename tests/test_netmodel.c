@@ -396,7 +396,29 @@ static void test_jitter_dists(void) {
   }
 }
 
+/* Issue 13: a transfer whose arrival overflows virtual time is an input error, not an abort. */
+static void test_time_overflow(void) {
+  cl_netmodel *net;
+  CL_CHECK_OK(cl_netmodel_create(1, &net));
+  cl_link_desc d = link_desc(0, 1, 1e308, 1e6);
+  d.name = "slow->far";
+  int far, thin;
+  CL_CHECK_OK(cl_netmodel_add_link(net, &d, &far));
+  d = link_desc(1, 0, 0.0, 1e-310); /* 1e6 B / 1e-310 B/s overflows */
+  CL_CHECK_OK(cl_netmodel_add_link(net, &d, &thin));
+  cl_xfer x;
+  CL_CHECK(cl_netmodel_send(net, far, 1e308, 1000, &x) == CL_ERR_INVALID);
+  CL_CHECK(cl_netmodel_send(net, thin, 0.0, 1000000, &x) == CL_ERR_INVALID);
+  double tx;
+  CL_CHECK(cl_netmodel_tx_time(net, thin, 0.0, 1000000, &tx) == CL_ERR_INVALID);
+  /* a finite neighbour still works */
+  CL_CHECK_OK(cl_netmodel_send(net, far, 0.0, 1000, &x));
+  CL_CHECK(x.arrival == 1e308);
+  cl_netmodel_destroy(net);
+}
+
 int main(void) {
+  test_time_overflow();
   test_constant_exact();
   test_trace();
   test_changes();

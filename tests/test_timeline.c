@@ -684,7 +684,36 @@ static void test_scale(void) {
   cl_netmodel_destroy(net);
 }
 
+/* Issue 13: infinite virtual time is reported as an error (no assertion abort). */
+static void test_time_overflow(void) {
+  cl_netmodel *net;
+  CL_CHECK_OK(cl_netmodel_create(1, &net));
+  cl_link_desc d = link_desc(0, 1, 1e308, 1e6, -1);
+  int l;
+  CL_CHECK_OK(cl_netmodel_add_link(net, &d, &l));
+  cl_timeline *tl;
+  CL_CHECK_OK(cl_timeline_create(net, 2, &tl));
+  int c0, x0, c1;
+  CL_CHECK_OK(cl_timeline_add_compute(tl, 0, 0, 1e308, NULL, 0, &c0));
+  CL_CHECK_OK(cl_timeline_add_transfer(tl, 0, l, 100, &c0, 1, &x0));
+  CL_CHECK_OK(cl_timeline_add_compute(tl, 0, 1, 1.0, &x0, 1, &c1));
+  CL_CHECK(cl_timeline_run(tl) == CL_ERR_INVALID); /* 1e308 + 1e308 s overflows on the link */
+  CL_CHECK_OK(cl_timeline_set_duration(tl, c0, 1.0));
+  CL_CHECK_OK(cl_timeline_run(tl));
+  /* compute end overflows: 1e308 released + 1e308 duration */
+  cl_timeline *t2;
+  CL_CHECK_OK(cl_timeline_create(NULL, 1, &t2));
+  CL_CHECK_OK(cl_timeline_add_compute(t2, 0, 0, 1e308, NULL, 0, NULL));
+  CL_CHECK_OK(cl_timeline_add_compute(t2, 1, 0, 1e308, NULL, 0, NULL));
+  CL_CHECK_OK(cl_timeline_set_release(t2, 1, 1e308));
+  CL_CHECK(cl_timeline_run(t2) == CL_ERR_INVALID);
+  cl_timeline_destroy(t2);
+  cl_timeline_destroy(tl);
+  cl_netmodel_destroy(net);
+}
+
 int main(void) {
+  test_time_overflow();
   test_chain_energy();
   test_slots_and_ties();
   test_arrivals();
