@@ -131,6 +131,8 @@ cl_status cl_netmodel_add_medium(cl_netmodel *net, const char *name, double capa
   if (!M->name) goto nomem;
   M->capacity = capacity;
   M->free_at = -INFINITY;
+  M->sharing = CL_SHARING_FIFO;
+  M->n_links = 0;
   if (id_out) *id_out = net->n_media;
   net->n_media++;
   return CL_OK;
