@@ -128,11 +128,12 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
     d.trace_t = l->trace_t;
     d.trace_bw = l->trace_bw;
     d.trace_n = l->trace_n;
+    d.sharing = l->sharing;
     char name[160];
     for (int dir = 0; st == CL_OK && dir < (l->both_ways ? 2 : 1); dir++) {
       d.src = dir ? l->to : l->from;
       d.dst = dir ? l->from : l->to;
-      snprintf(name, sizeof name, "%s->%s", su->nodes[d.src].name, su->nodes[d.dst].name);
+      snprintf(name, sizeof name, "%s->%s", tb->nodes[d.src].name, tb->nodes[d.dst].name); /* nodes or elements */
       d.name = name;
       st = cl_netmodel_add_link(su->net, &d, dir ? &rev[k] : &fwd[k]);
       if (st != CL_OK) cl_log_error("%s:%d: invalid link %s", src, l->line, name);
@@ -157,6 +158,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
     st = cl_netmodel_add_changes(su->net, &ch, 1);
     if (st != CL_OK) cl_log_error("%s:%d: invalid link condition", src, cd->line);
   }
+  if (st == CL_OK) st = cl_testbed_add_routes(tb, su->net); /* explicit routes; others: shortest paths */
   free(medium);
   free(fwd);
   free(rev);

@@ -27,7 +27,19 @@ typedef enum cl_tb_tier { CL_TB_DEVICE = 0, CL_TB_EDGE, CL_TB_CLOUD, CL_TB_TIER_
 /** Printable tier name ("device", "edge", "cloud"). */
 const char *cl_tb_tier_name(cl_tb_tier t);
 
-/** One emulated node. */
+/** Kinds of network elements (forward traffic, compute nothing, no MPI rank). */
+typedef enum cl_tb_element_kind {
+  CL_TB_ACCESS_POINT = 0,
+  CL_TB_SWITCH,
+  CL_TB_ROUTER,
+  CL_TB_WAN,
+  CL_TB_ELEMENT_COUNT
+} cl_tb_element_kind;
+
+/** Printable element kind ("access_point", "switch", "router", "wan"). */
+const char *cl_tb_element_kind_name(cl_tb_element_kind k);
+
+/** One emulated node, or (is_element = 1) a network element of the `network:` key. */
 typedef struct cl_tb_node {
   char *name;
   cl_tb_tier tier;
@@ -41,6 +53,8 @@ typedef struct cl_tb_node {
   double cpu_load;     /**< background CPU load fraction [0, 1), default 0 */
   double mem_pressure; /**< fraction of the memory cap touched in the background [0, 1] */
   int line;            /**< line of the node's entry */
+  int is_element;      /**< 1: a network element (stored after the compute nodes) */
+  cl_tb_element_kind kind; /**< element kind (is_element only) */
 } cl_tb_node;
 
 /** One link (directed; both_ways = 1 means a second identical link to -> from). */
@@ -57,7 +71,17 @@ typedef struct cl_tb_link {
   double *trace_t;     /**< s, strictly increasing, first >= 0 */
   double *trace_bw;    /**< B/s, >= 0 (0 = link down) */
   int line;
+  cl_sharing sharing;  /**< fifo (one transfer at a time) or maxmin (fluid flows); default: the
+                            testbed's `sharing:` (fifo) */
 } cl_tb_link;
+
+/** An explicit route: transfers from -> to cross the links from, via[0], ..., to. */
+typedef struct cl_tb_route {
+  int from, to;        /**< vertex indices (nodes or elements) */
+  int n_via;
+  int *via;            /**< intermediate vertices, in order */
+  int line;
+} cl_tb_route;
 
 /** One plan entry: a testbed node and the layer spec text that goes there. */
 typedef struct cl_tb_plan_entry {
@@ -105,8 +129,13 @@ typedef struct cl_testbed {
   int wall_clock;     /**< clock: 0 virtual (default), 1 wall */
   int backend;        /**< backend: cl_backend (AUTO default, PORTABLE, DNNL) */
   char *profile;      /**< resolved path of an HDF5 profile, or NULL */
-  int n_nodes;
-  cl_tb_node *nodes;
+  int n_nodes;         /**< compute nodes (one MPI rank each) */
+  cl_tb_node *nodes;   /**< [n_nodes + n_elements]: compute nodes, then network elements;
+                            link ends and routes index this whole array ("vertices") */
+  int n_elements;      /**< network elements (the `network:` key), after the nodes */
+  cl_sharing sharing;  /**< default sharing of links (`sharing:`, default fifo) */
+  int n_routes;
+  cl_tb_route *routes; /**< explicit routes (`routes:`); other pairs use shortest paths */
   int n_links;
   cl_tb_link *links;
   int n_media;
@@ -129,8 +158,13 @@ cl_status cl_testbed_load_string(const char *name, const char *text, cl_testbed 
 /** @brief Free everything the testbed owns and zero it. NULL-safe, idempotent. */
 void cl_testbed_free(cl_testbed *tb);
 
-/** @brief Node index by name, -1 if absent. */
+/** @brief Compute node index by name, -1 if absent. */
 int cl_testbed_find_node(const cl_testbed *tb, const char *name);
+/** @brief Vertex index (a compute node or a network element) by name, -1 if absent. */
+int cl_testbed_find_vertex(const cl_testbed *tb, const char *name);
+/** @brief Register tb's explicit routes in @p net, whose plain links join vertex indices as
+ *  tb's links do (one netmodel link per direction). Errors name the route's line. */
+cl_status cl_testbed_add_routes(const cl_testbed *tb, cl_netmodel *net);
 /** @brief Link from -> to: its index, or -1. With both_ways links also matches the
  *  reverse direction and sets *reverse = 1 (reverse may be NULL). */
 int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse);
