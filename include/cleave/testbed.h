@@ -165,6 +165,10 @@ int cl_testbed_find_vertex(const cl_testbed *tb, const char *name);
 /** @brief Register tb's explicit routes in @p net, whose plain links join vertex indices as
  *  tb's links do (one netmodel link per direction). Errors name the route's line. */
 cl_status cl_testbed_add_routes(const cl_testbed *tb, cl_netmodel *net);
+/** @brief The testbed's link model: media, links (ids in link order, the reverse direction
+ *  of a both_ways link right after it), timed link conditions, explicit routes. Node
+ *  conditions are the caller's. Caller owns *out (cl_netmodel_destroy). */
+cl_status cl_testbed_netmodel(const cl_testbed *tb, cl_netmodel **out);
 /** @brief Link from -> to: its index, or -1. With both_ways links also matches the
  *  reverse direction and sets *reverse = 1 (reverse may be NULL). */
 int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse);
