@@ -95,7 +95,7 @@ static cl_status get_node_ref(const cl_testbed *tb, cl_config_node *map, const c
 }
 
 /* Resolve @p rel against base directory @p base ("" = as is). */
-static char *resolve_path(const char *base, const char *rel) {
+char *cl__tb_resolve_path(const char *base, const char *rel) {
   if (rel[0] == '/' || !base[0]) return cl__tb_strdup(rel);
   size_t lb = strlen(base), lr = strlen(rel);
   char *p = malloc(lb + lr + 2);
@@ -467,7 +467,7 @@ static cl_status parse_link(cl_testbed *tb, cl_config_node *m, int idx, const ch
     return cl_config_error(bw, "give either bandwidth or trace, not both (a trace sets the bandwidth over time)");
   if (trace) {
     if (!trace[0]) return cl_config_error(cl_config_find(m, "trace"), "empty trace path");
-    if (!(l->trace_path = resolve_path(base, trace))) return oom();
+    if (!(l->trace_path = cl__tb_resolve_path(base, trace))) return oom();
     CL_TRY(load_trace(l, cl_config_find(m, "trace")));
     l->bandwidth = l->trace_bw[0];
   } else {
@@ -623,7 +623,7 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   CL_TRY(cl_config_get_str(root, "model", &model));
   if (!model[0]) return cl_config_error(cl_config_find(root, "model"), "model must not be empty");
   tb->model_is_onnx = cl_onnx_is_path(model);
-  if (!(tb->model = tb->model_is_onnx ? resolve_path(base, model) : cl__tb_strdup(model))) return oom();
+  if (!(tb->model = tb->model_is_onnx ? cl__tb_resolve_path(base, model) : cl__tb_strdup(model))) return oom();
   CL_TRY(cl_config_opt_u64(root, "seed", 1, &tb->seed));
   int clock;
   CL_TRY(cl_config_opt_enum(root, "clock", k_clocks, 0, &clock));
@@ -637,7 +637,7 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   CL_TRY(cl_config_opt_str(root, "profile", NULL, &profile));
   if (profile) {
     if (!profile[0]) return cl_config_error(cl_config_find(root, "profile"), "empty profile path");
-    if (!(tb->profile = resolve_path(base, profile))) return oom();
+    if (!(tb->profile = cl__tb_resolve_path(base, profile))) return oom();
   }
   CL_TRY(parse_nodes(tb, root));
   CL_TRY(parse_network(tb, root));
@@ -646,6 +646,7 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   CL_TRY(cl__tb_parse_plan(tb, root));
   CL_TRY(parse_workload(tb, root));
   CL_TRY(parse_conditions(tb, root));
+  CL_TRY(cl__tb_parse_users(tb, root, base));
   return CL_OK;
 }
 
@@ -718,5 +719,6 @@ void cl_testbed_free(cl_testbed *tb) {
   free(tb->media);
   cl__tb_plan_free(&tb->plan);
   free(tb->conditions);
+  cl__tb_users_free(tb);
   memset(tb, 0, sizeof *tb);
 }

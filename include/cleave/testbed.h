@@ -121,6 +121,18 @@ typedef struct cl_tb_condition {
   int line;
 } cl_tb_condition;
 
+/** A request source (`users:`): its own model, plan and arrival process. */
+typedef struct cl_tb_user {
+  char *name;
+  char *model;        /**< zoo name or resolved .onnx path (default: the testbed's model) */
+  int model_is_onnx;
+  cl_tb_plan plan;    /**< entries or cuts over compute nodes; must form a chain of nodes */
+  int inferences;     /**< >= 1, default 1 */
+  cl_arrival arrival; /**< FIXED_RATE (`periodic`, default) or POISSON; t0 = `start`, rate,
+                           seed (default: global seed + user index) */
+  int line;
+} cl_tb_user;
+
 typedef struct cl_testbed {
   char *source;       /**< config file path or display name */
   char *model;        /**< zoo name, or resolved path of an .onnx file */
@@ -146,6 +158,8 @@ typedef struct cl_testbed {
                            in_flight (default 1), seed (default: global seed) */
   int n_conditions;
   cl_tb_condition *conditions; /**< sorted by `at` (stable) */
+  int n_users;        /**< request sources (`users:`), 0 = the single-model workload above */
+  cl_tb_user *users;
 } cl_testbed;
 
 /** @brief Load and validate a testbed config file. Relative paths in it (trace,
