@@ -70,7 +70,6 @@ cl_status cl_netmodel_create(uint64_t seed, cl_netmodel **out) {
     return CL_ERR_NOMEM;
   }
   net->seed = seed;
-  net->routes.tree_src = -1;
   net->flows.now = -INFINITY;
   *out = net;
   return CL_OK;
@@ -464,6 +463,7 @@ cl_status cl_netmodel_add_changes(cl_netmodel *net, const cl_link_change *ch, in
       memset(&nlat[l], 0, sizeof nlat[l]);
     }
     net->change_seq += (uint64_t)n;
+    net->routes.adj_links = -1; /* latencies at t = 0 may have changed: new paths see them */
   }
 done:
   if (s == CL_ERR_NOMEM) cl_log_error("netmodel: out of memory adding %d link changes", n);

@@ -17,8 +17,14 @@ typedef struct cl__routes {
   int n_vert;         /* vertices of the adjacency (max plain-link endpoint + 1) */
   int adj_links;      /* links when the adjacency was built (rebuilt when it changes) */
   int *adj_off, *adj; /* CSR: plain links leaving each vertex */
-  int tree_src;       /* source of the cached tree, -1 = none */
-  int *pred;          /* [n_vert] link into each vertex on the tree, -1 = unreached */
+  int *adj_dst;       /* [adj entries] their head vertex, and */
+  double *adj_w;      /* their latency at t = 0 (s): compact for Dijkstra's inner loop */
+  double *dist;       /* [n_vert] Dijkstra scratch, kept between runs */
+  int *nhop;          /* [n_vert] */
+  void *heap;         /* [adj entries + n_vert] */
+  int **trees;        /* [n_vert]: shortest-path tree of each source computed so far (link into
+                         each vertex, -1 = unreached), or NULL; freed together past a budget */
+  int n_trees;
 } cl__routes;
 
 /* One max-min flow (runtime/netflow.c). */

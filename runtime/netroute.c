@@ -9,14 +9,27 @@
 
 #include "netmodel_internal.h"
 
+enum { CL__TREE_BUDGET = 64 << 20 }; /* bytes of cached shortest-path trees */
+
+static void cl__trees_free(cl__routes *r) {
+  for (int v = 0; r->trees && v < r->n_vert; v++) free(r->trees[v]);
+  free(r->trees);
+  r->trees = NULL;
+  r->n_trees = 0;
+}
+
 void cl__routes_free(cl__routes *r) {
+  cl__trees_free(r);
   free(r->key);
   free(r->val);
   free(r->adj_off);
   free(r->adj);
-  free(r->pred);
+  free(r->adj_dst);
+  free(r->adj_w);
+  free(r->dist);
+  free(r->nhop);
+  free(r->heap);
   memset(r, 0, sizeof *r);
-  r->tree_src = -1;
 }
 
 static uint64_t cl__hkey(int src, int dst) { return ((uint64_t)(uint32_t)src << 32) | (uint32_t)dst; }
@@ -131,10 +144,11 @@ cl_status cl_netmodel_add_route(cl_netmodel *net, const int *links, int n, int *
     o += (size_t)snprintf(name + o, len - o, "%s%s", i ? "->" : "", hn);
   }
   d.name = name;
-  int id;
+  int id, adj_fresh = net->routes.adj_off && net->routes.adj_links == net->n_links;
   cl_status s = cl_netmodel_add_link(net, &d, &id);
   free(name);
   if (s != CL_OK) return s;
+  if (adj_fresh) net->routes.adj_links = net->n_links; /* a route adds no plain link: trees stay valid */
   cl__link *R = &net->links[id];
   R->hops = malloc((size_t)n * sizeof *R->hops);
   if (!R->hops) return CL_ERR_NOMEM;
@@ -142,39 +156,6 @@ cl_status cl_netmodel_add_route(cl_netmodel *net, const int *links, int n, int *
   R->n_hops = n;
   if (cl__cache_put(&net->routes, d.src, d.dst, id) != CL_OK) return CL_ERR_NOMEM;
   if (id_out) *id_out = id;
-  return CL_OK;
-}
-
-/* CSR of the plain links leaving every vertex, rebuilt when links were added. */
-static cl_status cl__adjacency(cl_netmodel *net) {
-  cl__routes *r = &net->routes;
-  if (r->adj_off && r->adj_links == net->n_links) return CL_OK;
-  int nv = 0;
-  for (int i = 0; i < net->n_links; i++) {
-    const cl__link *L = &net->links[i];
-    if (L->n_hops) continue;
-    if (L->src + 1 > nv) nv = L->src + 1;
-    if (L->dst + 1 > nv) nv = L->dst + 1;
-  }
-  free(r->adj_off);
-  free(r->adj);
-  free(r->pred);
-  r->adj_off = calloc((size_t)nv + 1, sizeof *r->adj_off);
-  r->adj = malloc((size_t)(net->n_links + 1) * sizeof *r->adj);
-  r->pred = malloc((size_t)(nv + 1) * sizeof *r->pred);
-  if (!r->adj_off || !r->adj || !r->pred) return CL_ERR_NOMEM;
-  for (int i = 0; i < net->n_links; i++)
-    if (!net->links[i].n_hops) r->adj_off[net->links[i].src + 1]++;
-  for (int v = 0; v < nv; v++) r->adj_off[v + 1] += r->adj_off[v];
-  int *fill = malloc((size_t)(nv + 1) * sizeof *fill);
-  if (!fill) return CL_ERR_NOMEM;
-  memcpy(fill, r->adj_off, (size_t)nv * sizeof *fill);
-  for (int i = 0; i < net->n_links; i++) /* in id order: ties resolve by link id */
-    if (!net->links[i].n_hops) r->adj[fill[net->links[i].src]++] = i;
-  free(fill);
-  r->n_vert = nv;
-  r->adj_links = net->n_links;
-  r->tree_src = -1;
   return CL_OK;
 }
 
@@ -189,25 +170,77 @@ static int cl__dless(const cl__dent *a, const cl__dent *b) {
   return a->v < b->v;
 }
 
-/* Shortest-path tree from src: pred[v] = link into v (-1 unreached). Weight = latency at
+/* CSR of the plain links leaving every vertex, rebuilt when links were added. */
+static cl_status cl__adjacency(cl_netmodel *net) {
+  cl__routes *r = &net->routes;
+  if (r->adj_off && r->adj_links == net->n_links) return CL_OK;
+  cl__trees_free(r);
+  int nv = 0;
+  for (int i = 0; i < net->n_links; i++) {
+    const cl__link *L = &net->links[i];
+    if (L->n_hops) continue;
+    if (L->src + 1 > nv) nv = L->src + 1;
+    if (L->dst + 1 > nv) nv = L->dst + 1;
+  }
+  free(r->adj_off);
+  free(r->adj);
+  free(r->adj_dst);
+  free(r->adj_w);
+  free(r->dist);
+  free(r->nhop);
+  free(r->heap);
+  r->dist = malloc((size_t)(nv + 1) * sizeof *r->dist);
+  r->nhop = malloc((size_t)(nv + 1) * sizeof *r->nhop);
+  r->heap = malloc((size_t)(net->n_links + nv + 1) * sizeof(cl__dent));
+  r->adj_off = calloc((size_t)nv + 1, sizeof *r->adj_off);
+  r->adj = malloc((size_t)(net->n_links + 1) * sizeof *r->adj);
+  r->adj_dst = malloc((size_t)(net->n_links + 1) * sizeof *r->adj_dst);
+  r->adj_w = malloc((size_t)(net->n_links + 1) * sizeof *r->adj_w);
+  r->trees = calloc((size_t)nv + 1, sizeof *r->trees);
+  if (!r->adj_off || !r->adj || !r->adj_dst || !r->adj_w || !r->trees || !r->dist || !r->nhop || !r->heap)
+    return CL_ERR_NOMEM;
+  for (int i = 0; i < net->n_links; i++)
+    if (!net->links[i].n_hops) r->adj_off[net->links[i].src + 1]++;
+  for (int v = 0; v < nv; v++) r->adj_off[v + 1] += r->adj_off[v];
+  int *fill = malloc((size_t)(nv + 1) * sizeof *fill);
+  if (!fill) return CL_ERR_NOMEM;
+  memcpy(fill, r->adj_off, (size_t)nv * sizeof *fill);
+  for (int i = 0; i < net->n_links; i++) { /* in id order: ties resolve by link id */
+    const cl__link *L = &net->links[i];
+    if (L->n_hops) continue;
+    int p = fill[L->src]++;
+    r->adj[p] = i;
+    r->adj_dst[p] = L->dst;
+    r->adj_w[p] = L->lat.v[cl__sched_find(&L->lat, 0.0)];
+  }
+  free(fill);
+  r->n_vert = nv;
+  r->adj_links = net->n_links;
+  return CL_OK;
+}
+
+/* Shortest-path tree from src into r->trees[src]: link into each v (-1 unreached). Weight = latency at
  * t = 0; ties: fewer hops, then first found (vertices settle in (dist, hops, index) order,
  * their links relax in id order). O((V + E) log V). */
 static cl_status cl__dijkstra(cl_netmodel *net, int src) {
   cl__routes *r = &net->routes;
   int nv = r->n_vert;
-  double *dist = malloc((size_t)nv * sizeof *dist);
-  int *hops = malloc((size_t)nv * sizeof *hops);
-  cl__dent *h = malloc((size_t)(net->n_links + nv + 1) * sizeof *h);
-  if (!dist || !hops || !h) {
-    free(dist);
-    free(hops);
-    free(h);
-    return CL_ERR_NOMEM;
+  if ((size_t)(r->n_trees + 1) * (size_t)nv * sizeof(int) > CL__TREE_BUDGET) { /* start over */
+    for (int v = 0; v < nv; v++) {
+      free(r->trees[v]);
+      r->trees[v] = NULL;
+    }
+    r->n_trees = 0;
   }
+  int *pred = r->trees[src] = malloc((size_t)nv * sizeof *pred);
+  double *dist = r->dist;
+  int *hops = r->nhop;
+  cl__dent *h = r->heap;
+  if (!pred) return CL_ERR_NOMEM;
   for (int v = 0; v < nv; v++) {
     dist[v] = INFINITY;
     hops[v] = 0;
-    r->pred[v] = -1;
+    pred[v] = -1;
   }
   int n = 0;
   dist[src] = 0;
@@ -227,14 +260,13 @@ static cl_status cl__dijkstra(cl_netmodel *net, int src) {
     int u = top.v;
     if (top.d != dist[u] || top.hops != hops[u]) continue; /* stale */
     for (int p = r->adj_off[u]; p < r->adj_off[u + 1]; p++) {
-      const cl__link *L = &net->links[r->adj[p]];
-      int v = L->dst;
-      double nd = dist[u] + L->lat.v[cl__sched_find(&L->lat, 0.0)];
+      int v = r->adj_dst[p];
+      double nd = dist[u] + r->adj_w[p];
       int nh = hops[u] + 1;
       if (nd < dist[v] || (nd == dist[v] && nh < hops[v])) {
         dist[v] = nd;
         hops[v] = nh;
-        r->pred[v] = r->adj[p];
+        pred[v] = r->adj[p];
         cl__dent e = {nd, nh, v};
         int k = n++; /* sift up */
         while (k > 0 && cl__dless(&e, &h[(k - 1) / 2])) {
@@ -245,10 +277,7 @@ static cl_status cl__dijkstra(cl_netmodel *net, int src) {
       }
     }
   }
-  free(dist);
-  free(hops);
-  free(h);
-  r->tree_src = src;
+  r->n_trees++;
   return CL_OK;
 }
 
@@ -262,25 +291,28 @@ cl_status cl_netmodel_route(cl_netmodel *net, int src, int dst, int *id_out) {
     *id_out = id;
     return CL_OK;
   }
-  for (int i = 0; i < net->n_links; i++) /* a direct link always wins */
-    if (!net->links[i].n_hops && net->links[i].src == src && net->links[i].dst == dst) {
-      *id_out = i;
-      return cl__cache_put(&net->routes, src, dst, i) == CL_OK ? CL_OK : CL_ERR_NOMEM;
-    }
   cl_status s = cl__adjacency(net);
-  if (s == CL_OK && src < net->routes.n_vert && net->routes.tree_src != src) s = cl__dijkstra(net, src);
+  cl__routes *r = &net->routes;
+  if (s == CL_OK && src < r->n_vert) {
+    for (int p = r->adj_off[src]; p < r->adj_off[src + 1]; p++) /* a direct link always wins */
+      if (net->links[r->adj[p]].dst == dst) {
+        *id_out = r->adj[p];
+        return cl__cache_put(r, src, dst, r->adj[p]) == CL_OK ? CL_OK : CL_ERR_NOMEM;
+      }
+    if (!r->trees[src]) s = cl__dijkstra(net, src);
+  }
   if (s != CL_OK) {
     cl_log_error("netmodel: out of memory computing routes");
     return s;
   }
-  cl__routes *r = &net->routes;
-  if (src >= r->n_vert || dst >= r->n_vert || r->pred[dst] < 0) return CL_ERR_NOTFOUND;
+  if (src >= r->n_vert || dst >= r->n_vert || r->trees[src][dst] < 0) return CL_ERR_NOTFOUND;
+  const int *pred = r->trees[src];
   int n = 0;
-  for (int v = dst; v != src; v = net->links[r->pred[v]].src) n++;
+  for (int v = dst; v != src; v = net->links[pred[v]].src) n++;
   int *hops = malloc((size_t)n * sizeof *hops);
   if (!hops) return CL_ERR_NOMEM;
   int k = n;
-  for (int v = dst; v != src; v = net->links[r->pred[v]].src) hops[--k] = r->pred[v];
+  for (int v = dst; v != src; v = net->links[pred[v]].src) hops[--k] = pred[v];
   s = cl_netmodel_add_route(net, hops, n, id_out);
   free(hops);
   return s;
