@@ -16,6 +16,9 @@ void cl__flows_free(cl__flows *f) {
   free(f->weight);
   free(f->res_off);
   free(f->res_flows);
+  free(f->fill);
+  free(f->mark);
+  free(f->touched);
   free(f->frozen);
   memset(f, 0, sizeof *f);
 }
@@ -95,9 +98,14 @@ static cl_status cl__allocate(cl_netmodel *net) {
     double *c = realloc(F->cap_left, (size_t)nr * sizeof *c), *w = realloc(F->weight, (size_t)nr * sizeof *w);
     if (c) F->cap_left = c;
     if (w) F->weight = w;
-    int *o = realloc(F->res_off, (size_t)(nr + 1) * sizeof *o);
+    int *o = realloc(F->res_off, (size_t)(nr + 1) * sizeof *o), *fl = realloc(F->fill, (size_t)nr * sizeof *fl);
     if (o) F->res_off = o;
-    if (!c || !w || !o) return CL_ERR_NOMEM;
+    if (fl) F->fill = fl;
+    int *mk = realloc(F->mark, (size_t)nr * sizeof *mk), *tc = realloc(F->touched, (size_t)nr * sizeof *tc);
+    if (mk) F->mark = mk;
+    if (tc) F->touched = tc;
+    if (!c || !w || !o || !fl || !mk || !tc) return CL_ERR_NOMEM;
+    for (int r = F->n_res; r < nr; r++) F->mark[r] = 0;
     F->n_res = nr;
   }
   if (F->n > F->cap_frozen) {
@@ -106,17 +114,29 @@ static cl_status cl__allocate(cl_netmodel *net) {
     F->frozen = z;
     F->cap_frozen = F->n;
   }
-  memset(F->weight, 0, (size_t)nr * sizeof *F->weight);
-  memset(F->res_off, 0, (size_t)(nr + 1) * sizeof *F->res_off);
-  int res[2], total = 0;
+  /* Only the resources the active flows touch: O(F h), not O(links). */
+  if (++F->epoch == 0) {
+    for (int r = 0; r < nr; r++) F->mark[r] = 0;
+    F->epoch = 1;
+  }
+  int res[2], total = 0, nt = 0;
   for (int i = 0; i < F->n; i++) {
     int nh, self = F->f[i].id;
     const int *h = cl__hops(&net->links[self], &self, &nh);
     for (int k = 0; k < nh; k++) {
       int m = cl__hop_res(net, h[k], res);
-      for (int q = 0; q < m; q++) F->res_off[res[q] + 1]++;
+      for (int q = 0; q < m; q++) {
+        int r = res[q];
+        if (F->mark[r] != F->epoch) {
+          F->mark[r] = F->epoch;
+          F->touched[nt++] = r;
+          F->weight[r] = 0;
+        }
+        F->weight[r] += 1.0; /* a flow may use a resource twice: weight 2 */
+      }
       total += m;
     }
+    F->frozen[i] = 0;
   }
   if (total > F->cap_rf) {
     int *z = realloc(F->res_flows, (size_t)total * sizeof *z);
@@ -124,30 +144,24 @@ static cl_status cl__allocate(cl_netmodel *net) {
     F->res_flows = z;
     F->cap_rf = total;
   }
-  for (int r = 0; r < nr; r++) F->res_off[r + 1] += F->res_off[r];
-  int *fill = malloc((size_t)(nr + 1) * sizeof *fill);
-  cl__sent *heap = malloc((size_t)(total + nr + 1) * sizeof *heap);
-  if (!fill || !heap) {
-    free(fill);
-    free(heap);
-    return CL_ERR_NOMEM;
+  cl__sent *heap = malloc((size_t)(total + nt + 1) * sizeof *heap);
+  if (!heap) return CL_ERR_NOMEM;
+  for (int q = 0, off = 0; q < nt; q++) { /* res_off[r] .. res_off[r] + weight[r] */
+    int r = F->touched[q];
+    F->res_off[r] = F->fill[r] = off;
+    off += (int)F->weight[r];
   }
-  memcpy(fill, F->res_off, (size_t)nr * sizeof *fill);
   for (int i = 0; i < F->n; i++) {
     int nh, self = F->f[i].id;
     const int *h = cl__hops(&net->links[self], &self, &nh);
     for (int k = 0; k < nh; k++) {
       int m = cl__hop_res(net, h[k], res);
-      for (int q = 0; q < m; q++) {
-        F->res_flows[fill[res[q]]++] = i; /* a flow may use a resource twice: weight 2 */
-        F->weight[res[q]] += 1.0;
-      }
+      for (int q = 0; q < m; q++) F->res_flows[F->fill[res[q]]++] = i;
     }
-    F->frozen[i] = 0;
   }
   int nh = 0;
-  for (int r = 0; r < nr; r++) {
-    if (F->weight[r] == 0) continue;
+  for (int q = 0; q < nt; q++) {
+    int r = F->touched[q];
     F->cap_left[r] = cl__res_cap(net, r, F->now);
     cl__spush(heap, &nh, (cl__sent){F->cap_left[r] / F->weight[r], r});
   }
@@ -156,7 +170,7 @@ static cl_status cl__allocate(cl_netmodel *net) {
     int r = e.r;
     if (F->weight[r] <= 0 || e.share != F->cap_left[r] / F->weight[r]) continue; /* stale */
     double share = e.share > 0 ? e.share : 0.0;
-    for (int p = F->res_off[r]; p < F->res_off[r + 1]; p++) {
+    for (int p = F->res_off[r]; p < F->fill[r]; p++) {
       int i = F->res_flows[p];
       if (F->frozen[i]) continue;
       F->frozen[i] = 1;
@@ -175,7 +189,6 @@ static cl_status cl__allocate(cl_netmodel *net) {
     }
     F->weight[r] = 0;
   }
-  free(fill);
   free(heap);
   for (int i = 0; i < F->n; i++) {
     cl__flow *f = &F->f[i];

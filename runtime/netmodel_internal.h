@@ -47,7 +47,9 @@ typedef struct cl__flows {
   /* scratch of the allocation, sized to links + media */
   double *cap_left, *weight;
   int n_res;
-  int *res_off, *res_flows; /* CSR: flows on each resource */
+  int *res_off, *res_flows; /* CSR over the touched resources: flows on each */
+  int *fill, *mark, *touched; /* per resource: CSR fill, epoch of last touch; touched list */
+  int epoch;
   int cap_rf;
   uint8_t *frozen;
   int cap_frozen;
