@@ -18,10 +18,9 @@ static void cl__trees_free(cl__routes *r) {
   r->n_trees = 0;
 }
 
-void cl__routes_free(cl__routes *r) {
+/* The adjacency and everything derived from it. */
+static void cl__adj_free(cl__routes *r) {
   cl__trees_free(r);
-  free(r->key);
-  free(r->val);
   free(r->adj_off);
   free(r->adj);
   free(r->adj_dst);
@@ -29,6 +28,15 @@ void cl__routes_free(cl__routes *r) {
   free(r->dist);
   free(r->nhop);
   free(r->heap);
+  r->adj_off = r->adj = r->adj_dst = r->nhop = NULL;
+  r->adj_w = r->dist = NULL;
+  r->heap = NULL;
+}
+
+void cl__routes_free(cl__routes *r) {
+  cl__adj_free(r);
+  free(r->key);
+  free(r->val);
   memset(r, 0, sizeof *r);
 }
 
@@ -174,7 +182,6 @@ static int cl__dless(const cl__dent *a, const cl__dent *b) {
 static cl_status cl__adjacency(cl_netmodel *net) {
   cl__routes *r = &net->routes;
   if (r->adj_off && r->adj_links == net->n_links) return CL_OK;
-  cl__trees_free(r);
   int nv = 0;
   for (int i = 0; i < net->n_links; i++) {
     const cl__link *L = &net->links[i];
@@ -182,13 +189,7 @@ static cl_status cl__adjacency(cl_netmodel *net) {
     if (L->src + 1 > nv) nv = L->src + 1;
     if (L->dst + 1 > nv) nv = L->dst + 1;
   }
-  free(r->adj_off);
-  free(r->adj);
-  free(r->adj_dst);
-  free(r->adj_w);
-  free(r->dist);
-  free(r->nhop);
-  free(r->heap);
+  cl__adj_free(r);
   r->dist = malloc((size_t)(nv + 1) * sizeof *r->dist);
   r->nhop = malloc((size_t)(nv + 1) * sizeof *r->nhop);
   r->heap = malloc((size_t)(net->n_links + nv + 1) * sizeof(cl__dent));

@@ -5,17 +5,10 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "cl_test.h"
-#include "cleave/timeline.h"
+#include "cl_net_test.h"
 
 static int add(cl_netmodel *net, int src, int dst, double lat, double bw, cl_sharing sh) {
-  cl_link_desc d;
-  memset(&d, 0, sizeof d);
-  d.src = src;
-  d.dst = dst;
-  d.latency = lat;
-  d.bandwidth = bw;
-  d.medium = -1;
+  cl_link_desc d = cl_test_link(src, dst, lat, bw, -1);
   d.sharing = sh;
   int id = -1;
   CL_CHECK_OK(cl_netmodel_add_link(net, &d, &id));
