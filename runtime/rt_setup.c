@@ -137,6 +137,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   }
   su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
   st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
+  if (st == CL_OK) st = cl_testbed_plan_routes(g, su->node_of_layer, su->net); /* same route ids on every rank */
   cl_graph_destroy(g);
   if (st != CL_OK) return st;
   cl_testbed resolved = *tb; /* shallow: only the model string differs, nothing is freed */

@@ -61,3 +61,16 @@ cl_status cl_testbed_netmodel(const cl_testbed *tb, cl_netmodel **out) {
   *out = net;
   return CL_OK;
 }
+
+cl_status cl_testbed_plan_routes(const cl_graph *g, const int *node_of_layer, cl_netmodel *net) {
+  for (int c = 0; c < cl_graph_size(g); c++) {
+    const cl_node *cn = cl_graph_node(g, c);
+    for (int q = 0; q < cn->n_inputs; q++) {
+      int a = node_of_layer[cn->inputs[q]], b = node_of_layer[c], id;
+      if (a == b || a < 0 || b < 0) continue;
+      cl_status s = cl_netmodel_route(net, a, b, &id);
+      if (s != CL_OK && s != CL_ERR_NOTFOUND) return s; /* no path: cl_rt_build names the tensor */
+    }
+  }
+  return CL_OK;
+}

@@ -183,6 +183,11 @@ cl_status cl_testbed_add_routes(const cl_testbed *tb, cl_netmodel *net);
  *  of a both_ways link right after it), timed link conditions, explicit routes. Node
  *  conditions are the caller's. Caller owns *out (cl_netmodel_destroy). */
 cl_status cl_testbed_netmodel(const cl_testbed *tb, cl_netmodel **out);
+/** @brief Register in @p net the route of every pair of nodes a tensor crosses under
+ *  @p node_of_layer (cl_testbed_resolve_plan), so that every process holding the same
+ *  testbed has the same link and route ids (wall mode looks routes up on every rank).
+ *  Pairs with no path are left to cl_rt_build's error. */
+cl_status cl_testbed_plan_routes(const cl_graph *g, const int *node_of_layer, cl_netmodel *net);
 /** @brief Link from -> to: its index, or -1. With both_ways links also matches the
  *  reverse direction and sets *reverse = 1 (reverse may be NULL). */
 int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse);
