@@ -6,6 +6,7 @@
 
 #include "cleave/provenance.h"
 #include "cleave/records.h"
+#include "cleave/multiuser.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/onnx.h"
@@ -83,6 +84,8 @@ int cl__cmd_sim(int argc, char **argv) {
     fprintf(stderr, "cleave sim: error: no testbed config given (see --help)\n");
     return 2;
   }
+  int mu_rc = cl_mu_cmd_sim(path, profile, (int)reps, csv); /* `users:` testbeds (runtime/multiuser.c) */
+  if (mu_rc >= 0) return mu_rc;
   cl_rt_setup su;
   if (cl_rt_setup_load(path, NULL, &su) != CL_OK) return 2;
   cl_graph *g = NULL;

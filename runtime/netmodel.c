@@ -9,46 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct cl__change {
-  double at, bandwidth, latency; /* negative = unchanged */
-  uint64_t seq;                  /* global insertion order: later wins at equal times */
-} cl__change;
-
-/* A piecewise-constant schedule: value v[k] holds on [t[k], t[k+1]); t[0] = -inf. */
-typedef struct cl__sched {
-  double *t, *v;
-  int n;
-} cl__sched;
-
-typedef struct cl__link {
-  char *name;
-  int src, dst, medium, reorder;
-  double base_bw, base_lat;
-  cl_jitter jitter;
-  double *trace_t, *trace_bw;
-  int trace_n;
-  cl__change *changes;
-  int n_changes, cap_changes;
-  cl__sched bw, lat; /* compiled from base + trace + changes */
-  gsl_rng *rng;
-  double free_at, last_arrival;
-  cl_link_stats stats;
-} cl__link;
-
-typedef struct cl__medium {
-  char *name;
-  double capacity; /* B/s, 0 = no cap */
-  double free_at;
-} cl__medium;
-
-struct cl_netmodel {
-  uint64_t seed;
-  uint64_t change_seq;
-  cl__link *links;
-  int n_links, cap_links;
-  cl__medium *media;
-  int n_media, cap_media;
-};
+#include "netmodel_internal.h"
 
 static const char *const cl__jitter_names[CL_JITTER_COUNT] = {
     "none", "normal", "uniform", "exponential", "lognormal", "pareto"};
@@ -68,6 +29,22 @@ cl_status cl_jitter_dist_parse(const char *name, cl_jitter_dist *out) {
   cl_log_error("netmodel: unknown jitter distribution '%s' (expected none, normal, uniform, "
                "exponential, lognormal or pareto)",
                name ? name : "(null)");
+  return CL_ERR_INVALID;
+}
+
+static const char *const cl__sharing_names[CL_SHARING_COUNT] = {"fifo", "maxmin"};
+
+const char *cl_sharing_name(cl_sharing s) {
+  return (int)s >= 0 && s < CL_SHARING_COUNT ? cl__sharing_names[s] : "?";
+}
+
+cl_status cl_sharing_parse(const char *name, cl_sharing *out) {
+  for (int i = 0; name && i < CL_SHARING_COUNT; i++)
+    if (strcmp(name, cl__sharing_names[i]) == 0) {
+      *out = (cl_sharing)i;
+      return CL_OK;
+    }
+  cl_log_error("netmodel: unknown sharing '%s' (expected fifo or maxmin)", name ? name : "(null)");
   return CL_ERR_INVALID;
 }
 
@@ -93,6 +70,7 @@ cl_status cl_netmodel_create(uint64_t seed, cl_netmodel **out) {
     return CL_ERR_NOMEM;
   }
   net->seed = seed;
+  net->flows.now = -INFINITY;
   *out = net;
   return CL_OK;
 }
@@ -114,8 +92,11 @@ void cl_netmodel_destroy(cl_netmodel *net) {
     free(L->changes);
     cl__sched_free(&L->bw);
     cl__sched_free(&L->lat);
-    gsl_rng_free(L->rng);
+    free(L->hops);
+    if (L->rng) gsl_rng_free(L->rng);
   }
+  cl__routes_free(&net->routes);
+  cl__flows_free(&net->flows);
   for (int i = 0; i < net->n_media; i++) free(net->media[i].name);
   free(net->links);
   free(net->media);
@@ -149,6 +130,8 @@ cl_status cl_netmodel_add_medium(cl_netmodel *net, const char *name, double capa
   if (!M->name) goto nomem;
   M->capacity = capacity;
   M->free_at = -INFINITY;
+  M->sharing = CL_SHARING_FIFO;
+  M->n_links = 0;
   if (id_out) *id_out = net->n_media;
   net->n_media++;
   return CL_OK;
@@ -336,6 +319,17 @@ cl_status cl_netmodel_add_link(cl_netmodel *net, const cl_link_desc *d, int *id_
     }
   }
   CL_TRY(cl__jitter_check(name, &d->jitter));
+  if ((int)d->sharing < 0 || d->sharing >= CL_SHARING_COUNT) {
+    cl_log_error("netmodel: link '%s': field 'sharing': invalid value %d", name, (int)d->sharing);
+    return CL_ERR_INVALID;
+  }
+  if (d->medium >= 0 && net->media[d->medium].n_links > 0 && net->media[d->medium].sharing != d->sharing) {
+    cl_log_error("netmodel: link '%s': sharing '%s' differs from the other links of medium '%s' ('%s'); a "
+                 "medium is shared one way",
+                 name, cl_sharing_name(d->sharing), net->media[d->medium].name,
+                 cl_sharing_name(net->media[d->medium].sharing));
+    return CL_ERR_INVALID;
+  }
 
   if (net->n_links == net->cap_links) {
     int nc = net->cap_links ? 2 * net->cap_links : 8;
@@ -356,6 +350,7 @@ cl_status cl_netmodel_add_link(cl_netmodel *net, const cl_link_desc *d, int *id_
   L.base_bw = d->bandwidth;
   L.base_lat = d->latency;
   L.jitter = d->jitter;
+  L.sharing = d->sharing;
   L.trace_n = d->trace_n;
   L.name = cl__strdup(name);
   L.rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -379,6 +374,10 @@ cl_status cl_netmodel_add_link(cl_netmodel *net, const cl_link_desc *d, int *id_
   cl__link *P = &net->links[id];
   P->free_at = P->last_arrival = -INFINITY;
   cl__link_reseed(net, P, id);
+  if (d->medium >= 0) {
+    net->media[d->medium].sharing = d->sharing;
+    net->media[d->medium].n_links++;
+  }
   if (id_out) *id_out = id;
   return CL_OK;
 fail:
@@ -402,6 +401,10 @@ cl_status cl_netmodel_add_changes(cl_netmodel *net, const cl_link_change *ch, in
       return CL_ERR_INVALID;
     }
     const char *ln = net->links[c->link].name;
+    if (net->links[c->link].n_hops) {
+      cl_log_error("netmodel: change %d: '%s' is a route; change its links instead", i, ln);
+      return CL_ERR_INVALID;
+    }
     if (!isfinite(c->at)) {
       cl_log_error("netmodel: change %d on link '%s': field 'at': %g is not finite", i, ln, c->at);
       return CL_ERR_INVALID;
@@ -460,6 +463,7 @@ cl_status cl_netmodel_add_changes(cl_netmodel *net, const cl_link_change *ch, in
       memset(&nlat[l], 0, sizeof nlat[l]);
     }
     net->change_seq += (uint64_t)n;
+    net->routes.adj_links = -1; /* latencies at t = 0 may have changed: new paths see them */
   }
 done:
   if (s == CL_ERR_NOMEM) cl_log_error("netmodel: out of memory adding %d link changes", n);
@@ -501,7 +505,7 @@ cl_status cl_netmodel_find_link(const cl_netmodel *net, int src, int dst, int *l
 }
 
 /* Index of the segment in force at t: last k with s->t[k] <= t (t[0] = -inf). */
-static int cl__sched_find(const cl__sched *s, double t) {
+int cl__sched_find(const cl__sched *s, double t) {
   int lo = 0, hi = s->n - 1;
   while (lo < hi) {
     int mid = lo + (hi - lo + 1) / 2;
@@ -513,7 +517,7 @@ static int cl__sched_find(const cl__sched *s, double t) {
   return lo;
 }
 
-static inline double cl__rate(const cl_netmodel *net, const cl__link *L, int k) {
+double cl__link_rate(const cl_netmodel *net, const cl__link *L, int k) {
   double r = L->bw.v[k];
   if (L->medium >= 0) {
     double cap = net->media[L->medium].capacity;
@@ -529,7 +533,7 @@ static double cl__integrate(const cl_netmodel *net, const cl__link *L, int k, do
   if (bytes == 0) return 0.0;
   double remaining = (double)bytes, elapsed = 0.0, cur = start;
   for (;;) {
-    double r = cl__rate(net, L, k);
+    double r = cl__link_rate(net, L, k);
     if (k + 1 == L->bw.n) return elapsed + remaining / r;
     double seg_end = L->bw.t[k + 1];
     double span = seg_end - cur;
@@ -544,38 +548,57 @@ static double cl__integrate(const cl_netmodel *net, const cl__link *L, int k, do
   }
 }
 
-static int cl__link_ok(const cl_netmodel *net, int link) {
+int cl__netmodel_link_ok(const cl_netmodel *net, int link) {
   if (link >= 0 && link < net->n_links) return 1;
   cl_log_error("netmodel: link id %d out of range (have %d)", link, net->n_links);
   return 0;
 }
 
 double cl_netmodel_bandwidth_at(const cl_netmodel *net, int link, double t) {
-  if (!cl__link_ok(net, link)) return 0;
+  if (!cl__netmodel_link_ok(net, link)) return 0;
   const cl__link *L = &net->links[link];
-  return cl__rate(net, L, cl__sched_find(&L->bw, t));
+  int n;
+  const int *h = cl__hops(L, &link, &n);
+  double r = INFINITY; /* a route: its bottleneck */
+  for (int i = 0; i < n; i++) {
+    const cl__link *H = &net->links[h[i]];
+    double v = cl__link_rate(net, H, cl__sched_find(&H->bw, t));
+    if (v < r) r = v;
+  }
+  return r;
 }
 
 double cl_netmodel_latency_at(const cl_netmodel *net, int link, double t) {
-  if (!cl__link_ok(net, link)) return 0;
+  if (!cl__netmodel_link_ok(net, link)) return 0;
   const cl__link *L = &net->links[link];
-  return L->lat.v[cl__sched_find(&L->lat, t)];
+  int n;
+  const int *h = cl__hops(L, &link, &n);
+  double sum = 0.0; /* a route: its hops' latencies add up */
+  for (int i = 0; i < n; i++) sum += net->links[h[i]].lat.v[cl__sched_find(&net->links[h[i]].lat, t)];
+  return sum;
 }
 
 cl_status cl_netmodel_tx_time(const cl_netmodel *net, int link, double start, uint64_t bytes,
                               double *tx_out) {
-  if (!cl__link_ok(net, link)) return CL_ERR_INVALID;
+  if (!cl__netmodel_link_ok(net, link)) return CL_ERR_INVALID;
   if (!isfinite(start)) {
     cl_log_error("netmodel: tx_time on link '%s': start %g is not finite", net->links[link].name,
                  start);
     return CL_ERR_INVALID;
   }
   const cl__link *L = &net->links[link];
-  *tx_out = cl__integrate(net, L, cl__sched_find(&L->bw, start), start, bytes);
+  if (L->n_hops) return cl__route_tx_time(net, link, start, bytes, tx_out);
+  int k = cl__sched_find(&L->bw, start);
+  *tx_out = cl__integrate(net, L, k, start, bytes);
+  if (!isfinite(*tx_out)) {
+    cl_log_error("netmodel: link '%s': %llu bytes at %g B/s (t=%g s) take no finite time", L->name,
+                 (unsigned long long)bytes, cl__link_rate(net, L, k), start);
+    return CL_ERR_INVALID;
+  }
   return CL_OK;
 }
 
-static double cl__jitter_draw(cl__link *L) {
+double cl__link_jitter(cl__link *L) {
   const cl_jitter *j = &L->jitter;
   switch (j->dist) {
     case CL_JITTER_NORMAL: return j->mean + gsl_ran_gaussian(L->rng, j->sigma);
@@ -588,28 +611,42 @@ static double cl__jitter_draw(cl__link *L) {
 }
 
 cl_status cl_netmodel_send(cl_netmodel *net, int link, double t_send, uint64_t bytes, cl_xfer *out) {
-  if (!cl__link_ok(net, link)) return CL_ERR_INVALID;
+  if (!cl__netmodel_link_ok(net, link)) return CL_ERR_INVALID;
   cl__link *L = &net->links[link];
   if (!isfinite(t_send)) {
     cl_log_error("netmodel: send on link '%s': t_send %g is not finite", L->name, t_send);
     return CL_ERR_INVALID;
   }
+  if (cl_netmodel_is_fluid(net, link)) {
+    cl_log_error("netmodel: link '%s' shares its bandwidth max-min: transfers on it are flows "
+                 "(cl_netmodel_flow_start), not FIFO sends",
+                 L->name);
+    return CL_ERR_INVALID;
+  }
+  if (L->n_hops) return cl__route_send(net, link, t_send, bytes, out);
   cl__medium *M = L->medium >= 0 ? &net->media[L->medium] : NULL;
   double start = t_send;
   if (L->free_at > start) start = L->free_at;
   if (M && M->free_at > start) start = M->free_at;
   int k = cl__sched_find(&L->bw, start);
-  while (cl__rate(net, L, k) <= 0) { /* link down: wait for the next segment (last one is up) */
+  while (cl__link_rate(net, L, k) <= 0) { /* link down: wait for the next segment (last one is up) */
     k++;
     start = L->bw.t[k];
   }
   double tx = cl__integrate(net, L, k, start, bytes);
   double lat = L->lat.v[cl__sched_find(&L->lat, start)];
   if (L->jitter.dist != CL_JITTER_NONE) {
-    lat += cl__jitter_draw(L);
+    lat += cl__link_jitter(L);
     if (!(lat > 0)) lat = 0.0; /* truncated at -latency: time never runs backwards */
   }
   double arrival = start + lat + tx;
+  if (!isfinite(arrival)) {
+    /* Input, not a bug: a bandwidth near 0 or a latency near DBL_MAX overflows virtual time. */
+    cl_log_error("netmodel: link '%s': %llu bytes sent at t=%g s never arrive in finite virtual time "
+                 "(bandwidth %g B/s, latency %g s at t=%g s): virtual time overflows",
+                 L->name, (unsigned long long)bytes, t_send, cl__link_rate(net, L, k), lat, start);
+    return CL_ERR_INVALID;
+  }
   if (!L->reorder && arrival < L->last_arrival) arrival = L->last_arrival;
   L->last_arrival = arrival;
   L->free_at = start + tx;
@@ -636,10 +673,11 @@ void cl_netmodel_reset(cl_netmodel *net) {
     cl__link_reseed(net, L, i);
   }
   for (int i = 0; i < net->n_media; i++) net->media[i].free_at = -INFINITY;
+  cl__flows_reset(&net->flows);
 }
 
 cl_status cl_netmodel_link_stats(const cl_netmodel *net, int link, cl_link_stats *out) {
-  if (!cl__link_ok(net, link)) return CL_ERR_INVALID;
+  if (!cl__netmodel_link_ok(net, link)) return CL_ERR_INVALID;
   *out = net->links[link].stats;
   return CL_OK;
 }

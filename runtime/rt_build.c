@@ -136,7 +136,7 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
       int x = cn->inputs[q], a = su->node_of_layer[x];
       if (a == b || xfer_of[(size_t)x * N + b] >= 0) continue;
       int link = -1;
-      if (cl_netmodel_find_link(su->net, a, b, &link) != CL_OK) {
+      if (cl_netmodel_route(su->net, a, b, &link) != CL_OK) { /* a direct link, or a route of links */
         cl_log_error("plan sends tensor '%s' from node '%s' to node '%s' (consumed by '%s'), but no link connects them",
                      cl_graph_node(g, x)->name, su->nodes[a].name, su->nodes[b].name, cn->name);
         st = CL_ERR_CONFIG;

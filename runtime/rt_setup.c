@@ -108,58 +108,21 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
     n->cpu_load = t->cpu_load;
     n->mem_pressure = t->mem_pressure;
   }
-  CL_TRY(cl_netmodel_create(tb->seed, &su->net));
-  int *medium = malloc(sizeof(int) * (size_t)(tb->n_media + 1));
-  if (!medium) return CL_ERR_NOMEM;
+  /* Link model: runtime/testbed_net.c. Node conditions hold for the whole run. */
+  CL_TRY(cl_testbed_netmodel(tb, &su->net));
   cl_status st = CL_OK;
-  for (int m = 0; m < tb->n_media && st == CL_OK; m++) st = cl_netmodel_add_medium(su->net, tb->media[m], 0.0, &medium[m]);
-  /* link ids: 2*k forward, 2*k+1 reverse (when both_ways) -> netmodel ids */
-  int *fwd = malloc(sizeof(int) * (size_t)(tb->n_links + 1)), *rev = malloc(sizeof(int) * (size_t)(tb->n_links + 1));
-  if (!fwd || !rev) st = CL_ERR_NOMEM;
-  for (int k = 0; st == CL_OK && k < tb->n_links; k++) {
-    const cl_tb_link *l = &tb->links[k];
-    cl_link_desc d;
-    memset(&d, 0, sizeof d);
-    d.latency = l->latency;
-    d.bandwidth = l->bandwidth;
-    d.medium = l->medium >= 0 ? medium[l->medium] : -1;
-    d.reorder = l->reorder;
-    d.jitter = l->jitter;
-    d.trace_t = l->trace_t;
-    d.trace_bw = l->trace_bw;
-    d.trace_n = l->trace_n;
-    char name[160];
-    for (int dir = 0; st == CL_OK && dir < (l->both_ways ? 2 : 1); dir++) {
-      d.src = dir ? l->to : l->from;
-      d.dst = dir ? l->from : l->to;
-      snprintf(name, sizeof name, "%s->%s", su->nodes[d.src].name, su->nodes[d.dst].name);
-      d.name = name;
-      st = cl_netmodel_add_link(su->net, &d, dir ? &rev[k] : &fwd[k]);
-      if (st != CL_OK) cl_log_error("%s:%d: invalid link %s", src, l->line, name);
-    }
-    if (!l->both_ways) rev[k] = -1;
-  }
   for (int c = 0; st == CL_OK && c < tb->n_conditions; c++) {
     const cl_tb_condition *cd = &tb->conditions[c];
-    if (cd->node >= 0) {
-      if (cd->at > 0) {
-        cl_log_error("%s:%d: timed node conditions are not supported by the runtime yet; node conditions hold for "
-                     "the whole run (omit 'at')", src, cd->line);
-        st = CL_ERR_CONFIG;
-        break;
-      }
-      if (cd->cpu_load >= 0) su->nodes[cd->node].cpu_load = cd->cpu_load;
-      if (cd->mem_pressure >= 0) su->nodes[cd->node].mem_pressure = cd->mem_pressure;
-      continue;
+    if (cd->node < 0) continue;
+    if (cd->at > 0) {
+      cl_log_error("%s:%d: timed node conditions are not supported by the runtime yet; node conditions hold for "
+                   "the whole run (omit 'at')", src, cd->line);
+      st = CL_ERR_CONFIG;
+      break;
     }
-    int id = cd->reverse ? rev[cd->link] : fwd[cd->link];
-    cl_link_change ch = {id, cd->at, cd->bandwidth, cd->latency};
-    st = cl_netmodel_add_changes(su->net, &ch, 1);
-    if (st != CL_OK) cl_log_error("%s:%d: invalid link condition", src, cd->line);
+    if (cd->cpu_load >= 0) su->nodes[cd->node].cpu_load = cd->cpu_load;
+    if (cd->mem_pressure >= 0) su->nodes[cd->node].mem_pressure = cd->mem_pressure;
   }
-  free(medium);
-  free(fwd);
-  free(rev);
   if (st != CL_OK) return st;
   for (int i = 0; i < su->n_nodes; i++)
     su->nodes[i].slowdown = cl_rt_effective_slowdown(su->nodes[i].speed, su->nodes[i].cpu_load, su->nodes[i].mem_pressure);
@@ -174,6 +137,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   }
   su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
   st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
+  if (st == CL_OK) st = cl_testbed_plan_routes(g, su->node_of_layer, su->net); /* same route ids on every rank */
   if (st == CL_OK) st = cl_rt_setup_devices(tb, g, su); /* per-layer device / host times */
   cl_graph_destroy(g);
   if (st != CL_OK) return st;

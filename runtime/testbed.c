@@ -17,13 +17,18 @@ static const char *const k_clocks[] = {"virtual", "wall", NULL};
 static const char *const k_backends[] = {"auto", "portable", "dnnl", NULL}; /* = cl_backend order */
 static const char *const k_arrivals[] = {"back_to_back", "fixed_rate", "poisson", NULL};
 static const cl_arrival_kind k_arrival_kind[] = {CL_ARRIVAL_BACK_TO_BACK, CL_ARRIVAL_FIXED_RATE, CL_ARRIVAL_POISSON};
+static const char *const k_elements[] = {"access_point", "switch", "router", "wan", NULL}; /* = cl_tb_element_kind */
+static const char *const k_sharing[] = {"fifo", "maxmin", NULL};                         /* = cl_sharing */
 static const char *const k_jitters[] = {"none", "normal", "uniform", "exponential", "lognormal", "pareto", NULL};
 static const cl_jitter_dist k_jitter_dist[] = {CL_JITTER_NONE,        CL_JITTER_NORMAL,    CL_JITTER_UNIFORM,
                                                CL_JITTER_EXPONENTIAL, CL_JITTER_LOGNORMAL, CL_JITTER_PARETO};
 
-enum { MAX_TRACE_POINTS = 10000000, MAX_NODES = 4096 };
+enum { MAX_TRACE_POINTS = 10000000, MAX_NODES = 4096, MAX_ELEMENTS = 1000000, MAX_VIA = 1024 };
 
 const char *cl_tb_tier_name(cl_tb_tier t) { return (unsigned)t < CL_TB_TIER_COUNT ? k_tiers[t] : "?"; }
+const char *cl_tb_element_kind_name(cl_tb_element_kind k) {
+  return (unsigned)k < CL_TB_ELEMENT_COUNT ? k_elements[k] : "?";
+}
 
 char *cl__tb_strdup(const char *s) {
   size_t n = strlen(s) + 1;
@@ -39,6 +44,12 @@ static cl_status oom(void) {
 
 int cl_testbed_find_node(const cl_testbed *tb, const char *name) {
   for (int i = 0; i < tb->n_nodes; i++)
+    if (!strcmp(tb->nodes[i].name, name)) return i;
+  return -1;
+}
+
+int cl_testbed_find_vertex(const cl_testbed *tb, const char *name) {
+  for (int i = 0; i < tb->n_nodes + tb->n_elements; i++)
     if (!strcmp(tb->nodes[i].name, name)) return i;
   return -1;
 }
@@ -59,15 +70,17 @@ int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse) {
 static void node_list(const cl_testbed *tb, char *buf, size_t cap) {
   size_t o = 0;
   buf[0] = '\0';
-  for (int i = 0; i < tb->n_nodes && o < cap; i++)
+  for (int i = 0; i < tb->n_nodes + tb->n_elements && o < cap; i++)
     o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", tb->nodes[i].name);
 }
 
-/* Node named by the string value of map[key] (required). */
-static cl_status get_node_ref(const cl_testbed *tb, cl_config_node *map, const char *key, int *out) {
+/* Node (or, with vertex = 1, node or network element) named by the string value of map[key]. */
+static cl_status get_ref(const cl_testbed *tb, cl_config_node *map, const char *key, int vertex, int *out) {
   const char *name;
   CL_TRY(cl_config_get_str(map, key, &name));
-  int i = cl_testbed_find_node(tb, name);
+  int i = vertex ? cl_testbed_find_vertex(tb, name) : cl_testbed_find_node(tb, name);
+  if (i < 0 && cl_testbed_find_vertex(tb, name) >= 0)
+    return cl_config_error(cl_config_find(map, key), "'%s' is a network element (it computes nothing)", name);
   if (i < 0) {
     char list[512];
     node_list(tb, list, sizeof list);
@@ -77,8 +90,12 @@ static cl_status get_node_ref(const cl_testbed *tb, cl_config_node *map, const c
   return CL_OK;
 }
 
+static cl_status get_node_ref(const cl_testbed *tb, cl_config_node *map, const char *key, int *out) {
+  return get_ref(tb, map, key, 0, out);
+}
+
 /* Resolve @p rel against base directory @p base ("" = as is). */
-static char *resolve_path(const char *base, const char *rel) {
+char *cl__tb_resolve_path(const char *base, const char *rel) {
   if (rel[0] == '/' || !base[0]) return cl__tb_strdup(rel);
   size_t lb = strlen(base), lr = strlen(rel);
   char *p = malloc(lb + lr + 2);
@@ -168,6 +185,118 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
   if (nd->mem_pressure > 0 && nd->memory == 0)
     return cl_config_error(cl_config_find(m, "mem_pressure"),
                            "mem_pressure is a fraction of the memory cap: set memory (e.g. memory: 2GiB)");
+  return CL_OK;
+}
+
+/* `network:` [{name, kind}]: network elements, appended to tb->nodes after the compute nodes. */
+static cl_status parse_network(cl_testbed *tb, cl_config_node *root) {
+  int sh;
+  CL_TRY(cl_config_opt_enum(root, "sharing", k_sharing, 0, &sh));
+  tb->sharing = (cl_sharing)sh;
+  cl_config_node *seq = cl_config_find(root, "network");
+  if (!seq || cl_config_is_null(seq)) return CL_OK;
+  CL_TRY(cl_config_expect(seq, CL_CONFIG_SEQ));
+  int n = cl_config_len(seq);
+  if (n > MAX_ELEMENTS) return cl_config_error(seq, "more than %d network elements", MAX_ELEMENTS);
+  if (n == 0) return CL_OK;
+  cl_tb_node *nn = realloc(tb->nodes, sizeof *nn * (size_t)(tb->n_nodes + n));
+  if (!nn) return oom();
+  tb->nodes = nn;
+  memset(nn + tb->n_nodes, 0, sizeof *nn * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    cl_config_node *m = cl_config_at(seq, i);
+    CL_TRY(cl_config_expect(m, CL_CONFIG_MAP));
+    cl_tb_node *e = &tb->nodes[tb->n_nodes + i];
+    e->line = cl_config_line(m);
+    e->is_element = 1;
+    const char *name;
+    CL_TRY(cl_config_get_str(m, "name", &name));
+    CL_TRY(check_name(cl_config_find(m, "name"), name, "network element"));
+    int dup = cl_testbed_find_vertex(tb, name);
+    if (dup >= 0)
+      return cl_config_error(cl_config_find(m, "name"), "duplicate name '%s' (first defined at line %d)", name,
+                             tb->nodes[dup].line);
+    if (!(e->name = cl__tb_strdup(name))) return oom();
+    tb->n_elements = i + 1; /* so cl_testbed_free releases it */
+    int kind;
+    CL_TRY(cl_config_get_enum(m, "kind", k_elements, &kind));
+    e->kind = (cl_tb_element_kind)kind;
+  }
+  return CL_OK;
+}
+
+/* `routes:` [{from, to, via: [names]}]: explicit paths (hops must be links). */
+static cl_status parse_routes(cl_testbed *tb, cl_config_node *root) {
+  cl_config_node *seq = cl_config_find(root, "routes");
+  if (!seq || cl_config_is_null(seq)) return CL_OK;
+  CL_TRY(cl_config_expect(seq, CL_CONFIG_SEQ));
+  int n = cl_config_len(seq);
+  if (n == 0) return CL_OK;
+  if (!(tb->routes = calloc((size_t)n, sizeof *tb->routes))) return oom();
+  for (int i = 0; i < n; i++) {
+    cl_config_node *m = cl_config_at(seq, i);
+    CL_TRY(cl_config_expect(m, CL_CONFIG_MAP));
+    cl_tb_route *r = &tb->routes[i];
+    tb->n_routes = i + 1;
+    r->line = cl_config_line(m);
+    CL_TRY(get_ref(tb, m, "from", 1, &r->from));
+    CL_TRY(get_ref(tb, m, "to", 1, &r->to));
+    if (r->from == r->to) return cl_config_error(cl_config_find(m, "to"), "a route joins two different vertices");
+    for (int j = 0; j < i; j++)
+      if (tb->routes[j].from == r->from && tb->routes[j].to == r->to)
+        return cl_config_error(m, "duplicate route %s->%s (also at line %d)", tb->nodes[r->from].name,
+                               tb->nodes[r->to].name, tb->routes[j].line);
+    cl_config_node *via = cl_config_find(m, "via");
+    if (!via) return cl_config_error(m, "missing required key 'via' (the vertices between from and to)");
+    CL_TRY(cl_config_expect(via, CL_CONFIG_SEQ));
+    int nv = cl_config_len(via);
+    if (nv > MAX_VIA) return cl_config_error(via, "more than %d hops", MAX_VIA);
+    if (!(r->via = calloc((size_t)nv + 1, sizeof *r->via))) return oom();
+    r->n_via = nv;
+    int prev = r->from;
+    for (int k = 0; k <= nv; k++) {
+      cl_config_node *vn = k < nv ? cl_config_at(via, k) : cl_config_find(m, "to");
+      int v = r->to;
+      if (k < nv) {
+        const char *name;
+        CL_TRY(cl_config_as_str(vn, &name));
+        if ((v = cl_testbed_find_vertex(tb, name)) < 0) {
+          char list[512];
+          node_list(tb, list, sizeof list);
+          return cl_config_error(vn, "unknown node or network element '%s' (have: %s)", name, list);
+        }
+        r->via[k] = v;
+      }
+      int rev, l = cl_testbed_find_link(tb, prev, v, &rev);
+      if (l < 0)
+        return cl_config_error(vn, "route hop %s->%s: no link in 'links'", tb->nodes[prev].name, tb->nodes[v].name);
+      prev = v;
+    }
+  }
+  return CL_OK;
+}
+
+cl_status cl_testbed_add_routes(const cl_testbed *tb, cl_netmodel *net) {
+  for (int i = 0; i < tb->n_routes; i++) {
+    const cl_tb_route *r = &tb->routes[i];
+    int *hops = malloc(sizeof(int) * (size_t)(r->n_via + 1)), id;
+    if (!hops) return oom();
+    cl_status s = CL_OK;
+    for (int k = 0, prev = r->from; k <= r->n_via && s == CL_OK; k++) {
+      int v = k < r->n_via ? r->via[k] : r->to;
+      s = cl_netmodel_find_link(net, prev, v, &hops[k]);
+      if (s == CL_OK && cl_netmodel_route_hops(net, hops[k], NULL, 0) != 1) s = CL_ERR_NOTFOUND;
+      if (s != CL_OK)
+        cl_log_error("%s:%d: route %s->%s: no link %s->%s in this direction", tb->source, r->line,
+                     tb->nodes[r->from].name, tb->nodes[r->to].name, tb->nodes[prev].name, tb->nodes[v].name);
+      prev = v;
+    }
+    if (s == CL_OK && (s = cl_netmodel_add_route(net, hops, r->n_via + 1, &id)) != CL_OK)
+      cl_log_error("%s:%d: invalid route %s->%s (see above)", tb->source, r->line, tb->nodes[r->from].name,
+                   tb->nodes[r->to].name);
+    free(hops);
+    if (s != CL_OK) return CL_ERR_CONFIG;
+  }
   return CL_OK;
 }
 
@@ -320,8 +449,8 @@ static cl_status parse_link(cl_testbed *tb, cl_config_node *m, int idx, const ch
   cl_tb_link *l = &tb->links[idx];
   l->line = cl_config_line(m);
   l->medium = -1;
-  CL_TRY(get_node_ref(tb, m, "from", &l->from));
-  CL_TRY(get_node_ref(tb, m, "to", &l->to));
+  CL_TRY(get_ref(tb, m, "from", 1, &l->from));
+  CL_TRY(get_ref(tb, m, "to", 1, &l->to));
   if (l->from == l->to)
     return cl_config_error(cl_config_find(m, "to"), "a link needs two different nodes (from = to = '%s')",
                            tb->nodes[l->from].name);
@@ -342,7 +471,7 @@ static cl_status parse_link(cl_testbed *tb, cl_config_node *m, int idx, const ch
     return cl_config_error(bw, "give either bandwidth or trace, not both (a trace sets the bandwidth over time)");
   if (trace) {
     if (!trace[0]) return cl_config_error(cl_config_find(m, "trace"), "empty trace path");
-    if (!(l->trace_path = resolve_path(base, trace))) return oom();
+    if (!(l->trace_path = cl__tb_resolve_path(base, trace))) return oom();
     CL_TRY(load_trace(l, cl_config_find(m, "trace")));
     l->bandwidth = l->trace_bw[0];
   } else {
@@ -351,6 +480,9 @@ static cl_status parse_link(cl_testbed *tb, cl_config_node *m, int idx, const ch
   }
   CL_TRY(parse_jitter(cl_config_find(m, "jitter"), &l->jitter));
   CL_TRY(cl_config_opt_bool(m, "reorder", 0, &l->reorder));
+  int sh;
+  CL_TRY(cl_config_opt_enum(m, "sharing", k_sharing, (int)tb->sharing, &sh));
+  l->sharing = (cl_sharing)sh;
   const char *shared;
   CL_TRY(cl_config_opt_str(m, "shared", NULL, &shared));
   if (shared) {
@@ -449,7 +581,7 @@ static cl_status parse_condition(cl_testbed *tb, cl_config_node *m, cl_tb_condit
   while (*pb == ' ') pb++;
   for (char *e = pa + strlen(pa); e > pa && e[-1] == ' ';) *--e = '\0';
   for (char *e = pb + strlen(pb); e > pb && e[-1] == ' ';) *--e = '\0';
-  int from = cl_testbed_find_node(tb, pa), to = cl_testbed_find_node(tb, pb);
+  int from = cl_testbed_find_vertex(tb, pa), to = cl_testbed_find_vertex(tb, pb);
   if (from < 0 || to < 0) {
     char list[512];
     node_list(tb, list, sizeof list);
@@ -495,7 +627,7 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   CL_TRY(cl_config_get_str(root, "model", &model));
   if (!model[0]) return cl_config_error(cl_config_find(root, "model"), "model must not be empty");
   tb->model_is_onnx = cl_onnx_is_path(model);
-  if (!(tb->model = tb->model_is_onnx ? resolve_path(base, model) : cl__tb_strdup(model))) return oom();
+  if (!(tb->model = tb->model_is_onnx ? cl__tb_resolve_path(base, model) : cl__tb_strdup(model))) return oom();
   CL_TRY(cl_config_opt_u64(root, "seed", 1, &tb->seed));
   int clock;
   CL_TRY(cl_config_opt_enum(root, "clock", k_clocks, 0, &clock));
@@ -509,13 +641,16 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   CL_TRY(cl_config_opt_str(root, "profile", NULL, &profile));
   if (profile) {
     if (!profile[0]) return cl_config_error(cl_config_find(root, "profile"), "empty profile path");
-    if (!(tb->profile = resolve_path(base, profile))) return oom();
+    if (!(tb->profile = cl__tb_resolve_path(base, profile))) return oom();
   }
   CL_TRY(parse_nodes(tb, root));
+  CL_TRY(parse_network(tb, root));
   CL_TRY(parse_links(tb, root, base));
+  CL_TRY(parse_routes(tb, root));
   CL_TRY(cl__tb_parse_plan(tb, root));
   CL_TRY(parse_workload(tb, root));
   CL_TRY(parse_conditions(tb, root));
+  CL_TRY(cl__tb_parse_users(tb, root, base));
   return CL_OK;
 }
 
@@ -574,10 +709,12 @@ void cl_testbed_free(cl_testbed *tb) {
   free(tb->source);
   free(tb->model);
   free(tb->profile);
-  for (int i = 0; i < tb->n_nodes; i++) {
+  for (int i = 0; i < tb->n_nodes + tb->n_elements; i++) {
     free(tb->nodes[i].name);
     free(tb->nodes[i].device);
   }
+  for (int i = 0; i < tb->n_routes; i++) free(tb->routes[i].via);
+  free(tb->routes);
   free(tb->nodes);
   for (int i = 0; i < tb->n_links; i++) {
     free(tb->links[i].trace_path);
@@ -589,5 +726,6 @@ void cl_testbed_free(cl_testbed *tb) {
   free(tb->media);
   cl__tb_plan_free(&tb->plan);
   free(tb->conditions);
+  cl__tb_users_free(tb);
   memset(tb, 0, sizeof *tb);
 }

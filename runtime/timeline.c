@@ -435,6 +435,22 @@ static void cl__complete(cl_timeline *tl, cl__run *r, int j, double t) {
   if (--r->inf_rem[i] == 0 && r->released[i]) cl__finish_inference(tl, r, i, t);
 }
 
+typedef struct cl__flowctx {
+  cl_timeline *tl;
+  cl__run *r;
+  cl_status st;
+} cl__flowctx;
+
+/* A max-min flow drained: record it and schedule its arrival. */
+static void cl__flow_done(void *ctx, int j, const cl_xfer *x) {
+  cl__flowctx *c = ctx;
+  c->tl->r_start[j] = x->start;
+  c->tl->r_end[j] = x->arrival;
+  c->tl->r_tx[j] = x->tx_time;
+  c->tl->r_lat[j] = x->latency;
+  cl__hpush(c->r->ev, &c->r->n_ev, (cl__hent){x->arrival, CL__EV_COMPLETE, j});
+}
+
 static cl_status cl__alloc_results(cl_timeline *tl) {
   size_t n = (size_t)(tl->n ? tl->n : 1), ni = (size_t)(tl->n_inf ? tl->n_inf : 1);
   CL__GROW(tl->r_ready, n);
@@ -531,8 +547,21 @@ static cl_status cl__simulate(cl_timeline *tl, cl__run *r) {
   }
 
   int done = 0;
-  while (r->n_ev > 0) {
-    const double t = r->ev[0].t;
+  cl__flowctx fc = {tl, r, CL_OK};
+  while (r->n_ev > 0 || (tl->net && cl_netmodel_flows_active(tl->net) > 0)) {
+    const double te = r->n_ev > 0 ? r->ev[0].t : INFINITY;
+    /* Max-min flows drain at times that depend on the other flows: ask the netmodel. */
+    const double tf = tl->net && cl_netmodel_flows_active(tl->net) > 0 ? cl_netmodel_flow_next(tl->net) : INFINITY;
+    const double t = tf < te ? tf : te;
+    if (!isfinite(t)) {
+      cl_log_error("timeline: %d flows never finish (next flow event at %g s): virtual time overflows",
+                   cl_netmodel_flows_active(tl->net), tf);
+      return CL_ERR_INVALID;
+    }
+    if (tf <= t) {
+      CL_TRY(cl_netmodel_flow_advance(tl->net, t, cl__flow_done, &fc));
+      if (fc.st != CL_OK) return fc.st;
+    }
     /* All events at time t first, so that dispatch order depends only on the keys. */
     while (r->n_ev > 0 && r->ev[0].t == t) {
       cl__hent e = cl__hpop(r->ev, &r->n_ev);
@@ -547,8 +576,17 @@ static cl_status cl__simulate(cl_timeline *tl, cl__run *r) {
       cl__hent e = cl__hpop(r->xq, &r->n_xq);
       int j = e.b;
       cl_xfer x;
+      if (cl_netmodel_is_fluid(tl->net, tl->where[j])) {
+        tl->r_start[j] = e.t; /* completes through cl__flow_done */
+        CL_TRY(cl_netmodel_flow_start(tl->net, tl->where[j], e.t, tl->bytes[j], j));
+        continue;
+      }
       cl_status s = cl_netmodel_send(tl->net, tl->where[j], e.t, tl->bytes[j], &x);
-      CL_ASSERT(s == CL_OK); /* link validated at add time */
+      if (s != CL_OK) { /* the link was valid at add time: a time overflow (logged) */
+        cl_log_error("timeline: transfer task %d (inference %d) on link '%s' failed (see above)", j,
+                     tl->inf[j], cl_netmodel_link_name(tl->net, tl->where[j]));
+        return s;
+      }
       tl->r_start[j] = x.start;
       tl->r_end[j] = x.arrival;
       tl->r_tx[j] = x.tx_time;
@@ -564,6 +602,12 @@ static cl_status cl__simulate(cl_timeline *tl, cl__run *r) {
         int j = e.b;
         tl->r_start[j] = t;
         tl->r_end[j] = t + tl->dur[j];
+        if (!isfinite(tl->r_end[j])) {
+          cl_log_error("timeline: compute task %d (inference %d) on node %d: start %g s + duration %g s "
+                       "is not a finite virtual time",
+                       j, tl->inf[j], k, t, tl->dur[j]);
+          return CL_ERR_INVALID;
+        }
         tl->r_tx[j] = 0.0;
         tl->r_lat[j] = 0.0;
         r->running[k]++;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cl_test.h"
+#include "cl_net_test.h"
 #include "cleave/timeline.h"
 
 static double now_s(void) {
@@ -21,27 +21,13 @@ static uint32_t rnd(uint32_t n) { /* xorshift64*, test-local */
   return (uint32_t)(((rng_state * 0x2545F4914F6CDD1DULL) >> 32) % n);
 }
 
-static cl_link_desc link_desc(int src, int dst, double lat, double bw, int medium) {
-  cl_link_desc d;
-  memset(&d, 0, sizeof d);
-  d.src = src;
-  d.dst = dst;
-  d.latency = lat;
-  d.bandwidth = bw;
-  d.medium = medium;
-  return d;
-}
 
 /* ---- hand-computed cases ---- */
 
 static void test_chain_energy(void) {
   cl_netmodel *net;
-  CL_CHECK_OK(cl_netmodel_create(1, &net));
-  cl_link_desc d = link_desc(0, 1, 0.1, 1000.0, -1);
-  int l;
-  CL_CHECK_OK(cl_netmodel_add_link(net, &d, &l));
   cl_timeline *tl;
-  CL_CHECK_OK(cl_timeline_create(net, 2, &tl));
+  int l = cl_test_one_link(0.1, 1000.0, &net, &tl);
   cl_node_power p0 = {1.0, 5.0, 2.0, 1.5, 1e-6, 0.0}, p1 = {10.0, 50.0, 0.0, 3.0, 0.0, 0.0};
   CL_CHECK_OK(cl_timeline_set_power(tl, 0, &p0));
   CL_CHECK_OK(cl_timeline_set_power(tl, 1, &p1));
@@ -221,7 +207,7 @@ static void test_validation(void) {
   CL_CHECK(ir.release == 3.0 && ir.finish == 3.0 && ir.tasks == 0);
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(1, &net));
-  cl_link_desc ld = link_desc(0, 5, 0.0, 1.0, -1);
+  cl_link_desc ld = cl_test_link(0, 5, 0.0, 1.0, -1);
   CL_CHECK_OK(cl_netmodel_add_link(net, &ld, NULL));
   cl_timeline *t2;
   CL_CHECK_OK(cl_timeline_create(net, 2, &t2));
@@ -311,7 +297,7 @@ static void build(const inst *I, uint64_t seed, cl_netmodel **netp, cl_timeline 
   CL_CHECK_OK(cl_netmodel_add_medium(net, "m0", 0, NULL));
   CL_CHECK_OK(cl_netmodel_add_medium(net, "m1", 0, NULL));
   for (int l = 0; l < I->n_links; l++) {
-    cl_link_desc d = link_desc(I->link[l].src, I->link[l].dst, I->link[l].lat, I->link[l].bw,
+    cl_link_desc d = cl_test_link(I->link[l].src, I->link[l].dst, I->link[l].lat, I->link[l].bw,
                                I->link[l].medium);
     CL_CHECK_OK(cl_netmodel_add_link(net, &d, NULL));
   }
@@ -594,7 +580,7 @@ static void build_big(uint64_t seed, int n_inf, int per_inf, cl_netmodel **netp,
   for (int s = 0; s < 3; s++)
     for (int d = 0; d < 3; d++) {
       if (s == d) continue;
-      cl_link_desc ld = link_desc(s, d, 0.002 * (1 + s + d), 2.5e6 * (1 + d), (s == 0 || d == 0) ? m : -1);
+      cl_link_desc ld = cl_test_link(s, d, 0.002 * (1 + s + d), 2.5e6 * (1 + d), (s == 0 || d == 0) ? m : -1);
       ld.jitter.dist = CL_JITTER_NORMAL;
       ld.jitter.sigma = 0.001;
       CL_CHECK_OK(cl_netmodel_add_link(net, &ld, NULL));
@@ -684,7 +670,32 @@ static void test_scale(void) {
   cl_netmodel_destroy(net);
 }
 
+/* Issue 13: infinite virtual time is reported as an error (no assertion abort). */
+static void test_time_overflow(void) {
+  cl_netmodel *net;
+  cl_timeline *tl;
+  int l = cl_test_one_link(1e308, 1e6, &net, &tl);
+  int c0, x0, c1;
+  CL_CHECK_OK(cl_timeline_add_compute(tl, 0, 0, 1e308, NULL, 0, &c0));
+  CL_CHECK_OK(cl_timeline_add_transfer(tl, 0, l, 100, &c0, 1, &x0));
+  CL_CHECK_OK(cl_timeline_add_compute(tl, 0, 1, 1.0, &x0, 1, &c1));
+  CL_CHECK(cl_timeline_run(tl) == CL_ERR_INVALID); /* 1e308 + 1e308 s overflows on the link */
+  CL_CHECK_OK(cl_timeline_set_duration(tl, c0, 1.0));
+  CL_CHECK_OK(cl_timeline_run(tl));
+  /* compute end overflows: 1e308 released + 1e308 duration */
+  cl_timeline *t2;
+  CL_CHECK_OK(cl_timeline_create(NULL, 1, &t2));
+  CL_CHECK_OK(cl_timeline_add_compute(t2, 0, 0, 1e308, NULL, 0, NULL));
+  CL_CHECK_OK(cl_timeline_add_compute(t2, 1, 0, 1e308, NULL, 0, NULL));
+  CL_CHECK_OK(cl_timeline_set_release(t2, 1, 1e308));
+  CL_CHECK(cl_timeline_run(t2) == CL_ERR_INVALID);
+  cl_timeline_destroy(t2);
+  cl_timeline_destroy(tl);
+  cl_netmodel_destroy(net);
+}
+
 int main(void) {
+  test_time_overflow();
   test_chain_energy();
   test_slots_and_ties();
   test_arrivals();

@@ -14,6 +14,9 @@
  *      arrival = start + lat + tx_time                      (>= previous arrival on l, unless reorder)
  *      link_free[l] = medium_free[m] = start + tx_time
  *
+ *  Routes (a link id whose transfers cross several links) and max-min flows: see
+ *  cl_netmodel_route() and cl_netmodel_flow_start() below; docs/network.md.
+ *
  *  Ownership: a cl_netmodel owns copies of everything passed in (names, traces,
  *  changes) and one GSL RNG per link; cl_netmodel_destroy() releases it all.
  *  A cl_netmodel is not thread-safe; use one per thread.
@@ -51,6 +54,18 @@ const char *cl_jitter_dist_name(cl_jitter_dist d);
 /** Parse a distribution name (as printed by cl_jitter_dist_name). CL_ERR_INVALID if unknown. */
 cl_status cl_jitter_dist_parse(const char *name, cl_jitter_dist *out);
 
+/** How concurrent transfers share a link or medium. */
+typedef enum cl_sharing {
+  CL_SHARING_FIFO = 0, /**< one transfer at a time, in send order (cl_netmodel_send) */
+  CL_SHARING_MAXMIN,   /**< fluid flows sharing bandwidth max-min fairly (cl_netmodel_flow_*) */
+  CL_SHARING_COUNT
+} cl_sharing;
+
+/** Printable name ("fifo", "maxmin"). */
+const char *cl_sharing_name(cl_sharing s);
+/** Parse a name as printed by cl_sharing_name(); CL_ERR_INVALID if unknown. */
+cl_status cl_sharing_parse(const char *name, cl_sharing *out);
+
 /** Description of one directed link; copied by cl_netmodel_add_link(). */
 typedef struct cl_link_desc {
   const char *name;       /**< optional, for messages (e.g. "device->edge"); NULL = "src->dst" */
@@ -66,6 +81,7 @@ typedef struct cl_link_desc {
   const double *trace_t;
   const double *trace_bw;
   int trace_n;
+  cl_sharing sharing;     /**< FIFO (default, 0) or MAXMIN; links of one medium must agree */
 } cl_link_desc;
 
 /** A timed change of a link's parameters, effective from `at` on. */
@@ -119,9 +135,46 @@ const char *cl_netmodel_link_name(const cl_netmodel *net, int link);
 /** @brief First link from @p src to @p dst; CL_ERR_NOTFOUND if none. */
 cl_status cl_netmodel_find_link(const cl_netmodel *net, int src, int dst, int *link_out);
 
-/** @brief Bandwidth in force at @p t (B/s, medium cap applied). */
+/** @brief Register a route: a link id whose transfers cross @p n plain links in order
+ *  (each starts where the previous ends; copied). Its src/dst are the first link's src and
+ *  the last link's dst; a 1-link route is that link. Links must all share FIFO or all
+ *  max-min (CL_ERR_INVALID otherwise, naming the links). */
+cl_status cl_netmodel_add_route(cl_netmodel *net, const int *links, int n, int *id_out);
+/** @brief Link id from @p src to @p dst: a direct link, a registered route, or else the
+ *  shortest path over the plain links (weight: latency at t = 0; ties: fewer hops, then
+ *  the path found first from smaller node indices), registered as a route.
+ *  CL_ERR_NOTFOUND (logged by the caller) when no path exists. */
+cl_status cl_netmodel_route(cl_netmodel *net, int src, int dst, int *id_out);
+/** @brief Plain links crossed by @p link (a plain link: itself), written to @p hops (up to
+ *  @p cap; may be NULL with cap 0). Returns the count, 0 for a bad id. */
+int cl_netmodel_route_hops(const cl_netmodel *net, int link, int *hops, int cap);
+/** @brief 1 if transfers on @p link (a link or route) are max-min flows, else 0. */
+int cl_netmodel_is_fluid(const cl_netmodel *net, int link);
+
+/** @brief Start a max-min flow of @p bytes on @p link (fluid, see cl_netmodel_is_fluid) at
+ *  @p t (>= the time of the last start/advance, <= cl_netmodel_flow_next()). @p tag is the
+ *  caller's name for it, returned on completion. Latency (summed over the hops, with
+ *  jitter) is fixed at start; the bytes drain at the max-min rate, which changes whenever
+ *  a flow starts or ends or a link's bandwidth changes; arrival = drain time + latency. */
+cl_status cl_netmodel_flow_start(cl_netmodel *net, int link, double t, uint64_t bytes, int tag);
+/** @brief Time of the next flow event (a flow drains or a crossed link's bandwidth
+ *  changes), INFINITY with no flow active. Recomputes the allocation if needed. */
+double cl_netmodel_flow_next(cl_netmodel *net);
+/** Called once per drained flow: its tag and outcome (start, tx_time = drain - start,
+ *  latency, arrival). */
+typedef void (*cl_flow_done_fn)(void *ctx, int tag, const cl_xfer *x);
+/** @brief Advance the flows to @p t (<= cl_netmodel_flow_next()); calls @p done for every
+ *  flow that drains at or before @p t. CL_ERR_INVALID if @p t is past the next event or
+ *  not finite. */
+cl_status cl_netmodel_flow_advance(cl_netmodel *net, double t, cl_flow_done_fn done, void *ctx);
+/** @brief Active flows. */
+int cl_netmodel_flows_active(const cl_netmodel *net);
+/** @brief Current max-min rate (B/s) of the active flow tagged @p tag; CL_ERR_NOTFOUND. */
+cl_status cl_netmodel_flow_rate(cl_netmodel *net, int tag, double *rate_out);
+
+/** @brief Bandwidth in force at @p t (B/s, medium cap applied; a route: its bottleneck). */
 double cl_netmodel_bandwidth_at(const cl_netmodel *net, int link, double t);
-/** @brief Latency in force at @p t (s, no jitter). */
+/** @brief Latency in force at @p t (s, no jitter; a route: the sum over its hops). */
 double cl_netmodel_latency_at(const cl_netmodel *net, int link, double t);
 /** @brief Pure query: transmission time of @p bytes starting exactly at @p start on an idle
  *  link (no queueing, no jitter, no state change). A link that is down at @p start counts

@@ -27,7 +27,19 @@ typedef enum cl_tb_tier { CL_TB_DEVICE = 0, CL_TB_EDGE, CL_TB_CLOUD, CL_TB_TIER_
 /** Printable tier name ("device", "edge", "cloud"). */
 const char *cl_tb_tier_name(cl_tb_tier t);
 
-/** One emulated node. */
+/** Kinds of network elements (forward traffic, compute nothing, no MPI rank). */
+typedef enum cl_tb_element_kind {
+  CL_TB_ACCESS_POINT = 0,
+  CL_TB_SWITCH,
+  CL_TB_ROUTER,
+  CL_TB_WAN,
+  CL_TB_ELEMENT_COUNT
+} cl_tb_element_kind;
+
+/** Printable element kind ("access_point", "switch", "router", "wan"). */
+const char *cl_tb_element_kind_name(cl_tb_element_kind k);
+
+/** One emulated node, or (is_element = 1) a network element of the `network:` key. */
 typedef struct cl_tb_node {
   char *name;
   cl_tb_tier tier;
@@ -43,6 +55,8 @@ typedef struct cl_tb_node {
   int line;            /**< line of the node's entry */
   char *device;        /**< `device:` catalogue name or file (docs/devices.md), NULL if none */
   int speed_given;     /**< 1: `speed:` was written (with a device: an explicit override) */
+  int is_element;      /**< 1: a network element (stored after the compute nodes) */
+  cl_tb_element_kind kind; /**< element kind (is_element only) */
 } cl_tb_node;
 
 /** One link (directed; both_ways = 1 means a second identical link to -> from). */
@@ -59,7 +73,17 @@ typedef struct cl_tb_link {
   double *trace_t;     /**< s, strictly increasing, first >= 0 */
   double *trace_bw;    /**< B/s, >= 0 (0 = link down) */
   int line;
+  cl_sharing sharing;  /**< fifo (one transfer at a time) or maxmin (fluid flows); default: the
+                            testbed's `sharing:` (fifo) */
 } cl_tb_link;
+
+/** An explicit route: transfers from -> to cross the links from, via[0], ..., to. */
+typedef struct cl_tb_route {
+  int from, to;        /**< vertex indices (nodes or elements) */
+  int n_via;
+  int *via;            /**< intermediate vertices, in order */
+  int line;
+} cl_tb_route;
 
 /** One plan entry: a testbed node and the layer spec text that goes there. */
 typedef struct cl_tb_plan_entry {
@@ -99,6 +123,18 @@ typedef struct cl_tb_condition {
   int line;
 } cl_tb_condition;
 
+/** A request source (`users:`): its own model, plan and arrival process. */
+typedef struct cl_tb_user {
+  char *name;
+  char *model;        /**< zoo name or resolved .onnx path (default: the testbed's model) */
+  int model_is_onnx;
+  cl_tb_plan plan;    /**< entries or cuts over compute nodes; must form a chain of nodes */
+  int inferences;     /**< >= 1, default 1 */
+  cl_arrival arrival; /**< FIXED_RATE (`periodic`, default) or POISSON; t0 = `start`, rate,
+                           seed (default: global seed + user index) */
+  int line;
+} cl_tb_user;
+
 typedef struct cl_testbed {
   char *source;       /**< config file path or display name */
   char *model;        /**< zoo name, or resolved path of an .onnx file */
@@ -107,8 +143,13 @@ typedef struct cl_testbed {
   int wall_clock;     /**< clock: 0 virtual (default), 1 wall */
   int backend;        /**< backend: cl_backend (AUTO default, PORTABLE, DNNL) */
   char *profile;      /**< resolved path of an HDF5 profile, or NULL */
-  int n_nodes;
-  cl_tb_node *nodes;
+  int n_nodes;         /**< compute nodes (one MPI rank each) */
+  cl_tb_node *nodes;   /**< [n_nodes + n_elements]: compute nodes, then network elements;
+                            link ends and routes index this whole array ("vertices") */
+  int n_elements;      /**< network elements (the `network:` key), after the nodes */
+  cl_sharing sharing;  /**< default sharing of links (`sharing:`, default fifo) */
+  int n_routes;
+  cl_tb_route *routes; /**< explicit routes (`routes:`); other pairs use shortest paths */
   int n_links;
   cl_tb_link *links;
   int n_media;
@@ -119,6 +160,8 @@ typedef struct cl_testbed {
                            in_flight (default 1), seed (default: global seed) */
   int n_conditions;
   cl_tb_condition *conditions; /**< sorted by `at` (stable) */
+  int n_users;        /**< request sources (`users:`), 0 = the single-model workload above */
+  cl_tb_user *users;
 } cl_testbed;
 
 /** @brief Load and validate a testbed config file. Relative paths in it (trace,
@@ -131,8 +174,22 @@ cl_status cl_testbed_load_string(const char *name, const char *text, cl_testbed 
 /** @brief Free everything the testbed owns and zero it. NULL-safe, idempotent. */
 void cl_testbed_free(cl_testbed *tb);
 
-/** @brief Node index by name, -1 if absent. */
+/** @brief Compute node index by name, -1 if absent. */
 int cl_testbed_find_node(const cl_testbed *tb, const char *name);
+/** @brief Vertex index (a compute node or a network element) by name, -1 if absent. */
+int cl_testbed_find_vertex(const cl_testbed *tb, const char *name);
+/** @brief Register tb's explicit routes in @p net, whose plain links join vertex indices as
+ *  tb's links do (one netmodel link per direction). Errors name the route's line. */
+cl_status cl_testbed_add_routes(const cl_testbed *tb, cl_netmodel *net);
+/** @brief The testbed's link model: media, links (ids in link order, the reverse direction
+ *  of a both_ways link right after it), timed link conditions, explicit routes. Node
+ *  conditions are the caller's. Caller owns *out (cl_netmodel_destroy). */
+cl_status cl_testbed_netmodel(const cl_testbed *tb, cl_netmodel **out);
+/** @brief Register in @p net the route of every pair of nodes a tensor crosses under
+ *  @p node_of_layer (cl_testbed_resolve_plan), so that every process holding the same
+ *  testbed has the same link and route ids (wall mode looks routes up on every rank).
+ *  Pairs with no path are left to cl_rt_build's error. */
+cl_status cl_testbed_plan_routes(const cl_graph *g, const int *node_of_layer, cl_netmodel *net);
 /** @brief Link from -> to: its index, or -1. With both_ways links also matches the
  *  reverse direction and sets *reverse = 1 (reverse may be NULL). */
 int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse);

@@ -1,0 +1,117 @@
+/* Many users: two devices whose inferences meet on a shared link and a shared edge node;
+ * waiting times and latencies equal the hand-derived FIFO and max-min values; periodic
+ * and Poisson releases; plan and route errors. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cl_test.h"
+#include "cleave/multiuser.h"
+#include "cleave/onnx.h"
+
+static const char *k_tb =
+    "model: lenet\n"
+    "%s"
+    "nodes:\n"
+    "  - {name: dev1, tier: device}\n"
+    "  - {name: dev2, tier: device}\n"
+    "  - {name: edge, tier: edge}\n"
+    "network: [{name: ap, kind: access_point}]\n"
+    "links:\n"
+    "  - {from: dev1, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: dev2, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: ap, to: edge, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "users:\n"
+    "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1, inferences: 3}\n"
+    "  - {name: u2, plan: {cuts: [\"3\"], nodes: [dev2, edge]}, rate: 1, inferences: 3}\n"
+    "%s";
+
+static cl_mu *sim(const char *top, const char *tail, cl_testbed *tb) {
+  char text[4096];
+  snprintf(text, sizeof text, k_tb, top, tail);
+  CL_CHECK_OK(cl_testbed_load_string("<mu>", text, tb));
+  cl_mu_opts o = {NULL, 1, 1e-3}; /* every layer: 1 ms */
+  cl_mu *mu = NULL;
+  CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
+  return mu;
+}
+
+static void test_shared_edge(void) {
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_model_load_structure("lenet", &g));
+  int n = cl_graph_size(g);
+  double B = (double)cl_shape_numel(cl_graph_node(g, 3)->out) * 4, tx = B / 12.5e6, edge = (n - 4) * 1e-3;
+  cl_graph_destroy(g);
+  CL_CHECK(edge > tx); /* the derivation below assumes it */
+  for (int maxmin = 0; maxmin < 2; maxmin++) {
+    cl_testbed tb;
+    cl_mu *mu = sim(maxmin ? "sharing: maxmin\n" : "", "", &tb);
+    cl_mu_user_stats s1, s2;
+    CL_CHECK_OK(cl_mu_user_stats_get(mu, 0, &s1));
+    CL_CHECK_OK(cl_mu_user_stats_get(mu, 1, &s2));
+    CL_CHECK_INT_EQ(s1.stages, 2);
+    CL_CHECK_INT_EQ(s1.inferences, 3);
+    double rel, lat1, lat2, w1, w2;
+    CL_CHECK_OK(cl_mu_inference(mu, 0, 2, &rel, &lat1, &w1));
+    CL_CHECK_NEAR(rel, 2.0, 0);
+    CL_CHECK_OK(cl_mu_inference(mu, 1, 2, NULL, &lat2, &w2));
+    /* FIFO: u1's tensor holds dev1->ap->edge for tx; u2's waits tx on ap->edge, then waits
+     * for u1's edge stage: wait(u2) = tx + (edge - tx) = edge. Max-min: both drain at 2 tx. */
+    double arrive1 = 4e-3 + (maxmin ? 2 * tx : tx) + 2e-3;
+    CL_CHECK_NEAR(w1, 0.0, 1e-12);
+    CL_CHECK_NEAR(lat1, arrive1 + edge, 1e-12);
+    CL_CHECK_NEAR(w2, edge, 1e-12); /* max-min: no link wait, the whole edge stage */
+    CL_CHECK_NEAR(lat2, arrive1 + 2 * edge, 1e-12);
+    CL_CHECK_NEAR(s2.wait_mean, edge, 1e-12);
+    cl_mu_destroy(mu);
+    cl_testbed_free(&tb);
+  }
+}
+
+static void test_arrivals(void) {
+  cl_testbed tb;
+  cl_mu *mu = sim("", "  - {name: p, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
+                      "     inferences: 400, seed: 9, start: 5s}\n"
+                      "  - {name: q, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
+                      "     inferences: 400, seed: 10, start: 5s}\n", &tb);
+  double r0, r1, last, q1;
+  CL_CHECK_OK(cl_mu_inference(mu, 2, 0, &r0, NULL, NULL));
+  CL_CHECK_OK(cl_mu_inference(mu, 2, 1, &r1, NULL, NULL));
+  CL_CHECK_OK(cl_mu_inference(mu, 2, 399, &last, NULL, NULL));
+  CL_CHECK_OK(cl_mu_inference(mu, 3, 1, &q1, NULL, NULL));
+  CL_CHECK_NEAR(r0, 5.0, 0);
+  CL_CHECK(r1 > 5.0 && r1 != q1);              /* seeds give different streams */
+  CL_CHECK_NEAR((last - 5.0) / 399, 0.05, 0.01); /* mean gap 1 / rate */
+  CL_CHECK(cl_mu_inference(mu, 2, 400, NULL, NULL, NULL) == CL_ERR_INVALID);
+  cl_mu_destroy(mu);
+  cl_testbed_free(&tb);
+}
+
+static void test_errors(void) {
+  char text[4096];
+  cl_testbed tb;
+  cl_mu_opts o = {NULL, 1, 1e-3};
+  cl_mu *mu = NULL;
+  /* a user chained to a node no link reaches */
+  snprintf(text, sizeof text, k_tb, "", "  - {name: iso, plan: {cuts: [\"3\"], nodes: [dev1, lone]}, rate: 1}\n");
+  char *p = strstr(text, "  - {name: edge, tier: edge}\n");
+  char buf[4200];
+  size_t pre = (size_t)(p - text);
+  memcpy(buf, text, pre);
+  snprintf(buf + pre, sizeof buf - pre, "  - {name: lone, tier: edge}\n%s", p);
+  CL_CHECK_OK(cl_testbed_load_string("<mu>", buf, &tb));
+  CL_CHECK(cl_mu_create(&tb, &o, &mu) == CL_ERR_CONFIG);
+  CL_CHECK(mu == NULL);
+  cl_testbed_free(&tb);
+  snprintf(text, sizeof text, k_tb, "", "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1}\n");
+  CL_CHECK(cl_testbed_load_string("<mu>", text, &tb) == CL_ERR_CONFIG); /* duplicate user */
+  snprintf(text, sizeof text, k_tb, "", "  - {name: x, plan: {cuts: [\"3\"], nodes: [dev1, edge]}}\n");
+  CL_CHECK(cl_testbed_load_string("<mu>", text, &tb) == CL_ERR_CONFIG); /* rate is required */
+}
+
+int main(void) {
+  test_shared_edge();
+  test_arrivals();
+  test_errors();
+  return cl_test_finish("test_multiuser");
+}
