@@ -84,15 +84,16 @@ static void emit_link(cl_config_writer *w, const cl_testbed *tb, const cl_tb_lin
   emit_jitter(w, &l->jitter);
   cl_config_writer_key_bool(w, "reorder", l->reorder);
   if (l->medium >= 0) cl_config_writer_key_str(w, "shared", tb->media[l->medium]);
+  if (l->sharing != tb->sharing) cl_config_writer_key_str(w, "sharing", cl_sharing_name(l->sharing));
   cl_config_writer_end(w);
 }
 
-static void emit_plan(cl_config_writer *w, const cl_testbed *tb) {
-  const cl_tb_plan *p = &tb->plan;
+/* `plan:` of the testbed (depth 0) or of a user (depth 1). */
+static void emit_plan(cl_config_writer *w, const cl_testbed *tb, const cl_tb_plan *p, int depth) {
   if (p->kind == CL_TB_PLAN_NONE) return;
   cl_config_writer_key(w, "plan");
   if (p->kind == CL_TB_PLAN_ENTRIES) {
-    cl_config_writer_seq(w, 0);
+    cl_config_writer_seq(w, depth);
     for (int i = 0; i < p->n_entries; i++) {
       cl_config_writer_map(w, 1);
       cl_config_writer_key_str(w, "node", tb->nodes[p->entries[i].node].name);
@@ -102,7 +103,7 @@ static void emit_plan(cl_config_writer *w, const cl_testbed *tb) {
     cl_config_writer_end(w);
     return;
   }
-  cl_config_writer_map(w, 0);
+  cl_config_writer_map(w, depth);
   cl_config_writer_key(w, "cuts");
   cl_config_writer_seq(w, 1);
   for (int i = 0; i < p->n_cuts; i++) cl_config_writer_str(w, p->cuts[i]);
@@ -111,6 +112,58 @@ static void emit_plan(cl_config_writer *w, const cl_testbed *tb) {
   cl_config_writer_seq(w, 1);
   for (int i = 0; i < p->n_chain; i++) cl_config_writer_str(w, tb->nodes[p->chain[i]].name);
   cl_config_writer_end(w);
+  cl_config_writer_end(w);
+}
+
+/* `network:` elements, `routes:` and `users:` (docs/network.md); nothing when absent. */
+static void emit_network(cl_config_writer *w, const cl_testbed *tb) {
+  if (tb->sharing != CL_SHARING_FIFO) cl_config_writer_key_str(w, "sharing", cl_sharing_name(tb->sharing));
+  if (tb->n_elements) {
+    cl_config_writer_key(w, "network");
+    cl_config_writer_seq(w, 0);
+    for (int i = tb->n_nodes; i < tb->n_nodes + tb->n_elements; i++) {
+      cl_config_writer_map(w, 1);
+      cl_config_writer_key_str(w, "name", tb->nodes[i].name);
+      cl_config_writer_key_str(w, "kind", cl_tb_element_kind_name(tb->nodes[i].kind));
+      cl_config_writer_end(w);
+    }
+    cl_config_writer_end(w);
+  }
+  if (tb->n_routes) {
+    cl_config_writer_key(w, "routes");
+    cl_config_writer_seq(w, 0);
+    for (int i = 0; i < tb->n_routes; i++) {
+      const cl_tb_route *r = &tb->routes[i];
+      cl_config_writer_map(w, 0);
+      cl_config_writer_key_str(w, "from", tb->nodes[r->from].name);
+      cl_config_writer_key_str(w, "to", tb->nodes[r->to].name);
+      cl_config_writer_key(w, "via");
+      cl_config_writer_seq(w, 1);
+      for (int k = 0; k < r->n_via; k++) cl_config_writer_str(w, tb->nodes[r->via[k]].name);
+      cl_config_writer_end(w);
+      cl_config_writer_end(w);
+    }
+    cl_config_writer_end(w);
+  }
+}
+
+static void emit_users(cl_config_writer *w, const cl_testbed *tb) {
+  if (!tb->n_users) return;
+  cl_config_writer_key(w, "users");
+  cl_config_writer_seq(w, 0);
+  for (int i = 0; i < tb->n_users; i++) {
+    const cl_tb_user *u = &tb->users[i];
+    cl_config_writer_map(w, 0);
+    cl_config_writer_key_str(w, "name", u->name);
+    cl_config_writer_key_str(w, "model", u->model);
+    emit_plan(w, tb, &u->plan, 1);
+    cl_config_writer_key_int(w, "inferences", u->inferences);
+    cl_config_writer_key_str(w, "arrival", u->arrival.kind == CL_ARRIVAL_POISSON ? "poisson" : "periodic");
+    cl_config_writer_key_double(w, "rate", u->arrival.rate);
+    cl_config_writer_key_unit(w, "start", CL_CONFIG_DURATION, u->arrival.t0);
+    cl_config_writer_key_u64(w, "seed", u->arrival.seed);
+    cl_config_writer_end(w);
+  }
   cl_config_writer_end(w);
 }
 
@@ -172,8 +225,10 @@ cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text) {
     for (int i = 0; i < tb->n_links; i++) emit_link(w, tb, &tb->links[i]);
     cl_config_writer_end(w);
   }
-  emit_plan(w, tb);
+  emit_network(w, tb);
+  emit_plan(w, tb, &tb->plan, 0);
   emit_workload(w, tb);
+  emit_users(w, tb);
   if (tb->n_conditions) {
     cl_config_writer_key(w, "conditions");
     cl_config_writer_seq(w, 0);

@@ -398,6 +398,33 @@ static void test_defaults_and_demo(void) {
   }
   check_roundtrip(&tb);
   cl_testbed_free(&tb);
+
+  /* Routed network, max-min sharing and users survive the resolved-config round trip. */
+  snprintf(path, sizeof path, "%s/configs/campus.yaml", src ? src : "..");
+  CL_CHECK_OK(cl_testbed_load(path, &tb));
+  CL_CHECK(tb.n_elements > 0 && tb.n_users == 32);
+  check_roundtrip(&tb);
+  char *cy = NULL;
+  CL_CHECK_OK(cl_testbed_to_yaml(&tb, &cy));
+  cl_testbed t3;
+  if (cy && cl_testbed_load_string("<resolved>", cy, &t3) == CL_OK) {
+    CL_CHECK_INT_EQ(t3.n_elements, tb.n_elements);
+    CL_CHECK_INT_EQ(t3.n_users, tb.n_users);
+    CL_CHECK_INT_EQ(t3.n_routes, tb.n_routes);
+    CL_CHECK_INT_EQ((int)t3.sharing, (int)tb.sharing);
+    for (int i = 0; i < tb.n_links && i < t3.n_links; i++) CL_CHECK_INT_EQ((int)t3.links[i].sharing, (int)tb.links[i].sharing);
+    for (int i = 0; i < tb.n_users && i < t3.n_users; i++) {
+      CL_CHECK_STR_EQ(t3.users[i].model, tb.users[i].model);
+      CL_CHECK(t3.users[i].arrival.rate == tb.users[i].arrival.rate);
+      CL_CHECK_INT_EQ(t3.users[i].plan.n_entries + t3.users[i].plan.n_cuts,
+                      tb.users[i].plan.n_entries + tb.users[i].plan.n_cuts);
+    }
+    cl_testbed_free(&t3);
+  } else {
+    CL_CHECK(0);
+  }
+  free(cy);
+  cl_testbed_free(&tb);
 }
 
 /* ---- testbed: bad configs -------------------------------------------------------------- */

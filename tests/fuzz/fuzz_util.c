@@ -31,7 +31,7 @@ static void remove_dir(void) {
 /* Copies every regular file of SOURCE/@p from into scratch/@p to (no recursion). */
 static void copy_dir(const char *from, const char *to) {
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -p '%s/%s'/* '%s/%s/' 2>/dev/null", g_dir, to,
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -pR '%s/%s'/* '%s/%s/' 2>/dev/null", g_dir, to,
            CL_FUZZ_SOURCE_DIR, from, g_dir, to);
   if (system(cmd) != 0) fprintf(stderr, "fuzz: copying %s failed (inputs referring to it fail to load)\n", from);
 }
