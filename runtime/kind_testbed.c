@@ -8,6 +8,7 @@
 
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/records.h"
 #include "sweep_internal.h"
 
 /* Plans of one model. */
@@ -242,26 +243,6 @@ static void tb_cache_destroy(void *p) {
 
 /* ---- record tables (rank 0) ---- */
 
-typedef struct inf_rec {
-  int64_t attempt;
-  int32_t model, plan, inference;
-  double release, finish, latency, energy;
-  int64_t bytes;
-} inf_rec;
-static const cl_field g_inf_f[] = {
-    CL_FIELD(inf_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
-    CL_FIELD_DICT(inf_rec, model, "models", "model"),
-    CL_FIELD_DICT(inf_rec, plan, "plans", "plan"),
-    CL_FIELD(inf_rec, inference, CL_F_INT32, "", "inference index"),
-    CL_FIELD(inf_rec, release, CL_F_FLOAT64, "s", "release (virtual)"),
-    CL_FIELD(inf_rec, finish, CL_F_FLOAT64, "s", "finish (virtual)"),
-    CL_FIELD(inf_rec, latency, CL_F_FLOAT64, "s", "finish - release"),
-    CL_FIELD(inf_rec, energy, CL_F_FLOAT64, "J", "energy of the inference"),
-    CL_FIELD(inf_rec, bytes, CL_F_INT64, "B", "bytes moved between nodes"),
-};
-static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, sizeof g_inf_f / sizeof g_inf_f[0],
-                                      "testbed sweeps: one row per inference of every point", 0};
-
 static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
                           double *energy) {
   char label[CL_DICT_MAXLEN + 1];
@@ -273,7 +254,12 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   *latency = cl_sweep_rd_f64(r);
   *energy = cl_sweep_rd_f64(r);
   for (int k = 0; k < I && !r->bad; k++) {
-    inf_rec ir = {att, mid, pid, k, 0, 0, 0, 0, 0};
+    cl_rec_inference_sweep ir;
+    memset(&ir, 0, sizeof ir);
+    ir.attempt = att;
+    ir.model = mid;
+    ir.plan = pid;
+    ir.inference = k;
     ir.latency = cl_sweep_rd_f64(r);
     ir.release = cl_sweep_rd_f64(r);
     ir.finish = cl_sweep_rd_f64(r);
@@ -290,5 +276,5 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_testbed = {
     .name = "testbed", .id = 0, .onnx_models = 1, .parse = tb_parse, .state_destroy = tb_state_destroy,
     .n_plans = tb_n_plans, .point_text = tb_point_text, .plan_label = tb_plan_label, .validate = tb_validate,
-    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&g_inf_d}, .write = tb_write,
+    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&CL_REC_INFERENCES_SWEEP}, .write = tb_write,
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleave/coedge_run.h"
+#include "cleave/records.h"
 #include "cleave/sweep_kind.h"
 
 typedef struct ce_state {
@@ -115,34 +116,10 @@ static cl_status ce_eval(const char *origin, const char *text, void **cache, cl_
 
 /* ---- record tables (rank 0) ---- */
 
-typedef struct ce_rec {
-  int64_t attempt;
-  int32_t model, planner, feasible, devices_used;
-  double deadline, bandwidth, latency, energy, planned_latency, planned_energy, plan_seconds;
-  char plan[256];
-} ce_rec;
-static const cl_field g_ce_f[] = {
-    CL_FIELD(ce_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
-    CL_FIELD_DICT(ce_rec, model, "models", "model"),
-    CL_FIELD_DICT(ce_rec, planner, "planners", "planner"),
-    CL_FIELD(ce_rec, feasible, CL_F_INT32, "", "1 if the deadline was met (or none)"),
-    CL_FIELD(ce_rec, devices_used, CL_F_INT32, "", "devices with work"),
-    CL_FIELD(ce_rec, deadline, CL_F_FLOAT64, "s", "latency deadline (0 = none)"),
-    CL_FIELD(ce_rec, bandwidth, CL_F_FLOAT64, "B/s", "WLAN bandwidth (0 = devices file)"),
-    CL_FIELD(ce_rec, latency, CL_F_FLOAT64, "s", "measured latency per inference (median)"),
-    CL_FIELD(ce_rec, energy, CL_F_FLOAT64, "J", "energy per inference, all devices"),
-    CL_FIELD(ce_rec, planned_latency, CL_F_FLOAT64, "s", "planner's prediction"),
-    CL_FIELD(ce_rec, planned_energy, CL_F_FLOAT64, "J", "planner's prediction"),
-    CL_FIELD(ce_rec, plan_seconds, CL_F_FLOAT64, "s", "planner run time"),
-    CL_FIELD(ce_rec, plan, CL_F_STRING, "", "plan summary"),
-};
-static const cl_table_desc g_ce_d = {"/inferences", sizeof(ce_rec), g_ce_f, sizeof g_ce_f / sizeof g_ce_f[0],
-                                     "coedge sweeps: one row per point (model, planner, deadline, bandwidth)", 0};
-
 static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
                           double *energy) {
   const ce_state *st = cl_sweep_exp_state(e);
-  ce_rec c;
+  cl_rec_sweep_coedge c;
   memset(&c, 0, sizeof c);
   c.attempt = att;
   CL_TRY(cl_dict_id(s->models, cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), &c.model));
@@ -169,5 +146,5 @@ static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_coedge = {
     .name = "coedge", .id = 2, .onnx_models = 0, .parse = ce_parse, .state_destroy = ce_state_destroy,
     .n_plans = ce_n_plans, .point_text = ce_point_text, .plan_label = ce_plan_label, .eval = ce_eval,
-    .tables = {&g_ce_d}, .dicts = {"planners"}, .write = ce_write,
+    .tables = {&CL_REC_SWEEP_COEDGE_POINTS}, .dicts = {"planners"}, .write = ce_write,
 };
