@@ -163,13 +163,21 @@ static cl_status eval_profile(const char *text, void **cache, cl_sweep_poll_fn p
 /* The text of a profile unit (its id is the SHA-256 of it); caller frees. */
 static char *unit_text(const cl_sweep_exp *e, const unit *u) {
   const ad_param *P = cl_sweep_exp_state(e);
-  cl__sb b = {0};
-  cl__sb_put(&b,
-             "# adaptive profile unit\nmodel: %s\nthreads: %d\ncpu_load: %.17g\nmem_pressure: %.17g\nmem_cap: %.17g\n"
-             "reps: %d\nwarmup: %d\nseed: %llu\n",
-             e->models[u->model], u->threads, u->cpu, u->mem, P->mem_cap, P->reps, P->warmup,
-             (unsigned long long)e->seed);
-  return cl__sb_take(&b);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "adaptive profile unit");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "model", e->models[u->model]);
+  cl_config_writer_key_int(w, "threads", u->threads);
+  cl_config_writer_key_double(w, "cpu_load", u->cpu);
+  cl_config_writer_key_double(w, "mem_pressure", u->mem);
+  cl_config_writer_key_double(w, "mem_cap", P->mem_cap);
+  cl_config_writer_key_int(w, "reps", P->reps);
+  cl_config_writer_key_int(w, "warmup", P->warmup);
+  cl_config_writer_key_u64(w, "seed", e->seed);
+  cl_config_writer_end(w);
+  char *t = NULL;
+  return cl_config_writer_finish(w, &t) == CL_OK ? t : (free(t), NULL);
 }
 
 static char *ad_aux_text(cl__sweep_srv *s, int ref) {
@@ -587,16 +595,24 @@ static int ad_n_plans(const cl_sweep_exp *e, int m) {
   return 1; /* every cut is evaluated inside the point */
 }
 
+/* The condition's parameters, then the point's testbed keys (one map). */
 static char *ad_point_text(const cl_sweep_exp *e, int i) {
   const ad_param *P = cl_sweep_exp_state(e);
-  cl__sb b = {0};
-  cl__sb_put(&b, "# adaptive point: every cut of the model under this condition\nreps: %d\nwarmup: %d\nmem_cap: %.17gB\n",
-             P->reps, P->warmup, P->mem_cap);
-  char *t = cl__sweep_testbed_text(e, &e->pts[i], "{cuts: [input]}");
-  if (!t) b.oom = 1;
-  else cl__sb_put(&b, "%s", t);
-  free(t);
-  return cl__sb_take(&b);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "adaptive point: every cut of the model under this condition");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_int(w, "reps", P->reps);
+  cl_config_writer_key_int(w, "warmup", P->warmup);
+  cl_config_writer_key_unit(w, "mem_cap", CL_CONFIG_SIZE, P->mem_cap);
+  cl_config_writer_end(w);
+  char *head = NULL, *t = NULL;
+  cl_status st = cl_config_writer_finish(w, &head);
+  char *tb = st == CL_OK ? cl__sweep_testbed_text(e, &e->pts[i], "{cuts: [input]}") : NULL;
+  if (tb) t = cl_sweep_printf("%s%s", head, tb);
+  free(head);
+  free(tb);
+  return t;
 }
 
 static void ad_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {

@@ -79,35 +79,46 @@ cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***nam
   return st;
 }
 
+/* `{node: NAME, layers: LAYERS}` inside a flow sequence. */
+static void node_item(cl_config_writer *w, const char *node, const char *layers) {
+  cl_config_writer_map(w, 1);
+  cl_config_writer_key_str(w, "node", node);
+  cl_config_writer_key_str(w, "layers", layers);
+  cl_config_writer_end(w);
+}
+
 /* One every_cut plan of a model: cut a (and q for 3 nodes; q < 0: 2 nodes). */
 static cl_status cut_plan(const cl_sweep_exp *e, char **names, const int *cuts, int nc, int a, int q, tb_plans *P) {
-  cl__sb y = {0}, l = {0};
-  if (q < 0 && a == nc) { /* everything on the first node */
-    cl__sb_put(&y, "[{node: ");
-    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
-    cl__sb_put(&y, ", layers: rest}]");
-    cl__sb_put(&l, "all@%s", e->tb_node_name[0]);
-  } else if (q < 0) {
-    cl__sb_put(&y, "{cuts: [");
-    cl__sweep_emit_scalar(&y, names[a]);
-    cl__sb_put(&y, "]}");
-    cl__sb_put(&l, "cut@%.100s", names[a]);
-  } else if (q == nc) { /* the third node gets nothing */
-    cl__sb_put(&y, "[{node: ");
-    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
-    cl__sb_put(&y, ", layers: \"0-%d\"}, {node: ", cuts[a]);
-    cl__sweep_emit_scalar(&y, e->tb_node_name[1]);
-    cl__sb_put(&y, ", layers: rest}]");
-    cl__sb_put(&l, "cut@%.100s,-", names[a]);
+  cl_config_writer *w = NULL;
+  CL_TRY(cl_config_writer_create(&w));
+  cl__sb l = {0};
+  int by_nodes = (q < 0 && a == nc) || q == nc; /* a node list rather than cut names */
+  if (by_nodes) {
+    cl_config_writer_seq(w, 1);
+    if (q < 0) { /* everything on the first node */
+      node_item(w, e->tb_node_name[0], "rest");
+      cl__sb_put(&l, "all@%s", e->tb_node_name[0]);
+    } else { /* the third node gets nothing */
+      char range[32];
+      snprintf(range, sizeof range, "0-%d", cuts[a]);
+      node_item(w, e->tb_node_name[0], range);
+      node_item(w, e->tb_node_name[1], "rest");
+      cl__sb_put(&l, "cut@%.100s,-", names[a]);
+    }
   } else {
-    cl__sb_put(&y, "{cuts: [");
-    cl__sweep_emit_scalar(&y, names[a]);
-    cl__sb_put(&y, ", ");
-    cl__sweep_emit_scalar(&y, names[q]);
-    cl__sb_put(&y, "]}");
-    cl__sb_put(&l, "cut@%.55s,%.55s", names[a], names[q]);
+    cl_config_writer_map(w, 1);
+    cl_config_writer_key(w, "cuts");
+    cl_config_writer_seq(w, 1);
+    cl_config_writer_str(w, names[a]);
+    if (q >= 0) cl_config_writer_str(w, names[q]);
+    cl_config_writer_end(w);
+    if (q < 0)
+      cl__sb_put(&l, "cut@%.100s", names[a]);
+    else
+      cl__sb_put(&l, "cut@%.55s,%.55s", names[a], names[q]);
   }
-  P->yaml[P->n] = cl__sb_take(&y);
+  cl_config_writer_end(w);
+  P->yaml[P->n] = cl__sweep_writer_take(w);
   P->label[P->n] = cl__sb_take(&l);
   if (!P->yaml[P->n] || !P->label[P->n]) {
     free(P->yaml[P->n]);
@@ -167,9 +178,7 @@ static cl_status tb_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *r
   if (!s->explicit_plan) return CL_ERR_NOMEM;
   /* each plan is copied as text into the point configs (the testbed loader checks it) */
   for (int p = 0; p < cl_cfg_len(plans); p++) {
-    cl__sb b = {0};
-    cl__sweep_emit_node(&b, cl_cfg_at(plans, p));
-    if (!(s->explicit_plan[p] = cl__sb_take(&b))) return CL_ERR_NOMEM;
+    if (!(s->explicit_plan[p] = cl__sweep_emit_node(cl_cfg_at(plans, p)))) return CL_ERR_NOMEM;
     s->n_explicit = p + 1;
   }
   return CL_OK;

@@ -54,15 +54,23 @@ static int ce_n_plans(const cl_sweep_exp *e, int m) {
 
 static char *ce_point_text(const cl_sweep_exp *e, int i) {
   const ce_state *s = cl_sweep_exp_state(e);
-  char *dev = cl_sweep_yaml_scalar(s->devices);
-  if (!dev) return NULL;
-  char *t = cl_sweep_printf("kind: coedge\nmodel: %s\nplanner: %s\ndevices: %s\ndeadline: %.17gs\nbandwidth: %.17gB/s\n"
-                            "mode: %s\ninferences: %ld\nseed: %llu\n",
-                            cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), s->planners[cl_sweep_point_plan(e, i)], dev,
-                            cl_sweep_point_level(e, i, 0), cl_sweep_point_level(e, i, 1), s->mode ? "fused" : "layer",
-                            s->inferences, (unsigned long long)cl_sweep_exp_seed(e));
-  free(dev);
-  return t;
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "kind", "coedge");
+  cl_config_writer_key_str(w, "model", cl_sweep_exp_model(e, cl_sweep_point_model(e, i)));
+  cl_config_writer_key_str(w, "planner", s->planners[cl_sweep_point_plan(e, i)]);
+  cl_config_writer_key_str(w, "devices", s->devices);
+  cl_config_writer_key_unit(w, "deadline", CL_CONFIG_DURATION, cl_sweep_point_level(e, i, 0));
+  cl_config_writer_key_unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, cl_sweep_point_level(e, i, 1));
+  cl_config_writer_key_str(w, "mode", s->mode ? "fused" : "layer");
+  cl_config_writer_key_int(w, "inferences", s->inferences);
+  cl_config_writer_key_u64(w, "seed", cl_sweep_exp_seed(e));
+  cl_config_writer_end(w);
+  char *t = NULL;
+  if (cl_config_writer_finish(w, &t) == CL_OK) return t;
+  free(t);
+  return NULL;
 }
 
 static void ce_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {

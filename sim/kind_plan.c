@@ -85,30 +85,40 @@ static int pl_n_plans(const cl_sweep_exp *e, int m) {
 /* The planners choose the placement, so the base testbed's plan (written for its own
  * model) is replaced by one any model resolves: everything on the first node. */
 static char *neutral_plan(const cl_sweep_exp *e) {
-  char *n0 = cl_sweep_yaml_scalar(cl_sweep_exp_node(e, 0));
-  char *p = n0 ? cl_sweep_printf("[{node: %s, layers: rest}]", n0) : NULL;
-  free(n0);
-  return p;
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_seq(w, 1);
+  cl_config_writer_map(w, 1);
+  cl_config_writer_key_str(w, "node", cl_sweep_exp_node(e, 0));
+  cl_config_writer_key_str(w, "layers", "rest");
+  cl_config_writer_end(w);
+  cl_config_writer_end(w);
+  char *t = NULL;
+  if (cl_config_writer_finish(w, &t) == CL_OK) return t;
+  free(t);
+  return NULL;
 }
 
+/* Two YAML documents: the planners' parameters, then (after g_sep) the point's testbed. */
 static char *pl_point_text(const cl_sweep_exp *e, int i) {
   const pl_state *s = cl_sweep_exp_state(e);
-  cl_sweep_buf names = {0};
-  for (int k = 0; k < s->n_planners; k++) {
-    if (k) cl_sweep_buf_put(&names, ", ", 2);
-    cl_sweep_buf_put(&names, s->planners[k], strlen(s->planners[k]));
-  }
-  cl_sweep_buf_put(&names, "", 1);
-  char *plan = neutral_plan(e);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "plan point: every planner on this model and testbed");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key(w, "planners");
+  cl_config_writer_seq(w, 1);
+  for (int k = 0; k < s->n_planners; k++) cl_config_writer_str(w, s->planners[k]);
+  cl_config_writer_end(w);
+  cl_config_writer_key_str(w, "objective", s->objective == CL_PLAN_ENERGY ? "energy" : "latency");
+  cl_config_writer_key_double(w, "host_gflops", s->host_gflops);
+  cl_config_writer_end(w);
+  char *head = NULL, *plan = neutral_plan(e);
+  cl_status st = cl_config_writer_finish(w, &head);
   char *tb = plan ? cl_sweep_point_testbed_text(e, i, plan) : NULL;
+  char *t = st == CL_OK && tb ? cl_sweep_printf("%s%s%s", head, g_sep, tb) : NULL;
+  free(head);
   free(plan);
-  char *t = names.oom || !tb ? NULL
-                             : cl_sweep_printf("# plan point: every planner on this model and testbed\nplanners: [%s]\n"
-                                               "objective: %s\nhost_gflops: %.17g\n%s%s",
-                                               (const char *)names.p,
-                                               s->objective == CL_PLAN_ENERGY ? "energy" : "latency", s->host_gflops,
-                                               g_sep, tb);
-  free(names.p);
   free(tb);
   return t;
 }
