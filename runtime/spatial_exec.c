@@ -73,7 +73,10 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
   se->p = p;
   se->comm = comm;
   se->rank = -1;
-  if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &se->rank);
+  if (comm != MPI_COMM_NULL && cl_mpi_check(MPI_Comm_rank(comm, &se->rank), "MPI_Comm_rank") != CL_OK) {
+    free(se);
+    return CL_ERR_MPI;
+  }
   cl_status st = CL_ERR_NOMEM;
   size_t nb = (size_t)p->n_nodes * (size_t)p->n_tasks;
   se->buf = calloc(nb ? nb : 1, sizeof(float *));
@@ -205,11 +208,7 @@ static int task_of_dev(const cl_spatial_plan *p, int d) {
   return -1;
 }
 
-static cl_status mpi_ok(int rc) {
-  if (rc == MPI_SUCCESS) return CL_OK;
-  cl_log_error("spatial exec: MPI call failed (code %d)", rc);
-  return CL_ERR_MPI;
-}
+static cl_status mpi_ok(int rc) { return cl_mpi_check(rc, "spatial exec transfer"); }
 
 /* Execute transfer k: source view -> destination view (rows of box). */
 static cl_status do_xfer(cl_spatial_exec *se, int k, const float *input, int *nreq) {

@@ -375,11 +375,7 @@ error:
   return st;
 }
 
-static cl_status mpi_ok(int rc) {
-  if (rc == MPI_SUCCESS) return CL_OK;
-  cl_log_error("spatial tiles: MPI call failed (code %d)", rc);
-  return CL_ERR_MPI;
-}
+static cl_status mpi_ok(int rc) { return cl_mpi_check(rc, "spatial tiles transfer"); }
 
 static int tag_of(int t, int gather) { return CL_TAG_TENSOR_BASE + (2 * t + gather) % 30000; }
 

@@ -265,7 +265,7 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point (joins /sweep/points)") \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
   X(T, int32_t, planner, , CL_F_INT32, "", "planners", "planner")                           \
-  X(T, int32_t, status, , CL_F_INT32, "", NULL, "0 planned; else a cl_status (e.g. -12 unsupported: not applicable)") \
+  X(T, int32_t, status, , CL_F_INT32, "", NULL, "0 planned; else a cl_status (e.g. -8 unsupported: not applicable)") \
   X(T, int32_t, feasible, , CL_F_INT32, "", NULL, "1 if the plan meets its constraints")    \
   X(T, int32_t, best, , CL_F_INT32, "", NULL, "1 for the point's best planned objective (ties: first planner)") \
   X(T, double, latency, , CL_F_FLOAT64, "s", NULL, "predicted latency (plan.h cost model)")  \
