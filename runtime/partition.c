@@ -30,14 +30,8 @@ struct cl_part {
   int n_samples, cap_samples;
 };
 
-/* CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host; MPI_Wtime need not be. */
-static double mono(void) { return cl_wall_now(); }
-
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+/* Wall times: CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host;
+ * MPI_Wtime need not be. */
 
 cl_status cl_mpi_check(int rc, const char *what) {
   if (rc == MPI_SUCCESS) return CL_OK;
@@ -207,16 +201,16 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
     cl_part_sample smp;
     smp.inference = inference;
     smp.step = k;
-    smp.wall_start = mono();
-    double c0 = thread_cpu();
+    smp.wall_start = cl_wall_now();
+    double c0 = cl_thread_cpu_now();
     CL_TRY(cl_exec_run_step(p->exec, k));
-    smp.cpu = thread_cpu() - c0;
+    smp.cpu = cl_thread_cpu_now() - c0;
     if (hooks && hooks->after_step) hooks->after_step(hooks->ctx, inference, k, smp.cpu);
-    smp.wall_end = mono();
+    smp.wall_end = cl_wall_now();
     CL_TRY(add_sample(p, smp));
     for (int i = p->send_off[k]; i < p->send_off[k + 1]; i++) {
       xfer *sx = &p->sends[i];
-      double hdr[CL_MSG_HDR] = {(double)inference, mono(), (double)sx->bytes, 0.0};
+      double hdr[CL_MSG_HDR] = {(double)inference, cl_wall_now(), (double)sx->bytes, 0.0};
       if (hooks && hooks->before_send)
         hdr[1] = hooks->before_send(hooks->ctx, inference, sx->node, sx->peer, (double)sx->bytes);
       memcpy(sx->buf, hdr, sizeof hdr);

@@ -21,7 +21,6 @@
 
 /* Wall-clock emulation uses one clock for all ranks of a host: CLOCK_MONOTONIC
  * (cl_wall_now), and cl_wall_sleep_until's absolute sleep + short spin. */
-static double mono(void) { return cl_wall_now(); }
 static void sleep_until(double t) { (void)cl_wall_sleep_until(t); }
 
 typedef struct wall_ctx {
@@ -39,7 +38,7 @@ static void wall_after_step(void *ctx, int inference, int k, double cpu) {
   /* Wall mode realises background load for real (threads started by cl_rt_run), so
    * only the node's speed factor is emulated by stretching: cpu x speed. */
   double extra = cpu * (w->su->nodes[w->me].speed - 1.0);
-  if (extra > 0) sleep_until(mono() + extra);
+  if (extra > 0) sleep_until(cl_wall_now() + extra);
 }
 
 static double wall_before_send(void *ctx, int inference, int x, int dst, double bytes) {
@@ -47,7 +46,7 @@ static double wall_before_send(void *ctx, int inference, int x, int dst, double 
   (void)x;
   wall_ctx *w = ctx;
   int link = -1;
-  double now = mono();
+  double now = cl_wall_now();
   if (cl_netmodel_find_link(w->su->net, w->me, dst, &link) != CL_OK) return now;
   double start = now > w->link_free[link] ? now : w->link_free[link];
   double tx = 0;
@@ -64,7 +63,7 @@ static void wall_after_recv(void *ctx, int inference, int x, int src, double byt
   cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
   double arrival = send_start + cl_netmodel_latency_at(w->su->net, link, 0.0) + tx;
   sleep_until(arrival);
-  double actual = mono();
+  double actual = cl_wall_now();
   if (w->n_arr == w->cap_arr) {
     int cap = w->cap_arr ? 2 * w->cap_arr : 256;
     double *p = realloc(w->arrivals, sizeof(double) * 6 * (size_t)cap);
@@ -362,7 +361,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     if (cl_wall_load_start(&lp, &load) != CL_OK) load = NULL;
   }
   st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(start)");
-  double t0 = mono();
+  double t0 = cl_wall_now();
   if (st == CL_OK) /* one monotonic clock on a single host */
     st = cl_mpi_check(MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm), "MPI_Bcast(start time)");
   int I = su->inferences > 0 ? su->inferences : 1;
