@@ -263,12 +263,7 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   *latency = cl_sweep_rd_f64(r);
   *energy = cl_sweep_rd_f64(r);
   for (int k = 0; k < I && !r->bad; k++) {
-    cl_rec_inference_sweep ir;
-    memset(&ir, 0, sizeof ir);
-    ir.attempt = att;
-    ir.model = mid;
-    ir.plan = pid;
-    ir.inference = k;
+    cl_rec_inference_sweep ir = {.attempt = att, .model = mid, .plan = pid, .inference = k};
     ir.latency = cl_sweep_rd_f64(r);
     ir.release = cl_sweep_rd_f64(r);
     ir.finish = cl_sweep_rd_f64(r);
