@@ -36,8 +36,9 @@ static void help(void) {
 
 /* Rank 0 reads the file; everyone gets the text (counts first, then payload). */
 static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  int rank = 0;
+  *ok = -1; /* until the end: a failure on this rank alone (the job must end) */
+  if (cl_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank") != CL_OK) return NULL;
   long len = -1;
   char *text = NULL;
   if (rank == 0) {
@@ -60,14 +61,21 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
       }
     }
   }
-  MPI_Bcast(&len, 1, MPI_LONG, 0, comm);
-  if (len < 0) {
+  if (cl_mpi_check(MPI_Bcast(&len, 1, MPI_LONG, 0, comm), "MPI_Bcast(config length)") != CL_OK) {
+    free(text);
+    return NULL;
+  }
+  if (len < 0) { /* every rank sees it */
     free(text);
     *ok = 0;
     return NULL;
   }
   if (rank != 0) text = malloc((size_t)len + 1);
-  MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm);
+  /* a rank without memory cannot take part: the job must end (main aborts it) */
+  if (!text || cl_mpi_check(MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, comm), "MPI_Bcast(config)") != CL_OK) {
+    free(text);
+    return NULL;
+  }
   *ok = 1;
   return text;
 }
@@ -99,15 +107,21 @@ int cl__cmd_run(int argc, char **argv) {
       return 2;
     }
   }
-  MPI_Init(&argc, &argv);
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int ok = 0, rc = 2;
+  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    fprintf(stderr, "cleave run: error: MPI_Init failed\n");
+    return 1;
+  }
+  MPI_Comm comm = MPI_COMM_NULL;
+  /* MPI_COMM_WORLD still aborts on errors; from the duplicate on, every call returns */
+  if (MPI_Comm_dup(MPI_COMM_WORLD, &comm) != MPI_SUCCESS ||
+      cl_mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler") != CL_OK) {
+    fprintf(stderr, "cleave run: error: cannot set up the MPI communicator\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  int rank = 0, ok = 0, rc = 2;
+  if (cl_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank") != CL_OK) MPI_Abort(comm, 1);
   char *text = bcast_text(comm, path, &ok);
+  if (ok < 0) MPI_Abort(comm, 1); /* this rank alone failed: the others would wait for it */
   cl_rt_setup su;
   memset(&su, 0, sizeof su);
   if (ok) {
@@ -116,7 +130,7 @@ int cl__cmd_run(int argc, char **argv) {
     const char *name = path ? path : cl__default_config_name;
     if (rank == 0) st = cl_rt_setup_load(name, text, &su);
     int ist = (int)st;
-    MPI_Bcast(&ist, 1, MPI_INT, 0, comm);
+    if (cl_mpi_check(MPI_Bcast(&ist, 1, MPI_INT, 0, comm), "MPI_Bcast(config status)") != CL_OK) MPI_Abort(comm, 1);
     if (ist == CL_OK && rank != 0) ist = (int)cl_rt_setup_load(name, text, &su);
     ok = ist == CL_OK;
   }
@@ -140,11 +154,13 @@ int cl__cmd_run(int argc, char **argv) {
       o.argc = cl__argc;
       o.argv = cl__argv;
       cl_status st = cl_rt_run(comm, &su, &o);
+      /* a rank failed alone while the others may wait for it: only main may end the job */
+      if (st == CL_ERR_ABORTED) MPI_Abort(comm, 1);
       rc = st == CL_OK ? 0 : (st == CL_ERR_CONFIG || st == CL_ERR_EXISTS) ? 2 : 1;
     }
   }
   cl_rt_setup_free(&su);
-  MPI_Comm_free(&comm);
+  (void)cl_mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free"); /* logged; MPI_Finalize follows */
   MPI_Finalize();
   return rc;
 }

@@ -4,22 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/plan.h"
 #include "cleave/provenance.h"
 #include "cleave/records.h"
 #include "cleave/multiuser.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
+#include "cleave/testbed.h"
 #include "cleave/onnx.h"
 #include "cli.h"
 #include "commands.h"
 
 static void help(void) {
   printf(
-      "usage: cleave sim TESTBED.yaml [--profile FILE.h5] [--reps N] [--compare OUT.h5] [--format table|csv]\n"
+      "usage: cleave sim TESTBED.yaml [--profile FILE.h5] [--reps N] [--planner NAME] [--compare OUT.h5]\n"
+      "                 [--format table|csv]\n"
       "  Predicts the plan's per-inference latency, per-node energy and bytes without running it,\n"
       "  using the same timing model as `cleave run`'s virtual clock: per-layer host times from a\n"
       "  profile (cleave profile MODEL -o FILE.h5) or, without --profile, measured now (--reps,\n"
       "  default 5), times the nodes' slowdowns, plus the link model.\n"
+      "  --planner NAME     replace the testbed's plan by planner NAME's placement (a layer planner:\n"
+      "                     scission, neurosurgeon, dads, local, cloud; see `cleave plan --help`) made\n"
+      "                     on the same host times and testbed, then predict that placement\n"
       "  --compare OUT.h5   print predicted vs measured (a `cleave run` output) and the error\n");
 }
 
@@ -49,13 +55,57 @@ static int compare_identity(cl_reader *r, const char *compare, const cl_rt_setup
   return 0;
 }
 
+/* --planner: run planner @p name on the testbed's nodes, links and the model's host
+ * times @p t, and place every graph node where it says (su->node_of_layer). */
+static int apply_planner(const char *name, const char *path, const cl_graph *g, const double *t, cl_rt_setup *su,
+                         int csv) {
+  cl_testbed tb;
+  memset(&tb, 0, sizeof tb);
+  cl_plan_input in;
+  cl_plan_input_init(&in);
+  cl_plan_result r;
+  cl_plan_result_init(&r);
+  int rc = 2;
+  cl_status st = cl_testbed_load(path, &tb);
+  if (st == CL_OK) st = cl_plan_input_from_testbed(&tb, g, t, 0, &in);
+  if (st == CL_OK) {
+    in.model = su->model;
+    st = cl_plan_run(name, &in, &r);
+  }
+  if (st == CL_OK && (!r.node_of_unit || r.n_units != cl_graph_size(g) || r.n_machines != su->n_nodes)) {
+    fprintf(stderr, "cleave sim: error: planner '%s' gives a spatial (row-split) plan; simulate it with "
+                    "`cleave coedge`\n", name);
+    st = CL_ERR_INVALID;
+  } else if (st == CL_OK) {
+    /* units are graph nodes, machines the testbed's nodes in order; the raw input stays
+     * on machine 0 (the source), as the planners' cost model has it */
+    for (int k = 0; k < r.n_units; k++)
+      su->node_of_layer[k] = cl_graph_node(g, k)->n_inputs == 0 ? 0 : r.node_of_unit[k];
+    char place[256] = "";
+    cl_plan_placement_text(&in, &r, place, sizeof place);
+    if (!csv)
+      printf("planner: %s\nplacement: %s\nplanned_latency_ms: %.3f\nplanned_energy_J: %.4f\n", name, place,
+             r.latency * 1e3, r.energy);
+    rc = 0;
+  }
+  if (st == CL_ERR_NOTFOUND || st == CL_ERR_UNSUPPORTED) { /* cl_plan_run said why */
+    fprintf(stderr, "cleave sim: planners:");
+    for (const char *const *p = cl_planner_list(NULL); *p; p++) fprintf(stderr, " %s", *p);
+    fprintf(stderr, "\n");
+  }
+  cl_plan_result_fini(&r);
+  cl_plan_input_fini(&in);
+  cl_testbed_free(&tb);
+  return rc;
+}
+
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 int cl__cmd_sim(int argc, char **argv) {
-  const char *path = NULL, *profile = NULL, *compare = NULL;
+  const char *path = NULL, *profile = NULL, *compare = NULL, *planner = NULL;
   long reps = 5;
   int csv = 0;
   for (int i = 1; i < argc; i++) {
@@ -66,6 +116,8 @@ int cl__cmd_sim(int argc, char **argv) {
       return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
       profile = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--planner", &missing))) {
+      planner = v;
     } else if ((v = cl__opt(argc, argv, &i, "--compare", &missing))) {
       compare = v;
     } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
@@ -108,6 +160,8 @@ int cl__cmd_sim(int argc, char **argv) {
   } else if (cl_rt_node_times_measure(g, su.seed, (int)reps, t) != CL_OK) {
     goto done;
   }
+  if (planner && (rc = apply_planner(planner, path, g, t, &su, csv)) != 0) goto done;
+  rc = 1;
   if (cl_rt_simulate(g, &su, t, &tasks, &tl) != CL_OK) goto done;
   int I = tasks.inferences;
   double *pred = malloc(sizeof(double) * (size_t)I);

@@ -7,6 +7,7 @@
 
 #include "cleave/adaptive.h"
 #include "cleave/cfg.h"
+#include "cleave/partition.h" /* cl_mpi_check */
 #include "cleave/sweep.h"
 #include "cleave/sweep_kind.h"
 #include "cleave/zoo.h"
@@ -215,7 +216,7 @@ int cl__cmd_sweep(int argc, char **argv) {
     rc = st == CL_OK ? 0 : (st == CL_ERR_CONFIG || st == CL_ERR_EXISTS) ? 2 : 1;
   }
   cl_sweep_exp_destroy(e);
-  MPI_Comm_free(&comm);
+  (void)cl_mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free"); /* logged; MPI_Finalize follows */
   MPI_Finalize();
   return rc;
 }

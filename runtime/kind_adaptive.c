@@ -13,6 +13,7 @@
 #include "cleave/onnx.h"
 #include "cleave/provenance.h"
 #include "cleave/wallclock.h"
+#include "cleave/records.h"
 #include "sweep_internal.h"
 
 /* The experiment's parameters (the kind's state). */
@@ -20,90 +21,6 @@ typedef struct ad_param {
   int reps, warmup;
   double mem_cap; /* bytes */
 } ad_param;
-
-/* ---- record tables ---- */
-
-typedef struct unit_rec {
-  int64_t attempt;
-  int32_t model, threads, reps, steps;
-  double cpu_load, mem_pressure, seconds, burn_cpu;
-  char id[65];
-} unit_rec;
-static const cl_field g_unit_f[] = {
-    CL_FIELD(unit_rec, attempt, CL_F_INT64, "", "attempt key: joins /adaptive/profile rows"),
-    CL_FIELD_DICT(unit_rec, model, "models", "model"),
-    CL_FIELD(unit_rec, threads, CL_F_INT32, "", "executor threads (= burner threads)"),
-    CL_FIELD(unit_rec, reps, CL_F_INT32, "", "timed repetitions"),
-    CL_FIELD(unit_rec, steps, CL_F_INT32, "", "executor steps"),
-    CL_FIELD(unit_rec, cpu_load, CL_F_FLOAT64, "1", "background CPU load during profiling"),
-    CL_FIELD(unit_rec, mem_pressure, CL_F_FLOAT64, "1", "fraction of mem_cap rewritten in the background"),
-    CL_FIELD(unit_rec, seconds, CL_F_FLOAT64, "s", "wall time of the profiling"),
-    CL_FIELD(unit_rec, burn_cpu, CL_F_FLOAT64, "s", "CPU seconds the burner threads used"),
-    CL_FIELD(unit_rec, id, CL_F_STRING, "", "SHA-256 of the unit's description"),
-};
-static const cl_table_desc g_unit_d = {"/adaptive/profile_units", sizeof(unit_rec), g_unit_f, 10,
-                                       "one row per (model, CPU load, memory use) profiled for real", 1024};
-
-typedef struct prof_rec {
-  int64_t attempt;
-  int32_t step, rep;
-  double wall, cpu;
-} prof_rec;
-static const cl_field g_prof_f[] = {
-    CL_FIELD(prof_rec, attempt, CL_F_INT64, "", "attempt key of the profile unit"),
-    CL_FIELD(prof_rec, step, CL_F_INT32, "", "executor step"),
-    CL_FIELD(prof_rec, rep, CL_F_INT32, "", "repetition"),
-    CL_FIELD(prof_rec, wall, CL_F_FLOAT64, "s", "wall time of the step under the condition"),
-    CL_FIELD(prof_rec, cpu, CL_F_FLOAT64, "s", "thread CPU time of the step"),
-};
-static const cl_table_desc g_prof_d = {"/adaptive/profile", sizeof(prof_rec), g_prof_f, 5,
-                                       "per-step times measured under each CPU/memory condition", 0};
-
-typedef struct layer_rec {
-  int64_t attempt;
-  int32_t cut, step, rep;
-  float start, time;
-  uint8_t where;
-} layer_rec;
-static const cl_field g_layer_f[] = {
-    CL_FIELD(layer_rec, attempt, CL_F_INT64, "", "attempt key of the (model, condition) point"),
-    CL_FIELD(layer_rec, cut, CL_F_INT32, "", "cut index (see /adaptive/cuts)"),
-    CL_FIELD(layer_rec, step, CL_F_INT32, "", "layer (executor step)"),
-    CL_FIELD(layer_rec, rep, CL_F_INT32, "", "repetition"),
-    CL_FIELD(layer_rec, start, CL_F_FLOAT32, "s", "start within the inference (virtual)"),
-    CL_FIELD(layer_rec, time, CL_F_FLOAT32, "s", "duration (virtual: profiled wall x node speed)"),
-    CL_FIELD(layer_rec, where, CL_F_UINT8, "", "0 edge, 1 cloud"),
-};
-static const cl_table_desc g_layer_d = {"/adaptive/layers", sizeof(layer_rec), g_layer_f, 7,
-                                        "per (model, condition, cut, rep, layer) composed times", 0};
-
-typedef struct cut_rec {
-  int64_t attempt;
-  int32_t model, cut, cut_node, edge_steps, best, base_best;
-  double edge_s, xfer_s, cloud_s, latency, latency_mean, latency_min, latency_max;
-  int64_t bytes;
-  char cut_name[64];
-} cut_rec;
-static const cl_field g_cut_f[] = {
-    CL_FIELD(cut_rec, attempt, CL_F_INT64, "", "attempt key of the (model, condition) point"),
-    CL_FIELD_DICT(cut_rec, model, "models", "model"),
-    CL_FIELD(cut_rec, cut, CL_F_INT32, "", "cut index"),
-    CL_FIELD(cut_rec, cut_node, CL_F_INT32, "", "graph node the model is cut after"),
-    CL_FIELD(cut_rec, edge_steps, CL_F_INT32, "", "layers on the edge"),
-    CL_FIELD(cut_rec, best, CL_F_INT32, "", "1 for the lowest median latency of this condition"),
-    CL_FIELD(cut_rec, base_best, CL_F_INT32, "", "1 for the best cut of the unstressed condition (levels 0)"),
-    CL_FIELD(cut_rec, edge_s, CL_F_FLOAT64, "s", "median edge compute"),
-    CL_FIELD(cut_rec, xfer_s, CL_F_FLOAT64, "s", "transfer (latency + bytes/bandwidth)"),
-    CL_FIELD(cut_rec, cloud_s, CL_F_FLOAT64, "s", "median cloud compute"),
-    CL_FIELD(cut_rec, latency, CL_F_FLOAT64, "s", "median latency over repetitions"),
-    CL_FIELD(cut_rec, latency_mean, CL_F_FLOAT64, "s", "mean latency"),
-    CL_FIELD(cut_rec, latency_min, CL_F_FLOAT64, "s", "min latency"),
-    CL_FIELD(cut_rec, latency_max, CL_F_FLOAT64, "s", "max latency"),
-    CL_FIELD(cut_rec, bytes, CL_F_INT64, "B", "bytes sent edge -> cloud"),
-    CL_FIELD(cut_rec, cut_name, CL_F_STRING, "", "layer the model is cut after"),
-};
-static const cl_table_desc g_cut_d = {"/adaptive/cuts", sizeof(cut_rec), g_cut_f, 16,
-                                      "per (model, condition, cut) summary", 4096};
 
 /* ---- rank 0 state ---- */
 
@@ -155,16 +72,16 @@ static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
   cl_sweep_rd_get(r, p->wall, sizeof(double) * n);
   cl_sweep_rd_get(r, p->cpu, sizeof(double) * n);
   int64_t att = cl__sweep_next_attempt(s);
-  prof_rec *rows = malloc(sizeof(prof_rec) * n);
+  cl_rec_adaptive_profile *rows = malloc(sizeof(cl_rec_adaptive_profile) * n);
   if (!rows) return CL_ERR_NOMEM;
   for (int q = 0; q < p->reps; q++)
     for (int k = 0; k < p->n_steps; k++) {
       size_t j = (size_t)q * p->n_steps + k;
-      rows[j] = (prof_rec){att, k, q, p->wall[j], p->cpu[j]};
+      rows[j] = (cl_rec_adaptive_profile){att, k, q, p->wall[j], p->cpu[j]};
     }
   cl_status st = cl_table_append(s->sink.t[T_PROF], rows, n);
   free(rows);
-  unit_rec ur;
+  cl_rec_adaptive_unit ur;
   memset(&ur, 0, sizeof ur);
   ur.attempt = att;
   if (st == CL_OK) st = cl_dict_id(s->sink.models, s->e->models[un->model], &ur.model);
@@ -246,13 +163,21 @@ static cl_status eval_profile(const char *text, void **cache, cl_sweep_poll_fn p
 /* The text of a profile unit (its id is the SHA-256 of it); caller frees. */
 static char *unit_text(const cl_sweep_exp *e, const unit *u) {
   const ad_param *P = cl_sweep_exp_state(e);
-  cl__sb b = {0};
-  cl__sb_put(&b,
-             "# adaptive profile unit\nmodel: %s\nthreads: %d\ncpu_load: %.17g\nmem_pressure: %.17g\nmem_cap: %.17g\n"
-             "reps: %d\nwarmup: %d\nseed: %llu\n",
-             e->models[u->model], u->threads, u->cpu, u->mem, P->mem_cap, P->reps, P->warmup,
-             (unsigned long long)e->seed);
-  return cl__sb_take(&b);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "adaptive profile unit");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "model", e->models[u->model]);
+  cl_config_writer_key_int(w, "threads", u->threads);
+  cl_config_writer_key_double(w, "cpu_load", u->cpu);
+  cl_config_writer_key_double(w, "mem_pressure", u->mem);
+  cl_config_writer_key_double(w, "mem_cap", P->mem_cap);
+  cl_config_writer_key_int(w, "reps", P->reps);
+  cl_config_writer_key_int(w, "warmup", P->warmup);
+  cl_config_writer_key_u64(w, "seed", e->seed);
+  cl_config_writer_end(w);
+  char *t = NULL;
+  return cl_config_writer_finish(w, &t) == CL_OK ? t : (free(t), NULL);
 }
 
 static char *ad_aux_text(cl__sweep_srv *s, int ref) {
@@ -402,7 +327,7 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
   adapt *A = s->kstate;
   uint64_t nu = cl_table_count(s->sink.t[T_UNIT]), np = cl_table_count(s->sink.t[T_PROF]);
   if (!nu) return CL_OK;
-  unit_rec *ur = malloc(sizeof(unit_rec) * nu);
+  cl_rec_adaptive_unit *ur = malloc(sizeof(cl_rec_adaptive_unit) * nu);
   if (!ur) return CL_ERR_NOMEM;
   cl_status st = cl_table_read(s->sink.t[T_UNIT], 0, (size_t)nu, ur);
   int *slot = malloc(sizeof(int) * nu);
@@ -425,7 +350,7 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
       }
   }
   /* profile rows in chunks; rows of units without a unit row (killed run) are skipped */
-  prof_rec *pr = malloc(sizeof(prof_rec) * 65536);
+  cl_rec_adaptive_profile *pr = malloc(sizeof(cl_rec_adaptive_profile) * 65536);
   if (!pr) st = CL_ERR_NOMEM;
   for (uint64_t off = 0; st == CL_OK && off < np; off += 65536) {
     size_t n = (size_t)(np - off < 65536 ? np - off : 65536);
@@ -511,8 +436,8 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
   }
   double *lat = malloc(sizeof(double) * (size_t)R * 2), *tmp = lat + R;
   double *start = malloc(sizeof(double) * (size_t)S * 2), *dur = start + S;
-  layer_rec *rows = malloc(sizeof(layer_rec) * (size_t)S * (size_t)R);
-  cut_rec *cuts = malloc(sizeof(cut_rec) * (size_t)m->n_cuts);
+  cl_rec_adaptive_layer *rows = malloc(sizeof(cl_rec_adaptive_layer) * (size_t)S * (size_t)R);
+  cl_rec_adaptive_cut *cuts = malloc(sizeof(cl_rec_adaptive_cut) * (size_t)m->n_cuts);
   cl_status st = lat && start && rows && cuts ? CL_OK : CL_ERR_NOMEM;
   if (st == CL_OK && A->base_best[pt->model] < 0) {
     double bl;
@@ -536,7 +461,7 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
       e_r[r] = es;
       c_r[r] = cs;
       for (int k = 0; k < S; k++) {
-        layer_rec *L = &rows[(size_t)r * S + k];
+        cl_rec_adaptive_layer *L = &rows[(size_t)r * S + k];
         memset(L, 0, sizeof *L);
         L->attempt = att;
         L->cut = c;
@@ -549,7 +474,7 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
     }
     st = cl_table_append(s->sink.t[T_LAYER], rows, (size_t)S * R);
     s->sink.records += (uint64_t)S * R;
-    cut_rec *C = &cuts[c];
+    cl_rec_adaptive_cut *C = &cuts[c];
     memset(C, 0, sizeof *C);
     C->attempt = att;
     C->model = mid;
@@ -670,16 +595,24 @@ static int ad_n_plans(const cl_sweep_exp *e, int m) {
   return 1; /* every cut is evaluated inside the point */
 }
 
+/* The condition's parameters, then the point's testbed keys (one map). */
 static char *ad_point_text(const cl_sweep_exp *e, int i) {
   const ad_param *P = cl_sweep_exp_state(e);
-  cl__sb b = {0};
-  cl__sb_put(&b, "# adaptive point: every cut of the model under this condition\nreps: %d\nwarmup: %d\nmem_cap: %.17gB\n",
-             P->reps, P->warmup, P->mem_cap);
-  char *t = cl__sweep_testbed_text(e, &e->pts[i], "{cuts: [input]}");
-  if (!t) b.oom = 1;
-  else cl__sb_put(&b, "%s", t);
-  free(t);
-  return cl__sb_take(&b);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "adaptive point: every cut of the model under this condition");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_int(w, "reps", P->reps);
+  cl_config_writer_key_int(w, "warmup", P->warmup);
+  cl_config_writer_key_unit(w, "mem_cap", CL_CONFIG_SIZE, P->mem_cap);
+  cl_config_writer_end(w);
+  char *head = NULL, *t = NULL;
+  cl_status st = cl_config_writer_finish(w, &head);
+  char *tb = st == CL_OK ? cl__sweep_testbed_text(e, &e->pts[i], "{cuts: [input]}") : NULL;
+  if (tb) t = cl_sweep_printf("%s%s", head, tb);
+  free(head);
+  free(tb);
+  return t;
 }
 
 static void ad_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
@@ -726,6 +659,6 @@ static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_adaptive = {
     .name = "adaptive", .id = 1, .onnx_models = 0, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
     .point_text = ad_point_text, .plan_label = ad_plan_label, .validate = ad_validate, .eval = ad_eval,
-    .cache_destroy = ad_cache_destroy, .tables = {&g_unit_d, &g_prof_d, &g_layer_d, &g_cut_d}, .write = ad_write,
+    .cache_destroy = ad_cache_destroy, .tables = {&CL_REC_ADAPTIVE_UNITS, &CL_REC_ADAPTIVE_PROFILES, &CL_REC_ADAPTIVE_LAYERS, &CL_REC_ADAPTIVE_CUTS}, .write = ad_write,
     .sched = &g_sched,
 };

@@ -8,6 +8,7 @@
 
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/records.h"
 #include "sweep_internal.h"
 
 /* Plans of one model. */
@@ -78,35 +79,46 @@ cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***nam
   return st;
 }
 
+/* `{node: NAME, layers: LAYERS}` inside a flow sequence. */
+static void node_item(cl_config_writer *w, const char *node, const char *layers) {
+  cl_config_writer_map(w, 1);
+  cl_config_writer_key_str(w, "node", node);
+  cl_config_writer_key_str(w, "layers", layers);
+  cl_config_writer_end(w);
+}
+
 /* One every_cut plan of a model: cut a (and q for 3 nodes; q < 0: 2 nodes). */
 static cl_status cut_plan(const cl_sweep_exp *e, char **names, const int *cuts, int nc, int a, int q, tb_plans *P) {
-  cl__sb y = {0}, l = {0};
-  if (q < 0 && a == nc) { /* everything on the first node */
-    cl__sb_put(&y, "[{node: ");
-    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
-    cl__sb_put(&y, ", layers: rest}]");
-    cl__sb_put(&l, "all@%s", e->tb_node_name[0]);
-  } else if (q < 0) {
-    cl__sb_put(&y, "{cuts: [");
-    cl__sweep_emit_scalar(&y, names[a]);
-    cl__sb_put(&y, "]}");
-    cl__sb_put(&l, "cut@%.100s", names[a]);
-  } else if (q == nc) { /* the third node gets nothing */
-    cl__sb_put(&y, "[{node: ");
-    cl__sweep_emit_scalar(&y, e->tb_node_name[0]);
-    cl__sb_put(&y, ", layers: \"0-%d\"}, {node: ", cuts[a]);
-    cl__sweep_emit_scalar(&y, e->tb_node_name[1]);
-    cl__sb_put(&y, ", layers: rest}]");
-    cl__sb_put(&l, "cut@%.100s,-", names[a]);
+  cl_config_writer *w = NULL;
+  CL_TRY(cl_config_writer_create(&w));
+  cl__sb l = {0};
+  int by_nodes = (q < 0 && a == nc) || q == nc; /* a node list rather than cut names */
+  if (by_nodes) {
+    cl_config_writer_seq(w, 1);
+    if (q < 0) { /* everything on the first node */
+      node_item(w, e->tb_node_name[0], "rest");
+      cl__sb_put(&l, "all@%s", e->tb_node_name[0]);
+    } else { /* the third node gets nothing */
+      char range[32];
+      snprintf(range, sizeof range, "0-%d", cuts[a]);
+      node_item(w, e->tb_node_name[0], range);
+      node_item(w, e->tb_node_name[1], "rest");
+      cl__sb_put(&l, "cut@%.100s,-", names[a]);
+    }
   } else {
-    cl__sb_put(&y, "{cuts: [");
-    cl__sweep_emit_scalar(&y, names[a]);
-    cl__sb_put(&y, ", ");
-    cl__sweep_emit_scalar(&y, names[q]);
-    cl__sb_put(&y, "]}");
-    cl__sb_put(&l, "cut@%.55s,%.55s", names[a], names[q]);
+    cl_config_writer_map(w, 1);
+    cl_config_writer_key(w, "cuts");
+    cl_config_writer_seq(w, 1);
+    cl_config_writer_str(w, names[a]);
+    if (q >= 0) cl_config_writer_str(w, names[q]);
+    cl_config_writer_end(w);
+    if (q < 0)
+      cl__sb_put(&l, "cut@%.100s", names[a]);
+    else
+      cl__sb_put(&l, "cut@%.55s,%.55s", names[a], names[q]);
   }
-  P->yaml[P->n] = cl__sb_take(&y);
+  cl_config_writer_end(w);
+  P->yaml[P->n] = cl__sweep_writer_take(w);
   P->label[P->n] = cl__sb_take(&l);
   if (!P->yaml[P->n] || !P->label[P->n]) {
     free(P->yaml[P->n]);
@@ -166,9 +178,7 @@ static cl_status tb_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *r
   if (!s->explicit_plan) return CL_ERR_NOMEM;
   /* each plan is copied as text into the point configs (the testbed loader checks it) */
   for (int p = 0; p < cl_cfg_len(plans); p++) {
-    cl__sb b = {0};
-    cl__sweep_emit_node(&b, cl_cfg_at(plans, p));
-    if (!(s->explicit_plan[p] = cl__sb_take(&b))) return CL_ERR_NOMEM;
+    if (!(s->explicit_plan[p] = cl__sweep_emit_node(cl_cfg_at(plans, p)))) return CL_ERR_NOMEM;
     s->n_explicit = p + 1;
   }
   return CL_OK;
@@ -242,26 +252,6 @@ static void tb_cache_destroy(void *p) {
 
 /* ---- record tables (rank 0) ---- */
 
-typedef struct inf_rec {
-  int64_t attempt;
-  int32_t model, plan, inference;
-  double release, finish, latency, energy;
-  int64_t bytes;
-} inf_rec;
-static const cl_field g_inf_f[] = {
-    CL_FIELD(inf_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
-    CL_FIELD_DICT(inf_rec, model, "models", "model"),
-    CL_FIELD_DICT(inf_rec, plan, "plans", "plan"),
-    CL_FIELD(inf_rec, inference, CL_F_INT32, "", "inference index"),
-    CL_FIELD(inf_rec, release, CL_F_FLOAT64, "s", "release (virtual)"),
-    CL_FIELD(inf_rec, finish, CL_F_FLOAT64, "s", "finish (virtual)"),
-    CL_FIELD(inf_rec, latency, CL_F_FLOAT64, "s", "finish - release"),
-    CL_FIELD(inf_rec, energy, CL_F_FLOAT64, "J", "energy of the inference"),
-    CL_FIELD(inf_rec, bytes, CL_F_INT64, "B", "bytes moved between nodes"),
-};
-static const cl_table_desc g_inf_d = {"/inferences", sizeof(inf_rec), g_inf_f, sizeof g_inf_f / sizeof g_inf_f[0],
-                                      "testbed sweeps: one row per inference of every point", 0};
-
 static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
                           double *energy) {
   char label[CL_DICT_MAXLEN + 1];
@@ -273,7 +263,7 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
   *latency = cl_sweep_rd_f64(r);
   *energy = cl_sweep_rd_f64(r);
   for (int k = 0; k < I && !r->bad; k++) {
-    inf_rec ir = {att, mid, pid, k, 0, 0, 0, 0, 0};
+    cl_rec_inference_sweep ir = {.attempt = att, .model = mid, .plan = pid, .inference = k};
     ir.latency = cl_sweep_rd_f64(r);
     ir.release = cl_sweep_rd_f64(r);
     ir.finish = cl_sweep_rd_f64(r);
@@ -290,5 +280,5 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_testbed = {
     .name = "testbed", .id = 0, .onnx_models = 1, .parse = tb_parse, .state_destroy = tb_state_destroy,
     .n_plans = tb_n_plans, .point_text = tb_point_text, .plan_label = tb_plan_label, .validate = tb_validate,
-    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&g_inf_d}, .write = tb_write,
+    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&CL_REC_INFERENCES_SWEEP}, .write = tb_write,
 };

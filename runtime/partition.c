@@ -30,16 +30,10 @@ struct cl_part {
   int n_samples, cap_samples;
 };
 
-/* CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host; MPI_Wtime need not be. */
-static double mono(void) { return cl_wall_now(); }
+/* Wall times: CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host;
+ * MPI_Wtime need not be. */
 
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static cl_status mpi_check(int rc, const char *what) {
+cl_status cl_mpi_check(int rc, const char *what) {
   if (rc == MPI_SUCCESS) return CL_OK;
   char msg[MPI_MAX_ERROR_STRING];
   int len = 0;
@@ -78,10 +72,13 @@ cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI
   int n = cl_graph_size(g);
   p->g = g;
   p->comm = comm;
-  MPI_Comm_rank(comm, &p->rank);
   uint8_t *mask = calloc((size_t)n, 1);
   uint8_t *seen = calloc((size_t)n, 1);
-  int *dst_seen = NULL;
+  int *dst_seen = NULL, size = 1;
+  if ((st = cl_mpi_check(MPI_Comm_rank(comm, &p->rank), "MPI_Comm_rank")) != CL_OK ||
+      (st = cl_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size")) != CL_OK)
+    goto error;
+  st = CL_ERR_NOMEM;
   p->rank_of_node = malloc(sizeof(int) * (size_t)n);
   if (!mask || !seen || !p->rank_of_node) goto error;
   memcpy(p->rank_of_node, rank_of_node, sizeof(int) * (size_t)n);
@@ -97,8 +94,6 @@ cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI
   p->recv_off = calloc((size_t)p->n_steps + 1, sizeof(int));
   p->send_off = calloc((size_t)p->n_steps + 1, sizeof(int));
   p->recvs = calloc((size_t)n + 1, sizeof(xfer)); /* each remote producer received at most once */
-  int size = 1;
-  MPI_Comm_size(comm, &size);
   p->sends = calloc((size_t)n * (size_t)(size < 8 ? size : 8) + 1, sizeof(xfer));
   int cap_sends = n * (size < 8 ? size : 8) + 1;
   dst_seen = calloc((size_t)size, sizeof(int));
@@ -184,13 +179,13 @@ static cl_status add_sample(cl_part *p, cl_part_sample s) {
 cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_part_hooks *hooks) {
   /* Buffers are about to be rewritten: complete last inference's sends first. */
   for (int i = 0; i < p->n_sends; i++)
-    CL_TRY(mpi_check(MPI_Wait(&p->sends[i].req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
+    CL_TRY(cl_mpi_check(MPI_Wait(&p->sends[i].req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
   if (p->rank_of_node[0] == p->rank) cl_exec_fill_input(p->exec, input_seed);
   for (int k = 0; k < p->n_steps; k++) {
     for (int i = p->recv_off[k]; i < p->recv_off[k + 1]; i++) {
       xfer *r = &p->recvs[i];
       int cnt = (int)(sizeof(double) * CL_MSG_HDR + r->bytes);
-      CL_TRY(mpi_check(MPI_Recv(r->buf, cnt, MPI_BYTE, r->peer, CL_TAG_TENSOR_BASE + r->node, p->comm,
+      CL_TRY(cl_mpi_check(MPI_Recv(r->buf, cnt, MPI_BYTE, r->peer, CL_TAG_TENSOR_BASE + r->node, p->comm,
                                 MPI_STATUS_IGNORE),
                        "MPI_Recv(tensor)"));
       double hdr[CL_MSG_HDR];
@@ -206,25 +201,25 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
     cl_part_sample smp;
     smp.inference = inference;
     smp.step = k;
-    smp.wall_start = mono();
-    double c0 = thread_cpu();
+    smp.wall_start = cl_wall_now();
+    double c0 = cl_thread_cpu_now();
     CL_TRY(cl_exec_run_step(p->exec, k));
-    smp.cpu = thread_cpu() - c0;
+    smp.cpu = cl_thread_cpu_now() - c0;
     if (hooks && hooks->after_step) hooks->after_step(hooks->ctx, inference, k, smp.cpu);
-    smp.wall_end = mono();
+    smp.wall_end = cl_wall_now();
     CL_TRY(add_sample(p, smp));
     for (int i = p->send_off[k]; i < p->send_off[k + 1]; i++) {
       xfer *sx = &p->sends[i];
-      double hdr[CL_MSG_HDR] = {(double)inference, mono(), (double)sx->bytes, 0.0};
+      double hdr[CL_MSG_HDR] = {(double)inference, cl_wall_now(), (double)sx->bytes, 0.0};
       if (hooks && hooks->before_send)
         hdr[1] = hooks->before_send(hooks->ctx, inference, sx->node, sx->peer, (double)sx->bytes);
       memcpy(sx->buf, hdr, sizeof hdr);
       memcpy(sx->buf + sizeof hdr, cl_exec_buffer(p->exec, sx->node), sx->bytes);
       int cnt = (int)(sizeof(double) * CL_MSG_HDR + sx->bytes);
-      CL_TRY(mpi_check(MPI_Isend(sx->buf, cnt, MPI_BYTE, sx->peer, CL_TAG_TENSOR_BASE + sx->node, p->comm, &sx->req),
+      CL_TRY(cl_mpi_check(MPI_Isend(sx->buf, cnt, MPI_BYTE, sx->peer, CL_TAG_TENSOR_BASE + sx->node, p->comm, &sx->req),
                        "MPI_Isend(tensor)"));
       if (hooks && hooks->complete_sends)
-        CL_TRY(mpi_check(MPI_Wait(&sx->req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
+        CL_TRY(cl_mpi_check(MPI_Wait(&sx->req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
     }
   }
   return CL_OK;
@@ -232,7 +227,7 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
 
 cl_status cl_part_finish(cl_part *p) {
   for (int i = 0; i < p->n_sends; i++)
-    CL_TRY(mpi_check(MPI_Wait(&p->sends[i].req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
+    CL_TRY(cl_mpi_check(MPI_Wait(&p->sends[i].req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
   return CL_OK;
 }
 

@@ -1,6 +1,7 @@
 /* Per-layer profiler: step timing with repetitions, GSL summaries, HDF5 tables. */
 #include "cleave/records.h"
 #include "cleave/profiler.h"
+#include "cleave/wallclock.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -16,16 +17,6 @@ cl_profiler_opts cl_profiler_opts_default(void) {
   return o;
 }
 
-static double now_wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static double now_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cl_stat_summarise(const double *x, int n, cl_stat_summary *s) {
   memset(s, 0, sizeof *s);
@@ -131,9 +122,9 @@ cl_status cl_profiler_measure(const cl_graph *g, const cl_profiler_opts *opts, c
   for (int rep = 0; rep < o.reps; rep++) {
     tot[rep] = 0;
     for (int k = 0; k < ns; k++) {
-      double w0 = now_wall(), c0 = now_cpu();
+      double w0 = cl_wall_now(), c0 = cl_thread_cpu_now();
       if ((st = cl_exec_run_step(e, k)) != CL_OK) goto done;
-      double c1 = now_cpu(), w1 = now_wall();
+      double c1 = cl_thread_cpu_now(), w1 = cl_wall_now();
       r->wall[(size_t)rep * ns + k] = (w1 - w0) * o.slowdown;
       r->cpu[(size_t)rep * ns + k] = (c1 - c0) * o.slowdown;
       tot[rep] += (w1 - w0);

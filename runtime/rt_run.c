@@ -21,7 +21,6 @@
 
 /* Wall-clock emulation uses one clock for all ranks of a host: CLOCK_MONOTONIC
  * (cl_wall_now), and cl_wall_sleep_until's absolute sleep + short spin. */
-static double mono(void) { return cl_wall_now(); }
 static void sleep_until(double t) { (void)cl_wall_sleep_until(t); }
 
 typedef struct wall_ctx {
@@ -42,7 +41,7 @@ static void wall_after_step(void *ctx, int inference, int k, double cpu) {
   const cl_rt_node *rn = &w->su->nodes[w->me];
   double speed = w->step_slowdown ? w->step_slowdown[k] * rn->speed / rn->slowdown : rn->speed;
   double extra = cpu * (speed - 1.0);
-  if (extra > 0) sleep_until(mono() + extra);
+  if (extra > 0) sleep_until(cl_wall_now() + extra);
 }
 
 static double wall_before_send(void *ctx, int inference, int x, int dst, double bytes) {
@@ -50,7 +49,7 @@ static double wall_before_send(void *ctx, int inference, int x, int dst, double 
   (void)x;
   wall_ctx *w = ctx;
   int link = -1;
-  double now = mono();
+  double now = cl_wall_now();
   if (cl_netmodel_find_link(w->su->net, w->me, dst, &link) != CL_OK) return now;
   double start = now > w->link_free[link] ? now : w->link_free[link];
   double tx = 0;
@@ -67,7 +66,7 @@ static void wall_after_recv(void *ctx, int inference, int x, int src, double byt
   cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
   double arrival = send_start + cl_netmodel_latency_at(w->su->net, link, 0.0) + tx;
   sleep_until(arrival);
-  double actual = mono();
+  double actual = cl_wall_now();
   if (w->n_arr == w->cap_arr) {
     int cap = w->cap_arr ? 2 * w->cap_arr : 256;
     double *p = realloc(w->arrivals, sizeof(double) * 6 * (size_t)cap);
@@ -219,14 +218,14 @@ static cl_status save_output(const char *path, const float *y, int64_t n, int fo
 
 static cl_status agree(MPI_Comm comm, cl_status mine) {
   int v = (int)mine, worst = 0;
-  MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MIN, comm);
+  CL_TRY(cl_mpi_check(MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce(status)"));
   return (cl_status)worst;
 }
 
 cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  int rank = 0, size = 0;
+  CL_TRY(cl_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank"));
+  CL_TRY(cl_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size"));
   cl_graph *g = NULL;
   cl_part *part = NULL;
   cl_store *store = NULL;
@@ -320,11 +319,13 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
           continue;
         char ping = 0;
         if (rank == a) {
-          MPI_Send(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm);
-          MPI_Recv(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE);
+          if (st == CL_OK) st = cl_mpi_check(MPI_Send(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm), "MPI_Send(warm-up)");
+          if (st == CL_OK)
+            st = cl_mpi_check(MPI_Recv(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE), "MPI_Recv(warm-up)");
         } else if (rank == b) {
-          MPI_Recv(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE);
-          MPI_Send(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm);
+          if (st == CL_OK)
+            st = cl_mpi_check(MPI_Recv(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE), "MPI_Recv(warm-up)");
+          if (st == CL_OK) st = cl_mpi_check(MPI_Send(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm), "MPI_Send(warm-up)");
         }
       }
   }
@@ -353,7 +354,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
   /* One untimed warm-up inference: first-touch of weights and caches, MPI connection
    * set-up and lazy library initialisation would otherwise inflate inference 0. */
-  st = cl_part_run(part, 0, su->seed, NULL);
+  if (st == CL_OK) st = cl_part_run(part, 0, su->seed, NULL);
   if (st == CL_OK) st = cl_part_finish(part);
   cl_part_reset_samples(part);
   st = agree(comm, st);
@@ -367,9 +368,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     if (me->cpu_load <= 0) lp.threads = 0;
     if (cl_wall_load_start(&lp, &load) != CL_OK) load = NULL;
   }
-  MPI_Barrier(comm);
-  double t0 = mono();
-  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm); /* one monotonic clock on a single host */
+  st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(start)");
+  double t0 = cl_wall_now();
+  if (st == CL_OK) /* one monotonic clock on a single host */
+    st = cl_mpi_check(MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm), "MPI_Bcast(start time)");
   int I = su->inferences > 0 ? su->inferences : 1;
   for (int i = 0; i < I && st == CL_OK; i++) {
     if (su->wall) {
@@ -378,9 +380,9 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       if (su->arrival.kind == CL_ARRIVAL_FIXED_RATE && su->node_of_layer[0] == rank)
         sleep_until(t0 + su->arrival.t0 + (double)i / su->arrival.rate);
       else if (su->arrival.kind != CL_ARRIVAL_FIXED_RATE)
-        MPI_Barrier(comm);
+        st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(release)");
     }
-    st = cl_part_run(part, i, su->seed, hp);
+    if (st == CL_OK) st = cl_part_run(part, i, su->seed, hp);
     if (st == CL_OK && opts->save_output && i == 0 && cl_part_output(part))
       st = save_output(opts->save_output, cl_part_output(part),
                        cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out), opts->force);
@@ -420,9 +422,11 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     cl_wall_load_destroy(load);
   }
   if (st != CL_OK) {
-    /* peers may be blocked in receives: this cannot be unwound collectively */
-    cl_log_error("rank %d: run failed (%s); aborting all ranks", rank, cl_status_str(st));
-    MPI_Abort(comm, 1);
+    /* Peers may be blocked in receives: this cannot be unwound collectively. Library
+     * code does not end the job; the caller (apps/cmd_run.c) does, on CL_ERR_ABORTED. */
+    cl_log_error("rank %d: run failed (%s); the other ranks may be waiting for it", rank, cl_status_str(st));
+    st = CL_ERR_ABORTED;
+    goto done;
   }
   /* Gather measurements: counts first, then payload. */
   int ns = 0;
@@ -441,7 +445,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     counts = malloc(sizeof(int) * (size_t)size);
     displs = malloc(sizeof(int) * (size_t)size);
   }
-  MPI_Gather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+  st = cl_mpi_check(MPI_Gather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, 0, comm), "MPI_Gather(sample counts)");
   if (rank == 0) {
     int tot = 0;
     for (int r = 0; r < size; r++) {
@@ -452,7 +456,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   /* Samples arrive per rank as [inference][step]; rank r = node r. */
   double *raw = rank == 0 ? malloc(sizeof(double) * (size_t)(3 * tasks.steps_total * I + 1)) : NULL;
-  MPI_Gatherv(mine, cnt, MPI_DOUBLE, raw, counts, displs, MPI_DOUBLE, 0, comm);
+  if (st == CL_OK)
+    st = cl_mpi_check(MPI_Gatherv(mine, cnt, MPI_DOUBLE, raw, counts, displs, MPI_DOUBLE, 0, comm), "MPI_Gatherv(samples)");
   /* Wall mode: measured arrivals, 6 doubles each. */
   int acnt = 6 * wc.n_arr;
   double *arr_all = NULL;
@@ -461,7 +466,8 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     acounts = malloc(sizeof(int) * (size_t)size);
     adispls = malloc(sizeof(int) * (size_t)size);
   }
-  MPI_Gather(&acnt, 1, MPI_INT, acounts, 1, MPI_INT, 0, comm);
+  if (st == CL_OK)
+    st = cl_mpi_check(MPI_Gather(&acnt, 1, MPI_INT, acounts, 1, MPI_INT, 0, comm), "MPI_Gather(arrival counts)");
   int atot = 0;
   if (rank == 0) {
     for (int r = 0; r < size; r++) {
@@ -470,8 +476,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     }
     arr_all = malloc(sizeof(double) * (size_t)(atot + 1));
   }
-  MPI_Gatherv(wc.arrivals, acnt, MPI_DOUBLE, arr_all, acounts, adispls, MPI_DOUBLE, 0, comm);
-  if (rank == 0) {
+  if (st == CL_OK)
+    st = cl_mpi_check(MPI_Gatherv(wc.arrivals, acnt, MPI_DOUBLE, arr_all, acounts, adispls, MPI_DOUBLE, 0, comm),
+                      "MPI_Gatherv(arrivals)");
+  if (rank == 0 && st == CL_OK) {
     /* reorder to [inference][flat step] */
     for (int nd = 0; nd < N; nd++)
       for (int i = 0; i < I; i++)

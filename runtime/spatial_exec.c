@@ -7,6 +7,7 @@
 
 #include "cleave/exec.h"
 #include "cleave/ops.h"
+#include "cleave/wallclock.h"
 #include "cleave/partition.h" /* tag enum */
 #include "spatial_tiles_internal.h"
 
@@ -31,11 +32,6 @@ struct cl_spatial_exec {
   int64_t *macs;     /* [n_dev] MACs per run (row plans; tiles keep their own) */
 };
 
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int mine(const cl_spatial_exec *se, int dev) { return se->rank < 0 || se->rank == dev; }
 
@@ -73,7 +69,10 @@ cl_status cl_spatial_exec_create(const cl_graph *g, const cl_spatial_plan *p, MP
   se->p = p;
   se->comm = comm;
   se->rank = -1;
-  if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &se->rank);
+  if (comm != MPI_COMM_NULL && cl_mpi_check(MPI_Comm_rank(comm, &se->rank), "MPI_Comm_rank") != CL_OK) {
+    free(se);
+    return CL_ERR_MPI;
+  }
   cl_status st = CL_ERR_NOMEM;
   size_t nb = (size_t)p->n_nodes * (size_t)p->n_tasks;
   se->buf = calloc(nb ? nb : 1, sizeof(float *));
@@ -205,11 +204,7 @@ static int task_of_dev(const cl_spatial_plan *p, int d) {
   return -1;
 }
 
-static cl_status mpi_ok(int rc) {
-  if (rc == MPI_SUCCESS) return CL_OK;
-  cl_log_error("spatial exec: MPI call failed (code %d)", rc);
-  return CL_ERR_MPI;
-}
+static cl_status mpi_ok(int rc) { return cl_mpi_check(rc, "spatial exec transfer"); }
 
 /* Execute transfer k: source view -> destination view (rows of box). */
 static cl_status do_xfer(cl_spatial_exec *se, int k, const float *input, int *nreq) {
@@ -299,9 +294,9 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
         }
         cl_tensor o = view(se, id, t);
         cl_op_ctx ctx = {se->workspace, se->ws_bytes, 1};
-        double c0 = thread_cpu();
+        double c0 = cl_thread_cpu_now();
         CL_TRY(impl->run(nd, pin, nd->n_inputs, &o, b.y0, b.y1, &ctx));
-        double dt = thread_cpu() - c0;
+        double dt = cl_thread_cpu_now() - c0;
         se->compute_s[dev] += dt;
         se->node_s[(size_t)i * p->n_dev + dev] += dt;
       }
@@ -328,9 +323,9 @@ tail:
     int outn = cl_graph_output(se->g);
     const float *y = se->gathered;
     if (se->tail) {
-      double c0 = thread_cpu();
+      double c0 = cl_thread_cpu_now();
       CL_TRY(cl_exec_run(se->tail));
-      se->tail_s = thread_cpu() - c0;
+      se->tail_s = cl_thread_cpu_now() - c0;
       y = cl_exec_buffer(se->tail, outn);
     }
     if (output) memcpy(output, y, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(se->g, outn)->out));

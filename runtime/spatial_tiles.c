@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "cleave/ops.h"
+#include "cleave/wallclock.h"
 #include "cleave/partition.h" /* tag enum */
 #include "spatial_tiles_internal.h"
 
@@ -57,11 +58,6 @@ struct cl__tiles {
   MPI_Request *reqs;
 };
 
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int mine(const cl__tiles *tl, int dev) { return tl->rank < 0 || tl->rank == dev; }
 
@@ -375,11 +371,7 @@ error:
   return st;
 }
 
-static cl_status mpi_ok(int rc) {
-  if (rc == MPI_SUCCESS) return CL_OK;
-  cl_log_error("spatial tiles: MPI call failed (code %d)", rc);
-  return CL_ERR_MPI;
-}
+static cl_status mpi_ok(int rc) { return cl_mpi_check(rc, "spatial tiles transfer"); }
 
 static int tag_of(int t, int gather) { return CL_TAG_TENSOR_BASE + (2 * t + gather) % 30000; }
 
@@ -474,9 +466,9 @@ cl_status cl__tiles_run(cl__tiles *tl, MPI_Comm comm, const float *input, float 
     for (int t = 0; t < tl->T && st == CL_OK; t++) {
       int dev = p->task_dev[t];
       if (!mine(tl, dev) || cl_box_empty(tl->R[(size_t)i * tl->T + t])) continue;
-      double c0 = thread_cpu();
+      double c0 = cl_thread_cpu_now();
       st = compute(tl, id, t);
-      double dt = thread_cpu() - c0;
+      double dt = cl_thread_cpu_now() - c0;
       compute_s[dev] += dt;
       node_s[(size_t)i * p->n_dev + dev] += dt;
     }

@@ -9,13 +9,9 @@
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
 #include "cleave/sweep.h"
+#include "cleave/wallclock.h"
 #include "sweep_internal.h"
 
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r) {
   if (!r) return;
@@ -113,9 +109,9 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
       }
     for (int q = 0; q < m && st == CL_OK; q++) {
       int nd = order[q].nd, k = order[q].k, fs = tasks.step_off[nd] + k;
-      double c0 = thread_cpu();
+      double c0 = cl_thread_cpu_now();
       st = cl_exec_run_step(ex[nd], k);
-      double cpu = thread_cpu() - c0;
+      double cpu = cl_thread_cpu_now() - c0;
       if (st != CL_OK) break;
       st = cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], cpu * tasks.step_slowdown[nd][k]);
       /* real tensors cross the cut (so later steps see the values a real run would) */

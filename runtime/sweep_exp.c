@@ -119,9 +119,9 @@ static cl_status parse_levels(const cl_cfg *c, const cl_cfg_node *lv, cl__sweep_
     switch (f->field) {
     case CL__F_SPEED:
     case CL__F_THREADS: {
-      char *end = NULL;
-      x = strtod(s, &end);
-      if (end == s || *end || !(x > 0) || x > 1e12 || (f->field == CL__F_THREADS && (x != (int)x || x > 1024)))
+      /* the unit grammar's range check: refuses inf, nan and negative levels */
+      CL_TRY(cl_cfg_node_unit(c, v, (cl_unit)CL_CONFIG_FACTOR, &x));
+      if (!(x > 0) || (f->field == CL__F_THREADS && (x != (int)x || x > 1024)))
         return cl_cfg_error(c, v, "factor '%s': cannot parse '%s' as a %s", f->target, s,
                             f->field == CL__F_SPEED ? "positive speed factor" : "thread count (1-1024)");
       break;

@@ -85,18 +85,15 @@ void cl__sb_put(cl__sb *b, const char *fmt, ...) __attribute__((format(printf, 2
 /* The string, or NULL (freed) after an allocation failure. */
 char *cl__sb_take(cl__sb *b);
 char *cl__sdup(const char *s);
-/* A YAML scalar: plain when safe, else double-quoted. */
-void cl__sweep_emit_scalar(cl__sb *b, const char *s);
-/* A config subtree as flow YAML; marks every key of it read (it is used, as text). */
-void cl__sweep_emit_node(cl__sb *b, const cl_cfg_node *n);
+/* The text of a finished config writer without its last newline (NULL on error). */
+char *cl__sweep_writer_take(cl_config_writer *w);
+/* A config subtree as flow YAML (caller frees); marks every key of it read (it is used,
+ * as text). */
+char *cl__sweep_emit_node(const cl_cfg_node *n);
 
-/* Emit a config tree as YAML with overrides: every (parent path, key) pair in ov[]
- * replaces (or adds) that key's value with the raw YAML text. Caller frees. */
-typedef struct cl__sweep_override {
-  const char *parent;
-  const char *key;
-  const char *value;
-} cl__sweep_override;
+/* A config tree as YAML with overrides (cl_config_dump_edit): every (parent path, key)
+ * pair in ov[] replaces (or adds) that key's value with the YAML text. Caller frees. */
+typedef cl_config_override cl__sweep_override;
 char *cl__sweep_emit(const cl_cfg *c, const cl__sweep_override *ov, int n_ov);
 
 /* ---- experiment helpers for kinds (runtime/sweep_exp.c) ---- */

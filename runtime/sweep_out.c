@@ -10,54 +10,14 @@
 #include <unistd.h>
 
 #include "cleave/provenance.h"
+#include "cleave/records.h"
 #include "cleave/store.h"
 #include "sweep_internal.h"
 
-typedef struct pt_rec {
-  int64_t attempt;
-  int32_t grid, kind, model, plan, rank, n_factors, failed;
-  double f[CL_SWEEP_MAX_FACTORS];
-  double latency, energy, seconds;
-  char id[65];
-} pt_rec;
-#define PT_F(k) {"f" #k, CL_F_FLOAT64, offsetof(pt_rec, f) + (k) * sizeof(double), sizeof(double), "SI", \
-                 "level of factor " #k " (name and unit in attributes factor" #k ", factor" #k "_unit)", NULL}
-static const cl_field g_pt_f[] = {
-    CL_FIELD(pt_rec, attempt, CL_F_INT64, "", "attempt key: joins this point's rows in other tables"),
-    CL_FIELD(pt_rec, grid, CL_F_INT32, "", "index in the experiment's full grid"),
-    CL_FIELD(pt_rec, kind, CL_F_INT32, "", "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan (attribute kind: name)"),
-    CL_FIELD_DICT(pt_rec, model, "models", "model"),
-    CL_FIELD_DICT(pt_rec, plan, "plans", "plan (testbed), best cut (adaptive), planner (coedge, plan)"),
-    CL_FIELD(pt_rec, rank, CL_F_INT32, "", "MPI rank that evaluated the point"),
-    CL_FIELD(pt_rec, n_factors, CL_F_INT32, "", "factors used (f0.. ; names in attributes factor<i>)"),
-    CL_FIELD(pt_rec, failed, CL_F_INT32, "", "1 if the evaluation failed"),
-    PT_F(0), PT_F(1), PT_F(2), PT_F(3), PT_F(4), PT_F(5), PT_F(6), PT_F(7),
-    CL_FIELD(pt_rec, latency, CL_F_FLOAT64, "s", "latency of the point (the kind's summary; docs/experiments.md)"),
-    CL_FIELD(pt_rec, energy, CL_F_FLOAT64, "J", "energy of the point (the kind's summary)"),
-    CL_FIELD(pt_rec, seconds, CL_F_FLOAT64, "s", "wall time spent evaluating the point"),
-    CL_FIELD(pt_rec, id, CL_F_STRING, "", "point id: SHA-256 of the resolved config text"),
-};
-_Static_assert(CL_SWEEP_MAX_FACTORS == 8, "one PT_F column per factor");
-static const cl_table_desc g_pt_d = {"/sweep/points", sizeof(pt_rec), g_pt_f, sizeof g_pt_f / sizeof g_pt_f[0],
-                                     "one row per completed point (written after its records)", 4096};
-
-typedef struct cfg_rec {
-  int64_t attempt;
-  int32_t part;
-  char text[244];
-} cfg_rec;
-static const cl_field g_cfg_f[] = {
-    CL_FIELD(cfg_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
-    CL_FIELD(cfg_rec, part, CL_F_INT32, "", "chunk number (concatenate in order)"),
-    CL_FIELD(cfg_rec, text, CL_F_STRING, "", "chunk of the resolved config text"),
-};
-static const cl_table_desc g_cfg_d = {"/sweep/configs", sizeof(cfg_rec), g_cfg_f, sizeof g_cfg_f / sizeof g_cfg_f[0],
-                                      "resolved config text of every point, in 243-byte chunks", 4096};
-
 static cl_status write_config(cl__sweep_srv *s, int64_t att, const char *text) {
-  size_t n = strlen(text), chunk = sizeof(((cfg_rec *)0)->text) - 1;
+  size_t n = strlen(text), chunk = sizeof(((cl_rec_sweep_config *)0)->text) - 1;
   for (size_t off = 0, part = 0; off < n; off += chunk, part++) {
-    cfg_rec r;
+    cl_rec_sweep_config r;
     memset(&r, 0, sizeof r);
     r.attempt = att;
     r.part = (int32_t)part;
@@ -72,7 +32,7 @@ cl_status cl__sweep_out_point(cl__sweep_srv *s, int i, int64_t att, int rank, co
                               double energy, double seconds, int failed) {
   const cl_sweep_exp *e = s->e;
   const cl__sweep_pt *pt = &e->pts[i];
-  pt_rec r;
+  cl_rec_sweep_point r;
   memset(&r, 0, sizeof r);
   r.attempt = att;
   r.grid = (int32_t)pt->grid; /* the grid is bounded by CL__SWEEP_MAX_POINTS */
@@ -82,7 +42,9 @@ cl_status cl__sweep_out_point(cl__sweep_srv *s, int i, int64_t att, int rank, co
   r.rank = rank;
   r.n_factors = e->n_factors;
   r.failed = failed;
-  for (int k = 0; k < e->n_factors; k++) r.f[k] = e->f[k].level_value[pt->lev[k]];
+  double *f[] = {&r.f0, &r.f1, &r.f2, &r.f3, &r.f4, &r.f5, &r.f6, &r.f7};
+  _Static_assert(CL_SWEEP_MAX_FACTORS == sizeof f / sizeof f[0], "one f<k> column per factor");
+  for (int k = 0; k < e->n_factors; k++) *f[k] = e->f[k].level_value[pt->lev[k]];
   r.latency = latency;
   r.energy = energy;
   r.seconds = seconds;
@@ -140,7 +102,7 @@ static int cmp_id(const void *a, const void *b) { return strncmp(a, b, 64); }
 static cl_status mark_done(cl__sweep_srv *s) {
   uint64_t np = cl_table_count(s->t_pt);
   if (!np) return CL_OK;
-  pt_rec *r = malloc(sizeof(pt_rec) * np);
+  cl_rec_sweep_point *r = malloc(sizeof(cl_rec_sweep_point) * np);
   char(*ids)[65] = malloc(65 * np);
   if (!r || !ids) {
     free(r);
@@ -182,15 +144,17 @@ cl_status cl__sweep_out_open(cl__sweep_srv *s) {
   memset(&so, 0, sizeof so);
   so.force = o->force;
   so.flush_seconds = -1; /* we flush after every point */
+  so.kind = "sweep";      /* --resume refuses a run's or a profile's output */
   int exists = access(o->out_path, F_OK) == 0;
   cl_status st = o->resume && exists ? cl_store_open_append(o->out_path, &so, &s->sink.store)
                                      : cl_store_create(o->out_path, &so, &s->sink.store);
-  if (st == CL_ERR_EXISTS)
+  /* CL_ERR_EXISTS from the writer lock (--resume, --force) was explained by the store. */
+  if (st == CL_ERR_EXISTS && exists && !o->resume && !o->force)
     cl_log_error("%s exists: use --resume to continue that sweep or --force to overwrite it", o->out_path);
   if (st != CL_OK) return st;
   cl_store *out = s->sink.store;
-  CL_TRY(cl_store_table(out, &g_pt_d, &s->t_pt));
-  CL_TRY(cl_store_table(out, &g_cfg_d, &s->t_cfg));
+  CL_TRY(cl_store_table(out, &CL_REC_SWEEP_POINTS, &s->t_pt));
+  CL_TRY(cl_store_table(out, &CL_REC_SWEEP_CONFIGS, &s->t_cfg));
   CL_TRY(cl_store_dict(out, "models", &s->sink.models));
   CL_TRY(cl_store_dict(out, "plans", &s->sink.plans));
   for (int k = 0; e->kind->tables[k]; k++) CL_TRY(cl_store_table(out, e->kind->tables[k], &s->sink.t[k]));

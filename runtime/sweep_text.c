@@ -1,6 +1,6 @@
-/* YAML text of experiment points: a growable string, scalar quoting, and the emitter of
- * cl_cfg trees with overrides (point configs are the base testbed with the point's model,
- * plan and factor levels substituted). */
+/* Text helpers of sweeps: a growable string (paths, messages), and YAML through the config
+ * layer's one writer (include/cleave/config.h): scalars, flow subtrees, and point configs
+ * (the base testbed with the point's model, plan and factor levels substituted). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,38 +52,24 @@ char *cl__sdup(const char *s) {
   return d;
 }
 
-/* Plain scalars keep their text (numbers and units stay numbers); anything else is quoted. */
-void cl__sweep_emit_scalar(cl__sb *b, const char *s) {
-  int plain = s[0] != '\0' && s[0] != ' ' && s[0] != '-' && s[strlen(s) - 1] != ' ';
-  for (const char *p = s; plain && *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_./%+ -", *p)))
-      plain = 0;
-  /* a leading '-' is fine for numbers */
-  if (!plain && s[0] == '-' && s[1] >= '0' && s[1] <= '9') {
-    plain = 1;
-    for (const char *p = s + 1; *p; p++)
-      if (!((*p >= '0' && *p <= '9') || strchr(".eE+-", *p))) plain = 0;
+/* The finished writer's text without its final newline (a scalar or a flow collection
+ * that is pasted into a larger document as an override value). */
+char *cl__sweep_writer_take(cl_config_writer *w) {
+  char *t = NULL;
+  if (cl_config_writer_finish(w, &t) != CL_OK) {
+    free(t);
+    return NULL;
   }
-  if (plain) {
-    cl__sb_put(b, "%s", s);
-    return;
-  }
-  cl__sb_put(b, "\"");
-  for (const char *p = s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      cl__sb_put(b, "\\%c", *p);
-    else if (*p == '\n')
-      cl__sb_put(b, "\\n");
-    else
-      cl__sb_put(b, "%c", *p);
-  }
-  cl__sb_put(b, "\"");
+  size_t n = strlen(t);
+  if (n && t[n - 1] == '\n') t[n - 1] = '\0';
+  return t;
 }
 
 char *cl_sweep_yaml_scalar(const char *s) {
-  cl__sb b = {0};
-  cl__sweep_emit_scalar(&b, s);
-  return cl__sb_take(&b);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_str(w, s);
+  return cl__sweep_writer_take(w);
 }
 
 char *cl_sweep_printf(const char *fmt, ...) {
@@ -99,86 +85,16 @@ char *cl_sweep_printf(const char *fmt, ...) {
   return t;
 }
 
-static const cl__sweep_override *find_ov(const cl__sweep_override *ov, int n, const char *parent, const char *key) {
-  for (int i = 0; i < n; i++)
-    if (!strcmp(ov[i].parent, parent) && !strcmp(ov[i].key, key)) return &ov[i];
-  return NULL;
+char *cl__sweep_emit_node(const cl_cfg_node *n) {
+  char *t = NULL;
+  if (cl_config_dump_edit(n, NULL, 0, 0, &t) != CL_OK) return NULL;
+  cl_config_mark_used((cl_cfg_node *)n); /* copied as text: every key of it counts as read */
+  size_t len = strlen(t);
+  if (len && t[len - 1] == '\n') t[len - 1] = '\0';
+  return t;
 }
-
-/* @p mark: read every key (cl_cfg_get), so a subtree copied as text counts as used. */
-static void emit_flow(cl__sb *b, const cl_cfg_node *n, const char *path, const cl__sweep_override *ov, int n_ov,
-                      int mark) {
-  char sub[256];
-  switch (cl_cfg_kind_of(n)) {
-  case CL_CFG_SCALAR:
-    cl__sweep_emit_scalar(b, cl_cfg_scalar(n));
-    break;
-  case CL_CFG_SEQ:
-    cl__sb_put(b, "[");
-    for (int i = 0; i < cl_cfg_len(n); i++) {
-      snprintf(sub, sizeof sub, "%s[%d]", path, i);
-      cl__sb_put(b, "%s", i ? ", " : "");
-      emit_flow(b, cl_cfg_at(n, i), sub, ov, n_ov, mark);
-    }
-    cl__sb_put(b, "]");
-    break;
-  case CL_CFG_MAP: {
-    cl__sb_put(b, "{");
-    int first = 1;
-    for (int i = 0;; i++) {
-      const char *key = NULL;
-      const cl_cfg_node *v = cl_cfg_entry(n, i, &key);
-      if (!v) break;
-      if (mark) cl_cfg_get(n, key);
-      cl__sb_put(b, "%s%s: ", first ? "" : ", ", key);
-      first = 0;
-      const cl__sweep_override *o = find_ov(ov, n_ov, path, key);
-      if (o) {
-        cl__sb_put(b, "%s", o->value);
-        continue;
-      }
-      snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", key);
-      emit_flow(b, v, sub, ov, n_ov, mark);
-    }
-    for (int k = 0; k < n_ov; k++) /* added keys */
-      if (!strcmp(ov[k].parent, path) && !cl_cfg_get(n, ov[k].key)) {
-        cl__sb_put(b, "%s%s: %s", first ? "" : ", ", ov[k].key, ov[k].value);
-        first = 0;
-      }
-    cl__sb_put(b, "}");
-    break;
-  }
-  }
-}
-
-void cl__sweep_emit_node(cl__sb *b, const cl_cfg_node *n) { emit_flow(b, n, "", NULL, 0, 1); }
 
 char *cl__sweep_emit(const cl_cfg *c, const cl__sweep_override *ov, int n_ov) {
-  cl__sb b = {0};
-  const cl_cfg_node *root = cl_cfg_root(c);
-  for (int i = 0;; i++) {
-    const char *key = NULL;
-    const cl_cfg_node *v = cl_cfg_entry(root, i, &key);
-    if (!v) break;
-    const cl__sweep_override *o = find_ov(ov, n_ov, "", key);
-    if (o) {
-      cl__sb_put(&b, "%s: %s\n", key, o->value);
-    } else if (cl_cfg_kind_of(v) == CL_CFG_SEQ) {
-      cl__sb_put(&b, "%s:\n", key);
-      for (int k = 0; k < cl_cfg_len(v); k++) {
-        char sub[128];
-        snprintf(sub, sizeof sub, "%s[%d]", key, k);
-        cl__sb_put(&b, "  - ");
-        emit_flow(&b, cl_cfg_at(v, k), sub, ov, n_ov, 0);
-        cl__sb_put(&b, "\n");
-      }
-    } else {
-      cl__sb_put(&b, "%s: ", key);
-      emit_flow(&b, v, key, ov, n_ov, 0);
-      cl__sb_put(&b, "\n");
-    }
-  }
-  for (int k = 0; k < n_ov; k++)
-    if (!ov[k].parent[0] && !cl_cfg_get(root, ov[k].key)) cl__sb_put(&b, "%s: %s\n", ov[k].key, ov[k].value);
-  return cl__sb_take(&b);
+  char *t = NULL;
+  return cl_config_dump_edit(cl_cfg_root(c), ov, n_ov, 2, &t) == CL_OK ? t : NULL;
 }

@@ -19,18 +19,9 @@
 #include "cleave/spatial_exec.h"
 #include "cleave/store.h"
 #include "cleave/zoo.h"
+#include "cleave/wallclock.h"
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -83,9 +74,9 @@ static cl_status calibrate(session *s, int reps) {
   for (int r = 0; r < reps; r++) {
     for (int k = 0; k < ns; k++) {
       const cl_exec_step *st = cl_exec_step_get(s->ref, k);
-      double c0 = thread_cpu();
+      double c0 = cl_thread_cpu_now();
       CL_TRY(cl_exec_run_step(s->ref, k));
-      double dt = (thread_cpu() - c0) / st->n_nodes;
+      double dt = (cl_thread_cpu_now() - c0) / st->n_nodes;
       for (int j = 0; j < st->n_nodes; j++)
         if (dt < s->host[st->nodes[j]]) s->host[st->nodes[j]] = dt;
     }
@@ -127,9 +118,9 @@ static cl_status calibrate(session *s, int reps) {
 static cl_status probe(session *s, double speed, double *est, double *dev_seconds) {
   double best = INFINITY;
   for (int r = 0; r < 2; r++) {
-    double c0 = thread_cpu();
+    double c0 = cl_thread_cpu_now();
     CL_TRY(cl_exec_run_step(s->ref, s->probe_step));
-    double dt = thread_cpu() - c0;
+    double dt = cl_thread_cpu_now() - c0;
     if (dt < best) best = dt;
   }
   if (!(best > 0)) best = 1e-9;
@@ -228,9 +219,9 @@ static cl_status plan(const session *s, const cl_coedge_device *dev, double bw,
                       cl_coedge_planner which, cl_coedge_result *r, int *infeasible,
                       double *seconds) {
   cl_coedge_problem p = problem(s, dev, bw);
-  double t0 = wall_now();
+  double t0 = cl_wall_now();
   cl_status st = cl_coedge_plan(&p, which, r);
-  *seconds = wall_now() - t0;
+  *seconds = cl_wall_now() - t0;
   *infeasible = st == CL_ERR_INFEASIBLE;
   if (st == CL_ERR_INFEASIBLE && r->plan) return CL_OK;
   if (st != CL_OK) {

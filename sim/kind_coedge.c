@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleave/coedge_run.h"
+#include "cleave/records.h"
 #include "cleave/sweep_kind.h"
 
 typedef struct ce_state {
@@ -53,15 +54,23 @@ static int ce_n_plans(const cl_sweep_exp *e, int m) {
 
 static char *ce_point_text(const cl_sweep_exp *e, int i) {
   const ce_state *s = cl_sweep_exp_state(e);
-  char *dev = cl_sweep_yaml_scalar(s->devices);
-  if (!dev) return NULL;
-  char *t = cl_sweep_printf("kind: coedge\nmodel: %s\nplanner: %s\ndevices: %s\ndeadline: %.17gs\nbandwidth: %.17gB/s\n"
-                            "mode: %s\ninferences: %ld\nseed: %llu\n",
-                            cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), s->planners[cl_sweep_point_plan(e, i)], dev,
-                            cl_sweep_point_level(e, i, 0), cl_sweep_point_level(e, i, 1), s->mode ? "fused" : "layer",
-                            s->inferences, (unsigned long long)cl_sweep_exp_seed(e));
-  free(dev);
-  return t;
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "kind", "coedge");
+  cl_config_writer_key_str(w, "model", cl_sweep_exp_model(e, cl_sweep_point_model(e, i)));
+  cl_config_writer_key_str(w, "planner", s->planners[cl_sweep_point_plan(e, i)]);
+  cl_config_writer_key_str(w, "devices", s->devices);
+  cl_config_writer_key_unit(w, "deadline", CL_CONFIG_DURATION, cl_sweep_point_level(e, i, 0));
+  cl_config_writer_key_unit(w, "bandwidth", CL_CONFIG_BANDWIDTH, cl_sweep_point_level(e, i, 1));
+  cl_config_writer_key_str(w, "mode", s->mode ? "fused" : "layer");
+  cl_config_writer_key_int(w, "inferences", s->inferences);
+  cl_config_writer_key_u64(w, "seed", cl_sweep_exp_seed(e));
+  cl_config_writer_end(w);
+  char *t = NULL;
+  if (cl_config_writer_finish(w, &t) == CL_OK) return t;
+  free(t);
+  return NULL;
 }
 
 static void ce_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
@@ -115,34 +124,10 @@ static cl_status ce_eval(const char *origin, const char *text, void **cache, cl_
 
 /* ---- record tables (rank 0) ---- */
 
-typedef struct ce_rec {
-  int64_t attempt;
-  int32_t model, planner, feasible, devices_used;
-  double deadline, bandwidth, latency, energy, planned_latency, planned_energy, plan_seconds;
-  char plan[256];
-} ce_rec;
-static const cl_field g_ce_f[] = {
-    CL_FIELD(ce_rec, attempt, CL_F_INT64, "", "attempt key of the point"),
-    CL_FIELD_DICT(ce_rec, model, "models", "model"),
-    CL_FIELD_DICT(ce_rec, planner, "planners", "planner"),
-    CL_FIELD(ce_rec, feasible, CL_F_INT32, "", "1 if the deadline was met (or none)"),
-    CL_FIELD(ce_rec, devices_used, CL_F_INT32, "", "devices with work"),
-    CL_FIELD(ce_rec, deadline, CL_F_FLOAT64, "s", "latency deadline (0 = none)"),
-    CL_FIELD(ce_rec, bandwidth, CL_F_FLOAT64, "B/s", "WLAN bandwidth (0 = devices file)"),
-    CL_FIELD(ce_rec, latency, CL_F_FLOAT64, "s", "measured latency per inference (median)"),
-    CL_FIELD(ce_rec, energy, CL_F_FLOAT64, "J", "energy per inference, all devices"),
-    CL_FIELD(ce_rec, planned_latency, CL_F_FLOAT64, "s", "planner's prediction"),
-    CL_FIELD(ce_rec, planned_energy, CL_F_FLOAT64, "J", "planner's prediction"),
-    CL_FIELD(ce_rec, plan_seconds, CL_F_FLOAT64, "s", "planner run time"),
-    CL_FIELD(ce_rec, plan, CL_F_STRING, "", "plan summary"),
-};
-static const cl_table_desc g_ce_d = {"/inferences", sizeof(ce_rec), g_ce_f, sizeof g_ce_f / sizeof g_ce_f[0],
-                                     "coedge sweeps: one row per point (model, planner, deadline, bandwidth)", 0};
-
 static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
                           double *energy) {
   const ce_state *st = cl_sweep_exp_state(e);
-  ce_rec c;
+  cl_rec_sweep_coedge c;
   memset(&c, 0, sizeof c);
   c.attempt = att;
   CL_TRY(cl_dict_id(s->models, cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), &c.model));
@@ -169,5 +154,5 @@ static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_coedge = {
     .name = "coedge", .id = 2, .onnx_models = 0, .parse = ce_parse, .state_destroy = ce_state_destroy,
     .n_plans = ce_n_plans, .point_text = ce_point_text, .plan_label = ce_plan_label, .eval = ce_eval,
-    .tables = {&g_ce_d}, .dicts = {"planners"}, .write = ce_write,
+    .tables = {&CL_REC_SWEEP_COEDGE_POINTS}, .dicts = {"planners"}, .write = ce_write,
 };

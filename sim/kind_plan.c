@@ -13,6 +13,7 @@
 
 #include "cleave/onnx.h"
 #include "cleave/plan.h"
+#include "cleave/records.h"
 #include "cleave/sweep_kind.h"
 #include "cleave/testbed.h"
 #include "cleave/wallclock.h"
@@ -84,30 +85,40 @@ static int pl_n_plans(const cl_sweep_exp *e, int m) {
 /* The planners choose the placement, so the base testbed's plan (written for its own
  * model) is replaced by one any model resolves: everything on the first node. */
 static char *neutral_plan(const cl_sweep_exp *e) {
-  char *n0 = cl_sweep_yaml_scalar(cl_sweep_exp_node(e, 0));
-  char *p = n0 ? cl_sweep_printf("[{node: %s, layers: rest}]", n0) : NULL;
-  free(n0);
-  return p;
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_seq(w, 1);
+  cl_config_writer_map(w, 1);
+  cl_config_writer_key_str(w, "node", cl_sweep_exp_node(e, 0));
+  cl_config_writer_key_str(w, "layers", "rest");
+  cl_config_writer_end(w);
+  cl_config_writer_end(w);
+  char *t = NULL;
+  if (cl_config_writer_finish(w, &t) == CL_OK) return t;
+  free(t);
+  return NULL;
 }
 
+/* Two YAML documents: the planners' parameters, then (after g_sep) the point's testbed. */
 static char *pl_point_text(const cl_sweep_exp *e, int i) {
   const pl_state *s = cl_sweep_exp_state(e);
-  cl_sweep_buf names = {0};
-  for (int k = 0; k < s->n_planners; k++) {
-    if (k) cl_sweep_buf_put(&names, ", ", 2);
-    cl_sweep_buf_put(&names, s->planners[k], strlen(s->planners[k]));
-  }
-  cl_sweep_buf_put(&names, "", 1);
-  char *plan = neutral_plan(e);
+  cl_config_writer *w = NULL;
+  if (cl_config_writer_create(&w) != CL_OK) return NULL;
+  cl_config_writer_comment(w, "plan point: every planner on this model and testbed");
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key(w, "planners");
+  cl_config_writer_seq(w, 1);
+  for (int k = 0; k < s->n_planners; k++) cl_config_writer_str(w, s->planners[k]);
+  cl_config_writer_end(w);
+  cl_config_writer_key_str(w, "objective", s->objective == CL_PLAN_ENERGY ? "energy" : "latency");
+  cl_config_writer_key_double(w, "host_gflops", s->host_gflops);
+  cl_config_writer_end(w);
+  char *head = NULL, *plan = neutral_plan(e);
+  cl_status st = cl_config_writer_finish(w, &head);
   char *tb = plan ? cl_sweep_point_testbed_text(e, i, plan) : NULL;
+  char *t = st == CL_OK && tb ? cl_sweep_printf("%s%s%s", head, g_sep, tb) : NULL;
+  free(head);
   free(plan);
-  char *t = names.oom || !tb ? NULL
-                             : cl_sweep_printf("# plan point: every planner on this model and testbed\nplanners: [%s]\n"
-                                               "objective: %s\nhost_gflops: %.17g\n%s%s",
-                                               (const char *)names.p,
-                                               s->objective == CL_PLAN_ENERGY ? "energy" : "latency", s->host_gflops,
-                                               g_sep, tb);
-  free(names.p);
   free(tb);
   return t;
 }
@@ -223,40 +234,17 @@ static cl_status pl_eval(const char *origin, const char *text, void **cache, cl_
 
 /* ---- record tables (rank 0) ---- */
 
-typedef struct choice_rec {
-  int64_t attempt;
-  int32_t model, planner, status, feasible, best;
-  double latency, energy, bytes, plan_seconds;
-  char placement[160];
-} choice_rec;
-static const cl_field g_choice_f[] = {
-    CL_FIELD(choice_rec, attempt, CL_F_INT64, "", "attempt key of the point (joins /sweep/points)"),
-    CL_FIELD_DICT(choice_rec, model, "models", "model"),
-    CL_FIELD_DICT(choice_rec, planner, "planners", "planner"),
-    CL_FIELD(choice_rec, status, CL_F_INT32, "", "0 planned; else a cl_status (e.g. -12 unsupported: not applicable)"),
-    CL_FIELD(choice_rec, feasible, CL_F_INT32, "", "1 if the plan meets its constraints"),
-    CL_FIELD(choice_rec, best, CL_F_INT32, "", "1 for the point's best planned objective (ties: first planner)"),
-    CL_FIELD(choice_rec, latency, CL_F_FLOAT64, "s", "predicted latency (plan.h cost model)"),
-    CL_FIELD(choice_rec, energy, CL_F_FLOAT64, "J", "predicted energy"),
-    CL_FIELD(choice_rec, bytes, CL_F_FLOAT64, "B", "bytes sent between machines"),
-    CL_FIELD(choice_rec, plan_seconds, CL_F_FLOAT64, "s", "planner run time (wall)"),
-    CL_FIELD(choice_rec, placement, CL_F_STRING, "", "the choice: units per machine, or the spatial split"),
-};
-static const cl_table_desc g_choice_d = {"/plan/choices", sizeof(choice_rec), g_choice_f,
-                                         sizeof g_choice_f / sizeof g_choice_f[0],
-                                         "plan sweeps: one row per (point, planner)", 1024};
-
 static cl_status pl_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_t att, cl_sweep_rd *r, double *latency,
                           double *energy) {
   const pl_state *ps = cl_sweep_exp_state(e);
   int32_t n = cl_sweep_rd_i32(r), mid = 0;
   if (r->bad || n != ps->n_planners) return CL_ERR_MPI;
-  choice_rec *rows = calloc((size_t)n + 1, sizeof *rows);
+  cl_rec_plan_choice *rows = calloc((size_t)n + 1, sizeof *rows);
   if (!rows) return CL_ERR_NOMEM;
   cl_status st = cl_dict_id(s->models, cl_sweep_exp_model(e, cl_sweep_point_model(e, i)), &mid);
   int best = -1;
   for (int k = 0; st == CL_OK && k < n; k++) {
-    choice_rec *c = &rows[k];
+    cl_rec_plan_choice *c = &rows[k];
     c->attempt = att;
     c->model = mid;
     st = cl_dict_id(s->d[0], ps->planners[k], &c->planner);
@@ -288,6 +276,6 @@ static cl_status pl_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_plan = {
     .name = "plan", .id = 3, .onnx_models = 1, .parse = pl_parse, .state_destroy = pl_state_destroy,
     .n_plans = pl_n_plans, .point_text = pl_point_text, .plan_label = pl_plan_label, .validate = pl_validate,
-    .eval = pl_eval, .cache_destroy = pl_cache_destroy, .tables = {&g_choice_d}, .dicts = {"planners"},
+    .eval = pl_eval, .cache_destroy = pl_cache_destroy, .tables = {&CL_REC_PLAN_CHOICES}, .dicts = {"planners"},
     .write = pl_write,
 };

@@ -21,4 +21,5 @@ check bad_empty.yaml 6 "empty level list"
 check bad_unit.yaml 7 "cannot parse '20 parsecs' as a duration"
 check bad_key.yaml 5 "unknown key 'repetitions'"
 check bad_node.yaml 5 "has no node 'fog'"
+check bad_speed_inf.yaml 7 "cannot parse 'inf' as a speed factor"
 echo PASS

@@ -34,11 +34,11 @@ bandwidths: [0, 1Mbit/s, 2Mbit/s]
 mode: layer
 inferences: 1
 EOF
-"$BUILD/cleave" sweep "$W/ce.yaml" --print-point 0 | grep -q '^bandwidth: 0B/s$' || fail "coedge bandwidth 0 point text"
+"$BUILD/cleave" sweep "$W/ce.yaml" --print-point 0 | grep -q '^bandwidth: 0[KMG]*\(B\|bit\)/s$' || fail "coedge bandwidth 0 point text"
 "$BUILD/cleave" sweep "$W/ce.yaml" -o "$W/ce.h5" --quiet > "$W/ce.log" 2>&1 || { cat "$W/ce.log"; fail "coedge sweep with bandwidth 0"; }
 /usr/bin/python3 - "$W/ce.h5" <<'PYEOF' || fail "coedge bandwidth 0 is not the devices file's value"
 import sys, h5py
-t = h5py.File(sys.argv[1], "r")["/inferences"][:]
+t = h5py.File(sys.argv[1], "r")["/sweep/coedge"][:]
 by = {float(r["bandwidth"]): r for r in t}
 assert sorted(by) == [0.0, 125000.0, 250000.0], sorted(by)
 z, one, two = by[0.0], by[125000.0], by[250000.0]

@@ -27,6 +27,10 @@ enum cl_mpi_tag {
   CL_TAG_TENSOR_BASE = 64 /* + producer node id: a tensor crossing ranks */
 };
 
+/** @p rc of an MPI call on a communicator with MPI_ERRORS_RETURN: CL_OK, or CL_ERR_MPI
+ *  after logging "MPI <what> failed: <MPI's message>". */
+cl_status cl_mpi_check(int rc, const char *what);
+
 /** Header carried in front of every tensor message (doubles). */
 enum { CL_MSG_HDR = 4 }; /* [0] inference, [1] sender wall send-start (s), [2] bytes, [3] reserved */
 

@@ -179,17 +179,17 @@ typedef struct cl_rec_profile_layer { CL_REC_PROFILE_LAYER(CL_REC_MEMBER, _) } c
 typedef struct cl_rec_profile_block { CL_REC_PROFILE_BLOCK(CL_REC_MEMBER, _) } cl_rec_profile_block;
 typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) } cl_rec_profile_sample;
 
-/* ---- cleave sweep: /sweep/points, /sweep/configs, /sweep/coedge, /adaptive/... ---- */
+/* ---- cleave sweep: /sweep/points, /sweep/configs, /sweep/coedge, /adaptive/..., /plan/choices ---- */
 #define CL_REC_SWEEP_POINT(X, T)                                                             \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key: joins this point's rows in other tables") \
   X(T, int32_t, grid, , CL_F_INT32, "", NULL, "index in the experiment's full grid")         \
-  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "0 testbed, 1 adaptive, 2 coedge")             \
+  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan (attribute kind: name)")             \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
-  X(T, int32_t, plan, , CL_F_INT32, "", "plans", "plan (testbed), best cut (adaptive), planner (coedge)") \
+  X(T, int32_t, plan, , CL_F_INT32, "", "plans", "plan (testbed), best cut (adaptive), planner (coedge, plan)") \
   X(T, int32_t, rank, , CL_F_INT32, "", NULL, "MPI rank that evaluated the point")           \
   X(T, int32_t, n_factors, , CL_F_INT32, "", NULL, "factors used (f0.. ; names in attributes factor<i>)") \
   X(T, int32_t, failed, , CL_F_INT32, "", NULL, "1 if the evaluation failed")                \
-  X(T, double, f0, , CL_F_FLOAT64, "SI", NULL, "level of factor 0 (unit in attribute factor0_unit)") \
+  X(T, double, f0, , CL_F_FLOAT64, "SI", NULL, "level of factor 0 (name and unit in attributes factor0, factor0_unit)") \
   X(T, double, f1, , CL_F_FLOAT64, "SI", NULL, "level of factor 1")                          \
   X(T, double, f2, , CL_F_FLOAT64, "SI", NULL, "level of factor 2")                          \
   X(T, double, f3, , CL_F_FLOAT64, "SI", NULL, "level of factor 3")                          \
@@ -197,8 +197,8 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, double, f5, , CL_F_FLOAT64, "SI", NULL, "level of factor 5")                          \
   X(T, double, f6, , CL_F_FLOAT64, "SI", NULL, "level of factor 6")                          \
   X(T, double, f7, , CL_F_FLOAT64, "SI", NULL, "level of factor 7")                          \
-  X(T, double, latency, , CL_F_FLOAT64, "s", NULL, "median latency (adaptive: of the best cut)") \
-  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "energy (testbed: whole run; coedge: per inference)") \
+  X(T, double, latency, , CL_F_FLOAT64, "s", NULL, "latency of the point (the kind's summary; docs/experiments.md)") \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "energy of the point (the kind's summary)") \
   X(T, double, seconds, , CL_F_FLOAT64, "s", NULL, "wall time spent evaluating the point")   \
   X(T, char, id, [65], CL_F_STRING, "", NULL, "point id: SHA-256 of the resolved config text")
 #define CL_REC_SWEEP_CONFIG(X, T)                                                            \
@@ -261,6 +261,18 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, double, latency_max, , CL_F_FLOAT64, "s", NULL, "max latency")                        \
   X(T, int64_t, bytes, , CL_F_INT64, "B", NULL, "bytes sent edge -> cloud")                  \
   X(T, char, cut_name, [64], CL_F_STRING, "", NULL, "layer the model is cut after")
+#define CL_REC_PLAN_CHOICE(X, T)                                                             \
+  X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point (joins /sweep/points)") \
+  X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
+  X(T, int32_t, planner, , CL_F_INT32, "", "planners", "planner")                           \
+  X(T, int32_t, status, , CL_F_INT32, "", NULL, "0 planned; else a cl_status (e.g. -8 unsupported: not applicable)") \
+  X(T, int32_t, feasible, , CL_F_INT32, "", NULL, "1 if the plan meets its constraints")    \
+  X(T, int32_t, best, , CL_F_INT32, "", NULL, "1 for the point's best planned objective (ties: first planner)") \
+  X(T, double, latency, , CL_F_FLOAT64, "s", NULL, "predicted latency (plan.h cost model)")  \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "predicted energy")                        \
+  X(T, double, bytes, , CL_F_FLOAT64, "B", NULL, "bytes sent between machines")              \
+  X(T, double, plan_seconds, , CL_F_FLOAT64, "s", NULL, "planner run time (wall)")          \
+  X(T, char, placement, [160], CL_F_STRING, "", NULL, "the choice: units per machine, or the spatial split")
 typedef struct cl_rec_sweep_point { CL_REC_SWEEP_POINT(CL_REC_MEMBER, _) } cl_rec_sweep_point;
 typedef struct cl_rec_sweep_config { CL_REC_SWEEP_CONFIG(CL_REC_MEMBER, _) } cl_rec_sweep_config;
 typedef struct cl_rec_sweep_coedge { CL_REC_SWEEP_COEDGE(CL_REC_MEMBER, _) } cl_rec_sweep_coedge;
@@ -268,6 +280,7 @@ typedef struct cl_rec_adaptive_unit { CL_REC_ADAPTIVE_UNIT(CL_REC_MEMBER, _) } c
 typedef struct cl_rec_adaptive_profile { CL_REC_ADAPTIVE_PROFILE(CL_REC_MEMBER, _) } cl_rec_adaptive_profile;
 typedef struct cl_rec_adaptive_layer { CL_REC_ADAPTIVE_LAYER(CL_REC_MEMBER, _) } cl_rec_adaptive_layer;
 typedef struct cl_rec_adaptive_cut { CL_REC_ADAPTIVE_CUT(CL_REC_MEMBER, _) } cl_rec_adaptive_cut;
+typedef struct cl_rec_plan_choice { CL_REC_PLAN_CHOICE(CL_REC_MEMBER, _) } cl_rec_plan_choice;
 
 /* ---- store-internal tables ---- */
 #define CL_REC_DICT(X, T)                                                                    \
@@ -300,6 +313,7 @@ extern const cl_table_desc CL_REC_ADAPTIVE_UNITS;    /**< /adaptive/profile_unit
 extern const cl_table_desc CL_REC_ADAPTIVE_PROFILES; /**< /adaptive/profile */
 extern const cl_table_desc CL_REC_ADAPTIVE_LAYERS;   /**< /adaptive/layers */
 extern const cl_table_desc CL_REC_ADAPTIVE_CUTS;     /**< /adaptive/cuts */
+extern const cl_table_desc CL_REC_PLAN_CHOICES;      /**< /plan/choices */
 extern const cl_table_desc CL_REC_DICTS;             /**< /strings/<name> (path is a pattern) */
 extern const cl_table_desc CL_REC_MERGE_SOURCES;     /**< /merge/sources */
 

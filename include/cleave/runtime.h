@@ -113,7 +113,9 @@ typedef struct cl_rt_opts {
 } cl_rt_opts;
 
 /** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).
- *  Collective. Returns CL_OK on every rank or an error on every rank. */
+ *  Collective. Returns CL_OK on every rank or an error on every rank, except
+ *  CL_ERR_ABORTED: this rank failed during the inferences while the others may be
+ *  blocked waiting for it; the caller must end the job (MPI_Abort; library code never does). */
 cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts);
 
 #endif

@@ -24,7 +24,8 @@
   X(CL_ERR_UNSUPPORTED, -8, "unsupported")                 \
   X(CL_ERR_INFEASIBLE, -9, "infeasible")                   \
   X(CL_ERR_EXISTS, -10, "already exists")                  \
-  X(CL_ERR_INTERNAL, -11, "internal error")
+  X(CL_ERR_INTERNAL, -11, "internal error")                \
+  X(CL_ERR_ABORTED, -12, "failed on this rank while other ranks wait: the job must end")
 
 typedef enum cl_status {
 #define CL__STATUS_ENUM(name, code, desc) name = code,

@@ -37,6 +37,7 @@ static const cl_field f_ad_unit[] = {CL_REC_ADAPTIVE_UNIT(CL_REC_FIELD, cl_rec_a
 static const cl_field f_ad_prof[] = {CL_REC_ADAPTIVE_PROFILE(CL_REC_FIELD, cl_rec_adaptive_profile)};
 static const cl_field f_ad_layer[] = {CL_REC_ADAPTIVE_LAYER(CL_REC_FIELD, cl_rec_adaptive_layer)};
 static const cl_field f_ad_cut[] = {CL_REC_ADAPTIVE_CUT(CL_REC_FIELD, cl_rec_adaptive_cut)};
+static const cl_field f_plan_choice[] = {CL_REC_PLAN_CHOICE(CL_REC_FIELD, cl_rec_plan_choice)};
 static const cl_field f_dict[] = {CL_REC_DICT(CL_REC_FIELD, cl_rec_dict)};
 static const cl_field f_msrc[] = {CL_REC_MERGE_SOURCE(CL_REC_FIELD, cl_rec_merge_source)};
 
@@ -68,6 +69,8 @@ DESC(CL_REC_ADAPTIVE_PROFILES, "/adaptive/profile", cl_rec_adaptive_profile, f_a
 DESC(CL_REC_ADAPTIVE_LAYERS, "/adaptive/layers", cl_rec_adaptive_layer, f_ad_layer,
      "per (model, condition, cut, rep, layer) composed times", 0)
 DESC(CL_REC_ADAPTIVE_CUTS, "/adaptive/cuts", cl_rec_adaptive_cut, f_ad_cut, "per (model, condition, cut) summary", 4096)
+DESC(CL_REC_PLAN_CHOICES, "/plan/choices", cl_rec_plan_choice, f_plan_choice,
+     "plan sweeps: one row per (point, planner)", 1024)
 DESC(CL_REC_DICTS, "/strings/<name>", cl_rec_dict, f_dict, "dictionary: id -> string, referenced by int32 id fields", 1024)
 DESC(CL_REC_MERGE_SOURCES, "/merge/sources", cl_rec_merge_source, f_msrc, "one row per merged input file", 0)
 
@@ -89,6 +92,7 @@ static const cl_rec_entry g_all[] = {
     {&CL_REC_ADAPTIVE_PROFILES, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_LAYERS, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_CUTS, "cleave sweep (adaptive)"},
+    {&CL_REC_PLAN_CHOICES, "cleave sweep (plan)"},
     {&CL_REC_DICTS, "every store with dictionary fields"},
     {&CL_REC_MERGE_SOURCES, "cleave merge"},
     {NULL, NULL},

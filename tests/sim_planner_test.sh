@@ -1,0 +1,30 @@
+#!/bin/bash
+# cleave sim --planner NAME: the named planner (registry, cl_plan_run) places the model on
+# the testbed's nodes from the same host times, and the simulator predicts that placement.
+# Checks: the simulated latency of inference 0 equals the planner's own prediction (same
+# cost model, one inference, no queueing), placements differ between planners (all on the
+# device vs. all on the cloud behind a 20 ms link), a spatial planner and an unknown name
+# are refused with exit code 2.
+# usage: sim_planner_test.sh BUILD_DIR SOURCE_DIR
+. "$(dirname "$0")/script_lib.sh" "$@"
+TB=$S/tests/data/experiments/tb2.yaml
+for p in local cloud neurosurgeon dads scission; do
+  "$C" sim "$TB" --reps 3 --planner "$p" > "$T/$p.txt" 2> "$T/$p.err" || { cat "$T/$p.err"; bad "$p: exit code"; continue; }
+  planned=$(sed -n 's/^planned_latency_ms: //p' "$T/$p.txt")
+  sim=$(awk '$1 == "0" && NF == 4 {print $2}' "$T/$p.txt")
+  if [ -n "$planned" ] && [ -n "$sim" ] &&
+     awk -v a="$planned" -v b="$sim" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b + 0.005) }'; then
+    ok "$p: planned $planned ms, simulated $sim ms"
+  else
+    cat "$T/$p.txt"; bad "$p: planned '$planned' ms vs simulated '$sim' ms"
+  fi
+done
+lat() { awk '$1 == "0" && NF == 4 {print $2}' "$T/$1.txt"; }
+grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "$T/cloud.txt" &&
+  awk -v l="$(lat local)" -v c="$(lat cloud)" 'BEGIN { exit !(c > 20 && l < 20) }' &&
+  ok "local stays on the device, cloud pays the 20 ms link" || bad "placements not applied"
+"$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
+[ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }
+"$C" sim "$TB" --reps 1 --planner nosuch > "$T/no.txt" 2>&1
+[ $? = 2 ] && grep -q "planners: scission" "$T/no.txt" && ok "unknown planner refused" || { cat "$T/no.txt"; bad "nosuch"; }
+finish sim_planner
