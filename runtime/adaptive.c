@@ -10,19 +10,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleave/exec.h"
 #include "cleave/wallclock.h"
 #include "cleave/zoo.h"
 #include "sweep_internal.h"
-
-static double now_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- stress ---- */
 
@@ -152,9 +145,9 @@ cl_status cl_adaptive_profile_run(const cl_graph *g, int threads, double cpu_loa
   cl_status st = cl_adaptive_stress_start(threads, cpu_load, mem_pressure, mem_cap_bytes, &s);
   for (int r = -warmup; r < reps && st == CL_OK; r++)
     for (int k = 0; k < ns && st == CL_OK; k++) {
-      double w0 = cl_wall_now(), c0 = now_cpu();
+      double w0 = cl_wall_now(), c0 = cl_wall_cpu_now();
       st = cl_exec_run_step(ex, k);
-      double c1 = now_cpu(), w1 = cl_wall_now();
+      double c1 = cl_wall_cpu_now(), w1 = cl_wall_now();
       if (r >= 0) {
         out->wall[(size_t)r * ns + k] = w1 - w0;
         out->cpu[(size_t)r * ns + k] = c1 - c0;

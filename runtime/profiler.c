@@ -1,6 +1,7 @@
 /* Per-layer profiler: step timing with repetitions, GSL summaries, HDF5 tables. */
 #include "cleave/records.h"
 #include "cleave/profiler.h"
+#include "cleave/wallclock.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -8,23 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 cl_profiler_opts cl_profiler_opts_default(void) {
   cl_profiler_opts o = {.reps = 10, .warmup = 2, .threads = 1, .fuse = 1, .backend = CL_BACKEND_AUTO,
                         .slowdown = 1.0, .seed = 1};
   return o;
-}
-
-static double now_wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static double now_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void cl_stat_summarise(const double *x, int n, cl_stat_summary *s) {
@@ -50,6 +39,12 @@ void cl_stat_summarise(const double *x, int n, cl_stat_summary *s) {
   s->ci_lo = v[lo];
   s->ci_hi = v[hi];
   free(v);
+}
+
+double cl_stat_median(double *x, int n) {
+  if (n <= 0) return 0.0;
+  gsl_sort(x, 1, (size_t)n);
+  return gsl_stats_median_from_sorted_data(x, 1, (size_t)n);
 }
 
 void cl_profile_result_free(cl_profile_result *r) {
@@ -131,9 +126,9 @@ cl_status cl_profiler_measure(const cl_graph *g, const cl_profiler_opts *opts, c
   for (int rep = 0; rep < o.reps; rep++) {
     tot[rep] = 0;
     for (int k = 0; k < ns; k++) {
-      double w0 = now_wall(), c0 = now_cpu();
+      double w0 = cl_wall_now(), c0 = cl_wall_cpu_now();
       if ((st = cl_exec_run_step(e, k)) != CL_OK) goto done;
-      double c1 = now_cpu(), w1 = now_wall();
+      double c1 = cl_wall_cpu_now(), w1 = cl_wall_now();
       r->wall[(size_t)rep * ns + k] = (w1 - w0) * o.slowdown;
       r->cpu[(size_t)rep * ns + k] = (c1 - c0) * o.slowdown;
       tot[rep] += (w1 - w0);

@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleave/exec.h"
 #include "cleave/ops.h"
+#include "cleave/wallclock.h"
 #include "cleave/partition.h" /* tag enum */
 #include "spatial_tiles_internal.h"
 
@@ -30,12 +30,6 @@ struct cl_spatial_exec {
   cl__tiles *tiles;  /* grid-tile plans (runtime/spatial_tiles.c); NULL for row plans */
   int64_t *macs;     /* [n_dev] MACs per run (row plans; tiles keep their own) */
 };
-
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int mine(const cl_spatial_exec *se, int dev) { return se->rank < 0 || se->rank == dev; }
 
@@ -299,9 +293,9 @@ cl_status cl_spatial_exec_run(cl_spatial_exec *se, const float *input, float *ou
         }
         cl_tensor o = view(se, id, t);
         cl_op_ctx ctx = {se->workspace, se->ws_bytes, 1};
-        double c0 = thread_cpu();
+        double c0 = cl_wall_cpu_now();
         CL_TRY(impl->run(nd, pin, nd->n_inputs, &o, b.y0, b.y1, &ctx));
-        double dt = thread_cpu() - c0;
+        double dt = cl_wall_cpu_now() - c0;
         se->compute_s[dev] += dt;
         se->node_s[(size_t)i * p->n_dev + dev] += dt;
       }
@@ -328,9 +322,9 @@ tail:
     int outn = cl_graph_output(se->g);
     const float *y = se->gathered;
     if (se->tail) {
-      double c0 = thread_cpu();
+      double c0 = cl_wall_cpu_now();
       CL_TRY(cl_exec_run(se->tail));
-      se->tail_s = thread_cpu() - c0;
+      se->tail_s = cl_wall_cpu_now() - c0;
       y = cl_exec_buffer(se->tail, outn);
     }
     if (output) memcpy(output, y, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(se->g, outn)->out));

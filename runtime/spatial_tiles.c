@@ -29,9 +29,9 @@
  * that the analytic plan (sim/spatial_plan.c) can be checked against execution. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleave/ops.h"
+#include "cleave/wallclock.h"
 #include "cleave/partition.h" /* tag enum */
 #include "spatial_tiles_internal.h"
 
@@ -56,12 +56,6 @@ struct cl__tiles {
   float **xbuf;   /* [2 * T] MPI pack buffers: scatter, gather */
   MPI_Request *reqs;
 };
-
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int mine(const cl__tiles *tl, int dev) { return tl->rank < 0 || tl->rank == dev; }
 
@@ -474,9 +468,9 @@ cl_status cl__tiles_run(cl__tiles *tl, MPI_Comm comm, const float *input, float 
     for (int t = 0; t < tl->T && st == CL_OK; t++) {
       int dev = p->task_dev[t];
       if (!mine(tl, dev) || cl_box_empty(tl->R[(size_t)i * tl->T + t])) continue;
-      double c0 = thread_cpu();
+      double c0 = cl_wall_cpu_now();
       st = compute(tl, id, t);
-      double dt = thread_cpu() - c0;
+      double dt = cl_wall_cpu_now() - c0;
       compute_s[dev] += dt;
       node_s[(size_t)i * p->n_dev + dev] += dt;
     }

@@ -4,26 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/profiler.h"
 #include "cleave/sweep.h"
+#include "cleave/wallclock.h"
 #include "sweep_internal.h"
-
-static double thread_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "cleave/vec.h"
 
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r) {
   if (!r) return;
-  free(r->latency);
-  free(r->release);
-  free(r->finish);
-  free(r->inf_energy);
-  free(r->inf_bytes);
+  free(r->latency); /* the block that holds every per-inference column */
   memset(r, 0, sizeof *r);
 }
 
@@ -113,9 +105,9 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
       }
     for (int q = 0; q < m && st == CL_OK; q++) {
       int nd = order[q].nd, k = order[q].k, fs = tasks.step_off[nd] + k;
-      double c0 = thread_cpu();
+      double c0 = cl_wall_cpu_now();
       st = cl_exec_run_step(ex[nd], k);
-      double cpu = thread_cpu() - c0;
+      double cpu = cl_wall_cpu_now() - c0;
       if (st != CL_OK) break;
       st = cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], cpu * su.nodes[nd].slowdown);
       /* real tensors cross the cut (so later steps see the values a real run would) */
@@ -131,14 +123,13 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   if (st == CL_OK) st = cl_timeline_run(tl);
   if (st != CL_OK) goto done;
   res->inferences = I;
-  res->latency = malloc(sizeof(double) * (size_t)I);
-  res->release = malloc(sizeof(double) * (size_t)I);
-  res->finish = malloc(sizeof(double) * (size_t)I);
-  res->inf_energy = malloc(sizeof(double) * (size_t)I);
-  res->inf_bytes = malloc(sizeof(uint64_t) * (size_t)I);
-  double *tmp = malloc(sizeof(double) * (size_t)I);
-  if (!res->latency || !res->release || !res->finish || !res->inf_energy || !res->inf_bytes || !tmp) {
-    free(tmp);
+  size_t ni = (size_t)I;
+  const cl_block_part cols[] = {CL_BLOCK_PART(res->latency, ni), CL_BLOCK_PART(res->release, ni),
+                                CL_BLOCK_PART(res->finish, ni), CL_BLOCK_PART(res->inf_energy, ni),
+                                CL_BLOCK_PART(res->inf_bytes, ni)};
+  if ((st = cl_block_alloc(cols, 5)) != CL_OK) goto done;
+  double *tmp = malloc(sizeof(double) * ni);
+  if (!tmp) {
     st = CL_ERR_NOMEM;
     goto done;
   }
@@ -154,14 +145,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
     sum += ir.latency;
     if (i == 0 || ir.latency > res->latency_max) res->latency_max = ir.latency;
   }
-  /* median by insertion sort (I is small) */
-  for (int a = 1; a < I; a++)
-    for (int b = a; b > 0 && tmp[b] < tmp[b - 1]; b--) {
-      double t = tmp[b];
-      tmp[b] = tmp[b - 1];
-      tmp[b - 1] = t;
-    }
-  res->latency_median = I % 2 ? tmp[I / 2] : 0.5 * (tmp[I / 2 - 1] + tmp[I / 2]);
+  res->latency_median = cl_stat_median(tmp, I);
   free(tmp);
   res->latency_mean = sum / I;
   res->makespan = cl_timeline_makespan(tl);

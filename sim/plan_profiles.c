@@ -171,6 +171,25 @@ done:
   return rc;
 }
 
+/* Zeroed per-node arrays of an n-node problem with room for n_idx input indices, and
+ * first_layer / last_layer when @p blocks (cl_plan_twonode_fini frees them).
+ * 0, or 1 when out of memory. */
+static int node_arrays(cl_plan_twonode *p, int n, int n_idx, int blocks) {
+  size_t m = (size_t)n;
+  p->n = n;
+  p->ta = calloc(m, sizeof *p->ta);
+  p->tb = calloc(m, sizeof *p->tb);
+  p->out = calloc(m, sizeof *p->out);
+  p->in_off = calloc(m + 1, sizeof *p->in_off);
+  p->in_idx = calloc((size_t)n_idx, sizeof *p->in_idx);
+  if (blocks) {
+    p->first_layer = calloc(m, sizeof *p->first_layer);
+    p->last_layer = calloc(m, sizeof *p->last_layer);
+  }
+  return !p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx ||
+         (blocks && (!p->first_layer || !p->last_layer));
+}
+
 static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
   memset(p, 0, sizeof *p);
   p->ia = p->ib = -1;
@@ -201,13 +220,8 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
         cl_log_error("layer files list %d and %d layers", ma->n_layers, mb->n_layers);
         rc = 2;
       } else {
-        int n = p->n = st->n_layers;
-        p->ta = malloc((size_t)n * sizeof *p->ta);
-        p->tb = malloc((size_t)n * sizeof *p->tb);
-        p->out = malloc((size_t)n * sizeof *p->out);
-        p->in_off = malloc((size_t)(n + 1) * sizeof *p->in_off);
-        p->in_idx = malloc((size_t)(n * 8 + 1) * sizeof *p->in_idx);
-        if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx) rc = 1;
+        int n = st->n_layers;
+        rc = node_arrays(p, n, n * 8 + 1, 0);
         int k = 0, cap = n * 8 + 1;
         for (int i = 0; i < n && !rc; i++) {
           const cl_profile_layer *l = &st->layers[i];
@@ -296,14 +310,9 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
     }
     if (!rc && p->steps) {
       /* steps of cleave profiles: the real DAG; step 0 is the input node (raw input) */
-      int n = p->n = ma->n_layers, k = 0;
+      int n = ma->n_layers, k = 0;
       for (int i = 0; i < n; i++) k += ma->layers[i].n_inputs;
-      p->ta = malloc((size_t)n * sizeof *p->ta);
-      p->tb = malloc((size_t)n * sizeof *p->tb);
-      p->out = malloc((size_t)n * sizeof *p->out);
-      p->in_off = malloc((size_t)(n + 1) * sizeof *p->in_off);
-      p->in_idx = malloc((size_t)(k + 1) * sizeof *p->in_idx);
-      if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx) rc = 1;
+      rc = node_arrays(p, n, k + 1, 0);
       k = 0;
       for (int i = 0; !rc && i < n; i++) {
         const cl_profile_layer *l = &ma->layers[i];
@@ -316,17 +325,8 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
       if (!rc) p->in_off[n] = k;
       if (!rc && o->input_mb < 0 && p->in_off[1] == 0) p->input_bytes = p->out[0];
     } else if (!rc) {
-      int v = o->dag, n = p->n = ma->n_blocks + v; /* DADS: node 0 = raw input */
-      p->ta = calloc((size_t)n, sizeof *p->ta);
-      p->tb = calloc((size_t)n, sizeof *p->tb);
-      p->out = calloc((size_t)n, sizeof *p->out);
-      p->in_off = calloc((size_t)(n + 1), sizeof *p->in_off);
-      p->in_idx = calloc((size_t)(n + 1), sizeof *p->in_idx);
-      p->first_layer = calloc((size_t)n, sizeof *p->first_layer);
-      p->last_layer = calloc((size_t)n, sizeof *p->last_layer);
-      if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx || !p->first_layer ||
-          !p->last_layer)
-        rc = 1;
+      int v = o->dag, n = ma->n_blocks + v; /* DADS: node 0 = raw input */
+      rc = node_arrays(p, n, n + 1, 1);
       for (int i = 0; !rc && i < n; i++) {
         int b = i - v;
         p->ta[i] = b >= 0 ? ma->blocks[b].seconds : 0;

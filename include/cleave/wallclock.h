@@ -20,6 +20,9 @@
 
 /** @brief CLOCK_MONOTONIC now, in seconds. */
 double cl_wall_now(void);
+/** @brief CPU time consumed so far by the calling thread (CLOCK_THREAD_CPUTIME_ID), in
+ *  seconds: the difference of two calls is the compute a step took on this thread. */
+double cl_wall_cpu_now(void);
 /** @brief Sleep until the absolute CLOCK_MONOTONIC @p deadline (s): clock_nanosleep
  *  TIMER_ABSTIME to a margin before it, then spin. The margin is CL_WALL_SPIN_S, or twice
  *  the recently observed wake-up lateness if larger (at most 2 ms: loaded VMs wake late).
