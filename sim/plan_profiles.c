@@ -12,6 +12,7 @@
 #include "cleave/plan_profiles.h"
 #include "cleave/profile_h5.h"
 #include "plan_internal.h"
+#include "cleave/vec.h"
 
 /* Resolve a network file: a bare name is looked up inside the profile dir first. */
 void cl_plan_net_path(const char *dir, const char *name, char *out, size_t cap) {
@@ -171,23 +172,19 @@ done:
   return rc;
 }
 
-/* Zeroed per-node arrays of an n-node problem with room for n_idx input indices, and
- * first_layer / last_layer when @p blocks (cl_plan_twonode_fini frees them).
+/* Zeroed per-node arrays of an n-node problem (one block owned by ta; first_layer and
+ * last_layer only when @p blocks, else they stay NULL) and room for n_idx input indices
+ * (in_idx: its own allocation, it may grow). cl_plan_twonode_fini frees them.
  * 0, or 1 when out of memory. */
 static int node_arrays(cl_plan_twonode *p, int n, int n_idx, int blocks) {
   size_t m = (size_t)n;
   p->n = n;
-  p->ta = calloc(m, sizeof *p->ta);
-  p->tb = calloc(m, sizeof *p->tb);
-  p->out = calloc(m, sizeof *p->out);
-  p->in_off = calloc(m + 1, sizeof *p->in_off);
+  const cl_block_part parts[] = {CL_BLOCK_PART(p->ta, m),         CL_BLOCK_PART(p->tb, m),
+                                 CL_BLOCK_PART(p->out, m),        CL_BLOCK_PART(p->in_off, m + 1),
+                                 CL_BLOCK_PART(p->first_layer, m), CL_BLOCK_PART(p->last_layer, m)};
+  if (cl_block_alloc(parts, blocks ? 6 : 4) != CL_OK) return 1;
   p->in_idx = calloc((size_t)n_idx, sizeof *p->in_idx);
-  if (blocks) {
-    p->first_layer = calloc(m, sizeof *p->first_layer);
-    p->last_layer = calloc(m, sizeof *p->last_layer);
-  }
-  return !p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx ||
-         (blocks && (!p->first_layer || !p->last_layer));
+  return !p->in_idx;
 }
 
 static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
@@ -383,13 +380,8 @@ cl_status cl_plan_twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p
 }
 
 void cl_plan_twonode_fini(cl_plan_twonode *p) {
-  free(p->ta);
-  free(p->tb);
-  free(p->out);
-  free(p->in_off);
+  free(p->ta); /* the block of every per-node array (node_arrays) */
   free(p->in_idx);
-  free(p->first_layer);
-  free(p->last_layer);
   cl_profile_set_destroy(p->set);
   memset(p, 0, sizeof *p);
   p->ia = p->ib = -1;
