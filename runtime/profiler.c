@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 cl_profiler_opts cl_profiler_opts_default(void) {
   cl_profiler_opts o = {.reps = 10, .warmup = 2, .threads = 1, .fuse = 1, .backend = CL_BACKEND_AUTO,
@@ -41,6 +40,12 @@ void cl_stat_summarise(const double *x, int n, cl_stat_summary *s) {
   s->ci_lo = v[lo];
   s->ci_hi = v[hi];
   free(v);
+}
+
+double cl_stat_median(double *x, int n) {
+  if (n <= 0) return 0.0;
+  gsl_sort(x, 1, (size_t)n);
+  return gsl_stats_median_from_sorted_data(x, 1, (size_t)n);
 }
 
 void cl_profile_result_free(cl_profile_result *r) {

@@ -29,7 +29,6 @@
  * that the analytic plan (sim/spatial_plan.c) can be checked against execution. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleave/ops.h"
 #include "cleave/wallclock.h"

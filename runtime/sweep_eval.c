@@ -4,22 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/profiler.h"
 #include "cleave/sweep.h"
 #include "cleave/wallclock.h"
 #include "sweep_internal.h"
-
+#include "cleave/vec.h"
 
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r) {
   if (!r) return;
-  free(r->latency);
-  free(r->release);
-  free(r->finish);
-  free(r->inf_energy);
-  free(r->inf_bytes);
+  free(r->latency); /* the block that holds every per-inference column */
   memset(r, 0, sizeof *r);
 }
 
@@ -127,14 +123,13 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   if (st == CL_OK) st = cl_timeline_run(tl);
   if (st != CL_OK) goto done;
   res->inferences = I;
-  res->latency = malloc(sizeof(double) * (size_t)I);
-  res->release = malloc(sizeof(double) * (size_t)I);
-  res->finish = malloc(sizeof(double) * (size_t)I);
-  res->inf_energy = malloc(sizeof(double) * (size_t)I);
-  res->inf_bytes = malloc(sizeof(uint64_t) * (size_t)I);
-  double *tmp = malloc(sizeof(double) * (size_t)I);
-  if (!res->latency || !res->release || !res->finish || !res->inf_energy || !res->inf_bytes || !tmp) {
-    free(tmp);
+  size_t ni = (size_t)I;
+  const cl_block_part cols[] = {CL_BLOCK_PART(res->latency, ni), CL_BLOCK_PART(res->release, ni),
+                                CL_BLOCK_PART(res->finish, ni), CL_BLOCK_PART(res->inf_energy, ni),
+                                CL_BLOCK_PART(res->inf_bytes, ni)};
+  if ((st = cl_block_alloc(cols, 5)) != CL_OK) goto done;
+  double *tmp = malloc(sizeof(double) * ni);
+  if (!tmp) {
     st = CL_ERR_NOMEM;
     goto done;
   }
@@ -150,14 +145,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
     sum += ir.latency;
     if (i == 0 || ir.latency > res->latency_max) res->latency_max = ir.latency;
   }
-  /* median by insertion sort (I is small) */
-  for (int a = 1; a < I; a++)
-    for (int b = a; b > 0 && tmp[b] < tmp[b - 1]; b--) {
-      double t = tmp[b];
-      tmp[b] = tmp[b - 1];
-      tmp[b - 1] = t;
-    }
-  res->latency_median = I % 2 ? tmp[I / 2] : 0.5 * (tmp[I / 2 - 1] + tmp[I / 2]);
+  res->latency_median = cl_stat_median(tmp, I);
   free(tmp);
   res->latency_mean = sum / I;
   res->makespan = cl_timeline_makespan(tl);

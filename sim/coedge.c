@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coedge_internal.h"
+#include "cleave/vec.h"
 
 typedef enum objective { OBJ_ENERGY = 0, OBJ_LATENCY = 1 } objective;
 
@@ -79,26 +80,21 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
   if (p->mode == CL_SPATIAL_FUSED) m->nT = 1;
   m->nv = nS + m->nT;
   int nv = m->nv;
-  m->S = malloc((size_t)nS * sizeof *m->S);
-  m->col_of = malloc((size_t)nd * sizeof *m->col_of);
-  m->slope = calloc((size_t)m->nT * nS, sizeof *m->slope);
-  m->icpt = calloc((size_t)m->nT * nS, sizeof *m->icpt);
-  m->xref = calloc((size_t)nS, sizeof *m->xref);
-  m->L.v = calloc((size_t)nv, sizeof(double));
-  m->E.v = calloc((size_t)nv, sizeof(double));
-  double *busy = calloc((size_t)nd * (nv + 1), sizeof *busy); /* per device lin: c0 then v */
-  double *tx = calloc((size_t)nd * (nv + 1), sizeof *tx);
-  double *rx = calloc((size_t)nd * (nv + 1), sizeof *rx);
-  int *rows = calloc((size_t)nd, sizeof *rows);
-  double *xr = calloc((size_t)nd, sizeof *xr);
-  double *vec = malloc((size_t)2 * nS * sizeof *vec);
-  double *rep = malloc((size_t)2 * nS * m->nT * sizeof *rep);
+  size_t ns = (size_t)nS, nst = (size_t)m->nT * ns, nl = (size_t)nd * (size_t)(nv + 1);
+  /* The model's arrays (one block, freed by lp_free) and this function's scratch (one
+   * block, owned by busy). busy, tx, rx: per device lin, c0 then v. */
+  const cl_block_part model[] = {CL_BLOCK_PART(m->slope, nst), CL_BLOCK_PART(m->icpt, nst),
+                                 CL_BLOCK_PART(m->xref, ns),   CL_BLOCK_PART(m->L.v, (size_t)nv),
+                                 CL_BLOCK_PART(m->E.v, (size_t)nv), CL_BLOCK_PART(m->S, ns),
+                                 CL_BLOCK_PART(m->col_of, (size_t)nd)};
+  double *busy = NULL, *tx, *rx, *xr, *vec, *rep;
+  int *rows;
+  const cl_block_part scratch[] = {CL_BLOCK_PART(busy, nl),        CL_BLOCK_PART(tx, nl),
+                                   CL_BLOCK_PART(rx, nl),          CL_BLOCK_PART(xr, (size_t)nd),
+                                   CL_BLOCK_PART(vec, 2 * ns),     CL_BLOCK_PART(rep, 2 * nst),
+                                   CL_BLOCK_PART(rows, (size_t)nd)};
   cl_coedge_result ref = {0};
-  if (!m->S || !m->col_of || !m->slope || !m->icpt || !m->xref || !m->L.v || !m->E.v || !busy || !tx || !rx ||
-      !rows || !xr || !vec || !rep) {
-    st = CL_ERR_NOMEM;
-    goto done;
-  }
+  if ((st = cl_block_alloc(model, 7)) != CL_OK || (st = cl_block_alloc(scratch, 7)) != CL_OK) goto done;
   memcpy(m->S, S, (size_t)nS * sizeof *S);
   for (int d = 0; d < nd; d++) m->col_of[d] = -1;
   for (int k = 0; k < nS; k++) m->col_of[S[k]] = k;
@@ -234,24 +230,12 @@ static cl_status lp_build(cl__coedge_ctx *c, const int *S, int nS, lp_model *m) 
   lin_add(&m->E, &m->L, pidle, nv);
 done:
   cl_coedge_result_fini(&ref);
-  free(busy);
-  free(tx);
-  free(rx);
-  free(rows);
-  free(xr);
-  free(vec);
-  free(rep);
+  free(busy); /* the scratch block */
   return st;
 }
 
 static void lp_free(lp_model *m) {
-  free(m->S);
-  free(m->col_of);
-  free(m->slope);
-  free(m->icpt);
-  free(m->xref);
-  free(m->L.v);
-  free(m->E.v);
+  free(m->slope); /* the model's block */
   memset(m, 0, sizeof *m);
 }
 

@@ -7,6 +7,7 @@
 
 #include "cleave/ops.h"
 #include "coedge_internal.h"
+#include "cleave/vec.h"
 
 static const char *const k_planner_names[] = {
 #define CL__CP_NAME(e, name, desc) name,
@@ -58,12 +59,7 @@ cl_status cl_coedge_fit_linear(const double *rows, const double *secs, size_t n,
 
 void cl_coedge_result_fini(cl_coedge_result *r) {
   if (!r) return;
-  free(r->rows);
-  free(r->busy);
-  free(r->tx);
-  free(r->rx);
-  free(r->e_dev);
-  free(r->participates);
+  free(r->busy); /* the block that holds every [n_dev] array (cl__coedge_result_alloc) */
   cl_spatial_plan_destroy(r->plan);
   memset(r, 0, sizeof *r);
 }
@@ -71,17 +67,11 @@ void cl_coedge_result_fini(cl_coedge_result *r) {
 cl_status cl__coedge_result_alloc(cl_coedge_result *r, int n_dev) {
   memset(r, 0, sizeof *r);
   r->n_dev = n_dev;
-  r->rows = calloc((size_t)n_dev, sizeof *r->rows);
-  r->busy = calloc((size_t)n_dev, sizeof *r->busy);
-  r->tx = calloc((size_t)n_dev, sizeof *r->tx);
-  r->rx = calloc((size_t)n_dev, sizeof *r->rx);
-  r->e_dev = calloc((size_t)n_dev, sizeof *r->e_dev);
-  r->participates = calloc((size_t)n_dev, sizeof *r->participates);
-  if (!r->rows || !r->busy || !r->tx || !r->rx || !r->e_dev || !r->participates) {
-    cl_coedge_result_fini(r);
-    return CL_ERR_NOMEM;
-  }
-  return CL_OK;
+  size_t n = n_dev > 0 ? (size_t)n_dev : 1;
+  const cl_block_part parts[] = {CL_BLOCK_PART(r->busy, n), CL_BLOCK_PART(r->tx, n),
+                                 CL_BLOCK_PART(r->rx, n),   CL_BLOCK_PART(r->e_dev, n),
+                                 CL_BLOCK_PART(r->rows, n), CL_BLOCK_PART(r->participates, n)};
+  return cl_block_alloc(parts, 6);
 }
 
 /* Bytes on the WLAN for @p bytes of node @p n's float32 output: the graph input travels
@@ -139,26 +129,10 @@ static cl_status check_problem(const cl_coedge_problem *p) {
 }
 
 void cl__coedge_ctx_fini(cl__coedge_ctx *c) {
+  /* the blocks of cl__coedge_ctx_init and of score_alloc's two steps */
   free(c->A);
-  free(c->B);
-  free(c->tail);
-  free(c->full);
-  free(c->avail);
   free(c->w_box);
-  free(c->w_need);
-  free(c->w_ent_idx);
-  free(c->w_ent_node);
-  free(c->w_ent_need);
-  free(c->w_stage);
-  free(c->w_share);
-  free(c->w_node);
-  free(c->w_hcls);
-  free(c->w_heights);
-  free(c->w_yb);
-  free(c->w_edge);
   free(c->w_eout);
-  free(c->w_ein);
-  free(c->w_eid);
   free(c->w_xfer);
   cl__coedge_wlan_fini(&c->w_wlan);
   memset(c, 0, sizeof *c);
@@ -188,15 +162,10 @@ cl_status cl__coedge_ctx_init(cl__coedge_ctx *c, const cl_coedge_problem *p) {
   c->n_graph = cl_graph_size(p->g);
   c->ref_h = cl_coedge_ref_height(p);
   size_t nn = (size_t)p->n_dev * (size_t)c->n_graph;
-  c->A = calloc(nn, sizeof *c->A);
-  c->B = calloc(nn, sizeof *c->B);
-  c->tail = calloc((size_t)p->n_dev, sizeof *c->tail);
-  c->full = calloc((size_t)p->n_dev, sizeof *c->full);
-  c->avail = calloc((size_t)p->n_dev, sizeof *c->avail);
-  if (!c->A || !c->B || !c->tail || !c->full || !c->avail) {
-    cl__coedge_ctx_fini(c);
-    return CL_ERR_NOMEM;
-  }
+  size_t ndev = (size_t)p->n_dev;
+  const cl_block_part parts[] = {CL_BLOCK_PART(c->A, nn), CL_BLOCK_PART(c->B, nn), CL_BLOCK_PART(c->tail, ndev),
+                                 CL_BLOCK_PART(c->full, ndev), CL_BLOCK_PART(c->avail, ndev)};
+  CL_TRY(cl_block_alloc(parts, 5));
   for (int d = 0; d < p->n_dev; d++) {
     const cl_coedge_device *v = &p->dev[d];
     c->avail[d] = v->a ? 1 : v->speed > 0;
@@ -270,6 +239,52 @@ void cl__coedge_wlan_times(const cl__coedge_wlan *w, const cl_coedge_problem *p,
   }
 }
 
+/* Compute time of node @p id: each task's box (box[t], t < T) runs on device task_dev[t]
+ * (device t when task_dev is NULL) at A + B * rows, rows = area / width (exactly
+ * y1 - y0 for full-width boxes). Fills stage[0..nd) with each device's time, adds it to
+ * out->busy, marks the devices that take part; returns the slowest device's time. */
+static double node_stage(const cl__coedge_ctx *c, const cl_node *n, int id, const cl_box *box, int T,
+                         const int *task_dev, int nd, double *stage, cl_coedge_result *out) {
+  for (int d = 0; d < nd; d++) stage[d] = 0;
+  for (int t = 0; t < T; t++) {
+    cl_box b = box[t];
+    if (cl_box_empty(b)) continue;
+    int d = task_dev ? task_dev[t] : t;
+    double rows = b.x0 == 0 && b.x1 == n->out.w ? (double)(b.y1 - b.y0)
+                  : (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
+    stage[d] += c->A[(size_t)d * c->n_graph + id] + c->B[(size_t)d * c->n_graph + id] * rows;
+    out->participates[d] = 1;
+  }
+  double mx = 0;
+  for (int d = 0; d < nd; d++) {
+    out->busy[d] += stage[d];
+    if (stage[d] > mx) mx = stage[d];
+  }
+  return mx;
+}
+
+/* Totals once the phase times are in: the tail on the sink, the end-to-end latency,
+ * each participating device's energy (idle while the others work), the deadline check. */
+static void totals(const cl__coedge_ctx *c, int source, int sink, cl_coedge_result *out) {
+  const cl_coedge_problem *p = c->p;
+  out->t_tail = c->tail[sink];
+  out->busy[sink] += out->t_tail;
+  out->participates[source] = 1;
+  out->participates[sink] = 1;
+  out->latency = out->t_scatter + out->t_compute + out->t_comm + out->t_gather + out->t_tail;
+  out->energy = 0;
+  for (int d = 0; d < p->n_dev; d++) {
+    if (!out->participates[d]) continue;
+    const cl_coedge_device *v = &p->dev[d];
+    double idle = out->latency - out->busy[d] - out->tx[d] - out->rx[d];
+    if (idle < 0) idle = 0; /* rounding only: phases never overlap on one device */
+    out->e_dev[d] = v->p_comp * out->busy[d] + v->p_tx * out->tx[d] + v->p_rx * out->rx[d] +
+                    v->p_idle * idle;
+    out->energy += out->e_dev[d];
+  }
+  out->meets_deadline = !(p->deadline > 0) || out->latency <= p->deadline + 1e-9;
+}
+
 cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_result *out) {
   const cl_coedge_problem *p = c->p;
   int nd = p->n_dev, T = plan->n_tasks;
@@ -283,27 +298,12 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   c->evals++;
   double *stage = calloc((size_t)nd, sizeof *stage);
   if (!stage) return CL_ERR_NOMEM;
-  /* rows computed = area / width; exactly y1 - y0 for full-width boxes */
   /* compute */
   for (int i = 0; i < plan->n_nodes; i++) {
     int id = plan->first + i;
     const cl_node *n = cl_graph_node(p->g, id);
     if (n->op == CL_OP_INPUT) continue;
-    for (int d = 0; d < nd; d++) stage[d] = 0;
-    for (int t = 0; t < T; t++) {
-      cl_box b = plan->box[(size_t)i * T + t];
-      if (cl_box_empty(b)) continue;
-      int d = plan->task_dev[t];
-      double rows = b.x0 == 0 && b.x1 == n->out.w ? (double)(b.y1 - b.y0)
-                    : (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
-      stage[d] += c->A[(size_t)d * c->n_graph + id] + c->B[(size_t)d * c->n_graph + id] * rows;
-      out->participates[d] = 1;
-    }
-    double mx = 0;
-    for (int d = 0; d < nd; d++) {
-      out->busy[d] += stage[d];
-      if (stage[d] > mx) mx = stage[d];
-    }
+    double mx = node_stage(c, n, id, plan->box + (size_t)i * T, T, plan->task_dev, nd, stage, out);
     if (plan->mode == CL_SPATIAL_LAYER) out->t_compute += mx;
   }
   if (plan->mode == CL_SPATIAL_FUSED)
@@ -322,22 +322,7 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   }
   cl__coedge_wlan_times(&w, p, out);
   cl__coedge_wlan_fini(&w);
-  out->t_tail = c->tail[plan->sink];
-  out->busy[plan->sink] += out->t_tail;
-  out->participates[plan->source] = 1;
-  out->participates[plan->sink] = 1;
-  out->latency = out->t_scatter + out->t_compute + out->t_comm + out->t_gather + out->t_tail;
-  out->energy = 0;
-  for (int d = 0; d < nd; d++) {
-    if (!out->participates[d]) continue;
-    const cl_coedge_device *v = &p->dev[d];
-    double idle = out->latency - out->busy[d] - out->tx[d] - out->rx[d];
-    if (idle < 0) idle = 0; /* rounding only: phases never overlap on one device */
-    out->e_dev[d] = v->p_comp * out->busy[d] + v->p_tx * out->tx[d] + v->p_rx * out->rx[d] +
-                    v->p_idle * idle;
-    out->energy += out->e_dev[d];
-  }
-  out->meets_deadline = !(p->deadline > 0) || out->latency <= p->deadline + 1e-9;
+  totals(c, plan->source, plan->sink, out);
   /* tasks per device; row plans overwrite this with their rows (cl__coedge_eval_rows) */
   for (int t = 0; t < T; t++) {
     cl_box b = plan->box[(size_t)(plan->n_nodes - 1) * T + t];
@@ -433,22 +418,14 @@ static cl_status score_alloc(cl__coedge_ctx *c) {
   size_t nd = (size_t)c->p->n_dev, nn = (size_t)(c->last - c->first + 1), nb = nn * nd;
   size_t ne = c->first > 0 ? (size_t)c->first : 1;
   c->nn = (int)nn;
-  c->w_box = malloc(nb * sizeof *c->w_box);
-  c->w_need = malloc(nb * sizeof *c->w_need);
-  c->w_ent_idx = malloc(ne * sizeof *c->w_ent_idx);
-  c->w_ent_node = malloc(ne * sizeof *c->w_ent_node);
-  c->w_ent_need = malloc(ne * nd * sizeof *c->w_ent_need);
-  c->w_stage = malloc(nd * sizeof *c->w_stage);
-  c->w_share = malloc(nd * sizeof *c->w_share);
-  c->w_node = malloc(nn * sizeof *c->w_node);
-  c->w_hcls = malloc(nn * sizeof *c->w_hcls);
-  c->w_heights = malloc(nn * sizeof *c->w_heights);
-  c->w_yb = malloc(nn * (nd + 1) * sizeof *c->w_yb);
-  c->w_edge = malloc((nn + 1) * sizeof *c->w_edge);
-  if (!c->w_box || !c->w_need || !c->w_ent_idx || !c->w_ent_node || !c->w_ent_need ||
-      !c->w_stage || !c->w_share || !c->w_node || !c->w_hcls || !c->w_heights || !c->w_yb ||
-      !c->w_edge)
-    return CL_ERR_NOMEM;
+  const cl_block_part parts[] = {
+      CL_BLOCK_PART(c->w_box, nb),           CL_BLOCK_PART(c->w_need, nb),
+      CL_BLOCK_PART(c->w_ent_idx, ne),       CL_BLOCK_PART(c->w_ent_node, ne),
+      CL_BLOCK_PART(c->w_ent_need, ne * nd), CL_BLOCK_PART(c->w_stage, nd),
+      CL_BLOCK_PART(c->w_share, nd),         CL_BLOCK_PART(c->w_node, nn),
+      CL_BLOCK_PART(c->w_hcls, nn),          CL_BLOCK_PART(c->w_heights, nn),
+      CL_BLOCK_PART(c->w_yb, nn * (nd + 1)), CL_BLOCK_PART(c->w_edge, nn + 1)};
+  CL_TRY(cl_block_alloc(parts, 12));
   for (size_t k = 0; k < ne; k++) c->w_ent_idx[k] = -1;
   c->n_heights = 0;
   c->w_edge[0] = 0;
@@ -462,10 +439,9 @@ static cl_status score_alloc(cl__coedge_ctx *c) {
     c->w_edge[i + 1] = c->w_edge[i] + (n->op == CL_OP_INPUT ? 0 : n->n_inputs);
   }
   size_t n_edge = (size_t)c->w_edge[nn] * nd;
-  c->w_eout = malloc((n_edge ? n_edge : 1) * sizeof *c->w_eout);
-  c->w_ein = malloc((n_edge ? n_edge : 1) * sizeof *c->w_ein);
-  c->w_eid = calloc(c->w_edge[nn] ? (size_t)c->w_edge[nn] : 1, 1);
-  if (!c->w_eout || !c->w_ein || !c->w_eid) return CL_ERR_NOMEM;
+  const cl_block_part edges[] = {CL_BLOCK_PART(c->w_eout, n_edge), CL_BLOCK_PART(c->w_ein, n_edge),
+                                 CL_BLOCK_PART(c->w_eid, (size_t)c->w_edge[nn])};
+  CL_TRY(cl_block_alloc(edges, 3));
   /* Element-wise edges (no row rule of their own, same shape as a computed producer in
    * the run): in layer mode the consumer's slice is exactly the producer's own slice
    * (same height, same scaled bounds, full width), so the edge adds nothing to the
@@ -516,13 +492,7 @@ static cl_status emit(cl__coedge_ctx *c, cl_xfer_kind kind, int node, int src, i
                       cl_box b, int64_t bytes) {
   cl__coedge_wlan_add(&c->w_wlan, (int)kind, src, dst, bytes);
   if (!c->w_record) return CL_OK;
-  if (c->w_n_xfer == c->w_cap_xfer) {
-    int cap = c->w_cap_xfer ? 2 * c->w_cap_xfer : 64;
-    cl_spatial_xfer *v = realloc(c->w_xfer, (size_t)cap * sizeof *v);
-    if (!v) return CL_ERR_NOMEM;
-    c->w_xfer = v;
-    c->w_cap_xfer = cap;
-  }
+  CL_TRY(CL_VEC_RESERVE(c->w_xfer, c->w_cap_xfer, c->w_n_xfer + 1, 64));
   cl_spatial_xfer x = {kind, node, src, dst, task, b, bytes};
   c->w_xfer[c->w_n_xfer++] = x;
   return CL_OK;
@@ -609,20 +579,7 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
     int id = first + i;
     const cl_node *n = c->w_node[i];
     if (n->op == CL_OP_INPUT) continue;
-    for (int d = 0; d < T; d++) stage[d] = 0;
-    for (int t = 0; t < T; t++) {
-      cl_box b = box[(size_t)i * T + t];
-      if (cl_box_empty(b)) continue;
-      double r = b.x0 == 0 && b.x1 == n->out.w ? (double)(b.y1 - b.y0)
-                 : (double)cl_box_area(b) / (n->out.w > 0 ? n->out.w : 1);
-      stage[t] += c->A[(size_t)t * c->n_graph + id] + c->B[(size_t)t * c->n_graph + id] * r;
-      out->participates[t] = 1;
-    }
-    double mx = 0;
-    for (int d = 0; d < T; d++) {
-      out->busy[d] += stage[d];
-      if (stage[d] > mx) mx = stage[d];
-    }
+    double mx = node_stage(c, n, id, box + (size_t)i * T, T, NULL, T, stage, out);
     if (!fused) out->t_compute += mx;
   }
   if (fused)
@@ -682,22 +639,7 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
   /* totals: cl__coedge_eval */
   c->w_sink = sink;
   cl__coedge_wlan_times(&c->w_wlan, p, out);
-  out->t_tail = c->tail[sink];
-  out->busy[sink] += out->t_tail;
-  out->participates[p->source] = 1;
-  out->participates[sink] = 1;
-  out->latency = out->t_scatter + out->t_compute + out->t_comm + out->t_gather + out->t_tail;
-  out->energy = 0;
-  for (int d = 0; d < T; d++) {
-    if (!out->participates[d]) continue;
-    const cl_coedge_device *v = &p->dev[d];
-    double idle = out->latency - out->busy[d] - out->tx[d] - out->rx[d];
-    if (idle < 0) idle = 0;
-    out->e_dev[d] = v->p_comp * out->busy[d] + v->p_tx * out->tx[d] + v->p_rx * out->rx[d] +
-                    v->p_idle * idle;
-    out->energy += out->e_dev[d];
-  }
-  out->meets_deadline = !(p->deadline > 0) || out->latency <= p->deadline + 1e-9;
+  totals(c, p->source, sink, out);
   memcpy(out->rows, rows, (size_t)T * sizeof *rows);
   return CL_OK;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleave/planner.h"
+#include "cleave/vec.h"
 
 typedef struct arc {
   int to, next; /* next arc out of the same node, -1 ends */
@@ -15,7 +16,7 @@ typedef struct arc {
 
 struct cl_maxflow {
   int n;
-  int *head, *level, *iter, *queue;
+  int *head, *level, *iter, *queue; /* [n] each, one block owned by head */
   arc *arcs;
   int n_arcs, cap_arcs;
   double eps;
@@ -31,12 +32,11 @@ cl_status cl_maxflow_create(int n_nodes, cl_maxflow **out) {
   cl_maxflow *mf = calloc(1, sizeof *mf);
   if (!mf) return CL_ERR_NOMEM;
   mf->n = n_nodes;
-  mf->head = malloc((size_t)n_nodes * sizeof *mf->head);
-  mf->level = malloc((size_t)n_nodes * sizeof *mf->level);
-  mf->iter = malloc((size_t)n_nodes * sizeof *mf->iter);
-  mf->queue = malloc((size_t)n_nodes * sizeof *mf->queue);
-  if (!mf->head || !mf->level || !mf->iter || !mf->queue) {
-    cl_maxflow_destroy(mf);
+  size_t n = (size_t)n_nodes;
+  const cl_block_part parts[] = {CL_BLOCK_PART(mf->head, n), CL_BLOCK_PART(mf->level, n),
+                                 CL_BLOCK_PART(mf->iter, n), CL_BLOCK_PART(mf->queue, n)};
+  if (cl_block_alloc(parts, 4) != CL_OK) {
+    free(mf);
     return CL_ERR_NOMEM;
   }
   for (int i = 0; i < n_nodes; i++) mf->head[i] = -1;
@@ -46,10 +46,7 @@ cl_status cl_maxflow_create(int n_nodes, cl_maxflow **out) {
 
 void cl_maxflow_destroy(cl_maxflow *mf) {
   if (!mf) return;
-  free(mf->head);
-  free(mf->level);
-  free(mf->iter);
-  free(mf->queue);
+  free(mf->head); /* with level, iter and queue */
   free(mf->arcs);
   free(mf);
 }
@@ -59,13 +56,7 @@ cl_status cl_maxflow_add_edge(cl_maxflow *mf, int u, int v, double cap) {
     cl_log_error("maxflow: bad edge %d -> %d (capacity %g, %d nodes)", u, v, cap, mf->n);
     return CL_ERR_INVALID;
   }
-  if (mf->n_arcs + 2 > mf->cap_arcs) {
-    int c = mf->cap_arcs ? 2 * mf->cap_arcs : 64;
-    arc *p = realloc(mf->arcs, (size_t)c * sizeof *p);
-    if (!p) return CL_ERR_NOMEM;
-    mf->arcs = p;
-    mf->cap_arcs = c;
-  }
+  CL_TRY(CL_VEC_RESERVE(mf->arcs, mf->cap_arcs, mf->n_arcs + 2, 64));
   arc *a = &mf->arcs[mf->n_arcs];
   a[0] = (arc){v, mf->head[u], cap};
   a[1] = (arc){u, mf->head[v], 0.0};

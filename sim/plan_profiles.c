@@ -12,6 +12,7 @@
 #include "cleave/plan_profiles.h"
 #include "cleave/profile_h5.h"
 #include "plan_internal.h"
+#include "cleave/vec.h"
 
 /* Resolve a network file: a bare name is looked up inside the profile dir first. */
 void cl_plan_net_path(const char *dir, const char *name, char *out, size_t cap) {
@@ -171,6 +172,21 @@ done:
   return rc;
 }
 
+/* Zeroed per-node arrays of an n-node problem (one block owned by ta; first_layer and
+ * last_layer only when @p blocks, else they stay NULL) and room for n_idx input indices
+ * (in_idx: its own allocation, it may grow). cl_plan_twonode_fini frees them.
+ * 0, or 1 when out of memory. */
+static int node_arrays(cl_plan_twonode *p, int n, int n_idx, int blocks) {
+  size_t m = (size_t)n;
+  p->n = n;
+  const cl_block_part parts[] = {CL_BLOCK_PART(p->ta, m),         CL_BLOCK_PART(p->tb, m),
+                                 CL_BLOCK_PART(p->out, m),        CL_BLOCK_PART(p->in_off, m + 1),
+                                 CL_BLOCK_PART(p->first_layer, m), CL_BLOCK_PART(p->last_layer, m)};
+  if (cl_block_alloc(parts, blocks ? 6 : 4) != CL_OK) return 1;
+  p->in_idx = calloc((size_t)n_idx, sizeof *p->in_idx);
+  return !p->in_idx;
+}
+
 static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
   memset(p, 0, sizeof *p);
   p->ia = p->ib = -1;
@@ -201,13 +217,8 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
         cl_log_error("layer files list %d and %d layers", ma->n_layers, mb->n_layers);
         rc = 2;
       } else {
-        int n = p->n = st->n_layers;
-        p->ta = malloc((size_t)n * sizeof *p->ta);
-        p->tb = malloc((size_t)n * sizeof *p->tb);
-        p->out = malloc((size_t)n * sizeof *p->out);
-        p->in_off = malloc((size_t)(n + 1) * sizeof *p->in_off);
-        p->in_idx = malloc((size_t)(n * 8 + 1) * sizeof *p->in_idx);
-        if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx) rc = 1;
+        int n = st->n_layers;
+        rc = node_arrays(p, n, n * 8 + 1, 0);
         int k = 0, cap = n * 8 + 1;
         for (int i = 0; i < n && !rc; i++) {
           const cl_profile_layer *l = &st->layers[i];
@@ -296,14 +307,9 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
     }
     if (!rc && p->steps) {
       /* steps of cleave profiles: the real DAG; step 0 is the input node (raw input) */
-      int n = p->n = ma->n_layers, k = 0;
+      int n = ma->n_layers, k = 0;
       for (int i = 0; i < n; i++) k += ma->layers[i].n_inputs;
-      p->ta = malloc((size_t)n * sizeof *p->ta);
-      p->tb = malloc((size_t)n * sizeof *p->tb);
-      p->out = malloc((size_t)n * sizeof *p->out);
-      p->in_off = malloc((size_t)(n + 1) * sizeof *p->in_off);
-      p->in_idx = malloc((size_t)(k + 1) * sizeof *p->in_idx);
-      if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx) rc = 1;
+      rc = node_arrays(p, n, k + 1, 0);
       k = 0;
       for (int i = 0; !rc && i < n; i++) {
         const cl_profile_layer *l = &ma->layers[i];
@@ -316,17 +322,8 @@ static int twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p) {
       if (!rc) p->in_off[n] = k;
       if (!rc && o->input_mb < 0 && p->in_off[1] == 0) p->input_bytes = p->out[0];
     } else if (!rc) {
-      int v = o->dag, n = p->n = ma->n_blocks + v; /* DADS: node 0 = raw input */
-      p->ta = calloc((size_t)n, sizeof *p->ta);
-      p->tb = calloc((size_t)n, sizeof *p->tb);
-      p->out = calloc((size_t)n, sizeof *p->out);
-      p->in_off = calloc((size_t)(n + 1), sizeof *p->in_off);
-      p->in_idx = calloc((size_t)(n + 1), sizeof *p->in_idx);
-      p->first_layer = calloc((size_t)n, sizeof *p->first_layer);
-      p->last_layer = calloc((size_t)n, sizeof *p->last_layer);
-      if (!p->ta || !p->tb || !p->out || !p->in_off || !p->in_idx || !p->first_layer ||
-          !p->last_layer)
-        rc = 1;
+      int v = o->dag, n = ma->n_blocks + v; /* DADS: node 0 = raw input */
+      rc = node_arrays(p, n, n + 1, 1);
       for (int i = 0; !rc && i < n; i++) {
         int b = i - v;
         p->ta[i] = b >= 0 ? ma->blocks[b].seconds : 0;
@@ -383,13 +380,8 @@ cl_status cl_plan_twonode_load(const cl_plan_twonode_opts *o, cl_plan_twonode *p
 }
 
 void cl_plan_twonode_fini(cl_plan_twonode *p) {
-  free(p->ta);
-  free(p->tb);
-  free(p->out);
-  free(p->in_off);
+  free(p->ta); /* the block of every per-node array (node_arrays) */
   free(p->in_idx);
-  free(p->first_layer);
-  free(p->last_layer);
   cl_profile_set_destroy(p->set);
   memset(p, 0, sizeof *p);
   p->ia = p->ib = -1;

@@ -10,6 +10,8 @@
 
 #include "cleave/graph.h"
 #include "cleave/profile_h5.h"
+#include "cleave/text.h"
+#include "cleave/vec.h"
 
 struct cl_profile_set {
   int n, cap;
@@ -85,13 +87,7 @@ cl_status cl_profile_set_add_machine(cl_profile_set *set, const char *tier, cons
     cl_log_error("profile: machine '%s' is defined twice", name);
     return CL_ERR_EXISTS;
   }
-  if (set->n == set->cap) {
-    int cap = set->cap ? 2 * set->cap : 8;
-    cl_profile_machine *p = realloc(set->machines, (size_t)cap * sizeof *p);
-    if (!p) return CL_ERR_NOMEM;
-    set->machines = p;
-    set->cap = cap;
-  }
+  CL_TRY(CL_VEC_RESERVE(set->machines, set->cap, set->n + 1, 8));
   cl_profile_machine *m = &set->machines[set->n];
   memset(m, 0, sizeof *m);
   m->name = dup_str(name);
@@ -214,12 +210,7 @@ static int split_csv(char *line, char **f, int cap) {
   for (;;) {
     char *end = strchr(p, ',');
     if (end) *end = '\0';
-    while (*p == ' ' || *p == '\t') p++;
-    size_t len = strlen(p);
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' ||
-                   p[len - 1] == '\r'))
-      p[--len] = '\0';
-    if (n < cap) f[n] = p;
+    if (n < cap) f[n] = cl_text_trim(p);
     n++;
     if (!end) break;
     p = end + 1;
@@ -366,15 +357,7 @@ static cl_status load_dir(cl_profile_set *set, const char *dir, int h5) {
   while ((e = readdir(d))) {
     const char *nm = e->d_name;
     if (!profile_name_ok(nm, ".csv") && !(h5 && profile_name_ok(nm, ".h5"))) continue;
-    if (n == cap) {
-      cap = cap ? 2 * cap : 16;
-      char **p = realloc(names, (size_t)cap * sizeof *p);
-      if (!p) {
-        st = CL_ERR_NOMEM;
-        break;
-      }
-      names = p;
-    }
+    if ((st = CL_VEC_RESERVE(names, cap, n + 1, 16)) != CL_OK) break;
     if (!(names[n] = dup_str(nm))) {
       st = CL_ERR_NOMEM;
       break;

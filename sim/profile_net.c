@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cleave/profile.h"
+#include "cleave/text.h"
+#include "cleave/vec.h"
 
 struct cl_netstats {
   int n, cap;
@@ -54,13 +56,7 @@ cl_status cl_netstats_add(cl_netstats *ns, const char *src, const char *dst, dou
     l->bandwidth_Bps = bandwidth_Bps;
     return CL_OK;
   }
-  if (ns->n == ns->cap) {
-    int cap = ns->cap ? 2 * ns->cap : 8;
-    cl_netstats_link *p = realloc(ns->links, (size_t)cap * sizeof *p);
-    if (!p) return CL_ERR_NOMEM;
-    ns->links = p;
-    ns->cap = cap;
-  }
+  CL_TRY(CL_VEC_RESERVE(ns->links, ns->cap, ns->n + 1, 8));
   l = &ns->links[ns->n];
   l->src = malloc(strlen(src) + 1);
   l->dst = malloc(strlen(dst) + 1);
@@ -75,15 +71,6 @@ cl_status cl_netstats_add(cl_netstats *ns, const char *src, const char *dst, dou
   l->bandwidth_Bps = bandwidth_Bps;
   ns->n++;
   return CL_OK;
-}
-
-static char *trim(char *p) {
-  while (*p == ' ' || *p == '\t') p++;
-  size_t len = strlen(p);
-  while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r' ||
-                 p[len - 1] == '\n'))
-    p[--len] = '\0';
-  return p;
 }
 
 cl_status cl_netstats_load_csv(const char *path, cl_netstats **out) {
@@ -107,7 +94,7 @@ cl_status cl_netstats_load_csv(const char *path, cl_netstats **out) {
     for (;;) {
       char *c = strchr(p, ',');
       if (c) *c = '\0';
-      if (nf < 4) fl[nf] = trim(p);
+      if (nf < 4) fl[nf] = cl_text_trim(p);
       nf++;
       if (!c) break;
       p = c + 1;

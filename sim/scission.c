@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cleave/planner.h"
+#include "cleave/text.h"
+#include "cleave/vec.h"
 
 #define MAXT CL_SCISSION_MAX_TIERS
 
@@ -20,30 +22,13 @@ typedef struct crit {
   int *lay_in, *lay_out;
   int n_names, n_not;       /* machine names allowed (alternatives) / forbidden */
   char **names, **not_names;
-  char *buf;                /* owns the name strings */
+  char *buf;                /* the name strings */
+  /* names, not_names, lay_in, lay_out and buf share one block, owned by names. */
 } crit;
 
 static void crit_free(crit *c) {
-  free(c->lay_in);
-  free(c->lay_out);
   free(c->names);
-  free(c->not_names);
-  free(c->buf);
   memset(c, 0, sizeof *c);
-}
-
-static int all_digits(const char *s) {
-  if (!*s) return 0;
-  for (; *s; s++)
-    if (!isdigit((unsigned char)*s)) return 0;
-  return 1;
-}
-
-static char *trim(char *p) {
-  while (*p == ' ' || *p == '\t') p++;
-  size_t n = strlen(p);
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) p[--n] = '\0';
-  return p;
 }
 
 /* Parse one tier's list. Items: N, !N, -1, !-1, name, !name (see docs/planners.md). */
@@ -53,23 +38,19 @@ static cl_status crit_parse(const char *tier, const char *text, crit *c) {
   size_t len = strlen(text);
   int items = 1;
   for (size_t i = 0; i < len; i++) items += text[i] == ',';
-  c->buf = malloc(len + 1);
-  c->lay_in = malloc((size_t)items * sizeof *c->lay_in);
-  c->lay_out = malloc((size_t)items * sizeof *c->lay_out);
-  c->names = malloc((size_t)items * sizeof *c->names);
-  c->not_names = malloc((size_t)items * sizeof *c->not_names);
-  if (!c->buf || !c->lay_in || !c->lay_out || !c->names || !c->not_names) {
-    crit_free(c);
-    return CL_ERR_NOMEM;
-  }
+  size_t n = (size_t)items;
+  const cl_block_part parts[] = {CL_BLOCK_PART(c->names, n), CL_BLOCK_PART(c->not_names, n),
+                                 CL_BLOCK_PART(c->lay_in, n), CL_BLOCK_PART(c->lay_out, n),
+                                 CL_BLOCK_PART(c->buf, len + 1)};
+  CL_TRY(cl_block_alloc(parts, 5));
   memcpy(c->buf, text, len + 1);
   char *p = c->buf;
   for (;;) {
     char *comma = strchr(p, ',');
     if (comma) *comma = '\0';
-    char *it = trim(p);
+    char *it = cl_text_trim(p);
     int neg = it[0] == '!';
-    char *body = neg ? trim(it + 1) : it;
+    char *body = neg ? cl_text_trim(it + 1) : it;
     if (!*body) {
       cl_log_error("scission: %s criteria '%s': empty item", tier, text);
       crit_free(c);
@@ -80,7 +61,7 @@ static cl_status crit_parse(const char *tier, const char *text, crit *c) {
         c->must_use = 1;
       else
         c->must_skip = 1;
-    } else if (all_digits(body)) { /* digits are always layer numbers, never names */
+    } else if (cl_text_is_digits(body)) { /* digits are always layer numbers, never names */
       char *end;
       long v = strtol(body, &end, 10);
       if (v > 100000000L) {

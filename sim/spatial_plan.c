@@ -1,6 +1,7 @@
 /* Spatial partition arithmetic: per-device row slices / fused tiles of a run of
  * spatial layers, their receptive fields, halo transfers and MAC counts. */
 #include "cleave/spatial.h"
+#include "cleave/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +107,8 @@ cl_status cl_spatial_prefix(const cl_graph *g, int *first, int *last) {
 
 void cl_spatial_plan_destroy(cl_spatial_plan *p) {
   if (!p) return;
-  free(p->task_dev);
-  free(p->box);
-  free(p->need);
+  free(p->macs); /* the block of every fixed-size array (plan_alloc) */
   free(p->xfer);
-  free(p->macs);
-  free(p->flops);
-  free(p->bytes_out);
-  free(p->bytes_in);
   free(p);
 }
 
@@ -127,17 +122,13 @@ static cl_status plan_alloc(const cl_spatial_spec *s, int n_tasks, cl_spatial_pl
   p->n_dev = s->n_dev;
   p->n_tasks = n_tasks;
   p->source = s->source;
-  size_t nb = (size_t)p->n_nodes * (size_t)n_tasks;
-  p->task_dev = calloc((size_t)n_tasks, sizeof *p->task_dev);
-  p->box = calloc(nb, sizeof *p->box);
-  p->need = calloc(nb, sizeof *p->need);
-  p->macs = calloc((size_t)s->n_dev, sizeof *p->macs);
-  p->flops = calloc((size_t)s->n_dev, sizeof *p->flops);
-  p->bytes_out = calloc((size_t)s->n_dev, sizeof *p->bytes_out);
-  p->bytes_in = calloc((size_t)s->n_dev, sizeof *p->bytes_in);
-  if (!p->task_dev || !p->box || !p->need || !p->macs || !p->flops || !p->bytes_out ||
-      !p->bytes_in) {
-    cl_spatial_plan_destroy(p);
+  size_t nb = (size_t)p->n_nodes * (size_t)n_tasks, nd = (size_t)s->n_dev, nt = (size_t)n_tasks;
+  const cl_block_part parts[] = {CL_BLOCK_PART(p->macs, nd),      CL_BLOCK_PART(p->flops, nd),
+                                 CL_BLOCK_PART(p->bytes_out, nd), CL_BLOCK_PART(p->bytes_in, nd),
+                                 CL_BLOCK_PART(p->box, nb),       CL_BLOCK_PART(p->need, nb),
+                                 CL_BLOCK_PART(p->task_dev, nt)};
+  if (cl_block_alloc(parts, 7) != CL_OK) {
+    free(p);
     return CL_ERR_NOMEM;
   }
   *out = p;
@@ -150,13 +141,7 @@ typedef struct xfer_list {
 } xfer_list;
 
 static cl_status xfer_push(xfer_list *l, cl_spatial_xfer x) {
-  if (l->n == l->cap) {
-    int cap = l->cap ? 2 * l->cap : 32;
-    cl_spatial_xfer *v = realloc(l->v, (size_t)cap * sizeof *v);
-    if (!v) return CL_ERR_NOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  CL_TRY(CL_VEC_RESERVE(l->v, l->cap, l->n + 1, 32));
   l->v[l->n++] = x;
   return CL_OK;
 }

@@ -96,6 +96,7 @@ typedef struct cl_coedge_result {
   double t_scatter, t_compute, t_comm, t_gather, t_tail; /* s, latency breakdown */
   double *busy, *tx, *rx, *e_dev; /* [n_dev] s, s, s, J */
   int *participates;  /* [n_dev] */
+  /* rows, busy, tx, rx, e_dev and participates share one block (cl_coedge_result_fini). */
   double lp_objective; /* relaxed LP optimum (J or s) for LP planners, else 0 */
   int lp_solves;      /* LPs solved */
   int evals;          /* exact evaluations done */

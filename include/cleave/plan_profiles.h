@@ -65,6 +65,7 @@ typedef struct cl_plan_twonode {
   double *ta, *tb, *out;
   int *in_off, *in_idx;
   int *first_layer, *last_layer; /* block mode: layer ranges; NULL otherwise */
+  /* ta, tb, out, in_off (and first_layer, last_layer) share one block; in_idx is apart. */
   double input_bytes, lat, bw;
   char a_name[256], b_name[256], model[256];
   cl_profile_set *set; /* profile modes: the loaded profiles (for testbed configs), owned */

@@ -36,6 +36,9 @@ typedef struct cl_stat_summary {
 
 /** @brief Summarise n samples (copied and sorted internally). */
 void cl_stat_summarise(const double *x, int n, cl_stat_summary *out);
+/** @brief Median of @p n samples (mean of the middle two for even n; 0 for n <= 0).
+ *  Sorts @p x in place. */
+double cl_stat_median(double *x, int n);
 
 typedef struct cl_profile_result {
   int n_steps, reps;

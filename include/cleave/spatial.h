@@ -92,6 +92,7 @@ typedef struct cl_spatial_plan {
   int64_t *flops;     /* [n_dev] */
   int64_t *bytes_out; /* [n_dev] bytes each device sends */
   int64_t *bytes_in;  /* [n_dev] bytes each device receives */
+  /* macs, flops, bytes_out, bytes_in, box, need and task_dev share one block. */
   int64_t run_macs;   /* MACs of the run computed once */
   int64_t run_flops;
   double redundancy;  /* sum(macs) / run_macs - 1 (0 for layer mode) */

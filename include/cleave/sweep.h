@@ -58,8 +58,9 @@ typedef struct cl_sweep_tb_result {
   double latency_mean, latency_median, latency_max; /* s, virtual */
   double makespan;                                  /* s */
   double energy;                                    /* J, whole run */
-  double *latency, *release, *finish, *inf_energy;  /* [inferences], malloc'd */
+  double *latency, *release, *finish, *inf_energy;  /* [inferences] */
   uint64_t *inf_bytes;                              /* [inferences] */
+  /* The five per-inference columns share one block (cl_sweep_tb_result_free frees it). */
 } cl_sweep_tb_result;
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r);
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "config_internal.h"
+#include "cleave/vec.h"
 
 /* ---- node accessors -------------------------------------------------------------- */
 
@@ -56,13 +57,8 @@ void cl_config_allow(cl_config_node *map, const char *key) {
   map->visited = 1;
   for (int i = 0; i < map->n_known; i++)
     if (!strcmp(map->known[i], key)) return;
-  if (map->n_known == map->cap_known) {
-    int nc = map->cap_known ? map->cap_known * 2 : 8;
-    char **k = realloc(map->known, (size_t)nc * sizeof *k);
-    if (!k) return; /* only affects the "expected one of" hint */
-    map->known = k;
-    map->cap_known = nc;
-  }
+  /* Out of memory only affects the "expected one of" hint. */
+  if (CL_VEC_RESERVE(map->known, map->cap_known, map->n_known + 1, 8) != CL_OK) return;
   size_t l = strlen(key) + 1;
   char *d = malloc(l);
   if (!d) return;

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "config_internal.h"
+#include "cleave/vec.h"
 
 enum {
   MAX_DEPTH = 200,        /* nesting levels */
@@ -127,21 +128,10 @@ static cl_status nomem(parser *P) {
   return CL_ERR_NOMEM;
 }
 
-static int grow(void **p, int *cap, int need, size_t elem) {
-  if (need <= *cap) return 0;
-  int nc = *cap ? *cap * 2 : 4;
-  while (nc < need) nc *= 2;
-  void *q = realloc(*p, (size_t)nc * elem);
-  if (!q) return -1;
-  *p = q;
-  *cap = nc;
-  return 0;
-}
-
 /* Append child (and key for maps). Capacity of parallel map arrays follows items. */
 static int append(cl_config_node *parent, cl_config_node *child, char *key, int kline, int kcol) {
   int cap = parent->cap;
-  if (grow((void **)&parent->items, &cap, parent->n + 1, sizeof *parent->items)) return -1;
+  if (cl_vec_reserve((void **)&parent->items, &cap, parent->n + 1, sizeof *parent->items, 4) != CL_OK) return -1;
   if (parent->kind == CL_CONFIG_MAP && cap != parent->cap) {
     char **k = realloc(parent->keys, (size_t)cap * sizeof *k);
     if (k) parent->keys = k;
@@ -170,17 +160,12 @@ static int append(cl_config_node *parent, cl_config_node *child, char *key, int 
 
 /* Deep copy of an anchored node for an alias, re-pathed under @p path. */
 static cl_config_node *copy_node(parser *P, const cl_config_node *src, const char *path) {
-  if (++P->n_nodes > MAX_NODES) return NULL;
-  cl_config_node *n = calloc(1, sizeof *n);
+  /* the copy keeps the anchored node's position */
+  const yaml_mark_t at = {0, (size_t)(src->line - 1), (size_t)(src->col - 1)};
+  cl_config_node *n = new_node(P, src->kind, &at, path);
   if (!n) return NULL;
-  n->kind = src->kind;
-  n->line = src->line;
-  n->col = src->col;
   n->is_null = src->is_null;
   n->quoted = src->quoted;
-  n->doc = P->doc;
-  n->path = dupstr(path);
-  if (!n->path) goto fail;
   if (src->text && !(n->text = dupstr(src->text))) goto fail;
   for (int i = 0; i < src->n; i++) {
     const char *key = src->kind == CL_CONFIG_MAP ? src->keys[i] : NULL;
@@ -204,7 +189,7 @@ fail:
 
 static cl_status add_anchor(parser *P, const yaml_char_t *name, cl_config_node *n) {
   if (!name) return CL_OK;
-  if (grow((void **)&P->anchors, &P->cap_anchors, P->n_anchors + 1, sizeof *P->anchors)) return nomem(P);
+  if (CL_VEC_RESERVE(P->anchors, P->cap_anchors, P->n_anchors + 1, 4) != CL_OK) return nomem(P);
   char *s = dupstr((const char *)name);
   if (!s) return nomem(P);
   P->anchors[P->n_anchors].name = s;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "cleave/vec.h"
 
 
 static uint64_t hash_str(const char *s) {
@@ -21,13 +22,7 @@ static size_t find_slot(const cl_dict *d, const char *str) {
 }
 
 static cl_status grow(cl_dict *d) {
-  if (d->n == d->cap) {
-    int32_t nc = d->cap ? 2 * d->cap : 64;
-    char **ns = realloc(d->strs, (size_t)nc * sizeof *ns);
-    if (!ns) return CL_ERR_NOMEM;
-    d->strs = ns;
-    d->cap = nc;
-  }
+  CL_TRY(CL_VEC_RESERVE(d->strs, d->cap, d->n + 1, 64));
   if ((size_t)(d->n + 1) * 2 > d->nslots) {
     size_t nn = d->nslots ? 2 * d->nslots : 128;
     int32_t *old = d->slots;
@@ -86,13 +81,7 @@ cl_status cl_store_dict(cl_store *s, const char *name, cl_dict **out) {
       *out = s->dicts[i];
       return CL_OK;
     }
-  if (s->n_dicts == s->cap_dicts) {
-    int nc = s->cap_dicts ? 2 * s->cap_dicts : 4;
-    cl_dict **nd = realloc(s->dicts, (size_t)nc * sizeof *nd);
-    if (!nd) return CL_ERR_NOMEM;
-    s->dicts = nd;
-    s->cap_dicts = nc;
-  }
+  CL_TRY(CL_VEC_RESERVE(s->dicts, s->cap_dicts, s->n_dicts + 1, 4));
   char path[96];
   snprintf(path, sizeof path, "/strings/%s", name);
   cl_table_desc desc = CL_REC_DICTS;

@@ -137,20 +137,21 @@ cl_status cl__h5_attr_strv(hid_t obj, const char *name, const char *const *v, in
   return st;
 }
 
-cl_status cl__h5_attr_i64(hid_t obj, const char *name, int64_t v) {
+/* One scalar attribute of native type t read from *v. */
+static cl_status attr_scalar(hid_t obj, const char *name, hid_t t, const void *v) {
   hid_t sp = H5Screate(H5S_SCALAR);
   if (sp < 0) return CL_ERR_HDF5;
-  cl_status st = attr_put(obj, name, H5T_NATIVE_INT64, sp, &v);
+  cl_status st = attr_put(obj, name, t, sp, v);
   H5Sclose(sp);
   return st;
 }
 
+cl_status cl__h5_attr_i64(hid_t obj, const char *name, int64_t v) {
+  return attr_scalar(obj, name, H5T_NATIVE_INT64, &v);
+}
+
 cl_status cl__h5_attr_f64(hid_t obj, const char *name, double v) {
-  hid_t sp = H5Screate(H5S_SCALAR);
-  if (sp < 0) return CL_ERR_HDF5;
-  cl_status st = attr_put(obj, name, H5T_NATIVE_DOUBLE, sp, &v);
-  H5Sclose(sp);
-  return st;
+  return attr_scalar(obj, name, H5T_NATIVE_DOUBLE, &v);
 }
 
 /* Read all elements of a string attribute or dataset type @p ft with space @p sp into
@@ -222,13 +223,9 @@ int cl__h5_attr_get_strv(hid_t obj, const char *name, char ***out) {
   return n;
 }
 
-char *cl__h5_dset_get_str(hid_t d) {
-  hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
-  char **v = NULL;
-  int n = -1;
-  if (ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_STRING) n = read_strings(d, 0, ft, sp, &v);
-  if (sp >= 0) H5Sclose(sp);
-  if (ft >= 0) H5Tclose(ft);
+/* Keep the first of the @p n strings read into @p v (n from read_strings: -1 on error)
+ * and free the rest; NULL when there is none. */
+static char *first_string(char **v, int n) {
   if (n < 1) {
     if (n == 0) free(v);
     return NULL;
@@ -239,17 +236,20 @@ char *cl__h5_dset_get_str(hid_t d) {
   return s;
 }
 
+char *cl__h5_dset_get_str(hid_t d) {
+  hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+  char **v = NULL;
+  int n = -1;
+  if (ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_STRING) n = read_strings(d, 0, ft, sp, &v);
+  if (sp >= 0) H5Sclose(sp);
+  if (ft >= 0) H5Tclose(ft);
+  return first_string(v, n);
+}
+
 char *cl__h5_attr_get_str(hid_t obj, const char *name) {
-  char **v;
+  char **v = NULL;
   int n = cl__h5_attr_get_strv(obj, name, &v);
-  if (n < 1) {
-    if (n == 0) free(v);
-    return NULL;
-  }
-  char *s = v[0];
-  for (int i = 1; i < n; i++) free(v[i]);
-  free(v);
-  return s;
+  return first_string(v, n);
 }
 
 /* Append printf output to a growing heap string. */

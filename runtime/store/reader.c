@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "cleave/vec.h"
 
 typedef struct rtable {
   cl_table_info info;
@@ -23,15 +24,9 @@ struct cl_reader {
 
 static const char *keep(rtable *t, char *s) {
   if (!s) return NULL;
-  if (t->n_strs == t->cap_strs) {
-    int nc = t->cap_strs ? 2 * t->cap_strs : 16;
-    char **ns = realloc(t->strs, (size_t)nc * sizeof *ns);
-    if (!ns) {
-      free(s);
-      return NULL;
-    }
-    t->strs = ns;
-    t->cap_strs = nc;
+  if (CL_VEC_RESERVE(t->strs, t->cap_strs, t->n_strs + 1, 16) != CL_OK) {
+    free(s);
+    return NULL;
   }
   t->strs[t->n_strs++] = s;
   return s;
@@ -112,15 +107,9 @@ static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, voi
   snprintf(path, sizeof path, "/%s", name);
   hid_t d = H5Dopen2(root, name, H5P_DEFAULT);
   if (d < 0) return 0;
-  if (r->n == r->cap) {
-    int nc = r->cap ? 2 * r->cap : 16;
-    rtable *nt = realloc(r->tables, (size_t)nc * sizeof *nt);
-    if (!nt) {
-      H5Dclose(d);
-      return -1;
-    }
-    r->tables = nt;
-    r->cap = nc;
+  if (CL_VEC_RESERVE(r->tables, r->cap, r->n + 1, 16) != CL_OK) {
+    H5Dclose(d);
+    return -1;
   }
   if (describe(&r->tables[r->n], path, d)) r->n++;
   H5Dclose(d);

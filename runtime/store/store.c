@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store_internal.h"
+#include "cleave/vec.h"
 
 enum {
   DEFAULT_FLUSH_RECORDS = 65536,
@@ -164,25 +165,22 @@ cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store 
   }
   cl_store *s;
   CL_TRY(store_alloc(path, opts, &s));
+  cl_status st = CL_OK;
   struct stat sb;
   int existed = stat(s->path, &sb) == 0;
   if (existed && !s->opts.force) {
     cl_log_error("output file '%s' already exists (use --force to overwrite)", s->path);
-    cl_store_discard(s);
-    return CL_ERR_EXISTS;
+    st = CL_ERR_EXISTS;
+    goto fail;
   }
-  cl_status lst = lock_take(s);
-  if (lst != CL_OK) {
-    cl_store_discard(s);
-    return lst;
-  }
+  if ((st = lock_take(s)) != CL_OK) goto fail;
   existed = stat(s->wpath, &sb) == 0;
   /* Probe writability ourselves for a clear one-line error (HDF5's would be a stack). */
   int fd = open(s->wpath, O_WRONLY | O_CREAT, 0644);
   if (fd < 0) {
     cl_log_error("cannot create output file '%s': %s", s->wpath, strerror(errno));
-    cl_store_discard(s);
-    return CL_ERR_IO;
+    st = CL_ERR_IO;
+    goto fail;
   }
   close(fd);
   hid_t fapl = make_fapl(0);
@@ -196,19 +194,19 @@ cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store 
   if (s->file < 0) {
     cl_log_error("cannot create HDF5 file '%s' (is it open in another program?)", s->wpath);
     if (!existed) unlink(s->wpath);
-    cl_store_discard(s);
-    return CL_ERR_HDF5;
+    st = CL_ERR_HDF5;
+    goto fail;
   }
-  cl_status st = cl_store_attr_i64(s, "/", "complete", 0);
+  st = cl_store_attr_i64(s, "/", "complete", 0);
   if (st == CL_OK) st = cl_store_attr_i64(s, "/", "appendable", !s->opts.atomic);
   if (st == CL_OK && s->opts.kind) st = cl_store_attr_str(s, "/", "output_kind", s->opts.kind);
   if (st == CL_OK && !s->opts.no_provenance) st = cl__prov_write_base(s);
-  if (st != CL_OK) {
-    cl_store_discard(s);
-    return st;
-  }
+  if (st != CL_OK) goto fail;
   *out = s;
   return CL_OK;
+fail:
+  cl_store_discard(s);
+  return st;
 }
 
 /* Root attribute @p name of an open file as text (malloc'd), or NULL if absent. */
@@ -254,23 +252,20 @@ cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_s
   o.atomic = 0; /* appending happens in place */
   cl_store *s;
   CL_TRY(store_alloc(path, &o, &s));
+  cl_status st = CL_OK;
   struct stat sb;
   if (stat(s->path, &sb) != 0) {
     int e = errno;
     cl_log_error("cannot append to '%s': %s", s->path, strerror(e));
-    cl_store_discard(s);
-    return e == ENOENT ? CL_ERR_NOTFOUND : CL_ERR_IO;
+    st = e == ENOENT ? CL_ERR_NOTFOUND : CL_ERR_IO;
+    goto fail;
   }
   if (access(s->path, W_OK) != 0) {
     cl_log_error("cannot append to '%s': %s", s->path, strerror(errno));
-    cl_store_discard(s);
-    return CL_ERR_IO;
+    st = CL_ERR_IO;
+    goto fail;
   }
-  cl_status lst = lock_take(s);
-  if (lst != CL_OK) {
-    cl_store_discard(s);
-    return lst;
-  }
+  if ((st = lock_take(s)) != CL_OK) goto fail;
   for (int attempt = 0; attempt < 2 && s->file < 0; attempt++) {
     hid_t fapl = make_fapl(attempt);
     if (fapl < 0) continue;
@@ -282,30 +277,24 @@ cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_s
   if (s->file < 0) {
     cl_log_error("cannot open '%s' for appending: not a cleave v110-format HDF5 file, or damaged (try 'h5clear -s')",
                  s->path);
-    cl_store_discard(s);
-    return CL_ERR_HDF5;
+    st = CL_ERR_HDF5;
+    goto fail;
   }
-  cl_status ast = check_appendable(s);
-  if (ast == CL_OK) ast = cl_store_attr_i64(s, "/", "complete", 0);
-  if (ast != CL_OK) {
-    cl_store_discard(s);
-    return ast;
-  }
+  st = check_appendable(s);
+  if (st == CL_OK) st = cl_store_attr_i64(s, "/", "complete", 0);
+  if (st != CL_OK) goto fail;
   if (cl__h5_exists(s->file, "/provenance")) {
     for (int k = 1;; k++) {
       snprintf(s->prov_group, sizeof s->prov_group, "/provenance/resume_%d", k);
       if (!cl__h5_exists(s->file, s->prov_group)) break;
     }
   }
-  if (!s->opts.no_provenance) {
-    cl_status st = cl__prov_write_base(s);
-    if (st != CL_OK) {
-      cl_store_discard(s);
-      return st;
-    }
-  }
+  if (!s->opts.no_provenance && (st = cl__prov_write_base(s)) != CL_OK) goto fail;
   *out = s;
   return CL_OK;
+fail:
+  cl_store_discard(s);
+  return st;
 }
 
 const char *cl_store_path(const cl_store *s) { return s ? s->path : NULL; }
@@ -449,13 +438,7 @@ cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_t
     *out = s->tables[i];
     return CL_OK;
   }
-  if (s->n_tables == s->cap_tables) {
-    int nc = s->cap_tables ? 2 * s->cap_tables : 8;
-    cl_table **nt = realloc(s->tables, (size_t)nc * sizeof *nt);
-    if (!nt) return CL_ERR_NOMEM;
-    s->tables = nt;
-    s->cap_tables = nc;
-  }
+  CL_TRY(CL_VEC_RESERVE(s->tables, s->cap_tables, s->n_tables + 1, 8));
   cl_table *t = calloc(1, sizeof *t);
   if (!t) return CL_ERR_NOMEM;
   t->store = s;
