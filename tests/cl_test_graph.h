@@ -4,9 +4,19 @@
 #ifndef CL_TEST_GRAPH_H
 #define CL_TEST_GRAPH_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleave/graph.h"
+
+/** Host seconds per node of @p g at @p flops_per_s (a FLOP-based profile, the same on
+ *  every rank): a new array of cl_graph_size(g) doubles the caller frees, or NULL. */
+static inline double *cl_test_flop_seconds(const cl_graph *g, double flops_per_s) {
+  int n = cl_graph_size(g);
+  double *t = calloc((size_t)n, sizeof *t);
+  for (int id = 0; t && id < n; id++) t[id] = (double)cl_graph_node(g, id)->flops / flops_per_s;
+  return t;
+}
 
 /** Square conv params: @p out_c filters k x k, stride s, padding pad on every side,
  *  dilation dil, one group, with bias, no fused activation. */

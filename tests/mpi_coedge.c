@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_test_graph.h"
 #include "cl_test_mpi.h"
 #include "cleave/coedge.h"
 #include "cleave/spatial.h"
@@ -65,10 +66,8 @@ static void check(const char *model, MPI_Comm comm, int trials, uint64_t seed) {
     MPI_Barrier(comm);
   }
   /* the CoEdge planner's plans (deterministic: FLOP-based host times on every rank) */
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
+  double *host = cl_test_flop_seconds(g, 20e9);
   cl_coedge_device *dev = calloc((size_t)size, sizeof *dev);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 20e9;
   for (int d = 0; d < size; d++) {
     dev[d].name = "dev";
     dev[d].speed = d == 0 ? 0.1 : 0.3 * d;

@@ -134,9 +134,7 @@ static void test_vs_exhaustive(void) {
   cl_log_set_level(-1);
   for (int gi = 0; gi < 2; gi++) {
     cl_graph *g = gs[gi];
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e8;
+    double *host = cl_test_flop_seconds(g, 2e8);
     for (int trial = 0; trial < 60; trial++) {
       int nd = 2 + trial % 2;
       cl_coedge_device dev[3];
@@ -209,9 +207,7 @@ static void test_vs_exhaustive(void) {
 
 static void test_baselines_and_exclusion(void) {
   cl_graph *g = cl_test_branchy(32, 24, g_branchy);
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  double *host = cl_test_flop_seconds(g, 1e9);
   cl_coedge_device dev[4] = {{"slow", 0.5, 3, 1, 2, 1.5, NULL, NULL},
                              {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
                              {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
@@ -479,9 +475,7 @@ static void test_device_subsets(void) {
     cl_graph *g = NULL;
     CL_CHECK_OK(cl_zoo_build(models[m], &g));
     if (!g) return;
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 35e9;
+    double *host = cl_test_flop_seconds(g, 35e9);
     double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
     for (int k = 0; k < 2; k++) {
       cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
@@ -562,9 +556,7 @@ static void test_score_twin(void) {
     cl_graph *g = NULL;
     CL_CHECK_OK(cl_zoo_build(models[m], &g));
     if (!g) continue;
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e10;
+    double *host = cl_test_flop_seconds(g, 2e10);
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
                               (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0};
@@ -575,9 +567,7 @@ static void test_score_twin(void) {
   }
   /* a run after the input: nodes c1..c3 of branchy (x is an external entry) */
   cl_graph *g = cl_test_branchy(20, 12, g_branchy);
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  double *host = cl_test_flop_seconds(g, 1e9);
   for (int mode = 0; mode < 2; mode++) {
     /* the external entry x is the graph input: sent at 1 byte per element in mode 1 */
     cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode};
