@@ -3,18 +3,8 @@
 #include <stdint.h>
 
 #include "cl_test.h"
+#include "cl_test_net.h"
 #include "cleave/netmodel.h"
-
-static cl_link_desc link_desc(int src, int dst, double lat, double bw) {
-  cl_link_desc d;
-  memset(&d, 0, sizeof d);
-  d.src = src;
-  d.dst = dst;
-  d.latency = lat;
-  d.bandwidth = bw;
-  d.medium = -1;
-  return d;
-}
 
 /* Constant bandwidth: start/arrival/free equal the formula bit for bit. */
 static void test_constant_exact(void) {
@@ -26,7 +16,7 @@ static void test_constant_exact(void) {
     for (int l = 0; l < 4; l++) {
       cl_netmodel *net;
       CL_CHECK_OK(cl_netmodel_create(1, &net));
-      cl_link_desc d = link_desc(0, 1, lats[l], bws[b]);
+      cl_link_desc d = cl_test_link(0, 1, lats[l], bws[b], -1);
       int id;
       CL_CHECK_OK(cl_netmodel_add_link(net, &d, &id));
       double t = 0.37, free_at = -1;
@@ -55,7 +45,7 @@ static void test_constant_exact(void) {
   /* Zero bytes still pay latency. */
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(1, &net));
-  cl_link_desc d = link_desc(0, 1, 0.015, 1e6);
+  cl_link_desc d = cl_test_link(0, 1, 0.015, 1e6, -1);
   CL_CHECK_OK(cl_netmodel_add_link(net, &d, NULL));
   cl_xfer x;
   CL_CHECK_OK(cl_netmodel_send(net, 0, 2.0, 0, &x));
@@ -70,7 +60,7 @@ static void test_trace(void) {
   const double tb[] = {1000.0, 500.0, 0.0, 2000.0};
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(7, &net));
-  cl_link_desc d = link_desc(0, 1, 0.25, 0.0); /* down before t=0 */
+  cl_link_desc d = cl_test_link(0, 1, 0.25, 0.0, -1); /* down before t=0 */
   d.trace_t = tt;
   d.trace_bw = tb;
   d.trace_n = 4;
@@ -116,7 +106,7 @@ static void test_trace(void) {
 static void test_changes(void) {
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(7, &net));
-  cl_link_desc d = link_desc(0, 1, 0.01, 1e6);
+  cl_link_desc d = cl_test_link(0, 1, 0.01, 1e6, -1);
   int a;
   CL_CHECK_OK(cl_netmodel_add_link(net, &d, &a));
   cl_link_change ch[2] = {{a, 1.0, 2e6, 0.02}, {a, 3.0, -1, 0.005}};
@@ -138,7 +128,7 @@ static void test_changes(void) {
   /* A change overrides the trace until the trace's next point; equal times: last wins. */
   const double tt[] = {0.0, 10.0};
   const double tb[] = {100.0, 200.0};
-  cl_link_desc e = link_desc(1, 0, 0.0, 100.0);
+  cl_link_desc e = cl_test_link(1, 0, 0.0, 100.0, -1);
   e.trace_t = tt;
   e.trace_bw = tb;
   e.trace_n = 2;
@@ -172,13 +162,13 @@ static void test_validation(void) {
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(1, &net));
   fprintf(stderr, "(the following errors are expected)\n");
-  cl_link_desc d = link_desc(0, 1, -0.1, 1e6);
+  cl_link_desc d = cl_test_link(0, 1, -0.1, 1e6, -1);
   CL_CHECK(cl_netmodel_add_link(net, &d, NULL) == CL_ERR_INVALID);
-  d = link_desc(0, 1, 0.1, 0.0); /* down forever */
+  d = cl_test_link(0, 1, 0.1, 0.0, -1); /* down forever */
   CL_CHECK(cl_netmodel_add_link(net, &d, NULL) == CL_ERR_INVALID);
   const double tt[] = {0.0, 1.0};
   const double tb[] = {5.0, 0.0};
-  d = link_desc(0, 1, 0.1, 1e3);
+  d = cl_test_link(0, 1, 0.1, 1e3, -1);
   d.trace_t = tt;
   d.trace_bw = tb;
   d.trace_n = 2; /* ends at 0 forever */
@@ -187,7 +177,7 @@ static void test_validation(void) {
   d.trace_t = tt2;
   d.trace_bw = tt; /* non-increasing times */
   CL_CHECK(cl_netmodel_add_link(net, &d, NULL) == CL_ERR_INVALID);
-  d = link_desc(0, 1, 0.1, 1e3);
+  d = cl_test_link(0, 1, 0.1, 1e3, -1);
   d.medium = 0; /* no media yet */
   CL_CHECK(cl_netmodel_add_link(net, &d, NULL) == CL_ERR_INVALID);
   d.medium = -1;
@@ -206,7 +196,7 @@ static void test_validation(void) {
   CL_CHECK_INT_EQ(jd, CL_JITTER_LOGNORMAL);
   CL_CHECK(cl_jitter_dist_parse("gamma", &jd) == CL_ERR_INVALID);
   fprintf(stderr, "(end of expected errors)\n");
-  d = link_desc(2, 3, 0.1, 1e3);
+  d = cl_test_link(2, 3, 0.1, 1e3, -1);
   int id;
   CL_CHECK_OK(cl_netmodel_add_link(net, &d, &id));
   CL_CHECK_STR_EQ(cl_netmodel_link_name(net, id), "2->3");
@@ -224,7 +214,7 @@ static void test_medium(void) {
     CL_CHECK_OK(cl_netmodel_create(3, &net));
     int m;
     CL_CHECK_OK(cl_netmodel_add_medium(net, "wlan", 0, &m));
-    cl_link_desc a = link_desc(0, 1, 0.005, 2.5e6), b = link_desc(2, 1, 0.005, 1.25e6);
+    cl_link_desc a = cl_test_link(0, 1, 0.005, 2.5e6, -1), b = cl_test_link(2, 1, 0.005, 1.25e6, -1);
     a.medium = b.medium = shared ? m : -1;
     int la, lb;
     CL_CHECK_OK(cl_netmodel_add_link(net, &a, &la));
@@ -249,7 +239,7 @@ static void test_medium(void) {
   CL_CHECK_OK(cl_netmodel_create(3, &net));
   int m;
   CL_CHECK_OK(cl_netmodel_add_medium(net, "cap", 1e6, &m));
-  cl_link_desc a = link_desc(0, 1, 0.0, 4e6);
+  cl_link_desc a = cl_test_link(0, 1, 0.0, 4e6, -1);
   a.medium = m;
   CL_CHECK_OK(cl_netmodel_add_link(net, &a, NULL));
   CL_CHECK(cl_netmodel_bandwidth_at(net, 0, 0.0) == 1e6);
@@ -263,7 +253,7 @@ static cl_netmodel *jitter_net(uint64_t seed, cl_jitter j, int reorder) {
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(seed, &net));
   for (int i = 0; i < 3; i++) {
-    cl_link_desc d = link_desc(i, i + 1, 0.05, 1e9);
+    cl_link_desc d = cl_test_link(i, i + 1, 0.05, 1e9, -1);
     d.jitter = j;
     d.reorder = reorder;
     CL_CHECK_OK(cl_netmodel_add_link(net, &d, NULL));

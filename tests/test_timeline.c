@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cl_test.h"
+#include "cl_test_net.h"
 #include "cleave/timeline.h"
 
 static double now_s(void) {
@@ -21,23 +22,12 @@ static uint32_t rnd(uint32_t n) { /* xorshift64*, test-local */
   return (uint32_t)(((rng_state * 0x2545F4914F6CDD1DULL) >> 32) % n);
 }
 
-static cl_link_desc link_desc(int src, int dst, double lat, double bw, int medium) {
-  cl_link_desc d;
-  memset(&d, 0, sizeof d);
-  d.src = src;
-  d.dst = dst;
-  d.latency = lat;
-  d.bandwidth = bw;
-  d.medium = medium;
-  return d;
-}
-
 /* ---- hand-computed cases ---- */
 
 static void test_chain_energy(void) {
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(1, &net));
-  cl_link_desc d = link_desc(0, 1, 0.1, 1000.0, -1);
+  cl_link_desc d = cl_test_link(0, 1, 0.1, 1000.0, -1);
   int l;
   CL_CHECK_OK(cl_netmodel_add_link(net, &d, &l));
   cl_timeline *tl;
@@ -221,7 +211,7 @@ static void test_validation(void) {
   CL_CHECK(ir.release == 3.0 && ir.finish == 3.0 && ir.tasks == 0);
   cl_netmodel *net;
   CL_CHECK_OK(cl_netmodel_create(1, &net));
-  cl_link_desc ld = link_desc(0, 5, 0.0, 1.0, -1);
+  cl_link_desc ld = cl_test_link(0, 5, 0.0, 1.0, -1);
   CL_CHECK_OK(cl_netmodel_add_link(net, &ld, NULL));
   cl_timeline *t2;
   CL_CHECK_OK(cl_timeline_create(net, 2, &t2));
@@ -311,7 +301,7 @@ static void build(const inst *I, uint64_t seed, cl_netmodel **netp, cl_timeline 
   CL_CHECK_OK(cl_netmodel_add_medium(net, "m0", 0, NULL));
   CL_CHECK_OK(cl_netmodel_add_medium(net, "m1", 0, NULL));
   for (int l = 0; l < I->n_links; l++) {
-    cl_link_desc d = link_desc(I->link[l].src, I->link[l].dst, I->link[l].lat, I->link[l].bw,
+    cl_link_desc d = cl_test_link(I->link[l].src, I->link[l].dst, I->link[l].lat, I->link[l].bw,
                                I->link[l].medium);
     CL_CHECK_OK(cl_netmodel_add_link(net, &d, NULL));
   }
@@ -594,7 +584,7 @@ static void build_big(uint64_t seed, int n_inf, int per_inf, cl_netmodel **netp,
   for (int s = 0; s < 3; s++)
     for (int d = 0; d < 3; d++) {
       if (s == d) continue;
-      cl_link_desc ld = link_desc(s, d, 0.002 * (1 + s + d), 2.5e6 * (1 + d), (s == 0 || d == 0) ? m : -1);
+      cl_link_desc ld = cl_test_link(s, d, 0.002 * (1 + s + d), 2.5e6 * (1 + d), (s == 0 || d == 0) ? m : -1);
       ld.jitter.dist = CL_JITTER_NORMAL;
       ld.jitter.sigma = 0.001;
       CL_CHECK_OK(cl_netmodel_add_link(net, &ld, NULL));
