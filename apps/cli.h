@@ -55,4 +55,9 @@ double cl__thread_cpu(void);
 /* Median of n doubles (sorts a in place). */
 double cl__median(double *a, int n);
 
+/* One error line "cleave: error: CMD: message" (printf-style @p fmt, no trailing
+ * newline) on stderr. Returns @p code so that callers write `return cl__cmd_error(2,
+ * "report", ...)`: 2 for bad input (arguments, files), 1 for a runtime failure. */
+int cl__cmd_error(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

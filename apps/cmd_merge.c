@@ -5,6 +5,7 @@
 
 #include "cleave/provenance.h"
 #include "cleave/store.h"
+#include "cli.h"
 #include "commands.h"
 
 static void usage(FILE *f) {
@@ -37,7 +38,7 @@ int cl__cmd_merge(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f")) {
       force = 1;
     } else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "cleave merge: error: unknown option '%s' (see cleave merge --help)\n", argv[i]);
+      cl__cmd_error(2, "merge", "unknown option '%s' (see cleave merge --help)", argv[i]);
       free(files);
       return 2;
     } else {
@@ -45,7 +46,7 @@ int cl__cmd_merge(int argc, char **argv) {
     }
   }
   if (nf < 2) {
-    fprintf(stderr, "cleave merge: error: need OUT.h5 and at least one input (see cleave merge --help)\n");
+    cl__cmd_error(2, "merge", "need OUT.h5 and at least one input (see cleave merge --help)");
     free(files);
     return 2;
   }
@@ -54,9 +55,9 @@ int cl__cmd_merge(int argc, char **argv) {
   cl_status st = cl_store_merge(files[0], files + 1, nf - 1, &mo);
   free(files);
   if (st != CL_OK) {
-    fprintf(stderr, "cleave merge: failed (%s)\n", cl_status_str(st));
     /* Bad inputs (missing, existing, unwritable, mismatched files) are usage errors. */
-    return st == CL_ERR_HDF5 || st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2;
+    return cl__cmd_error(st == CL_ERR_HDF5 || st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2, "merge",
+                         "failed (%s)", cl_status_str(st));
   }
   return 0;
 }

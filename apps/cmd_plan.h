@@ -7,6 +7,7 @@
 
 #include "cleave/plan_profiles.h"
 #include "cleave/planner.h"
+#include "cli.h"
 
 /* Subcommands (bits of an option row's `cmds`). */
 enum { PLAN_SCISSION = 1, PLAN_NS = 2, PLAN_DADS = 4, PLAN_GENERIC = 8, PLAN_COEDGE = 16 };
@@ -48,10 +49,7 @@ int plan_cmd_generic(const char *planner, int argc, char **argv);
 /* Exit code of a status: 1 out of memory / internal, else 2. */
 int plan_exit(cl_status st);
 
-#define PLAN_ERR(...)                                      \
-  do {                                                     \
-    fprintf(stderr, "cleave plan: error: " __VA_ARGS__);   \
-    fputc('\n', stderr);                                   \
-  } while (0)
+/* One error line "cleave: error: plan: ..." (apps/cli_error.c); callers return 2. */
+#define PLAN_ERR(...) ((void)cl__cmd_error(2, "plan", __VA_ARGS__))
 
 #endif

@@ -207,53 +207,46 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   const char *probe_arg = o.probe >= 0 ? "given" : NULL;
   if (!probe_arg) probe_every = 0;
   if (o.probe >= 0 && o.probe != (int)o.probe) {
-    fprintf(stderr, "cleave " CMD ": error: --probe-every expects a whole number of inferences, got '%g'\n", o.probe);
-    return 2;
+    return cl__cmd_error(2, CMD, "--probe-every expects a whole number of inferences, got '%g'", o.probe);
   }
   cl_spatial_mode mode = CL_SPATIAL_LAYER;
   if (o.mode && !strcmp(o.mode, "fused")) mode = CL_SPATIAL_FUSED;
   else if (o.mode && strcmp(o.mode, "layer")) {
-    fprintf(stderr, "cleave " CMD ": error: --mode expects layer or fused, got '%s'\n", o.mode);
-    return 2;
+    return cl__cmd_error(2, CMD, "--mode expects layer or fused, got '%s'", o.mode);
   }
   if (!devices || !model) {
-    fprintf(stderr, "cleave " CMD ": error: %s is required\n", !devices ? "--devices" : "MODEL");
+    cl__cmd_error(2, CMD, "%s is required", !devices ? "--devices" : "MODEL");
     plan_coedge_usage(stderr);
     return 2;
   }
   if (strcmp(format, "table") && strcmp(format, "csv")) {
-    fprintf(stderr, "cleave " CMD ": error: --format expects table or csv, got '%s'\n", format);
-    return 2;
+    return cl__cmd_error(2, CMD, "--format expects table or csv, got '%s'", format);
   }
   int all = !strcmp(planner, "all");
   cl_coedge_planner which = cl_coedge_planner_from_name(planner);
   if (!all && which == CL_COEDGE_PLANNER_COUNT) {
-    fprintf(stderr, "cleave " CMD ": error: unknown planner '%s' (", planner);
+    char names[512] = "";
     for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++)
-      fprintf(stderr, "%s, ", cl_coedge_planner_name((cl_coedge_planner)k));
-    fprintf(stderr, "all)\n");
-    return 2;
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s, ",
+               cl_coedge_planner_name((cl_coedge_planner)k));
+    return cl__cmd_error(2, CMD, "unknown planner '%s' (%sall)", planner, names);
   }
 
   if (!run && (schedule || out || no_adapt || inferences != 1 || probe_arg)) {
-    fprintf(stderr, "cleave " CMD ": error: --inferences, --schedule, --no-adapt, --probe-every "
-                    "and -o need --run\n");
-    return 2;
+    return cl__cmd_error(2, CMD, "--inferences, --schedule, --no-adapt, --probe-every "
+                    "and -o need --run");
   }
   if (probe_arg && (all || no_adapt)) {
-    fprintf(stderr, "cleave " CMD ": error: --probe-every applies to the adaptive mode: one "
-                    "--planner (not all), without --no-adapt\n");
-    return 2;
+    return cl__cmd_error(2, CMD, "--probe-every applies to the adaptive mode: one "
+                    "--planner (not all), without --no-adapt");
   }
   if (run) {
     if (msg_lat >= 0) {
-      fprintf(stderr, "cleave " CMD ": error: with --run the message latency comes from the "
-                      "devices file (msg_latency:)\n");
-      return 2;
+      return cl__cmd_error(2, CMD, "with --run the message latency comes from the "
+                      "devices file (msg_latency:)");
     }
     if (all && (schedule || out)) {
-      fprintf(stderr, "cleave " CMD ": error: --schedule and -o need one --planner, not all\n");
-      return 2;
+      return cl__cmd_error(2, CMD, "--schedule and -o need one --planner, not all");
     }
     return run_cmd(devices, model, all ? NULL : planner, deadline, bandwidth, mode, inferences,
                    (uint64_t)seed, schedule, !no_adapt, threshold, probe_every, out, force,
@@ -300,7 +293,7 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
               df.dev[d].name);
   }
   if (n_fast == 0) {
-    fprintf(stderr, "cleave " CMD ": error: no device in %s can compute (every speed is 0)\n",
+    cl__cmd_error(2, CMD, "no device in %s can compute (every speed is 0)",
             devices);
     rc = 2;
     goto done;

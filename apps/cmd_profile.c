@@ -112,12 +112,10 @@ int cl__cmd_profile(int argc, char **argv) {
     }
   }
   if (!model) {
-    fprintf(stderr, "cleave profile: error: no model given (see cleave models)\n");
-    return 2;
+    return cl__cmd_error(2, "profile", "no model given (see cleave models)");
   }
   if (!path) {
-    fprintf(stderr, "cleave profile: error: no output file given (-o FILE.h5)\n");
-    return 2;
+    return cl__cmd_error(2, "profile", "no output file given (-o FILE.h5)");
   }
   /* An ONNX file is named by its absolute path everywhere the profile records it: plans
    * made from the profile in any directory then find the file (docs/onnx.md). */
@@ -126,13 +124,11 @@ int cl__cmd_profile(int argc, char **argv) {
     char cwd[4096];
     if (model[0] == '/') snprintf(abs_model, sizeof abs_model, "%s", model);
     else if (!getcwd(cwd, sizeof cwd) || snprintf(abs_model, sizeof abs_model, "%s/%s", cwd, model) >= (int)sizeof abs_model) {
-      fprintf(stderr, "cleave profile: error: cannot make '%s' an absolute path\n", model);
-      return 2;
+      return cl__cmd_error(2, "profile", "cannot make '%s' an absolute path", model);
     }
     if (strlen(abs_model) > 127) { /* cl_profile_h5_info.model: the planners' limit */
-      fprintf(stderr, "cleave profile: error: the absolute path of '%s' (%s) is longer than 127 characters; "
-              "move the file to a shorter path\n", model, abs_model);
-      return 2;
+      return cl__cmd_error(2, "profile", "the absolute path of '%s' (%s) is longer than 127 characters; "
+              "move the file to a shorter path", model, abs_model);
     }
     model = abs_model;
   }

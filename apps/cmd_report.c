@@ -373,26 +373,21 @@ int cl__cmd_report(int argc, char **argv) {
     } else if ((v = cl__opt(argc, argv, &i, "--head", &missing))) {
       if (cl__parse_int("report", "--head", v, 0, 1L << 40, &head)) return 2;
     } else if (missing) {
-      fprintf(stderr, "cleave report: error: %s needs a value\n", argv[i]);
-      return 2;
+      return cl__cmd_error(2, "report", "%s needs a value", argv[i]);
     } else if (argv[i][0] == '-') {
-      fprintf(stderr, "cleave report: error: unknown option '%s' (see cleave report --help)\n", argv[i]);
-      return 2;
+      return cl__cmd_error(2, "report", "unknown option '%s' (see cleave report --help)", argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      fprintf(stderr, "cleave report: error: unexpected argument '%s'\n", argv[i]);
-      return 2;
+      return cl__cmd_error(2, "report", "unexpected argument '%s'", argv[i]);
     }
   }
   if (!file) {
-    fprintf(stderr, "cleave report: error: missing FILE.h5 (see cleave report --help)\n");
-    return 2;
+    return cl__cmd_error(2, "report", "missing FILE.h5 (see cleave report --help)");
   }
   int csv = !strcmp(format, "csv");
   if (!csv && strcmp(format, "table")) {
-    fprintf(stderr, "cleave report: error: --format expects 'table' or 'csv', got '%s'\n", format);
-    return 2;
+    return cl__cmd_error(2, "report", "--format expects 'table' or 'csv', got '%s'", format);
   }
   cl_reader *r;
   cl_status st = cl_reader_open(file, &r);
@@ -401,9 +396,10 @@ int cl__cmd_report(int argc, char **argv) {
   if (table) {
     const cl_table_info *ti = cl_reader_find(r, table);
     if (!ti) {
-      fprintf(stderr, "cleave report: error: '%s' has no table '%s' (tables:", file, table);
-      for (int i = 0; i < cl_reader_n_tables(r); i++) fprintf(stderr, " %s", cl_reader_table_at(r, i)->path);
-      fprintf(stderr, ")\n");
+      char names[1024] = "";
+      for (int i = 0; i < cl_reader_n_tables(r); i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), " %s", cl_reader_table_at(r, i)->path);
+      cl__cmd_error(2, "report", "'%s' has no table '%s' (tables:%s)", file, table, names);
       cl_reader_close(r);
       return 2;
     }

@@ -10,20 +10,7 @@
 
 #include "cleave/coedge.h"
 #include "cleave/zoo.h"
-
-static double clock_s(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static double now(void) { return clock_s(CLOCK_MONOTONIC); }
-/* CPU time of this thread: robust to other processes on a shared host */
-static double cpu_now(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv) {
   int reps = 21, n_dev = 8;
@@ -78,14 +65,14 @@ int main(int argc, char **argv) {
       cl_coedge_result_fini(&r);
       cl_status st = CL_OK;
       for (int k = 0; k < reps; k++) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = cl_wall_now(), c0 = bench_cpu_now();
         st = cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r);
-        t[k] = (now() - t0) * 1e3;
-        tc[k] = (cpu_now() - c0) * 1e3;
+        t[k] = (cl_wall_now() - t0) * 1e3;
+        tc[k] = (bench_cpu_now() - c0) * 1e3;
         if (k + 1 < reps) cl_coedge_result_fini(&r);
       }
-      qsort(t, (size_t)reps, sizeof *t, cmp);
-      qsort(tc, (size_t)reps, sizeof *tc, cmp);
+      qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
+      qsort(tc, (size_t)reps, sizeof *tc, bench_cmp_double);
       printf("%-12s %-6s %10.3f %10.3f %10.3f %6d %7d %11.3f %10.4f%s\n", models[m],
              mode ? "fused" : "layer", t[reps / 2], t[0], tc[reps / 2], r.lp_solves, r.evals,
              r.latency * 1e3,

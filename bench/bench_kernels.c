@@ -17,22 +17,7 @@
 
 #include "cleave/graph.h"
 #include "cleave/ops.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_util.h"
 
 static float *alloc_filled(size_t n, uint64_t seed) {
   float *p = malloc(sizeof(float) * (n ? n : 1));
@@ -50,19 +35,19 @@ static double g_budget = 1.0; /* seconds per measurement */
 /* Median seconds of fn over at least g_min_reps runs (more if they fit the budget). */
 static double time_median(void (*fn)(void *), void *arg) {
   fn(arg); /* warm-up: page faults, BLAS buffers */
-  double t0 = now();
+  double t0 = cl_wall_now();
   fn(arg);
-  double one = now() - t0;
+  double one = cl_wall_now() - t0;
   int reps = one > 0 ? (int)(g_budget / one) : 50;
   if (reps < g_min_reps) reps = g_min_reps;
   if (reps > 50) reps = 50;
   double *v = malloc(sizeof(double) * (size_t)reps);
   for (int r = 0; r < reps; r++) {
-    t0 = now();
+    t0 = cl_wall_now();
     fn(arg);
-    v[r] = now() - t0;
+    v[r] = cl_wall_now() - t0;
   }
-  double m = median(v, reps);
+  double m = bench_median(v, reps);
   free(v);
   return m;
 }

@@ -8,22 +8,7 @@
 
 #include "cleave/planner.h"
 #include "cleave/profile.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv) {
   char dir[4096];
@@ -65,7 +50,7 @@ int main(int argc, char **argv) {
     double *t = malloc((size_t)reps * sizeof *t);
     long long configs = 0;
     for (int r = 0; r < reps; r++) {
-      double t0 = now();
+      double t0 = cl_wall_now();
       configs = 0;
       for (int i = 0; i < n_models; i++) {
         cl_scission_query q;
@@ -77,9 +62,9 @@ int main(int argc, char **argv) {
         if (cl_scission_search(set, net, &q, res, &n, &st)) return 1;
         configs += st.enumerated;
       }
-      t[r] = now() - t0;
+      t[r] = cl_wall_now() - t0;
     }
-    double med = median(t, reps);
+    double med = bench_median(t, reps);
     printf("  %-22s %8lld configs  %8.2f ms  %10.3g configs/s\n",
            mode ? "full ranking:" : "top 5:", configs, med * 1e3, (double)configs / med);
     free(t);
@@ -110,12 +95,12 @@ int main(int argc, char **argv) {
     double *t = malloc((size_t)reps * sizeof *t);
     cl_dads_result r;
     for (int rep = 0; rep < reps; rep++) {
-      double t0 = now();
+      double t0 = cl_wall_now();
       if (cl_dads_plan(&in, cloud, &r)) return 1;
-      t[rep] = now() - t0;
+      t[rep] = cl_wall_now() - t0;
     }
     printf("dads: %5d nodes %5d edges  %8.3f ms  (latency %.4f s, %d on cloud)\n", n, k,
-           median(t, reps) * 1e3, r.latency, r.n_cloud);
+           bench_median(t, reps) * 1e3, r.latency, r.n_cloud);
     free(t);
     free(off);
     free(idx);

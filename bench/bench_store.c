@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleave/store.h"
+#include "bench_util.h"
 
 typedef struct bench_rec { /* a layer-timing-like record, 64 bytes */
   int64_t seq;
@@ -39,22 +40,6 @@ static const cl_field g_fields[] = {
 };
 static const cl_table_desc g_desc = {"/bench/layers", sizeof(bench_rec), g_fields, 9, "bench", 0};
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmpd(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmpd);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static void fill(bench_rec *b, size_t n, int64_t base) {
   for (size_t i = 0; i < n; i++) {
     bench_rec *r = &b[i];
@@ -80,7 +65,7 @@ static double run_store(const char *path, const bench_rec *src, size_t n, size_t
   o.no_provenance = 1;
   cl_store *s;
   cl_table *t;
-  double t0 = now();
+  double t0 = cl_wall_now();
   if (cl_store_create(path, &o, &s) != CL_OK || cl_store_table(s, &g_desc, &t) != CL_OK) return -1;
   for (size_t i = 0; i < n; i += batch) {
     size_t k = n - i < batch ? n - i : batch;
@@ -88,7 +73,7 @@ static double run_store(const char *path, const bench_rec *src, size_t n, size_t
     if (cl_table_append(t, src + (i % BATCH), k) != CL_OK) return -1;
   }
   if (cl_store_close(s) != CL_OK) return -1;
-  double el = now() - t0;
+  double el = cl_wall_now() - t0;
   struct stat sb;
   *size = stat(path, &sb) == 0 ? (long)sb.st_size : -1;
   unlink(path);
@@ -96,7 +81,7 @@ static double run_store(const char *path, const bench_rec *src, size_t n, size_t
 }
 
 static double run_fwrite(const char *path, const bench_rec *src, size_t n) {
-  double t0 = now();
+  double t0 = cl_wall_now();
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   for (size_t i = 0; i < n; i += BATCH) {
@@ -104,7 +89,7 @@ static double run_fwrite(const char *path, const bench_rec *src, size_t n) {
     if (fwrite(src, sizeof *src, k, f) != k) return -1;
   }
   if (fclose(f) != 0) return -1;
-  double el = now() - t0;
+  double el = cl_wall_now() - t0;
   unlink(path);
   return el;
 }
@@ -145,7 +130,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  double mr = median(tr, runs), mb = median(tsb, runs), m1 = median(ts1, runs);
+  double mr = bench_median(tr, runs), mb = bench_median(tsb, runs), m1 = bench_median(ts1, runs);
   double mb_bytes = (double)n * sizeof(bench_rec) / 1e6;
   printf("bench_store: %zu records x %zu B (%.0f MB) in %s, median of %d runs\n", n, sizeof(bench_rec), mb_bytes,
          dir, runs);

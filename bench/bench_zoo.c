@@ -14,17 +14,7 @@
 #include "cleave/ops.h"
 #include "cleave/runtime.h"
 #include "cleave/zoo.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 /* Median and min latency of one model on one backend; -1 on failure. */
 static int bench_one(cl_graph *g, cl_backend b, int threads, int reps, double *med, double *mn) {
@@ -38,11 +28,11 @@ static int bench_one(cl_graph *g, cl_backend b, int threads, int reps, double *m
   cl_exec_run(e); /* warm-up */
   cl_exec_run(e);
   for (int r = 0; r < reps; r++) {
-    double t0 = now();
+    double t0 = cl_wall_now();
     cl_exec_run(e);
-    t[r] = now() - t0;
+    t[r] = cl_wall_now() - t0;
   }
-  qsort(t, (size_t)reps, sizeof *t, cmp);
+  qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
   *med = t[reps / 2];
   *mn = t[0];
   free(t);
@@ -76,7 +66,7 @@ static int bench(const char *name, int threads, int reps, double ref, int both) 
     }
   double m0[2];
   for (int k = 0; k < nb; k++) {
-    qsort(med[k], 3, sizeof(double), cmp);
+    qsort(med[k], 3, sizeof(double), bench_cmp_double);
     m0[k] = med[k][1];
   }
   double gf = 2.0 * (double)st.macs / m0[0] / 1e9;

@@ -1,41 +1,21 @@
 /* MPI test: spatial execution with the MPI transport (rank d = device d) equals the
  * monolithic run, for random row splits (empty and 1-row slices included) in layer
  * (halo exchange) and fused modes, and for the CoEdge planner's own plans. */
-#include <math.h>
-#include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_test.h"
+#include "cl_test_graph.h"
+#include "cl_test_mpi.h"
 #include "cleave/coedge.h"
-#include "cleave/exec.h"
 #include "cleave/spatial.h"
-#include "cleave/spatial_exec.h"
-#include "cleave/zoo.h"
 
 /* Run plan p over comm; every rank checks its part, the sink the output. */
 static void run_plan(const cl_graph *g, cl_exec *e, const cl_spatial_plan *p, MPI_Comm comm,
                      float *y, const char *what) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  int out = cl_graph_output(g);
-  int64_t out_n = cl_shape_numel(cl_graph_node(g, out)->out);
-  cl_spatial_exec *se = NULL;
-  CL_CHECK_OK(cl_spatial_exec_create(g, p, comm, &se));
+  cl_spatial_exec *se = cl_test_mpi_spatial_run(g, e, p, comm, y, what);
   if (!se) return;
-  memset(y, 0, sizeof(float) * (size_t)out_n);
-  /* only the source reads the input */
-  CL_CHECK_OK(cl_spatial_exec_run(se, rank == p->source ? cl_exec_buffer(e, 0) : NULL, y));
-  if (rank == p->sink) {
-    const float *ref = cl_exec_buffer(e, out);
-    double num = 0, den = 0;
-    for (int64_t i = 0; i < out_n; i++) {
-      num = fmax(num, fabs((double)y[i] - ref[i]));
-      den = fmax(den, fabs((double)ref[i]));
-    }
-    if (!(num <= 1e-5 * den)) fprintf(stderr, "%s: rel err %g\n", what, num / den);
-    CL_CHECK(num <= 1e-5 * den);
-  }
   /* a rank that computed rows measured compute time; the others none */
   if (rank < p->n_dev) {
     int rows = 0;
@@ -49,18 +29,14 @@ static void check(const char *model, MPI_Comm comm, int trials, uint64_t seed) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  cl_graph *g = NULL;
-  CL_CHECK_OK(cl_zoo_build(model, &g));
+  cl_graph *g = cl_test_zoo(model, 9);
   if (!g) return;
-  CL_CHECK_OK(cl_graph_init_weights(g, 9));
-  int out = cl_graph_output(g);
-  int64_t out_n = cl_shape_numel(cl_graph_node(g, out)->out);
-  cl_exec_opts o = cl_exec_opts_default();
-  o.fuse = 0;
-  cl_exec *e = NULL;
-  CL_CHECK_OK(cl_exec_create(g, &o, &e));
-  cl_exec_fill_input(e, 4);
-  CL_CHECK_OK(cl_exec_run(e));
+  int64_t out_n = cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out);
+  cl_exec *e = cl_test_reference(g, CL_BACKEND_AUTO, 4);
+  if (!e) {
+    cl_graph_destroy(g);
+    return;
+  }
   int first, last;
   CL_CHECK_OK(cl_spatial_prefix(g, &first, &last));
   float *y = malloc(sizeof(float) * (size_t)out_n);
@@ -90,10 +66,8 @@ static void check(const char *model, MPI_Comm comm, int trials, uint64_t seed) {
     MPI_Barrier(comm);
   }
   /* the CoEdge planner's plans (deterministic: FLOP-based host times on every rank) */
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
+  double *host = cl_test_flop_seconds(g, 20e9);
   cl_coedge_device *dev = calloc((size_t)size, sizeof *dev);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 20e9;
   for (int d = 0; d < size; d++) {
     dev[d].name = "dev";
     dev[d].speed = d == 0 ? 0.1 : 0.3 * d;
@@ -118,20 +92,10 @@ static void check(const char *model, MPI_Comm comm, int trials, uint64_t seed) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  MPI_Comm comm = cl_test_mpi_init(&argc, &argv);
   check("alexnet", comm, 6, 77);
   check("resnet18", comm, 4, 78);
   check("mobilenet_v1", comm, 4, 79);
   check("googlenet", comm, 2, 80);
-  int fails = cl_test_failures, total = 0, rank;
-  MPI_Allreduce(&fails, &total, 1, MPI_INT, MPI_SUM, comm);
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) printf("mpi_coedge: %d failures over all ranks\n", total);
-  cl_test_finish("mpi_coedge");
-  MPI_Comm_free(&comm);
-  MPI_Finalize();
-  return total ? 1 : 0;
+  return cl_test_mpi_finish("mpi_coedge", comm);
 }

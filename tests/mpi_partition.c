@@ -1,35 +1,19 @@
 /* MPI test: partitioned execution equals the monolithic run for many placements
  * (contiguous cuts, round-robin, random, both-direction traffic), over several
  * inferences. Run with mpiexec -n 3. */
-#include <math.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_test.h"
-#include "cleave/exec.h"
+#include "cl_test_mpi.h"
 #include "cleave/partition.h"
-#include "cleave/zoo.h"
-
-static double rel_err(const float *a, const float *b, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = (double)a[i] - b[i];
-    num = fmax(num, fabs(d));
-    den = fmax(den, fabs((double)b[i]));
-  }
-  return den > 0 ? num / den : num;
-}
 
 static void check_model(const char *model, MPI_Comm comm) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  cl_graph *g = NULL;
-  CL_CHECK_OK(cl_zoo_build(model, &g));
+  cl_graph *g = cl_test_zoo(model, 7);
   if (!g) return;
-  CL_CHECK_OK(cl_graph_init_weights(g, 7));
   int n = cl_graph_size(g);
   int out = cl_graph_output(g);
   int64_t out_n = cl_shape_numel(cl_graph_node(g, out)->out);
@@ -64,7 +48,7 @@ static void check_model(const char *model, MPI_Comm comm) {
       CL_CHECK_OK(cl_part_run(p, inf, 11, NULL));
       const float *y = cl_part_output(p);
       if (y) {
-        double err = rel_err(y, ref, out_n);
+        double err = cl_test_rel_err(y, ref, out_n);
         if (err > 1e-5) fprintf(stderr, "%s placement %d inference %d: rel err %g\n", model, placement, inf, err);
         CL_CHECK(err <= 1e-5);
       }
@@ -82,19 +66,9 @@ static void check_model(const char *model, MPI_Comm comm) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  MPI_Comm comm = cl_test_mpi_init(&argc, &argv);
   check_model("resnet18", comm);
   check_model("googlenet", comm);
   check_model("squeezenet1_1", comm);
-  int fails = cl_test_failures, total = 0;
-  MPI_Allreduce(&fails, &total, 1, MPI_INT, MPI_SUM, comm);
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  int rc = rank == 0 ? cl_test_finish("mpi_partition") : (cl_test_failures ? 1 : 0);
-  MPI_Comm_free(&comm);
-  MPI_Finalize();
-  return total ? 1 : rc;
+  return cl_test_mpi_finish("mpi_partition", comm);
 }

@@ -3,7 +3,8 @@
 #   . "$(dirname "$0")/script_lib.sh" "$@"      # BUILD_DIR SOURCE_DIR
 # Defines B (build dir), S (source dir), C (cleave binary), PY (Debian's python3 with
 # h5py/numpy), MPI (mpiexec as root, oversubscribed), T (a temp dir removed on exit),
-# ok/bad (tally one check) and finish NAME (print the tally; exit status = all passed).
+# ok/bad (tally one check), finish NAME (print the tally; exit status = all passed) and
+# fail MSG (print and exit 1 at once).
 set -u
 B="$1"; S="$2"
 C="$B/cleave"
@@ -16,3 +17,4 @@ fails=0; passes=0
 ok() { passes=$((passes + 1)); echo "ok: $*"; }
 bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
 finish() { echo "$1: $passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
+fail() { echo "FAIL: $*"; exit 1; } # stop at the first failure (the sweep_*_test.sh scripts)

@@ -8,7 +8,6 @@ shift
 BUILD=$B; SRC=$S; W=$T
 MPI=("$@")
 EXP=$SRC/tests/data/experiments/adaptive_small.yaml
-fail() { echo "FAIL: $*"; exit 1; }
 "${MPI[@]}" -n 2 "$BUILD/cleave" sweep "$EXP" -o "$W/a.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
 cat "$W/log"
 /usr/bin/python3 - "$W/a.h5" <<'PYEOF' || fail "checks"

@@ -18,7 +18,6 @@ with h5py.File(sys.argv[1], "r", swmr=True) as f:
             print(r["id"].decode())
 PYEOF
 }
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$BUILD/cleave" sweep "$EXP" --list | awk '{print $2}' | sort > "$W/expected" || fail "--list"
 N=$(wc -l < "$W/expected")

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/script_lib.sh" "$@"
 EXP=$S/tests/data/experiments/planners_small.yaml
 W=$T
-fail() { echo "FAIL: $*"; exit 1; }
 $MPI -n 2 "$C" sweep "$EXP" -o "$W/p.h5" --quiet > "$W/log" 2>&1 || { cat "$W/log"; fail "sweep"; }
 cat "$W/log"
 # the full experiment of the repository loads too (every planner, 3 nodes)

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/script_lib.sh" "$@"
 EXP=$S/tests/data/experiments/sweep_plans.yaml
 W=$T
-fail() { echo "FAIL: $*"; exit 1; }
 "$C" sweep "$EXP" --list > "$W/list" || fail "--list rejected the explicit plans"
 [ "$(wc -l < "$W/list")" = 6 ] || fail "expected 6 points (3 plans x 2 bandwidths), got $(wc -l < "$W/list")"
 # (the config writer's block style: the plan's list items on their own lines, in flow)

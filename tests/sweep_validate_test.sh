@@ -10,7 +10,6 @@ shift
 BUILD=$B; SRC=$S; W=$T
 MPI=("$@")
 EXP=$SRC/tests/data/experiments/sweep_small.yaml
-fail() { echo "FAIL: $*"; exit 1; }
 
 # kind coedge: `bandwidths: [0]` means the devices file's WLAN value (docs/experiments.md).
 # The 0 point must plan and compose exactly like the point that names the same value

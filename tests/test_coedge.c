@@ -16,49 +16,34 @@
 #include <unistd.h>
 
 #include "cl_test.h"
+#include "cl_test_graph.h"
 #include "cleave/coedge.h"
 #include "cleave/graph.h"
 #include "cleave/zoo.h"
 #include "../sim/coedge_internal.h"
 
-static cl_conv_params conv(int out_c, int k, int s, int pad) {
-  cl_conv_params p = {out_c, k, k, s, s, pad, pad, pad, pad, 1, 1, 1, 1, CL_ACT_NONE};
-  return p;
-}
+/* The tiny chain on two devices with numbers worked out by hand: the spatial prefix,
+ * input on d0, 1 MB/s, 1 ms per message, layer mode. */
+typedef struct tiny_case {
+  double host[7]; /* host seconds per node: x, c1, r1, c2, p1, flat, fc */
+  cl_coedge_device dev[2];
+  cl_coedge_problem pb;
+} tiny_case;
 
-/* x[1,2,16,8] -> c1 conv3 -> r1 relu -> c2 conv3/s2 -> p1 maxpool2 -> flat -> fc */
-static cl_graph *tiny_chain(void) {
-  cl_graph *g;
-  if (cl_graph_create("tiny", &g) != CL_OK) return NULL;
-  cl_shape s = {1, 2, 16, 8};
-  int x = cl_graph_add_input(g, "x", s);
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  p.conv = conv(4, 3, 1, 1);
-  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
-  memset(&p, 0, sizeof p);
-  int r1 = cl_graph_add(g, CL_OP_RELU, "r1", &c1, 1, &p);
-  p.conv = conv(4, 3, 2, 1);
-  int c2 = cl_graph_add(g, CL_OP_CONV, "c2", &r1, 1, &p);
-  memset(&p, 0, sizeof p);
-  cl_pool_params pp = {2, 2, 2, 2, 0, 0, 0, 0, 0, 0};
-  p.pool = pp;
-  int p1 = cl_graph_add(g, CL_OP_MAXPOOL, "p1", &c2, 1, &p);
-  memset(&p, 0, sizeof p);
-  int fl = cl_graph_add(g, CL_OP_FLATTEN, "flat", &p1, 1, &p);
-  p.fc.out_features = 3;
-  p.fc.has_bias = 1;
-  cl_graph_add(g, CL_OP_FC, "fc", &fl, 1, &p);
-  return g;
+static void tiny_case_init(tiny_case *tc, cl_graph *g, double deadline) {
+  const tiny_case c = {{0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001},
+                       {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL}, {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}},
+                       {g, -1, -1, NULL, 2, NULL, 0, 1e6, 1e-3, deadline, CL_SPATIAL_LAYER, 0}};
+  *tc = c;
+  tc->pb.host_time = tc->host;
+  tc->pb.dev = tc->dev;
 }
 
 static void test_eval_by_hand(void) {
-  cl_graph *g = tiny_chain();
-  /* host seconds per node: x, c1, r1, c2, p1, flat, fc */
-  double host[7] = {0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001};
-  cl_coedge_device dev[2] = {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL},
-                             {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0, CL_SPATIAL_LAYER, 0};
+  cl_graph *g = cl_test_tiny_chain();
+  tiny_case tcase;
+  tiny_case_init(&tcase, g, 0);
+  cl_coedge_problem pb = tcase.pb;
   CL_CHECK_INT_EQ(cl_coedge_ref_height(&pb), 16);
   int rows[2] = {8, 8};
   cl_coedge_result r;
@@ -103,35 +88,8 @@ static void test_eval_by_hand(void) {
   cl_graph_destroy(g);
 }
 
-/* input -> conv3 -> [conv1x1 | conv3] -> add -> maxpool3/s2 ceil -> conv3 -> gap -> fc */
-static cl_graph *branchy(int h, int w) {
-  cl_graph *g;
-  if (cl_graph_create("branchy", &g) != CL_OK) return NULL;
-  cl_shape s = {1, 3, h, w};
-  int x = cl_graph_add_input(g, "x", s);
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  p.conv = conv(16, 3, 1, 1);
-  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
-  p.conv = conv(16, 1, 1, 0);
-  int a = cl_graph_add(g, CL_OP_CONV, "b1", &c1, 1, &p);
-  p.conv = conv(16, 3, 1, 1);
-  int b = cl_graph_add(g, CL_OP_CONV, "b2", &c1, 1, &p);
-  memset(&p, 0, sizeof p);
-  int ab[2] = {a, b};
-  int add = cl_graph_add(g, CL_OP_ADD, "add", ab, 2, &p);
-  cl_pool_params pp = {3, 3, 2, 2, 0, 0, 0, 0, 1, 0};
-  p.pool = pp;
-  int mp = cl_graph_add(g, CL_OP_MAXPOOL, "pool", &add, 1, &p);
-  memset(&p, 0, sizeof p);
-  p.conv = conv(32, 3, 1, 1);
-  int c3 = cl_graph_add(g, CL_OP_CONV, "c3", &mp, 1, &p);
-  memset(&p, 0, sizeof p);
-  int gp = cl_graph_add(g, CL_OP_GAP, "gap", &c3, 1, &p);
-  p.fc.out_features = 10;
-  cl_graph_add(g, CL_OP_FC, "fc", &gp, 1, &p);
-  return g;
-}
+/* The residual block of the planner tests: 16 channels, a final fc. */
+static const cl_test_branchy_spec g_branchy = {16, CL_ACT_NONE, 1, 32, 3, 10};
 
 static uint64_t g_rng = 0xc0ed9eULL;
 static double urand(double lo, double hi) { return cl_rng_uniform(&g_rng, (float)lo, (float)hi); }
@@ -170,15 +128,13 @@ static void exhaust(const cl_coedge_problem *pb, int d, int left, int *rows, exh
 }
 
 static void test_vs_exhaustive(void) {
-  cl_graph *gs[2] = {tiny_chain(), branchy(14, 10)};
+  cl_graph *gs[2] = {cl_test_tiny_chain(), cl_test_branchy(14, 10, g_branchy)};
   double worst_gap = 0, worst_lat_gap = 0;
   int n_cases = 0, n_infeasible = 0, n_optimal = 0;
   cl_log_set_level(-1);
   for (int gi = 0; gi < 2; gi++) {
     cl_graph *g = gs[gi];
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e8;
+    double *host = cl_test_flop_seconds(g, 2e8);
     for (int trial = 0; trial < 60; trial++) {
       int nd = 2 + trial % 2;
       cl_coedge_device dev[3];
@@ -250,10 +206,8 @@ static void test_vs_exhaustive(void) {
 }
 
 static void test_baselines_and_exclusion(void) {
-  cl_graph *g = branchy(32, 24);
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  cl_graph *g = cl_test_branchy(32, 24, g_branchy);
+  double *host = cl_test_flop_seconds(g, 1e9);
   cl_coedge_device dev[4] = {{"slow", 0.5, 3, 1, 2, 1.5, NULL, NULL},
                              {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
                              {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
@@ -397,11 +351,11 @@ static void test_fit_and_parse(void) {
 /* The local planner (everything on the requester) and the 8-bit input scatter, on the
  * tiny chain of test_eval_by_hand with numbers worked out by hand. */
 static void test_local_and_input_bytes(void) {
-  cl_graph *g = tiny_chain();
-  double host[7] = {0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001};
-  cl_coedge_device dev[2] = {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL},
-                             {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 2, dev, 0, 1e6, 1e-3, 0.01, CL_SPATIAL_LAYER, 0};
+  cl_graph *g = cl_test_tiny_chain();
+  tiny_case tcase;
+  tiny_case_init(&tcase, g, 0.01);
+  cl_coedge_problem pb = tcase.pb;
+  cl_coedge_device *dev = tcase.dev;
   double run = 0.016 + 0.0016 + 0.008 + 0.0008, tail = 0.001;
   for (int src = 0; src < 2; src++)
     for (int mode = 0; mode < 2; mode++) {
@@ -521,9 +475,7 @@ static void test_device_subsets(void) {
     cl_graph *g = NULL;
     CL_CHECK_OK(cl_zoo_build(models[m], &g));
     if (!g) return;
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 35e9;
+    double *host = cl_test_flop_seconds(g, 35e9);
     double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
     for (int k = 0; k < 2; k++) {
       cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
@@ -604,9 +556,7 @@ static void test_score_twin(void) {
     cl_graph *g = NULL;
     CL_CHECK_OK(cl_zoo_build(models[m], &g));
     if (!g) continue;
-    int n = cl_graph_size(g);
-    double *host = calloc((size_t)n, sizeof *host);
-    for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 2e10;
+    double *host = cl_test_flop_seconds(g, 2e10);
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
                               (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0};
@@ -616,10 +566,8 @@ static void test_score_twin(void) {
     cl_graph_destroy(g);
   }
   /* a run after the input: nodes c1..c3 of branchy (x is an external entry) */
-  cl_graph *g = branchy(20, 12);
-  int n = cl_graph_size(g);
-  double *host = calloc((size_t)n, sizeof *host);
-  for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 1e9;
+  cl_graph *g = cl_test_branchy(20, 12, g_branchy);
+  double *host = cl_test_flop_seconds(g, 1e9);
   for (int mode = 0; mode < 2; mode++) {
     /* the external entry x is the graph input: sent at 1 byte per element in mode 1 */
     cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode};

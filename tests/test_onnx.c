@@ -315,6 +315,20 @@ static void expect_fail(const char *path, const cl_onnx_opts *o, cl_status want,
     fprintf(stderr, "  log was: %s\n", g_log);
 }
 
+/* Import the first @p cut bytes of an ONNX file: count the try, the failure and a
+ * failure message naming the file. */
+static void try_prefix(const unsigned char *buf, size_t cut, int *n_tried, int *n_failed, int *n_msg) {
+  cl_graph *t = NULL;
+  capture();
+  cl_status s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", NULL, &t);
+  release();
+  (*n_tried)++;
+  *n_failed += s != CL_OK;
+  *n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
+  if (s == CL_OK) fprintf(stderr, "  prefix of %zu bytes imported\n", cut);
+  cl_graph_destroy(t);
+}
+
 static void test_errors(void) {
   expect_fail("data/onnx/bad_op.onnx", NULL, CL_ERR_UNSUPPORTED, "LeakyRelu", "/LeakyRelu");
   expect_fail("data/onnx/bad_attr.onnx", NULL, CL_ERR_UNSUPPORTED, "dilations", "/pool/MaxPool");
@@ -337,27 +351,8 @@ static void test_errors(void) {
   CL_CHECK(buf != NULL && len > 1000);
   if (buf) {
     int n_tried = 0, n_failed = 0, n_msg = 0;
-    for (size_t cut = 0; cut < len; cut += (cut < 64 ? 1 : 397)) {
-      cl_graph *t = NULL;
-      capture();
-      cl_status s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", NULL, &t);
-      release();
-      n_tried++;
-      n_failed += s != CL_OK;
-      n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
-      if (s == CL_OK) fprintf(stderr, "  prefix of %zu bytes imported\n", cut);
-      cl_graph_destroy(t);
-    }
-    for (size_t cut = len - 8; cut < len; cut++) {
-      cl_graph *t = NULL;
-      capture();
-      cl_status s = cl_onnx_load_buffer(buf, cut, "truncated.onnx", NULL, &t);
-      release();
-      n_tried++;
-      n_failed += s != CL_OK;
-      n_msg += s != CL_OK && strstr(g_log, "truncated.onnx") != NULL;
-      cl_graph_destroy(t);
-    }
+    for (size_t cut = 0; cut < len; cut += (cut < 64 ? 1 : 397)) try_prefix(buf, cut, &n_tried, &n_failed, &n_msg);
+    for (size_t cut = len - 8; cut < len; cut++) try_prefix(buf, cut, &n_tried, &n_failed, &n_msg);
     CL_CHECK_INT_EQ(n_failed, n_tried);
     CL_CHECK_INT_EQ(n_msg, n_tried);
     /* Garbage bytes and flipped bytes: no crash (flips may still import). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_test_graph.h"
 #include "cl_test.h"
 #include "cleave/coedge.h"
 #include "cleave/plan.h"
@@ -252,9 +253,7 @@ static void test_spatial(void) {
   in.deadline_s = 0.5;
   const char *names[3] = {"coedge", "modnn", "deepthings"};
   cl_coedge_planner which[3] = {CL_COEDGE_COEDGE, CL_COEDGE_PROPORTIONAL, CL_COEDGE_TILES2X2};
-  int n = cl_graph_size(g);
-  double *host = malloc((size_t)n * sizeof *host);
-  for (int i = 0; host && i < n; i++) host[i] = (double)cl_graph_node(g, i)->flops / 20e9;
+  double *host = cl_test_flop_seconds(g, 20e9);
   cl_coedge_device dev[3];
   for (int d = 0; d < 3; d++) dev[d] = (cl_coedge_device){m[d].name, m[d].speed, m[d].p_comp, m[d].p_idle,
                                                          m[d].p_tx, m[d].p_rx, NULL, NULL};

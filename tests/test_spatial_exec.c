@@ -2,38 +2,23 @@
  * run for many random row splits, incl. 1-row slices and empty devices, on the spatial
  * part of every replayed CNN. In-process transport (the MPI transport is covered by
  * mpi_spatial). */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_test.h"
-#include "cleave/exec.h"
+#include "cl_test_exec.h"
 #include "cleave/spatial.h"
 #include "cleave/spatial_exec.h"
-#include "cleave/zoo.h"
-
-static double rel_err(const float *a, const float *b, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++) {
-    num = fmax(num, fabs((double)a[i] - b[i]));
-    den = fmax(den, fabs((double)b[i]));
-  }
-  return den > 0 ? num / den : num;
-}
 
 static void check_model(const char *model, int trials, uint64_t seed) {
-  cl_graph *g = NULL;
-  CL_CHECK_OK(cl_zoo_build(model, &g));
+  cl_graph *g = cl_test_zoo(model, 3);
   if (!g) return;
-  CL_CHECK_OK(cl_graph_init_weights(g, 3));
   int out = cl_graph_output(g);
   int64_t out_n = cl_shape_numel(cl_graph_node(g, out)->out);
-  cl_exec_opts o = cl_exec_opts_default();
-  o.fuse = 0;
-  cl_exec *e = NULL;
-  CL_CHECK_OK(cl_exec_create(g, &o, &e));
-  cl_exec_fill_input(e, 5);
-  CL_CHECK_OK(cl_exec_run(e));
+  cl_exec *e = cl_test_reference(g, CL_BACKEND_AUTO, 5);
+  if (!e) {
+    cl_graph_destroy(g);
+    return;
+  }
   const float *ref = cl_exec_buffer(e, out);
   const float *input = cl_exec_buffer(e, 0);
   float *y = malloc(sizeof(float) * (size_t)out_n);
@@ -74,7 +59,7 @@ static void check_model(const char *model, int trials, uint64_t seed) {
     if (se) {
       memset(y, 0, sizeof(float) * (size_t)out_n);
       CL_CHECK_OK(cl_spatial_exec_run(se, input, y));
-      double err = rel_err(y, ref, out_n);
+      double err = cl_test_rel_err(y, ref, out_n);
       /* per-node timings add up to the per-device compute time */
       for (int d = 0; d < spec.n_dev; d++) {
         double sum = 0;

@@ -13,73 +13,16 @@
 #include <string.h>
 
 #include "cl_test.h"
+#include "cl_test_graph.h"
 #include "cleave/graph.h"
 #include "cleave/ops.h"
 #include "cleave/spatial.h"
 
-static cl_conv_params conv(int out_c, int k, int s, int pad, int dil) {
-  cl_conv_params p = {out_c, k, k, s, s, pad, pad, pad, pad, dil, dil, 1, 1, CL_ACT_NONE};
-  return p;
-}
-
-/* input -> conv3 -> relu -> conv3/s2 -> maxpool2/s2 */
-static cl_graph *tiny_chain(void) {
-  cl_graph *g;
-  if (cl_graph_create("tiny", &g) != CL_OK) return NULL;
-  cl_shape s = {1, 2, 16, 8};
-  int x = cl_graph_add_input(g, "x", s);
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  p.conv = conv(4, 3, 1, 1, 1);
-  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
-  memset(&p, 0, sizeof p);
-  int r1 = cl_graph_add(g, CL_OP_RELU, "r1", &c1, 1, &p);
-  p.conv = conv(4, 3, 2, 1, 1);
-  int c2 = cl_graph_add(g, CL_OP_CONV, "c2", &r1, 1, &p);
-  memset(&p, 0, sizeof p);
-  cl_pool_params pp = {2, 2, 2, 2, 0, 0, 0, 0, 0, 0};
-  p.pool = pp;
-  cl_graph_add(g, CL_OP_MAXPOOL, "p1", &c2, 1, &p);
-  memset(&p, 0, sizeof p);
-  int last = cl_graph_output(g);
-  p.fc.out_features = 3;
-  p.fc.has_bias = 1;
-  int fl = cl_graph_add(g, CL_OP_FLATTEN, "flat", &last, 1, &p);
-  cl_graph_add(g, CL_OP_FC, "fc", &fl, 1, &p);
-  return g;
-}
-
-/* input -> conv3 -> [conv1x1 | conv3 dil2] -> add -> maxpool3/s2 ceil -> conv5/s1 -> gap */
-static cl_graph *branchy(int h, int w) {
-  cl_graph *g;
-  if (cl_graph_create("branchy", &g) != CL_OK) return NULL;
-  cl_shape s = {1, 3, h, w};
-  int x = cl_graph_add_input(g, "x", s);
-  cl_op_params p;
-  memset(&p, 0, sizeof p);
-  p.conv = conv(6, 3, 1, 1, 1);
-  p.conv.act = CL_ACT_RELU;
-  int c1 = cl_graph_add(g, CL_OP_CONV, "c1", &x, 1, &p);
-  p.conv = conv(6, 1, 1, 0, 1);
-  int a = cl_graph_add(g, CL_OP_CONV, "b1", &c1, 1, &p);
-  p.conv = conv(6, 3, 1, 2, 2);
-  int b = cl_graph_add(g, CL_OP_CONV, "b2", &c1, 1, &p);
-  memset(&p, 0, sizeof p);
-  int ab[2] = {a, b};
-  int add = cl_graph_add(g, CL_OP_ADD, "add", ab, 2, &p);
-  cl_pool_params pp = {3, 3, 2, 2, 0, 0, 0, 0, 1, 0};
-  p.pool = pp;
-  int mp = cl_graph_add(g, CL_OP_MAXPOOL, "pool", &add, 1, &p);
-  memset(&p, 0, sizeof p);
-  p.conv = conv(5, 5, 1, 2, 1);
-  int c3 = cl_graph_add(g, CL_OP_CONV, "c3", &mp, 1, &p);
-  memset(&p, 0, sizeof p);
-  cl_graph_add(g, CL_OP_GAP, "gap", &c3, 1, &p);
-  return g;
-}
+/* The residual block of the spatial tests: relu on c1, a dilated branch, a 5x5 conv. */
+static const cl_test_branchy_spec g_branchy = {6, CL_ACT_RELU, 2, 5, 5, 0};
 
 static void test_tiny_by_hand(void) {
-  cl_graph *g = tiny_chain();
+  cl_graph *g = cl_test_tiny_chain();
   CL_CHECK(g != NULL);
   int first, last;
   CL_CHECK_OK(cl_spatial_prefix(g, &first, &last));
@@ -290,7 +233,7 @@ static void random_bounds(int n_dev, int h, int *b) {
 
 static void test_execute_plans(void) {
   int h = 23, w = 9;
-  cl_graph *g = branchy(h, w);
+  cl_graph *g = cl_test_branchy(h, w, g_branchy);
   CL_CHECK(g != NULL);
   CL_CHECK_OK(cl_graph_init_weights(g, 7));
   int first, last;
@@ -331,7 +274,7 @@ static void test_execute_plans(void) {
 /* Brute force: per-pixel dependency closure of each tile; boxes must be its bounding box
  * and every needed pixel must lie inside. */
 static void test_tiles_bruteforce(void) {
-  cl_graph *g = branchy(20, 17);
+  cl_graph *g = cl_test_branchy(20, 17, g_branchy);
   int first, last;
   CL_CHECK_OK(cl_spatial_prefix(g, &first, &last));
   int n = last + 1;

@@ -8,50 +8,16 @@
  * the executor derives itself are checked against the analytic plan of
  * sim/spatial_plan.c (cl_spatial_plan_tiles), so the analytic redundancy numbers are
  * checked against execution. In-process transport (MPI: tests/mpi_spatial_tiles.c). */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_test.h"
-#include "cleave/exec.h"
+#include "cl_test_exec.h"
 #include "cleave/spatial.h"
 #include "cleave/spatial_exec.h"
-#include "cleave/zoo.h"
-
-static double rel_err(const float *a, const float *b, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++) {
-    num = fmax(num, fabs((double)a[i] - b[i]));
-    den = fmax(den, fabs((double)b[i]));
-  }
-  return den > 0 ? num / den : num;
-}
 
 static int box_eq(cl_box a, cl_box b) {
   if (cl_box_empty(a) || cl_box_empty(b)) return cl_box_empty(a) && cl_box_empty(b);
   return a.y0 == b.y0 && a.y1 == b.y1 && a.x0 == b.x0 && a.x1 == b.x1;
-}
-
-/* Nodes 0..last of @p src rebuilt on a new input shape (shapes re-inferred), weights
- * initialised. NULL if the model does not fit that input. */
-static cl_graph *rebuild(const cl_graph *src, int last, cl_shape in) {
-  cl_graph *g = NULL;
-  if (cl_graph_create(cl_graph_name(src), &g) != CL_OK) return NULL;
-  for (int id = 0; id <= last; id++) {
-    const cl_node *nd = cl_graph_node(src, id);
-    int r = nd->op == CL_OP_INPUT
-                ? cl_graph_add_input(g, nd->name, in)
-                : cl_graph_add(g, nd->op, nd->name, nd->inputs, nd->n_inputs, &nd->p);
-    if (r != id) {
-      cl_graph_destroy(g);
-      return NULL;
-    }
-  }
-  if (cl_graph_init_weights(g, 11) != CL_OK) {
-    cl_graph_destroy(g);
-    return NULL;
-  }
-  return g;
 }
 
 /* n + 1 strictly increasing bounds from 0 to h; random sizes, often 1. */
@@ -73,14 +39,8 @@ typedef struct stats {
 /* Random tile trials on run [0, last] of g (the graph output is last or has a tail). */
 static void tile_trials(const char *what, cl_graph *g, int last, int trials, uint64_t seed, stats *sm) {
   int out = cl_graph_output(g);
-  cl_exec_opts o = cl_exec_opts_default();
-  o.fuse = 0;
-  o.backend = CL_BACKEND_PORTABLE; /* every buffer readable (NCHW) */
-  cl_exec *e = NULL;
-  CL_CHECK_OK(cl_exec_create(g, &o, &e));
+  cl_exec *e = cl_test_reference(g, CL_BACKEND_PORTABLE, 5); /* every buffer readable (NCHW) */
   if (!e) return;
-  cl_exec_fill_input(e, 5);
-  CL_CHECK_OK(cl_exec_run(e));
   const float *input = cl_exec_buffer(e, 0);
   const cl_node *ln = cl_graph_node(g, last);
   int64_t run_n = cl_shape_numel(ln->out), out_n = cl_shape_numel(cl_graph_node(g, out)->out);
@@ -119,8 +79,8 @@ static void tile_trials(const char *what, cl_graph *g, int last, int trials, uin
     if (se) {
       memset(y, 0, sizeof(float) * (size_t)out_n);
       CL_CHECK_OK(cl_spatial_exec_run(se, input, y));
-      double err = rel_err(cl_spatial_exec_run_output(se), cl_exec_buffer(e, last), run_n);
-      double err_out = rel_err(y, cl_exec_buffer(e, out), out_n);
+      double err = cl_test_rel_err(cl_spatial_exec_run_output(se), cl_exec_buffer(e, last), run_n);
+      double err_out = cl_test_rel_err(y, cl_exec_buffer(e, out), out_n);
       if (err > 1e-5 || err_out > 1e-5)
         fprintf(stderr, "%s trial %d: %dx%d tiles%s on %d devices: rel err %g (output %g)\n", what,
                 trial, gr, gc, uneven ? " (uneven)" : "", spec.n_dev, err, err_out);
@@ -177,7 +137,7 @@ static void zoo_model(const char *model, int h, int w, int prefixes, int trials,
   cl_shape in = cl_graph_node(full, 0)->out;
   in.h = h;
   in.w = w;
-  cl_graph *g = rebuild(full, last, in);
+  cl_graph *g = cl_test_rebuild(full, last, in, 11);
   CL_CHECK(g != NULL);
   if (!g) {
     fprintf(stderr, "%s does not fit %dx%d\n", model, h, w);
@@ -195,7 +155,7 @@ static void zoo_model(const char *model, int h, int w, int prefixes, int trials,
       do end = cuts[cl_rng_next(&rng) % (uint64_t)nc];
       while (end == 0);
     }
-    cl_graph *sub = end == last ? g : rebuild(g, end, in);
+    cl_graph *sub = end == last ? g : cl_test_rebuild(g, end, in, 11);
     CL_CHECK(sub != NULL);
     if (!sub) continue;
     char what[96];
@@ -273,7 +233,7 @@ static void torture_trials(int h, int w, int trials, uint64_t seed, stats *sm) {
     cl_status ok = cl_spatial_check_run(g, 0, end);
     cl_log_set_sink(NULL, NULL);
     if (ok != CL_OK) continue;
-    cl_graph *sub = end == n - 1 ? g : rebuild(g, end, cl_graph_node(g, 0)->out);
+    cl_graph *sub = end == n - 1 ? g : cl_test_rebuild(g, end, cl_graph_node(g, 0)->out, 11);
     CL_CHECK(sub != NULL);
     if (!sub) continue;
     char what[96];

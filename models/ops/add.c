@@ -13,7 +13,7 @@ static cl_status add_infer(cl_node *node, const cl_shape *in, int n_in) {
     cl_log_error("add '%s': needs at least 2 inputs, got %d", node->name, n_in);
     return CL_ERR_INVALID;
   }
-  if (!cl__misc_act_valid(act)) {
+  if (!cl__act_valid(act)) {
     cl_log_error("add '%s': invalid fused activation %d", node->name, (int)act);
     return CL_ERR_INVALID;
   }
@@ -35,12 +35,7 @@ static cl_status add_infer(cl_node *node, const cl_shape *in, int n_in) {
       return CL_ERR_INVALID;
     }
   }
-  node->out = s;
-  node->n_params = 0;
-  node->macs = 0;
-  node->n_weights = 0;
-  node->flops = (n_in - 1 + (node->p.eltwise.scale != 0.0f) + cl__misc_act_flops(act)) * cl_shape_numel(s);
-  return CL_OK;
+  return cl__misc_set_out(node, s, (n_in - 1 + (node->p.eltwise.scale != 0.0f) + cl__act_flops(act)) * cl_shape_numel(s));
 }
 
 static cl_status add_run(const cl_node *node, const cl_tensor *const *in, int n_in, cl_tensor *out,

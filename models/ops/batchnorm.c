@@ -17,11 +17,11 @@ static cl_status batchnorm_infer(cl_node *node, const cl_shape *in, int n_in) {
     cl_log_error("batchnorm '%s': eps = %g must be finite and >= 0", node->name, (double)p->eps);
     return CL_ERR_INVALID;
   }
-  if (!cl__misc_act_valid(p->act)) {
+  if (!cl__act_valid(p->act)) {
     cl_log_error("batchnorm '%s': invalid fused activation %d", node->name, (int)p->act);
     return CL_ERR_INVALID;
   }
-  CL_TRY(cl__misc_infer_unary(node, in, n_in, 2 + cl__misc_act_flops(p->act)));
+  CL_TRY(cl__misc_infer_unary(node, in, n_in, 2 + cl__act_flops(p->act)));
   node->n_weights = 4 * (size_t)in[0].c;
   node->n_params = (p->no_scale ? 1 : 2) * (int64_t)in[0].c; /* no_scale: beta only */
   return CL_OK;

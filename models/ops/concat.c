@@ -33,12 +33,7 @@ static cl_status concat_infer(cl_node *node, const cl_shape *in, int n_in) {
     cl_log_error("concat '%s': %lld channels overflow", node->name, (long long)c);
     return CL_ERR_INVALID;
   }
-  node->out = (cl_shape){s.n, (int)c, s.h, s.w};
-  node->n_params = 0;
-  node->macs = 0;
-  node->flops = 0;
-  node->n_weights = 0;
-  return CL_OK;
+  return cl__misc_set_out(node, (cl_shape){s.n, (int)c, s.h, s.w}, 0);
 }
 
 static cl_status concat_run(const cl_node *node, const cl_tensor *const *in, int n_in,

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "cleave/ops.h"
-#include "conv_internal.h"
+#include "misc_internal.h"
 
 /* Column-buffer cap per chunk (bytes). Larger chunks amortise packing the weight
  * matrix; smaller ones keep the buffer in L2/L3. 4-8 MiB measured best here. */
@@ -51,15 +51,8 @@ static int out_extent(int in, int pad0, int pad1, int k, int s, int d) {
 
 static cl_status conv_infer(cl_node *node, const cl_shape *in, int n_in) {
   const cl_conv_params *p = &node->p.conv;
-  if (n_in != 1) {
-    cl_log_error("conv '%s': expects 1 input, got %d", node->name, n_in);
-    return CL_ERR_INVALID;
-  }
+  CL_TRY(cl__misc_check_single(node, in, n_in));
   const cl_shape s = in[0];
-  if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1) {
-    cl_log_error("conv '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
-    return CL_ERR_INVALID;
-  }
   if (p->out_c < 1 || p->groups < 1) {
     cl_log_error("conv '%s': out_c (%d) and groups (%d) must be >= 1", node->name, p->out_c, p->groups);
     return CL_ERR_INVALID;

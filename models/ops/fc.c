@@ -10,19 +10,12 @@
 #include <math.h>
 
 #include "cleave/ops.h"
-#include "conv_internal.h"
+#include "misc_internal.h"
 
 static cl_status fc_infer(cl_node *node, const cl_shape *in, int n_in) {
   const cl_fc_params *p = &node->p.fc;
-  if (n_in != 1) {
-    cl_log_error("fc '%s': expects 1 input, got %d", node->name, n_in);
-    return CL_ERR_INVALID;
-  }
+  CL_TRY(cl__misc_check_single(node, in, n_in));
   const cl_shape s = in[0];
-  if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1) {
-    cl_log_error("fc '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
-    return CL_ERR_INVALID;
-  }
   if (p->out_features < 1) {
     cl_log_error("fc '%s': out_features must be >= 1, got %d", node->name, p->out_features);
     return CL_ERR_INVALID;

@@ -7,26 +7,14 @@
 #include "misc_internal.h"
 
 static cl_status flatten_infer(cl_node *node, const cl_shape *in, int n_in) {
-  if (n_in != 1) {
-    cl_log_error("flatten '%s': expects 1 input, got %d", node->name, n_in);
-    return CL_ERR_INVALID;
-  }
+  CL_TRY(cl__misc_check_single(node, in, n_in));
   const cl_shape s = in[0];
-  if (!cl__misc_shape_ok(s)) {
-    cl_log_error("flatten '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
-    return CL_ERR_INVALID;
-  }
   int64_t f = (int64_t)s.c * s.h * s.w;
   if (f > 0x7fffffff) {
     cl_log_error("flatten '%s': %lld features overflow the channel count", node->name, (long long)f);
     return CL_ERR_INVALID;
   }
-  node->out = (cl_shape){s.n, (int)f, 1, 1};
-  node->n_params = 0;
-  node->macs = 0;
-  node->flops = 0;
-  node->n_weights = 0;
-  return CL_OK;
+  return cl__misc_set_out(node, (cl_shape){s.n, (int)f, 1, 1}, 0);
 }
 
 static cl_status flatten_run(const cl_node *node, const cl_tensor *const *in, int n_in,

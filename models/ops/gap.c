@@ -6,21 +6,9 @@
 #include "misc_internal.h"
 
 static cl_status gap_infer(cl_node *node, const cl_shape *in, int n_in) {
-  if (n_in != 1) {
-    cl_log_error("global_avgpool '%s': expects 1 input, got %d", node->name, n_in);
-    return CL_ERR_INVALID;
-  }
+  CL_TRY(cl__misc_check_single(node, in, n_in));
   const cl_shape s = in[0];
-  if (!cl__misc_shape_ok(s)) {
-    cl_log_error("global_avgpool '%s': empty input shape %dx%dx%dx%d", node->name, s.n, s.c, s.h, s.w);
-    return CL_ERR_INVALID;
-  }
-  node->out = (cl_shape){s.n, s.c, 1, 1};
-  node->n_params = 0;
-  node->macs = 0;
-  node->n_weights = 0;
-  node->flops = cl_shape_numel(s) + (int64_t)s.n * s.c;
-  return CL_OK;
+  return cl__misc_set_out(node, (cl_shape){s.n, s.c, 1, 1}, cl_shape_numel(s) + (int64_t)s.n * s.c);
 }
 
 static cl_status gap_run(const cl_node *node, const cl_tensor *const *in, int n_in, cl_tensor *out,

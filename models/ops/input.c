@@ -16,12 +16,7 @@ static cl_status input_infer(cl_node *node, const cl_shape *in, int n_in) {
                  s.n, s.c, s.h, s.w);
     return CL_ERR_INVALID;
   }
-  node->out = s;
-  node->n_params = 0;
-  node->macs = 0;
-  node->flops = 0;
-  node->n_weights = 0;
-  return CL_OK;
+  return cl__misc_set_out(node, s, 0);
 }
 
 static cl_status input_run(const cl_node *node, const cl_tensor *const *in, int n_in, cl_tensor *out,

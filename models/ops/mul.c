@@ -17,7 +17,7 @@ static cl_status mul_infer(cl_node *node, const cl_shape *in, int n_in) {
     cl_log_error("mul '%s': expects 2 inputs, got %d", node->name, n_in);
     return CL_ERR_INVALID;
   }
-  if (!cl__misc_act_valid(act)) {
+  if (!cl__act_valid(act)) {
     cl_log_error("mul '%s': invalid fused activation %d", node->name, (int)act);
     return CL_ERR_INVALID;
   }
@@ -40,12 +40,7 @@ static cl_status mul_infer(cl_node *node, const cl_shape *in, int n_in) {
                  node->name, b.n, b.c, b.h, b.w, a.n, a.c, a.h, a.w, a.n, a.c);
     return CL_ERR_INVALID;
   }
-  node->out = a;
-  node->n_params = 0;
-  node->macs = 0;
-  node->n_weights = 0;
-  node->flops = (1 + cl__misc_act_flops(act)) * cl_shape_numel(a);
-  return CL_OK;
+  return cl__misc_set_out(node, a, (1 + cl__act_flops(act)) * cl_shape_numel(a));
 }
 
 static cl_status mul_run(const cl_node *node, const cl_tensor *const *in, int n_in, cl_tensor *out,
