@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-int cl_cli_error(int code, const char *file, int line, int col, const char *fmt, ...) {
+int cl_cli_verror(int code, const char *file, int line, int col, const char *fmt, va_list ap) {
   fputs("cleave: error: ", stderr);
   if (file) {
     fputs(file, stderr);
@@ -19,11 +19,16 @@ int cl_cli_error(int code, const char *file, int line, int col, const char *fmt,
     if (line > 0 && col > 0) fprintf(stderr, ":%d", col);
     fputs(": ", stderr);
   }
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  return code;
+}
+
+int cl_cli_error(int code, const char *file, int line, int col, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cl_cli_verror(code, file, line, col, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   return code;
 }
 

@@ -3,6 +3,7 @@
 #ifndef CLEAVE_APPS_CLI_H
 #define CLEAVE_APPS_CLI_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 /* Exit codes of every command (documented in README.md): bad input (arguments, config,
@@ -12,6 +13,8 @@ enum { CL_EXIT_OK = 0, CL_EXIT_RUNTIME = 1, CL_EXIT_INPUT = 2 };
 /* The one error line of the CLI: "cleave: error: FILE[:LINE[:COL]]: message" (FILE NULL:
  * "cleave: error: message"; LINE/COL <= 0 are left out). Returns @p code, so callers
  * write `return cl_cli_error(CL_EXIT_INPUT, path, 0, 0, "...")`. */
+/** cl_cli_error with a va_list. */
+int cl_cli_verror(int code, const char *file, int line, int col, const char *fmt, va_list ap);
 int cl_cli_error(int code, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
