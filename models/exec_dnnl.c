@@ -28,10 +28,13 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
   (void)d;
   *fallback = *ref = 0;
 }
-cl_status cl__dnnl_run_step(cl_exec *e, int step) {
-  (void)e;
-  (void)step;
+cl_status cl__dnnl_run_step(cl_exec *e, int step, int lane, int threads) {
+  (void)e, (void)step, (void)lane, (void)threads;
   return CL_ERR_UNSUPPORTED;
+}
+int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap) {
+  (void)e, (void)step, (void)out, (void)cap;
+  return 0;
 }
 
 #else
@@ -66,6 +69,12 @@ typedef struct dn_step {
 struct cl__dnnl {
   dnnl_engine_t eng;
   dnnl_stream_t strm;
+  dnnl_stream_t *lane_strm; /* one stream per lane (inter-op parallelism); [0] = strm */
+  dnnl_memory_t *lane_scratch; /* one scratchpad per lane (see user_scratch) */
+  int n_lanes;
+  size_t scratch_bytes;
+  dnnl_exec_arg_t *argv;   /* per lane, max_args + 1 slots: a call's args + scratchpad */
+  int max_args;
   int n_nodes;
   dnnl_memory_t *mem;      /* node -> memory holding its output (borrowed from owned[]) */
   dnnl_memory_desc_t *md;  /* node -> that memory's descriptor */
@@ -186,14 +195,37 @@ static int md_is_plain(const dnnl_memory_desc_t *md) {
   return dnnl_memory_desc_equal(md, &p);
 }
 
-/* A reorder primitive from @p from's layout to @p to's (caller owns it). */
-static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *p) {
+/* Scratchpads: oneDNN's default ("library") scratchpad is one buffer per creating
+ * thread shared by all primitives, so primitives running side by side (exec_sched.c)
+ * would overwrite each other's. Every primitive that runs in cl_exec_run is created
+ * with a user scratchpad instead; each lane passes its own buffer of the largest size
+ * any primitive asked for (d->scratch_bytes). */
+static dnnl_primitive_attr_t user_scratch(dnnl_primitive_attr_t attr) {
+  if (!attr && dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+  dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  return attr;
+}
+
+static void note_scratch(cl__dnnl *d, const_dnnl_primitive_desc_t pd) {
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  size_t b = md ? dnnl_memory_desc_get_size(md) : 0;
+  if (b > d->scratch_bytes) d->scratch_bytes = b;
+}
+
+/* A reorder primitive from @p from's layout to @p to's (caller owns it); @p run_time:
+ * executed by cl_exec_run (user scratchpad), else once now. */
+static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *p,
+                                 int run_time) {
   const dnnl_memory_desc_t *fmd, *tmd;
   dnnl_memory_get_memory_desc(from, &fmd);
   dnnl_memory_get_memory_desc(to, &tmd);
   dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, NULL), "reorder");
-  dnnl_status_t s = dnnl_primitive_create(p, pd);
+  dnnl_primitive_attr_t attr = run_time ? user_scratch(NULL) : NULL;
+  dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, attr);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  DN_TRY(s, "reorder");
+  if (run_time) note_scratch(d, pd);
+  s = dnnl_primitive_create(p, pd);
   dnnl_primitive_desc_destroy(pd);
   return s == dnnl_success ? CL_OK : CL_ERR_INTERNAL;
 }
@@ -201,7 +233,7 @@ static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t 
 /* Run a reorder now (weights packing), then free it. */
 static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
   dnnl_primitive_t p;
-  CL_TRY(dn_reorder_prim(d, src, dst, &p));
+  CL_TRY(dn_reorder_prim(d, src, dst, &p, 0));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
   dnnl_status_t s = dnnl_primitive_execute(p, d->strm, 2, args);
   if (s == dnnl_success) s = dnnl_stream_wait(d->strm);
@@ -213,7 +245,7 @@ static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t ds
 static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to) {
   cl__dnnl *d = e->dnnl;
   dnnl_primitive_t p;
-  CL_TRY(dn_reorder_prim(d, from, to, &p));
+  CL_TRY(dn_reorder_prim(d, from, to, &p, 1));
   if (!dn_keep_prim(d, p)) {
     dnnl_primitive_destroy(p);
     return CL_ERR_NOMEM;
@@ -316,8 +348,10 @@ static dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
 /* Create a primitive from an op descriptor; returns NULL pd on failure (no log). */
 static dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr) {
   dnnl_primitive_desc_t pd = NULL;
-  if (dnnl_primitive_desc_create(&pd, desc, attr, d->eng, NULL) != dnnl_success) return NULL;
-  return pd;
+  dnnl_primitive_attr_t a = user_scratch(attr);
+  dnnl_status_t s = dnnl_primitive_desc_create(&pd, desc, a, d->eng, NULL);
+  if (!attr && a) dnnl_primitive_attr_destroy(a);
+  return s == dnnl_success ? pd : NULL;
 }
 
 /* Create the primitive of @p pd and free @p pd (also on failure). */
@@ -329,6 +363,7 @@ static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive
     d->n_ref++;
     cl_log_info("executor (oneDNN): reference implementation '%s' in use", impl);
   }
+  note_scratch(d, pd);
   dnnl_status_t s = dnnl_primitive_create(out, pd);
   dnnl_primitive_desc_destroy(pd);
   if (s != dnnl_success || !dn_keep_prim(d, *out)) {
@@ -788,8 +823,10 @@ static cl_status build_concat(cl_exec *e, int k, dn_step *st) {
     if (mds[j].ndims != 4) rc = CL_ERR_UNSUPPORTED;
   }
   dnnl_primitive_desc_t pd = NULL;
-  if (rc == CL_OK && dnnl_concat_primitive_desc_create(&pd, NULL, n, 1, mds, NULL, d->eng) != dnnl_success)
+  dnnl_primitive_attr_t attr = user_scratch(NULL);
+  if (rc == CL_OK && dnnl_concat_primitive_desc_create(&pd, NULL, n, 1, mds, attr, d->eng) != dnnl_success)
     rc = CL_ERR_UNSUPPORTED;
+  if (attr) dnnl_primitive_attr_destroy(attr);
   dnnl_primitive_t p = NULL;
   if (rc == CL_OK) {
     dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -922,6 +959,10 @@ void cl__dnnl_destroy(cl__dnnl *d) {
   free(d->region);
   free(d->region_md);
   free(d->pending);
+  for (int l = 1; l < d->n_lanes; l++) dnnl_stream_destroy(d->lane_strm[l]);
+  free(d->lane_strm);
+  free(d->lane_scratch);
+  free(d->argv);
   if (d->strm) dnnl_stream_destroy(d->strm);
   if (d->eng) dnnl_engine_destroy(d->eng);
   free(d);
@@ -1015,6 +1056,22 @@ static int choose_blocked(void) {
   return !(env && !strcmp(env, "any"));
 }
 
+/* Per-lane scratchpads and argument arrays, once every primitive exists. */
+static cl_status dn_lanes(cl_exec *e) {
+  cl__dnnl *d = e->dnnl;
+  for (int c = 0; c < d->n_calls; c++)
+    if (d->calls[c].nargs > d->max_args) d->max_args = d->calls[c].nargs;
+  d->lane_scratch = calloc((size_t)d->n_lanes, sizeof(dnnl_memory_t));
+  d->argv = malloc(sizeof(dnnl_exec_arg_t) * (size_t)d->n_lanes * (size_t)(d->max_args + 1));
+  if (!d->lane_scratch || !d->argv) return CL_ERR_NOMEM;
+  dnnl_memory_desc_t md;
+  dnnl_dims_t dims = {(dnnl_dim_t)(d->scratch_bytes ? d->scratch_bytes : 64)};
+  dnnl_memory_desc_init_by_tag(&md, 1, dims, dnnl_u8, dnnl_x);
+  for (int l = 0; l < d->n_lanes; l++)
+    if (!(d->lane_scratch[l] = dn_mem(e, &md, NULL))) return CL_ERR_NOMEM;
+  return CL_OK;
+}
+
 cl_status cl__dnnl_create(cl_exec *e) {
   const cl_graph *g = e->g;
   int n = e->n_nodes;
@@ -1029,6 +1086,11 @@ cl_status cl__dnnl_create(cl_exec *e) {
     cl_log_error("executor (oneDNN): cannot create the CPU engine");
     return CL_ERR_INTERNAL;
   }
+  if (!(d->lane_strm = calloc((size_t)e->opts.threads, sizeof(dnnl_stream_t)))) return CL_ERR_NOMEM;
+  d->lane_strm[0] = d->strm;
+  for (d->n_lanes = 1; d->n_lanes < e->opts.threads; d->n_lanes++)
+    if (dnnl_stream_create(&d->lane_strm[d->n_lanes], d->eng, dnnl_stream_default_flags) != dnnl_success)
+      return CL_ERR_INTERNAL;
   d->mem = calloc((size_t)(n ? n : 1), sizeof *d->mem);
   d->md = calloc((size_t)(n ? n : 1), sizeof *d->md);
   d->is2d = calloc((size_t)(n ? n : 1), 1);
@@ -1149,15 +1211,20 @@ cl_status cl__dnnl_create(cl_exec *e) {
   free(absorbed);
   free(consumers);
   if (rc != CL_OK) return rc;
+  CL_TRY(dn_lanes(e));
   if (d->n_fallback)
     cl_log_info("executor (oneDNN): %d of %d steps of '%s' run the portable kernel", d->n_fallback, e->n_steps,
                 cl_graph_name(g));
   return CL_OK;
 }
 
-static cl_status dn_exec_calls(cl__dnnl *d, int from, int to) {
+static cl_status dn_exec_calls(cl__dnnl *d, int lane, int from, int to) {
+  dnnl_exec_arg_t *argv = d->argv + (size_t)lane * (size_t)(d->max_args + 1);
   for (int c = from; c < to; c++) {
-    dnnl_status_t s = dnnl_primitive_execute(d->calls[c].prim, d->strm, d->calls[c].nargs, d->calls[c].args);
+    int n = d->calls[c].nargs;
+    memcpy(argv, d->calls[c].args, sizeof *argv * (size_t)n);
+    argv[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, d->lane_scratch[lane]};
+    dnnl_status_t s = dnnl_primitive_execute(d->calls[c].prim, d->lane_strm[lane], n + 1, argv);
     if (s != dnnl_success) {
       cl_log_error("executor (oneDNN): primitive execution failed (status %d)", (int)s);
       return CL_ERR_INTERNAL;
@@ -1166,11 +1233,13 @@ static cl_status dn_exec_calls(cl__dnnl *d, int from, int to) {
   return CL_OK;
 }
 
-cl_status cl__dnnl_run_step(cl_exec *e, int k) {
+/* Lane > 0 runs inside an OpenMP team (exec_sched.c), where oneDNN runs each
+ * primitive on the calling thread only. */
+cl_status cl__dnnl_run_step(cl_exec *e, int k, int lane, int threads) {
   cl__dnnl *d = e->dnnl;
   dn_step *st = &d->steps[k];
   int c0 = st->first_call;
-  CL_TRY(dn_exec_calls(d, c0, c0 + st->n_pre));
+  CL_TRY(dn_exec_calls(d, lane, c0, c0 + st->n_pre));
   if (st->fallback) {
     cl__exec_step *s = &e->steps[k];
     const cl_node *nd = cl_graph_node(e->g, s->pub.node);
@@ -1186,11 +1255,39 @@ cl_status cl__dnnl_run_step(cl_exec *e, int k) {
       pin[j] = &tin[j];
     }
     cl_tensor tout = {st->fb_out, s->node.out, 0, s->node.out.h};
-    cl_op_ctx ctx = {e->workspace, e->workspace_bytes, e->opts.threads};
+    cl_op_ctx ctx = {lane ? e->lane_ws[lane] : e->workspace, e->workspace_bytes, threads};
     CL_TRY(cl_op_get(s->node.op)->run(&s->node, pin, nd->n_inputs, &tout, 0, tout.shape.h, &ctx));
   }
-  CL_TRY(dn_exec_calls(d, c0 + st->n_pre, c0 + st->n_calls));
+  CL_TRY(dn_exec_calls(d, lane, c0 + st->n_pre, c0 + st->n_calls));
   return CL_OK;
+}
+
+/* Byte ranges of step k: every call argument (DST/TO written, the rest read; weights
+ * are read-only and never conflict) and a fallback kernel's NCHW input/output. */
+int cl__dnnl_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
+  const cl__dnnl *d = e->dnnl;
+  const dn_step *st = &d->steps[k];
+  int n = 0;
+  for (int c = st->first_call; c < st->first_call + st->n_calls; c++)
+    for (int a = 0; a < d->calls[c].nargs; a++, n++) {
+      if (n >= cap) continue;
+      const dnnl_exec_arg_t *arg = &d->calls[c].args[a];
+      const dnnl_memory_desc_t *md;
+      void *h = NULL;
+      dnnl_memory_get_memory_desc(arg->memory, &md);
+      dnnl_memory_get_data_handle(arg->memory, &h);
+      out[n] = (cl__span){h, dnnl_memory_desc_get_size(md), arg->arg == DNNL_ARG_DST};
+    }
+  if (st->fallback) {
+    const cl_node *nd = cl_graph_node(e->g, e->steps[k].pub.node);
+    for (int j = 0; j <= nd->n_inputs; j++, n++) {
+      int node = j < nd->n_inputs ? nd->inputs[j] : e->steps[k].pub.out_node;
+      if (n < cap)
+        out[n] = (cl__span){j < nd->n_inputs ? (const char *)st->fb_in[j] : (const char *)st->fb_out,
+                            sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(e->g, node)->out), j == nd->n_inputs};
+    }
+  }
+  return n;
 }
 
 void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
