@@ -5,6 +5,7 @@
  * repeated parallel runs must be bit-identical (a missed dependency shows up as a
  * race), models with Inception branches must have parallel groups, and a split
  * executor (run mask, external inputs) must agree too. CL_TEST_MODELS narrows. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,14 @@
 #include "cleave/exec.h"
 #include "cleave/zoo.h"
 
+/* max |a - b| / max |b| */
 static double rel_err(const float *a, const float *b, int64_t n) {
-  double md = 0, mr = 0;
+  double num = 0, den = 0;
   for (int64_t i = 0; i < n; i++) {
-    double d = (double)a[i] - b[i];
-    if (d < 0) d = -d;
-    if (d > md) md = d;
-    double r = b[i] < 0 ? -b[i] : b[i];
-    if (r > mr) mr = r;
+    num = fmax(num, fabs((double)a[i] - (double)b[i]));
+    den = fmax(den, fabs((double)b[i]));
   }
-  return mr > 0 ? md / mr : md;
+  return den > 0 ? num / den : num;
 }
 
 /* Output of g (caller frees) after @p reps runs; *same: all runs bit-identical;
@@ -88,16 +87,22 @@ static float *run_split(cl_graph *g, cl_backend b, int inter_op) {
   return y;
 }
 
+/* Zoo model zi with weights, or NULL when CL_TEST_MODELS leaves it out. */
+static cl_graph *model(int zi) {
+  const char *only = getenv("CL_TEST_MODELS"), *name = cl_zoo_get(zi)->name;
+  cl_graph *g = NULL;
+  if (only && !strstr(only, name)) return NULL;
+  CL_CHECK_OK(cl_zoo_build(name, &g));
+  if (g) CL_CHECK_OK(cl_graph_init_weights(g, 7));
+  return g;
+}
+
 int main(void) {
-  const char *only = getenv("CL_TEST_MODELS");
   double worst = 0;
   for (int zi = 0; zi < cl_zoo_count(); zi++) {
     const cl_zoo_entry *z = cl_zoo_get(zi);
-    if (only && !strstr(only, z->name)) continue;
-    cl_graph *g = NULL;
-    CL_CHECK_OK(cl_zoo_build(z->name, &g));
+    cl_graph *g = model(zi);
     if (!g) continue;
-    CL_CHECK_OK(cl_graph_init_weights(g, 7));
     int64_t m = cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out);
     for (int bi = 0; bi < 2; bi++) {
       cl_backend b = bi ? CL_BACKEND_DNNL : CL_BACKEND_PORTABLE;
