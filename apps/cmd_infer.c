@@ -143,6 +143,10 @@ int cl__cmd_infer(int argc, char **argv) {
   printf("backend: %s\n", cl_backend_name(cl_exec_backend(e)));
   printf("backend_version: %s\n", cl_backend_version(cl_exec_backend(e)));
   printf("memory_mb: %.1f\n", (double)cl_exec_memory_bytes(e) / 1e6);
+  int groups = 0, par_groups = 0; /* inter-op parallelism: branch groups, run in parallel */
+  cl_exec_parallel_groups(e, &groups, &par_groups);
+  printf("branch_groups: %d\nbranch_groups_parallel: %d\n", groups, par_groups);
+  printf("omp_wait_policy: %s\n", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "spin (libgomp default)");
   printf("latency_ms_median: %.3f\n", med * 1e3);
   printf("latency_ms_min: %.3f\n", mn * 1e3);
   printf("latency_ms_mean: %.3f\n", mean * 1e3);

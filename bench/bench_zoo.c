@@ -1,8 +1,9 @@
 /* bench_zoo: per zoo model, cleave's median inference latency and achieved GFLOP/s
  * (2 x conv+linear MACs / median), against an sgemm reference measured in the same run.
- *   bench_zoo [-t threads] [-r reps] [-1] [model ...]  (default: every zoo model, 1 thread)
+ *   bench_zoo [-t threads] [-r reps] [-1] [-i] [model ...]  (default: every zoo model, 1 thread)
  * With oneDNN built in, each row also times the portable backend (alternating) and
- * prints the speed-up of the default backend over it.
+ * prints the speed-up of the default backend over it. -i instead times the default
+ * backend with inter-operator parallelism off (the "portable" columns) against AUTO.
  * Not a test: timings on a shared machine are noisy; quote medians of several runs. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,12 @@
 #include "bench_util.h"
 
 /* Median and min latency of one model on one backend; -1 on failure. */
-static int bench_one(cl_graph *g, cl_backend b, int threads, int reps, double *med, double *mn) {
+static int bench_one(cl_graph *g, cl_backend b, int inter_op, int threads, int reps, double *med, double *mn) {
   cl_exec *e = NULL;
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = threads;
   o.backend = b;
+  o.inter_op = inter_op;
   if (cl_exec_create(g, &o, &e) != CL_OK) return 1;
   cl_exec_fill_input(e, 1);
   double *t = malloc(sizeof(double) * (size_t)reps);
@@ -42,7 +44,7 @@ static int bench_one(cl_graph *g, cl_backend b, int threads, int reps, double *m
 
 /* One row per model: each backend's median (alternating backends over 3 rounds, so
  * host noise hits both), GFLOP/s, and the portable/dnnl speed-up. */
-static int bench(const char *name, int threads, int reps, double ref, int both) {
+static int bench(const char *name, int threads, int reps, double ref, int both, int interop) {
   cl_graph *g = NULL;
   if (cl_zoo_build(name, &g) != CL_OK) return 1;
   if (cl_graph_init_weights(g, 1) != CL_OK) {
@@ -51,13 +53,14 @@ static int bench(const char *name, int threads, int reps, double ref, int both) 
   }
   cl_graph_stats st;
   cl_graph_stats_get(g, &st);
-  cl_backend bs[2] = {cl_backend_resolve(CL_BACKEND_AUTO), CL_BACKEND_PORTABLE};
-  int nb = both && bs[0] != CL_BACKEND_PORTABLE ? 2 : 1;
+  cl_backend bs[2] = {cl_backend_resolve(CL_BACKEND_AUTO), interop ? cl_backend_resolve(CL_BACKEND_AUTO) : CL_BACKEND_PORTABLE};
+  int io[2] = {CL_INTEROP_AUTO, interop ? CL_INTEROP_OFF : CL_INTEROP_AUTO};
+  int nb = interop || (both && bs[0] != CL_BACKEND_PORTABLE) ? 2 : 1;
   double med[2][3], mn[2] = {1e30, 1e30};
   for (int round = 0; round < 3; round++)
     for (int k = 0; k < nb; k++) {
       double m, lo;
-      if (bench_one(g, bs[k], threads, reps, &m, &lo)) {
+      if (bench_one(g, bs[k], io[k], threads, reps, &m, &lo)) {
         cl_graph_destroy(g);
         return 1;
       }
@@ -82,14 +85,16 @@ static int bench(const char *name, int threads, int reps, double ref, int both) 
 
 int main(int argc, char **argv) {
   cl_blas_fix_env(argv);
-  int threads = 1, reps = 7, opt, both = 1;
-  while ((opt = getopt(argc, argv, "t:r:1h")) != -1) {
+  int threads = 1, reps = 7, opt, both = 1, interop = 0;
+  while ((opt = getopt(argc, argv, "t:r:1ih")) != -1) {
     if (opt == 't') threads = atoi(optarg);
     else if (opt == 'r') reps = atoi(optarg);
     else if (opt == '1') both = 0;
+    else if (opt == 'i') interop = 1;
     else {
-      fprintf(stderr, "usage: bench_zoo [-t threads] [-r reps] [-1] [model ...]\n"
-                      "  -1  only the default backend (else also the portable one, alternating)\n");
+      fprintf(stderr, "usage: bench_zoo [-t threads] [-r reps] [-1] [-i] [model ...]\n"
+                      "  -1  only the default backend (else also the portable one, alternating)\n"
+                      "  -i  inter-op parallelism off (2nd columns) vs auto, alternating\n");
       return opt == 'h' ? 0 : 2;
     }
   }
@@ -97,15 +102,17 @@ int main(int argc, char **argv) {
   cl_blas_set_threads(threads);
   double ref = cl_rt_host_gflops() * threads; /* sgemm 512^3 on this host, this run */
   const char *ct = getenv("OPENBLAS_CORETYPE");
-  printf("# bench_zoo: OPENBLAS_CORETYPE=%s, reps %d, sgemm reference %.1f GFLOP/s (%d thread%s)\n",
-         ct ? ct : "(auto)", reps, ref, threads, threads > 1 ? "s" : "");
+  const char *wp = getenv("OMP_WAIT_POLICY");
+  printf("# bench_zoo: OPENBLAS_CORETYPE=%s, OpenMP wait %s, reps %d, sgemm reference %.1f GFLOP/s (%d thread%s)\n",
+         ct ? ct : "(auto)", wp ? wp : "spin (libgomp default)", reps, ref, threads, threads > 1 ? "s" : "");
   printf("# backend: %s; median of 3 alternating rounds of %d reps each\n", cl_backend_version(CL_BACKEND_AUTO), reps);
   printf("%-16s %-8s %4s %10s %10s %9s %8s %12s %9s %8s\n", "model", "backend", "thr", "median_ms", "min_ms",
-         "GFLOP/s", "vs_sgemm", "portable_ms", "port_GF/s", "speedup");
+         "GFLOP/s", "vs_sgemm", interop ? "serial_ms" : "portable_ms", interop ? "ser_GF/s" : "port_GF/s",
+         "speedup");
   int rc = 0;
   if (optind < argc)
-    for (int i = optind; i < argc; i++) rc |= bench(argv[i], threads, reps, ref, both);
+    for (int i = optind; i < argc; i++) rc |= bench(argv[i], threads, reps, ref, both, interop);
   else
-    for (int i = 0; i < cl_zoo_count(); i++) rc |= bench(cl_zoo_get(i)->name, threads, reps, ref, both);
+    for (int i = 0; i < cl_zoo_count(); i++) rc |= bench(cl_zoo_get(i)->name, threads, reps, ref, both, interop);
   return rc;
 }

@@ -51,7 +51,10 @@ float *cl__exec_alloc(size_t bytes, size_t *total) {
 
 void cl_exec_destroy(cl_exec *e) {
   if (!e) return;
+  cl__sched_destroy(e->sched);
   cl__dnnl_destroy(e->dnnl);
+  for (int l = 1; l < e->n_lane_ws; l++) free(e->lane_ws[l]);
+  free(e->lane_ws);
   free(e->exported);
   for (int i = 0; i < e->n_steps; i++) free(e->steps[i].own_weights);
   if (e->buf)
@@ -274,6 +277,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   }
   cl_blas_set_threads(e->opts.threads);
   if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_create(e)) != CL_OK) goto error;
+  if ((st = cl__sched_create(e)) != CL_OK) goto error;
 finish:
 #undef HERE
   free(consumers);
@@ -352,9 +356,9 @@ void cl_exec_fill_input(cl_exec *e, uint64_t seed) {
   }
 }
 
-cl_status cl_exec_run_step(cl_exec *e, int k) {
+cl_status cl__exec_run_lane(cl_exec *e, int k, int lane, int threads) {
   CL_ASSERT(k >= 0 && k < e->n_steps);
-  if (e->dnnl) return cl__dnnl_run_step(e, k);
+  if (e->dnnl) return cl__dnnl_run_step(e, k, lane, threads);
   step_impl *s = &e->steps[k];
   if (s->skip || s->node.op == CL_OP_INPUT) return CL_OK;
   const cl_node *nd = cl_graph_node(e->g, s->pub.node);
@@ -379,11 +383,29 @@ cl_status cl_exec_run_step(cl_exec *e, int k) {
   tout.shape = s->node.out;
   tout.y0 = 0;
   tout.rows = tout.shape.h;
-  cl_op_ctx ctx = {e->workspace, e->workspace_bytes, e->opts.threads};
+  cl_op_ctx ctx = {lane ? e->lane_ws[lane] : e->workspace, e->workspace_bytes, threads};
   return cl_op_get(s->node.op)->run(&s->node, pin, nd->n_inputs, &tout, 0, tout.shape.h, &ctx);
 }
 
+cl_status cl_exec_run_step(cl_exec *e, int k) { return cl__exec_run_lane(e, k, 0, e->opts.threads); }
+
+int cl__exec_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
+  if (e->dnnl) return cl__dnnl_step_spans(e, k, out, cap);
+  const step_impl *s = &e->steps[k];
+  if (s->skip || s->node.op == CL_OP_INPUT) return 0;
+  const cl_node *nd = cl_graph_node(e->g, s->pub.node);
+  int n = 0;
+  for (int j = 0; j <= nd->n_inputs; j++, n++) {
+    int node = j < nd->n_inputs ? nd->inputs[j] : s->pub.out_node;
+    if (n < cap)
+      out[n] = (cl__span){(const char *)e->buf[node],
+                          sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(e->g, node)->out), j == nd->n_inputs};
+  }
+  return n;
+}
+
 cl_status cl_exec_run(cl_exec *e) {
+  if (e->sched) return cl__sched_run(e);
   for (int k = 0; k < e->n_steps; k++) CL_TRY(cl_exec_run_step(e, k));
   return CL_OK;
 }

@@ -28,10 +28,13 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
   (void)d;
   *fallback = *ref = 0;
 }
-cl_status cl__dnnl_run_step(cl_exec *e, int step) {
-  (void)e;
-  (void)step;
+cl_status cl__dnnl_run_step(cl_exec *e, int step, int lane, int threads) {
+  (void)e, (void)step, (void)lane, (void)threads;
   return CL_ERR_UNSUPPORTED;
+}
+int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap) {
+  (void)e, (void)step, (void)out, (void)cap;
+  return 0;
 }
 
 #else
@@ -48,59 +51,7 @@ const char *cl__dnnl_version(void) {
   return buf;
 }
 
-/* One primitive execution with its arguments. */
-typedef struct dn_call {
-  dnnl_primitive_t prim;
-  int nargs;
-  dnnl_exec_arg_t *args;
-} dn_call;
-
-typedef struct dn_step {
-  int first_call, n_pre; /* calls [first_call, first_call + n_pre) run before the fallback kernel */
-  int n_calls;           /* all calls of this step */
-  int fallback;          /* run the portable kernel on NCHW copies */
-  float **fb_in;         /* fallback: NCHW input pointers */
-  float *fb_out;         /* fallback: NCHW output */
-} dn_step;
-
-struct cl__dnnl {
-  dnnl_engine_t eng;
-  dnnl_stream_t strm;
-  int n_nodes;
-  dnnl_memory_t *mem;      /* node -> memory holding its output (borrowed from owned[]) */
-  dnnl_memory_desc_t *md;  /* node -> that memory's descriptor */
-  uint8_t *is2d;           /* node output is a [n, features] matrix */
-  int *last_use;           /* node -> last step index reading it (-1: none) */
-  dn_step *steps;
-  dn_call *calls;
-  int n_calls, cap_calls;
-  dnnl_memory_t *owned;
-  int n_owned, cap_owned;
-  dnnl_primitive_t *prims;
-  int n_prims, cap_prims;
-  void **bufs;
-  int n_bufs, cap_bufs;
-  int n_fallback;
-  int n_ref; /* primitives on oneDNN's reference (slow) implementations */
-  int blocked; /* force nChw16c activations where channels allow */
-  /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
-   * its channel offset there, and per root the buffer's layout and memory. */
-  int *place_root, *place_off;
-  uint8_t *root_blocked;
-  float **root_ptr;
-  dnnl_memory_t *region;   /* node -> memory over its region (placed nodes) */
-  dnnl_memory_desc_t *region_md;
-  uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
-};
-
-#define DN_TRY(call, what)                                                                   \
-  do {                                                                                       \
-    dnnl_status_t s_ = (call);                                                               \
-    if (s_ != dnnl_success) {                                                                \
-      cl_log_error("executor (oneDNN): %s failed (status %d)", (what), (int)s_);           \
-      return CL_ERR_INTERNAL;                                                                \
-    }                                                                                        \
-  } while (0)
+#include "exec_dnnl_internal.h"
 
 static int grow(void **arr, int *cap, int n, size_t elem) {
   if (n < *cap) return 1;
@@ -112,7 +63,7 @@ static int grow(void **arr, int *cap, int n, size_t elem) {
   return 1;
 }
 
-static void *dn_alloc(cl_exec *e, size_t bytes) {
+void *dn_alloc(cl_exec *e, size_t bytes) {
   cl__dnnl *d = e->dnnl;
   if (!grow((void **)&d->bufs, &d->cap_bufs, d->n_bufs, sizeof(void *))) return NULL;
   void *p = cl__exec_alloc(bytes, &e->mem_bytes);
@@ -121,7 +72,7 @@ static void *dn_alloc(cl_exec *e, size_t bytes) {
 }
 
 /* A memory over @p ptr (NULL: a fresh touched buffer of the descriptor's size). */
-static dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr) {
+dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr) {
   cl__dnnl *d = e->dnnl;
   if (!ptr) ptr = dn_alloc(e, dnnl_memory_desc_get_size(md));
   if (!ptr) return NULL;
@@ -139,7 +90,7 @@ static int dn_keep_prim(cl__dnnl *d, dnnl_primitive_t p) {
 }
 
 /* Append a call to the step being built. Arguments are copied. */
-static cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
+cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
   if (!grow((void **)&d->calls, &d->cap_calls, d->n_calls, sizeof(dn_call))) return CL_ERR_NOMEM;
   dn_call *c = &d->calls[d->n_calls];
   c->prim = p;
@@ -152,7 +103,7 @@ static cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int n
   return CL_OK;
 }
 
-static void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d) {
+void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d) {
   if (is2d) {
     dnnl_dims_t dims = {s.n, (dnnl_dim_t)s.c * s.h * s.w};
     dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_f32, dnnl_nc);
@@ -162,17 +113,17 @@ static void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d) {
   }
 }
 
-static void any_md(dnnl_memory_desc_t *md, cl_shape s) {
+void any_md(dnnl_memory_desc_t *md, cl_shape s) {
   dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
   dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_format_tag_any);
 }
 
-static void blocked_md(dnnl_memory_desc_t *md, cl_shape s) {
+void blocked_md(dnnl_memory_desc_t *md, cl_shape s) {
   dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
   dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nChw16c);
 }
 
-static int md_is_plain(const dnnl_memory_desc_t *md) {
+int md_is_plain(const dnnl_memory_desc_t *md) {
   dnnl_memory_desc_t p;
   if (md->ndims == 2) {
     dnnl_dims_t dims = {md->dims[0], md->dims[1]};
@@ -186,14 +137,37 @@ static int md_is_plain(const dnnl_memory_desc_t *md) {
   return dnnl_memory_desc_equal(md, &p);
 }
 
-/* A reorder primitive from @p from's layout to @p to's (caller owns it). */
-static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *p) {
+/* Scratchpads: oneDNN's default ("library") scratchpad is one buffer per creating
+ * thread shared by all primitives, so primitives running side by side (exec_sched.c)
+ * would overwrite each other's. Every primitive that runs in cl_exec_run is created
+ * with a user scratchpad instead; each lane passes its own buffer of the largest size
+ * any primitive asked for (d->scratch_bytes). */
+dnnl_primitive_attr_t user_scratch(dnnl_primitive_attr_t attr) {
+  if (!attr && dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+  dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  return attr;
+}
+
+static void note_scratch(cl__dnnl *d, const_dnnl_primitive_desc_t pd) {
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  size_t b = md ? dnnl_memory_desc_get_size(md) : 0;
+  if (b > d->scratch_bytes) d->scratch_bytes = b;
+}
+
+/* A reorder primitive from @p from's layout to @p to's (caller owns it); @p run_time:
+ * executed by cl_exec_run (user scratchpad), else once now. */
+static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *p,
+                                 int run_time) {
   const dnnl_memory_desc_t *fmd, *tmd;
   dnnl_memory_get_memory_desc(from, &fmd);
   dnnl_memory_get_memory_desc(to, &tmd);
   dnnl_primitive_desc_t pd;
-  DN_TRY(dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, NULL), "reorder");
-  dnnl_status_t s = dnnl_primitive_create(p, pd);
+  dnnl_primitive_attr_t attr = run_time ? user_scratch(NULL) : NULL;
+  dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, fmd, d->eng, tmd, d->eng, attr);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  DN_TRY(s, "reorder");
+  if (run_time) note_scratch(d, pd);
+  s = dnnl_primitive_create(p, pd);
   dnnl_primitive_desc_destroy(pd);
   return s == dnnl_success ? CL_OK : CL_ERR_INTERNAL;
 }
@@ -201,7 +175,7 @@ static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t 
 /* Run a reorder now (weights packing), then free it. */
 static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
   dnnl_primitive_t p;
-  CL_TRY(dn_reorder_prim(d, src, dst, &p));
+  CL_TRY(dn_reorder_prim(d, src, dst, &p, 0));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
   dnnl_status_t s = dnnl_primitive_execute(p, d->strm, 2, args);
   if (s == dnnl_success) s = dnnl_stream_wait(d->strm);
@@ -210,10 +184,10 @@ static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t ds
 }
 
 /* Append a reorder call from one memory to another (layouts may differ). */
-static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to) {
+cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to) {
   cl__dnnl *d = e->dnnl;
   dnnl_primitive_t p;
-  CL_TRY(dn_reorder_prim(d, from, to, &p));
+  CL_TRY(dn_reorder_prim(d, from, to, &p, 1));
   if (!dn_keep_prim(d, p)) {
     dnnl_primitive_destroy(p);
     return CL_ERR_NOMEM;
@@ -224,7 +198,7 @@ static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dn
 
 /* Memory holding node @p src's data in layout @p want: the node's own memory if the
  * layouts agree, else a reorder call appended to @p st into a new memory. */
-static cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
+cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
   cl__dnnl *d = e->dnnl;
   if (dnnl_memory_desc_equal(&d->md[src], want)) {
     *out = d->mem[src];
@@ -239,7 +213,7 @@ static cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_
 
 /* Set node @p node's output memory to a new one with descriptor @p md; exported nodes
  * with a plain layout write straight into their NCHW buffer. */
-static cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md) {
+cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md) {
   cl__dnnl *d = e->dnnl;
   if (d->region[node]) {
     if (dnnl_memory_desc_equal(md, &d->region_md[node])) {
@@ -259,9 +233,7 @@ static cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md) 
 }
 
 /* Exported node whose memory is not its NCHW buffer: append a reorder into it. */
-static cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to);
-
-static cl_status dn_export(cl_exec *e, dn_step *st, int node) {
+cl_status dn_export(cl_exec *e, dn_step *st, int node) {
   cl__dnnl *d = e->dnnl;
   if (d->pending[node]) {
     d->pending[node] = 0;
@@ -280,7 +252,7 @@ static cl_status dn_export(cl_exec *e, dn_step *st, int node) {
   return dn_reorder_call(e, st, d->mem[node], dst);
 }
 
-static int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
+int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
   *alpha = 0.f;
   *beta = 0.f;
   switch (a) {
@@ -294,7 +266,7 @@ static int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
 }
 
 /* Attribute with post-ops [sum] [eltwise act]; NULL attr when none. */
-static dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
+dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
   dnnl_alg_kind_t alg;
   float a, b;
   int has_act = act_alg(act, &alg, &a, &b);
@@ -314,14 +286,16 @@ static dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
 }
 
 /* Create a primitive from an op descriptor; returns NULL pd on failure (no log). */
-static dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr) {
+dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr) {
   dnnl_primitive_desc_t pd = NULL;
-  if (dnnl_primitive_desc_create(&pd, desc, attr, d->eng, NULL) != dnnl_success) return NULL;
-  return pd;
+  dnnl_primitive_attr_t a = user_scratch(attr);
+  dnnl_status_t s = dnnl_primitive_desc_create(&pd, desc, a, d->eng, NULL);
+  if (!attr && a) dnnl_primitive_attr_destroy(a);
+  return s == dnnl_success ? pd : NULL;
 }
 
 /* Create the primitive of @p pd and free @p pd (also on failure). */
-static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out) {
+cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out) {
   const char *impl = NULL;
   /* Reference kernels are correct but 10-100x slower: count them (cl_exec_dnnl_stats). */
   if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
@@ -329,6 +303,7 @@ static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive
     d->n_ref++;
     cl_log_info("executor (oneDNN): reference implementation '%s' in use", impl);
   }
+  note_scratch(d, pd);
   dnnl_status_t s = dnnl_primitive_create(out, pd);
   dnnl_primitive_desc_destroy(pd);
   if (s != dnnl_success || !dn_keep_prim(d, *out)) {
@@ -339,7 +314,7 @@ static cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive
 }
 
 /* In-place eltwise on node @p node's memory (an activation oneDNN could not fuse). */
-static cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act) {
+cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act) {
   cl__dnnl *d = e->dnnl;
   dnnl_alg_kind_t alg;
   float a, b;
@@ -590,315 +565,6 @@ static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
   return dn_export(e, st, o);
 }
 
-/* Generic single-source primitive: desc already initialised on the source's md. */
-static cl_status finish_unary(cl_exec *e, dn_step *st, int src, int o, const void *desc, dnnl_primitive_attr_t attr,
-                              int extra_arg, dnnl_memory_t extra_mem) {
-  cl__dnnl *d = e->dnnl;
-  dnnl_primitive_desc_t pd = pd_create(d, desc, attr);
-  if (!pd) return CL_ERR_UNSUPPORTED;
-  dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-  dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-  dnnl_primitive_t p;
-  CL_TRY(prim_from(d, pd, &p));
-  dnnl_memory_t smem;
-  CL_TRY(dn_as(e, st, src, &want_src, &smem));
-  CL_TRY(dn_set_out(e, o, &got_dst));
-  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, smem}, {DNNL_ARG_DST, d->mem[o]}, {extra_arg, extra_mem}};
-  return dn_call_add(d, st, p, extra_mem ? 3 : 2, args);
-}
-
-static cl_status build_pool(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  int src = gn->inputs[0];
-  cl_shape is = cl_graph_node(e->g, src)->out, os = s->node.out;
-  dnnl_alg_kind_t alg;
-  dnnl_dims_t kern, str, pl, pr, dil = {0, 0};
-  if (s->node.op == CL_OP_GAP) {
-    alg = dnnl_pooling_avg_exclude_padding;
-    kern[0] = is.h, kern[1] = is.w, str[0] = 1, str[1] = 1;
-    pl[0] = pl[1] = pr[0] = pr[1] = 0;
-  } else {
-    const cl_pool_params *pp = &s->node.p.pool;
-    kern[0] = pp->kh, kern[1] = pp->kw, str[0] = pp->sh, str[1] = pp->sw;
-    pl[0] = pp->pt, pl[1] = pp->pl;
-    /* Right/bottom padding that yields the IR's output size (ceil mode adds some). */
-    pr[0] = (dnnl_dim_t)(os.h - 1) * pp->sh + pp->kh - is.h - pp->pt;
-    pr[1] = (dnnl_dim_t)(os.w - 1) * pp->sw + pp->kw - is.w - pp->pl;
-    if (pr[0] < 0) pr[0] = 0;
-    if (pr[1] < 0) pr[1] = 0;
-    if (s->node.op == CL_OP_MAXPOOL) {
-      alg = dnnl_pooling_max;
-    } else {
-      int padded = pp->pt || pp->pl || pr[0] || pr[1];
-      if (pp->count_include_pad && padded) {
-        /* PyTorch counts the declared padding but not ceil-mode overhang. */
-        if (pr[0] != pp->pb || pr[1] != pp->pr) return CL_ERR_UNSUPPORTED;
-        alg = dnnl_pooling_avg_include_padding;
-      } else {
-        alg = dnnl_pooling_avg_exclude_padding;
-      }
-    }
-  }
-  dnnl_memory_desc_t dst_md;
-  any_md(&dst_md, os);
-  if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
-  dnnl_pooling_v2_desc_t pdsc;
-  DN_TRY(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &d->md[src], &dst_md, str, kern, dil,
-                                           pl, pr),
-         "pooling desc");
-  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &pdsc, NULL, 0, NULL));
-  return dn_export(e, st, s->pub.out_node);
-}
-
-static cl_status build_bn(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  int src = gn->inputs[0];
-  int c = cl_graph_node(e->g, src)->out.c;
-  cl_act act = s->node.p.bn.act;
-  unsigned flags = dnnl_use_global_stats | dnnl_use_scaleshift;
-  if (act == CL_ACT_RELU) flags |= dnnl_fuse_norm_relu;
-  dnnl_batch_normalization_desc_t bd;
-  DN_TRY(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &d->md[src], s->node.p.bn.eps, flags),
-         "batch-norm desc");
-  dnnl_primitive_desc_t pd = pd_create(d, &bd, NULL);
-  if (!pd) return CL_ERR_UNSUPPORTED;
-  dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-  dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-  dnnl_primitive_t p;
-  CL_TRY(prim_from(d, pd, &p));
-  dnnl_memory_desc_t ss_md, v_md;
-  dnnl_dims_t ssd = {2, c}, vd = {c};
-  dnnl_memory_desc_init_by_tag(&ss_md, 2, ssd, dnnl_f32, dnnl_nc);
-  dnnl_memory_desc_init_by_tag(&v_md, 1, vd, dnnl_f32, dnnl_x);
-  float *w = s->node.weights; /* gamma, beta, mean, var */
-  dnnl_memory_t ss = dn_mem(e, &ss_md, w), mean = dn_mem(e, &v_md, w + 2 * c), var = dn_mem(e, &v_md, w + 3 * c);
-  if (!ss || !mean || !var) return CL_ERR_NOMEM;
-  dnnl_memory_t smem;
-  CL_TRY(dn_as(e, st, src, &want_src, &smem));
-  int o = s->pub.out_node;
-  CL_TRY(dn_set_out(e, o, &got_dst));
-  dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, smem},
-                             {DNNL_ARG_MEAN, mean},
-                             {DNNL_ARG_VARIANCE, var},
-                             {DNNL_ARG_SCALE_SHIFT, ss},
-                             {DNNL_ARG_DST, d->mem[o]}};
-  CL_TRY(dn_call_add(d, st, p, 5, args));
-  if (act != CL_ACT_NONE && act != CL_ACT_RELU) CL_TRY(dn_act_inplace(e, st, o, act));
-  return dn_export(e, st, o);
-}
-
-static cl_status build_eltwise_act(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  int src = gn->inputs[0];
-  cl_act act = s->node.op == CL_OP_RELU      ? CL_ACT_RELU
-               : s->node.op == CL_OP_RELU6   ? CL_ACT_RELU6
-               : s->node.op == CL_OP_SIGMOID ? CL_ACT_SIGMOID
-                                             : CL_ACT_HSWISH;
-  dnnl_alg_kind_t alg;
-  float a, b;
-  act_alg(act, &alg, &a, &b);
-  dnnl_eltwise_desc_t ed;
-  DN_TRY(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, alg, &d->md[src], a, b), "eltwise desc");
-  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &ed, NULL, 0, NULL));
-  return dn_export(e, st, s->pub.out_node);
-}
-
-static cl_status build_binary(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  if (gn->n_inputs != 2) return CL_ERR_UNSUPPORTED;
-  if (s->node.op == CL_OP_ADD && s->node.p.eltwise.scale != 0.0f) return CL_ERR_UNSUPPORTED; /* portable kernel */
-  int a = gn->inputs[0], b = gn->inputs[1];
-  if (d->md[a].ndims != d->md[b].ndims) return CL_ERR_UNSUPPORTED;
-  dnnl_binary_desc_t bd;
-  dnnl_memory_desc_t dst_md = d->md[a], a_md = d->md[a], b_md = d->md[b];
-  cl_shape as = cl_graph_node(e->g, a)->out, bs = cl_graph_node(e->g, b)->out;
-  /* Keep the blocked layout: an NCHW addend (a tensor received from another rank)
-   * would otherwise make the sum, and every consumer after it, NCHW. */
-  if (d->blocked && a_md.ndims == 4 && as.c % 16 == 0) {
-    blocked_md(&dst_md, s->node.out);
-    a_md = dst_md;
-    if (bs.h == as.h && bs.w == as.w) b_md = dst_md;
-  }
-  dnnl_memory_t am, bm;
-  CL_TRY(dn_as(e, st, a, &a_md, &am));
-  CL_TRY(dn_as(e, st, b, &b_md, &bm));
-  DN_TRY(dnnl_binary_desc_init(&bd, s->node.op == CL_OP_ADD ? dnnl_binary_add : dnnl_binary_mul, &a_md, &b_md,
-                               &dst_md),
-         "binary desc");
-  dnnl_primitive_attr_t attr = make_attr(0, s->node.p.eltwise.act);
-  dnnl_primitive_desc_t pd = pd_create(d, &bd, attr);
-  if (attr) dnnl_primitive_attr_destroy(attr);
-  if (!pd) return CL_ERR_UNSUPPORTED;
-  dnnl_primitive_t p;
-  CL_TRY(prim_from(d, pd, &p));
-  int o = s->pub.out_node;
-  CL_TRY(dn_set_out(e, o, &dst_md));
-  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, am}, {DNNL_ARG_SRC_1, bm}, {DNNL_ARG_DST, d->mem[o]}};
-  CL_TRY(dn_call_add(d, st, p, 3, args));
-  return dn_export(e, st, o);
-}
-
-/* A memory over channels [off, off + c) of placed root @p root's buffer. */
-static dnnl_memory_t region_view(cl_exec *e, int root, int off, cl_shape sh, dnnl_memory_desc_t *md) {
-  cl__dnnl *d = e->dnnl;
-  if (d->root_blocked[root]) blocked_md(md, sh);
-  else plain_md(md, sh, 0);
-  return dn_mem(e, md, d->root_ptr[root] + (size_t)off * (size_t)sh.h * (size_t)sh.w);
-}
-
-static cl_status build_concat(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  int n = gn->n_inputs;
-  int o = s->pub.out_node;
-  if (d->region[o]) { /* inputs were written into their slots; copy the others */
-    int root = d->place_root[o], off = d->place_off[o];
-    for (int j = 0; j < n; j++) {
-      int src = gn->inputs[j];
-      cl_shape sh = cl_graph_node(e->g, src)->out;
-      if (!(d->place_root[src] == root && d->place_off[src] == off && d->region[src])) {
-        dnnl_memory_desc_t vmd;
-        dnnl_memory_t v = region_view(e, root, off, sh, &vmd);
-        if (!v) return CL_ERR_NOMEM;
-        CL_TRY(dn_reorder_call(e, st, d->mem[src], v));
-      }
-      off += sh.c;
-    }
-    d->md[o] = d->region_md[o];
-    d->mem[o] = d->region[o];
-    return dn_export(e, st, o);
-  }
-  dnnl_memory_desc_t *mds = malloc(sizeof *mds * (size_t)n);
-  dnnl_exec_arg_t *args = malloc(sizeof *args * (size_t)(n + 1));
-  if (!mds || !args) {
-    free(mds);
-    free(args);
-    return CL_ERR_NOMEM;
-  }
-  cl_status rc = CL_OK;
-  for (int j = 0; j < n; j++) {
-    mds[j] = d->md[gn->inputs[j]];
-    if (mds[j].ndims != 4) rc = CL_ERR_UNSUPPORTED;
-  }
-  dnnl_primitive_desc_t pd = NULL;
-  if (rc == CL_OK && dnnl_concat_primitive_desc_create(&pd, NULL, n, 1, mds, NULL, d->eng) != dnnl_success)
-    rc = CL_ERR_UNSUPPORTED;
-  dnnl_primitive_t p = NULL;
-  if (rc == CL_OK) {
-    dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    rc = prim_from(d, pd, &p);
-    if (rc == CL_OK) rc = dn_set_out(e, s->pub.out_node, &got_dst);
-  }
-  if (rc == CL_OK) {
-    for (int j = 0; j < n; j++) args[j] = (dnnl_exec_arg_t){DNNL_ARG_MULTIPLE_SRC + j, d->mem[gn->inputs[j]]};
-    args[n] = (dnnl_exec_arg_t){DNNL_ARG_DST, d->mem[s->pub.out_node]};
-    rc = dn_call_add(d, st, p, n + 1, args);
-  }
-  free(mds);
-  free(args);
-  CL_TRY(rc);
-  return dn_export(e, st, s->pub.out_node);
-}
-
-static cl_status build_lrn(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_lrn_params *lp = &s->node.p.lrn;
-  if (lp->size % 2 == 0) return CL_ERR_UNSUPPORTED; /* PyTorch's even window is asymmetric */
-  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
-  dnnl_lrn_desc_t ld;
-  DN_TRY(dnnl_lrn_forward_desc_init(&ld, dnnl_forward_inference, dnnl_lrn_across_channels, &d->md[src], lp->size,
-                                    lp->alpha, lp->beta, lp->k),
-         "lrn desc");
-  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &ld, NULL, 0, NULL));
-  return dn_export(e, st, s->pub.out_node);
-}
-
-static cl_status build_softmax(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
-  dnnl_softmax_desc_t sd;
-  DN_TRY(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &d->md[src], 1), "softmax desc");
-  CL_TRY(finish_unary(e, st, src, s->pub.out_node, &sd, NULL, 0, NULL));
-  return dn_export(e, st, s->pub.out_node);
-}
-
-/* Flatten: NCHW order, i.e. a reorder to plain then a 2-D view of the same bytes. */
-static cl_status build_flatten(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  int src = cl_graph_node(e->g, s->pub.node)->inputs[0];
-  int o = s->pub.out_node;
-  cl_shape is = cl_graph_node(e->g, src)->out;
-  dnnl_memory_desc_t p4, p2;
-  plain_md(&p4, is, d->md[src].ndims == 2);
-  plain_md(&p2, s->node.out, 1);
-  void *ptr = NULL;
-  if (md_is_plain(&d->md[src])) {
-    dnnl_memory_get_data_handle(d->mem[src], &ptr);
-    if (e->exported[o] && e->buf[o]) { /* the caller wants its own buffer */
-      d->md[o] = p2;
-      d->mem[o] = dn_mem(e, &p2, e->buf[o]);
-      if (!d->mem[o]) return CL_ERR_NOMEM;
-      dnnl_memory_t from = dn_mem(e, &p2, ptr);
-      if (!from) return CL_ERR_NOMEM;
-      return dn_reorder_call(e, st, from, d->mem[o]);
-    }
-    d->md[o] = p2;
-    d->mem[o] = dn_mem(e, &p2, ptr);
-    return d->mem[o] ? CL_OK : CL_ERR_NOMEM;
-  }
-  ptr = e->exported[o] && e->buf[o] ? (void *)e->buf[o] : dn_alloc(e, dnnl_memory_desc_get_size(&p4));
-  if (!ptr) return CL_ERR_NOMEM;
-  dnnl_memory_t m4 = dn_mem(e, &p4, ptr);
-  if (!m4) return CL_ERR_NOMEM;
-  CL_TRY(dn_reorder_call(e, st, d->mem[src], m4));
-  d->md[o] = p2;
-  d->mem[o] = dn_mem(e, &p2, ptr);
-  return d->mem[o] ? CL_OK : CL_ERR_NOMEM;
-}
-
-/* Portable kernel on NCHW copies of the inputs. */
-static cl_status build_fallback(cl_exec *e, int k, dn_step *st) {
-  cl__dnnl *d = e->dnnl;
-  cl__exec_step *s = &e->steps[k];
-  const cl_node *gn = cl_graph_node(e->g, s->pub.node);
-  int o = s->pub.out_node;
-  st->fallback = 1;
-  st->fb_in = calloc((size_t)(gn->n_inputs ? gn->n_inputs : 1), sizeof(float *));
-  if (!st->fb_in) return CL_ERR_NOMEM;
-  for (int j = 0; j < gn->n_inputs; j++) {
-    int src = gn->inputs[j];
-    dnnl_memory_desc_t pmd;
-    plain_md(&pmd, cl_graph_node(e->g, src)->out, d->md[src].ndims == 2);
-    dnnl_memory_t m;
-    CL_TRY(dn_as(e, st, src, &pmd, &m));
-    void *h = NULL;
-    dnnl_memory_get_data_handle(m, &h);
-    st->fb_in[j] = h;
-  }
-  st->n_pre = st->n_calls;
-  int is2d = d->is2d[o];
-  dnnl_memory_desc_t omd;
-  plain_md(&omd, s->node.out, is2d);
-  CL_TRY(dn_set_out(e, o, &omd));
-  void *h = NULL;
-  dnnl_memory_get_data_handle(d->mem[o], &h);
-  st->fb_out = h;
-  d->n_fallback++;
-  return CL_OK;
-}
-
 void cl__dnnl_destroy(cl__dnnl *d) {
   if (!d) return;
   for (int i = 0; i < d->n_calls; i++) free(d->calls[i].args);
@@ -924,87 +590,13 @@ void cl__dnnl_destroy(cl__dnnl *d) {
   free(d->region);
   free(d->region_md);
   free(d->pending);
+  for (int l = 1; l < d->n_lanes; l++) dnnl_stream_destroy(d->lane_strm[l]);
+  free(d->lane_strm);
+  free(d->lane_scratch);
+  free(d->argv);
   if (d->strm) dnnl_stream_destroy(d->strm);
   if (d->eng) dnnl_engine_destroy(d->eng);
   free(d);
-}
-
-/* Zero-copy concatenation for batch 1: with N = 1, channels [a, b) of an NCHW tensor,
- * or of an nChw16c tensor when a and b are multiples of 16, are themselves a dense
- * tensor of that layout. So a concat's inputs can be computed straight into its
- * buffer, and a concat that is itself an input of a later concat (DenseNet's growing
- * feature maps, Inception's nested branches) becomes a prefix view of that concat's
- * buffer. Concats are visited consumers-first; each node is placed at most once (the
- * first placement wins; other concats copy it), so the written regions are disjoint. */
-static int placeable(const cl_exec *e, int node) {
-  int k = e->step_of[node];
-  if (k < 0) return 0; /* external input: the caller's buffer */
-  const cl__exec_step *s = &e->steps[k];
-  if (s->skip) return 0;
-  switch (s->node.op) {
-    case CL_OP_CONV:
-    case CL_OP_MAXPOOL:
-    case CL_OP_AVGPOOL:
-    case CL_OP_BATCHNORM:
-    case CL_OP_RELU:
-    case CL_OP_RELU6:
-    case CL_OP_SIGMOID:
-    case CL_OP_HSWISH:
-    case CL_OP_ADD:
-    case CL_OP_MUL:
-    case CL_OP_CONCAT:
-    case CL_OP_LRN: return 1;
-    default: return 0;
-  }
-}
-
-static cl_status plan_concat(cl_exec *e) {
-  cl__dnnl *d = e->dnnl;
-  const cl_graph *g = e->g;
-  for (int k = e->n_steps - 1; k >= 0; k--) {
-    const cl__exec_step *s = &e->steps[k];
-    if (s->node.op != CL_OP_CONCAT) continue;
-    int c = s->pub.out_node;
-    const cl_node *cn = cl_graph_node(g, s->pub.node);
-    if (cn->out.n != 1) continue;
-    int ok = 1;
-    for (int j = 0; j < cn->n_inputs; j++) {
-      const cl_node *in = cl_graph_node(g, cn->inputs[j]);
-      if (in->out.n != 1 || in->out.h != cn->out.h || in->out.w != cn->out.w || d->is2d[cn->inputs[j]]) ok = 0;
-    }
-    if (!ok) continue;
-    if (d->place_root[c] < 0) {
-      d->place_root[c] = c;
-      d->place_off[c] = 0;
-    }
-    int root = d->place_root[c], off = d->place_off[c];
-    for (int j = 0; j < cn->n_inputs; j++) {
-      int src = cn->inputs[j];
-      if (d->place_root[src] < 0 && placeable(e, src)) {
-        d->place_root[src] = root;
-        d->place_off[src] = off;
-      }
-      off += cl_graph_node(g, src)->out.c;
-    }
-  }
-  /* Per root: nChw16c if every member's offset and width are multiples of 16. */
-  for (int r = 0; r < d->n_nodes; r++) {
-    if (d->place_root[r] != r) continue;
-    int blocked = 1;
-    for (int i = 0; i < d->n_nodes; i++)
-      if (d->place_root[i] == r && (d->place_off[i] % 16 || cl_graph_node(g, i)->out.c % 16)) blocked = 0;
-    d->root_blocked[r] = (uint8_t)blocked;
-    cl_shape sh = cl_graph_node(g, r)->out;
-    d->root_ptr[r] = dn_alloc(e, sizeof(float) * (size_t)cl_shape_numel(sh));
-    if (!d->root_ptr[r]) return CL_ERR_NOMEM;
-  }
-  for (int i = 0; i < d->n_nodes; i++) {
-    int r = d->place_root[i];
-    if (r < 0) continue;
-    d->region[i] = region_view(e, r, d->place_off[i], cl_graph_node(g, i)->out, &d->region_md[i]);
-    if (!d->region[i]) return CL_ERR_NOMEM;
-  }
-  return CL_OK;
 }
 
 /* Activation layout policy: nChw16c wherever the channel count allows (concat slices
@@ -1015,6 +607,22 @@ static cl_status plan_concat(cl_exec *e) {
 static int choose_blocked(void) {
   const char *env = getenv("CLEAVE_DNNL_LAYOUT");
   return !(env && !strcmp(env, "any"));
+}
+
+/* Per-lane scratchpads and argument arrays, once every primitive exists. */
+static cl_status dn_lanes(cl_exec *e) {
+  cl__dnnl *d = e->dnnl;
+  for (int c = 0; c < d->n_calls; c++)
+    if (d->calls[c].nargs > d->max_args) d->max_args = d->calls[c].nargs;
+  d->lane_scratch = calloc((size_t)d->n_lanes, sizeof(dnnl_memory_t));
+  d->argv = malloc(sizeof(dnnl_exec_arg_t) * (size_t)d->n_lanes * (size_t)(d->max_args + 1));
+  if (!d->lane_scratch || !d->argv) return CL_ERR_NOMEM;
+  dnnl_memory_desc_t md;
+  dnnl_dims_t dims = {(dnnl_dim_t)(d->scratch_bytes ? d->scratch_bytes : 64)};
+  dnnl_memory_desc_init_by_tag(&md, 1, dims, dnnl_u8, dnnl_x);
+  for (int l = 0; l < d->n_lanes; l++)
+    if (!(d->lane_scratch[l] = dn_mem(e, &md, NULL))) return CL_ERR_NOMEM;
+  return CL_OK;
 }
 
 cl_status cl__dnnl_create(cl_exec *e) {
@@ -1031,6 +639,11 @@ cl_status cl__dnnl_create(cl_exec *e) {
     cl_log_error("executor (oneDNN): cannot create the CPU engine");
     return CL_ERR_INTERNAL;
   }
+  if (!(d->lane_strm = calloc((size_t)e->opts.threads, sizeof(dnnl_stream_t)))) return CL_ERR_NOMEM;
+  d->lane_strm[0] = d->strm;
+  for (d->n_lanes = 1; d->n_lanes < e->opts.threads; d->n_lanes++)
+    if (dnnl_stream_create(&d->lane_strm[d->n_lanes], d->eng, dnnl_stream_default_flags) != dnnl_success)
+      return CL_ERR_INTERNAL;
   d->mem = calloc((size_t)(n ? n : 1), sizeof *d->mem);
   d->md = calloc((size_t)(n ? n : 1), sizeof *d->md);
   d->is2d = calloc((size_t)(n ? n : 1), 1);
@@ -1151,15 +764,20 @@ cl_status cl__dnnl_create(cl_exec *e) {
   free(absorbed);
   free(consumers);
   if (rc != CL_OK) return rc;
+  CL_TRY(dn_lanes(e));
   if (d->n_fallback)
     cl_log_info("executor (oneDNN): %d of %d steps of '%s' run the portable kernel", d->n_fallback, e->n_steps,
                 cl_graph_name(g));
   return CL_OK;
 }
 
-static cl_status dn_exec_calls(cl__dnnl *d, int from, int to) {
+static cl_status dn_exec_calls(cl__dnnl *d, int lane, int from, int to) {
+  dnnl_exec_arg_t *argv = d->argv + (size_t)lane * (size_t)(d->max_args + 1);
   for (int c = from; c < to; c++) {
-    dnnl_status_t s = dnnl_primitive_execute(d->calls[c].prim, d->strm, d->calls[c].nargs, d->calls[c].args);
+    int n = d->calls[c].nargs;
+    memcpy(argv, d->calls[c].args, sizeof *argv * (size_t)n);
+    argv[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, d->lane_scratch[lane]};
+    dnnl_status_t s = dnnl_primitive_execute(d->calls[c].prim, d->lane_strm[lane], n + 1, argv);
     if (s != dnnl_success) {
       cl_log_error("executor (oneDNN): primitive execution failed (status %d)", (int)s);
       return CL_ERR_INTERNAL;
@@ -1168,11 +786,13 @@ static cl_status dn_exec_calls(cl__dnnl *d, int from, int to) {
   return CL_OK;
 }
 
-cl_status cl__dnnl_run_step(cl_exec *e, int k) {
+/* Lane > 0 runs inside an OpenMP team (exec_sched.c), where oneDNN runs each
+ * primitive on the calling thread only. */
+cl_status cl__dnnl_run_step(cl_exec *e, int k, int lane, int threads) {
   cl__dnnl *d = e->dnnl;
   dn_step *st = &d->steps[k];
   int c0 = st->first_call;
-  CL_TRY(dn_exec_calls(d, c0, c0 + st->n_pre));
+  CL_TRY(dn_exec_calls(d, lane, c0, c0 + st->n_pre));
   if (st->fallback) {
     cl__exec_step *s = &e->steps[k];
     const cl_node *nd = cl_graph_node(e->g, s->pub.node);
@@ -1188,11 +808,39 @@ cl_status cl__dnnl_run_step(cl_exec *e, int k) {
       pin[j] = &tin[j];
     }
     cl_tensor tout = {st->fb_out, s->node.out, 0, s->node.out.h};
-    cl_op_ctx ctx = {e->workspace, e->workspace_bytes, e->opts.threads};
+    cl_op_ctx ctx = {lane ? e->lane_ws[lane] : e->workspace, e->workspace_bytes, threads};
     CL_TRY(cl_op_get(s->node.op)->run(&s->node, pin, nd->n_inputs, &tout, 0, tout.shape.h, &ctx));
   }
-  CL_TRY(dn_exec_calls(d, c0 + st->n_pre, c0 + st->n_calls));
+  CL_TRY(dn_exec_calls(d, lane, c0 + st->n_pre, c0 + st->n_calls));
   return CL_OK;
+}
+
+/* Byte ranges of step k: every call argument (DST/TO written, the rest read; weights
+ * are read-only and never conflict) and a fallback kernel's NCHW input/output. */
+int cl__dnnl_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
+  const cl__dnnl *d = e->dnnl;
+  const dn_step *st = &d->steps[k];
+  int n = 0;
+  for (int c = st->first_call; c < st->first_call + st->n_calls; c++)
+    for (int a = 0; a < d->calls[c].nargs; a++, n++) {
+      if (n >= cap) continue;
+      const dnnl_exec_arg_t *arg = &d->calls[c].args[a];
+      const dnnl_memory_desc_t *md;
+      void *h = NULL;
+      dnnl_memory_get_memory_desc(arg->memory, &md);
+      dnnl_memory_get_data_handle(arg->memory, &h);
+      out[n] = (cl__span){h, dnnl_memory_desc_get_size(md), arg->arg == DNNL_ARG_DST};
+    }
+  if (st->fallback) {
+    const cl_node *nd = cl_graph_node(e->g, e->steps[k].pub.node);
+    for (int j = 0; j <= nd->n_inputs; j++, n++) {
+      int node = j < nd->n_inputs ? nd->inputs[j] : e->steps[k].pub.out_node;
+      if (n < cap)
+        out[n] = (cl__span){j < nd->n_inputs ? (const char *)st->fb_in[j] : (const char *)st->fb_out,
+                            sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(e->g, node)->out), j == nd->n_inputs};
+    }
+  }
+  return n;
 }
 
 void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {

@@ -17,6 +17,7 @@ typedef struct cl__exec_step {
 } cl__exec_step;
 
 typedef struct cl__dnnl cl__dnnl;
+typedef struct cl__sched cl__sched;
 
 struct cl_exec {
   const cl_graph *g;
@@ -34,7 +35,30 @@ struct cl_exec {
   size_t workspace_bytes;
   size_t mem_bytes;
   cl__dnnl *dnnl;    /* backend state when backend == CL_BACKEND_DNNL */
+  cl__sched *sched;  /* branch-parallel schedule (exec_sched.c), or NULL: serial */
+  float **lane_ws;   /* per-lane kernel workspaces ([0] = workspace), or NULL */
+  int n_lane_ws;
 };
+
+/* A byte range a step reads or writes when it runs (dependency analysis). */
+typedef struct cl__span {
+  const char *p;
+  size_t n;   /* bytes */
+  int write;
+} cl__span;
+
+/* Run step k on lane @p lane (0 = the calling thread; others are OpenMP team threads)
+ * with @p threads kernel threads. */
+cl_status cl__exec_run_lane(cl_exec *e, int k, int lane, int threads);
+/* Ranges step k touches at run time, at most @p cap into @p out; returns how many
+ * there are (call again with more room if that exceeds cap). */
+int cl__exec_step_spans(const cl_exec *e, int k, cl__span *out, int cap);
+
+/* Branch-parallel schedule (exec_sched.c): built, and measured when the choice is
+ * automatic, after the backend's create; leaves e->sched NULL when all is serial. */
+cl_status cl__sched_create(cl_exec *e);
+void cl__sched_destroy(cl__sched *s);
+cl_status cl__sched_run(cl_exec *e);
 
 /* Memory from the OS, huge-page advised and touched now (no first-touch faults in runs).
  * Adds the rounded size to *total. */
@@ -45,7 +69,8 @@ float *cl__exec_alloc(size_t bytes, size_t *total);
 cl_status cl__dnnl_create(cl_exec *e);
 void cl__dnnl_destroy(cl__dnnl *d);
 void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref);
-cl_status cl__dnnl_run_step(cl_exec *e, int step);
+cl_status cl__dnnl_run_step(cl_exec *e, int step, int lane, int threads);
+int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap);
 int cl__dnnl_available(void);
 const char *cl__dnnl_version(void);
 

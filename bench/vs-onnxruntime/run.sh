@@ -12,8 +12,10 @@
 # input (max |diff| / max |ref|, also saved as NAME.ort.bin for `test_onnx --zoo`), then
 # times both engines, alternating processes round by round so that machine noise hits
 # both alike. Per model and thread count it prints both medians (of the per-round
-# medians), the ratio cleave/ORT, GFLOP/s (2 * conv+fc MACs / latency) and cleave's
-# speed-up from 1 to 2 threads.
+# medians), the ratio cleave/ORT, GFLOP/s (2 * conv+fc MACs / latency), both engines'
+# speed-up from 1 thread (cl_2t_x, ort_2t_x), cleave's inter-op branch groups
+# (parallel/all, see docs/runtime.md), the host load at start and end and the
+# onnxruntime-node version.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --models-dir) MDIR="$2"; shift 2 ;;
     --backend) BACKEND="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +62,9 @@ field() { sed -n "s/^$1: //p"; }
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-printf "%-14s %3s %11s %11s %7s %9s %9s %8s %10s\n" model thr cleave_ms ort_ms ratio cl_GF/s ort_GF/s cl_2t_x max_relerr
+ORTVER="$(node -p "require('$HERE/node_modules/onnxruntime-node/package.json').version")"
+LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-14s %3s %11s %11s %7s %9s %9s %8s %8s %6s %10s\n" model thr cleave_ms ort_ms ratio cl_GF/s ort_GF/s cl_2t_x ort_2t_x groups max_relerr
 for m in $MODELS; do
   f="$MDIR/$m.onnx"
   in="$MDIR/$m.input.bin"
@@ -70,7 +74,7 @@ for m in $MODELS; do
   [ -n "${BVER:-}" ] || BVER="$(field backend_version < "$TMP/info")"
   macs="$(field macs < "$TMP/info")"
   err="$("$PY" -c "import numpy as np,sys; a=np.fromfile(sys.argv[1],'<f4'); b=np.fromfile(sys.argv[2],'<f4'); print('%.2e' % (abs(a-b).max()/abs(b).max()) if a.size==b.size else 'size!')" "$TMP/$m.cleave.bin" "$MDIR/$m.ort.bin")"
-  t1=""
+  t1=""; o1=""
   for t in $THREADS; do
     : > "$TMP/c"; : > "$TMP/o"
     for r in $(seq "$ROUNDS"); do
@@ -79,13 +83,16 @@ for m in $MODELS; do
         sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p' >> "$TMP/o"
     done
     c="$(median < "$TMP/c")"; o="$(median < "$TMP/o")"
-    [ -z "$t1" ] && t1="$c"
-    awk -v m="$m" -v t="$t" -v c="$c" -v o="$o" -v macs="$macs" -v t1="$t1" -v err="$err" 'BEGIN {
-      printf "%-14s %3d %11.2f %11.2f %7.3f %9.1f %9.1f %8.2f %10s\n", m, t, c, o, c / o,
-             2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, err }'
+    [ -z "$t1" ] && t1="$c" && o1="$o"
+    grp="$("$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --threads "$t" --reps 1 --warmup 0 |
+           awk -F': ' '/^branch_groups:/ {g=$2} /^branch_groups_parallel:/ {p=$2} END {print p "/" g}')"
+    awk -v m="$m" -v t="$t" -v c="$c" -v o="$o" -v macs="$macs" -v t1="$t1" -v o1="$o1" -v grp="$grp" -v err="$err" 'BEGIN {
+      printf "%-14s %3d %11.2f %11.2f %7.3f %9.1f %9.1f %8.2f %8.2f %6s %10s\n", m, t, c, o, c / o,
+             2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, o1 / o, grp, err }'
   done
 done
 echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread, <= 1.0 for mobilenet_v2);" \
      "cl_2t_x = cleave 1-thread / this-row latency (goal: >= 1.85 at 2 threads)"
 echo "# medians of $ROUNDS alternating rounds x $REPS reps (after $WARMUP warm-up runs each);" \
-     "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); cleave backend: ${BVER:-?}"
+     "host: $(nproc) cores, load $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end;" \
+     "cleave backend: ${BVER:-?}; onnxruntime-node $ORTVER"

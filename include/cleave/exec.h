@@ -44,7 +44,15 @@ typedef struct cl_exec_opts {
   int fuse;               /* fuse BN/activations into producers (default 1) */
   const uint8_t *run_mask; /* graph nodes to execute (1 = here); NULL = all nodes */
   int plan_only;          /* build the step list only: no weights needed, no buffers (simulation) */
+  int inter_op;           /* cl_inter_op: run independent branches side by side (default AUTO) */
 } cl_exec_opts;
+
+/** Inter-operator parallelism (threads >= 2): independent steps (Inception branches, a
+ *  residual downsample beside the main path) run concurrently, one thread each,
+ *  instead of one after another on all threads. AUTO measures both per branch group
+ *  once (cached per process) and keeps the faster; the CLEAVE_INTEROP environment
+ *  variable ("off", "on", "auto") overrides AUTO. Outputs equal the serial order's. */
+typedef enum cl_inter_op { CL_INTEROP_AUTO = 0, CL_INTEROP_OFF, CL_INTEROP_ON } cl_inter_op;
 
 /** @brief Default options: 1 thread, fusion on, all nodes. */
 cl_exec_opts cl_exec_opts_default(void);
@@ -94,6 +102,10 @@ cl_backend cl_exec_backend(const cl_exec *e);
 /** @brief DNNL backend diagnostics: steps that run the portable kernel instead, and
  *  primitives on oneDNN's (slow) reference implementations. Both 0 otherwise. */
 void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitives);
+
+/** @brief Branch groups (segments at least two steps wide) and how many of them run
+ *  their branches in parallel; both 0 when the executor runs serially. */
+void cl_exec_parallel_groups(const cl_exec *e, int *groups, int *parallel);
 
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);

@@ -1,0 +1,128 @@
+/* oneDNN backend internals shared by exec_dnnl.c (helpers, conv / inner product,
+ * create, run) and exec_dnnl_ops.c (the other op builders, zero-copy concat
+ * planning). Only included when cleave is built with oneDNN. The helpers keep their
+ * short names inside these two files; the macros give the linker cl__ names. */
+#ifndef CLEAVE_EXEC_DNNL_INTERNAL_H
+#define CLEAVE_EXEC_DNNL_INTERNAL_H
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "exec_internal.h"
+
+/* One primitive execution with its arguments. */
+typedef struct dn_call {
+  dnnl_primitive_t prim;
+  int nargs;
+  dnnl_exec_arg_t *args;
+} dn_call;
+
+typedef struct dn_step {
+  int first_call, n_pre; /* calls [first_call, first_call + n_pre) run before the fallback kernel */
+  int n_calls;           /* all calls of this step */
+  int fallback;          /* run the portable kernel on NCHW copies */
+  float **fb_in;         /* fallback: NCHW input pointers */
+  float *fb_out;         /* fallback: NCHW output */
+} dn_step;
+
+struct cl__dnnl {
+  dnnl_engine_t eng;
+  dnnl_stream_t strm;
+  dnnl_stream_t *lane_strm; /* one stream per lane (inter-op parallelism); [0] = strm */
+  dnnl_memory_t *lane_scratch; /* one scratchpad per lane (see user_scratch) */
+  int n_lanes;
+  size_t scratch_bytes;
+  dnnl_exec_arg_t *argv;   /* per lane, max_args + 1 slots: a call's args + scratchpad */
+  int max_args;
+  int n_nodes;
+  dnnl_memory_t *mem;      /* node -> memory holding its output (borrowed from owned[]) */
+  dnnl_memory_desc_t *md;  /* node -> that memory's descriptor */
+  uint8_t *is2d;           /* node output is a [n, features] matrix */
+  int *last_use;           /* node -> last step index reading it (-1: none) */
+  dn_step *steps;
+  dn_call *calls;
+  int n_calls, cap_calls;
+  dnnl_memory_t *owned;
+  int n_owned, cap_owned;
+  dnnl_primitive_t *prims;
+  int n_prims, cap_prims;
+  void **bufs;
+  int n_bufs, cap_bufs;
+  int n_fallback;
+  int n_ref; /* primitives on oneDNN's reference (slow) implementations */
+  int blocked; /* force nChw16c activations where channels allow */
+  /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
+   * its channel offset there, and per root the buffer's layout and memory. */
+  int *place_root, *place_off;
+  uint8_t *root_blocked;
+  float **root_ptr;
+  dnnl_memory_t *region;   /* node -> memory over its region (placed nodes) */
+  dnnl_memory_desc_t *region_md;
+  uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
+};
+
+#define DN_TRY(call, what)                                                                   \
+  do {                                                                                       \
+    dnnl_status_t s_ = (call);                                                               \
+    if (s_ != dnnl_success) {                                                                \
+      cl_log_error("executor (oneDNN): %s failed (status %d)", (what), (int)s_);           \
+      return CL_ERR_INTERNAL;                                                                \
+    }                                                                                        \
+  } while (0)
+
+#define dn_alloc cl__dn_dn_alloc
+#define dn_mem cl__dn_dn_mem
+#define dn_call_add cl__dn_dn_call_add
+#define plain_md cl__dn_plain_md
+#define any_md cl__dn_any_md
+#define blocked_md cl__dn_blocked_md
+#define md_is_plain cl__dn_md_is_plain
+#define user_scratch cl__dn_user_scratch
+#define dn_reorder_call cl__dn_dn_reorder_call
+#define dn_as cl__dn_dn_as
+#define dn_set_out cl__dn_dn_set_out
+#define dn_export cl__dn_dn_export
+#define act_alg cl__dn_act_alg
+#define make_attr cl__dn_make_attr
+#define pd_create cl__dn_pd_create
+#define prim_from cl__dn_prim_from
+#define dn_act_inplace cl__dn_dn_act_inplace
+#define build_pool cl__dn_build_pool
+#define build_bn cl__dn_build_bn
+#define build_eltwise_act cl__dn_build_eltwise_act
+#define build_binary cl__dn_build_binary
+#define build_concat cl__dn_build_concat
+#define build_lrn cl__dn_build_lrn
+#define build_softmax cl__dn_build_softmax
+#define build_flatten cl__dn_build_flatten
+#define build_fallback cl__dn_build_fallback
+#define plan_concat cl__dn_plan_concat
+
+void *dn_alloc(cl_exec *e, size_t bytes);
+dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr);
+cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d);
+void any_md(dnnl_memory_desc_t *md, cl_shape s);
+void blocked_md(dnnl_memory_desc_t *md, cl_shape s);
+int md_is_plain(const dnnl_memory_desc_t *md);
+dnnl_primitive_attr_t user_scratch(dnnl_primitive_attr_t attr);
+cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to);
+cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_t *want, dnnl_memory_t *out);
+cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md);
+cl_status dn_export(cl_exec *e, dn_step *st, int node);
+int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta);
+dnnl_primitive_attr_t make_attr(int sum, cl_act act);
+dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr);
+cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out);
+cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act);
+cl_status build_pool(cl_exec *e, int k, dn_step *st);
+cl_status build_bn(cl_exec *e, int k, dn_step *st);
+cl_status build_eltwise_act(cl_exec *e, int k, dn_step *st);
+cl_status build_binary(cl_exec *e, int k, dn_step *st);
+cl_status build_concat(cl_exec *e, int k, dn_step *st);
+cl_status build_lrn(cl_exec *e, int k, dn_step *st);
+cl_status build_softmax(cl_exec *e, int k, dn_step *st);
+cl_status build_flatten(cl_exec *e, int k, dn_step *st);
+cl_status build_fallback(cl_exec *e, int k, dn_step *st);
+cl_status plan_concat(cl_exec *e);
+
+#endif
