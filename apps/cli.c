@@ -32,6 +32,12 @@ int cl_cli_error(int code, const char *file, int line, int col, const char *fmt,
   return code;
 }
 
+int cl__help_asked(const char *arg, void (*help)(void)) {
+  if (strcmp(arg, "--help") && strcmp(arg, "-h")) return 0;
+  help();
+  return 1;
+}
+
 void cl_cli_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 const char *cl__opt(int argc, char **argv, int *i, const char *flag, int *missing) {

@@ -37,6 +37,8 @@ int cl__arg_rest(const char *cmd, const char *what, const char *arg, int missing
  * (into *out, if @p out is not NULL) and the boolean flags names[k] (NULL-terminated;
  * sets *on[k] = 1). Returns 1 when argv[*i] was one of them, else -1 (and *missing as
  * cl__opt sets it). */
+/** 1 (after printing @p help) if @p arg is --help or -h, else 0. */
+int cl__help_asked(const char *arg, void (*help)(void));
 int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char **out, const char *const *names,
                    int *const *on, int *missing);
 

@@ -39,10 +39,8 @@ int cl__cmd_infer(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
+    if (cl__help_asked(argv[i], help)) return 0;
+    if ((v = cl__opt(argc, argv, &i, "--threads", &missing))) {
       if (cl__parse_int("infer", "--threads", v, 1, 256, &threads)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--backend", &missing))) {
       if (cl__parse_backend("infer", v, &backend)) return 2;

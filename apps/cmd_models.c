@@ -92,10 +92,8 @@ int cl__cmd_models(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "--format", &missing)) || missing) {
+    if (cl__help_asked(argv[i], help)) return 0;
+    if ((v = cl__opt(argc, argv, &i, "--format", &missing)) || missing) {
       if (missing || (strcmp(v, "csv") && strcmp(v, "table"))) {
         cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "models: --format expects 'table' or 'csv'");
         return 2;

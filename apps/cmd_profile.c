@@ -80,10 +80,8 @@ int cl__cmd_profile(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
+    if (cl__help_asked(argv[i], help)) return 0;
+    if ((v = cl__opt(argc, argv, &i, "--reps", &missing))) {
       if (cl__parse_int("profile", "--reps", v, 1, 1000000, &reps)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--warmup", &missing))) {
       if (cl__parse_int("profile", "--warmup", v, 0, 1000000, &warmup)) return 2;

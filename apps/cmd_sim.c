@@ -111,10 +111,8 @@ int cl__cmd_sim(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      help();
-      return 0;
-    } else if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
+    if (cl__help_asked(argv[i], help)) return 0;
+    if ((v = cl__opt(argc, argv, &i, "--profile", &missing))) {
       profile = v;
     } else if ((v = cl__opt(argc, argv, &i, "--planner", &missing))) {
       planner = v;
