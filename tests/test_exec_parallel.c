@@ -101,6 +101,9 @@ int main(void) {
   double worst = 0;
   for (int zi = 0; zi < cl_zoo_count(); zi++) {
     const cl_zoo_entry *z = cl_zoo_get(zi);
+    /* Not the Keras family: a hang with portable-fallback steps in the oneDNN executor
+     * is open (models/exec_sched.c, interop_mode); the schedule is opt-in until fixed. */
+    if (z->scission) continue;
     cl_graph *g = model(zi);
     if (!g) continue;
     int64_t m = cl_shape_numel(cl_graph_node(g, cl_graph_output(g))->out);
