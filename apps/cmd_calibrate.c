@@ -31,13 +31,13 @@ int cl__cmd_calibrate(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--cached")) {
       cached = 1;
     } else {
-      fprintf(stderr, "cleave calibrate: error: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
+      fprintf(stderr, "cleave: error: calibrate: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
               argv[i]);
       return 2;
     }
   }
   if (!cl_backend_available((cl_backend)backend)) {
-    fprintf(stderr, "cleave calibrate: error: backend %s is not built in\n", cl_backend_name((cl_backend)backend));
+    fprintf(stderr, "cleave: error: calibrate: backend %s is not built in\n", cl_backend_name((cl_backend)backend));
     return 2;
   }
   cl_device host;

@@ -56,7 +56,7 @@ static int list(void) {
   if (!dir || !*dir) dir = cl_device_catalogue_dir();
   DIR *d = opendir(dir);
   if (!d) {
-    fprintf(stderr, "cleave devices: error: cannot open %s\n", dir);
+    fprintf(stderr, "cleave: error: devices: cannot open %s\n", dir);
     return 1;
   }
   struct dirent *e;
@@ -276,7 +276,7 @@ int cl__cmd_devices(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
     else if (!strcmp(argv[i], "--verbose")) verbose = 1;
     else {
-      fprintf(stderr, "cleave devices: error: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
+      fprintf(stderr, "cleave: error: devices: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
               argv[i]);
       return 2;
     }
@@ -288,6 +288,6 @@ int cl__cmd_devices(int argc, char **argv) {
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
   if (!strcmp(sub, "check")) return check(dir, emul, backend, verbose);
-  fprintf(stderr, "cleave devices: error: unknown subcommand '%s' (list, fit, check)\n", sub);
+  fprintf(stderr, "cleave: error: devices: unknown subcommand '%s' (list, fit, check)\n", sub);
   return 2;
 }

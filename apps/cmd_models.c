@@ -112,7 +112,7 @@ int cl__cmd_models(int argc, char **argv) {
     }
   }
   if (model && scission) {
-    fprintf(stderr, "cleave models: error: --scission lists models; it takes no model name ('%s')\n", model);
+    fprintf(stderr, "cleave: error: models: --scission lists models; it takes no model name ('%s')\n", model);
     return 2;
   }
   if (model) return list_layers(model, csv);

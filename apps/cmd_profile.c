@@ -45,7 +45,7 @@ static int scission_blocks(const char *model, const cl_graph *g, cl_profile_resu
   int nb = 0;
   const cl_zoo_entry *z = cl_zoo_find(model);
   if (!z || !z->scission || cl_zoo_scission_blocks(g, &bl, &nb) != CL_OK) {
-    fprintf(stderr, "cleave profile: error: --blocks scission needs a Keras model (keras/<name>, see cleave "
+    fprintf(stderr, "cleave: error: profile: --blocks scission needs a Keras model (keras/<name>, see cleave "
             "models --scission)\n");
     return 2;
   }
@@ -64,7 +64,7 @@ static int scission_blocks(const char *model, const cl_graph *g, cl_profile_resu
     ok = r->block_first[i] >= 0 && (i == 0 || r->block_first[i] == r->block_last[i - 1] + 1);
   free(bl);
   if (!ok) {
-    fprintf(stderr, "cleave profile: error: the executor's steps do not follow Scission's blocks\n");
+    fprintf(stderr, "cleave: error: profile: the executor's steps do not follow Scission's blocks\n");
     return 1;
   }
   r->n_blocks = nb;
@@ -97,7 +97,7 @@ int cl__cmd_profile(int argc, char **argv) {
       path = v;
     } else if ((v = cl__opt(argc, argv, &i, "--blocks", &missing))) {
       if (strcmp(v, "cuts") && strcmp(v, "scission")) {
-        fprintf(stderr, "cleave profile: error: --blocks expects 'cuts' or 'scission', got '%s'\n", v);
+        fprintf(stderr, "cleave: error: profile: --blocks expects 'cuts' or 'scission', got '%s'\n", v);
         return 2;
       }
       scission = !strcmp(v, "scission");

@@ -49,7 +49,7 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
     } else {
       FILE *f = fopen(path, "rb");
       if (!f) {
-        fprintf(stderr, "cleave run: error: cannot open config '%s'\n", path);
+        fprintf(stderr, "cleave: error: run: cannot open config '%s'\n", path);
       } else {
         fseek(f, 0, SEEK_END);
         len = ftell(f);
@@ -93,7 +93,7 @@ int cl__cmd_run(int argc, char **argv) {
       if (c == 0) return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--clock", &missing))) {
       if (strcmp(v, "virtual") && strcmp(v, "wall")) {
-        fprintf(stderr, "cleave run: error: --clock expects 'virtual' or 'wall', got '%s'\n", v);
+        fprintf(stderr, "cleave: error: run: --clock expects 'virtual' or 'wall', got '%s'\n", v);
         return 2;
       }
       clock = v;
@@ -108,14 +108,14 @@ int cl__cmd_run(int argc, char **argv) {
     }
   }
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-    fprintf(stderr, "cleave run: error: MPI_Init failed\n");
+    fprintf(stderr, "cleave: error: run: MPI_Init failed\n");
     return 1;
   }
   MPI_Comm comm = MPI_COMM_NULL;
   /* MPI_COMM_WORLD still aborts on errors; from the duplicate on, every call returns */
   if (MPI_Comm_dup(MPI_COMM_WORLD, &comm) != MPI_SUCCESS ||
       cl_mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler") != CL_OK) {
-    fprintf(stderr, "cleave run: error: cannot set up the MPI communicator\n");
+    fprintf(stderr, "cleave: error: run: cannot set up the MPI communicator\n");
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   int rank = 0, ok = 0, rc = 2;

@@ -73,7 +73,7 @@ static int apply_planner(const char *name, const char *path, const cl_graph *g, 
     st = cl_plan_run(name, &in, &r);
   }
   if (st == CL_OK && (!r.node_of_unit || r.n_units != cl_graph_size(g) || r.n_machines != su->n_nodes)) {
-    fprintf(stderr, "cleave sim: error: planner '%s' gives a spatial (row-split) plan; simulate it with "
+    fprintf(stderr, "cleave: error: sim: planner '%s' gives a spatial (row-split) plan; simulate it with "
                     "`cleave coedge`\n", name);
     st = CL_ERR_INVALID;
   } else if (st == CL_OK) {
@@ -122,7 +122,7 @@ int cl__cmd_sim(int argc, char **argv) {
       if (cl__parse_int("sim", "--reps", v, 1, 100000, &reps)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--format", &missing))) {
       if (strcmp(v, "csv") && strcmp(v, "table")) {
-        fprintf(stderr, "cleave sim: error: --format expects 'table' or 'csv'\n");
+        fprintf(stderr, "cleave: error: sim: --format expects 'table' or 'csv'\n");
         return 2;
       }
       csv = !strcmp(v, "csv");
@@ -131,7 +131,7 @@ int cl__cmd_sim(int argc, char **argv) {
     }
   }
   if (!path) {
-    fprintf(stderr, "cleave sim: error: no testbed config given (see --help)\n");
+    fprintf(stderr, "cleave: error: sim: no testbed config given (see --help)\n");
     return 2;
   }
   int mu_rc = cl_mu_cmd_sim(path, profile, (int)reps, csv); /* `users:` testbeds (runtime/multiuser.c) */
@@ -193,7 +193,7 @@ int cl__cmd_sim(int argc, char **argv) {
     const cl_table_info *ti = cl_reader_find(r, CL_REC_INFERENCES.path);
     if ((rc = compare_identity(r, compare, &su)) != 0) {
     } else if (!ti) {
-      fprintf(stderr, "cleave sim: error: %s has no /inferences table (not a cleave run output)\n", compare);
+      fprintf(stderr, "cleave: error: sim: %s has no /inferences table (not a cleave run output)\n", compare);
       rc = 2;
     } else {
       size_t n = (size_t)ti->n_records;

@@ -49,7 +49,7 @@ static int validate_adaptive(const char *path, int K, uint64_t seed) {
   if (cl_sweep_load(path, &lo, &e) != CL_OK) return 2;
   cl_sweep_condition probe;
   if (cl_sweep_adaptive_condition(e, 0, &probe) == CL_ERR_INVALID) {
-    fprintf(stderr, "cleave sweep: error: --validate is for experiments of kind adaptive\n");
+    fprintf(stderr, "cleave: error: sweep: --validate is for experiments of kind adaptive\n");
     cl_sweep_exp_destroy(e);
     return 2;
   }
@@ -146,11 +146,11 @@ int cl__cmd_sweep(int argc, char **argv) {
     }
   }
   if (!path) {
-    fprintf(stderr, "cleave sweep: error: no experiment file given (see --help)\n");
+    fprintf(stderr, "cleave: error: sweep: no experiment file given (see --help)\n");
     return 2;
   }
   if (resume && force) {
-    fprintf(stderr, "cleave sweep: error: --resume and --force exclude each other\n");
+    fprintf(stderr, "cleave: error: sweep: --resume and --force exclude each other\n");
     return 2;
   }
   if (validate > 0) return validate_adaptive(path, (int)validate, seed);
@@ -166,7 +166,7 @@ int cl__cmd_sweep(int argc, char **argv) {
       if (t)
         fputs(t, stdout);
       else {
-        fprintf(stderr, "cleave sweep: error: point %ld out of range (0-%d)\n", print_point, cl_sweep_n_points(e) - 1);
+        fprintf(stderr, "cleave: error: sweep: point %ld out of range (0-%d)\n", print_point, cl_sweep_n_points(e) - 1);
         rc = 2;
       }
       free(t);
@@ -175,19 +175,19 @@ int cl__cmd_sweep(int argc, char **argv) {
     return rc;
   }
   if (!out) {
-    fprintf(stderr, "cleave sweep: error: no output file given (-o OUT.h5)\n");
+    fprintf(stderr, "cleave: error: sweep: no output file given (-o OUT.h5)\n");
     return 2;
   }
   /* apps/ owns the job: MPI failures end it here (the library returns CL_ERR_MPI) */
   MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0;
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-    fprintf(stderr, "cleave sweep: error: MPI_Init failed\n");
+    fprintf(stderr, "cleave: error: sweep: MPI_Init failed\n");
     return 1;
   }
   if (MPI_Comm_dup(MPI_COMM_WORLD, &comm) != MPI_SUCCESS || MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
       MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) {
-    fprintf(stderr, "cleave sweep: error: cannot set up the MPI communicator\n");
+    fprintf(stderr, "cleave: error: sweep: cannot set up the MPI communicator\n");
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   cl_sweep_exp *e = NULL;
@@ -197,7 +197,7 @@ int cl__cmd_sweep(int argc, char **argv) {
     ist = (int)cl_sweep_load(path, &lo, &e);
   }
   if (MPI_Bcast(&ist, 1, MPI_INT, 0, comm) != MPI_SUCCESS) {
-    fprintf(stderr, "cleave sweep: error: MPI_Bcast failed\n");
+    fprintf(stderr, "cleave: error: sweep: MPI_Bcast failed\n");
     MPI_Abort(comm, 1);
   }
   int rc = 2;
@@ -206,7 +206,7 @@ int cl__cmd_sweep(int argc, char **argv) {
                        .argv = cl__argv, .kinds = cl_sweep_kinds_all()};
     cl_status st = cl_sweep_run(comm, e, &o);
     if (st == CL_ERR_MPI) {
-      fprintf(stderr, "cleave sweep: error: rank %d: MPI failed (see above); ending the job\n", rank);
+      fprintf(stderr, "cleave: error: sweep: rank %d: MPI failed (see above); ending the job\n", rank);
       MPI_Abort(comm, 1);
     }
     if (rank == 0)
