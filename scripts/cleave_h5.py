@@ -8,7 +8,8 @@ Library:
     cleave_h5.provenance("run.h5")                       # dict (+ "config" text)
     cleave_h5.tables("run.h5")                           # [(path, n_records), ...]
 
-load() decodes fixed-length string columns to str and replaces dictionary id columns
+load() checks the table's stored CRC-32 checksums (verify(); ChecksumError if damaged),
+decodes fixed-length string columns to str and replaces dictionary id columns
 (int32 fields whose "dicts" attribute names a /strings/<name> table) by the strings,
 unless resolve=False. Files left by a killed writer are opened in SWMR-read mode.
 
@@ -23,6 +24,7 @@ import argparse
 import os
 import sys
 import warnings
+import zlib
 
 import h5py
 import numpy as np
@@ -92,6 +94,35 @@ def _dict_strings(f, dpath):
     return m
 
 
+class ChecksumError(ValueError):
+    """A table's records fail the per-block CRC-32 the writer stored (file damaged)."""
+
+
+def verify(ds, arr=None):
+    """Check a table against its crc32 / crc32_block / crc32_records attributes (written by
+    cleave when it closes a file; CRC-32 per block of records, each record's fields packed
+    in order). Returns the number of records checked (0 if the table has no checksums);
+    raises ChecksumError naming the table and the damaged records."""
+    if "crc32" not in ds.attrs:
+        return 0
+    block, covered = int(ds.attrs["crc32_block"]), int(ds.attrs["crc32_records"])
+    sums = np.atleast_1d(ds.attrs["crc32"]).astype(np.uint64)
+    if covered > ds.shape[0]:
+        raise ChecksumError("table %s is corrupted: it has %d records but was written with %d"
+                            % (ds.name, ds.shape[0], covered))
+    if block <= 0 or len(sums) != (covered + block - 1) // block:
+        raise ChecksumError("table %s is corrupted: its checksum attributes are malformed" % ds.name)
+    arr = ds[:covered] if arr is None else arr[:covered]
+    packed = np.dtype([(n, arr.dtype.fields[n][0]) for n in arr.dtype.names])
+    raw = arr.astype(packed).tobytes()
+    step = block * packed.itemsize
+    for b, want in enumerate(sums):
+        if zlib.crc32(raw[b * step:(b + 1) * step]) != int(want):
+            raise ChecksumError("table %s is corrupted: records %d..%d fail their checksum"
+                                % (ds.name, b * block, min((b + 1) * block, covered) - 1))
+    return covered
+
+
 def load(path, table, resolve=True, decode=True):
     """Table as a pandas DataFrame (strings decoded, dictionary ids resolved)."""
     with open_file(path) as f:
@@ -103,6 +134,7 @@ def load(path, table, resolve=True, decode=True):
                            ", ".join(p for p, _ in tables(path))))
         ds = f[table]
         arr = ds[:]
+        verify(ds, arr)
         df = pd.DataFrame({n: arr[n] for n in arr.dtype.names})
         if decode:
             for n in arr.dtype.names:

@@ -10,7 +10,7 @@ CLEAVE_PACKAGES=(
   build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
-  libgsl-dev libopenblas-dev libglpk-dev libyaml-dev
+  libgsl-dev libopenblas-dev libglpk-dev libyaml-dev zlib1g-dev
   libprotobuf-c-dev protobuf-c-compiler libdnnl-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
 )

@@ -69,6 +69,11 @@ timeout 300 "$C" profile resnet18 --reps 2 --warmup 1 -o "$T/r18.h5" > /dev/null
 cp "$T/r18.h5" "$T/short.h5"
 $PY -c "import h5py,sys; d=h5py.File(sys.argv[1],'r+')['/profile/layers']; d.resize((d.shape[0]-1,))" "$T/short.h5"
 "$C" sim $CFG --profile "$T/short.h5" > "$T/p3.out" 2>&1; rc=$?
+if [ $rc = 2 ] && grep -q "table '/profile/layers' is corrupted: it has .* records but was written with" "$T/p3.out"; then ok "table truncated after writing: exit 2"
+else bad "truncated table (rc $rc)"; cat "$T/p3.out"; fi
+# the same short profile with its checksums removed (as another tool would write it)
+$PY -c "import h5py,sys; d=h5py.File(sys.argv[1],'r+')['/profile/layers']; [d.attrs.__delitem__(a) for a in ('crc32','crc32_block','crc32_records')]" "$T/short.h5"
+"$C" sim $CFG --profile "$T/short.h5" > "$T/p3.out" 2>&1; rc=$?
 if [ $rc = 2 ] && grep -q "layer rows, the model runs" "$T/p3.out"; then ok "profile with a row missing: exit 2"
 else bad "profile with a row missing (rc $rc)"; cat "$T/p3.out"; fi
 
@@ -107,5 +112,15 @@ PY
 "$C" report "$T/bad.h5" > "$T/bad.out" 2>&1; rc=$?
 if [ $rc != 0 ] && grep -q "cleave: error: .*table '/layers' is corrupted" "$T/bad.out"; then ok "corrupted chunk: error naming /layers (rc $rc)"
 else bad "corrupted chunk (rc $rc)"; tail -5 "$T/bad.out"; fi
+PYTHONPATH="$(dirname "$0")/../scripts" $PY - "$T/bad.h5" "$T/a.h5" <<'PY' && ok "cleave_h5.load: ChecksumError on the damaged copy, intact original loads" || bad "cleave_h5 checksum"
+import sys, cleave_h5
+assert len(cleave_h5.load(sys.argv[2], "/layers")) > 0
+try:
+    cleave_h5.load(sys.argv[1], "/layers")
+except cleave_h5.ChecksumError as e:
+    assert "/layers" in str(e), e
+    sys.exit(0)
+sys.exit(1)
+PY
 
 finish outputs_cli

@@ -1,5 +1,6 @@
 /* Reading cleave (or any) HDF5 files: every 1-D compound dataset is a table. Field
  * units/descriptions/dictionaries come from the attributes the store writes. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@ typedef struct rtable {
   cl_field_info *fields;
   char **strs; /* owned strings of this table */
   int n_strs, cap_strs;
+  cl__crc_check crc; /* stored block checksums (checksum.c) */
+  int crc_state;     /* 1 loaded, 0 none stored, -1 malformed */
 } rtable;
 
 struct cl_reader {
@@ -36,6 +39,7 @@ static void rtable_free(rtable *t) {
   for (int i = 0; i < t->n_strs; i++) free(t->strs[i]);
   free(t->strs);
   free(t->fields);
+  cl__crc_check_free(&t->crc);
 }
 
 /* Fill one table's info from an open dataset. Returns 0 if it is not a table. */
@@ -93,6 +97,7 @@ static int describe(rtable *t, const char *path, hid_t d) {
   cl__strv_free(descs, nd);
   cl__strv_free(dicts, nk);
   if (!t->info.path || !t->info.desc) ok = 0;
+  if (ok) t->crc_state = cl__crc_check_load(&t->crc, d, dims);
   if (!ok) rtable_free(t);
 done:
   if (sp >= 0) H5Sclose(sp);
@@ -212,6 +217,7 @@ cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as
                          size_t n, void *out) {
   if (!r || !as || (n && !out)) return CL_ERR_INVALID;
   const cl_table_info *ti = cl_reader_find(r, path);
+  rtable *rt = ti ? (rtable *)((const char *)ti - offsetof(rtable, info)) : NULL;
   if (!ti) {
     cl_log_error("'%s' has no table '%s'", r->path, path ? path : "(null)");
     return CL_ERR_NOTFOUND;
@@ -237,6 +243,24 @@ cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as
   hid_t fs = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
   hsize_t s0 = start, cnt = n;
   hid_t ms = H5Screate_simple(1, &cnt, NULL);
+  uint64_t bad0 = 0, bad1 = 0;
+  int crc = rt->crc_state < 0 ? 1 : d >= 0 ? cl__crc_check_range(&rt->crc, d, start, n, &bad0, &bad1) : 0;
+  if (crc != 0) {
+    if (rt->crc_state == -2)
+      cl_log_error("%s: table '%s' is corrupted: it has %llu records but was written with %llu (truncated "
+                   "after it was written)", r->path, path, (unsigned long long)ti->n_records,
+                   (unsigned long long)rt->crc.records);
+    else if (rt->crc_state < 0)
+      cl_log_error("%s: table '%s' is corrupted: its checksum attributes (crc32*) are malformed", r->path, path);
+    else if (crc > 0)
+      cl_log_error("%s: table '%s' is corrupted: records %llu..%llu fail their checksum (records %llu..%llu "
+                   "requested); the file was damaged after it was written", r->path, path,
+                   (unsigned long long)bad0, (unsigned long long)bad1, (unsigned long long)start,
+                   (unsigned long long)(start + n - 1));
+    else
+      cl_log_error("reading table '%s' of '%s' failed (the file is damaged)", path, r->path);
+    goto read_done;
+  }
   if (mt >= 0 && fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &cnt, NULL) >= 0) {
     herr_t e;
     int checksum = 0;

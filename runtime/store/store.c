@@ -387,6 +387,7 @@ static void table_free(cl_table *t) {
   free(t->fields);
   free(t->buf);
   free(t->path);
+  cl__crc_stream_free(&t->crc);
   free(t);
 }
 
@@ -423,6 +424,37 @@ static cl_status write_table_attrs(cl_table *t, const cl_table_desc *d, int is_d
   free(units);
   free(descs);
   free(dicts);
+  return st;
+}
+
+/* Start the table's checksum stream; an existing table (append/resume) is read back
+ * once so the blocks it already holds are covered too. */
+static cl_status table_crc_start(cl_table *t) {
+  hid_t pl = H5Dget_create_plist(t->dset);
+  hsize_t chunk = 0;
+  int ok = pl >= 0 && H5Pget_chunk(pl, 1, &chunk) == 1 && chunk > 0;
+  if (pl >= 0) H5Pclose(pl);
+  if (!ok) return CL_ERR_HDF5;
+  cl__crc_stream_init(&t->crc, chunk);
+  CL_TRY(cl__crc_layout_init(t->type, &t->crc.lay));
+  if (t->n_disk == 0) return CL_OK;
+  unsigned char *b = malloc((size_t)chunk * t->rec_size);
+  if (!b) return CL_ERR_NOMEM;
+  cl_status st = CL_OK;
+  hid_t fs = H5Dget_space(t->dset);
+  for (hsize_t s0 = 0; st == CL_OK && s0 < t->n_disk; s0 += chunk) {
+    hsize_t cnt = t->n_disk - s0 < chunk ? t->n_disk - s0 : chunk;
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &cnt, NULL) < 0 ||
+        H5Dread(t->dset, t->type, ms, fs, H5P_DEFAULT, b) < 0) {
+      cl_log_error("store: reading back table '%s' of '%s' failed", t->path, t->store->path);
+      st = CL_ERR_HDF5;
+    }
+    if (ms >= 0) H5Sclose(ms);
+    if (st == CL_OK) st = cl__crc_stream_feed(&t->crc, b, (size_t)cnt);
+  }
+  if (fs >= 0) H5Sclose(fs);
+  free(b);
   return st;
 }
 
@@ -496,8 +528,9 @@ cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_t
     lcpl = cl__h5_lcpl();
     if (sp < 0 || dcpl < 0 || lcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
-        /* Per-chunk checksum: readers detect corrupted data instead of returning it. */
-        H5Pset_fletcher32(dcpl) < 0 ||
+        /* No filter (no Fletcher32): a filtered chunk is rewritten whole on every append
+         * into it, and a kill during that rewrite tears records already flushed. The
+         * store checksums blocks itself (checksum.c). */
         /* Dense attribute storage: attributes added later never grow the object
          * header, which SWMR-write mode cannot do for an open dataset. */
         H5Pset_attr_phase_change(dcpl, 0, 0) < 0) {
@@ -516,6 +549,11 @@ cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_t
   if (dcpl >= 0) H5Pclose(dcpl);
   if (sp >= 0) H5Sclose(sp);
   if (dapl >= 0) H5Pclose(dapl);
+  if (st != CL_OK) {
+    table_free(t);
+    return st;
+  }
+  if (st == CL_OK) st = table_crc_start(t);
   if (st != CL_OK) {
     table_free(t);
     return st;
@@ -545,6 +583,10 @@ static cl_status table_write_recs(cl_table *t, const void *p, size_t n) {
   if (H5Dwrite(t->dset, t->type, ms, fs, H5P_DEFAULT, p) < 0) goto done;
   t->n_disk = newdim;
   t->st.writes++;
+  if (cl__crc_stream_feed(&t->crc, p, n) != CL_OK) {
+    st = CL_ERR_NOMEM;
+    goto done;
+  }
   st = CL_OK;
 done:
   if (ms >= 0) H5Sclose(ms);
@@ -665,10 +707,12 @@ void cl__dict_free(cl_dict *d);
 static cl_status store_finish(cl_store *s, int ok) {
   if (!s) return CL_OK;
   cl_status st = CL_OK;
-  if (s->file >= 0 && ok) st = cl_store_attr_i64(s, "/", "complete", 1);
   if (s->file >= 0) {
-    cl_status fs = cl_store_flush(s);
-    if (st == CL_OK) st = fs;
+    /* Buffers out, checksums of every table, then the complete marker. */
+    st = cl_store_flush(s);
+    for (int i = 0; st == CL_OK && i < s->n_tables; i++)
+      st = cl__crc_stream_store(&s->tables[i]->crc, s->tables[i]->dset);
+    if (st == CL_OK && ok) st = cl_store_attr_i64(s, "/", "complete", 1);
   }
   for (int i = 0; i < s->n_dicts; i++) cl__dict_free(s->dicts[i]);
   free(s->dicts);

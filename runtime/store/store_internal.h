@@ -8,6 +8,7 @@
 #include "cleave/provenance.h"
 #include "cleave/records.h"
 #include "cleave/store.h"
+#include "checksum_internal.h"
 
 struct cl_table {
   cl_store *store;
@@ -21,6 +22,7 @@ struct cl_table {
   size_t cap, nbuf; /* buffer capacity and fill, records */
   uint64_t n_disk;  /* records written to the dataset */
   cl_table_stats st;
+  cl__crc_stream crc; /* per-block checksums of the records on disk (checksum.c) */
 };
 
 struct cl_dict {
