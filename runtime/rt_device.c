@@ -41,6 +41,17 @@ static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_se
       cl_log_error("%s:%d: node '%s': cannot load device '%s' (see above)", src, t->line, t->name, t->device);
       return CL_ERR_CONFIG;
     }
+    rn->dvfs = t->dvfs_set ? t->dvfs : -1;
+    if (t->dvfs_set) { /* the node runs at one DVFS state: speed x f, dynamic power x f V^2 */
+      cl_device nominal = su->device_models[nd];
+      if (t->dvfs >= nominal.n_dvfs) {
+        cl_log_error("%s:%d: node '%s': dvfs: %d, but device '%s' has %d DVFS state%s (0..%d)", src, t->line,
+                     t->name, t->dvfs, nominal.name, nominal.n_dvfs, nominal.n_dvfs == 1 ? "" : "s",
+                     nominal.n_dvfs - 1);
+        return CL_ERR_CONFIG;
+      }
+      CL_TRY(cl_device_at_dvfs(&nominal, t->dvfs, &su->device_models[nd]));
+    }
     CL_TRY(cl_calib_get((cl_backend)su->backend, t->threads, 0, &su->host_models[nd], NULL, 0));
     snprintf(rn->device, sizeof rn->device, "%s", su->device_models[nd].name);
     /* Host time of each layer: this model's own layers measured through the executor
@@ -171,8 +182,16 @@ cl_status cl_rt_write_devices(cl_store *st, const cl_rt_setup *su, const cl_rt_t
     CL_TRY(cl_store_attr_str(st, "/devices", key,
                              su->host_layers ? "this model's layers measured through the executor (cl_calib_layers)"
                                              : "class model of the host calibration (CLEAVE_CALIB_LAYERS=0)"));
+    char v[320];
+    if (rn->dvfs >= 0) {
+      const cl_device *dm = &su->device_models[nd];
+      snprintf(key, sizeof key, "dvfs_%s", rn->name);
+      snprintf(v, sizeof v, "state %d: %.9g GHz, %.9g V (nominal %.9g GHz, %.9g V); device_%s is scaled to it",
+               rn->dvfs, dm->dvfs[rn->dvfs].freq, dm->dvfs[rn->dvfs].volt, dm->dvfs[dm->n_dvfs - 1].freq,
+               dm->dvfs[dm->n_dvfs - 1].volt, rn->name);
+      CL_TRY(cl_store_attr_str(st, "/devices", key, v));
+    }
     snprintf(key, sizeof key, "speed_%s", rn->name);
-    char v[160];
     snprintf(v, sizeof v, rn->speed_override ? "override %.9g (config speed:, the device model only sets power)"
                                              : "per-layer factors (whole-plan factor %.9g)",
              rn->speed);

@@ -8,9 +8,11 @@
 
 #include "cleave/exec.h"
 #include "cleave/config.h"
+#include "cleave/device.h"
 #include "cleave/onnx.h"
 #include "cleave/testbed.h"
 #include "testbed_internal.h"
+#include "cleave/device.h"
 
 static const char *const k_tiers[] = {"device", "edge", "cloud", NULL};
 static const char *const k_clocks[] = {"virtual", "wall", NULL};
@@ -156,6 +158,12 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
   cl_config_node *sp = cl_config_find(m, "speed");
   if (*dev && !(nd->device = cl__tb_strdup(dev))) return oom();
   nd->speed_given = sp && !cl_config_is_null(sp);
+  int64_t dvfs; /* DVFS state of the device model; checked against its states at setup */
+  CL_TRY(cl_config_opt_int(m, "dvfs", 0, CL_DEV_MAX_DVFS - 1, -1, &dvfs));
+  if (dvfs >= 0 && !*dev)
+    return cl_config_error(cl_config_find(m, "dvfs"), "dvfs selects a state of the node's device model: set device:");
+  nd->dvfs_set = dvfs >= 0;
+  nd->dvfs = dvfs >= 0 ? (int)dvfs : 0;
   nd->speed = 1;
   if (sp && cl_config_kind_of(sp) == CL_CONFIG_MAP) {
     nd->speed = 0;

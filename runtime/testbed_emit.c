@@ -12,6 +12,10 @@ static void emit_node(cl_config_writer *w, const cl_tb_node *n) {
   cl_config_writer_key_str(w, "name", n->name);
   cl_config_writer_key_str(w, "tier", cl_tb_tier_name(n->tier));
   if (n->device) cl_config_writer_key_str(w, "device", n->device);
+  if (n->device && n->dvfs_set) {
+    cl_config_writer_key(w, "dvfs");
+    cl_config_writer_int(w, n->dvfs);
+  }
   if (!n->device || n->speed_given) { /* with a device, speed: is an explicit override */
     cl_config_writer_key(w, "speed");
     if (n->gflops > 0) {

@@ -32,6 +32,7 @@ typedef struct cl_rt_node {
   cl_node_power power;
   char device[64];     /* `device:` model name ("" = none; docs/devices.md) */
   int speed_override;  /* 1: a device node whose `speed:` overrides its per-layer factors */
+  int dvfs;            /* DVFS state the device model was scaled to, -1 nominal (device nodes) */
 } cl_rt_node;
 
 /** Everything a run needs, resolved. Owned by the caller; cl_rt_setup_free releases it. */

@@ -55,6 +55,8 @@ typedef struct cl_tb_node {
   int line;            /**< line of the node's entry */
   char *device;        /**< `device:` catalogue name or file (docs/devices.md), NULL if none */
   int speed_given;     /**< 1: `speed:` was written (with a device: an explicit override) */
+  int dvfs_set;        /**< 1: `dvfs:` was written */
+  int dvfs;            /**< `dvfs:` DVFS state of the device model (0 = lowest frequency) */
   int is_element;      /**< 1: a network element (stored after the compute nodes) */
   cl_tb_element_kind kind; /**< element kind (is_element only) */
 } cl_tb_node;
