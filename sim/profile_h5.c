@@ -1,6 +1,7 @@
 /* Loader of cleave's HDF5 profiles into the planners' profile data model. */
 #include "cleave/profile_h5.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,13 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
   memcpy(info->model, model.value, strlen(model.value) + 1); /* fits: checked above */
   snprintf(info->host, sizeof info->host, "%s", host.found ? host.value : "");
   info->fused = fused.found ? atoi(fused.value) != 0 : 1;
-  info->slowdown = slow.found ? atof(slow.value) : 1.0;
-  if (!(info->slowdown > 0)) info->slowdown = 1.0;
+  char *end = slow.value;
+  info->slowdown = slow.found ? strtod(slow.value, &end) : 1.0;
+  if (slow.found && (end == slow.value || *end || !(info->slowdown > 0) || !isfinite(info->slowdown) ||
+                     info->slowdown > 1e9)) { /* the speed-factor range (docs/config.md) */
+    cl_log_error("%s: /profile attribute slowdown '%s' is not a factor in (0, 1e9]", path, slow.value);
+    return CL_ERR_INVALID;
+  }
   info->cpu_times = time == CL_PROFILE_TIME_CPU && has_field(ti, "cpu_median");
   size_t nl = (size_t)ti->n_records, nb = (size_t)bi->n_records;
   if (nl == 0 || nb == 0 || nl > INT32_MAX || nb > INT32_MAX) { /* no steps: every layer would cost 0 s */

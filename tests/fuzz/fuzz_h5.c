@@ -63,12 +63,17 @@ void cl_fuzz_h5_store_reader(cl_reader *r) {
   }
 }
 
-void cl_fuzz_h5_store(const uint8_t *data, size_t size) {
+/* The bytes as a reader, or NULL when cleave refuses them (an error leaves no reader). */
+static cl_reader *open_image(const uint8_t *data, size_t size, const char *name) {
   cl_reader *r = NULL;
-  if (cl_reader_open_image(data, size, "store.h5", &r) != CL_OK) {
-    if (r) abort();
-    return;
-  }
+  if (cl_reader_open_image(data, size, name, &r) == CL_OK) return r;
+  if (r) abort();
+  return NULL;
+}
+
+void cl_fuzz_h5_store(const uint8_t *data, size_t size) {
+  cl_reader *r = open_image(data, size, "store.h5");
+  if (!r) return;
   cl_fuzz_h5_store_reader(r);
   cl_reader_close(r);
 }
@@ -107,11 +112,8 @@ void cl_fuzz_h5_profile_reader(cl_reader *r) {
 }
 
 void cl_fuzz_h5_profile(const uint8_t *data, size_t size) {
-  cl_reader *r = NULL;
-  if (cl_reader_open_image(data, size, "profile.h5", &r) != CL_OK) {
-    if (r) abort();
-    return;
-  }
+  cl_reader *r = open_image(data, size, "profile.h5");
+  if (!r) return;
   if (cl_reader_check_input(&r, "profile") != CL_OK) {
     if (r) abort();
     return;

@@ -163,22 +163,13 @@ static hid_t col_type(src *s, const cl_field *f) {
       t = H5Tarray_create2(H5T_NATIVE_INT32, 1, &d);
       break;
     }
-    default: { /* as declared */
-      size_t sz = f->size;
-      switch (f->type) {
-        case CL_F_INT8: return H5Tcopy(H5T_NATIVE_INT8);
-        case CL_F_UINT8: return H5Tcopy(H5T_NATIVE_UINT8);
-        case CL_F_INT32: return H5Tcopy(H5T_NATIVE_INT32);
-        case CL_F_UINT32: return H5Tcopy(H5T_NATIVE_UINT32);
-        case CL_F_INT64: return H5Tcopy(H5T_NATIVE_INT64);
-        case CL_F_UINT64: return H5Tcopy(H5T_NATIVE_UINT64);
-        case CL_F_FLOAT32: return H5Tcopy(H5T_NATIVE_FLOAT);
-        case CL_F_FLOAT64: return H5Tcopy(H5T_NATIVE_DOUBLE);
-        default:
-          t = H5Tcopy(H5T_C_S1);
-          H5Tset_size(t, sz ? sz : 1);
-          return t;
-      }
+    default: { /* as declared (CL_F_* order: cleave/store.h) */
+      _Static_assert(CL_F_COUNT == 9, "one native type per cl_ftype");
+      const hid_t native[CL_F_COUNT] = {H5T_NATIVE_INT8,  H5T_NATIVE_UINT8,  H5T_NATIVE_INT32,
+                                        H5T_NATIVE_UINT32, H5T_NATIVE_INT64, H5T_NATIVE_UINT64,
+                                        H5T_NATIVE_FLOAT, H5T_NATIVE_DOUBLE, H5T_C_S1};
+      t = H5Tcopy((unsigned)f->type < CL_F_COUNT ? native[f->type] : H5T_C_S1);
+      if (H5Tget_class(t) == H5T_STRING) H5Tset_size(t, f->size ? f->size : 1);
     }
   }
   return t;
