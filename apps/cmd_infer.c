@@ -7,6 +7,7 @@
 #include "cleave/exec.h"
 #include "cleave/graph.h"
 #include "cleave/onnx.h"
+#include "cleave/outfile.h"
 #include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
@@ -35,7 +36,7 @@ int cl__cmd_infer(int argc, char **argv) {
   const char *model = NULL, *in_path = NULL, *out_path = NULL;
   long threads = 1, reps = 10, warmup = 2;
   uint64_t seed = 1;
-  int fuse = 1, backend = CL_BACKEND_AUTO;
+  int fuse = 1, backend = CL_BACKEND_AUTO, force = 0;
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -67,6 +68,7 @@ int cl__cmd_infer(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--no-fuse")) {
       fuse = 0;
     } else if (!strcmp(argv[i], "--force")) { /* --save-output may replace a file */
+      force = 1;
     } else if (cl__arg_rest("infer", "model", argv[i], missing, &model)) {
       return 2;
     }
@@ -75,6 +77,7 @@ int cl__cmd_infer(int argc, char **argv) {
     cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: no model given (see cleave models)");
     return 2;
   }
+  /* Fail before the work; the write itself is exclusive too (cl_outfile_write). */
   if (cl__check_output("infer --save-output", out_path)) return 2;
   cl_graph *g = NULL;
   int has_weights = 0; /* ONNX models bring their weights */
@@ -152,14 +155,9 @@ int cl__cmd_infer(int argc, char **argv) {
   printf("output_shape: %dx%dx%dx%d\n", on->out.n, on->out.c, on->out.h, on->out.w);
   printf("output_checksum: %.9g\n", cl_exec_checksum(y, out_n));
   if (out_path) {
-    FILE *f = fopen(out_path, "wb");
-    if (!f || fwrite(y, sizeof(float), (size_t)out_n, f) != (size_t)out_n) {
-      cl_cli_error(CL_EXIT_RUNTIME, out_path, 0, 0, "infer: cannot write the --save-output file");
-      if (f) fclose(f);
-      goto done;
-    }
-    if (fclose(f) != 0) {
-      cl_cli_error(CL_EXIT_RUNTIME, out_path, 0, 0, "infer: cannot write the --save-output file");
+    st = cl_outfile_write(out_path, y, sizeof(float) * (size_t)out_n, force);
+    if (st != CL_OK) { /* logged: exists (bad input, 2) or a write failure (1) */
+      rc = st == CL_ERR_EXISTS ? 2 : 1;
       goto done;
     }
   }

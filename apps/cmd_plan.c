@@ -96,7 +96,7 @@ static int cmd_scission(int argc, char **argv) {
       PLAN_ERR("--emit-config: no feasible configuration to write");
       rc = 2;
     } else {
-      rc = plan_exit(cl_plan_emit_scission(o.emit, set, net, &q, &res[0], name, o.inferences, cmd));
+      rc = plan_exit(cl_plan_emit_scission(o.emit, set, net, &q, &res[0], name, o.inferences, cmd, o.force));
     }
   }
   free(res);
@@ -133,7 +133,7 @@ static int emit_twonode(const plan_opts *o, const cl_plan_twonode *p, const unsi
   char cmd[2048];
   if (cl__check_output("plan --emit-config", o->emit)) return 2;
   plan_argv_line(cmd, sizeof cmd);
-  return plan_exit(cl_plan_emit_twonode(o->emit, p, on_b, planner, summary, o->inferences, cmd));
+  return plan_exit(cl_plan_emit_twonode(o->emit, p, on_b, planner, summary, o->inferences, cmd, o->force));
 }
 
 static int cmd_neurosurgeon(int argc, char **argv) {

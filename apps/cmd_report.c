@@ -391,7 +391,7 @@ int cl__cmd_report(int argc, char **argv) {
   }
   cl_reader *r;
   cl_status st = cl_reader_open(file, &r);
-  if (st != CL_OK) return st == CL_ERR_IO ? 2 : 1;
+  if (st != CL_OK) return st == CL_ERR_NOMEM ? 1 : 2; /* logged: missing, not HDF5 or damaged: bad input */
   int rc = 0;
   if (table) {
     const cl_table_info *ti = cl_reader_find(r, table);
@@ -422,7 +422,7 @@ int cl__cmd_report(int argc, char **argv) {
     printf("\nprovenance:\n");
   }
   if (cl_reader_exists(r, "/provenance")) {
-    if (cl_reader_attrs(r, "/provenance", prov_cb, &csv) != CL_OK) rc = 1;
+    if (cl_reader_attrs(r, "/provenance", prov_cb, &csv) != CL_OK) rc = 2; /* logged: a damaged input */
   } else if (!csv) {
     printf("  (none: not written by cleave?)\n");
   }
@@ -454,7 +454,7 @@ int cl__cmd_report(int argc, char **argv) {
   }
   for (int t = 0; t < cl_reader_n_tables(r); t++) {
     const cl_table_info *ti = cl_reader_table_at(r, t);
-    if (!ti->is_dict && layer_summary(r, ti, csv) != 0) rc = 1;
+    if (!ti->is_dict && layer_summary(r, ti, csv) != 0) rc = 2; /* logged: a damaged table */
   }
   cl_reader_close(r);
   return rc;

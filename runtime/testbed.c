@@ -332,12 +332,47 @@ static cl_status trace_error(const char *path, int line, const cl_config_node *f
   return CL_ERR_CONFIG;
 }
 
+/* The columns of a trace line and their ranges (docs/config.md, "Trace files"): times
+ * within ~30 years keep virtual time finite and precise to 1 us; bandwidths are those of
+ * the bandwidth quantity ("Ranges": 0 = link down, else 1 bit/s .. 10 Tbit/s). */
+typedef struct trace_col {
+  const char *name; /* column header, as in the message */
+  double lo, hi, tiny; /* range; tiny: smallest magnitude other than 0 (0: none) */
+} trace_col;
+static const trace_col k_trace_cols[2] = {{"time_s", 0, 1e9, 0}, {"Mbit/s", 0, 1e7, 1e-6}};
+
+/* One CSV field [p, stop) of column @p c: exactly one finite number in range, spaces
+ * around it allowed. 0 and *v set, or 1 with @p msg saying why not. */
+static int trace_field(const char *p, const char *stop, const trace_col *c, double *v, char *msg, size_t cap) {
+  while (p < stop && (*p == ' ' || *p == '\t')) p++;
+  while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' || stop[-1] == '\n')) stop--;
+  int len = (int)(stop - p > 40 ? 40 : stop - p);
+  char *end = (char *)p;
+  errno = 0;
+  double x = p < stop ? strtod(p, &end) : 0;
+  if (end != stop || p == stop) {
+    snprintf(msg, cap, "column %s: '%.*s' is not a number", c->name, len, p);
+    return 1;
+  }
+  if (!isfinite(x) || errno == ERANGE) {
+    snprintf(msg, cap, "column %s: '%.*s' is not a finite number", c->name, len, p);
+    return 1;
+  }
+  if (x < c->lo || x > c->hi || (x != 0 && fabs(x) < c->tiny)) {
+    snprintf(msg, cap, "column %s: %g is out of range: %s[%g, %g]", c->name, x, c->tiny > 0 ? "0 or " : "",
+             c->tiny > 0 ? c->tiny : c->lo, c->hi);
+    return 1;
+  }
+  *v = x;
+  return 0;
+}
+
 /* CSV "time_s,Mbit/s" -> arrays (B/s). Optional header line, '#' comments, blank lines. */
 static cl_status load_trace(cl_tb_link *l, const cl_config_node *field) {
   FILE *f = fopen(l->trace_path, "r");
   if (!f)
     return cl_config_error(field, "cannot open bandwidth trace '%s': %s", l->trace_path, strerror(errno));
-  char line[4096];
+  char line[4096], msg[200];
   int lineno = 0, cap = 0, data_lines = 0;
   cl_status s = CL_OK;
   while (fgets(line, sizeof line, f)) {
@@ -351,34 +386,17 @@ static cl_status load_trace(cl_tb_link *l, const cl_config_node *field) {
     while (*p == ' ' || *p == '\t') p++;
     if (*p == '#' || *p == '\n' || *p == '\r' || !*p) continue;
     data_lines++;
+    /* A header is a first line that does not start like a number ("time_s,Mbit/s"). */
+    const char *q = p + (*p == '+' || *p == '-');
+    if (data_lines == 1 && !((*q >= '0' && *q <= '9') || *q == '.')) continue;
     char *comma = strchr(p, ',');
-    double t, mbps;
-    char *end;
-    errno = 0;
-    t = strtod(p, &end);
-    int t_ok = end != p && errno == 0 && isfinite(t);
-    while (t_ok && (*end == ' ' || *end == '\t')) end++;
-    if (data_lines == 1 && (!t_ok || end != comma)) continue; /* header, e.g. "time_s,Mbit/s" */
-    if (!comma || !t_ok || end != comma) {
+    if (!comma || strchr(comma + 1, ',')) {
       s = trace_error(l->trace_path, lineno, field, "expected 'time_s,Mbit/s' (two numbers)");
       break;
     }
-    errno = 0;
-    mbps = strtod(comma + 1, &end);
-    int b_ok = end != comma + 1 && errno == 0 && isfinite(mbps);
-    while (b_ok && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')) end++;
-    if (!b_ok || *end) {
-      s = trace_error(l->trace_path, lineno, field, "cannot parse the bandwidth (Mbit/s) as a number");
-      break;
-    }
-    char msg[160];
-    if (t < 0) {
-      snprintf(msg, sizeof msg, "negative time %g s", t);
-      s = trace_error(l->trace_path, lineno, field, msg);
-      break;
-    }
-    if (mbps < 0) {
-      snprintf(msg, sizeof msg, "negative bandwidth %g Mbit/s", mbps);
+    double t, mbps;
+    if (trace_field(p, comma, &k_trace_cols[0], &t, msg, sizeof msg) ||
+        trace_field(comma + 1, line + len, &k_trace_cols[1], &mbps, msg, sizeof msg)) {
       s = trace_error(l->trace_path, lineno, field, msg);
       break;
     }

@@ -12,6 +12,7 @@
 #include "cleave/config.h"
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
+#include "cleave/outfile.h"
 #include "cleave/planner.h"
 #include "cleave/testbed.h"
 #include "cleave/zoo.h"
@@ -252,19 +253,7 @@ done:
 cl_status cl_plan_config_write(const cl_plan_config *pc, const char *path) {
   char *text = NULL;
   CL_TRY(cl_plan_config_yaml(pc, &text));
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    cl_log_error("%s: cannot create the config file", path);
-    free(text);
-    return CL_ERR_IO;
-  }
-  size_t len = strlen(text);
-  int ok = fwrite(text, 1, len, f) == len;
-  ok &= fclose(f) == 0;
+  cl_status st = cl_outfile_write(path, text, strlen(text), pc->replace);
   free(text);
-  if (!ok) {
-    cl_log_error("%s: write failed", path);
-    return CL_ERR_IO;
-  }
-  return CL_OK;
+  return st;
 }

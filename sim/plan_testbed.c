@@ -76,7 +76,8 @@ static const char *tb_tier(const char *tier, int pos, int n) {
 /* Write the config: nodes[] named after machines, speeds derived, steps placed. */
 static cl_status emit_config(const char *path, const cl_profile_set *set, const char *model, int n_nodes,
                        const int *machine, const char *const *tiers, const int *node_of_step, int n_steps,
-                       const cl_plan_link *links, int n_links, long inferences, const char *comment) {
+                       const cl_plan_link *links, int n_links, long inferences, const char *comment,
+                       int force) {
   cl_plan_node nodes[CL_SCISSION_MAX_TIERS];
   char names[CL_SCISSION_MAX_TIERS][64], notes[CL_SCISSION_MAX_TIERS][1024];
   cl_profile_h5_info info;
@@ -119,7 +120,7 @@ static cl_status emit_config(const char *path, const cl_profile_set *set, const 
     model = abs;
   }
   cl_plan_config pc = {model, info.fused, n_steps, node_of_step, n_nodes, nodes, n_links, links,
-                       (int)inferences, 1, comment};
+                       (int)inferences, 1, comment, force};
   CL_TRY(cl_plan_config_write(&pc, path));
   fprintf(stderr, "cleave plan: wrote %s (run: mpiexec -n %d cleave run %s)\n", path, n_nodes, path);
   return CL_OK;
@@ -128,7 +129,7 @@ static cl_status emit_config(const char *path, const cl_profile_set *set, const 
  * always: it holds the input), links between consecutive used tiers. */
 cl_status cl_plan_emit_scission(const char *path, const cl_profile_set *set, const cl_netstats *net,
                                 const cl_scission_query *q, const cl_scission_config *c, const char *model,
-                                long inferences, const char *cmdline) {
+                                long inferences, const char *cmdline, int force) {
   int machine[CL_SCISSION_MAX_TIERS], pos[CL_SCISSION_MAX_TIERS], nn = 0;
   const char *tiers[CL_SCISSION_MAX_TIERS];
   for (int t = 0; t < q->n_tiers; t++)
@@ -196,14 +197,15 @@ cl_status cl_plan_emit_scission(const char *path, const cl_profile_set *set, con
                "plan -> run -> compare: mpiexec -n %d cleave run THIS.yaml -o run.h5; "
                "cleave sim THIS.yaml --profile HOST.h5 --compare run.h5",
                nn);
-    rc = emit_config(path, set, model, nn, machine, tiers, nos, ns, links, nn - 1, inferences, comment);
+    rc = emit_config(path, set, model, nn, machine, tiers, nos, ns, links, nn - 1, inferences, comment, force);
   }
   free(nos);
   return rc;
 }
 /* A two-node plan as a testbed config: on_b[k] = 1 puts unit (step) k on side B. */
 cl_status cl_plan_emit_twonode(const char *path, const cl_plan_twonode *p, const unsigned char *on_b,
-                               const char *planner, const char *summary, long inferences, const char *cmdline) {
+                               const char *planner, const char *summary, long inferences, const char *cmdline,
+                               int force) {
   if (!p->set || !p->steps) {
     cl_log_error("--emit-config needs cleave HDF5 profiles of both machines (--profile TIER=FILE.h5 or <tier>-<machine>.h5 "
         "in --profiles DIR): per-layer CSV files and Scission CSV blocks are not cleave graph nodes");
@@ -224,7 +226,7 @@ cl_status cl_plan_emit_twonode(const char *path, const cl_plan_twonode *p, const
            "cleave sim THIS.yaml --profile HOST.h5 --compare run.h5",
            cmd, planner, summary);
   cl_status rc = emit_config(path, p->set, p->model, 2, machine, tiers, nos, p->n, &link, 1,
-                             inferences > 0 ? inferences : 5, comment);
+                             inferences > 0 ? inferences : 5, comment, force);
   free(nos);
   return rc;
 }

@@ -1,6 +1,7 @@
 /* Loader of cleave's HDF5 profiles into the planners' profile data model. */
 #include "cleave/profile_h5.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,23 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
                  "profile it from a shorter path)", path, model.value, sizeof info->model - 1);
     return CL_ERR_INVALID;
   }
-  snprintf(info->model, sizeof info->model, "%s", model.value);
+  memcpy(info->model, model.value, strlen(model.value) + 1); /* fits: checked above */
   snprintf(info->host, sizeof info->host, "%s", host.found ? host.value : "");
   info->fused = fused.found ? atoi(fused.value) != 0 : 1;
-  info->slowdown = slow.found ? atof(slow.value) : 1.0;
-  if (!(info->slowdown > 0)) info->slowdown = 1.0;
+  char *end = slow.value;
+  info->slowdown = slow.found ? strtod(slow.value, &end) : 1.0;
+  if (slow.found && (end == slow.value || *end || !(info->slowdown > 0) || !isfinite(info->slowdown) ||
+                     info->slowdown > 1e9)) { /* the speed-factor range (docs/config.md) */
+    cl_log_error("%s: /profile attribute slowdown '%s' is not a factor in (0, 1e9]", path, slow.value);
+    return CL_ERR_INVALID;
+  }
   info->cpu_times = time == CL_PROFILE_TIME_CPU && has_field(ti, "cpu_median");
   size_t nl = (size_t)ti->n_records, nb = (size_t)bi->n_records;
+  if (nl == 0 || nb == 0 || nl > INT32_MAX || nb > INT32_MAX) { /* no steps: every layer would cost 0 s */
+    cl_log_error("%s: /profile/layers has %zu rows and /profile/blocks %zu (expected at least one of each)", path,
+                 nl, nb);
+    return CL_ERR_INVALID;
+  }
   info->n_steps = (int)nl;
   info->n_blocks = (int)nb;
   *L = calloc(nl ? nl : 1, sizeof **L);
@@ -122,14 +133,19 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
   return st;
 }
 
-cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info) {
-  cl_reader *r = NULL;
-  CL_TRY(cl_reader_open_input(path, "profile", &r));
+cl_status cl_profile_h5_info_read_reader(cl_reader *r, const char *path, cl_profile_h5_info *info) {
   lrec *L = NULL;
   brec *B = NULL;
   cl_status st = read_profile(r, path, CL_PROFILE_TIME_CPU, info, &L, &B);
   free(L);
   free(B);
+  return st;
+}
+
+cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
+  cl_status st = cl_profile_h5_info_read_reader(r, path, info);
   cl_reader_close(r);
   return st;
 }
@@ -138,13 +154,19 @@ cl_status cl_profile_load_cleave_h5_ex(cl_profile_set *set, const char *path, co
                                        cl_profile_time time, cl_profile_h5_info *info_out) {
   cl_reader *r = NULL;
   CL_TRY(cl_reader_open_input(path, "profile", &r));
+  cl_status st = cl_profile_load_cleave_reader(set, r, path, tier, name, time, info_out);
+  cl_reader_close(r);
+  return st;
+}
+
+cl_status cl_profile_load_cleave_reader(cl_profile_set *set, cl_reader *r, const char *path, const char *tier,
+                                        const char *name, cl_profile_time time, cl_profile_h5_info *info_out) {
   lrec *L = NULL;
   brec *B = NULL;
   cl_graph *g = NULL;
   cl_exec *e = NULL;
   cl_profile_h5_info info;
   cl_status st = read_profile(r, path, time, &info, &L, &B);
-  cl_reader_close(r);
   if (st != CL_OK) return st;
   char mname[256];
   if (!name) {

@@ -26,4 +26,23 @@ expect2 "plan: unknown planner 'nosuch'" plan nosuch
 expect2 "plan coedge: --devices is required" plan coedge resnet18
 expect2 "plan coedge: unknown planner 'nope' \(coedge, .*all\)" plan coedge --devices x.yaml --planner nope resnet18
 expect2 "plan coedge: --mode expects layer or fused" plan coedge --devices x.yaml --mode diagonal resnet18
+# damaged or non-HDF5 input files are bad input too (exit 2), never a raw HDF5 stack
+echo "not hdf5" > "$T/junk.h5"
+expect2 "cannot open '.*junk.h5': not an HDF5 file, or damaged" report "$T/junk.h5"
+expect2 "cannot open '.*junk.h5': not an HDF5 file, or damaged" merge "$T/m.h5" "$T/junk.h5"
+expect2 "cannot open '.*junk.h5': not an HDF5 file, or damaged" sim configs/demo-3tier.yaml --profile "$T/junk.h5"
+! grep -q "HDF5-DIAG" "$T/err" && ok "no raw HDF5 stack" || bad "raw HDF5 stack printed"
+# trace CSV values out of range: FILE:LINE naming the column
+printf 'model: lenet\nnodes:\n  - {name: a, tier: device}\n  - {name: b, tier: edge}\nlinks:\n  - {from: a, to: b, latency: 5ms, trace: t.csv}\n' > "$T/tb.yaml"
+printf 'time_s,Mbit/s\n0,10\n1,nan\n' > "$T/t.csv"
+expect2 ".*t.csv:3: column Mbit/s: 'nan' is not a finite number \\(bandwidth trace of field 'links\\[0\\].trace'" sim "$T/tb.yaml"
+printf '0,10\n1,2e7\n' > "$T/t.csv"
+expect2 ".*t.csv:2: column Mbit/s: 2e\\+07 is out of range" sim "$T/tb.yaml"
+# infer --save-output never replaces a file without --force, and writes it whole with it
+echo keep > "$T/y.bin"
+expect2 "infer --save-output: output file '.*y.bin' already exists \\(use --force" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin"
+[ "$(cat "$T/y.bin")" = keep ] && ok "infer: existing --save-output kept" || bad "infer: --save-output replaced without --force"
+if "$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" --force > /dev/null 2>&1 && [ "$(stat -c %s "$T/y.bin")" = 40 ] &&
+   [ "$(ls "$T" | grep -c '^y.bin')" = 1 ]; then ok "infer --save-output --force: 10 floats, no temporary left"
+else bad "infer --save-output --force"; ls -la "$T"; fi
 finish cli_errors

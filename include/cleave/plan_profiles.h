@@ -82,13 +82,15 @@ void cl_plan_twonode_fini(cl_plan_twonode *p);
 cl_status cl_plan_predict_times(const char *fit_path, const cl_profile_model *md, double *t);
 
 /** @brief Write the best Scission configuration @p c as a testbed config at @p path (one
- *  node per used tier, tier 0 always). @p cmdline goes into the header comment. */
+ *  node per used tier, tier 0 always). @p cmdline goes into the header comment. An
+ *  existing @p path is replaced only if @p force (else CL_ERR_EXISTS; cl_plan_config_write). */
 cl_status cl_plan_emit_scission(const char *path, const cl_profile_set *set, const cl_netstats *net,
                                 const cl_scission_query *q, const cl_scission_config *c, const char *model,
-                                long inferences, const char *cmdline);
+                                long inferences, const char *cmdline, int force);
 /** @brief Write a two-node placement (on_b[k] = 1: unit k on side B) as a testbed config.
- *  Needs .h5 step profiles of both machines. */
+ *  Needs .h5 step profiles of both machines. @p force as for cl_plan_emit_scission. */
 cl_status cl_plan_emit_twonode(const char *path, const cl_plan_twonode *p, const unsigned char *on_b,
-                               const char *planner, const char *summary, long inferences, const char *cmdline);
+                               const char *planner, const char *summary, long inferences, const char *cmdline,
+                               int force);
 
 #endif

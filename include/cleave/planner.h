@@ -227,6 +227,7 @@ typedef struct cl_plan_config {
   int inferences;          /* workload.inferences, >= 1 */
   uint64_t seed;           /* config seed (weights and input) */
   const char *comment;     /* text written first as '# ' lines ('\n' separates lines); may be NULL */
+  int replace;             /* cl_plan_config_write may replace an existing file (--force) */
 } cl_plan_config;
 
 /** @brief The testbed YAML of @p pc: nodes with speeds, links, the plan as explicit
@@ -235,7 +236,8 @@ typedef struct cl_plan_config {
  *  resolving the plan against the model: every graph node must land on the node of its
  *  step (CL_ERR_INTERNAL otherwise). Caller frees *text. */
 cl_status cl_plan_config_yaml(const cl_plan_config *pc, char **text);
-/** @brief cl_plan_config_yaml() written to @p path (overwritten). */
+/** @brief cl_plan_config_yaml() written to @p path, atomically (cl_outfile_write): an
+ *  existing file is replaced only if pc->replace, else CL_ERR_EXISTS. */
 cl_status cl_plan_config_write(const cl_plan_config *pc, const char *path);
 
 /* ======================================================================= */

@@ -49,4 +49,13 @@ cl_status cl_profile_load_cleave_h5_ex(cl_profile_set *set, const char *path, co
  *  the kind cl_profile_load_cleave_h5 would load). */
 cl_status cl_profile_h5_info_read(const char *path, cl_profile_h5_info *info);
 
+typedef struct cl_reader cl_reader; /* cleave/store.h */
+/** @brief cl_profile_load_cleave_h5_ex on an open reader @p r (borrowed, left open) of
+ *  the profile @p path (names it in messages and is the machine's source); the input
+ *  checks of cl_reader_open_input(path, "profile") are the caller's. */
+cl_status cl_profile_load_cleave_reader(cl_profile_set *set, cl_reader *r, const char *path, const char *tier,
+                                        const char *name, cl_profile_time time, cl_profile_h5_info *info);
+/** @brief cl_profile_h5_info_read on an open reader @p r (borrowed). */
+cl_status cl_profile_h5_info_read_reader(cl_reader *r, const char *path, cl_profile_h5_info *info);
+
 #endif

@@ -204,6 +204,12 @@ const char *cl_reader_kind(const cl_reader *r);
  *  output_kind is set and differs from @p kind (NULL: any) is refused with an error
  *  naming the file -> CL_ERR_INVALID. For inputs a result is computed from. */
 cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out);
+/** Like cl_reader_open on an in-memory file image of @p len bytes (copied; @p name labels
+ *  it in messages): no file is touched. Corrupt image -> CL_ERR_HDF5. */
+cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out);
+/** The checks of cl_reader_open_input on an open reader *@p r: refused -> *@p r closed
+ *  and set to NULL, CL_ERR_INVALID. */
+cl_status cl_reader_check_input(cl_reader **r, const char *kind);
 void cl_reader_close(cl_reader *r);
 int cl_reader_n_tables(const cl_reader *r);
 const cl_table_info *cl_reader_table_at(const cl_reader *r, int i);

@@ -95,68 +95,51 @@ static cl_status decode(Onnx__TensorProto *mut, const Onnx__TensorProto *t, cons
       mut->raw_data.len = 0;
       return CL_OK;
     }
+    /* Sizes are checked before allocating: dims may claim 2^34 values over a few bytes. */
+    const int raw = t->has_raw_data && t->raw_data.len;
+    if (raw && t->raw_data.len != n * sizeof(float)) {
+      cl_log_error("onnx: %s: raw_data has %zu bytes, dims need %zu (%lld float32 values); "
+                   "the file is truncated or corrupt", what, t->raw_data.len, n * sizeof(float), (long long)numel);
+      return CL_ERR_INVALID;
+    }
+    if (!raw && t->n_float_data != n) {
+      cl_log_error("onnx: %s: float_data has %zu values, dims need %lld", what, t->n_float_data, (long long)numel);
+      return CL_ERR_INVALID;
+    }
     c->f = malloc(sizeof(float) * (n ? n : 1));
     if (!c->f) return CL_ERR_NOMEM;
-    if (t->has_raw_data && t->raw_data.len) {
-      if (t->raw_data.len != n * sizeof(float)) {
-        cl_log_error("onnx: %s: raw_data has %zu bytes, dims need %zu (%lld float32 values); "
-                     "the file is truncated or corrupt", what, t->raw_data.len, n * sizeof(float),
-                     (long long)numel);
-        cl__onnx_const_fini(c);
-        return CL_ERR_INVALID;
-      }
-      /* raw_data is little-endian IEEE 754; cleave targets little-endian hosts. */
-      memcpy(c->f, t->raw_data.data, n * sizeof(float));
-    } else {
-      if (t->n_float_data != n) {
-        cl_log_error("onnx: %s: float_data has %zu values, dims need %lld", what, t->n_float_data,
-                     (long long)numel);
-        cl__onnx_const_fini(c);
-        return CL_ERR_INVALID;
-      }
-      if (n) memcpy(c->f, t->float_data, n * sizeof(float));
-    }
+    /* raw_data is little-endian IEEE 754; cleave targets little-endian hosts. */
+    if (n) memcpy(c->f, raw ? (const void *)t->raw_data.data : (const void *)t->float_data, n * sizeof(float));
     return CL_OK;
   }
   if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
     const size_t esz = dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ? 8 : 4;
+    const int raw = t->has_raw_data && t->raw_data.len;
+    const size_t have = raw ? t->raw_data.len / esz : esz == 8 ? t->n_int64_data : t->n_int32_data;
+    if (raw ? t->raw_data.len != n * esz : have != n) {
+      if (raw)
+        cl_log_error("onnx: %s: raw_data has %zu bytes, dims need %zu; the file is truncated or corrupt", what,
+                     t->raw_data.len, n * esz);
+      else
+        cl_log_error("onnx: %s: %s has %zu values, dims need %lld", what, esz == 8 ? "int64_data" : "int32_data",
+                     have, (long long)numel);
+      return CL_ERR_INVALID;
+    }
     c->is_int = 1;
     c->i = malloc(sizeof(int64_t) * (n ? n : 1));
     if (!c->i) return CL_ERR_NOMEM;
-    if (t->has_raw_data && t->raw_data.len) {
-      if (t->raw_data.len != n * esz) {
-        cl_log_error("onnx: %s: raw_data has %zu bytes, dims need %zu; the file is truncated or "
-                     "corrupt", what, t->raw_data.len, n * esz);
-        cl__onnx_const_fini(c);
-        return CL_ERR_INVALID;
+    for (size_t k = 0; k < n; k++) {
+      if (!raw) {
+        c->i[k] = esz == 8 ? t->int64_data[k] : t->int32_data[k];
+      } else if (esz == 8) {
+        int64_t v;
+        memcpy(&v, t->raw_data.data + 8 * k, 8);
+        c->i[k] = v;
+      } else {
+        int32_t v;
+        memcpy(&v, t->raw_data.data + 4 * k, 4);
+        c->i[k] = v;
       }
-      for (size_t k = 0; k < n; k++) {
-        if (esz == 8) {
-          int64_t v;
-          memcpy(&v, t->raw_data.data + 8 * k, 8);
-          c->i[k] = v;
-        } else {
-          int32_t v;
-          memcpy(&v, t->raw_data.data + 4 * k, 4);
-          c->i[k] = v;
-        }
-      }
-    } else if (esz == 8) {
-      if (t->n_int64_data != n) {
-        cl_log_error("onnx: %s: int64_data has %zu values, dims need %lld", what, t->n_int64_data,
-                     (long long)numel);
-        cl__onnx_const_fini(c);
-        return CL_ERR_INVALID;
-      }
-      for (size_t k = 0; k < n; k++) c->i[k] = t->int64_data[k];
-    } else {
-      if (t->n_int32_data != n) {
-        cl_log_error("onnx: %s: int32_data has %zu values, dims need %lld", what, t->n_int32_data,
-                     (long long)numel);
-        cl__onnx_const_fini(c);
-        return CL_ERR_INVALID;
-      }
-      for (size_t k = 0; k < n; k++) c->i[k] = t->int32_data[k];
     }
     return CL_OK;
   }

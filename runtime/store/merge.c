@@ -378,6 +378,7 @@ cl_status cl_store_merge(const char *out, const char *const *inputs, int n_input
   cl_status st = m.in && m.recs ? CL_OK : CL_ERR_NOMEM;
   for (int i = 0; st == CL_OK && i < n_inputs; i++) {
     st = cl_reader_open(inputs[i], &m.in[i]);
+    if (st == CL_ERR_HDF5) st = CL_ERR_INVALID; /* a damaged input (logged): bad input, exit 2 */
     if (st == CL_OK && cl_reader_exists(m.in[i], "/merge/sources")) {
       cl_log_error("merge: '%s' is already a merged file", inputs[i]);
       st = CL_ERR_UNSUPPORTED;

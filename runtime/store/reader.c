@@ -121,21 +121,9 @@ static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, voi
   return 0;
 }
 
-cl_status cl_reader_open(const char *path, cl_reader **out) {
-  *out = NULL;
-  cl_reader *r = calloc(1, sizeof *r);
-  if (!r) return CL_ERR_NOMEM;
-  r->file = cl__h5_open_read(path);
-  if (r->file < 0) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-      cl_log_error("cannot open '%s': no such file or not readable", path);
-    else
-      cl_log_error("cannot open '%s': not an HDF5 file, or damaged", path);
-    if (f) fclose(f);
-    free(r);
-    return f ? CL_ERR_HDF5 : CL_ERR_IO;
-  }
+/* Everything after the file is open: markers and the table list. Takes r (and its
+ * file); on error closes it. */
+static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out) {
   r->path = cl__strdup(path);
   r->complete = -1;
   char *v = NULL;
@@ -164,6 +152,37 @@ cl_status cl_reader_open(const char *path, cl_reader **out) {
   return CL_OK;
 }
 
+cl_status cl_reader_open(const char *path, cl_reader **out) {
+  *out = NULL;
+  cl_reader *r = calloc(1, sizeof *r);
+  if (!r) return CL_ERR_NOMEM;
+  r->file = cl__h5_open_read(path);
+  if (r->file < 0) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      cl_log_error("cannot open '%s': no such file or not readable", path);
+    else
+      cl_log_error("cannot open '%s': not an HDF5 file, or damaged", path);
+    if (f) fclose(f);
+    free(r);
+    return f ? CL_ERR_HDF5 : CL_ERR_IO;
+  }
+  return reader_init(r, path, out);
+}
+
+cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out) {
+  *out = NULL;
+  cl_reader *r = calloc(1, sizeof *r);
+  if (!r) return CL_ERR_NOMEM;
+  r->file = cl__h5_open_image(buf, len, name);
+  if (r->file < 0) {
+    cl_log_error("cannot open '%s': not an HDF5 file, or damaged", name);
+    free(r);
+    return CL_ERR_HDF5;
+  }
+  return reader_init(r, name, out);
+}
+
 void cl_reader_close(cl_reader *r) {
   if (!r) return;
   for (int i = 0; i < r->n; i++) rtable_free(&r->tables[i]);
@@ -178,18 +197,22 @@ int cl_reader_complete(const cl_reader *r) { return r ? r->complete : -1; }
 
 const char *cl_reader_kind(const cl_reader *r) { return r && r->kind ? r->kind : ""; }
 
-cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out) {
-  CL_TRY(cl_reader_open(path, out));
-  cl_reader *r = *out;
+cl_status cl_reader_check_input(cl_reader **rp, const char *kind) {
+  cl_reader *r = *rp;
   const char *why = NULL;
   if (r->complete == 0) why = "its writer did not finish (killed or failed); rerun the command that makes it";
   else if (kind && *r->kind && strcmp(r->kind, kind)) why = "it is not the expected kind of output";
   if (!why) return CL_OK;
-  cl_log_error("%s: refusing this input: %s (output_kind '%s', expected '%s')", path, why, r->kind,
+  cl_log_error("%s: refusing this input: %s (output_kind '%s', expected '%s')", r->path, why, r->kind,
                kind ? kind : "any");
   cl_reader_close(r);
-  *out = NULL;
+  *rp = NULL;
   return CL_ERR_INVALID;
+}
+
+cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out) {
+  CL_TRY(cl_reader_open(path, out));
+  return cl_reader_check_input(out, kind);
 }
 
 /* H5Ewalk callback: note a checksum (Fletcher32) failure anywhere on the stack. */

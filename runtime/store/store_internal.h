@@ -80,6 +80,9 @@ char *cl__h5_attr_text(hid_t attr);
 cl_status cl__h5_write_text(hid_t loc, const char *path, const char *text);
 /* Open for reading: normal, then SWMR-read (files of killed writers). Quiet. */
 hid_t cl__h5_open_read(const char *path);
+/* Open an in-memory file image of @p len bytes (copied; @p name only labels it) read-only
+ * with the core driver: no file, no SWMR fallback. Quiet. */
+hid_t cl__h5_open_image(const void *buf, size_t len, const char *name);
 /* Link-creation property list creating intermediate groups (caller closes). */
 hid_t cl__h5_lcpl(void);
 /* Whether a link path exists (each component checked). */

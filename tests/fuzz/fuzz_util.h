@@ -20,6 +20,17 @@ const char *cl_fuzz_write(const char *rel, const uint8_t *data, size_t len);
 /** @p data as a NUL-terminated malloc'd string (embedded NULs end it early). */
 char *cl_fuzz_strdup(const uint8_t *data, size_t len);
 
+/** fuzz_h5.c: cleave's record reader (every table, every declared layout, attributes,
+ *  provenance) on @p data opened as an in-memory HDF5 image. Aborts on a broken contract. */
+void cl_fuzz_h5_store(const uint8_t *data, size_t size);
+/** fuzz_h5.c: the profile reader on @p data as an in-memory HDF5 image; a profile that
+ *  loads must have steps, blocks covering them and finite non-negative seconds. */
+void cl_fuzz_h5_profile(const uint8_t *data, size_t size);
+/** The two above on an open reader (borrowed); the profile one skips the input checks. */
+typedef struct cl_reader cl_reader;
+void cl_fuzz_h5_store_reader(cl_reader *r);
+void cl_fuzz_h5_profile_reader(cl_reader *r);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

@@ -1,0 +1,20 @@
+/** @file outfile.h
+ *  @brief Whole-file outputs that never replace an existing file unless asked (--force)
+ *  and never leave a partial file: written beside the path as PATH.XXXXXX, then linked
+ *  into place (refused atomically if PATH exists: no check-then-create race) or, when
+ *  replacing, renamed over it. HDF5 outputs use the store's atomic mode instead
+ *  (cl_store_opts.atomic).
+ */
+#ifndef CLEAVE_OUTFILE_H
+#define CLEAVE_OUTFILE_H
+
+#include <stddef.h>
+
+#include "cleave/status.h"
+
+/** @brief Write @p len bytes of @p data as file @p path. @p replace 0: an existing
+ *  @p path is left as it is -> CL_ERR_EXISTS (logged with the --force hint); 1: it is
+ *  replaced. Write failures -> CL_ERR_IO (logged, no file left behind). */
+cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace);
+
+#endif

@@ -1,0 +1,61 @@
+/* Whole-file outputs: temporary file beside the target, then link (no replace) or
+ * rename (replace) into place. See include/cleave/outfile.h. */
+#include "cleave/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Put @p tmp at @p path unless a file is there (errno EEXIST). link() is atomic; file
+ * systems without hard links get an O_EXCL placeholder that the rename then replaces. */
+static int place_new(const char *tmp, const char *path) {
+  if (link(tmp, path) == 0) return 0;
+  if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EMLINK) return -1;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return -1;
+  close(fd);
+  return rename(tmp, path);
+}
+
+cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace) {
+  size_t n = strlen(path) + 8;
+  char *tmp = malloc(n);
+  if (!tmp) return CL_ERR_NOMEM;
+  snprintf(tmp, n, "%s.XXXXXX", path);
+  int fd = mkstemp(tmp); /* same directory: link/rename stay on one file system */
+  if (fd < 0) {
+    cl_log_error("%s: cannot create the output file: %s", path, strerror(errno));
+    free(tmp);
+    return CL_ERR_IO;
+  }
+  FILE *f = fdopen(fd, "wb");
+  if (!f) close(fd);
+  int ok = f && (len == 0 || fwrite(data, 1, len, f) == len);
+  if (f && fflush(f) != 0) ok = 0;
+  if (f && fsync(fileno(f)) != 0) ok = 0;
+  if (f && fclose(f) != 0) ok = 0;
+  /* mkstemp makes 0600; outputs are ordinary files (0666 & ~umask) */
+  mode_t um = umask(0);
+  umask(um);
+  if (ok && chmod(tmp, 0666 & ~um) != 0) ok = 0;
+  cl_status st = CL_OK;
+  if (!ok) {
+    cl_log_error("%s: write failed: %s", path, strerror(errno ? errno : EIO));
+    st = CL_ERR_IO;
+  } else if (replace ? rename(tmp, path) != 0 : place_new(tmp, path) != 0) {
+    if (errno == EEXIST) {
+      cl_log_error("%s: output file already exists (use --force to overwrite)", path);
+      st = CL_ERR_EXISTS;
+    } else {
+      cl_log_error("%s: cannot create the output file: %s", path, strerror(errno));
+      st = CL_ERR_IO;
+    }
+  }
+  if (!(replace && st == CL_OK)) unlink(tmp); /* linked, or failed */
+  free(tmp);
+  return st;
+}
