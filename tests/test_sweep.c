@@ -177,14 +177,14 @@ static void test_compose_vs_timeline(void) {
   CL_CHECK_OK(cl_zoo_build(model, &g));
   if (!m || !g) return;
   int S = m->n_steps, R = 2;
-  cl_adaptive_profile pe = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
-  cl_adaptive_profile pc = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
+  cl_adaptive_profile pe = {.n_steps = S, .reps = R, .wall = malloc(sizeof(double) * S * R)};
+  cl_adaptive_profile pc = {.n_steps = S, .reps = R, .wall = malloc(sizeof(double) * S * R)};
   uint64_t rng = 99;
   for (int i = 0; i < S * R; i++) {
     pe.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
     pc.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
   }
-  cl_adaptive_link lk = {3.0, 0.5, 0.012, 2.5e6};
+  cl_adaptive_link lk = {.edge_speed = 3.0, .cloud_speed = 0.5, .latency = 0.012, .bandwidth = 2.5e6};
   double *nt = calloc((size_t)cl_graph_size(g), sizeof(double));
   for (int c = 0; c < m->n_cuts; c++) {
     char text[2048];
