@@ -148,6 +148,15 @@ def repeat_arrays(rep, att):
     return lat, en
 
 
+def flag_findings(s):
+    """Adds the columns noise (a changed best cut whose gain is within the host noise of
+    the two cuts) and e_noise (an energy-optimal cut whose saving is within theirs)."""
+    s["noise"] = s["changed"] & noise_flag(s["gain_s"], np.maximum(s["best_spread"], s["static_spread"]))
+    s["e_noise"] = s["e_differs"] & noise_flag(s["e_saved_j"], np.maximum(s["best_energy_spread"],
+                                                                         s["ebest_energy_spread"]))
+    return s
+
+
 def group_shares_ci(g, rep, fcols, groups, edge_steps, n_boot, seed):
     """Main-effect shares of the factor groups (CPU, memory, network) on the best latency
     and on the best cut (edge layers), with bootstrap CIs over repeats, and each group's
@@ -265,8 +274,6 @@ def main(argv=None):
     s["gain_s"] = s["static_latency"] - s["best_latency"]
     s["gain_pct"] = 100 * s["gain_s"] / s["static_latency"]
     if has_energy:
-        # a changed best cut is a finding only when its gain exceeds the host noise of both cuts
-        s["noise"] = s["changed"] & noise_flag(s["gain_s"], np.maximum(s["best_spread"], s["static_spread"]))
         eb = cuts[cuts["ebest"] == 1][["attempt", "cut", "cut_name", "latency", "energy", "energy_spread"]]
         eb = eb.rename(columns={"cut": "ebest_cut", "cut_name": "ebest_name", "latency": "ebest_latency",
                                 "energy": "ebest_energy", "energy_spread": "ebest_energy_spread"})
@@ -275,8 +282,7 @@ def main(argv=None):
         s["e_saved_j"] = s["best_energy"] - s["ebest_energy"]
         s["e_saved_pct"] = 100 * s["e_saved_j"] / s["best_energy"]
         s["e_latency_cost_s"] = s["ebest_latency"] - s["best_latency"]
-        s["e_noise"] = s["e_differs"] & noise_flag(s["e_saved_j"], np.maximum(s["best_energy_spread"],
-                                                                             s["ebest_energy_spread"]))
+        flag_findings(s)
     if a.csv:
         s.to_csv(a.csv, index=False)
 

@@ -4,3 +4,6 @@ add_executable(devices_backend devices_backend.c)
 target_link_libraries(devices_backend PRIVATE cleave_sim)
 add_test(NAME devices_backend COMMAND devices_backend WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(devices_backend PROPERTIES LABELS long TIMEOUT 900 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+# cleave profile --device: emulated per-step times and energy (/profile/energy).
+add_test(NAME profile_device COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/profile_device_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(profile_device PROPERTIES LABELS "slow" TIMEOUT 600)
