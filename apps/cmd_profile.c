@@ -143,14 +143,6 @@ static cl_status dev_emulate(const char *name, const char *model, const cl_graph
   return st;
 }
 
-static cl_status write_model(cl_store *st, const char *attr, const cl_device *d) {
-  char *text = NULL;
-  CL_TRY(cl_device_to_yaml(d, &text));
-  cl_status s = cl_store_attr_str(st, "/profile/energy", attr, text);
-  free(text);
-  return s;
-}
-
 /* /profile/energy: one row per step; returns the energy of one inference (sum of the
  * steps' median energies, J) in *total. */
 static cl_status dev_write(cl_store *st, const char *model, const cl_profile_result *r, const dev_emul *d,
@@ -161,8 +153,8 @@ static cl_status dev_write(cl_store *st, const char *model, const cl_profile_res
   CL_TRY(cl_store_table(st, &CL_REC_PROFILE_ENERGY, &t));
   CL_TRY(cl_store_dict(st, "models", &models));
   CL_TRY(cl_dict_id(models, model, &mid));
-  CL_TRY(write_model(st, "device", &d->dev));
-  CL_TRY(write_model(st, "host", &d->host));
+  CL_TRY(cl_device_write_attr(st, "/profile/energy", "device", &d->dev));
+  CL_TRY(cl_device_write_attr(st, "/profile/energy", "host", &d->host));
   CL_TRY(cl_store_attr_str(st, "/profile/energy", "host_calibration", d->calib));
   CL_TRY(cl_store_attr_str(st, "/profile/energy", "host_times",
                            d->host_layers ? "this model's layers measured through the executor (cl_calib_layers)"

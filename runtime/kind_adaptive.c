@@ -500,27 +500,14 @@ static cl_status compose_point(cl__sweep_srv *s, int i) {
     st = write_layers(s, m, pe, pc, lk, R, c, att, start, dur, rows);
     const cl_adaptive_cut_stat *x = &cs[c];
     cl_rec_adaptive_cut *C = &cuts[c];
-    memset(C, 0, sizeof *C);
-    C->attempt = att;
-    C->model = mid;
-    C->cut = c;
-    C->cut_node = m->cut_node[c];
-    C->edge_steps = m->cut_edge_steps[c];
-    C->best = c == best;
-    C->base_best = c == A->base_best[pt->model];
-    C->ebest = c == ebest;
-    C->edge_s = x->edge_s;
-    C->xfer_s = x->xfer_s;
-    C->cloud_s = x->cloud_s;
-    C->latency = x->latency;
-    C->latency_mean = x->latency_mean;
-    C->latency_min = x->latency_min;
-    C->latency_max = x->latency_max;
-    C->latency_spread = x->latency_spread;
-    C->energy = x->energy;
-    C->energy_edge = x->energy_edge;
-    C->energy_spread = x->energy_spread;
-    C->bytes = m->cut_bytes[c];
+    *C = (cl_rec_adaptive_cut){.attempt = att, .model = mid, .cut = c, .cut_node = m->cut_node[c],
+                               .edge_steps = m->cut_edge_steps[c], .best = c == best, .ebest = c == ebest,
+                               .base_best = c == A->base_best[pt->model], .bytes = m->cut_bytes[c],
+                               .edge_s = x->edge_s, .xfer_s = x->xfer_s, .cloud_s = x->cloud_s,
+                               .latency = x->latency, .latency_mean = x->latency_mean,
+                               .latency_min = x->latency_min, .latency_max = x->latency_max,
+                               .latency_spread = x->latency_spread, .energy = x->energy,
+                               .energy_edge = x->energy_edge, .energy_spread = x->energy_spread};
     snprintf(C->cut_name, sizeof C->cut_name, "%s", m->cut_name[c]);
     for (int q = 0; q < Q; q++)
       rr[(size_t)c * Q + q] = (cl_rec_adaptive_repeat){att, c, q, rl[(size_t)c * Q + q], re[(size_t)c * Q + q]};
