@@ -88,7 +88,7 @@ static int validate_adaptive(const char *path, int K, uint64_t seed) {
       st = cl_adaptive_measure_parts(cd.model, m->cut_node[cut], th, cd.cpu_load[0], cd.mem_pressure[0],
                                      cd.cpu_load[1], cd.mem_pressure[1], cap, reps, cd.seed, &ew, &cw);
     if (st == CL_OK) {
-      cl_adaptive_link lk = {cd.speed[0], cd.speed[1], cd.latency, cd.bandwidth};
+      cl_adaptive_link lk = {.edge_speed = cd.speed[0], .cloud_speed = cd.speed[1], .latency = cd.latency, .bandwidth = cd.bandwidth};
       double lat[1024];
       int R = reps < 1024 ? reps : 1024;
       for (int r = 0; r < R; r++) lat[r] = cl_adaptive_compose(m, &pe, &pc, &lk, cut, r, NULL, NULL, NULL, NULL, NULL);

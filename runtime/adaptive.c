@@ -3,16 +3,19 @@
 #define _GNU_SOURCE 1 /* sched_setaffinity, sched_getcpu, gettid: Linux-specific stress set-up */
 #include "cleave/adaptive.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleave/exec.h"
+#include "cleave/profiler.h" /* cl_stat_median */
 #include "cleave/wallclock.h"
 #include "cleave/zoo.h"
 #include "sweep_internal.h"
@@ -141,6 +144,9 @@ cl_status cl_adaptive_profile_run(const cl_graph *g, int threads, double cpu_loa
     return CL_ERR_NOMEM;
   }
   cl_exec_fill_input(ex, seed);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  out->started = (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
   double t0 = cl_wall_now();
   cl_adaptive_stress *s = NULL;
   cl_status st = cl_adaptive_stress_start(threads, cpu_load, mem_pressure, mem_cap_bytes, &s);
@@ -263,12 +269,81 @@ double cl_adaptive_compose(const cl_adaptive_model *m, const cl_adaptive_profile
   return t;
 }
 
-/* ---- validation: the two parts run for real ---- */
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
+double cl_adaptive_energy(const cl_adaptive_link *lk, double edge_s, double cloud_s, int64_t bytes, double *edge_j,
+                          double *cloud_j) {
+  const cl_node_power *pe = &lk->power[0], *pc = &lk->power[1];
+  const double b = (double)bytes, tx = bytes > 0 ? b / lk->bandwidth : 0;
+  const double lat = edge_s + cloud_s + (bytes > 0 ? lk->latency + tx : 0);
+  const double ie = fmax(0, lat - edge_s - tx), ic = fmax(0, lat - cloud_s - tx);
+  const double e = pe->busy * edge_s + pe->tx * tx + pe->tx_per_byte * b + pe->idle * ie;
+  const double c = pc->busy * cloud_s + pc->rx * tx + pc->rx_per_byte * b + pc->idle * ic;
+  if (edge_j) *edge_j = e;
+  if (cloud_j) *cloud_j = c;
+  return e + c;
 }
+
+/* max - min over repeats of the per-repeat medians of x[repeats * k]; medians to med[]. */
+static double repeat_spread(const double *x, int repeats, int k, double *tmp, double *med) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (int q = 0; q < repeats; q++) {
+    memcpy(tmp, x + (size_t)q * k, sizeof(double) * (size_t)k);
+    double v = cl_stat_median(tmp, k);
+    if (med) med[q] = v;
+    lo = fmin(lo, v);
+    hi = fmax(hi, v);
+  }
+  return hi - lo;
+}
+
+cl_status cl_adaptive_cut_summary(const cl_adaptive_model *m, const cl_adaptive_profile *edge,
+                                  const cl_adaptive_profile *cloud, const cl_adaptive_link *lk, int cut, int repeats,
+                                  cl_adaptive_cut_stat *out, double *rep_lat, double *rep_energy) {
+  memset(out, 0, sizeof *out);
+  const int R = edge->reps < cloud->reps ? edge->reps : cloud->reps;
+  if (repeats < 1 || R % repeats || cut < 0 || cut >= m->n_cuts) {
+    cl_log_error("adaptive: %d repetitions are not %d repeats of equal size (cut %d of %d)", R, repeats, cut,
+                 m->n_cuts);
+    return CL_ERR_INVALID;
+  }
+  double *v = malloc(sizeof(double) * 6 * (size_t)R); /* lat, edge, xfer, cloud, energy, edge energy */
+  double *tmp = malloc(sizeof(double) * (size_t)R);
+  if (!v || !tmp) {
+    free(v);
+    free(tmp);
+    return CL_ERR_NOMEM;
+  }
+  double *lat = v, *es = v + R, *xs = v + 2 * R, *cs = v + 3 * R, *en = v + 4 * R, *ee = v + 5 * R;
+  double sum = 0;
+  out->latency_min = INFINITY;
+  out->latency_max = -INFINITY;
+  for (int r = 0; r < R; r++) {
+    lat[r] = cl_adaptive_compose(m, edge, cloud, lk, cut, r, NULL, NULL, &es[r], &xs[r], &cs[r]);
+    en[r] = cl_adaptive_energy(lk, es[r], cs[r], m->cut_bytes[cut], &ee[r], NULL);
+    sum += lat[r];
+    out->latency_min = fmin(out->latency_min, lat[r]);
+    out->latency_max = fmax(out->latency_max, lat[r]);
+  }
+  out->latency_mean = sum / R;
+  const int k = R / repeats;
+  out->latency_spread = repeat_spread(lat, repeats, k, tmp, rep_lat);
+  out->energy_spread = repeat_spread(en, repeats, k, tmp, rep_energy);
+  double *med[] = {&out->latency, &out->edge_s, &out->xfer_s, &out->cloud_s, &out->energy, &out->energy_edge};
+  for (int j = 0; j < 6; j++) { /* medians over every repetition (sorts the columns in place) */
+    *med[j] = cl_stat_median(v + (size_t)j * R, R);
+  }
+  free(v);
+  free(tmp);
+  return CL_OK;
+}
+
+int cl_adaptive_best_cut(const cl_adaptive_cut_stat *s, int n_cuts, int by_energy) {
+  int best = 0;
+  for (int c = 1; c < n_cuts; c++)
+    if ((by_energy ? s[c].energy < s[best].energy : s[c].latency < s[best].latency)) best = c;
+  return best;
+}
+
+/* ---- validation: the two parts run for real ---- */
 
 static cl_status run_part(const cl_graph *g, const uint8_t *mask, int threads, double cpu, double mem, double cap,
                           int reps, uint64_t seed, double *median) {
@@ -293,8 +368,7 @@ static cl_status run_part(const cl_graph *g, const uint8_t *mask, int threads, d
   }
   cl_adaptive_stress_stop(s, NULL);
   if (st == CL_OK) {
-    qsort(w, (size_t)reps, sizeof(double), cmp_d);
-    *median = reps % 2 ? w[reps / 2] : 0.5 * (w[reps / 2 - 1] + w[reps / 2]);
+    *median = cl_stat_median(w, reps);
   }
   free(w);
   cl_exec_destroy(ex);

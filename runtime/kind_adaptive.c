@@ -2,8 +2,11 @@
  * method"): a point is (model, condition of an edge and a cloud node). Its auxiliary
  * work units are real per-layer profiles under each distinct CPU/memory condition (any
  * rank); rank 0 composes every cut of every point from them in virtual time as soon as
- * a point's profiles are in. Records: /adaptive/profile_units, /adaptive/profile,
- * /adaptive/layers, /adaptive/cuts. */
+ * a point's profiles are in. Each unit is profiled `repeats` times, interleaved (every
+ * unit once per round: A B C A B C ...), so host noise that drifts over the run lands in
+ * every condition alike and the spread between repeats measures it. Records:
+ * /adaptive/profile_units, /adaptive/profile, /adaptive/layers, /adaptive/cuts,
+ * /adaptive/repeats. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,7 @@
 
 /* The experiment's parameters (the kind's state). */
 typedef struct ad_param {
-  int reps, warmup;
+  int reps, warmup, repeats;
   double mem_cap; /* bytes */
 } ad_param;
 
@@ -26,14 +29,18 @@ typedef struct ad_param {
 
 
 /* The kind's tables in sink->t[] (the order of the row's tables[]). */
-enum { T_UNIT, T_PROF, T_LAYER, T_CUT };
+enum { T_UNIT, T_PROF, T_LAYER, T_CUT, T_REPEAT };
 
+#define AD_MAX_REPEATS 16
+/* A distinct (model, threads, CPU load, memory use) condition, profiled `repeats` times. */
 typedef struct unit {
   int model, threads;
   double cpu, mem;
-  char id[65];
-  int have, queued;
-  cl_adaptive_profile prof;
+  char id[AD_MAX_REPEATS][65];          /* of each repeat's text */
+  cl_adaptive_profile rp[AD_MAX_REPEATS]; /* each repeat, until all are in */
+  uint8_t got[AD_MAX_REPEATS];
+  int n_got, have;          /* have: every repeat in, concatenated into prof */
+  cl_adaptive_profile prof; /* repeat q = repetitions [q reps, (q+1) reps) */
 } unit;
 
 typedef struct apoint {
@@ -53,17 +60,49 @@ typedef struct adapt {
   cl_adaptive_link base_lk;
 } adapt;
 
-static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
-  adapt *A = s->kstate;
-  unit *un = &A->units[u];
+/* Repeat q of unit un is in: when it is the last, concatenate the repeats into prof. */
+static cl_status got_repeat(cl__sweep_srv *s, unit *un, int q) {
+  const ad_param *P = cl_sweep_exp_state(s->e);
+  un->got[q] = 1;
+  if (++un->n_got < P->repeats) return CL_OK;
   cl_adaptive_profile *p = &un->prof;
+  p->n_steps = un->rp[0].n_steps;
+  p->reps = 0;
+  for (int k = 0; k < P->repeats; k++) {
+    if (un->rp[k].n_steps != p->n_steps || un->rp[k].reps != un->rp[0].reps) {
+      cl_log_error("sweep: the repeats of profile unit %s differ in steps or repetitions", un->id[0]);
+      return CL_ERR_INTERNAL;
+    }
+    p->reps += un->rp[k].reps;
+  }
+  size_t each = (size_t)p->n_steps * (size_t)un->rp[0].reps;
+  p->wall = malloc(sizeof(double) * each * (size_t)P->repeats + 1);
+  p->cpu = malloc(sizeof(double) * each * (size_t)P->repeats + 1);
+  if (!p->wall || !p->cpu) return CL_ERR_NOMEM;
+  for (int k = 0; k < P->repeats; k++) {
+    memcpy(p->wall + k * each, un->rp[k].wall, sizeof(double) * each);
+    memcpy(p->cpu + k * each, un->rp[k].cpu, sizeof(double) * each);
+    p->seconds += un->rp[k].seconds;
+    p->burn_cpu += un->rp[k].burn_cpu;
+    cl_adaptive_profile_free(&un->rp[k]);
+  }
+  un->have = 1;
+  return CL_OK;
+}
+
+static cl_status handle_profile(cl__sweep_srv *s, int ref, cl_sweep_rd *r) {
+  adapt *A = s->kstate;
+  const int q = ref / A->n_units;
+  unit *un = &A->units[ref % A->n_units];
+  cl_adaptive_profile *p = &un->rp[q];
   p->n_steps = cl_sweep_rd_i32(r);
   p->reps = cl_sweep_rd_i32(r);
   p->seconds = cl_sweep_rd_f64(r);
   p->burn_cpu = cl_sweep_rd_f64(r);
+  p->started = cl_sweep_rd_f64(r);
   size_t n = (size_t)p->n_steps * (size_t)p->reps;
   if (r->bad || p->n_steps <= 0 || p->reps <= 0 || r->n - r->off != 2 * n * sizeof(double)) {
-    cl_log_error("sweep: malformed profile result for unit %d", u);
+    cl_log_error("sweep: malformed profile result for unit %d", ref);
     return CL_ERR_MPI;
   }
   p->wall = malloc(sizeof(double) * n);
@@ -92,11 +131,13 @@ static cl_status handle_profile(cl__sweep_srv *s, int u, cl_sweep_rd *r) {
   ur.mem_pressure = un->mem;
   ur.seconds = p->seconds;
   ur.burn_cpu = p->burn_cpu;
-  memcpy(ur.id, un->id, 65);
+  ur.repeat = q;
+  ur.started = p->started;
+  memcpy(ur.id, un->id[q], 65);
   if (st == CL_OK) st = cl_table_append(s->sink.t[T_UNIT], &ur, 1);
   if (st == CL_OK) st = cl_store_flush(s->sink.store);
   s->sink.records += n + 1;
-  un->have = 1;
+  if (st == CL_OK) st = got_repeat(s, un, q);
   s->aux_done++;
   cl__sweep_progress(s, 0);
   return st;
@@ -152,6 +193,7 @@ static cl_status eval_profile(const char *text, void **cache, cl_sweep_poll_fn p
     cl_sweep_buf_i32(out, p.reps);
     cl_sweep_buf_f64(out, p.seconds);
     cl_sweep_buf_f64(out, p.burn_cpu);
+    cl_sweep_buf_f64(out, p.started);
     cl_sweep_buf_put(out, p.wall, sizeof(double) * n);
     cl_sweep_buf_put(out, p.cpu, sizeof(double) * n);
   }
@@ -160,8 +202,8 @@ static cl_status eval_profile(const char *text, void **cache, cl_sweep_poll_fn p
   return st;
 }
 
-/* The text of a profile unit (its id is the SHA-256 of it); caller frees. */
-static char *unit_text(const cl_sweep_exp *e, const unit *u) {
+/* The text of repeat q of a profile unit (its id is the SHA-256 of it); caller frees. */
+static char *unit_text(const cl_sweep_exp *e, const unit *u, int q) {
   const ad_param *P = cl_sweep_exp_state(e);
   cl_config_writer *w = NULL;
   if (cl_config_writer_create(&w) != CL_OK) return NULL;
@@ -175,6 +217,7 @@ static char *unit_text(const cl_sweep_exp *e, const unit *u) {
   cl_config_writer_key_int(w, "reps", P->reps);
   cl_config_writer_key_int(w, "warmup", P->warmup);
   cl_config_writer_key_u64(w, "seed", e->seed);
+  cl_config_writer_key_int(w, "repeat", q);
   cl_config_writer_end(w);
   char *t = NULL;
   return cl_config_writer_finish(w, &t) == CL_OK ? t : (free(t), NULL);
@@ -182,7 +225,7 @@ static char *unit_text(const cl_sweep_exp *e, const unit *u) {
 
 static char *ad_aux_text(cl__sweep_srv *s, int ref) {
   adapt *A = s->kstate;
-  return unit_text(s->e, &A->units[ref]);
+  return unit_text(s->e, &A->units[ref % A->n_units], ref / A->n_units);
 }
 
 
@@ -204,10 +247,13 @@ static int add_unit(cl__sweep_srv *s, int model, int threads, double cpu, double
   x->threads = threads;
   x->cpu = cpu;
   x->mem = mem;
-  char *t = unit_text(s->e, x);
-  if (!t) return -1;
-  cl_sha256_hex(t, strlen(t), x->id);
-  free(t);
+  const ad_param *P = cl_sweep_exp_state(s->e);
+  for (int q = 0; q < P->repeats; q++) {
+    char *t = unit_text(s->e, x, q);
+    if (!t) return -1;
+    cl_sha256_hex(t, strlen(t), x->id[q]);
+    free(t);
+  }
   return A->n_units++;
 }
 
@@ -216,6 +262,7 @@ static void point_condition(const cl_sweep_exp *e, const cl_rt_setup *base, doub
                             const int32_t *lev, double *cpu, double *mem, int *thr, cl_adaptive_link *lk) {
   double speed[2];
   for (int n = 0; n < 2; n++) {
+    lk->power[n] = base->nodes[n].power;
     cpu[n] = base->nodes[n].cpu_load;
     mem[n] = base->nodes[n].mem_pressure;
     thr[n] = base->nodes[n].threads > 0 ? base->nodes[n].threads : 1;
@@ -332,20 +379,23 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
   cl_status st = cl_table_read(s->sink.t[T_UNIT], 0, (size_t)nu, ur);
   int *slot = malloc(sizeof(int) * nu);
   if (!slot) st = CL_ERR_NOMEM;
+  const ad_param *P = cl_sweep_exp_state(s->e);
   for (uint64_t k = 0; st == CL_OK && k < nu; k++) {
     slot[k] = -1;
-    for (int u = 0; u < A->n_units; u++)
-      if (!A->units[u].have && !strncmp(A->units[u].id, ur[k].id, 64)) {
-        cl_adaptive_profile *p = &A->units[u].prof;
+    const int q = ur[k].repeat;
+    for (int u = 0; q >= 0 && q < P->repeats && u < A->n_units; u++)
+      if (!A->units[u].got[q] && !A->units[u].rp[q].wall && !strncmp(A->units[u].id[q], ur[k].id, 64)) {
+        cl_adaptive_profile *p = &A->units[u].rp[q];
         p->n_steps = ur[k].steps;
         p->reps = ur[k].reps;
         p->seconds = ur[k].seconds;
         p->burn_cpu = ur[k].burn_cpu;
+        p->started = ur[k].started;
         size_t n = (size_t)p->n_steps * (size_t)p->reps;
         p->wall = calloc(n + 1, sizeof(double));
         p->cpu = calloc(n + 1, sizeof(double));
         if (!p->wall || !p->cpu) st = CL_ERR_NOMEM;
-        slot[k] = u;
+        slot[k] = u * AD_MAX_REPEATS + q;
         break;
       }
   }
@@ -358,7 +408,7 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
     for (size_t j = 0; j < n; j++)
       for (uint64_t k = 0; k < nu; k++)
         if (slot[k] >= 0 && ur[k].attempt == pr[j].attempt) {
-          cl_adaptive_profile *p = &A->units[slot[k]].prof;
+          cl_adaptive_profile *p = &A->units[slot[k] / AD_MAX_REPEATS].rp[slot[k] % AD_MAX_REPEATS];
           if (pr[j].step >= 0 && pr[j].step < p->n_steps && pr[j].rep >= 0 && pr[j].rep < p->reps) {
             p->wall[(size_t)pr[j].rep * p->n_steps + pr[j].step] = pr[j].wall;
             p->cpu[(size_t)pr[j].rep * p->n_steps + pr[j].step] = pr[j].cpu;
@@ -368,7 +418,7 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
   }
   for (uint64_t k = 0; st == CL_OK && k < nu; k++)
     if (slot[k] >= 0) {
-      A->units[slot[k]].have = 1;
+      st = got_repeat(s, &A->units[slot[k] / AD_MAX_REPEATS], slot[k] % AD_MAX_REPEATS);
       s->aux_done++;
     }
   free(pr);
@@ -377,137 +427,104 @@ static cl_status adaptive_load_units(cl__sweep_srv *s) {
   return st;
 }
 
-static int median_cut(const double *lat, int reps, double *mean, double *mn, double *mx, double *tmp) {
-  double sum = 0;
-  *mn = INFINITY;
-  *mx = -INFINITY;
-  for (int r = 0; r < reps; r++) {
-    tmp[r] = lat[r];
-    sum += lat[r];
-    if (lat[r] < *mn) *mn = lat[r];
-    if (lat[r] > *mx) *mx = lat[r];
-  }
-  *mean = sum / reps;
-  for (int a = 1; a < reps; a++)
-    for (int b = a; b > 0 && tmp[b] < tmp[b - 1]; b--) {
-      double t = tmp[b];
-      tmp[b] = tmp[b - 1];
-      tmp[b - 1] = t;
-    }
-  return 0;
+/* Summaries of every cut of a model under a condition (cs[n_cuts]); rep_lat/rep_en
+ * [n_cuts * repeats] may be NULL. */
+static cl_status summarise_cuts(const cl_adaptive_model *m, const cl_adaptive_profile *pe,
+                                const cl_adaptive_profile *pc, const cl_adaptive_link *lk, int repeats,
+                                cl_adaptive_cut_stat *cs, double *rep_lat, double *rep_en) {
+  for (int c = 0; c < m->n_cuts; c++)
+    CL_TRY(cl_adaptive_cut_summary(m, pe, pc, lk, c, repeats, &cs[c], rep_lat ? rep_lat + (size_t)c * repeats : NULL,
+                                   rep_en ? rep_en + (size_t)c * repeats : NULL));
+  return CL_OK;
 }
 
-static double median_of(const double *tmp, int reps) {
-  return reps % 2 ? tmp[reps / 2] : 0.5 * (tmp[reps / 2 - 1] + tmp[reps / 2]);
-}
-
-/* Best cut (lowest median) of a model under a condition. */
-static int best_cut(const cl_adaptive_model *m, const cl_adaptive_profile *pe, const cl_adaptive_profile *pc,
-                    const cl_adaptive_link *lk, int reps, double *lat, double *tmp, double *best_lat) {
-  int best = 0;
-  *best_lat = INFINITY;
-  for (int c = 0; c < m->n_cuts; c++) {
-    for (int r = 0; r < reps; r++)
-      lat[r] = cl_adaptive_compose(m, pe, pc, lk, c, r, NULL, NULL, NULL, NULL, NULL);
-    double mean, mn, mx;
-    median_cut(lat, reps, &mean, &mn, &mx, tmp);
-    double med = median_of(tmp, reps);
-    if (med < *best_lat) {
-      *best_lat = med;
-      best = c;
+/* /adaptive/layers rows of cut c: every repetition, every layer (start, time, energy). */
+static cl_status write_layers(cl__sweep_srv *s, const cl_adaptive_model *m, const cl_adaptive_profile *pe,
+                              const cl_adaptive_profile *pc, const cl_adaptive_link *lk, int R, int c, int64_t att,
+                              double *start, double *dur, cl_rec_adaptive_layer *rows) {
+  const int S = m->n_steps;
+  for (int r = 0; r < R; r++) {
+    cl_adaptive_compose(m, pe, pc, lk, c, r, start, dur, NULL, NULL, NULL);
+    for (int k = 0; k < S; k++) {
+      cl_rec_adaptive_layer *L = &rows[(size_t)r * S + k];
+      memset(L, 0, sizeof *L);
+      L->attempt = att;
+      L->cut = c;
+      L->step = k;
+      L->rep = r;
+      L->start = (float)start[k];
+      L->time = (float)dur[k];
+      L->where = k >= m->cut_edge_steps[c];
+      L->energy = (float)(lk->power[L->where].busy * dur[k]);
     }
   }
-  return best;
+  s->sink.records += (uint64_t)S * R;
+  return cl_table_append(s->sink.t[T_LAYER], rows, (size_t)S * R);
 }
 
 static cl_status compose_point(cl__sweep_srv *s, int i) {
   adapt *A = s->kstate;
+  const ad_param *P = cl_sweep_exp_state(s->e);
+  const int Q = P->repeats;
   double t0 = cl_wall_now();
   const cl_sweep_exp *e = s->e;
   const cl__sweep_pt *pt = &e->pts[i];
   const cl_adaptive_model *m = A->am[pt->model];
   const cl_adaptive_profile *pe = &A->units[A->ap[i].edge_unit].prof, *pc = &A->units[A->ap[i].cloud_unit].prof;
   const cl_adaptive_link *lk = &A->ap[i].lk;
-  int R = pe->reps < pc->reps ? pe->reps : pc->reps, S = m->n_steps;
+  int R = pe->reps < pc->reps ? pe->reps : pc->reps, S = m->n_steps, NC = m->n_cuts;
   if (pe->n_steps != S || pc->n_steps != S) {
     cl_log_error("sweep: profile of %s has %d/%d steps, the model %d", e->models[pt->model], pe->n_steps, pc->n_steps,
                  S);
     return CL_ERR_INTERNAL;
   }
-  double *lat = malloc(sizeof(double) * (size_t)R * 2), *tmp = lat + R;
-  double *start = malloc(sizeof(double) * (size_t)S * 2), *dur = start + S;
+  double *start = malloc(sizeof(double) * (size_t)S * 2), *dur = start ? start + S : NULL;
+  double *rl = malloc(sizeof(double) * (size_t)NC * Q * 2), *re = rl ? rl + (size_t)NC * Q : NULL;
+  cl_adaptive_cut_stat *cs = malloc(sizeof *cs * (size_t)NC);
   cl_rec_adaptive_layer *rows = malloc(sizeof(cl_rec_adaptive_layer) * (size_t)S * (size_t)R);
-  cl_rec_adaptive_cut *cuts = malloc(sizeof(cl_rec_adaptive_cut) * (size_t)m->n_cuts);
-  cl_status st = lat && start && rows && cuts ? CL_OK : CL_ERR_NOMEM;
+  cl_rec_adaptive_cut *cuts = malloc(sizeof(cl_rec_adaptive_cut) * (size_t)NC);
+  cl_rec_adaptive_repeat *rr = malloc(sizeof(cl_rec_adaptive_repeat) * (size_t)NC * Q);
+  cl_status st = start && rl && cs && rows && cuts && rr ? CL_OK : CL_ERR_NOMEM;
   if (st == CL_OK && A->base_best[pt->model] < 0) {
-    double bl;
     int bu = A->base_unit_e[pt->model], cu = A->base_unit_c[pt->model];
-    A->base_best[pt->model] = best_cut(m, &A->units[bu].prof, &A->units[cu].prof, &A->base_lk, R, lat, tmp, &bl);
+    st = summarise_cuts(m, &A->units[bu].prof, &A->units[cu].prof, &A->base_lk, Q, cs, NULL, NULL);
+    if (st == CL_OK) A->base_best[pt->model] = cl_adaptive_best_cut(cs, NC, 0);
   }
+  if (st == CL_OK) st = summarise_cuts(m, pe, pc, lk, Q, cs, rl, re);
   int64_t att = cl__sweep_next_attempt(s);
   int32_t mid = 0;
   if (st == CL_OK) st = cl_dict_id(s->sink.models, e->models[pt->model], &mid);
-  int best = 0;
-  double best_lat = INFINITY;
-  for (int c = 0; st == CL_OK && c < m->n_cuts; c++) {
-    double es = 0, xs = 0, cs = 0;
-    double *e_r = malloc(sizeof(double) * (size_t)R * 2), *c_r = e_r ? e_r + R : NULL;
-    if (!e_r) {
-      st = CL_ERR_NOMEM;
-      break;
-    }
-    for (int r = 0; r < R; r++) {
-      lat[r] = cl_adaptive_compose(m, pe, pc, lk, c, r, start, dur, &es, &xs, &cs);
-      e_r[r] = es;
-      c_r[r] = cs;
-      for (int k = 0; k < S; k++) {
-        cl_rec_adaptive_layer *L = &rows[(size_t)r * S + k];
-        memset(L, 0, sizeof *L);
-        L->attempt = att;
-        L->cut = c;
-        L->step = k;
-        L->rep = r;
-        L->start = (float)start[k];
-        L->time = (float)dur[k];
-        L->where = k >= m->cut_edge_steps[c];
-      }
-    }
-    st = cl_table_append(s->sink.t[T_LAYER], rows, (size_t)S * R);
-    s->sink.records += (uint64_t)S * R;
+  const int best = st == CL_OK ? cl_adaptive_best_cut(cs, NC, 0) : 0;
+  const int ebest = st == CL_OK ? cl_adaptive_best_cut(cs, NC, 1) : 0;
+  for (int c = 0; st == CL_OK && c < NC; c++) {
+    st = write_layers(s, m, pe, pc, lk, R, c, att, start, dur, rows);
+    const cl_adaptive_cut_stat *x = &cs[c];
     cl_rec_adaptive_cut *C = &cuts[c];
-    memset(C, 0, sizeof *C);
-    C->attempt = att;
-    C->model = mid;
-    C->cut = c;
-    C->cut_node = m->cut_node[c];
-    C->edge_steps = m->cut_edge_steps[c];
-    C->base_best = c == A->base_best[pt->model];
-    C->xfer_s = xs;
-    C->bytes = m->cut_bytes[c];
+    *C = (cl_rec_adaptive_cut){.attempt = att, .model = mid, .cut = c, .cut_node = m->cut_node[c],
+                               .edge_steps = m->cut_edge_steps[c], .best = c == best, .ebest = c == ebest,
+                               .base_best = c == A->base_best[pt->model], .bytes = m->cut_bytes[c],
+                               .edge_s = x->edge_s, .xfer_s = x->xfer_s, .cloud_s = x->cloud_s,
+                               .latency = x->latency, .latency_mean = x->latency_mean,
+                               .latency_min = x->latency_min, .latency_max = x->latency_max,
+                               .latency_spread = x->latency_spread, .energy = x->energy,
+                               .energy_edge = x->energy_edge, .energy_spread = x->energy_spread};
     snprintf(C->cut_name, sizeof C->cut_name, "%s", m->cut_name[c]);
-    median_cut(e_r, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
-    C->edge_s = median_of(tmp, R);
-    median_cut(c_r, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
-    C->cloud_s = median_of(tmp, R);
-    median_cut(lat, R, &C->latency_mean, &C->latency_min, &C->latency_max, tmp);
-    C->latency = median_of(tmp, R);
-    if (C->latency < best_lat) {
-      best_lat = C->latency;
-      best = c;
-    }
-    free(e_r);
+    for (int q = 0; q < Q; q++)
+      rr[(size_t)c * Q + q] = (cl_rec_adaptive_repeat){att, c, q, rl[(size_t)c * Q + q], re[(size_t)c * Q + q]};
     cl__sweep_serve(s);
   }
-  if (st == CL_OK) {
-    cuts[best].best = 1;
-    st = cl_table_append(s->sink.t[T_CUT], cuts, (size_t)m->n_cuts);
-    s->sink.records += (uint64_t)m->n_cuts;
-  }
-  if (st == CL_OK) st = cl__sweep_out_point(s, i, att, 0, m->cut_name[best], best_lat, NAN, cl_wall_now() - t0, 0);
-  free(lat);
+  if (st == CL_OK) st = cl_table_append(s->sink.t[T_CUT], cuts, (size_t)NC);
+  if (st == CL_OK) st = cl_table_append(s->sink.t[T_REPEAT], rr, (size_t)NC * Q);
+  s->sink.records += (uint64_t)NC * (1 + Q);
+  /* the point's summary: the latency-optimal cut, its latency and its energy */
+  if (st == CL_OK)
+    st = cl__sweep_out_point(s, i, att, 0, m->cut_name[best], cs[best].latency, cs[best].energy, cl_wall_now() - t0, 0);
   free(start);
+  free(rl);
+  free(cs);
   free(rows);
   free(cuts);
+  free(rr);
   return st;
 }
 
@@ -530,17 +547,23 @@ static cl_status ad_prepare(cl__sweep_srv *s) {
   CL_TRY(adaptive_prepare(s));
   CL_TRY(adaptive_load_units(s));
   adapt *A = s->kstate;
-  /* biggest models first (better balance); units of a model together (weights reuse) */
-  for (int m = 0; m < s->e->n_models; m++)
-    for (int u = 0; u < A->n_units; u++)
-      if (A->units[u].model == m && !A->units[u].have) CL_TRY(cl__sweep_queue_push(s, CL__T_AUX, u));
-  s->aux_total = A->n_units;
+  const ad_param *P = cl_sweep_exp_state(s->e);
+  /* Interleaved: round q profiles every unit once (A B C A B C ...), so a repeat of a
+   * unit is separated in time by all the others; within a round, units of a model run
+   * together (its weights are reused). Reference = q x n_units + unit. */
+  for (int q = 0; q < P->repeats; q++)
+    for (int m = 0; m < s->e->n_models; m++)
+      for (int u = 0; u < A->n_units; u++)
+        if (A->units[u].model == m && !A->units[u].got[q] && !A->units[u].have)
+          CL_TRY(cl__sweep_queue_push(s, CL__T_AUX, q * A->n_units + u));
+  s->aux_total = A->n_units * P->repeats;
   return CL_OK;
 }
 
 static cl_status ad_aux_write(cl__sweep_srv *s, int ref, cl_sweep_rd *r) {
   const adapt *A = s->kstate;
-  if (ref < 0 || ref >= A->n_units || A->units[ref].have) {
+  const ad_param *P = cl_sweep_exp_state(s->e);
+  if (ref < 0 || ref >= A->n_units * P->repeats || A->units[ref % A->n_units].got[ref / A->n_units]) {
     cl_log_error("sweep: result for unknown or finished profile unit %d", ref);
     return CL_ERR_MPI;
   }
@@ -557,7 +580,10 @@ static int ad_idle(cl__sweep_srv *s, cl_status *st) {
 static void ad_fini(cl__sweep_srv *s) {
   adapt *A = s->kstate;
   if (!A) return;
-  for (int u = 0; A->units && u < A->n_units; u++) cl_adaptive_profile_free(&A->units[u].prof);
+  for (int u = 0; A->units && u < A->n_units; u++) {
+    cl_adaptive_profile_free(&A->units[u].prof);
+    for (int q = 0; q < AD_MAX_REPEATS; q++) cl_adaptive_profile_free(&A->units[u].rp[q]);
+  }
   free(A->units);
   free(A->ap);
   for (int m = 0; A->am && m < s->e->n_models; m++) cl_adaptive_model_destroy(A->am[m]);
@@ -580,11 +606,13 @@ static cl_status ad_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *r
   cl_sweep_exp_set_state(e, P);
   const cl_cfg_node *plans = cl_cfg_get(root, "plans");
   if (plans) return cl_cfg_error(c, plans, "kind adaptive always evaluates every cut; remove 'plans'");
-  long reps = 5, warm = 1;
+  long reps = 5, warm = 1, repeats = 3;
   CL_TRY(cl_cfg_get_int(c, root, "reps", 0, 1, 1000, &reps));
   CL_TRY(cl_cfg_get_int(c, root, "warmup", 0, 0, 100, &warm));
+  CL_TRY(cl_cfg_get_int(c, root, "repeats", 0, 1, AD_MAX_REPEATS, &repeats));
   P->reps = (int)reps;
   P->warmup = (int)warm;
+  P->repeats = (int)repeats;
   P->mem_cap = 256.0 * 1048576;
   return cl_cfg_get_unit(c, root, "mem_cap", 0, CL_UNIT_BYTES, &P->mem_cap);
 }
@@ -604,6 +632,7 @@ static char *ad_point_text(const cl_sweep_exp *e, int i) {
   cl_config_writer_map(w, 0);
   cl_config_writer_key_int(w, "reps", P->reps);
   cl_config_writer_key_int(w, "warmup", P->warmup);
+  cl_config_writer_key_int(w, "repeats", P->repeats);
   cl_config_writer_key_unit(w, "mem_cap", CL_CONFIG_SIZE, P->mem_cap);
   cl_config_writer_end(w);
   char *head = NULL, *t = NULL;
@@ -659,6 +688,7 @@ static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_adaptive = {
     .name = "adaptive", .id = 1, .onnx_models = 0, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
     .point_text = ad_point_text, .plan_label = ad_plan_label, .validate = ad_validate, .eval = ad_eval,
-    .cache_destroy = ad_cache_destroy, .tables = {&CL_REC_ADAPTIVE_UNITS, &CL_REC_ADAPTIVE_PROFILES, &CL_REC_ADAPTIVE_LAYERS, &CL_REC_ADAPTIVE_CUTS}, .write = ad_write,
+    .cache_destroy = ad_cache_destroy, .tables = {&CL_REC_ADAPTIVE_UNITS, &CL_REC_ADAPTIVE_PROFILES, &CL_REC_ADAPTIVE_LAYERS, &CL_REC_ADAPTIVE_CUTS,
+                &CL_REC_ADAPTIVE_REPEATS}, .write = ad_write,
     .sched = &g_sched,
 };

@@ -1,7 +1,8 @@
 /* Experiment kind `testbed` (docs/experiments.md): every point is the base testbed with
  * the model, a plan (every_cut or an explicit `plans:` list) and the factor levels
  * substituted, evaluated in-process (cl__sweep_eval_testbed_cached). Records: /inferences,
- * one row per inference of a point. */
+ * one row per inference of a point; /sweep/layers, one row per executed layer per
+ * inference (times, factor and busy energy, as /layers of cleave run). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,26 @@ static cl_status tb_validate(const cl_sweep_exp *e) {
   return CL_OK;
 }
 
+/* ---- per-layer records ---- */
+
+cl_status cl__sweep_tb_layers(const cl_rt_setup *su, const cl_rt_tasks *t, const cl_timeline *tl,
+                              cl_sweep_tb_result *res) {
+  const int I = res->inferences, S = t->steps_total;
+  res->n_layers = 0;
+  res->layers = malloc(sizeof(cl_sweep_tb_layer) * ((size_t)I * (size_t)S + 1));
+  if (!res->layers) return CL_ERR_NOMEM;
+  for (int i = 0; i < I; i++)
+    for (int nd = 0; nd < t->n_nodes; nd++)
+      for (int k = 0; k < t->n_steps[nd]; k++) {
+        cl_task_result tr;
+        CL_TRY(cl_timeline_task(tl, t->comp_task[(size_t)i * S + t->step_off[nd] + k], &tr));
+        res->layers[res->n_layers++] = (cl_sweep_tb_layer){
+            i, nd, k, t->step_out[nd][k], tr.start, tr.duration, t->step_slowdown[nd][k], su->nodes[nd].power.busy,
+            tr.energy};
+      }
+  return CL_OK;
+}
+
 /* ---- evaluation (any rank): the result, packed field by field ---- */
 
 static cl_status tb_eval(const char *origin, const char *text, void **cache, cl_sweep_poll_fn poll, void *pctx,
@@ -239,6 +260,19 @@ static cl_status tb_eval(const char *origin, const char *text, void **cache, cl_
     cl_sweep_buf_f64(out, res.finish[i]);
     cl_sweep_buf_f64(out, res.inf_energy[i]);
     cl_sweep_buf_f64(out, (double)res.inf_bytes[i]); /* exact below 2^53 */
+  }
+  cl_sweep_buf_i32(out, res.n_layers);
+  for (int j = 0; j < res.n_layers; j++) {
+    const cl_sweep_tb_layer *L = &res.layers[j];
+    cl_sweep_buf_i32(out, L->inference);
+    cl_sweep_buf_i32(out, L->node);
+    cl_sweep_buf_i32(out, L->step);
+    cl_sweep_buf_i32(out, L->out_node);
+    cl_sweep_buf_f64(out, L->start);
+    cl_sweep_buf_f64(out, L->duration);
+    cl_sweep_buf_f64(out, L->slowdown);
+    cl_sweep_buf_f64(out, L->power);
+    cl_sweep_buf_f64(out, L->energy);
   }
   cl_sweep_tb_result_free(&res);
   return CL_OK;
@@ -273,6 +307,23 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
     CL_TRY(cl_table_append(s->t[0], &ir, 1));
     s->records++;
   }
+  int32_t NL = cl_sweep_rd_i32(r);
+  for (int j = 0; j < NL && !r->bad; j++) {
+    cl_rec_sweep_layer L = {.attempt = att};
+    L.inference = cl_sweep_rd_i32(r);
+    int32_t nd = cl_sweep_rd_i32(r);
+    L.step = cl_sweep_rd_i32(r);
+    L.out_node = cl_sweep_rd_i32(r);
+    L.start = cl_sweep_rd_f64(r);
+    L.duration = cl_sweep_rd_f64(r);
+    L.slowdown = cl_sweep_rd_f64(r);
+    L.power = cl_sweep_rd_f64(r);
+    L.energy = cl_sweep_rd_f64(r);
+    if (r->bad || nd < 0 || nd >= e->tb_nodes) return CL_ERR_MPI;
+    CL_TRY(cl_dict_id(s->d[0], e->tb_node_name[nd], &L.node));
+    CL_TRY(cl_table_append(s->t[1], &L, 1));
+    s->records++;
+  }
   return r->bad ? CL_ERR_MPI : CL_OK;
 }
 
@@ -280,5 +331,6 @@ static cl_status tb_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 const cl_sweep_kind_i cl_sweep_kind_testbed = {
     .name = "testbed", .id = 0, .onnx_models = 1, .parse = tb_parse, .state_destroy = tb_state_destroy,
     .n_plans = tb_n_plans, .point_text = tb_point_text, .plan_label = tb_plan_label, .validate = tb_validate,
-    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&CL_REC_INFERENCES_SWEEP}, .write = tb_write,
+    .eval = tb_eval, .cache_destroy = tb_cache_destroy, .tables = {&CL_REC_INFERENCES_SWEEP, &CL_REC_SWEEP_LAYERS},
+    .dicts = {"nodes"}, .write = tb_write,
 };

@@ -140,10 +140,10 @@ static const cl_table_desc g_dev_step_d = {"/devices/steps", sizeof(dev_step_rec
                                            (int)(sizeof g_dev_step_f / sizeof g_dev_step_f[0]),
                                            "per-step slowdown factors of every node (docs/devices.md)", 0};
 
-static cl_status write_model(cl_store *st, const char *attr, const cl_device *d) {
+cl_status cl_device_write_attr(cl_store *st, const char *path, const char *attr, const cl_device *d) {
   char *text = NULL;
   CL_TRY(cl_device_to_yaml(d, &text));
-  cl_status s = cl_store_attr_str(st, "/devices", attr, text);
+  cl_status s = cl_store_attr_str(st, path, attr, text);
   free(text);
   return s;
 }
@@ -175,9 +175,9 @@ cl_status cl_rt_write_devices(cl_store *st, const cl_rt_setup *su, const cl_rt_t
     if (!rn->device[0]) continue;
     char key[96];
     snprintf(key, sizeof key, "device_%s", rn->name);
-    CL_TRY(write_model(st, key, &su->device_models[nd]));
+    CL_TRY(cl_device_write_attr(st, "/devices", key, &su->device_models[nd]));
     snprintf(key, sizeof key, "host_%s", rn->name);
-    CL_TRY(write_model(st, key, &su->host_models[nd]));
+    CL_TRY(cl_device_write_attr(st, "/devices", key, &su->host_models[nd]));
     snprintf(key, sizeof key, "host_times_%s", rn->name);
     CL_TRY(cl_store_attr_str(st, "/devices", key,
                              su->host_layers ? "this model's layers measured through the executor (cl_calib_layers)"

@@ -16,6 +16,7 @@
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r) {
   if (!r) return;
   free(r->latency); /* the block that holds every per-inference column */
+  free(r->layers);
   memset(r, 0, sizeof *r);
 }
 
@@ -150,6 +151,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   res->latency_mean = sum / I;
   res->makespan = cl_timeline_makespan(tl);
   res->energy = cl_timeline_energy(tl);
+  st = cl__sweep_tb_layers(&su, &tasks, tl, res); /* per-layer records (runtime/kind_testbed.c) */
 done:
   if (ex)
     for (int nd = 0; nd < N; nd++) cl_exec_destroy(ex[nd]);

@@ -115,6 +115,10 @@ typedef struct cl__sweep_gcache {
 } cl__sweep_gcache;
 cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl__sweep_gcache *gc,
                                         cl_sweep_poll_fn poll, void *poll_ctx, cl_sweep_tb_result *res);
+/* Fill res->layers (one per inference and executor step: times, factor, busy energy) from
+ * a run timeline (runtime/kind_testbed.c). */
+cl_status cl__sweep_tb_layers(const cl_rt_setup *su, const cl_rt_tasks *t, const cl_timeline *tl,
+                              cl_sweep_tb_result *res);
 
 /* ---- the driver (runtime/sweep_queue.c, sweep_out.c) ---- */
 

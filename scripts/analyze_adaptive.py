@@ -11,7 +11,18 @@ Answers, per model:
     condition minus the latency of the condition's best cut (mean and max, s and %);
   * which factor matters most: main-effect sums of squares of each factor (one-way
     ANOVA decomposition over the full factorial grid), as a share of the total sum of
-    squares, for the best latency and for the latency of the static (unstressed-best) cut.
+    squares, for the best latency and for the latency of the static (unstressed-best) cut;
+  * the same shares grouped into CPU / memory / network, for the best latency and the
+    best cut (its number of edge layers), with 95% bootstrap confidence intervals over
+    the repeats of the profiling units (/adaptive/repeats: each unit was profiled
+    `repeats` times, interleaved; a bootstrap sample draws repeats with replacement,
+    the same draw for every point, since repeat q of every unit ran in the same round);
+  * the energy-optimal cut beside the latency-optimal one (how often they differ, the
+    energy saved and the latency paid);
+  * host noise: a finding whose effect is not larger than the spread between repeats
+    (max - min of the per-repeat medians) is flagged "noise" and not counted: a changed
+    best cut whose gain is within the spread, an energy-optimal cut whose saving is,
+    and a factor group whose effect (range of its level means) is.
 Plots (PNG, matplotlib Agg): heatmaps of the best cut index over pairs of factors (mode
 over the other factors) and latency vs cut point for a set of conditions.
 
@@ -67,6 +78,107 @@ def main_effects(df, factors, col):
     return out
 
 
+GROUPS = (("CPU", "cpu_load"), ("memory", "mem_pressure"), ("network", "links."))
+
+
+def factor_group(name):
+    for g, key in GROUPS:
+        if key in name or (g == "network" and ("bandwidth" in name or "latency" in name)):
+            return g
+    return "other"
+
+
+def shares(y, levels):
+    """Main-effect share of each factor: y (n,), levels (n, k) level values -> (k,)."""
+    y = np.asarray(y, dtype=float)
+    sst = float(((y - y.mean()) ** 2).sum())
+    out = np.zeros(levels.shape[1])
+    if sst <= 0:
+        return out
+    for j in range(levels.shape[1]):
+        ss = 0.0
+        for v in np.unique(levels[:, j]):
+            sel = levels[:, j] == v
+            ss += sel.sum() * (y[sel].mean() - y.mean()) ** 2
+        out[j] = ss / sst
+    return out
+
+
+def effects(y, levels):
+    """Range of the level means of each factor (the size of its main effect, y's unit)."""
+    y = np.asarray(y, dtype=float)
+    out = np.zeros(levels.shape[1])
+    for j in range(levels.shape[1]):
+        m = [y[levels[:, j] == v].mean() for v in np.unique(levels[:, j])]
+        out[j] = max(m) - min(m) if m else 0.0
+    return out
+
+
+def percentile_ci(samples, alpha=0.05):
+    """Percentile interval of bootstrap samples along axis 0."""
+    samples = np.asarray(samples, dtype=float)
+    return np.percentile(samples, 100 * alpha / 2, axis=0), np.percentile(samples, 100 * (1 - alpha / 2), axis=0)
+
+
+def bootstrap(stat, n_repeats, n_boot=400, seed=1):
+    """stat(idx) for idx = every repeat (the estimate) and n_boot draws of n_repeats
+    repeats with replacement; returns (estimate, samples[n_boot, ...])."""
+    rng = np.random.default_rng(seed)
+    est = np.asarray(stat(np.arange(n_repeats)))
+    smp = np.array([stat(rng.integers(0, n_repeats, n_repeats)) for _ in range(n_boot)])
+    return est, smp
+
+
+def noise_flag(effect, spread):
+    """True where an effect is not larger than the host-noise spread between repeats."""
+    return np.asarray(effect, dtype=float) <= np.asarray(spread, dtype=float)
+
+
+def repeat_arrays(rep, att):
+    """Per-repeat medians as arrays [point, cut, repeat] (latency, energy) for the
+    points `att` (all of one model: same cuts)."""
+    r = rep[rep["attempt"].isin(att)]
+    nc, nq = r["cut"].max() + 1, r["repeat"].max() + 1
+    pos = {a: i for i, a in enumerate(att)}
+    lat = np.full((len(att), nc, nq), np.nan)
+    en = np.full((len(att), nc, nq), np.nan)
+    i = r["attempt"].map(pos).to_numpy()
+    lat[i, r["cut"].to_numpy(), r["repeat"].to_numpy()] = r["latency"].to_numpy()
+    en[i, r["cut"].to_numpy(), r["repeat"].to_numpy()] = r["energy"].to_numpy()
+    return lat, en
+
+
+def flag_findings(s):
+    """Adds the columns noise (a changed best cut whose gain is within the host noise of
+    the two cuts) and e_noise (an energy-optimal cut whose saving is within theirs)."""
+    s["noise"] = s["changed"] & noise_flag(s["gain_s"], np.maximum(s["best_spread"], s["static_spread"]))
+    s["e_noise"] = s["e_differs"] & noise_flag(s["e_saved_j"], np.maximum(s["best_energy_spread"],
+                                                                         s["ebest_energy_spread"]))
+    return s
+
+
+def group_shares_ci(g, rep, fcols, groups, edge_steps, n_boot, seed):
+    """Main-effect shares of the factor groups (CPU, memory, network) on the best latency
+    and on the best cut (edge layers), with bootstrap CIs over repeats, and each group's
+    effect size on the best latency. g: one model's points (attempt + factor columns)."""
+    att = g["attempt"].to_numpy()
+    lat, _ = repeat_arrays(rep, att)
+    levels = g[fcols].to_numpy(dtype=float)
+    gid = [[j for j, fc in enumerate(fcols) if groups[fc] == name] for name, _ in GROUPS]
+
+    def stat(idx):
+        m = lat[:, :, idx].mean(axis=2)  # [point, cut]
+        best = m.argmin(axis=1)
+        y_lat = m.min(axis=1)
+        y_cut = edge_steps[best]
+        sl, sc = shares(y_lat, levels), shares(y_cut, levels)
+        el = effects(y_lat, levels)
+        return np.array([[sl[j].sum() for j in gid], [sc[j].sum() for j in gid],
+                         [el[j].max() if j else 0.0 for j in gid]])
+
+    return bootstrap(stat, lat.shape[2], n_boot, seed)
+
+
 def fmt_level(name, v):
     if "bandwidth" in name:
         return "%gMbit/s" % (v * 8 / 1e6)
@@ -75,12 +187,64 @@ def fmt_level(name, v):
     return "%g" % v
 
 
+def report_energy_noise(a, s, cuts, names, fcols):
+    """Energy-optimal vs latency-optimal cuts, host noise, and the grouped main-effect
+    shares with bootstrap CIs (module docstring)."""
+    print()
+    print("latency-optimal vs energy-optimal cut (energy: both nodes, busy + radio + idle):")
+    print("%-12s %5s %8s %7s %11s %11s %9s %12s %8s" % ("model", "conds", "changed", "(noise)", "e-opt differs",
+                                                      "(noise)", "saved", "saved max", "lat cost"))
+    for m, g in s.groupby("model"):
+        d = g[g["e_differs"] & ~g["e_noise"]]
+        print("%-12s %5d %7.1f%% %7d %10.1f%% %11d %8.1f%% %11.1f%% %7.2fms" % (
+            m, len(g), 100 * (g["changed"] & ~g["noise"]).mean(), int(g["noise"].sum()),
+            100 * (g["e_differs"] & ~g["e_noise"]).mean(), int(g["e_noise"].sum()),
+            d["e_saved_pct"].mean() if len(d) else 0.0, d["e_saved_pct"].max() if len(d) else 0.0,
+            1e3 * d["e_latency_cost_s"].mean() if len(d) else 0.0))
+    print("  ('noise': the effect is within the max - min of the per-repeat medians; not counted)")
+    print()
+    print("host noise between repeats (best cut): median spread %.2f%% of the latency, max %.2f%%" % (
+        100 * (s["best_spread"] / s["best_latency"]).median(), 100 * (s["best_spread"] / s["best_latency"]).max()))
+    try:
+        rep = cleave_h5.load(a.file, "/adaptive/repeats", resolve=False)
+    except (KeyError, OSError):
+        return
+    rep = rep[rep["attempt"].isin(s["attempt"])]
+    if rep.empty or rep["repeat"].max() < 1:
+        print("one repeat per unit: no confidence intervals (set repeats: >= 2)")
+        return
+    groups = {fc: factor_group(n) for fc, n in zip(fcols, names)}
+    print()
+    print("main-effect shares by factor group, 95%% bootstrap CI over %d repeats (%d samples);" % (
+        rep["repeat"].max() + 1, a.boot))
+    print("'noise' = the group's effect (range of level means, best latency) <= the median host spread")
+    print("%-12s %-12s" % ("model", "response") + "".join("%26s" % gname for gname, _ in GROUPS))
+    for m, g in s.groupby("model"):
+        c = cuts[cuts["attempt"] == g["attempt"].iloc[0]].sort_values("cut")
+        edge_steps = c["edge_steps"].to_numpy()
+        est, smp = group_shares_ci(g, rep, fcols, groups, edge_steps, a.boot, a.seed)
+        lo, hi = percentile_ci(smp)
+        spread = float(g["best_spread"].median())
+        noisy = noise_flag(est[2], spread)
+        for row, what in ((0, "best latency"), (1, "best cut")):
+            cells = []
+            for j, (gname, _) in enumerate(GROUPS):
+                if not any(v == gname for v in groups.values()):
+                    cells.append("%26s" % "-")
+                    continue
+                cells.append("%26s" % ("%5.1f%% [%5.1f, %5.1f]%s" % (100 * est[row, j], 100 * lo[row, j],
+                                                                    100 * hi[row, j], " noise" if noisy[j] else "")))
+            print("%-12s %-12s" % (m, what) + "".join(cells))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file")
     ap.add_argument("-o", "--out", default="adaptive_plots", help="directory for PNGs (created)")
     ap.add_argument("--csv", help="write the per-(model, condition) summary here")
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--boot", type=int, default=400, help="bootstrap samples over repeats (default 400)")
+    ap.add_argument("--seed", type=int, default=1, help="bootstrap seed")
     a = ap.parse_args(argv)
 
     pts = cleave_h5.load(a.file, "/sweep/points")
@@ -96,14 +260,29 @@ def main(argv=None):
     cond = pts[["attempt", "model"] + fcols].copy()
     cuts = cuts.merge(cond.drop(columns=["model"]), on="attempt")
 
-    best = cuts[cuts["best"] == 1][["attempt", "model", "cut", "cut_name", "latency"] + fcols]
-    best = best.rename(columns={"cut": "best_cut", "cut_name": "best_name", "latency": "best_latency"})
-    static = cuts[cuts["base_best"] == 1][["attempt", "cut", "cut_name", "latency"]]
-    static = static.rename(columns={"cut": "static_cut", "cut_name": "static_name", "latency": "static_latency"})
+    has_energy = "ebest" in cuts.columns
+    xcols = ["latency_spread", "energy", "energy_spread"] if has_energy else []
+    best = cuts[cuts["best"] == 1][["attempt", "model", "cut", "cut_name", "latency"] + xcols + fcols]
+    best = best.rename(columns={"cut": "best_cut", "cut_name": "best_name", "latency": "best_latency",
+                                "latency_spread": "best_spread", "energy": "best_energy",
+                                "energy_spread": "best_energy_spread"})
+    static = cuts[cuts["base_best"] == 1][["attempt", "cut", "cut_name", "latency"] + xcols[:1]]
+    static = static.rename(columns={"cut": "static_cut", "cut_name": "static_name", "latency": "static_latency",
+                                    "latency_spread": "static_spread"})
     s = best.merge(static, on="attempt")
     s["changed"] = s["best_cut"] != s["static_cut"]
     s["gain_s"] = s["static_latency"] - s["best_latency"]
     s["gain_pct"] = 100 * s["gain_s"] / s["static_latency"]
+    if has_energy:
+        eb = cuts[cuts["ebest"] == 1][["attempt", "cut", "cut_name", "latency", "energy", "energy_spread"]]
+        eb = eb.rename(columns={"cut": "ebest_cut", "cut_name": "ebest_name", "latency": "ebest_latency",
+                                "energy": "ebest_energy", "energy_spread": "ebest_energy_spread"})
+        s = s.merge(eb, on="attempt")
+        s["e_differs"] = s["ebest_cut"] != s["best_cut"]
+        s["e_saved_j"] = s["best_energy"] - s["ebest_energy"]
+        s["e_saved_pct"] = 100 * s["e_saved_j"] / s["best_energy"]
+        s["e_latency_cost_s"] = s["ebest_latency"] - s["best_latency"]
+        flag_findings(s)
     if a.csv:
         s.to_csv(a.csv, index=False)
 
@@ -145,6 +324,8 @@ def main(argv=None):
         top = pd.Series(ranking).value_counts()
         print("most important factor (best latency), count over models: %s" % ", ".join(
             "%s %d" % (label[k], v) for k, v in top.items()))
+    if has_energy:
+        report_energy_noise(a, s, cuts, names, fcols)
 
     if a.no_plots:
         return 0

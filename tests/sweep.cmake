@@ -19,3 +19,6 @@ set_tests_properties(sweep_plans PROPERTIES LABELS "mpi" TIMEOUT 120)
 # Kind `plan`: every planner on the same models and networks (2 ranks), one row per (point, planner).
 add_test(NAME sweep_planners COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sweep_planners_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(sweep_planners PROPERTIES LABELS "mpi" TIMEOUT 120)
+# The statistics of scripts/analyze_adaptive.py (shares, bootstrap CIs, noise flags) on known cases.
+add_test(NAME analyze_adaptive_stats COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/test_analyze_adaptive.py)
+set_tests_properties(analyze_adaptive_stats PROPERTIES LABELS "unit" TIMEOUT 60)

@@ -1,7 +1,10 @@
 #!/bin/bash
 # Scaled-down adaptivity study under MPI (2 ranks): record counts must match the
 # model structure, every condition has exactly one best cut, the unstressed-best flag is
-# consistent, the composition equals the sum of its parts, and the analysis script runs.
+# consistent, the composition equals the sum of its parts, per-layer energy = busy power x
+# time, the energy-optimal cut is the lowest median energy, the repeats' spreads match
+# /adaptive/repeats, the profiling units run interleaved (A B C A B C, one rank), and the
+# analysis script runs.
 # usage: sweep_adaptive_test.sh BUILD_DIR MPIEXEC...
 . "$(dirname "$0")/script_lib.sh" "$1" "$(cd "$(dirname "$0")/.." && pwd)"   # B S C PY T
 shift
@@ -20,8 +23,12 @@ def check(cond, msg):
     if not cond:
         print("check failed:", msg); ok = False
 check(len(p) == 2 * 8, "16 points (2 models x 8 conditions), got %d" % len(p))
-check(len(u) == 2 * 3, "6 profile units (2 models x 3 distinct CPU/memory conditions: 0/0, 100%%/0, 0/100%%), got %d" % len(u))
-reps = 3
+check(len(u) == 2 * 3 * 2, "12 profile units (2 models x 3 distinct CPU/memory conditions: 0/0, 100%%/0, 0/100%%, x 2 repeats), got %d" % len(u))
+reps = 3 * 2   # reps x repeats
+rp = f["/adaptive/repeats"][:]
+busy = (6.5, 91.0)  # configs/adaptive-dnn.yaml: edge, cloud busy power (W)
+check(np.all(np.abs(l["energy"] - np.where(l["where"] == 0, busy[0], busy[1]) * l["time"]) <= 1e-6 * np.abs(l["energy"]) + 1e-12),
+      "layer energy = busy power of its node x time")
 for r in p:
     cc = c[c["attempt"] == r["attempt"]]
     ll = l[l["attempt"] == r["attempt"]]
@@ -31,6 +38,14 @@ for r in p:
     check(len(ll) == len(cc) * reps * steps, "layer records = cuts x reps x steps")
     check(abs(cc[cc["best"] == 1]["latency"][0] - cc["latency"].min()) < 1e-12, "best = min median latency")
     check(abs(r["latency"] - cc["latency"].min()) < 1e-12, "point latency = best")
+    check(cc["ebest"].sum() == 1 and cc[cc["ebest"] == 1]["energy"][0] == cc["energy"].min(), "one energy-optimal cut = min energy")
+    check(abs(r["energy"] - cc[cc["best"] == 1]["energy"][0]) < 1e-12, "point energy = energy of the latency-optimal cut")
+    check(np.all(cc["energy"] > 0) and np.all(cc["energy_edge"] < cc["energy"]), "energy of both nodes, edge part")
+    rr = rp[rp["attempt"] == r["attempt"]]
+    check(len(rr) == len(cc) * 2, "2 repeat rows per cut")
+    for k in range(len(cc)):
+        x = rr[rr["cut"] == k]["latency"]
+        check(abs(x.max() - x.min() - cc[cc["cut"] == k]["latency_spread"][0]) < 1e-12, "latency spread = max - min of the repeats")
     # per-layer times of (cut, rep) add up to edge + transfer + cloud
     for k in range(len(cc)):
         x = ll[(ll["cut"] == k) & (ll["rep"] == 0)]
@@ -44,8 +59,8 @@ for r in p:
 mods = f["/strings/models"][:]
 aid = [m["id"] for m in mods if m["name"].decode() == "alexnet"][0]
 ua = u[u["model"] == aid]
-t0 = ua[(ua["cpu_load"] == 0) & (ua["mem_pressure"] == 0)]["seconds"][0]
-t1 = ua[(ua["cpu_load"] == 1) & (ua["mem_pressure"] == 0)]["seconds"][0]
+t0 = ua[(ua["cpu_load"] == 0) & (ua["mem_pressure"] == 0)]["seconds"].sum()
+t1 = ua[(ua["cpu_load"] == 1) & (ua["mem_pressure"] == 0)]["seconds"].sum()
 print("alexnet profile: %.3f s unloaded, %.3f s at 100%% CPU load (ratio %.2f)" % (t0, t1, t1 / t0))
 # the burners really ran alongside the profiled thread (timing ratios are too noisy on a
 # shared 2-core machine to assert on)
@@ -64,5 +79,29 @@ sys.exit(0 if ok else 1)
 PYEOF
 /usr/bin/python3 "$SRC/scripts/analyze_adaptive.py" "$W/a.h5" -o "$W/plots" > "$W/an.log" 2>&1 || { cat "$W/an.log"; fail "analyze_adaptive.py"; }
 grep -q "most important factor" "$W/an.log" || fail "analysis output"
+grep -q "latency-optimal vs energy-optimal cut" "$W/an.log" || fail "analysis: energy-optimal cut"
+grep -q "95% bootstrap CI over 2 repeats" "$W/an.log" || fail "analysis: confidence intervals"
+# Interleaving: one rank runs the units in queue order; sorted by start time, every unit
+# appears once per round and the rounds follow each other (A B A B A B, not A A A B B B).
+cat > "$W/il.yaml" <<EOF
+kind: adaptive
+testbed: $SRC/configs/adaptive-dnn.yaml
+models: [lenet]
+reps: 2
+repeats: 3
+warmup: 0
+mem_cap: 1MiB
+factors:
+  - {set: nodes.edge.cpu_load, levels: [0%, 50%]}
+EOF
+"${MPI[@]}" -n 1 "$BUILD/cleave" sweep "$W/il.yaml" -o "$W/il.h5" --quiet > "$W/il.log" 2>&1 || { cat "$W/il.log"; fail "interleave sweep"; }
+/usr/bin/python3 - "$W/il.h5" <<'PYEOF' || fail "interleaving order"
+import sys, h5py, numpy as np
+u = np.sort(h5py.File(sys.argv[1], "r")["/adaptive/profile_units"][:], order="started")
+seq = [(int(x["repeat"]), float(x["cpu_load"])) for x in u]
+print("units by start time (repeat, edge cpu_load):", seq)
+ok = [r for r, _ in seq] == [0, 0, 1, 1, 2, 2] and all(len({c for r, c in seq if r == q}) == 2 for q in range(3))
+sys.exit(0 if ok else 1)
+PYEOF
 ls "$W/plots"/best_cut_heatmap_alexnet.png "$W/plots"/latency_vs_cut_alexnet.png > /dev/null || fail "plots"
 echo PASS

@@ -42,6 +42,23 @@ for pid, xs in by_plan.items():
         lat = {round(bw): l for bw, _, l in xs}
         check(len(lat) == 2 and lat[min(lat)] > lat[max(lat)], "%s: slower link, higher latency %s" % (label, lat))
     print(label, xs)
+# /sweep/layers: every executed layer of every inference, energy = busy power x duration
+# with the powers of tb2.yaml (device 5 W, cloud 120 W), inside the inference's energy
+lay = f["/sweep/layers"][:]
+nodes = {r["id"]: r["name"].decode() for r in f["/strings/nodes"][:]}
+busy = {"device": 5.0, "cloud": 120.0}
+for r in p:
+    for i in range(2):
+        x = lay[(lay["attempt"] == r["attempt"]) & (lay["inference"] == i)]
+        check(len(x) >= 5, "layer rows of every inference (%d)" % len(x))
+        for y in x:
+            w = busy[nodes[y["node"]]]
+            check(abs(y["energy"] - w * y["duration"]) <= 1e-12 + 1e-9 * y["energy"], "layer energy = %g W x duration" % w)
+            check(y["power"] == w, "recorded power of %s" % nodes[y["node"]])
+        ie = inf[(inf["attempt"] == r["attempt"]) & (inf["inference"] == i)]["energy"][0]
+        check(x["energy"].sum() <= ie * (1 + 1e-9) and x["energy"].sum() > 0, "layer energies within the inference energy")
+        fin = inf[(inf["attempt"] == r["attempt"]) & (inf["inference"] == i)]["finish"][0]
+        check((x["start"] + x["duration"]).max() <= fin + 1e-9, "layers end by the inference's finish")
 sys.exit(0 if ok else 1)
 PYEOF
 echo PASS

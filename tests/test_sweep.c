@@ -1,5 +1,6 @@
-/* Experiments: expansion, ids, sampling, errors; the adaptive composition against the
- * timeline (cl_rt_simulate) for the same per-step times. */
+/* Experiments: expansion, ids, sampling, errors; the adaptive composition and energy
+ * against the timeline (cl_rt_simulate) for the same per-step times, and the latency-
+ * and energy-optimal cuts against brute force. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +169,60 @@ static void test_huge_grids(void) {
   unlink(path);
 }
 
-/* The closed-form chain of cl_adaptive_compose equals the timeline of cl_rt_simulate. */
+/* Power models of the chain tests: edge radio in W, cloud radio in J/B. */
+static const cl_node_power k_pw[2] = {{1.7, 6.1, 0.9, 0.0, 0.0, 0.0}, {28.0, 93.0, 0.0, 0.0, 0.0, 2e-8}};
+
+/* The timeline (cl_rt_simulate) of one inference of cut c, repetition rep, on an edge of
+ * speed 3 and a cloud of speed 0.5 linked by 12 ms / 2.5 MB/s, with the k_pw powers:
+ * each step's host time on its first graph node, from the profile of its side. */
+static cl_status chain_timeline(const cl_adaptive_model *m, const cl_graph *g, const char *model,
+                                const cl_adaptive_profile *pe, const cl_adaptive_profile *pc, int c, int rep,
+                                cl_inference_result *ir) {
+  char text[2048], pl[256];
+  const char *plan = c == m->n_cuts - 1 ? "[{node: edge, layers: rest}]" : pl;
+  snprintf(pl, sizeof pl, "{cuts: [\"%s\"]}", m->cut_name[c]);
+  snprintf(text, sizeof text,
+           "model: %s\nnodes:\n"
+           "  - {name: edge, tier: edge, speed: 3, power: {idle: %gW, busy: %gW, tx: %gW}}\n"
+           "  - {name: cloud, tier: cloud, speed: 0.5, power: {idle: %gW, busy: %gW, rx_per_byte: %gJ/B}}\n"
+           "links:\n  - {from: edge, to: cloud, latency: 12ms, bandwidth: 2.5MB/s}\nplan: %s\n",
+           model, k_pw[0].idle, k_pw[0].busy, k_pw[0].tx, k_pw[1].idle, k_pw[1].busy, k_pw[1].rx_per_byte,
+           plan);
+  cl_rt_setup su;
+  CL_TRY(cl_rt_setup_load("<compose test>", text, &su));
+  const int S = m->n_steps;
+  double *nt = calloc((size_t)cl_graph_size(g), sizeof(double));
+  if (!nt) {
+    cl_rt_setup_free(&su);
+    return CL_ERR_NOMEM;
+  }
+  for (int k = 0; k < S; k++)
+    nt[m->step_node[k]] = k < m->cut_edge_steps[c] ? pe->wall[(size_t)rep * S + k] : pc->wall[(size_t)rep * S + k];
+  cl_rt_tasks tasks;
+  cl_timeline *tl = NULL;
+  su.inferences = 1;
+  cl_status st = cl_rt_simulate(g, &su, nt, &tasks, &tl);
+  if (st == CL_OK) st = cl_timeline_inference(tl, 0, ir);
+  cl_timeline_destroy(tl);
+  if (tl) cl_rt_tasks_free(&tasks);
+  cl_rt_setup_free(&su);
+  free(nt);
+  return st;
+}
+
+/* Synthetic profiles of R repetitions: 0.1 .. 100 ms per step. */
+static void fill_profiles(int S, int R, uint64_t seed, cl_adaptive_profile *pe, cl_adaptive_profile *pc) {
+  *pe = (cl_adaptive_profile){.n_steps = S, .reps = R, .wall = malloc(sizeof(double) * S * R)};
+  *pc = (cl_adaptive_profile){.n_steps = S, .reps = R, .wall = malloc(sizeof(double) * S * R)};
+  for (int i = 0; i < S * R; i++) {
+    pe->wall[i] = 1e-4 * (double)(1 + cl_rng_next(&seed) % 1000);
+    pc->wall[i] = 1e-4 * (double)(1 + cl_rng_next(&seed) % 1000);
+  }
+}
+
+/* The closed-form chain of cl_adaptive_compose and cl_adaptive_energy equals the
+ * timeline of cl_rt_simulate (latency and the energy accounting of runtime/energy.c)
+ * for the same per-step times. */
 static void test_compose_vs_timeline(void) {
   const char *model = "alexnet";
   cl_adaptive_model *m = NULL;
@@ -176,52 +230,103 @@ static void test_compose_vs_timeline(void) {
   cl_graph *g = NULL;
   CL_CHECK_OK(cl_zoo_build(model, &g));
   if (!m || !g) return;
-  int S = m->n_steps, R = 2;
-  cl_adaptive_profile pe = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
-  cl_adaptive_profile pc = {S, R, malloc(sizeof(double) * S * R), NULL, 0, 0};
-  uint64_t rng = 99;
-  for (int i = 0; i < S * R; i++) {
-    pe.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
-    pc.wall[i] = 1e-4 * (double)(1 + cl_rng_next(&rng) % 1000);
-  }
-  cl_adaptive_link lk = {3.0, 0.5, 0.012, 2.5e6};
-  double *nt = calloc((size_t)cl_graph_size(g), sizeof(double));
+  cl_adaptive_profile pe, pc;
+  fill_profiles(m->n_steps, 2, 99, &pe, &pc);
+  cl_adaptive_link lk = {.edge_speed = 3.0, .cloud_speed = 0.5, .latency = 0.012, .bandwidth = 2.5e6,
+                         .power = {k_pw[0], k_pw[1]}};
   for (int c = 0; c < m->n_cuts; c++) {
-    char text[2048];
-    const char *plan = c == m->n_cuts - 1 ? "[{node: edge, layers: rest}]" : NULL;
-    char pl[256];
-    if (!plan) {
-      snprintf(pl, sizeof pl, "{cuts: [\"%s\"]}", m->cut_name[c]);
-      plan = pl;
-    }
-    snprintf(text, sizeof text,
-             "model: %s\nnodes:\n  - {name: edge, tier: edge, speed: 3}\n  - {name: cloud, tier: cloud, speed: 0.5}\n"
-             "links:\n  - {from: edge, to: cloud, latency: 12ms, bandwidth: 2.5MB/s}\nplan: %s\n",
-             model, plan);
-    cl_rt_setup su;
-    if (cl_rt_setup_load("<compose test>", text, &su) != CL_OK) {
-      CL_CHECK(0);
-      continue;
-    }
-    /* the timeline's per-node host times: each step's time on its first graph node; a
-     * node's time comes from the profile of the side it runs on */
-    memset(nt, 0, sizeof(double) * (size_t)cl_graph_size(g));
-    for (int k = 0; k < S; k++) nt[m->step_node[k]] = k < m->cut_edge_steps[c] ? pe.wall[S + k] : pc.wall[S + k];
-    cl_rt_tasks tasks;
-    cl_timeline *tl = NULL;
-    su.inferences = 1;
-    CL_CHECK_OK(cl_rt_simulate(g, &su, nt, &tasks, &tl));
     cl_inference_result ir;
-    CL_CHECK_OK(cl_timeline_inference(tl, 0, &ir));
-    double mine = cl_adaptive_compose(m, &pe, &pc, &lk, c, 1, NULL, NULL, NULL, NULL, NULL);
+    CL_CHECK_OK(chain_timeline(m, g, model, &pe, &pc, c, 1, &ir));
+    double es = 0, cs = 0, ej = 0, cj = 0;
+    double mine = cl_adaptive_compose(m, &pe, &pc, &lk, c, 1, NULL, NULL, &es, NULL, &cs);
     CL_CHECK_NEAR(mine, ir.latency, 1e-9 * ir.latency);
-    cl_timeline_destroy(tl);
-    cl_rt_tasks_free(&tasks);
-    cl_rt_setup_free(&su);
+    double e = cl_adaptive_energy(&lk, es, cs, m->cut_bytes[c], &ej, &cj);
+    CL_CHECK_NEAR(e, ir.energy, 1e-9 * ir.energy);
+    CL_CHECK_NEAR(e, ej + cj, 1e-12 * e);
+    CL_CHECK_NEAR(ej + cj - k_pw[0].busy * es - k_pw[1].busy * cs, ir.energy_tx + ir.energy_rx + ir.energy_idle,
+                  1e-9 * ir.energy);
   }
-  free(nt);
   free(pe.wall);
   free(pc.wall);
+  cl_adaptive_model_destroy(m);
+  cl_graph_destroy(g);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double naive_median(double *x, int n) {
+  qsort(x, (size_t)n, sizeof *x, cmp_dbl);
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* Energy- and latency-optimal cuts against brute force over cuts: every cut and
+ * repetition simulated by the timeline, medians by sorting, argmin (first on ties);
+ * the per-repeat medians and spreads of cl_adaptive_cut_summary likewise. */
+static void test_optimal_cuts_brute_force(void) {
+  const char *model = "lenet";
+  cl_adaptive_model *m = NULL;
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_adaptive_model_create(model, &m));
+  CL_CHECK_OK(cl_zoo_build(model, &g));
+  if (!m || !g) return;
+  const int Q = 3, K = 3, R = Q * K, NC = m->n_cuts;
+  cl_adaptive_link lk = {.edge_speed = 3.0, .cloud_speed = 0.5, .latency = 0.012, .bandwidth = 2.5e6,
+                         .power = {k_pw[0], k_pw[1]}};
+  cl_adaptive_cut_stat *cs = calloc((size_t)NC, sizeof *cs);
+  double *lat = malloc(sizeof(double) * R * NC), *en = malloc(sizeof(double) * R * NC), v[64];
+  int differ = 0;
+  for (uint64_t seed = 1; seed <= 6 && cs && lat && en; seed++) {
+    cl_adaptive_profile pe, pc;
+    fill_profiles(m->n_steps, R, seed, &pe, &pc);
+    double rl[16], re[16];
+    for (int c = 0; c < NC; c++) {
+      CL_CHECK_OK(cl_adaptive_cut_summary(m, &pe, &pc, &lk, c, Q, &cs[c], rl, re));
+      for (int r = 0; r < R; r++) {
+        cl_inference_result ir;
+        CL_CHECK_OK(chain_timeline(m, g, model, &pe, &pc, c, r, &ir));
+        lat[c * R + r] = ir.latency;
+        en[c * R + r] = ir.energy;
+      }
+      double lo = 1e300, hi = -1e300;
+      for (int q = 0; q < Q; q++) { /* per-repeat medians and their spread */
+        memcpy(v, lat + c * R + q * K, sizeof(double) * K);
+        double mq = naive_median(v, K);
+        CL_CHECK_NEAR(rl[q], mq, 1e-9 * mq);
+        lo = mq < lo ? mq : lo;
+        hi = mq > hi ? mq : hi;
+        memcpy(v, en + c * R + q * K, sizeof(double) * K);
+        double eq = naive_median(v, K);
+        CL_CHECK_NEAR(re[q], eq, 1e-9 * eq);
+      }
+      CL_CHECK_NEAR(cs[c].latency_spread, hi - lo, 1e-9 * hi);
+    }
+    int bl = 0, be = 0;
+    double ml = 1e300, me = 1e300;
+    for (int c = 0; c < NC; c++) {
+      memcpy(v, lat + c * R, sizeof(double) * R);
+      double a = naive_median(v, R);
+      memcpy(v, en + c * R, sizeof(double) * R);
+      double b = naive_median(v, R);
+      CL_CHECK_NEAR(cs[c].latency, a, 1e-9 * a);
+      CL_CHECK_NEAR(cs[c].energy, b, 1e-9 * b);
+      if (a < ml) ml = a, bl = c;
+      if (b < me) me = b, be = c;
+    }
+    CL_CHECK_INT_EQ(cl_adaptive_best_cut(cs, NC, 0), bl);
+    CL_CHECK_INT_EQ(cl_adaptive_best_cut(cs, NC, 1), be);
+    differ += bl != be;
+    free(pe.wall);
+    free(pc.wall);
+  }
+  /* with these powers (the cloud burns 15x the edge's busy power) the two optima differ
+   * for some of the random profiles: the test exercises the energy ranking */
+  CL_CHECK(differ > 0);
+  free(cs);
+  free(lat);
+  free(en);
   cl_adaptive_model_destroy(m);
   cl_graph_destroy(g);
 }
@@ -231,5 +336,6 @@ int main(void) {
   test_errors();
   test_huge_grids();
   test_compose_vs_timeline();
+  test_optimal_cuts_brute_force();
   return cl_test_finish("test_sweep");
 }

@@ -23,6 +23,7 @@
 #include "cleave/graph.h"
 #include "cleave/status.h"
 #include "cleave/sweep.h"
+#include "cleave/timeline.h" /* cl_node_power */
 
 typedef struct cl_adaptive_stress cl_adaptive_stress;
 
@@ -41,6 +42,7 @@ typedef struct cl_adaptive_profile {
   double *cpu;  /* [reps * n_steps] s, thread CPU time */
   double seconds;  /* wall time of the whole measurement */
   double burn_cpu; /* CPU seconds used by the burner threads */
+  double started;  /* Unix time (CLOCK_REALTIME, s) when the measurement started */
 } cl_adaptive_profile;
 void cl_adaptive_profile_free(cl_adaptive_profile *p);
 
@@ -65,11 +67,13 @@ typedef struct cl_adaptive_model {
 cl_status cl_adaptive_model_create(const char *model, cl_adaptive_model **out);
 void cl_adaptive_model_destroy(cl_adaptive_model *m);
 
-/** One condition: node speeds (virtual) and the edge->cloud link (virtual). */
+/** One condition: node speeds (virtual), the edge->cloud link (virtual) and the nodes'
+ *  power models (all 0: no energy). */
 typedef struct cl_adaptive_link {
   double edge_speed, cloud_speed; /* slowdown vs this host */
   double latency;   /* s */
   double bandwidth; /* B/s */
+  cl_node_power power[2]; /* edge, cloud */
 } cl_adaptive_link;
 
 /** @brief Compose cut @p cut, repetition @p rep: edge steps take edge->wall x edge_speed,
@@ -80,6 +84,32 @@ typedef struct cl_adaptive_link {
 double cl_adaptive_compose(const cl_adaptive_model *m, const cl_adaptive_profile *edge,
                            const cl_adaptive_profile *cloud, const cl_adaptive_link *lk, int cut, int rep,
                            double *start, double *dur, double *edge_s, double *xfer_s, double *cloud_s);
+
+/** @brief Energy of one inference of the two-node chain: the timeline's accounting
+ *  (runtime/energy.c) in closed form. Each node: busy power x its compute time, radio
+ *  power x bytes / bandwidth (tx at the edge, rx at the cloud; plus the per-byte terms),
+ *  and idle power for the rest of [0, latency] (the link latency is idle time on both).
+ *  @p bytes 0 = all on the edge (no transfer). *edge_j, *cloud_j may be NULL. */
+double cl_adaptive_energy(const cl_adaptive_link *lk, double edge_s, double cloud_s, int64_t bytes, double *edge_j,
+                          double *cloud_j);
+
+/** Summary of one cut under one condition over every composed repetition. */
+typedef struct cl_adaptive_cut_stat {
+  double latency, latency_mean, latency_min, latency_max; /* s: median, mean, min, max */
+  double edge_s, xfer_s, cloud_s;                         /* s: medians */
+  double energy, energy_edge;                             /* J: medians */
+  double latency_spread, energy_spread; /* max - min over repeats of the per-repeat medians */
+} cl_adaptive_cut_stat;
+
+/** @brief Summarise cut @p cut over the profiles' repetitions, which are @p repeats
+ *  repeats of reps / repeats each (repeat q = rows [q k, (q+1) k)). @p rep_lat and
+ *  @p rep_energy ([repeats], may be NULL) receive the per-repeat medians. */
+cl_status cl_adaptive_cut_summary(const cl_adaptive_model *m, const cl_adaptive_profile *edge,
+                                  const cl_adaptive_profile *cloud, const cl_adaptive_link *lk, int cut, int repeats,
+                                  cl_adaptive_cut_stat *out, double *rep_lat, double *rep_energy);
+
+/** @brief The cut of lowest median latency (@p by_energy 0) or energy (1); first on ties. */
+int cl_adaptive_best_cut(const cl_adaptive_cut_stat *s, int n_cuts, int by_energy);
 
 /** @brief Validation of the composition: run the edge part (executor over the layers up
  *  to the cut) under the edge condition and the cloud part under the cloud condition

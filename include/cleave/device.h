@@ -16,6 +16,7 @@
 #include "cleave/exec.h"
 #include "cleave/graph.h"
 #include "cleave/status.h"
+#include "cleave/store.h"    /* cl_store (cl_device_write_attr) */
 #include "cleave/timeline.h" /* cl_node_power */
 
 /* Op classes: enum suffix, YAML key, 1 = compute (work in FLOP, throughput GFLOP/s) or
@@ -84,6 +85,9 @@ cl_status cl_device_find(const char *name, cl_device *d);
 cl_status cl_device_save(const cl_device *d, const char *path);
 /** @brief YAML text of @p d (caller frees). */
 cl_status cl_device_to_yaml(const cl_device *d, char **text);
+/** @brief Store @p d as YAML in attribute @p attr of group or table @p path of @p st
+ *  (provenance of emulated devices; runtime/rt_device.c). */
+cl_status cl_device_write_attr(cl_store *st, const char *path, const char *attr, const cl_device *d);
 /** @brief Directory of the shipped catalogue (configs/devices in the source tree). */
 const char *cl_device_catalogue_dir(void);
 

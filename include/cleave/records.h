@@ -175,7 +175,26 @@ typedef struct cl_rec_run_node { CL_REC_RUN_NODE(CL_REC_MEMBER, _) } cl_rec_run_
   X(T, int32_t, block, , CL_F_INT32, "", NULL, "cut block")                                  \
   X(T, double, seconds, , CL_F_FLOAT64, "s", NULL, "wall time of the step (x slowdown)")     \
   X(T, double, cpu_seconds, , CL_F_FLOAT64, "s", NULL, "thread CPU time of the step (x slowdown)")
+/* cleave profile --device NAME: the step's emulated time and energy on that device model. */
+#define CL_REC_PROFILE_ENERGY(X, T)                                                          \
+  X(T, int32_t, model, , CL_F_INT32, "", "models", "model name id")                          \
+  X(T, int32_t, step, , CL_F_INT32, "", NULL, "executor step (as in /profile/layers)")       \
+  X(T, int32_t, out_node, , CL_F_INT32, "", NULL, "graph node whose output the step produces") \
+  X(T, char, device, [64], CL_F_STRING, "", NULL, "device model (configs/devices/NAME.yaml)") \
+  X(T, double, device_s, , CL_F_FLOAT64, "s", NULL, "device model time of the step's layers") \
+  X(T, double, host_s, , CL_F_FLOAT64, "s", NULL, "this host's calibrated time of the step's layers") \
+  X(T, double, slowdown, , CL_F_FLOAT64, "1", NULL, "factor applied to the measured times: device_s / host_s") \
+  X(T, double, host_median, , CL_F_FLOAT64, "s", NULL, "median thread CPU time measured on this host") \
+  X(T, double, time, , CL_F_FLOAT64, "s", NULL, "median emulated time on the device (host CPU time x slowdown)") \
+  X(T, double, time_ci_lo, , CL_F_FLOAT64, "s", NULL, "95% CI of the median emulated time, lower") \
+  X(T, double, time_ci_hi, , CL_F_FLOAT64, "s", NULL, "95% CI of the median emulated time, upper") \
+  X(T, double, power, , CL_F_FLOAT64, "W", NULL, "busy power of the device")                  \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "busy power x median emulated time (no idle: the device is never idle inside an inference)") \
+  X(T, double, energy_ci_lo, , CL_F_FLOAT64, "J", NULL, "busy power x time_ci_lo")           \
+  X(T, double, energy_ci_hi, , CL_F_FLOAT64, "J", NULL, "busy power x time_ci_hi")           \
+  X(T, double, energy_dynamic, , CL_F_FLOAT64, "J", NULL, "(busy - idle power) x median time: the part above idle")
 typedef struct cl_rec_profile_layer { CL_REC_PROFILE_LAYER(CL_REC_MEMBER, _) } cl_rec_profile_layer;
+typedef struct cl_rec_profile_energy { CL_REC_PROFILE_ENERGY(CL_REC_MEMBER, _) } cl_rec_profile_energy;
 typedef struct cl_rec_profile_block { CL_REC_PROFILE_BLOCK(CL_REC_MEMBER, _) } cl_rec_profile_block;
 typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) } cl_rec_profile_sample;
 
@@ -205,6 +224,18 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point")                 \
   X(T, int32_t, part, , CL_F_INT32, "", NULL, "chunk number (concatenate in order)")         \
   X(T, char, text, [244], CL_F_STRING, "", NULL, "chunk of the resolved config text")
+/* Testbed sweeps: one row per (point, inference, executed layer), as /layers of cleave run. */
+#define CL_REC_SWEEP_LAYER(X, T)                                                             \
+  X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point (joins /sweep/points)") \
+  X(T, int32_t, inference, , CL_F_INT32, "", NULL, "inference index")                        \
+  X(T, int32_t, node, , CL_F_INT32, "", "nodes", "testbed node that ran the layer")          \
+  X(T, int32_t, step, , CL_F_INT32, "", NULL, "step index on its node")                      \
+  X(T, int32_t, out_node, , CL_F_INT32, "", NULL, "graph node id of the step's output")      \
+  X(T, double, start, , CL_F_FLOAT64, "s", NULL, "start time (virtual)")                     \
+  X(T, double, duration, , CL_F_FLOAT64, "s", NULL, "cpu_time x slowdown (virtual)")          \
+  X(T, double, slowdown, , CL_F_FLOAT64, "1", NULL, "slowdown charged to the step (node or device factor)") \
+  X(T, double, power, , CL_F_FLOAT64, "W", NULL, "busy power of the node")                   \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "busy power x duration (idle and radio energy: /inferences.energy)")
 #define CL_REC_SWEEP_COEDGE(X, T)                                                            \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point")                 \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
@@ -229,6 +260,8 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, double, mem_pressure, , CL_F_FLOAT64, "1", NULL, "fraction of mem_cap rewritten in the background") \
   X(T, double, seconds, , CL_F_FLOAT64, "s", NULL, "wall time of the profiling")            \
   X(T, double, burn_cpu, , CL_F_FLOAT64, "s", NULL, "CPU seconds the burner threads used")   \
+  X(T, int32_t, repeat, , CL_F_INT32, "", NULL, "repeat of this (model, CPU, memory) unit (interleaved with the others)") \
+  X(T, double, started, , CL_F_FLOAT64, "s", NULL, "start of the profiling, Unix time (CLOCK_REALTIME)") \
   X(T, char, id, [65], CL_F_STRING, "", NULL, "SHA-256 of the unit's description")
 #define CL_REC_ADAPTIVE_PROFILE(X, T)                                                        \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the profile unit")          \
@@ -243,6 +276,7 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, int32_t, rep, , CL_F_INT32, "", NULL, "repetition")                                   \
   X(T, float, start, , CL_F_FLOAT32, "s", NULL, "start within the inference (virtual)")      \
   X(T, float, time, , CL_F_FLOAT32, "s", NULL, "duration (virtual: profiled wall x node speed)") \
+  X(T, float, energy, , CL_F_FLOAT32, "J", NULL, "busy power of its node x time")            \
   X(T, uint8_t, where, , CL_F_UINT8, "", NULL, "0 edge, 1 cloud")
 #define CL_REC_ADAPTIVE_CUT(X, T)                                                            \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the (model, condition) point") \
@@ -252,6 +286,7 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, int32_t, edge_steps, , CL_F_INT32, "", NULL, "layers on the edge")                    \
   X(T, int32_t, best, , CL_F_INT32, "", NULL, "1 for the lowest median latency of this condition") \
   X(T, int32_t, base_best, , CL_F_INT32, "", NULL, "1 for the best cut of the unstressed condition (levels 0)") \
+  X(T, int32_t, ebest, , CL_F_INT32, "", NULL, "1 for the lowest median energy of this condition (energy-optimal cut)") \
   X(T, double, edge_s, , CL_F_FLOAT64, "s", NULL, "median edge compute")                     \
   X(T, double, xfer_s, , CL_F_FLOAT64, "s", NULL, "transfer (latency + bytes/bandwidth)")   \
   X(T, double, cloud_s, , CL_F_FLOAT64, "s", NULL, "median cloud compute")                   \
@@ -259,8 +294,18 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, double, latency_mean, , CL_F_FLOAT64, "s", NULL, "mean latency")                      \
   X(T, double, latency_min, , CL_F_FLOAT64, "s", NULL, "min latency")                        \
   X(T, double, latency_max, , CL_F_FLOAT64, "s", NULL, "max latency")                        \
+  X(T, double, latency_spread, , CL_F_FLOAT64, "s", NULL, "host noise: max - min over repeats of the per-repeat median latency") \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "median energy per inference, both nodes (busy, radio, idle)") \
+  X(T, double, energy_edge, , CL_F_FLOAT64, "J", NULL, "median energy of the edge node")     \
+  X(T, double, energy_spread, , CL_F_FLOAT64, "J", NULL, "max - min over repeats of the per-repeat median energy") \
   X(T, int64_t, bytes, , CL_F_INT64, "B", NULL, "bytes sent edge -> cloud")                  \
   X(T, char, cut_name, [64], CL_F_STRING, "", NULL, "layer the model is cut after")
+#define CL_REC_ADAPTIVE_REPEAT(X, T)                                                         \
+  X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the (model, condition) point") \
+  X(T, int32_t, cut, , CL_F_INT32, "", NULL, "cut index")                                    \
+  X(T, int32_t, repeat, , CL_F_INT32, "", NULL, "repeat of the profiling units")            \
+  X(T, double, latency, , CL_F_FLOAT64, "s", NULL, "median latency over the repeat's repetitions") \
+  X(T, double, energy, , CL_F_FLOAT64, "J", NULL, "median energy over the repeat's repetitions")
 #define CL_REC_PLAN_CHOICE(X, T)                                                             \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point (joins /sweep/points)") \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
@@ -280,6 +325,8 @@ typedef struct cl_rec_adaptive_unit { CL_REC_ADAPTIVE_UNIT(CL_REC_MEMBER, _) } c
 typedef struct cl_rec_adaptive_profile { CL_REC_ADAPTIVE_PROFILE(CL_REC_MEMBER, _) } cl_rec_adaptive_profile;
 typedef struct cl_rec_adaptive_layer { CL_REC_ADAPTIVE_LAYER(CL_REC_MEMBER, _) } cl_rec_adaptive_layer;
 typedef struct cl_rec_adaptive_cut { CL_REC_ADAPTIVE_CUT(CL_REC_MEMBER, _) } cl_rec_adaptive_cut;
+typedef struct cl_rec_sweep_layer { CL_REC_SWEEP_LAYER(CL_REC_MEMBER, _) } cl_rec_sweep_layer;
+typedef struct cl_rec_adaptive_repeat { CL_REC_ADAPTIVE_REPEAT(CL_REC_MEMBER, _) } cl_rec_adaptive_repeat;
 typedef struct cl_rec_plan_choice { CL_REC_PLAN_CHOICE(CL_REC_MEMBER, _) } cl_rec_plan_choice;
 
 /* ---- store-internal tables ---- */
@@ -306,6 +353,9 @@ extern const cl_table_desc CL_REC_RUN_NODES;         /**< /nodes */
 extern const cl_table_desc CL_REC_PROFILE_LAYERS;    /**< /profile/layers */
 extern const cl_table_desc CL_REC_PROFILE_BLOCKS;    /**< /profile/blocks */
 extern const cl_table_desc CL_REC_PROFILE_SAMPLES;   /**< /profile/samples */
+extern const cl_table_desc CL_REC_PROFILE_ENERGY;    /**< /profile/energy (cleave profile --device) */
+extern const cl_table_desc CL_REC_SWEEP_LAYERS;      /**< /sweep/layers (testbed sweeps) */
+extern const cl_table_desc CL_REC_ADAPTIVE_REPEATS;  /**< /adaptive/repeats */
 extern const cl_table_desc CL_REC_SWEEP_POINTS;      /**< /sweep/points */
 extern const cl_table_desc CL_REC_SWEEP_CONFIGS;     /**< /sweep/configs */
 extern const cl_table_desc CL_REC_SWEEP_COEDGE_POINTS; /**< /sweep/coedge */

@@ -53,6 +53,15 @@ char *cl_sweep_point_text(const cl_sweep_exp *e, int i);
 const char *cl_sweep_point_origin(const cl_sweep_exp *e);
 
 /** Result of one testbed point evaluated in-process (cl_sweep_eval_testbed). */
+/** One executed layer (executor step) of one inference of a testbed point. */
+typedef struct cl_sweep_tb_layer {
+  int32_t inference, node, step, out_node;
+  double start, duration; /* s, virtual */
+  double slowdown;        /* factor charged to the step */
+  double power;           /* W, busy power of the node */
+  double energy;          /* J, power x duration */
+} cl_sweep_tb_layer;
+
 typedef struct cl_sweep_tb_result {
   int inferences;
   double latency_mean, latency_median, latency_max; /* s, virtual */
@@ -61,6 +70,8 @@ typedef struct cl_sweep_tb_result {
   double *latency, *release, *finish, *inf_energy;  /* [inferences] */
   uint64_t *inf_bytes;                              /* [inferences] */
   /* The five per-inference columns share one block (cl_sweep_tb_result_free frees it). */
+  int n_layers;               /* inferences x executor steps */
+  cl_sweep_tb_layer *layers;  /* [n_layers], inference-major (freed by cl_sweep_tb_result_free) */
 } cl_sweep_tb_result;
 void cl_sweep_tb_result_free(cl_sweep_tb_result *r);
 

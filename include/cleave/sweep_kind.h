@@ -60,7 +60,7 @@ char *cl_sweep_yaml_scalar(const char *s);
 
 /** Records sink of rank 0 (the only writer): the open output, the shared dictionaries
  *  and the count of records appended (kinds add what they append). */
-#define CL_SWEEP_KIND_MAX_TABLES 4
+#define CL_SWEEP_KIND_MAX_TABLES 6
 typedef struct cl_sweep_sink {
   cl_store *store;
   cl_dict *models, *plans;

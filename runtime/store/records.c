@@ -30,6 +30,9 @@ static const cl_field f_run_node[] = {CL_REC_RUN_NODE(CL_REC_FIELD, cl_rec_run_n
 static const cl_field f_prof_layer[] = {CL_REC_PROFILE_LAYER(CL_REC_FIELD, cl_rec_profile_layer)};
 static const cl_field f_prof_block[] = {CL_REC_PROFILE_BLOCK(CL_REC_FIELD, cl_rec_profile_block)};
 static const cl_field f_prof_sample[] = {CL_REC_PROFILE_SAMPLE(CL_REC_FIELD, cl_rec_profile_sample)};
+static const cl_field f_prof_energy[] = {CL_REC_PROFILE_ENERGY(CL_REC_FIELD, cl_rec_profile_energy)};
+static const cl_field f_sw_layer[] = {CL_REC_SWEEP_LAYER(CL_REC_FIELD, cl_rec_sweep_layer)};
+static const cl_field f_ad_repeat[] = {CL_REC_ADAPTIVE_REPEAT(CL_REC_FIELD, cl_rec_adaptive_repeat)};
 static const cl_field f_sw_point[] = {CL_REC_SWEEP_POINT(CL_REC_FIELD, cl_rec_sweep_point)};
 static const cl_field f_sw_config[] = {CL_REC_SWEEP_CONFIG(CL_REC_FIELD, cl_rec_sweep_config)};
 static const cl_field f_sw_coedge[] = {CL_REC_SWEEP_COEDGE(CL_REC_FIELD, cl_rec_sweep_coedge)};
@@ -56,6 +59,12 @@ DESC(CL_REC_PROFILE_LAYERS, "/profile/layers", cl_rec_profile_layer, f_prof_laye
 DESC(CL_REC_PROFILE_BLOCKS, "/profile/blocks", cl_rec_profile_block, f_prof_block, "per cut-block profile summary", 0)
 DESC(CL_REC_PROFILE_SAMPLES, "/profile/samples", cl_rec_profile_sample, f_prof_sample,
      "every timed repetition of every step", 0)
+DESC(CL_REC_PROFILE_ENERGY, "/profile/energy", cl_rec_profile_energy, f_prof_energy,
+     "per-step emulated time and energy on the --device model", 0)
+DESC(CL_REC_SWEEP_LAYERS, "/sweep/layers", cl_rec_sweep_layer, f_sw_layer,
+     "testbed sweeps: one row per executed layer per inference of every point", 0)
+DESC(CL_REC_ADAPTIVE_REPEATS, "/adaptive/repeats", cl_rec_adaptive_repeat, f_ad_repeat,
+     "per (model, condition, cut, repeat) medians: the host noise between repeats", 4096)
 DESC(CL_REC_SWEEP_POINTS, "/sweep/points", cl_rec_sweep_point, f_sw_point,
      "one row per completed point (written after its records)", 4096)
 DESC(CL_REC_SWEEP_CONFIGS, "/sweep/configs", cl_rec_sweep_config, f_sw_config,
@@ -83,15 +92,18 @@ static const cl_rec_entry g_all[] = {
     {&CL_REC_PROFILE_LAYERS, "cleave profile"},
     {&CL_REC_PROFILE_BLOCKS, "cleave profile"},
     {&CL_REC_PROFILE_SAMPLES, "cleave profile"},
+    {&CL_REC_PROFILE_ENERGY, "cleave profile --device"},
     {&CL_REC_INFERENCES_COEDGE, "CoEdge adaptive runs"},
     {&CL_REC_SWEEP_POINTS, "cleave sweep"},
     {&CL_REC_SWEEP_CONFIGS, "cleave sweep"},
     {&CL_REC_INFERENCES_SWEEP, "cleave sweep (testbed)"},
+    {&CL_REC_SWEEP_LAYERS, "cleave sweep (testbed)"},
     {&CL_REC_SWEEP_COEDGE_POINTS, "cleave sweep (coedge)"},
     {&CL_REC_ADAPTIVE_UNITS, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_PROFILES, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_LAYERS, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_CUTS, "cleave sweep (adaptive)"},
+    {&CL_REC_ADAPTIVE_REPEATS, "cleave sweep (adaptive)"},
     {&CL_REC_PLAN_CHOICES, "cleave sweep (plan)"},
     {&CL_REC_DICTS, "every store with dictionary fields"},
     {&CL_REC_MERGE_SOURCES, "cleave merge"},
