@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/multiuser.h"
 #include "cleave/plan.h"
 #include "plan_internal.h"
 
@@ -289,4 +290,25 @@ int cl_plan_placement_text(const cl_plan_input *in, const cl_plan_result *r, cha
   }
 #undef PUT
   return (int)n;
+}
+
+/* ---- the planner hook of many-user simulations (runtime/multiuser.c) ---- */
+
+cl_status cl_plan_users_hook(const cl_mu_plan_req *rq, int *machine_of_layer) {
+  cl_plan_input in;
+  CL_TRY(cl_plan_input_from_graph(rq->g, rq->host_time, 0, rq->n_machines, rq->machines, rq->n_links, rq->links, &in));
+  in.load_factor = rq->load_factor;
+  in.wait_s = rq->wait_s;
+  in.arrival_rate = rq->arrival_rate;
+  in.mode = rq->mode;
+  cl_plan_result r;
+  cl_status st = cl_plan_run(rq->planner, &in, &r);
+  if (st == CL_OK && !r.node_of_unit) {
+    cl_log_error("plan: planner '%s' gives no layer placement (a spatial planner cannot place a user)", rq->planner);
+    st = CL_ERR_UNSUPPORTED;
+  }
+  if (st == CL_OK) memcpy(machine_of_layer, r.node_of_unit, sizeof(int) * (size_t)in.n_units);
+  cl_plan_result_fini(&r);
+  cl_plan_input_fini(&in);
+  return st;
 }

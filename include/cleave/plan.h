@@ -246,6 +246,12 @@ cl_status cl_dads_eval_load(const cl_dads_input *in, const cl_dads_load *load, c
 cl_status cl_dads_plan_load(const cl_dads_input *in, const cl_dads_load *load, unsigned char *on_cloud,
                             cl_dads_result *r, cl_dads_stages *stages);
 
+struct cl_mu_plan_req; /* include/cleave/multiuser.h */
+/** @brief The planner hook of many-user simulations (cl_mu_opts.plan): runs planner
+ *  req->planner on the user's graph over its machines, links and measured load; writes
+ *  each graph node's machine to @p machine_of_layer. */
+cl_status cl_plan_users_hook(const struct cl_mu_plan_req *req, int *machine_of_layer);
+
 /** @brief Zero @p r. */
 void cl_plan_result_init(cl_plan_result *r);
 /** @brief Free a result's arrays and text; leaves it zeroed. NULL-safe. */
