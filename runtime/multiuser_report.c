@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cleave/multiuser.h"
+#include "multiuser_internal.h"
 
-static void print_table(const cl_testbed *tb, const cl_mu *mu) {
+void cl__mu_print_table(const cl_testbed *tb, const cl_mu *mu) {
   const cl_timeline *tl = cl_mu_timeline(mu);
   printf("users: %d\nnodes: %d\nnetwork elements: %d\nlinks: %d\ninferences: %d\n", tb->n_users, tb->n_nodes,
          tb->n_elements, tb->n_links, cl_timeline_inferences(tl));
@@ -64,7 +64,7 @@ int cl_mu_cmd_sim(const char *path, const char *profile, int reps, int csv, cl_m
     if (csv)
       print_csv(&tb, mu);
     else
-      print_table(&tb, mu);
+      cl__mu_print_table(&tb, mu);
   }
   cl_mu_destroy(mu);
   cl_testbed_free(&tb);

@@ -5,6 +5,7 @@
 
 #include "cleave/exec.h"
 #include "cleave/runtime.h"
+#include "cleave/testbed.h"
 
 double cl_rt_effective_slowdown(double speed, double cpu_load, double mem_pressure) {
   return speed * (1.0 + cpu_load) * (1.0 + CL_RT_MEM_COEF * mem_pressure);
@@ -22,6 +23,8 @@ void cl_rt_setup_free(cl_rt_setup *su) {
   free(su->host_models);
   free(su->layer_device_s);
   free(su->layer_host_s);
+  if (su->users_tb) cl_testbed_free(su->users_tb);
+  free(su->users_tb);
   memset(su, 0, sizeof *su);
 }
 

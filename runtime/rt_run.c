@@ -16,6 +16,7 @@
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/wallclock.h"
+#include "multiuser_internal.h"
 
 /* ---- wall-clock emulation ---- */
 
@@ -223,6 +224,7 @@ static cl_status agree(MPI_Comm comm, cl_status mine) {
 }
 
 cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts) {
+  if (su->users_tb) return cl__rt_run_users(comm, su, opts); /* `users:` (runtime/multiuser_run.c) */
   int rank = 0, size = 0;
   CL_TRY(cl_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank"));
   CL_TRY(cl_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size"));

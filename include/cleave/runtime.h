@@ -56,6 +56,8 @@ typedef struct cl_rt_setup {
   double *layer_host_s;     /* [graph size] ... on this host (per-layer calibration, or the class
                                model with CLEAVE_CALIB_LAYERS=0); 0 without a device */
   int host_layers;          /* 1: layer_host_s from cl_calib_layers */
+  struct cl_testbed *users_tb; /* the parsed testbed when it has `users:` (cl_rt_run then runs
+                                  every user: runtime/multiuser_run.c), else NULL; owned */
 } cl_rt_setup;
 
 void cl_rt_setup_free(cl_rt_setup *su);
