@@ -197,7 +197,7 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
 #define CL_REC_SWEEP_POINT(X, T)                                                             \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key: joins this point's rows in other tables") \
   X(T, int32_t, grid, , CL_F_INT32, "", NULL, "index in the experiment's full grid")         \
-  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan (attribute kind: name)")             \
+  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan, 4 users (attribute kind: name)")             \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
   X(T, int32_t, plan, , CL_F_INT32, "", "plans", "plan (testbed), best cut (adaptive), planner (coedge, plan)") \
   X(T, int32_t, rank, , CL_F_INT32, "", NULL, "MPI rank that evaluated the point")           \
