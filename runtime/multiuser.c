@@ -253,15 +253,13 @@ static cl_status mu_replan(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o,
   return s;
 }
 
-/* One simulation of every user's current placement: a fresh network and timeline,
+/* One simulation of every user's current placement: a fresh timeline,
  * per-inference waits, per-node load. */
 static cl_status mu_simulate(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) {
-  cl_timeline_destroy(mu->tl);
-  cl_netmodel_destroy(mu->net);
+  cl_timeline_destroy(mu->tl); /* a later round: a fresh timeline on the same network */
   mu->tl = NULL;
-  mu->net = NULL;
-  cl_status s = cl_testbed_netmodel(tb, &mu->net);
-  if (s == CL_OK) s = cl_timeline_create(mu->net, tb->n_nodes, &mu->tl);
+  cl_netmodel_reset(mu->net);  /* queues and jitter streams as new; routes are kept */
+  cl_status s = cl_timeline_create(mu->net, tb->n_nodes, &mu->tl);
   for (int i = 0; s == CL_OK && i < tb->n_nodes; i++)
     if (tb->nodes[i].has_power) s = cl_timeline_set_power(mu->tl, i, &tb->nodes[i].power);
   for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
@@ -328,7 +326,7 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
     mu->slow[i] = cl_rt_effective_slowdown(speed, nd->cpu_load, nd->mem_pressure);
   }
   /* placements: `plan:` users resolved once, `planner:` users planned unloaded first */
-  cl_status s = cl_testbed_netmodel(tb, &mu->net); /* routes for the first planning */
+  cl_status s = cl_testbed_netmodel(tb, &mu->net); /* once: routes found are kept across rounds */
   int n_inf = 0, n_planned = 0;
   for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
     const cl_tb_user *tu = &tb->users[k];

@@ -175,6 +175,8 @@ typedef struct cl_testbed {
   cl_tb_condition *conditions; /**< sorted by `at` (stable) */
   int n_users;        /**< request sources (`users:`), 0 = the single-model workload above */
   cl_tb_user *users;
+  void *names_;       /**< private: name -> vertex hash index of the loader (runtime/testbed.c);
+                           NULL (a testbed built by hand): lookups scan the nodes */
 } cl_testbed;
 
 /** @brief Load and validate a testbed config file. Relative paths in it (trace,
