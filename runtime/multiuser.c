@@ -15,6 +15,7 @@
 #include "cleave/onnx.h"
 #include "cleave/profiler.h"
 #include "cleave/runtime.h"
+#include "cleave/vec.h"
 #include "timeline_internal.h"
 
 typedef struct mu_model {
@@ -220,11 +221,14 @@ static cl_status mu_replan(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o,
                            const mu_model *m, int use_load, int *nol) {
   const cl_tb_user_planner *pl = &tu->planner;
   int nm = pl->n_nodes, nl = 0;
-  cl_plan_machine *mach = calloc((size_t)nm, sizeof *mach);
-  cl_plan_link *links = calloc((size_t)nm * (size_t)nm + 1, sizeof *links);
-  double *lf = calloc((size_t)nm * 2, sizeof *lf), *w = lf + nm;
-  int *mol = malloc(sizeof(int) * (size_t)cl_graph_size(m->g));
-  cl_status s = mach && links && lf && mol ? CL_OK : CL_ERR_NOMEM;
+  cl_plan_machine *mach = NULL;
+  cl_plan_link *links = NULL;
+  double *lf = NULL, *w = NULL;
+  int *mol = NULL;
+  const cl_block_part parts[] = {CL_BLOCK_PART(mach, nm), CL_BLOCK_PART(links, (size_t)nm * (size_t)nm),
+                                 CL_BLOCK_PART(lf, nm), CL_BLOCK_PART(w, nm),
+                                 CL_BLOCK_PART(mol, cl_graph_size(m->g))};
+  cl_status s = cl_block_alloc(parts, 5); /* one block: free(mach) releases it */
   for (int a = 0; s == CL_OK && a < nm; a++) {
     int k = pl->nodes[a];
     mach[a] = (cl_plan_machine){tb->nodes[k].name, cl_tb_tier_name(tb->nodes[k].tier), NULL, 1.0 / mu->slow[k],
@@ -247,9 +251,6 @@ static cl_status mu_replan(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o,
     nol[y] = pl->nodes[mol[y]];
   }
   free(mach);
-  free(links);
-  free(lf);
-  free(mol);
   return s;
 }
 

@@ -18,11 +18,11 @@
 #include "cleave/multiuser.h"
 #include "cleave/onnx.h"
 #include "cleave/partition.h"
-#include "cleave/provenance.h"
 #include "cleave/records.h"
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "multiuser_internal.h"
+#include "rt_internal.h"
 
 typedef struct run_times {
   const double *all; /* [size][n_inf]: rank r's CPU seconds for each global inference */
@@ -136,24 +136,10 @@ static cl_status compose(const cl_rt_setup *su, const cl_rt_opts *opts, int size
   cl_store *store = NULL;
   cl_status st = cl_mu_create(tb, &o, &mu);
   if (st == CL_OK && opts->out_path) {
-    cl_store_opts so;
-    memset(&so, 0, sizeof so);
-    so.force = opts->force;
-    so.atomic = 1;
-    so.kind = "run";
-    st = cl_store_create(opts->out_path, &so, &store);
+    st = cl__rt_store_open(opts, &store);
   }
   if (st == CL_OK && store) {
-    cl_provenance prov;
-    memset(&prov, 0, sizeof prov);
-    prov.argc = opts->argc;
-    prov.argv = opts->argv;
-    prov.has_seed = 1;
-    prov.seed = su->seed;
-    prov.config_text = su->config_text;
-    prov.config_path = su->config_path;
-    st = cl_store_write_provenance(store, &prov);
-    if (st == CL_OK) st = cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
+    st = cl__rt_write_provenance(store, su, opts, size);
     if (st == CL_OK) st = write_inferences(store, tb, mu);
     if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", "virtual");
     if (st == CL_OK) st = cl_store_attr_str(store, "/", "durations", opts->profile ? "profile" : "measured");

@@ -17,6 +17,7 @@
 #include "cleave/store.h"
 #include "cleave/wallclock.h"
 #include "multiuser_internal.h"
+#include "rt_internal.h"
 
 /* ---- wall-clock emulation ---- */
 
@@ -292,12 +293,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   if (st == CL_OK && su->wall && rank != 0 && rank < N) st = cl_rt_build(g, su, &tasks, &tl);
   if (st == CL_OK && rank == 0) st = cl_rt_check_wall(su, &tasks, opts->strict, &n_fast);
   if (st == CL_OK && rank == 0 && opts->out_path) {
-    cl_store_opts so;
-    memset(&so, 0, sizeof so);
-    so.force = opts->force;
-    so.atomic = 1; /* a killed or failed run leaves no file at the output path */
-    so.kind = "run";
-    st = cl_store_create(opts->out_path, &so, &store);
+    st = cl__rt_store_open(opts, &store);
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
@@ -524,17 +520,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       }
     }
     if (st == CL_OK && store) {
-      cl_provenance prov;
-      memset(&prov, 0, sizeof prov);
-      prov.argc = opts->argc;
-      prov.argv = opts->argv;
-      prov.has_seed = 1;
-      prov.seed = su->seed;
-      prov.config_text = su->config_text;
-      prov.config_path = su->config_path;
-      st = cl_store_write_provenance(store, &prov);
-      /* rank 0 writes the one file, but the job had `size` ranks */
-      if (st == CL_OK) st = cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
+      st = cl__rt_write_provenance(store, su, opts, size);
       if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK && su->device_models) st = cl_rt_write_devices(store, su, &tasks, n_fast);
