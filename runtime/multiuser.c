@@ -339,6 +339,10 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
     if (s != CL_OK) break;
     u->n_layers = cl_graph_size(m->g);
     if (!(u->nol = malloc(sizeof(int) * (size_t)u->n_layers))) return CL_ERR_NOMEM;
+    if (o->fixed && o->fixed[k]) { /* a placement chosen before (cleave run) */
+      memcpy(u->nol, o->fixed[k], sizeof(int) * (size_t)u->n_layers);
+      continue;
+    }
     if (tu->planner.name && !o->plan) {
       cl_log_error("%s:%d: user '%s' names planner '%s', but no planner is available here (cleave sim runs planners)",
                    tb->source, tu->line, tu->name, tu->planner.name);
@@ -362,7 +366,7 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
     int changed = 0;
     for (int k = 0; k < tb->n_users; k++) {
       const cl_tb_user *tu = &tb->users[k];
-      if (!tu->planner.name || tu->planner.load == CL_TB_LOAD_NONE) continue;
+      if (!tu->planner.name || tu->planner.load == CL_TB_LOAD_NONE || (o->fixed && o->fixed[k])) continue;
       mu_model *m = NULL;
       CL_TRY(mu_model_get(mu, tb, o, tu->model, &m));
       int *nol = malloc(sizeof(int) * (size_t)mu->u[k].n_layers);

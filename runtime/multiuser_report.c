@@ -57,7 +57,7 @@ int cl_mu_cmd_sim(const char *path, const char *profile, int reps, int csv, cl_m
     cl_testbed_free(&tb);
     return -1;
   }
-  cl_mu_opts o = {profile, reps, 0.0, plan, 0, NULL, NULL, 0.0};
+  cl_mu_opts o = {.profile = profile, .reps = reps, .plan = plan};
   cl_mu *mu = NULL;
   cl_status s = cl_mu_create(&tb, &o, &mu);
   if (s == CL_OK) {

@@ -122,11 +122,13 @@ static cl_status write_inferences(cl_store *store, const cl_testbed *tb, const c
 }
 
 /* Rank 0: the virtual clock from the measurements, the table, the records. */
-static cl_status compose(const cl_rt_setup *su, const cl_rt_opts *opts, int size, const run_times *rt) {
+static cl_status compose(const cl_rt_setup *su, const cl_rt_opts *opts, int size, const run_times *rt,
+                         const int *const *place) {
   const cl_testbed *tb = su->users_tb;
   cl_mu_opts o;
   memset(&o, 0, sizeof o);
   o.reps = 1;
+  o.fixed = place; /* planner users keep what the planning chose */
   o.profile = opts->profile;
   if (!opts->profile) { /* measured: each stage = its ranks' CPU sums x slowdown */
     o.stage_host = stage_measured;
@@ -176,41 +178,51 @@ cl_status cl__rt_run_users(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opt
                    "--save-output yet; docs/network.md)", src);
     return CL_ERR_CONFIG;
   }
-  for (int k = 0; k < tb->n_users; k++)
-    if (tb->users[k].planner.name) {
-      if (rank == 0)
-        cl_log_error("%s:%d: user '%s' is placed by planner '%s': cleave run needs fixed plans (plan:) for now; "
-                     "`cleave sim` runs planner users", src, tb->users[k].line, tb->users[k].name,
-                     tb->users[k].planner.name);
-      return CL_ERR_CONFIG;
-    }
+
   cl_status st = CL_OK;
   if (rank == 0 && opts->out_path && !opts->force && access(opts->out_path, F_OK) == 0) {
     cl_log_error("run: output file '%s' already exists (use --force to overwrite)", opts->out_path);
     st = CL_ERR_EXISTS; /* before any work (agreed below) */
   }
-  /* Placements, identical on every rank (plans resolve deterministically); rank 0 first,
-   * so that a bad plan is reported once. Durations are irrelevant here. */
-  cl_mu_opts po;
-  memset(&po, 0, sizeof po);
-  po.reps = 1;
-  po.stage_host = stage_zero;
+  /* Placements: rank 0 resolves the plans and runs the planner users' planning (with the
+   * load of the multi-user simulation, on profile or measured layer times), then every
+   * rank receives every user's graph node -> node placement. */
+  int n_planned = 0, n_inf = 0;
+  for (int k = 0; k < tb->n_users; k++) n_planned += tb->users[k].planner.name != NULL;
   cl_mu *plan = NULL;
-  if (st == CL_OK && rank == 0) st = cl_mu_create(tb, &po, &plan);
+  if (st == CL_OK && rank == 0) {
+    cl_mu_opts po;
+    memset(&po, 0, sizeof po);
+    po.reps = 3;
+    po.profile = opts->profile;
+    po.plan = opts->plan_users;
+    if (!n_planned) po.stage_host = stage_zero; /* fixed plans: no layer times needed */
+    st = cl_mu_create(tb, &po, &plan);
+    if (st == CL_OK && n_planned && !opts->quiet) {
+      int conv = 0, r = cl_mu_rounds(plan, &conv);
+      printf("planning: %d planner users, %d simulation rounds (%s)\n", n_planned, r,
+             conv ? "placements stable" : "round limit, placements still changing");
+    }
+  }
   st = agree(comm, st);
-  if (st == CL_OK && rank != 0) st = cl_mu_create(tb, &po, &plan);
-  st = agree(comm, st);
-  int n_inf = 0, *inf0 = calloc((size_t)tb->n_users + 1, sizeof(int));
-  for (int k = 0; inf0 && k < tb->n_users; k++) {
+  int **place = calloc((size_t)tb->n_users + 1, sizeof *place), *inf0 = calloc((size_t)tb->n_users + 1, sizeof(int));
+  if (!place || !inf0) st = CL_ERR_NOMEM;
+  for (int k = 0; st == CL_OK && k < tb->n_users; k++) {
+    int n = 0;
+    const int *nol = rank == 0 ? cl_mu_user_layers(plan, k, &n) : NULL;
+    st = cl_mpi_check(MPI_Bcast(&n, 1, MPI_INT, 0, comm), "MPI_Bcast(placement size)");
+    if (st == CL_OK && !(place[k] = malloc(sizeof(int) * ((size_t)n + 1)))) st = CL_ERR_NOMEM;
+    if (st == CL_OK && rank == 0) memcpy(place[k], nol, sizeof(int) * (size_t)n);
+    if (st == CL_OK) st = cl_mpi_check(MPI_Bcast(place[k], n, MPI_INT, 0, comm), "MPI_Bcast(placement)");
     inf0[k] = n_inf;
     n_inf += tb->users[k].inferences;
   }
   double *host = calloc((size_t)n_inf + 1, sizeof(double));
   double *all = rank == 0 ? calloc((size_t)size * (size_t)n_inf + 1, sizeof(double)) : NULL;
-  if (st == CL_OK && (!inf0 || !host || (rank == 0 && !all))) st = CL_ERR_NOMEM;
+  if (st == CL_OK && (!host || (rank == 0 && !all))) st = CL_ERR_NOMEM;
   st = agree(comm, st);
   for (int k = 0; st == CL_OK && k < tb->n_users; k++) {
-    st = run_user(comm, rank, su, &tb->users[k], cl_mu_user_layers(plan, k, NULL), host + inf0[k]);
+    st = run_user(comm, rank, su, &tb->users[k], place[k], host + inf0[k]);
     if (st != CL_OK) {
       /* peers may be blocked in receives of this user's tensors: only main can end the job */
       cl_log_error("rank %d: user '%s' failed (%s); the other ranks may be waiting for it", rank, tb->users[k].name,
@@ -222,10 +234,12 @@ cl_status cl__rt_run_users(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opt
     st = cl_mpi_check(MPI_Gather(host, n_inf, MPI_DOUBLE, all, n_inf, MPI_DOUBLE, 0, comm), "MPI_Gather(stage times)");
   if (st == CL_OK && rank == 0) {
     run_times rt = {all, n_inf, inf0};
-    st = compose(su, opts, size, &rt);
+    st = compose(su, opts, size, &rt, (const int *const *)place);
   }
   if (st != CL_ERR_ABORTED) st = agree(comm, st);
   cl_mu_destroy(plan);
+  for (int k = 0; place && k < tb->n_users; k++) free(place[k]);
+  free(place);
   free(inf0);
   free(host);
   free(all);

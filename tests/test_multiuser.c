@@ -32,7 +32,7 @@ static cl_mu *sim(const char *top, const char *tail, cl_testbed *tb) {
   char text[4096];
   snprintf(text, sizeof text, k_tb, top, tail);
   CL_CHECK_OK(cl_testbed_load_string("<mu>", text, tb));
-  cl_mu_opts o = {NULL, 1, 1e-3, NULL, 0, NULL, NULL, 0.0}; /* every layer: 1 ms */
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3}; /* every layer: 1 ms */
   cl_mu *mu = NULL;
   CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
   return mu;
@@ -92,7 +92,7 @@ static void test_arrivals(void) {
 static void test_errors(void) {
   char text[4096];
   cl_testbed tb;
-  cl_mu_opts o = {NULL, 1, 1e-3, NULL, 0, NULL, NULL, 0.0};
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
   cl_mu *mu = NULL;
   /* a user chained to a node no link reaches */
   snprintf(text, sizeof text, k_tb, "", "  - {name: iso, plan: {cuts: [\"3\"], nodes: [dev1, lone]}, rate: 1}\n");
@@ -144,7 +144,7 @@ static void test_planner_users(void) {
       snprintf(text, sizeof text, k_planned, 1.0 / ((n - 2) * 1e-3), planners[k], loads[aware]);
       cl_testbed tb;
       CL_CHECK_OK(cl_testbed_load_string("<planned>", text, &tb));
-      cl_mu_opts o = {NULL, 1, 1e-3, cl_plan_users_hook, 0, NULL, NULL, 0.0};
+      cl_mu_opts o = {.reps = 1, .layer_time = 1e-3, .plan = cl_plan_users_hook};
       cl_mu *mu = NULL;
       CL_CHECK_OK(cl_mu_create(&tb, &o, &mu));
       int nl = 0, conv = 0, on_edge = 0;
@@ -178,7 +178,7 @@ static void test_planner_users(void) {
   snprintf(text, sizeof text, k_planned, 1.0, "dads", "wait");
   cl_testbed tb;
   CL_CHECK_OK(cl_testbed_load_string("<planned>", text, &tb));
-  cl_mu_opts o = {NULL, 1, 1e-3, NULL, 0, NULL, NULL, 0.0};
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
   cl_mu *mu = NULL;
   CL_CHECK(cl_mu_create(&tb, &o, &mu) == CL_ERR_CONFIG);
   cl_testbed_free(&tb);

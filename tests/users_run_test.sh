@@ -3,7 +3,8 @@
 # plan; rank 0 composes the multi-user virtual clock. Checks: with a host profile, run
 # and `cleave sim` give identical per-user tables (exact); measured, per-user medians
 # agree with `cleave sim` within 30% (the host is shared: scheduling noise); /inferences
-# holds one row per inference of every user with user, wait and stages; errors.
+# holds one row per inference of every user with user, wait and stages; a planner user
+# is planned as in `cleave sim`; errors.
 . "$(dirname "$0")/script_lib.sh" "$@"
 cd "$S" || exit 1
 CFG=tests/data/users/small.yaml
@@ -28,6 +29,15 @@ assert np.allclose(inf["finish"] - inf["release"], inf["latency"])
 assert inf["wait"].max() > 0  # 120-150 requests/s on one edge queue
 assert f.attrs["users"] == 3 and f.attrs["durations"] in (b"profile", "profile")
 PY
+# a planner user: rank 0 plans it with the measured load (as cleave sim), every rank runs it
+P=tests/data/users/planned.yaml
+timeout 300 $MPI -n 3 "$C" run $P --profile "$T/p.h5" > "$T/prun.out" 2>&1 || { cat "$T/prun.out"; fail "run planner user"; }
+timeout 300 "$C" sim $P --profile "$T/p.h5" > "$T/psim.out" 2>&1 || fail "sim planner user"
+grep -E '^(u[0-9]|p4) ' "$T/prun.out" > "$T/prun.users"
+grep -E '^(u[0-9]|p4) ' "$T/psim.out" > "$T/psim.users"
+grep -q "^planning: 1 planner users" "$T/prun.out" && [ "$(wc -l < "$T/prun.users")" -eq 4 ] && cmp -s "$T/prun.users" "$T/psim.users" \
+  && grep -E '^  p4 +dads' "$T/prun.out" | cmp -s - <(grep -E '^  p4 +dads' "$T/psim.out") && ok "planner user: run == sim" \
+  || { cat "$T/prun.out" "$T/psim.out"; bad "planner user: run != sim"; }
 # measured: run vs sim (both measure this host) per user, medians within 30%
 timeout 600 $MPI -n 3 "$C" run $CFG -o "$T/m.h5" > "$T/m.out" 2>&1 || { cat "$T/m.out"; fail "run measured"; }
 timeout 300 "$C" sim $CFG --reps 10 > "$T/ms.out" 2>&1 || fail "sim measured"

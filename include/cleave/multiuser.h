@@ -53,6 +53,9 @@ typedef struct cl_mu_opts {
   void *stage_ctx;
   double host_gflops;  /**< > 0: every graph node takes flops / (host_gflops * 1e9) host s
                             (deterministic sweeps); ignored when layer_time > 0 */
+  const int *const *fixed; /**< optional [users]: a user's graph node -> testbed node placement
+                                used as is (no plan resolution, no planner; `cleave run`
+                                replays what its planning chose); NULL entries: as usual */
 } cl_mu_opts;
 
 typedef struct cl_mu_user_stats {
