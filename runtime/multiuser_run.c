@@ -108,12 +108,7 @@ static cl_status write_inferences(cl_store *store, const cl_testbed *tb, const c
       CL_TRY(cl_dict_id(dm, tb->users[k].model, &R.model));
       CL_TRY(cl_timeline_inference(tl, g, &ir));
       CL_TRY(cl_mu_inference(mu, k, i, NULL, NULL, &R.wait));
-      R.inference = i;
-      R.latency = ir.latency;
-      R.energy = ir.energy;
-      R.release = ir.release;
-      R.finish = ir.finish;
-      R.bytes = (int64_t)ir.bytes;
+      CL_REC_INFERENCE_SET_TIMELINE(R, i, ir);
       R.stages = us.stages;
       CL_TRY(cl_table_append(t, &R, 1));
     }

@@ -163,12 +163,7 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
     if (s == CL_OK) s = cl_timeline_inference(tl, i, &ir);
     cl_rec_inference_run R;
     memset(&R, 0, sizeof R);
-    R.inference = i;
-    R.latency = ir.latency;
-    R.energy = ir.energy;
-    R.release = ir.release;
-    R.finish = ir.finish;
-    R.bytes = (int64_t)ir.bytes;
+    CL_REC_INFERENCE_SET_TIMELINE(R, i, ir);
     R.energy_compute = ir.energy_compute;
     R.energy_tx = ir.energy_tx;
     R.energy_rx = ir.energy_rx;

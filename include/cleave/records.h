@@ -70,6 +70,18 @@
   X(T, double, wait, , CL_F_FLOAT64, "s", NULL, "queueing: sum over its tasks of start - ready (nodes, FIFO links)") \
   X(T, int32_t, stages, , CL_F_INT32, "", NULL, "compute stages of the user's chain of nodes")
 
+/** Fill the base and TIMELINE columns of /inferences record @p rec (any variant that has
+ *  them) from inference @p idx's cl_inference_result @p ir (include/cleave/timeline.h). */
+#define CL_REC_INFERENCE_SET_TIMELINE(rec, idx, ir) \
+  do {                                              \
+    (rec).inference = (idx);                        \
+    (rec).latency = (ir).latency;                   \
+    (rec).energy = (ir).energy;                     \
+    (rec).release = (ir).release;                   \
+    (rec).finish = (ir).finish;                     \
+    (rec).bytes = (int64_t)(ir).bytes;              \
+  } while (0)
+
 typedef struct cl_rec_inference {
   CL_REC_INFERENCE_BASE(CL_REC_MEMBER, _)
 } cl_rec_inference;
