@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleave/partition.h"
+#include "cleave/plan.h"
 #include "cleave/runtime.h"
 #include "cli.h"
 #include "commands.h"
@@ -151,6 +152,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.profile = profile ? profile : su.profile;
       o.quiet = quiet || rank != 0;
       o.strict = strict;
+      o.plan_users = cl_plan_users_hook; /* `planner:` users (testbeds with users) */
       o.argc = cl__argc;
       o.argv = cl__argv;
       cl_status st = cl_rt_run(comm, &su, &o);

@@ -134,7 +134,7 @@ int cl__cmd_sim(int argc, char **argv) {
     fprintf(stderr, "cleave: error: sim: no testbed config given (see --help)\n");
     return 2;
   }
-  int mu_rc = cl_mu_cmd_sim(path, profile, (int)reps, csv); /* `users:` testbeds (runtime/multiuser.c) */
+  int mu_rc = cl_mu_cmd_sim(path, profile, (int)reps, csv, cl_plan_users_hook); /* `users:` (runtime/multiuser.c) */
   if (mu_rc >= 0) return mu_rc;
   cl_rt_setup su;
   if (cl_rt_setup_load(path, NULL, &su) != CL_OK) return 2;

@@ -5,6 +5,8 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort_double.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "cleave/onnx.h"
 #include "cleave/profiler.h"
 #include "cleave/runtime.h"
+#include "cleave/vec.h"
 #include "timeline_internal.h"
 
 typedef struct mu_model {
@@ -22,6 +25,9 @@ typedef struct mu_model {
 } mu_model;
 
 typedef struct mu_user {
+  int *nol;         /* [graph size] testbed node of every graph node (the placement) */
+  int n_layers;
+  char *text;       /* the chain as text */
   int n_st;
   int *node;        /* [n_st] compute node of each stage */
   double *dur;      /* [n_st] s, slowdown applied */
@@ -40,18 +46,34 @@ struct cl_mu {
   int *task0;       /* [inferences + 1] first task of each inference */
   double *wait;     /* [inferences] */
   int n_inf;
+  double *slow;     /* [n_nodes] effective slowdown */
+  cl_mu_node_load *load; /* [n_nodes] of the last round */
+  int rounds, converged;
 };
+
+static void mu_user_clear(mu_user *u) {
+  free(u->node);
+  free(u->dur);
+  free(u->bytes);
+  free(u->route);
+  free(u->text);
+  u->node = NULL;
+  u->dur = NULL;
+  u->bytes = NULL;
+  u->route = NULL;
+  u->text = NULL;
+}
 
 void cl_mu_destroy(cl_mu *mu) {
   if (!mu) return;
   cl_timeline_destroy(mu->tl);
   cl_netmodel_destroy(mu->net);
-  for (int i = 0; i < mu->n_users; i++) {
-    free(mu->u[i].node);
-    free(mu->u[i].dur);
-    free(mu->u[i].bytes);
-    free(mu->u[i].route);
+  for (int i = 0; mu->u && i < mu->n_users; i++) {
+    mu_user_clear(&mu->u[i]);
+    free(mu->u[i].nol);
   }
+  free(mu->slow);
+  free(mu->load);
   for (int i = 0; i < mu->n_models; i++) {
     cl_graph_destroy(mu->m[i].g);
     free(mu->m[i].t);
@@ -82,6 +104,10 @@ static cl_status mu_model_get(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts 
   const char *prof = o->profile ? o->profile : tb->profile;
   if (o->layer_time > 0)
     for (int y = 0; y < cl_graph_size(m->g); y++) m->t[y] = o->layer_time;
+  else if (o->host_gflops > 0)
+    for (int y = 0; y < cl_graph_size(m->g); y++) m->t[y] = (double)cl_graph_node(m->g, y)->flops / (o->host_gflops * 1e9);
+  else if (o->stage_host)
+    ; /* stage times come from the caller (cleave run's measurements) */
   else if (prof && !strcmp(name, tb->model))
     CL_TRY(cl_rt_node_times_from_profile(prof, m->g, m->t));
   else
@@ -90,47 +116,46 @@ static cl_status mu_model_get(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts 
   return CL_OK;
 }
 
-/* A user's plan as a chain of stages: nodes in order of first use along the graph order;
- * a node used again after another one breaks the chain (an error). Graph inputs go with
- * the first stage. */
-static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu, const mu_model *m, const double *slow,
-                          mu_user *u) {
-  int n = cl_graph_size(m->g);
-  int *nol = malloc(sizeof(int) * (size_t)n), *st = malloc(sizeof(int) * (size_t)n);
-  int *maxc = malloc(sizeof(int) * (size_t)n);
+/* A placement as a chain of stages: nodes in order of first use along the graph order
+ * (a planner user's source node first: it holds the raw input); every tensor must flow
+ * from a stage to the same or a later one (else the placement is not a chain: an error).
+ * Graph inputs go with the first stage. */
+static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu, const mu_model *m, mu_user *u) {
+  int n = cl_graph_size(m->g), *nol = u->nol;
+  const double *slow = mu->slow;
+  int *st = malloc(sizeof(int) * (size_t)n), *maxc = malloc(sizeof(int) * (size_t)n);
   u->node = malloc(sizeof(int) * (size_t)(n + 1));
   u->dur = calloc((size_t)n + 1, sizeof(double));
   u->bytes = calloc((size_t)n + 1, sizeof(uint64_t));
   u->route = malloc(sizeof(int) * (size_t)(n + 1));
   cl_status s = CL_ERR_NOMEM;
-  if (!nol || !st || !maxc || !u->node || !u->dur || !u->bytes || !u->route) goto done;
-  cl_testbed view = *tb; /* shallow: resolve the user's plan with the testbed's resolver */
-  view.plan = tu->plan;
-  if ((s = cl_testbed_resolve_plan(&view, m->g, nol)) != CL_OK) goto done;
+  if (!st || !maxc || !u->node || !u->dur || !u->bytes || !u->route) goto done;
   u->n_st = 0;
+  if (tu->planner.name) u->node[u->n_st++] = tu->planner.nodes[0];
   for (int y = 0; y < n; y++) {
-    st[y] = -1;
+    st[y] = 0;
     maxc[y] = -1;
     if (cl_graph_node(m->g, y)->n_inputs == 0) continue; /* an input: first stage */
-    if (u->n_st == 0 || u->node[u->n_st - 1] != nol[y]) {
-      for (int k = 0; k < u->n_st; k++)
-        if (u->node[k] == nol[y]) {
-          cl_log_error("%s:%d: user '%s': node '%s' runs layers before and after node '%s': a user's plan must be "
-                       "a chain of nodes (each node's layers contiguous in graph order)",
-                       tb->source, tu->line, tu->name, tb->nodes[nol[y]].name, tb->nodes[u->node[u->n_st - 1]].name);
-          s = CL_ERR_CONFIG;
-          goto done;
-        }
-      u->node[u->n_st++] = nol[y];
-    }
-    st[y] = u->n_st - 1;
+    int k = 0;
+    while (k < u->n_st && u->node[k] != nol[y]) k++;
+    if (k == u->n_st) u->node[u->n_st++] = nol[y];
+    st[y] = k;
   }
   for (int y = 0; y < n; y++) {
-    if (st[y] < 0) st[y] = 0;
-    u->dur[st[y]] += m->t[y] * slow[u->node[st[y]]];
     const cl_node *c = cl_graph_node(m->g, y);
-    for (int q = 0; q < c->n_inputs; q++)
-      if (st[y] > maxc[c->inputs[q]]) maxc[c->inputs[q]] = st[y]; /* inputs precede consumers */
+    u->dur[st[y]] += m->t[y] * slow[u->node[st[y]]];
+    for (int q = 0; q < c->n_inputs; q++) {
+      int x = c->inputs[q];
+      if (st[x] > st[y]) {
+        cl_log_error("%s:%d: user '%s': node '%s' sends tensor '%s' back to node '%s': a user's plan must be a "
+                     "chain of nodes (tensors flow from each node to later ones only)",
+                     tb->source, tu->line, tu->name, tb->nodes[u->node[st[x]]].name, cl_graph_node(m->g, x)->name,
+                     tb->nodes[u->node[st[y]]].name);
+        s = CL_ERR_CONFIG;
+        goto done;
+      }
+      if (st[y] > maxc[x]) maxc[x] = st[y];
+    }
   }
   for (int x = 0; x < n; x++) { /* a tensor crosses every boundary between producer and last consumer */
     uint64_t b = (uint64_t)cl_shape_numel(cl_graph_node(m->g, x)->out) * sizeof(float);
@@ -145,9 +170,20 @@ static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu,
       goto done;
     }
   }
+  /* text: "dev05 (13 layers) -> edge1 (48 layers)" */
+  size_t cap = (size_t)u->n_st * 96 + 1, o = 0;
+  if (!(u->text = malloc(cap))) {
+    s = CL_ERR_NOMEM;
+    goto done;
+  }
+  u->text[0] = '\0';
+  for (int k = 0; k < u->n_st; k++) {
+    int cnt = 0;
+    for (int y = 0; y < n; y++) cnt += st[y] == k && cl_graph_node(m->g, y)->n_inputs > 0;
+    o += (size_t)snprintf(u->text + o, cap - o, "%s%.60s (%d layers)", k ? " -> " : "", tb->nodes[u->node[k]].name, cnt);
+  }
   s = CL_OK;
 done:
-  free(nol);
   free(st);
   free(maxc);
   return s;
@@ -172,15 +208,114 @@ static cl_status mu_releases(cl_timeline *tl, const cl_tb_user *tu, int inf0) {
   return s;
 }
 
+/* The user's placement from its `plan:` (resolved against its model). */
+static cl_status mu_resolve(const cl_testbed *tb, const cl_tb_user *tu, const mu_model *m, int *nol) {
+  cl_testbed view = *tb; /* shallow: resolve the user's plan with the testbed's resolver */
+  view.plan = tu->plan;
+  return cl_testbed_resolve_plan(&view, m->g, nol);
+}
+
+/* A planner user's placement: its nodes as machines, routes as links, and (round > 0)
+ * the load measured at its nodes in the previous round. */
+static cl_status mu_replan(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o, const cl_tb_user *tu,
+                           const mu_model *m, int use_load, int *nol) {
+  const cl_tb_user_planner *pl = &tu->planner;
+  int nm = pl->n_nodes, nl = 0;
+  cl_plan_machine *mach = NULL;
+  cl_plan_link *links = NULL;
+  double *lf = NULL, *w = NULL;
+  int *mol = NULL;
+  const cl_block_part parts[] = {CL_BLOCK_PART(mach, nm), CL_BLOCK_PART(links, (size_t)nm * (size_t)nm),
+                                 CL_BLOCK_PART(lf, nm), CL_BLOCK_PART(w, nm),
+                                 CL_BLOCK_PART(mol, cl_graph_size(m->g))};
+  cl_status s = cl_block_alloc(parts, 5); /* one block: free(mach) releases it */
+  for (int a = 0; s == CL_OK && a < nm; a++) {
+    int k = pl->nodes[a];
+    mach[a] = (cl_plan_machine){tb->nodes[k].name, cl_tb_tier_name(tb->nodes[k].tier), NULL, 1.0 / mu->slow[k],
+                                0, 0, 0, 0};
+    lf[a] = 1.0 / (1.0 - fmin(mu->load[k].util, 0.95)); /* M/M/1 response-time inflation */
+    w[a] = mu->load[k].wait_mean;
+    for (int b = 0; b < nm; b++) {
+      int id = -1;
+      if (a == b || cl_netmodel_route(mu->net, k, pl->nodes[b], &id) != CL_OK) continue; /* unreachable: no link */
+      links[nl++] = (cl_plan_link){a, b, cl_netmodel_latency_at(mu->net, id, 0.0), cl_netmodel_bandwidth_at(mu->net, id, 0.0)};
+    }
+  }
+  cl_mu_plan_req rq = {pl->name, m->g, m->t, nm, mach, nl, links,
+                       use_load && pl->load == CL_TB_LOAD_UTILISATION ? lf : NULL,
+                       use_load && pl->load == CL_TB_LOAD_WAIT ? w : NULL, tu->arrival.rate, pl->mode};
+  if (s == CL_OK && (s = o->plan(&rq, mol)) != CL_OK)
+    cl_log_error("%s:%d: user '%s': planner '%s' failed (%s)", tb->source, tu->line, tu->name, pl->name, cl_status_str(s));
+  for (int y = 0; s == CL_OK && y < cl_graph_size(m->g); y++) {
+    CL_ASSERT(mol[y] >= 0 && mol[y] < nm);
+    nol[y] = pl->nodes[mol[y]];
+  }
+  free(mach);
+  return s;
+}
+
+/* One simulation of every user's current placement: a fresh timeline,
+ * per-inference waits, per-node load. */
+static cl_status mu_simulate(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) {
+  cl_timeline_destroy(mu->tl); /* a later round: a fresh timeline on the same network */
+  mu->tl = NULL;
+  cl_netmodel_reset(mu->net);  /* queues and jitter streams as new; routes are kept */
+  cl_status s = cl_timeline_create(mu->net, tb->n_nodes, &mu->tl);
+  for (int i = 0; s == CL_OK && i < tb->n_nodes; i++)
+    if (tb->nodes[i].has_power) s = cl_timeline_set_power(mu->tl, i, &tb->nodes[i].power);
+  for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
+    mu_model *m = NULL;
+    mu_user_clear(&mu->u[k]);
+    s = mu_model_get(mu, tb, o, tb->users[k].model, &m);
+    if (s == CL_OK) s = mu_chain(mu, tb, &tb->users[k], m, &mu->u[k]);
+  }
+  for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
+    const mu_user *u = &mu->u[k];
+    s = mu_releases(mu->tl, &tb->users[k], u->inf0);
+    for (int i = 0; s == CL_OK && i < tb->users[k].inferences; i++) {
+      int g = u->inf0 + i, prev = -1;
+      mu->task0[g] = cl_timeline_tasks(mu->tl);
+      for (int q = 0; s == CL_OK && q < u->n_st; q++) {
+        double d = o->stage_host ? o->stage_host(o->stage_ctx, k, i, u->node[q]) * mu->slow[u->node[q]] : u->dur[q];
+        s = cl_timeline_add_compute(mu->tl, g, u->node[q], d, &prev, prev >= 0, &prev);
+        if (s == CL_OK && q + 1 < u->n_st)
+          s = cl_timeline_add_transfer(mu->tl, g, u->route[q], u->bytes[q], &prev, 1, &prev);
+      }
+    }
+  }
+  if (s != CL_OK) return s;
+  mu->task0[mu->n_inf] = cl_timeline_tasks(mu->tl);
+  CL_TRY(cl_timeline_run(mu->tl));
+  memset(mu->load, 0, sizeof *mu->load * (size_t)tb->n_nodes);
+  for (int g = 0; g < mu->n_inf; g++) {
+    mu->wait[g] = 0;
+    for (int j = mu->task0[g]; j < mu->task0[g + 1]; j++) {
+      cl_task_result r;
+      CL_TRY(cl_timeline_task(mu->tl, j, &r));
+      mu->wait[g] += r.start - r.ready;
+      if (r.kind != CL_TASK_COMPUTE) continue;
+      mu->load[r.where].tasks++;
+      mu->load[r.where].wait_mean += r.start - r.ready; /* a sum until divided below */
+    }
+  }
+  double span = cl_timeline_makespan(mu->tl);
+  for (int nd = 0; nd < tb->n_nodes; nd++) {
+    cl_node_result nr;
+    CL_TRY(cl_timeline_node(mu->tl, nd, &nr));
+    cl_mu_node_load *l = &mu->load[nd];
+    if (l->tasks) l->wait_mean /= l->tasks;
+    l->util = span > 0 ? nr.busy_time / span : 0;
+  }
+  return CL_OK;
+}
+
 static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) {
   mu->n_users = tb->n_users;
   mu->u = calloc((size_t)tb->n_users, sizeof *mu->u);
   mu->m = calloc((size_t)tb->n_users, sizeof *mu->m);
-  double *slow = malloc(sizeof(double) * (size_t)tb->n_nodes);
-  if (!mu->u || !mu->m || !slow) {
-    free(slow);
-    return CL_ERR_NOMEM;
-  }
+  mu->slow = malloc(sizeof(double) * (size_t)tb->n_nodes);
+  mu->load = calloc((size_t)tb->n_nodes, sizeof *mu->load);
+  if (!mu->u || !mu->m || !mu->slow || !mu->load) return CL_ERR_NOMEM;
   double host = 0;
   for (int i = 0; i < tb->n_nodes; i++) {
     const cl_tb_node *nd = &tb->nodes[i];
@@ -189,48 +324,73 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
       if (host <= 0) host = cl_rt_host_gflops();
       speed = host / nd->gflops;
     }
-    slow[i] = cl_rt_effective_slowdown(speed, nd->cpu_load, nd->mem_pressure);
+    mu->slow[i] = cl_rt_effective_slowdown(speed, nd->cpu_load, nd->mem_pressure);
   }
-  cl_status s = cl_testbed_netmodel(tb, &mu->net);
-  if (s == CL_OK) s = cl_timeline_create(mu->net, tb->n_nodes, &mu->tl);
-  for (int i = 0; s == CL_OK && i < tb->n_nodes; i++)
-    if (tb->nodes[i].has_power) s = cl_timeline_set_power(mu->tl, i, &tb->nodes[i].power);
-  int n_inf = 0;
+  /* placements: `plan:` users resolved once, `planner:` users planned unloaded first */
+  cl_status s = cl_testbed_netmodel(tb, &mu->net); /* once: routes found are kept across rounds */
+  int n_inf = 0, n_planned = 0;
   for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
+    const cl_tb_user *tu = &tb->users[k];
     mu_model *m = NULL;
-    mu->u[k].inf0 = n_inf;
-    s = mu_model_get(mu, tb, o, tb->users[k].model, &m);
-    if (s == CL_OK) s = mu_chain(mu, tb, &tb->users[k], m, slow, &mu->u[k]);
-    n_inf += tb->users[k].inferences;
+    mu_user *u = &mu->u[k];
+    u->inf0 = n_inf;
+    n_inf += tu->inferences;
+    s = mu_model_get(mu, tb, o, tu->model, &m);
+    if (s != CL_OK) break;
+    u->n_layers = cl_graph_size(m->g);
+    if (!(u->nol = malloc(sizeof(int) * (size_t)u->n_layers))) return CL_ERR_NOMEM;
+    if (o->fixed && o->fixed[k]) { /* a placement chosen before (cleave run) */
+      memcpy(u->nol, o->fixed[k], sizeof(int) * (size_t)u->n_layers);
+      continue;
+    }
+    if (tu->planner.name && !o->plan) {
+      cl_log_error("%s:%d: user '%s' names planner '%s', but no planner is available here (cleave sim runs planners)",
+                   tb->source, tu->line, tu->name, tu->planner.name);
+      return CL_ERR_CONFIG;
+    }
+    n_planned += tu->planner.name != NULL;
+    s = tu->planner.name ? mu_replan(mu, tb, o, tu, m, 0, u->nol) : mu_resolve(tb, tu, m, u->nol);
   }
-  free(slow);
   if (s != CL_OK) return s;
   mu->n_inf = n_inf;
   mu->task0 = malloc(sizeof(int) * ((size_t)n_inf + 1));
   mu->wait = calloc((size_t)n_inf + 1, sizeof(double));
   if (!mu->task0 || !mu->wait) return CL_ERR_NOMEM;
-  for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
-    const mu_user *u = &mu->u[k];
-    s = mu_releases(mu->tl, &tb->users[k], u->inf0);
-    for (int i = 0; s == CL_OK && i < tb->users[k].inferences; i++) {
-      int g = u->inf0 + i, prev = -1;
-      mu->task0[g] = cl_timeline_tasks(mu->tl);
-      for (int q = 0; s == CL_OK && q < u->n_st; q++) {
-        s = cl_timeline_add_compute(mu->tl, g, u->node[q], u->dur[q], &prev, prev >= 0, &prev);
-        if (s == CL_OK && q + 1 < u->n_st)
-          s = cl_timeline_add_transfer(mu->tl, g, u->route[q], u->bytes[q], &prev, 1, &prev);
+  /* Planner users re-plan with the load of the previous round until their placements
+   * stop changing (or `rounds` re-plannings). */
+  int rounds = o->rounds > 0 ? o->rounds : 4;
+  mu->converged = 1;
+  for (mu->rounds = 1;; mu->rounds++) {
+    CL_TRY(mu_simulate(mu, tb, o));
+    if (!n_planned) break;
+    int changed = 0;
+    for (int k = 0; k < tb->n_users; k++) {
+      const cl_tb_user *tu = &tb->users[k];
+      if (!tu->planner.name || tu->planner.load == CL_TB_LOAD_NONE || (o->fixed && o->fixed[k])) continue;
+      mu_model *m = NULL;
+      CL_TRY(mu_model_get(mu, tb, o, tu->model, &m));
+      int *nol = malloc(sizeof(int) * (size_t)mu->u[k].n_layers);
+      if (!nol) return CL_ERR_NOMEM;
+      s = mu_replan(mu, tb, o, tu, m, 1, nol);
+      if (s == CL_OK && memcmp(nol, mu->u[k].nol, sizeof(int) * (size_t)mu->u[k].n_layers)) {
+        changed = 1;
+        if (mu->rounds > rounds) { /* round limit: keep the simulated placements */
+          free(nol);
+          continue;
+        }
+        free(mu->u[k].nol);
+        mu->u[k].nol = nol;
+      } else {
+        free(nol);
       }
+      CL_TRY(s);
+    }
+    if (!changed) break;
+    if (mu->rounds > rounds) {
+      mu->converged = 0; /* placements still change (e.g. users herd on and off a server) */
+      break;
     }
   }
-  if (s != CL_OK) return s;
-  mu->task0[n_inf] = cl_timeline_tasks(mu->tl);
-  CL_TRY(cl_timeline_run(mu->tl));
-  for (int g = 0; g < n_inf; g++)
-    for (int j = mu->task0[g]; j < mu->task0[g + 1]; j++) {
-      cl_task_result r;
-      CL_TRY(cl_timeline_task(mu->tl, j, &r));
-      mu->wait[g] += r.start - r.ready;
-    }
   return CL_OK;
 }
 
@@ -283,7 +443,30 @@ cl_status cl_mu_user_stats_get(const cl_mu *mu, int user, cl_mu_user_stats *out)
   }
   cl_stat_summary sum;
   cl_stat_summarise(lat, n, &sum);
+  gsl_sort(lat, 1, (size_t)n);
+  double p99 = gsl_stats_quantile_from_sorted_data(lat, 1, (size_t)n, 0.99);
   free(lat);
-  *out = (cl_mu_user_stats){n, mu->u[user].n_st, sum.mean, sum.median, sum.p95, sum.max, wsum / n};
+  *out = (cl_mu_user_stats){n, mu->u[user].n_st, sum.mean, sum.median, sum.p95, sum.max, wsum / n, p99};
+  return CL_OK;
+}
+
+const int *cl_mu_user_layers(const cl_mu *mu, int user, int *n) {
+  if (user < 0 || user >= mu->n_users) return NULL;
+  if (n) *n = mu->u[user].n_layers;
+  return mu->u[user].nol;
+}
+
+const char *cl_mu_user_chain_text(const cl_mu *mu, int user) {
+  return user >= 0 && user < mu->n_users && mu->u[user].text ? mu->u[user].text : "";
+}
+
+int cl_mu_rounds(const cl_mu *mu, int *converged) {
+  if (converged) *converged = mu->converged;
+  return mu->rounds;
+}
+
+cl_status cl_mu_node_load_get(const cl_mu *mu, int node, cl_mu_node_load *out) {
+  if (node < 0 || !mu->tl || node >= cl_timeline_nodes(mu->tl)) return CL_ERR_INVALID;
+  *out = mu->load[node];
   return CL_OK;
 }

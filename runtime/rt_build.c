@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "cleave/exec.h"
+#include "cleave/provenance.h"
 #include "cleave/runtime.h"
+#include "cleave/testbed.h"
+#include "rt_internal.h"
 
 double cl_rt_effective_slowdown(double speed, double cpu_load, double mem_pressure) {
   return speed * (1.0 + cpu_load) * (1.0 + CL_RT_MEM_COEF * mem_pressure);
@@ -22,7 +25,32 @@ void cl_rt_setup_free(cl_rt_setup *su) {
   free(su->host_models);
   free(su->layer_device_s);
   free(su->layer_host_s);
+  if (su->users_tb) cl_testbed_free(su->users_tb);
+  free(su->users_tb);
   memset(su, 0, sizeof *su);
+}
+
+cl_status cl__rt_store_open(const cl_rt_opts *opts, cl_store **out) {
+  cl_store_opts so;
+  memset(&so, 0, sizeof so);
+  so.force = opts->force;
+  so.atomic = 1; /* a killed or failed run leaves no file at the output path */
+  so.kind = "run";
+  return cl_store_create(opts->out_path, &so, out);
+}
+
+cl_status cl__rt_write_provenance(cl_store *store, const cl_rt_setup *su, const cl_rt_opts *opts, int size) {
+  cl_provenance prov;
+  memset(&prov, 0, sizeof prov);
+  prov.argc = opts->argc;
+  prov.argv = opts->argv;
+  prov.has_seed = 1;
+  prov.seed = su->seed;
+  prov.config_text = su->config_text;
+  prov.config_path = su->config_path;
+  CL_TRY(cl_store_write_provenance(store, &prov));
+  /* rank 0 writes the one file, but the job had `size` ranks */
+  return cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
 }
 
 void cl_rt_tasks_free(cl_rt_tasks *t) {

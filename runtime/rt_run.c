@@ -16,6 +16,8 @@
 #include "cleave/runtime.h"
 #include "cleave/store.h"
 #include "cleave/wallclock.h"
+#include "multiuser_internal.h"
+#include "rt_internal.h"
 
 /* ---- wall-clock emulation ---- */
 
@@ -161,12 +163,7 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
     if (s == CL_OK) s = cl_timeline_inference(tl, i, &ir);
     cl_rec_inference_run R;
     memset(&R, 0, sizeof R);
-    R.inference = i;
-    R.latency = ir.latency;
-    R.energy = ir.energy;
-    R.release = ir.release;
-    R.finish = ir.finish;
-    R.bytes = (int64_t)ir.bytes;
+    CL_REC_INFERENCE_SET_TIMELINE(R, i, ir);
     R.energy_compute = ir.energy_compute;
     R.energy_tx = ir.energy_tx;
     R.energy_rx = ir.energy_rx;
@@ -223,6 +220,7 @@ static cl_status agree(MPI_Comm comm, cl_status mine) {
 }
 
 cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts) {
+  if (su->users_tb) return cl__rt_run_users(comm, su, opts); /* `users:` (runtime/multiuser_run.c) */
   int rank = 0, size = 0;
   CL_TRY(cl_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank"));
   CL_TRY(cl_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size"));
@@ -290,12 +288,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   if (st == CL_OK && su->wall && rank != 0 && rank < N) st = cl_rt_build(g, su, &tasks, &tl);
   if (st == CL_OK && rank == 0) st = cl_rt_check_wall(su, &tasks, opts->strict, &n_fast);
   if (st == CL_OK && rank == 0 && opts->out_path) {
-    cl_store_opts so;
-    memset(&so, 0, sizeof so);
-    so.force = opts->force;
-    so.atomic = 1; /* a killed or failed run leaves no file at the output path */
-    so.kind = "run";
-    st = cl_store_create(opts->out_path, &so, &store);
+    st = cl__rt_store_open(opts, &store);
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
@@ -522,17 +515,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       }
     }
     if (st == CL_OK && store) {
-      cl_provenance prov;
-      memset(&prov, 0, sizeof prov);
-      prov.argc = opts->argc;
-      prov.argv = opts->argv;
-      prov.has_seed = 1;
-      prov.seed = su->seed;
-      prov.config_text = su->config_text;
-      prov.config_path = su->config_path;
-      st = cl_store_write_provenance(store, &prov);
-      /* rank 0 writes the one file, but the job had `size` ranks */
-      if (st == CL_OK) st = cl_store_attr_i64(store, cl_store_provenance_group(store), "n_ranks", size);
+      st = cl__rt_write_provenance(store, su, opts, size);
       if (st == CL_OK && cl_onnx_is_path(su->model)) st = cl_store_write_model_provenance(store, su->model);
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK && su->device_models) st = cl_rt_write_devices(store, su, &tasks, n_fast);

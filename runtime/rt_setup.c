@@ -79,7 +79,8 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
                  src, tb->model);
     return CL_ERR_CONFIG;
   }
-  if (tb->plan.kind == CL_TB_PLAN_NONE) {
+  int users_only = tb->plan.kind == CL_TB_PLAN_NONE && tb->n_users > 0; /* every user has its own plan */
+  if (tb->plan.kind == CL_TB_PLAN_NONE && !users_only) {
     cl_log_error("%s: missing required key 'plan' (which layers run on which node)", src);
     return CL_ERR_CONFIG;
   }
@@ -135,10 +136,10 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
     cl_log_error("%s: cannot load model '%s' (see above)", src, su->model);
     return st == CL_ERR_NOMEM ? st : CL_ERR_CONFIG;
   }
-  su->node_of_layer = malloc(sizeof(int) * (size_t)cl_graph_size(g));
-  st = su->node_of_layer ? cl_testbed_resolve_plan(tb, g, su->node_of_layer) : CL_ERR_NOMEM;
-  if (st == CL_OK) st = cl_testbed_plan_routes(g, su->node_of_layer, su->net); /* same route ids on every rank */
-  if (st == CL_OK) st = cl_rt_setup_devices(tb, g, su); /* per-layer device / host times */
+  su->node_of_layer = calloc((size_t)cl_graph_size(g), sizeof(int));
+  st = !su->node_of_layer ? CL_ERR_NOMEM : users_only ? CL_OK : cl_testbed_resolve_plan(tb, g, su->node_of_layer);
+  if (st == CL_OK && !users_only) st = cl_testbed_plan_routes(g, su->node_of_layer, su->net); /* same route ids on every rank */
+  if (st == CL_OK && !users_only) st = cl_rt_setup_devices(tb, g, su); /* per-layer device / host times */
   cl_graph_destroy(g);
   if (st != CL_OK) return st;
   cl_testbed resolved = *tb; /* shallow: only the model string differs, nothing is freed */
@@ -162,7 +163,11 @@ cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su) 
   memset(&tb, 0, sizeof tb);
   cl_status st = text ? cl_testbed_load_string(path, text, &tb) : cl_testbed_load(path, &tb);
   if (st == CL_OK) st = setup_from_testbed(&tb, su);
-  cl_testbed_free(&tb);
+  if (st == CL_OK && tb.n_users > 0) { /* kept: cl_rt_run runs every user (runtime/multiuser_run.c) */
+    if (!(su->users_tb = malloc(sizeof tb))) st = CL_ERR_NOMEM;
+    else *su->users_tb = tb;
+  }
+  if (!su->users_tb) cl_testbed_free(&tb);
   if (st != CL_OK) {
     cl_rt_setup_free(su);
     return st == CL_ERR_NOMEM || st == CL_ERR_UNSUPPORTED ? st : CL_ERR_CONFIG;

@@ -44,16 +44,69 @@ static cl_status oom(void) {
   return CL_ERR_NOMEM;
 }
 
-int cl_testbed_find_node(const cl_testbed *tb, const char *name) {
-  for (int i = 0; i < tb->n_nodes; i++)
-    if (!strcmp(tb->nodes[i].name, name)) return i;
-  return -1;
+/* Name -> vertex index: open addressing (linear probing) over vertex indices, kept at
+ * most half full. At 10,000 vertices a linear scan per link end cost ~15% of `cleave
+ * sim` (bench/bench_net); a lookup is now O(1). */
+typedef struct tb_names {
+  size_t cap; /* power of two */
+  size_t n;
+  int *slot;  /* vertex index, -1 empty */
+} tb_names;
+
+static size_t name_hash(const char *s) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return (size_t)h;
 }
 
+/* Index of @p name among vertices [0, limit), or -1. */
+static int names_find(const cl_testbed *tb, const char *name, int limit) {
+  const tb_names *t = tb->names_;
+  if (!t) {
+    for (int i = 0; i < limit; i++)
+      if (!strcmp(tb->nodes[i].name, name)) return i;
+    return -1;
+  }
+  for (size_t k = name_hash(name) & (t->cap - 1);; k = (k + 1) & (t->cap - 1)) {
+    int v = t->slot[k];
+    if (v < 0) return -1;
+    if (!strcmp(tb->nodes[v].name, name)) return v < limit ? v : -1;
+  }
+}
+
+/* Index vertex @p v (its name set and unique). */
+static cl_status names_add(cl_testbed *tb, int v) {
+  tb_names *t = tb->names_;
+  if (!t) {
+    if (!(t = tb->names_ = calloc(1, sizeof *t))) return oom();
+  }
+  if (2 * (t->n + 1) > t->cap) { /* grow and rehash */
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    int *slot = malloc(sizeof *slot * cap);
+    if (!slot) return oom();
+    for (size_t k = 0; k < cap; k++) slot[k] = -1;
+    for (size_t j = 0; j < t->cap; j++) {
+      int u = t->slot[j];
+      if (u < 0) continue;
+      size_t k = name_hash(tb->nodes[u].name) & (cap - 1);
+      while (slot[k] >= 0) k = (k + 1) & (cap - 1);
+      slot[k] = u;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->cap = cap;
+  }
+  size_t k = name_hash(tb->nodes[v].name) & (t->cap - 1);
+  while (t->slot[k] >= 0) k = (k + 1) & (t->cap - 1);
+  t->slot[k] = v;
+  t->n++;
+  return CL_OK;
+}
+
+int cl_testbed_find_node(const cl_testbed *tb, const char *name) { return names_find(tb, name, tb->n_nodes); }
+
 int cl_testbed_find_vertex(const cl_testbed *tb, const char *name) {
-  for (int i = 0; i < tb->n_nodes + tb->n_elements; i++)
-    if (!strcmp(tb->nodes[i].name, name)) return i;
-  return -1;
+  return names_find(tb, name, tb->n_nodes + tb->n_elements);
 }
 
 int cl_testbed_find_link(const cl_testbed *tb, int from, int to, int *reverse) {
@@ -226,6 +279,7 @@ static cl_status parse_network(cl_testbed *tb, cl_config_node *root) {
                              tb->nodes[dup].line);
     if (!(e->name = cl__tb_strdup(name))) return oom();
     tb->n_elements = i + 1; /* so cl_testbed_free releases it */
+    CL_TRY(names_add(tb, tb->n_nodes + i));
     int kind;
     CL_TRY(cl_config_get_enum(m, "kind", k_elements, &kind));
     e->kind = (cl_tb_element_kind)kind;
@@ -320,6 +374,7 @@ static cl_status parse_nodes(cl_testbed *tb, cl_config_node *root) {
     cl_status s = parse_node(tb, cl_config_at(seq, i), &tb->nodes[i]);
     tb->n_nodes = i + 1; /* so cl_testbed_free releases the partial node */
     if (s != CL_OK) return s;
+    CL_TRY(names_add(tb, i));
   }
   return CL_OK;
 }
@@ -753,5 +808,7 @@ void cl_testbed_free(cl_testbed *tb) {
   cl__tb_plan_free(&tb->plan);
   free(tb->conditions);
   cl__tb_users_free(tb);
+  if (tb->names_) free(((tb_names *)tb->names_)->slot);
+  free(tb->names_);
   memset(tb, 0, sizeof *tb);
 }

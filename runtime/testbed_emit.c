@@ -160,7 +160,21 @@ static void emit_users(cl_config_writer *w, const cl_testbed *tb) {
     cl_config_writer_map(w, 0);
     cl_config_writer_key_str(w, "name", u->name);
     cl_config_writer_key_str(w, "model", u->model);
-    emit_plan(w, tb, &u->plan, 1);
+    if (u->planner.name) {
+      static const char *const loads[] = {"wait", "utilisation", "none"}, *const modes[] = {"auto", "latency", "throughput"};
+      cl_config_writer_key(w, "planner");
+      cl_config_writer_map(w, 1);
+      cl_config_writer_key_str(w, "name", u->planner.name);
+      cl_config_writer_key(w, "nodes");
+      cl_config_writer_seq(w, 1);
+      for (int k = 0; k < u->planner.n_nodes; k++) cl_config_writer_str(w, tb->nodes[u->planner.nodes[k]].name);
+      cl_config_writer_end(w);
+      cl_config_writer_key_str(w, "load", loads[u->planner.load]);
+      cl_config_writer_key_str(w, "mode", modes[u->planner.mode]);
+      cl_config_writer_end(w);
+    } else {
+      emit_plan(w, tb, &u->plan, 1);
+    }
     cl_config_writer_key_int(w, "inferences", u->inferences);
     cl_config_writer_key_str(w, "arrival", u->arrival.kind == CL_ARRIVAL_POISSON ? "poisson" : "periodic");
     cl_config_writer_key_double(w, "rate", u->arrival.rate);

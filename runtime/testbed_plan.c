@@ -187,21 +187,7 @@ static cl_status parse_cuts(cl_testbed *tb, cl_config_node *map) {
   }
   cl_config_node *chain = cl_config_find(map, "nodes");
   if (chain && !cl_config_is_null(chain)) {
-    CL_TRY(cl_config_expect(chain, CL_CONFIG_SEQ));
-    int m = cl_config_len(chain);
-    if (m == 0) return cl_config_error(chain, "empty node chain");
-    if (!(p->chain = calloc((size_t)m, sizeof *p->chain))) return oom();
-    for (int i = 0; i < m; i++) {
-      cl_config_node *e = cl_config_at(chain, i);
-      const char *name;
-      CL_TRY(cl_config_as_str(e, &name));
-      int k = cl_testbed_find_node(tb, name);
-      if (k < 0) return cl_config_error(e, "unknown node '%s'", name);
-      for (int j = 0; j < i; j++)
-        if (p->chain[j] == k) return cl_config_error(e, "node '%s' appears twice in the chain", name);
-      p->chain[i] = k;
-      p->n_chain = i + 1;
-    }
+    CL_TRY(cl__tb_parse_node_list(tb, chain, &p->chain, &p->n_chain));
   } else {
     if (!(p->chain = calloc((size_t)tb->n_nodes, sizeof *p->chain))) return oom();
     for (int i = 0; i < tb->n_nodes; i++) p->chain[i] = i;
@@ -211,6 +197,25 @@ static cl_status parse_cuts(cl_testbed *tb, cl_config_node *map) {
     return cl_config_error(cuts, "%d cut(s) need %d nodes, but the chain has %d", p->n_cuts, p->n_cuts + 1,
                            p->n_chain);
   p->kind = CL_TB_PLAN_CUTS;
+  return CL_OK;
+}
+
+cl_status cl__tb_parse_node_list(const cl_testbed *tb, cl_config_node *seq, int **out, int *n_out) {
+  CL_TRY(cl_config_expect(seq, CL_CONFIG_SEQ));
+  int m = cl_config_len(seq);
+  if (m == 0) return cl_config_error(seq, "empty node chain");
+  if (!(*out = calloc((size_t)m, sizeof **out))) return oom();
+  for (int i = 0; i < m; i++) {
+    cl_config_node *e = cl_config_at(seq, i);
+    const char *name;
+    CL_TRY(cl_config_as_str(e, &name));
+    int k = cl_testbed_find_node(tb, name);
+    if (k < 0) return cl_config_error(e, "unknown node '%s'", name);
+    for (int j = 0; j < i; j++)
+      if ((*out)[j] == k) return cl_config_error(e, "node '%s' appears twice in the chain", name);
+    (*out)[i] = k;
+    *n_out = i + 1;
+  }
   return CL_OK;
 }
 

@@ -9,12 +9,31 @@
 
 enum { MAX_USERS = 100000 };
 
-static const char *const k_user_arrivals[] = {"periodic", "poisson", NULL};
-
 static cl_status oom(void) {
   cl_log_error("out of memory while loading the testbed's users");
   return CL_ERR_NOMEM;
 }
+
+static const char *const k_user_arrivals[] = {"periodic", "poisson", NULL};
+static const char *const k_user_loads[] = {"wait", "utilisation", "none", NULL}; /* CL_TB_LOAD_* order */
+static const char *const k_user_modes[] = {"auto", "latency", "throughput", NULL}; /* cl_plan_mode order */
+
+/* `planner: {name, nodes: [source, ...], load, mode}`: the user's placement is chosen by
+ * a planner (runtime/multiuser.c runs it through the caller's planner hook). */
+static cl_status parse_planner(cl_testbed *tb, cl_config_node *m, cl_tb_user *u) {
+  CL_TRY(cl_config_expect(m, CL_CONFIG_MAP));
+  const char *name;
+  CL_TRY(cl_config_get_str(m, "name", &name));
+  if (!name[0]) return cl_config_error(cl_config_find(m, "name"), "planner name must not be empty");
+  if (!(u->planner.name = cl__tb_strdup(name))) return oom();
+  cl_config_node *seq = cl_config_find(m, "nodes");
+  if (!seq) return cl_config_error(m, "missing required key 'nodes' (the source node first, then the nodes the planner may use)");
+  CL_TRY(cl__tb_parse_node_list(tb, seq, &u->planner.nodes, &u->planner.n_nodes));
+  if (u->planner.n_nodes < 2) return cl_config_error(seq, "a planner needs at least two nodes (the source and a server)");
+  CL_TRY(cl_config_opt_enum(m, "load", k_user_loads, CL_TB_LOAD_WAIT, &u->planner.load));
+  return cl_config_opt_enum(m, "mode", k_user_modes, 0, &u->planner.mode);
+}
+
 
 static cl_status parse_user(cl_testbed *tb, cl_config_node *m, int idx, const char *base) {
   CL_TRY(cl_config_expect(m, CL_CONFIG_MAP));
@@ -34,13 +53,21 @@ static cl_status parse_user(cl_testbed *tb, cl_config_node *m, int idx, const ch
   u->model_is_onnx = model ? cl_onnx_is_path(model) : tb->model_is_onnx;
   u->model = !model ? cl__tb_strdup(tb->model) : u->model_is_onnx ? cl__tb_resolve_path(base, model) : cl__tb_strdup(model);
   if (!u->model) return oom();
-  /* The plan parser fills tb->plan: parse into it and move the result out. */
-  if (!cl_config_find(m, "plan")) return cl_config_error(m, "missing required key 'plan' (the user's chain of nodes)");
-  cl_tb_plan top = tb->plan;
-  cl_status s = cl__tb_parse_plan(tb, m);
-  u->plan = tb->plan;
-  tb->plan = top;
-  CL_TRY(s);
+  cl_config_node *pl = cl_config_find(m, "planner");
+  if (pl && cl_config_find(m, "plan"))
+    return cl_config_error(pl, "a user has either 'plan' or 'planner', not both");
+  if (pl) {
+    CL_TRY(parse_planner(tb, pl, u));
+  } else {
+    /* The plan parser fills tb->plan: parse into it and move the result out. */
+    if (!cl_config_find(m, "plan"))
+      return cl_config_error(m, "missing required key 'plan' (the user's chain of nodes) or 'planner'");
+    cl_tb_plan top = tb->plan;
+    cl_status s = cl__tb_parse_plan(tb, m);
+    u->plan = tb->plan;
+    tb->plan = top;
+    CL_TRY(s);
+  }
   int64_t v;
   CL_TRY(cl_config_opt_int(m, "inferences", 1, 1000000000, 1, &v));
   u->inferences = (int)v;
@@ -73,6 +100,8 @@ void cl__tb_users_free(cl_testbed *tb) {
     free(tb->users[i].name);
     free(tb->users[i].model);
     cl__tb_plan_free(&tb->users[i].plan);
+    free(tb->users[i].planner.name);
+    free(tb->users[i].planner.nodes);
   }
   free(tb->users);
   tb->users = NULL;

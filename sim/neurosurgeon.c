@@ -7,9 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/plan.h"
 #include "cleave/planner.h"
 
 cl_status cl_neurosurgeon_eval(const cl_ns_input *in, int split, cl_ns_result *r) {
+  return cl_neurosurgeon_eval_load(in, NULL, split, r);
+}
+
+/* Server load as in Neurosurgeon's evaluation of datacenter load: the server-side
+ * prediction is scaled by the load factor K; a queueing wait is a fixed charge of any
+ * split that uses the server. */
+cl_status cl_neurosurgeon_eval_load(const cl_ns_input *in, const cl_ns_load *load, int split, cl_ns_result *r) {
   if (in->n < 1 || split < 0 || split > in->n || !in->t_mobile || !in->t_cloud ||
       !in->out_bytes || !(in->bandwidth_Bps > 0) || !(in->latency_s >= 0)) {
     cl_log_error("neurosurgeon: invalid input (n %d, split %d, bandwidth %g B/s)", in->n, split,
@@ -20,6 +28,13 @@ cl_status cl_neurosurgeon_eval(const cl_ns_input *in, int split, cl_ns_result *r
   r->split = split;
   for (int i = 0; i < split; i++) r->t_mobile += in->t_mobile[i];
   for (int i = split; i < in->n; i++) r->t_cloud += in->t_cloud[i];
+  double wait = 0.0; /* s the mobile idles in queues */
+  if (load) {
+    if (load->mobile_load > 0) r->t_mobile *= load->mobile_load;
+    if (load->server_load > 0) r->t_cloud *= load->server_load;
+    if (split < in->n) r->t_cloud += load->server_wait_s; /* t_cloud includes the server's queue */
+    if (split > 0) wait = load->mobile_wait_s;
+  }
   double tx = 0.0; /* radio transmit time, seconds */
   if (split < in->n) {
     r->bytes = split == 0 ? in->input_bytes : in->out_bytes[split - 1];
@@ -27,14 +42,19 @@ cl_status cl_neurosurgeon_eval(const cl_ns_input *in, int split, cl_ns_result *r
     r->t_comm = in->latency_s + tx;
     if (in->result_bytes > 0) r->t_comm += in->latency_s + in->result_bytes / in->bandwidth_Bps;
   }
-  r->latency = r->t_mobile + r->t_comm + r->t_cloud;
+  r->latency = wait + r->t_mobile + r->t_comm + r->t_cloud;
   /* Mobile energy: computing, transmitting, and idling while the cloud side works. */
   r->energy = in->p_compute_w * r->t_mobile + in->p_tx_w * tx +
-              in->p_idle_w * (r->t_comm - tx + r->t_cloud);
+              in->p_idle_w * (wait + r->t_comm - tx + r->t_cloud);
   return CL_OK;
 }
 
 cl_status cl_neurosurgeon_plan(const cl_ns_input *in, cl_ns_result *best, cl_ns_result *all) {
+  return cl_neurosurgeon_plan_load(in, NULL, best, all);
+}
+
+cl_status cl_neurosurgeon_plan_load(const cl_ns_input *in, const cl_ns_load *load, cl_ns_result *best,
+                                    cl_ns_result *all) {
   int found = 0;
   for (int s = 0; s <= in->n; s++) {
     cl_ns_result r;
@@ -45,7 +65,7 @@ cl_status cl_neurosurgeon_plan(const cl_ns_input *in, cl_ns_result *best, cl_ns_
       }
       continue;
     }
-    CL_TRY(cl_neurosurgeon_eval(in, s, &r));
+    CL_TRY(cl_neurosurgeon_eval_load(in, load, s, &r));
     if (all) all[s] = r;
     double v = in->objective == CL_NS_ENERGY ? r.energy : r.latency;
     double b = in->objective == CL_NS_ENERGY ? best->energy : best->latency;

@@ -18,6 +18,8 @@ cl_status cl__plan_cloud(const cl_plan_input *in, cl_plan_result *out);
 int cl__plan_link(const cl_plan_input *in, int a, int b, double *lat, double *bw);
 /* The "cloud" machine of two-node planners: first of tier cloud (index >= 1), else the last. */
 int cl__plan_cloud_machine(const cl_plan_input *in);
+/* Load factor of machine m (in->load_factor, default 1). */
+double cl__plan_load(const cl_plan_input *in, int m);
 /* Copy placement @p nou into @p r and evaluate it with cl_plan_eval (deadline -> feasible). */
 cl_status cl__plan_set_units(const cl_plan_input *in, const int *nou, cl_plan_result *r);
 /* printf into a freshly allocated string (NULL on failure). */

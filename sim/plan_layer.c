@@ -43,7 +43,9 @@ cl_status cl__plan_neurosurgeon(const cl_plan_input *in, cl_plan_result *out) {
                     in->objective == CL_PLAN_ENERGY ? CL_NS_ENERGY : CL_NS_LATENCY, mob->p_comp, mob->p_tx,
                     mob->p_idle};
   cl_ns_result best;
-  if (st == CL_OK) st = cl_neurosurgeon_plan(&ns, &best, NULL);
+  cl_ns_load load = {cl__plan_load(in, 0), cl__plan_load(in, c), in->wait_s ? in->wait_s[c] : 0,
+                     in->wait_s ? in->wait_s[0] : 0};
+  if (st == CL_OK) st = cl_neurosurgeon_plan_load(&ns, &load, &best, NULL);
   if (st == CL_OK) {
     for (int i = 0; i < n; i++) nou[i] = i < best.split ? 0 : c;
     st = cl__plan_set_units(in, nou, out);
@@ -88,12 +90,17 @@ cl_status cl__plan_dads(const cl_plan_input *in, cl_plan_result *out) {
   off[N] = k;
   cl_dads_input d = {N, off, idx, ta, tb, ob, bw, lat};
   cl_dads_result r;
-  if (st == CL_OK) st = cl_dads_plan(&d, cloud, &r);
+  cl_dads_stages sg;
+  cl_dads_load load = {cl__plan_load(in, 0), cl__plan_load(in, c), in->wait_s ? in->wait_s[0] : 0,
+                       in->wait_s ? in->wait_s[c] : 0, in->arrival_rate, in->mode};
+  if (st == CL_OK) st = cl_dads_plan_load(&d, &load, cloud, &r, &sg);
   if (st == CL_OK) {
     for (int i = 0; i < n; i++) nou[i] = cloud[i + 1] ? c : 0;
     st = cl__plan_set_units(in, nou, out);
-    out->detail = cl__plan_strdupf("%d of %d units on %s, %d tensors sent", r.n_cloud, n, in->machines[c].name,
-                                   r.n_sent);
+    out->heavy = sg.heavy;
+    out->detail = cl__plan_strdupf("%d of %d units on %s, %d tensors sent; %s-load mode, max stage %.6g s",
+                                   r.n_cloud, n, in->machines[c].name, r.n_sent, sg.heavy ? "heavy" : "light",
+                                   sg.max_stage);
   }
   free(ta);
   free(tb);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/multiuser.h"
 #include "cleave/plan.h"
 #include "plan_internal.h"
 
@@ -140,6 +141,13 @@ cl_status cl_plan_eval(const cl_plan_input *in, const int *nou, double *latency,
   double *tx = busy + nm, *rx = tx + nm, t = 0, sent = 0;
   cl_status st = CL_OK;
   memset(got, 0, (size_t)nm);
+  /* queueing: once per machine that runs a unit */
+  for (int m = 0; in->wait_s && m < nm; m++)
+    for (int i = 0; i < n; i++)
+      if (nou[i] == m) {
+        t += in->wait_s[m];
+        break;
+      }
   /* raw input: once to every machine that runs a root unit */
   for (int i = 0; i < n && st == CL_OK; i++) {
     const int *idx;
@@ -152,7 +160,7 @@ cl_status cl_plan_eval(const cl_plan_input *in, const int *nou, double *latency,
   /* each unit's output: once to every other machine that consumes it */
   for (int u = 0; u < n && st == CL_OK; u++) {
     memset(got, 0, (size_t)nm);
-    busy[nou[u]] += in->machines[nou[u]].seconds[u];
+    busy[nou[u]] += in->machines[nou[u]].seconds[u] * cl__plan_load(in, nou[u]);
     for (int v = u + 1; v < n && st == CL_OK; v++) {
       const int *idx;
       int chain, k = unit_inputs(in, v, &idx, &chain);
@@ -181,6 +189,44 @@ cl_status cl_plan_eval(const cl_plan_input *in, const int *nou, double *latency,
   return st;
 }
 
+double cl__plan_load(const cl_plan_input *in, int m) {
+  return in->load_factor && in->load_factor[m] > 0 ? in->load_factor[m] : 1.0;
+}
+
+cl_status cl_plan_max_stage(const cl_plan_input *in, const int *nou, double *max_stage) {
+  int nm = in->n_machines, n = in->n_units;
+  double *busy = calloc((size_t)nm * ((size_t)nm + 1), sizeof *busy), *pair = busy + nm; /* pair[a * nm + b] */
+  unsigned char *got = malloc((size_t)nm);
+  cl_status st = busy && got ? CL_OK : CL_ERR_NOMEM;
+  for (int u = -1; u < n && st == CL_OK; u++) { /* u = -1: the raw input on machine 0 */
+    int from = u < 0 ? 0 : nou[u];
+    double b = u < 0 ? in->input_bytes : in->out_bytes[u];
+    if (u >= 0) busy[from] += in->machines[from].seconds[u] * cl__plan_load(in, from);
+    memset(got, 0, (size_t)nm);
+    for (int v = u + 1; v < n && st == CL_OK; v++) {
+      const int *idx;
+      int chain, k = unit_inputs(in, v, &idx, &chain), uses = 0;
+      for (int j = 0; j < k; j++) uses |= idx[j] == u;
+      if (u < 0) uses = k == 0;
+      if (!uses || nou[v] == from || got[nou[v]]) continue;
+      got[nou[v]] = 1;
+      double lat, bw;
+      if (!cl__plan_link(in, from, nou[v], &lat, &bw) || !(bw > 0)) {
+        cl_log_error("plan: no link %s -> %s", in->machines[from].name, in->machines[nou[v]].name);
+        st = CL_ERR_INFEASIBLE;
+      } else {
+        pair[from * nm + nou[v]] += lat + b / bw;
+      }
+    }
+  }
+  double mx = 0;
+  for (int i = 0; st == CL_OK && i < nm * (nm + 1); i++) mx = busy[i] > mx ? busy[i] : mx;
+  if (st == CL_OK) *max_stage = mx;
+  free(busy);
+  free(got);
+  return st;
+}
+
 /* Fill r's layer placement from @p nou and evaluate it under the common model. */
 cl_status cl__plan_set_units(const cl_plan_input *in, const int *nou, cl_plan_result *r) {
   r->n_units = in->n_units;
@@ -189,6 +235,7 @@ cl_status cl__plan_set_units(const cl_plan_input *in, const int *nou, cl_plan_re
   if (!r->node_of_unit) return CL_ERR_NOMEM;
   memcpy(r->node_of_unit, nou, (size_t)in->n_units * sizeof *nou);
   cl_status st = cl_plan_eval(in, nou, &r->latency, &r->energy, &r->bytes);
+  if (st == CL_OK) st = cl_plan_max_stage(in, nou, &r->max_stage);
   if (st == CL_OK && in->deadline_s > 0) r->feasible = r->latency <= in->deadline_s;
   return st;
 }
@@ -243,4 +290,25 @@ int cl_plan_placement_text(const cl_plan_input *in, const cl_plan_result *r, cha
   }
 #undef PUT
   return (int)n;
+}
+
+/* ---- the planner hook of many-user simulations (runtime/multiuser.c) ---- */
+
+cl_status cl_plan_users_hook(const cl_mu_plan_req *rq, int *machine_of_layer) {
+  cl_plan_input in;
+  CL_TRY(cl_plan_input_from_graph(rq->g, rq->host_time, 0, rq->n_machines, rq->machines, rq->n_links, rq->links, &in));
+  in.load_factor = rq->load_factor;
+  in.wait_s = rq->wait_s;
+  in.arrival_rate = rq->arrival_rate;
+  in.mode = rq->mode;
+  cl_plan_result r;
+  cl_status st = cl_plan_run(rq->planner, &in, &r);
+  if (st == CL_OK && !r.node_of_unit) {
+    cl_log_error("plan: planner '%s' gives no layer placement (a spatial planner cannot place a user)", rq->planner);
+    st = CL_ERR_UNSUPPORTED;
+  }
+  if (st == CL_OK) memcpy(machine_of_layer, r.node_of_unit, sizeof(int) * (size_t)in.n_units);
+  cl_plan_result_fini(&r);
+  cl_plan_input_fini(&in);
+  return st;
 }

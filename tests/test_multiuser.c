@@ -4,10 +4,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl_test.h"
 #include "cleave/multiuser.h"
 #include "cleave/onnx.h"
+#include "cleave/plan.h"
 
 static const char *k_tb =
     "model: lenet\n"
@@ -30,7 +32,7 @@ static cl_mu *sim(const char *top, const char *tail, cl_testbed *tb) {
   char text[4096];
   snprintf(text, sizeof text, k_tb, top, tail);
   CL_CHECK_OK(cl_testbed_load_string("<mu>", text, tb));
-  cl_mu_opts o = {NULL, 1, 1e-3}; /* every layer: 1 ms */
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3}; /* every layer: 1 ms */
   cl_mu *mu = NULL;
   CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
   return mu;
@@ -90,7 +92,7 @@ static void test_arrivals(void) {
 static void test_errors(void) {
   char text[4096];
   cl_testbed tb;
-  cl_mu_opts o = {NULL, 1, 1e-3};
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
   cl_mu *mu = NULL;
   /* a user chained to a node no link reaches */
   snprintf(text, sizeof text, k_tb, "", "  - {name: iso, plan: {cuts: [\"3\"], nodes: [dev1, lone]}, rate: 1}\n");
@@ -109,7 +111,114 @@ static void test_errors(void) {
   CL_CHECK(cl_testbed_load_string("<mu>", text, &tb) == CL_ERR_CONFIG); /* rate is required */
 }
 
+/* Planner users (`planner:`) see the load: a background user keeps the edge busy; an
+ * unloaded Neurosurgeon / DADS offloads to the 4x faster edge, the load-aware one keeps the
+ * inference on its device once it sees the edge's queue, and is faster for it. */
+static const char *k_planned =
+    "model: lenet\n"
+    "nodes:\n"
+    "  - {name: dev1, tier: device, speed: 4}\n"
+    "  - {name: dev2, tier: device, speed: 4}\n"
+    "  - {name: edge, tier: edge, speed: 1}\n"
+    "network: [{name: ap, kind: access_point}]\n"
+    "links:\n"
+    "  - {from: dev1, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: dev2, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: ap, to: edge, latency: 1ms, bandwidth: 1Gbit/s}\n"
+    "users:\n"
+    "  - {name: bg, plan: {cuts: [\"1\"], nodes: [dev2, edge]}, arrival: poisson, rate: %g, inferences: 200}\n"
+    "  - {name: p, planner: {name: %s, nodes: [dev1, edge], load: %s}, rate: 5, start: 0.5s, inferences: 10}\n";
+
+static void test_planner_users(void) {
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_model_load_structure("lenet", &g));
+  int n = cl_graph_size(g);
+  cl_graph_destroy(g);
+  const char *planners[2] = {"neurosurgeon", "dads"};
+  for (int k = 0; k < 2; k++) {
+    double lat[3] = {0, 0, 0};
+    const char *loads[3] = {"none", "wait", "utilisation"};
+    for (int aware = 0; aware < 3; aware++) {
+      char text[4096];
+      /* bg: n - 2 layers of 1 ms on the edge per inference, at the edge's capacity */
+      snprintf(text, sizeof text, k_planned, 1.0 / ((n - 2) * 1e-3), planners[k], loads[aware]);
+      cl_testbed tb;
+      CL_CHECK_OK(cl_testbed_load_string("<planned>", text, &tb));
+      cl_mu_opts o = {.reps = 1, .layer_time = 1e-3, .plan = cl_plan_users_hook};
+      cl_mu *mu = NULL;
+      CL_CHECK_OK(cl_mu_create(&tb, &o, &mu));
+      int nl = 0, conv = 0, on_edge = 0;
+      const int *nol = cl_mu_user_layers(mu, 1, &nl);
+      CL_CHECK_INT_EQ(nl, n);
+      for (int y = 0; nol && y < nl; y++) on_edge += nol[y] == 2;
+      int rounds = cl_mu_rounds(mu, &conv);
+      printf("%s load %s: %d rounds, %d of %d layers on the edge, chain %s\n", planners[k], loads[aware],
+             rounds, on_edge, n, cl_mu_user_chain_text(mu, 1));
+      CL_CHECK(conv);
+      if (aware) {
+        CL_CHECK_INT_EQ(rounds, 2); /* offload, see the queue, stay local, stable */
+        CL_CHECK_INT_EQ(on_edge, 0);
+        cl_mu_node_load ld;
+        CL_CHECK_OK(cl_mu_node_load_get(mu, 2, &ld));
+        CL_CHECK(ld.wait_mean > 0.01 && ld.util > 0.8);
+      } else {
+        CL_CHECK_INT_EQ(rounds, 1);
+        CL_CHECK(on_edge > n / 2);
+      }
+      cl_mu_user_stats st;
+      CL_CHECK_OK(cl_mu_user_stats_get(mu, 1, &st));
+      lat[aware] = st.lat_mean;
+      cl_mu_destroy(mu);
+      cl_testbed_free(&tb);
+    }
+    CL_CHECK(lat[1] < lat[0] && lat[2] < lat[0]);
+  }
+  /* without a planner hook a planner user is a config error */
+  char text[4096];
+  snprintf(text, sizeof text, k_planned, 1.0, "dads", "wait");
+  cl_testbed tb;
+  CL_CHECK_OK(cl_testbed_load_string("<planned>", text, &tb));
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
+  cl_mu *mu = NULL;
+  CL_CHECK(cl_mu_create(&tb, &o, &mu) == CL_ERR_CONFIG);
+  cl_testbed_free(&tb);
+}
+
+/* The loader's name index (a hash since issue 16) against its naive twin, a linear scan,
+ * on 4,000 nodes and 1,000 network elements; duplicates across nodes and elements refused. */
+static void test_name_index(void) {
+  enum { N = 4000, E = 1000 };
+  size_t cap = (size_t)(N + E) * 64 + 256;
+  char *text = malloc(cap);
+  CL_CHECK(text != NULL);
+  if (!text) return;
+  size_t o = (size_t)snprintf(text, cap, "model: lenet\nnodes:\n");
+  for (int i = 0; i < N; i++) o += (size_t)snprintf(text + o, cap - o, "  - {name: n%d, tier: edge}\n", i * 7919 % 100003);
+  o += (size_t)snprintf(text + o, cap - o, "network:\n");
+  for (int i = 0; i < E; i++) o += (size_t)snprintf(text + o, cap - o, "  - {name: sw%d, kind: switch}\n", i);
+  cl_testbed tb;
+  CL_CHECK_OK(cl_testbed_load_string("<names>", text, &tb));
+  int bad = 0;
+  for (int v = 0; v < N + E; v++) {
+    int lin = -1;
+    for (int j = 0; j < tb.n_nodes + tb.n_elements && lin < 0; j++)
+      if (!strcmp(tb.nodes[j].name, tb.nodes[v].name)) lin = j;
+    bad += cl_testbed_find_vertex(&tb, tb.nodes[v].name) != lin;
+    bad += cl_testbed_find_node(&tb, tb.nodes[v].name) != (v < N ? lin : -1);
+  }
+  CL_CHECK_INT_EQ(bad, 0);
+  CL_CHECK_INT_EQ(cl_testbed_find_vertex(&tb, "nosuch"), -1);
+  CL_CHECK_INT_EQ(cl_testbed_find_node(&tb, "sw3"), -1);
+  cl_testbed_free(&tb);
+  /* a network element named like a node */
+  snprintf(text + o, cap - o, "  - {name: n7919, kind: switch}\n");
+  CL_CHECK(cl_testbed_load_string("<names>", text, &tb) == CL_ERR_CONFIG);
+  free(text);
+}
+
 int main(void) {
+  test_name_index();
+  test_planner_users();
   test_shared_edge();
   test_arrivals();
   test_errors();

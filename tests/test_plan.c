@@ -72,10 +72,12 @@ static void prob_make(prob *p, uint64_t *rng, int n, int nm, int dag) {
 
 /* Naive twin of cl_plan_eval: sent[u][m] marks tensor u delivered to machine m. */
 static void naive_eval(const prob *p, const int *nou, double *lat, double *energy) {
-  int sent[MAXU + 1][MAXM] = {{0}};
+  int sent[MAXU + 1][MAXM] = {{0}}, runs[MAXM] = {0};
   double busy[MAXM] = {0}, tx[MAXM] = {0}, rx[MAXM] = {0}, t = 0;
   for (int v = 0; v < p->n; v++) {
-    busy[nou[v]] += p->sec[nou[v]][v];
+    busy[nou[v]] += p->sec[nou[v]][v] * (p->in.load_factor ? p->in.load_factor[nou[v]] : 1);
+    if (p->in.wait_s && !runs[nou[v]]) t += p->in.wait_s[nou[v]];
+    runs[nou[v]] = 1;
     int nin = p->off[v + 1] - p->off[v];
     for (int j = 0; j < (nin ? nin : 1); j++) { /* a root reads the raw input (row MAXU) */
       int u = nin ? p->idx[p->off[v] + j] : MAXU, src = nin ? nou[u] : 0;
@@ -101,6 +103,29 @@ static void naive_eval(const prob *p, const int *nou, double *lat, double *energ
   *energy = e;
 }
 
+/* Naive twin of cl_plan_max_stage: machine busy times and per machine pair transfer sums. */
+static double naive_stage(const prob *p, const int *nou) {
+  double busy[MAXM] = {0}, pair[MAXM][MAXM] = {{0}}, mx = 0;
+  int sent[MAXU + 1][MAXM] = {{0}};
+  for (int v = 0; v < p->n; v++) {
+    busy[nou[v]] += p->sec[nou[v]][v] * (p->in.load_factor ? p->in.load_factor[nou[v]] : 1);
+    int nin = p->off[v + 1] - p->off[v];
+    for (int j = 0; j < (nin ? nin : 1); j++) {
+      int u = nin ? p->idx[p->off[v] + j] : MAXU, src = nin ? nou[u] : 0;
+      if (src == nou[v] || sent[u][nou[v]]) continue;
+      sent[u][nou[v]] = 1;
+      for (int k = 0; k < p->in.n_links; k++)
+        if (p->links[k].from == src && p->links[k].to == nou[v])
+          pair[src][nou[v]] += p->links[k].latency_s + (nin ? p->out[u] : p->in.input_bytes) / p->links[k].bandwidth_Bps;
+    }
+  }
+  for (int a = 0; a < MAXM; a++) {
+    mx = fmax(mx, busy[a]);
+    for (int b = 0; b < MAXM; b++) mx = fmax(mx, pair[a][b]);
+  }
+  return mx;
+}
+
 /* Legal single-tensor cut before unit s (independent of the library's cut_points). */
 static int legal_cut(const prob *p, int s) {
   for (int v = s; v < p->n; v++)
@@ -111,8 +136,9 @@ static int legal_cut(const prob *p, int s) {
 
 typedef enum space { SP_SPLIT, SP_CLOSED, SP_PIPELINE } space;
 
-/* Brute force: the best objective over every placement of @p sp. Machines of the space:
- * SP_SPLIT and SP_CLOSED use machine 0 and @p c; SP_PIPELINE all, in index order. */
+/* Brute force: the best objective over every placement of @p sp (energy: 0 latency,
+ * 1 energy, 2 max stage). Machines of the space: SP_SPLIT and SP_CLOSED use machine 0
+ * and @p c; SP_PIPELINE all, in index order. */
 static double brute(const prob *p, space sp, int c, int energy) {
   int nou[MAXU];
   double best = INFINITY;
@@ -134,7 +160,7 @@ static double brute(const prob *p, space sp, int c, int energy) {
     if (!ok) continue;
     double l, e;
     naive_eval(p, nou, &l, &e);
-    double v = energy ? e : l;
+    double v = energy == 2 ? naive_stage(p, nou) : energy ? e : l;
     if (v < best) best = v;
   }
   return best;
@@ -145,6 +171,7 @@ static void check_result(const prob *p, const cl_plan_result *r, double want, in
   naive_eval(p, r->node_of_unit, &l, &e);
   CL_CHECK_NEAR(r->latency, l, 1e-9 * (1 + l));
   CL_CHECK_NEAR(r->energy, e, 1e-9 * (1 + e));
+  CL_CHECK_NEAR(r->max_stage, naive_stage(p, r->node_of_unit), 1e-9 * (1 + l));
   double got = energy ? e : l;
   if (fabs(got - want) > 1e-9 * (1 + want)) {
     fprintf(stderr, "%s: n %d machines %d dag %d: planner %.9g, brute force %.9g\n", what, p->n, p->nm, p->dag, got,
@@ -195,6 +222,128 @@ static void test_layer_planners_vs_brute(void) {
     CL_CHECK_NEAR(r.bytes, p.in.input_bytes, 0);
     cl_plan_result_fini(&r);
   }
+}
+
+/* Server load (issue 16): Neurosurgeon and DADS (light mode) with random load factors and
+ * queueing waits are exact against brute force under the loaded cost model. */
+static void test_load_vs_brute(void) {
+  uint64_t rng = 77;
+  for (int trial = 0; trial < 300; trial++) {
+    prob p;
+    int nm = 2 + trial % 2, n = 1 + (int)(cl_rng_next(&rng) % (nm == 3 ? 7 : MAXU)), c = nm - 1;
+    prob_make(&p, &rng, n, nm, (trial / 2) % 2);
+    double lf[MAXM], w[MAXM];
+    for (int m = 0; m < nm; m++) {
+      lf[m] = urand(&rng, 1, 4);
+      w[m] = trial % 3 ? urand(&rng, 0, 0.3) : 0;
+    }
+    p.in.load_factor = lf;
+    p.in.wait_s = w;
+    p.in.mode = CL_PLAN_MODE_LATENCY;
+    cl_plan_result r;
+    CL_CHECK_OK(cl_plan_run("neurosurgeon", &p.in, &r));
+    check_result(&p, &r, brute(&p, SP_SPLIT, c, 0), 0, "neurosurgeon (load)");
+    cl_plan_result_fini(&r);
+    CL_CHECK_OK(cl_plan_run("dads", &p.in, &r));
+    check_result(&p, &r, brute(&p, SP_CLOSED, c, 0), 0, "dads (load)");
+    CL_CHECK_INT_EQ(r.heavy, 0);
+    cl_plan_result_fini(&r);
+  }
+}
+
+/* DADS heavy-load mode (min max stage, a heuristic) against brute force over closed
+ * cloud sets on two machines: never below the optimum (a sanity bound), never worse than
+ * the light-load plan, and equal to the optimum on at least 95% of the problems. */
+static void test_dads_heavy_vs_brute(void) {
+  uint64_t rng = 31;
+  int hits = 0, trials = 400;
+  for (int trial = 0; trial < trials; trial++) {
+    prob p;
+    prob_make(&p, &rng, 2 + (int)(cl_rng_next(&rng) % (MAXU - 1)), 2, trial % 2);
+    double lf[2] = {1, urand(&rng, 1, 3)};
+    p.in.load_factor = lf;
+    cl_plan_result light, heavy;
+    p.in.mode = CL_PLAN_MODE_LATENCY;
+    CL_CHECK_OK(cl_plan_run("dads", &p.in, &light));
+    p.in.mode = CL_PLAN_MODE_THROUGHPUT;
+    CL_CHECK_OK(cl_plan_run("dads", &p.in, &heavy));
+    CL_CHECK_INT_EQ(heavy.heavy, 1);
+    double want = brute(&p, SP_CLOSED, 1, 2), got = heavy.max_stage;
+    CL_CHECK_NEAR(got, naive_stage(&p, heavy.node_of_unit), 1e-12 * (1 + got));
+    CL_CHECK(got >= want * (1 - 1e-9));
+    CL_CHECK(got <= light.max_stage * (1 + 1e-9));
+    hits += got <= want * (1 + 1e-9);
+    cl_plan_result_fini(&light);
+    cl_plan_result_fini(&heavy);
+  }
+  printf("dads heavy mode: optimal max stage on %d of %d random problems\n", hits, trials);
+  CL_CHECK(hits >= trials * 95 / 100);
+}
+
+/* A case where load changes the chosen cut: a slow device and a fast cloud. Unloaded,
+ * Neurosurgeon and DADS offload after unit 0; with the cloud queue at 0.5 s both keep
+ * everything local; with a high arrival rate DADS (auto) switches to its heavy-load mode
+ * and balances the pipeline instead of minimising latency. */
+static void test_load_changes_cut(void) {
+  static const double dev[4] = {0.02, 0.1, 0.1, 0.1}, srv[4] = {0.002, 0.01, 0.01, 0.01}, out[4] = {1e4, 1e6, 1e6, 1e3};
+  cl_plan_machine m[2] = {{"dev", "device", dev, 1, 0, 0, 0, 0}, {"srv", "cloud", srv, 10, 0, 0, 0, 0}};
+  cl_plan_link l[1] = {{0, 1, 0.005, 1e6}};
+  cl_plan_input in;
+  cl_plan_input_init(&in);
+  in.n_units = 4;
+  in.out_bytes = out;
+  in.input_bytes = 1e5;
+  in.n_machines = 2;
+  in.machines = m;
+  in.n_links = 1;
+  in.links = l;
+  const char *pl[2] = {"neurosurgeon", "dads"};
+  for (int k = 0; k < 2; k++) {
+    cl_plan_result r;
+    CL_CHECK_OK(cl_plan_run(pl[k], &in, &r));
+    int want[4] = {0, 1, 1, 1};
+    for (int i = 0; i < 4; i++) CL_CHECK_INT_EQ(r.node_of_unit[i], want[i]);
+    CL_CHECK_NEAR(r.latency, 0.02 + 0.005 + 0.01 + 0.03, 1e-12);
+    cl_plan_result_fini(&r);
+    double w[2] = {0, 0.5};
+    in.wait_s = w;
+    CL_CHECK_OK(cl_plan_run(pl[k], &in, &r));
+    for (int i = 0; i < 4; i++) CL_CHECK_INT_EQ(r.node_of_unit[i], 0);
+    CL_CHECK_NEAR(r.latency, 0.32, 1e-12);
+    cl_plan_result_fini(&r);
+    in.wait_s = NULL;
+  }
+  /* light plan: split after unit 0 (94 ms; stages 20 / 15 / 59 ms); 40 requests/s need
+   * a max stage below 25 ms: the heavy mode splits after unit 1 (95 ms; 40 / 15 / 40 ms) */
+  in.arrival_rate = 40;
+  static const double dev2[4] = {0.02, 0.02, 0.1, 0.1}, srv2[4] = {0.002, 0.019, 0.02, 0.02};
+  static const double out2[4] = {1e4, 1e4, 1e6, 1e3};
+  m[0].seconds = dev2;
+  m[1].seconds = srv2;
+  in.out_bytes = out2;
+  cl_plan_result r;
+  in.mode = CL_PLAN_MODE_LATENCY;
+  CL_CHECK_OK(cl_plan_run("dads", &in, &r));
+  int light[4] = {r.node_of_unit[0], r.node_of_unit[1], r.node_of_unit[2], r.node_of_unit[3]};
+  double light_stage = r.max_stage;
+  CL_CHECK_INT_EQ(r.heavy, 0);
+  cl_plan_result_fini(&r);
+  in.mode = CL_PLAN_MODE_AUTO;
+  CL_CHECK_OK(cl_plan_run("dads", &in, &r));
+  CL_CHECK_INT_EQ(r.heavy, light_stage * 40 >= 1);
+  CL_CHECK(r.heavy);
+  CL_CHECK(r.max_stage < light_stage);
+  int want_light[4] = {0, 1, 1, 1}, want_heavy[4] = {0, 0, 1, 1};
+  for (int i = 0; i < 4; i++) {
+    CL_CHECK_INT_EQ(light[i], want_light[i]);
+    CL_CHECK_INT_EQ(r.node_of_unit[i], want_heavy[i]);
+  }
+  CL_CHECK_NEAR(r.max_stage, 0.04, 1e-12);
+  cl_plan_result_fini(&r);
+  in.arrival_rate = 1; /* lightly loaded: auto keeps the latency plan */
+  CL_CHECK_OK(cl_plan_run("dads", &in, &r));
+  CL_CHECK_INT_EQ(r.heavy, 0);
+  cl_plan_result_fini(&r);
 }
 
 /* The adapters agree with the direct APIs on chains (the direct results are brute-force
@@ -363,6 +512,9 @@ static void test_from_profiles(void) {
 }
 
 int main(void) {
+  test_load_vs_brute();
+  test_dads_heavy_vs_brute();
+  test_load_changes_cut();
   test_registry();
   test_layer_planners_vs_brute();
   test_direct_apis();

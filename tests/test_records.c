@@ -124,7 +124,7 @@ static void test_inference_base(void) {
       CL_CHECK_STR_EQ(a->desc, b->desc);
     }
   }
-  CL_CHECK_INT_EQ(variants, 3);
+  CL_CHECK_INT_EQ(variants, 4); /* run, sweep, coedge, users */
 }
 
 /* A base-schema reader reads the run variant; cl_rec_read zeroes missing columns. */

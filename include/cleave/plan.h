@@ -83,7 +83,21 @@ typedef struct cl_plan_input {
                               NULL: node flops / (host_gflops * 1e9) */
   double host_gflops;      /* <= 0: 20 */
   void *owned_;            /* builder storage (private); NULL when the caller filled it */
+  /* Server load (issue 16; docs/planners.md "Planners that see server load"). */
+  const double *load_factor; /* [n_machines] >= 1: unit seconds on machine m are multiplied by it
+                                (Neurosurgeon's server-load input); NULL: 1 everywhere */
+  const double *wait_s;      /* [n_machines] s of queueing before a request's work starts on
+                                machine m, charged once per machine that runs a unit; NULL: 0 */
+  double arrival_rate;       /* requests/s of this source (> 0: DADS may choose its heavy-load mode) */
+  int mode;                  /* cl_plan_mode: DADS light (latency) / heavy (throughput) / auto */
 } cl_plan_input;
+
+/** DADS's two modes (Hu et al., INFOCOM 2019): light load minimises latency; heavy load
+ *  (requests arrive faster than the light-load partition's slowest pipeline stage can
+ *  serve them) minimises the slowest stage (device compute, device -> cloud transfer,
+ *  cloud compute), i.e. maximises throughput. AUTO picks heavy when
+ *  arrival_rate x max_stage(light plan) >= 1. */
+typedef enum cl_plan_mode { CL_PLAN_MODE_AUTO = 0, CL_PLAN_MODE_LATENCY, CL_PLAN_MODE_THROUGHPUT } cl_plan_mode;
 
 /** A planner's answer. */
 typedef struct cl_plan_result {
@@ -100,6 +114,9 @@ typedef struct cl_plan_result {
   double bytes;          /* bytes sent between machines */
   int feasible;          /* 1 unless a deadline or constraint is missed */
   char *detail;          /* planner-specific text (owned, may be NULL) */
+  double max_stage;      /* s: slowest pipeline stage of a layer placement (a machine's busy
+                            time, or the transfer time on one machine pair); 1 / throughput */
+  int heavy;             /* 1: DADS chose its heavy-load (throughput) mode */
 } cl_plan_result;
 
 /** What a planner needs from the input (cl_planner_i.needs bits). */
@@ -173,6 +190,67 @@ cl_status cl_plan_input_attach_graph(cl_plan_input *in, const cl_graph *g);
  *  above. CL_ERR_INFEASIBLE if a needed link is missing. Any pointer out may be NULL. */
 cl_status cl_plan_eval(const cl_plan_input *in, const int *node_of_unit, double *latency,
                        double *energy, double *bytes);
+
+/** @brief Slowest pipeline stage of placement @p node_of_unit: the largest machine busy
+ *  time (unit seconds x load_factor) or per ordered machine pair sum of the transfers'
+ *  latency + bytes / bandwidth. Waits do not occupy a stage. CL_ERR_INFEASIBLE as cl_plan_eval. */
+cl_status cl_plan_max_stage(const cl_plan_input *in, const int *node_of_unit, double *max_stage);
+
+/* ---- Load-aware native planners (issue 16): Neurosurgeon's server-load input, DADS's
+ * heavy-load mode. The cl_ns_input / cl_dads_input of planner.h stay as they are. ---- */
+
+/** Server load seen by Neurosurgeon: the cloud's per-unit seconds are multiplied by
+ *  server_load (K >= 1; <= 0 means 1), and a split that uses the cloud waits
+ *  server_wait_s before the cloud starts (queueing). mobile_wait_s: queueing before the
+ *  mobile starts (charged when split > 0). Waits count as mobile idle energy. */
+typedef struct cl_ns_load {
+  double mobile_load; /* multiplies the mobile's per-unit seconds (<= 0: 1) */
+  double server_load;
+  double server_wait_s;
+  double mobile_wait_s;
+} cl_ns_load;
+
+/** @brief cl_neurosurgeon_eval under @p load (NULL: unloaded, identical to it). */
+cl_status cl_neurosurgeon_eval_load(const cl_ns_input *in, const cl_ns_load *load, int split, cl_ns_result *r);
+/** @brief cl_neurosurgeon_plan under @p load (NULL: identical to it). */
+cl_status cl_neurosurgeon_plan_load(const cl_ns_input *in, const cl_ns_load *load, cl_ns_result *best,
+                                    cl_ns_result *all);
+
+/** Load seen by DADS: times multiplied by the loads (<= 0 means 1), waits charged once
+ *  when a side runs at least one non-input node, the mode and the arrival rate. */
+typedef struct cl_dads_load {
+  double device_load, cloud_load;
+  double device_wait_s, cloud_wait_s;
+  double arrival_rate; /* requests/s, for CL_PLAN_MODE_AUTO */
+  int mode;            /* cl_plan_mode */
+} cl_dads_load;
+
+/** Pipeline stages of a DADS assignment (load-scaled, waits excluded). */
+typedef struct cl_dads_stages {
+  double t_device, t_comm, t_cloud; /* s: device compute, device -> cloud transfers, cloud compute */
+  double max_stage;                 /* s: the largest of the three (1 / throughput) */
+  int heavy;                        /* 1: chosen in heavy-load (throughput) mode */
+} cl_dads_stages;
+
+/** @brief Cost of an assignment under @p load: r->latency includes load and waits;
+ *  @p stages (may be NULL) its pipeline stages. */
+cl_status cl_dads_eval_load(const cl_dads_input *in, const cl_dads_load *load, const unsigned char *on_cloud,
+                            cl_dads_result *r, cl_dads_stages *stages);
+/** @brief DADS under @p load (NULL: unloaded light mode, = cl_dads_plan). Light mode: the
+ *  latency-optimal assignment (exact: min cut on load-scaled times, compared with
+ *  all-device and all-cloud because waits are fixed charges). Heavy mode: the assignment
+ *  with the smallest max stage (ties: latency) among min cuts of weighted sums
+ *  a*t_device + b*t_comm + c*t_cloud over a simplex grid, improved by single-node moves
+ *  (a heuristic: the min-max problem is NP-hard in general; docs/planners.md gives its
+ *  agreement with brute force). */
+cl_status cl_dads_plan_load(const cl_dads_input *in, const cl_dads_load *load, unsigned char *on_cloud,
+                            cl_dads_result *r, cl_dads_stages *stages);
+
+struct cl_mu_plan_req; /* include/cleave/multiuser.h */
+/** @brief The planner hook of many-user simulations (cl_mu_opts.plan): runs planner
+ *  req->planner on the user's graph over its machines, links and measured load; writes
+ *  each graph node's machine to @p machine_of_layer. */
+cl_status cl_plan_users_hook(const struct cl_mu_plan_req *req, int *machine_of_layer);
 
 /** @brief Zero @p r. */
 void cl_plan_result_init(cl_plan_result *r);

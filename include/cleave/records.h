@@ -16,6 +16,7 @@
  *    - cleave run:      base + TIMELINE (release, finish, bytes) + RUN (energy split, wall)
  *    - testbed sweeps:  SWEEP_KEY (attempt, model, plan) + base + TIMELINE
  *    - CoEdge runs:     base + COEDGE (planner, plan, predictions, deadline, ...)
+ *    - cleave run with users: USER_KEY (user, model) + base + TIMELINE + USER (wait, stages)
  *  Per-point CoEdge sweep rows are not inferences: they live in /sweep/coedge.
  */
 #ifndef CLEAVE_RECORDS_H
@@ -62,6 +63,25 @@
   X(T, int32_t, probed, , CL_F_INT32, "", NULL, "idle (unobserved) devices probed after this inference") \
   X(T, double, probe_energy, , CL_F_FLOAT64, "J", NULL, "energy of those probes (not included in energy)")
 
+#define CL_REC_USER_KEY(X, T)                                                                \
+  X(T, int32_t, user, , CL_F_INT32, "", "users", "request source (`users:` entry)")          \
+  X(T, int32_t, model, , CL_F_INT32, "", "models", "the user's model")
+#define CL_REC_INFERENCE_USER(X, T)                                                          \
+  X(T, double, wait, , CL_F_FLOAT64, "s", NULL, "queueing: sum over its tasks of start - ready (nodes, FIFO links)") \
+  X(T, int32_t, stages, , CL_F_INT32, "", NULL, "compute stages of the user's chain of nodes")
+
+/** Fill the base and TIMELINE columns of /inferences record @p rec (any variant that has
+ *  them) from inference @p idx's cl_inference_result @p ir (include/cleave/timeline.h). */
+#define CL_REC_INFERENCE_SET_TIMELINE(rec, idx, ir) \
+  do {                                              \
+    (rec).inference = (idx);                        \
+    (rec).latency = (ir).latency;                   \
+    (rec).energy = (ir).energy;                     \
+    (rec).release = (ir).release;                   \
+    (rec).finish = (ir).finish;                     \
+    (rec).bytes = (int64_t)(ir).bytes;              \
+  } while (0)
+
 typedef struct cl_rec_inference {
   CL_REC_INFERENCE_BASE(CL_REC_MEMBER, _)
 } cl_rec_inference;
@@ -75,6 +95,12 @@ typedef struct cl_rec_inference_sweep {
   CL_REC_INFERENCE_BASE(CL_REC_MEMBER, _)
   CL_REC_INFERENCE_TIMELINE(CL_REC_MEMBER, _)
 } cl_rec_inference_sweep;
+typedef struct cl_rec_inference_users {
+  CL_REC_USER_KEY(CL_REC_MEMBER, _)
+  CL_REC_INFERENCE_BASE(CL_REC_MEMBER, _)
+  CL_REC_INFERENCE_TIMELINE(CL_REC_MEMBER, _)
+  CL_REC_INFERENCE_USER(CL_REC_MEMBER, _)
+} cl_rec_inference_users;
 typedef struct cl_rec_inference_coedge {
   CL_REC_INFERENCE_BASE(CL_REC_MEMBER, _)
   CL_REC_INFERENCE_COEDGE(CL_REC_MEMBER, _)
@@ -202,7 +228,7 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
 #define CL_REC_SWEEP_POINT(X, T)                                                             \
   X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key: joins this point's rows in other tables") \
   X(T, int32_t, grid, , CL_F_INT32, "", NULL, "index in the experiment's full grid")         \
-  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan (attribute kind: name)")             \
+  X(T, int32_t, kind, , CL_F_INT32, "", NULL, "kind id: 0 testbed, 1 adaptive, 2 coedge, 3 plan, 4 users (attribute kind: name)")             \
   X(T, int32_t, model, , CL_F_INT32, "", "models", "model")                                 \
   X(T, int32_t, plan, , CL_F_INT32, "", "plans", "plan (testbed), best cut (adaptive), planner (coedge, plan)") \
   X(T, int32_t, rank, , CL_F_INT32, "", NULL, "MPI rank that evaluated the point")           \
@@ -318,6 +344,17 @@ typedef struct cl_rec_profile_sample { CL_REC_PROFILE_SAMPLE(CL_REC_MEMBER, _) }
   X(T, double, bytes, , CL_F_FLOAT64, "B", NULL, "bytes sent between machines")              \
   X(T, double, plan_seconds, , CL_F_FLOAT64, "s", NULL, "planner run time (wall)")          \
   X(T, char, placement, [160], CL_F_STRING, "", NULL, "the choice: units per machine, or the spatial split")
+#define CL_REC_USER_STAT(X, T)                                                               \
+  X(T, int64_t, attempt, , CL_F_INT64, "", NULL, "attempt key of the point (joins /sweep/points)") \
+  CL_REC_USER_KEY(X, T)                                                                      \
+  X(T, int32_t, inferences, , CL_F_INT32, "", NULL, "inferences of the user")                \
+  X(T, int32_t, stages, , CL_F_INT32, "", NULL, "compute stages of the user's chain")       \
+  X(T, double, lat_mean, , CL_F_FLOAT64, "s", NULL, "mean latency")                          \
+  X(T, double, lat_p50, , CL_F_FLOAT64, "s", NULL, "median latency")                         \
+  X(T, double, lat_p95, , CL_F_FLOAT64, "s", NULL, "95th percentile latency")                \
+  X(T, double, lat_p99, , CL_F_FLOAT64, "s", NULL, "99th percentile latency")                \
+  X(T, double, lat_max, , CL_F_FLOAT64, "s", NULL, "largest latency")                        \
+  X(T, double, wait_mean, , CL_F_FLOAT64, "s", NULL, "mean queueing per inference")
 typedef struct cl_rec_sweep_point { CL_REC_SWEEP_POINT(CL_REC_MEMBER, _) } cl_rec_sweep_point;
 typedef struct cl_rec_sweep_config { CL_REC_SWEEP_CONFIG(CL_REC_MEMBER, _) } cl_rec_sweep_config;
 typedef struct cl_rec_sweep_coedge { CL_REC_SWEEP_COEDGE(CL_REC_MEMBER, _) } cl_rec_sweep_coedge;
@@ -328,6 +365,7 @@ typedef struct cl_rec_adaptive_cut { CL_REC_ADAPTIVE_CUT(CL_REC_MEMBER, _) } cl_
 typedef struct cl_rec_sweep_layer { CL_REC_SWEEP_LAYER(CL_REC_MEMBER, _) } cl_rec_sweep_layer;
 typedef struct cl_rec_adaptive_repeat { CL_REC_ADAPTIVE_REPEAT(CL_REC_MEMBER, _) } cl_rec_adaptive_repeat;
 typedef struct cl_rec_plan_choice { CL_REC_PLAN_CHOICE(CL_REC_MEMBER, _) } cl_rec_plan_choice;
+typedef struct cl_rec_user_stat { CL_REC_USER_STAT(CL_REC_MEMBER, _) } cl_rec_user_stat;
 
 /* ---- store-internal tables ---- */
 #define CL_REC_DICT(X, T)                                                                    \
@@ -347,6 +385,8 @@ extern const cl_table_desc CL_REC_INFERENCES;        /**< /inferences, base colu
 extern const cl_table_desc CL_REC_INFERENCES_RUN;    /**< /inferences of cleave run */
 extern const cl_table_desc CL_REC_INFERENCES_SWEEP;  /**< /inferences of testbed sweeps */
 extern const cl_table_desc CL_REC_INFERENCES_COEDGE; /**< /inferences of CoEdge runs */
+extern const cl_table_desc CL_REC_INFERENCES_USERS;  /**< /inferences of cleave run with users */
+extern const cl_table_desc CL_REC_USER_STATS;        /**< /users/stats (sweep kind users) */
 extern const cl_table_desc CL_REC_RUN_LAYERS;        /**< /layers */
 extern const cl_table_desc CL_REC_RUN_TRANSFERS;     /**< /transfers */
 extern const cl_table_desc CL_REC_RUN_NODES;         /**< /nodes */

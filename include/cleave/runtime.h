@@ -57,6 +57,8 @@ typedef struct cl_rt_setup {
   double *layer_host_s;     /* [graph size] ... on this host (per-layer calibration, or the class
                                model with CLEAVE_CALIB_LAYERS=0); 0 without a device */
   int host_layers;          /* 1: layer_host_s from cl_calib_layers */
+  struct cl_testbed *users_tb; /* the parsed testbed when it has `users:` (cl_rt_run then runs
+                                  every user: runtime/multiuser_run.c), else NULL; owned */
 } cl_rt_setup;
 
 void cl_rt_setup_free(cl_rt_setup *su);
@@ -94,6 +96,8 @@ typedef struct cl_rt_tasks {
 cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *tasks, cl_timeline **tl);
 void cl_rt_tasks_free(cl_rt_tasks *t);
 
+struct cl_mu_plan_req; /* include/cleave/multiuser.h */
+
 /** Options of a run. */
 typedef struct cl_rt_opts {
   const char *out_path; /* HDF5 output (rank 0 writes it), or NULL */
@@ -111,6 +115,9 @@ typedef struct cl_rt_opts {
   /* Wall clock: refuse (instead of warning) when a step of a node is faster than this
    * host can run it (slowdown < 1 cannot be realised by sleeping). */
   int strict;
+  /* Testbeds with users: the planner hook for `planner:` users (cl_plan_users_hook of
+   * cleave_sim; multiuser.h cl_mu_plan_fn), or NULL (then planner users are refused). */
+  cl_status (*plan_users)(const struct cl_mu_plan_req *req, int *machine_of_layer);
 } cl_rt_opts;
 
 /** @brief Run the testbed on @p comm (rank r = node r; ranks >= n_nodes idle).

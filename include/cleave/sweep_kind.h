@@ -160,7 +160,7 @@ typedef struct cl_sweep_kind_i {
 /** The kinds of cleave_runtime. */
 extern const cl_sweep_kind_i cl_sweep_kind_testbed, cl_sweep_kind_adaptive;
 /** The kinds of cleave_sim (they need planners or the CoEdge executor). */
-extern const cl_sweep_kind_i cl_sweep_kind_coedge, cl_sweep_kind_plan;
+extern const cl_sweep_kind_i cl_sweep_kind_coedge, cl_sweep_kind_plan, cl_sweep_kind_users;
 /** Every kind of the program, NULL-terminated (sim/sweep_kinds.c, in cleave_sim: the
  *  layer that sees both runtime/ and sim/). */
 const cl_sweep_kind_i *const *cl_sweep_kinds_all(void);

@@ -125,6 +125,18 @@ typedef struct cl_tb_condition {
   int line;
 } cl_tb_condition;
 
+/** What a planner user's planner sees of the load (`planner: {load: ...}`). */
+enum { CL_TB_LOAD_WAIT = 0, CL_TB_LOAD_UTILISATION, CL_TB_LOAD_NONE };
+
+/** A user's planner (`planner:` instead of `plan:`; docs/network.md). */
+typedef struct cl_tb_user_planner {
+  char *name;  /**< a layer planner of include/cleave/plan.h; NULL: the user has a `plan:` */
+  int n_nodes;
+  int *nodes;  /**< compute nodes it may use; nodes[0] is the source (holds the input) */
+  int load;    /**< CL_TB_LOAD_*: measured waits (default), utilisation as a load factor, or none */
+  int mode;    /**< cl_plan_mode (plan.h): 0 auto, 1 latency, 2 throughput (DADS's modes) */
+} cl_tb_user_planner;
+
 /** A request source (`users:`): its own model, plan and arrival process. */
 typedef struct cl_tb_user {
   char *name;
@@ -135,6 +147,7 @@ typedef struct cl_tb_user {
   cl_arrival arrival; /**< FIXED_RATE (`periodic`, default) or POISSON; t0 = `start`, rate,
                            seed (default: global seed + user index) */
   int line;
+  cl_tb_user_planner planner; /**< planner.name != NULL: placed by a planner (plan unused) */
 } cl_tb_user;
 
 typedef struct cl_testbed {
@@ -164,6 +177,8 @@ typedef struct cl_testbed {
   cl_tb_condition *conditions; /**< sorted by `at` (stable) */
   int n_users;        /**< request sources (`users:`), 0 = the single-model workload above */
   cl_tb_user *users;
+  void *names_;       /**< private: name -> vertex hash index of the loader (runtime/testbed.c);
+                           NULL (a testbed built by hand): lookups scan the nodes */
 } cl_testbed;
 
 /** @brief Load and validate a testbed config file. Relative paths in it (trace,

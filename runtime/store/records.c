@@ -24,6 +24,12 @@ static const cl_field f_inf_sweep[] = {
 static const cl_field f_inf_coedge[] = {
     CL_REC_INFERENCE_BASE(CL_REC_FIELD, cl_rec_inference_coedge)
     CL_REC_INFERENCE_COEDGE(CL_REC_FIELD, cl_rec_inference_coedge)};
+static const cl_field f_inf_users[] = {
+    CL_REC_USER_KEY(CL_REC_FIELD, cl_rec_inference_users)
+    CL_REC_INFERENCE_BASE(CL_REC_FIELD, cl_rec_inference_users)
+    CL_REC_INFERENCE_TIMELINE(CL_REC_FIELD, cl_rec_inference_users)
+    CL_REC_INFERENCE_USER(CL_REC_FIELD, cl_rec_inference_users)};
+static const cl_field f_user_stat[] = {CL_REC_USER_STAT(CL_REC_FIELD, cl_rec_user_stat)};
 static const cl_field f_run_layer[] = {CL_REC_RUN_LAYER(CL_REC_FIELD, cl_rec_run_layer)};
 static const cl_field f_run_xfer[] = {CL_REC_RUN_TRANSFER(CL_REC_FIELD, cl_rec_run_transfer)};
 static const cl_field f_run_node[] = {CL_REC_RUN_NODE(CL_REC_FIELD, cl_rec_run_node)};
@@ -50,6 +56,10 @@ DESC(CL_REC_INFERENCES_SWEEP, "/inferences", cl_rec_inference_sweep, f_inf_sweep
      "testbed sweeps: one row per inference of every point", 0)
 DESC(CL_REC_INFERENCES_COEDGE, "/inferences", cl_rec_inference_coedge, f_inf_coedge,
      "one row per CoEdge inference (adaptive run)", 0)
+DESC(CL_REC_INFERENCES_USERS, "/inferences", cl_rec_inference_users, f_inf_users,
+     "cleave run with users: one row per inference of every user", 0)
+DESC(CL_REC_USER_STATS, "/users/stats", cl_rec_user_stat, f_user_stat,
+     "users sweeps: one row per (point, user): latency distribution and waiting", 1024)
 DESC(CL_REC_RUN_LAYERS, "/layers", cl_rec_run_layer, f_run_layer, "one row per executed layer per inference", 0)
 DESC(CL_REC_RUN_TRANSFERS, "/transfers", cl_rec_run_transfer, f_run_xfer,
      "one row per tensor crossing nodes per inference", 0)
@@ -105,6 +115,8 @@ static const cl_rec_entry g_all[] = {
     {&CL_REC_ADAPTIVE_CUTS, "cleave sweep (adaptive)"},
     {&CL_REC_ADAPTIVE_REPEATS, "cleave sweep (adaptive)"},
     {&CL_REC_PLAN_CHOICES, "cleave sweep (plan)"},
+    {&CL_REC_INFERENCES_USERS, "cleave run (testbed with users:)"},
+    {&CL_REC_USER_STATS, "cleave sweep (users)"},
     {&CL_REC_DICTS, "every store with dictionary fields"},
     {&CL_REC_MERGE_SOURCES, "cleave merge"},
     {NULL, NULL},
