@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/vec.h"
 #include "sweep_internal.h"
 
 typedef struct ec_entry {
@@ -113,13 +114,7 @@ cl_status cl__exec_cache_get(cl__exec_cache *c, const cl_graph *g, const cl_exec
       return CL_OK;
     }
   c->st.misses++;
-  if (c->n == c->cap_e) {
-    int nc = c->cap_e ? 2 * c->cap_e : 16;
-    ec_entry *p = realloc(c->e, sizeof *p * (size_t)nc);
-    if (!p) return CL_ERR_NOMEM;
-    c->e = p;
-    c->cap_e = nc;
-  }
+  CL_TRY(CL_VEC_RESERVE(c->e, c->cap_e, c->n + 1, 16));
   ec_entry x = {.g = g, .n = n, .backend = b, .threads = o.threads, .fuse = o.fuse, .inter_op = o.inter_op};
   if (!(x.mask = malloc((size_t)(n ? n : 1)))) return CL_ERR_NOMEM;
   if (o.run_mask) memcpy(x.mask, o.run_mask, (size_t)n);
