@@ -247,6 +247,22 @@ static void tb_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
     snprintf(buf, cap, "plan%d: %.100s", pt->plan, s->explicit_plan[pt->plan]);
 }
 
+/* Profile mode: the model's profile must be readable and of this model and backend
+ * (cl_rt_node_times_for_setup says what is wrong), before any point runs. */
+static cl_status check_profile(const cl_sweep_exp *e, const cl_rt_setup *su) {
+  cl_graph *g = NULL;
+  CL_TRY(cl_model_load_structure(su->model, &g));
+  double *t = malloc(sizeof(double) * (size_t)cl_graph_size(g));
+  cl_status st = t ? cl_rt_node_times_for_setup(su->profile, su, g, t) : CL_ERR_NOMEM;
+  free(t);
+  cl_graph_destroy(g);
+  if (st != CL_OK && st != CL_ERR_NOMEM) {
+    cl_log_error("%s: profiles: the profile of model '%s' cannot be used (see above)", e->path, su->model);
+    return CL_ERR_CONFIG;
+  }
+  return st;
+}
+
 /* One point per (model, explicit plan), the first of every_cut per model. */
 static cl_status tb_validate(const cl_sweep_exp *e) {
   const tb_state *s = cl_sweep_exp_state(e);
@@ -254,11 +270,14 @@ static cl_status tb_validate(const cl_sweep_exp *e) {
   for (int i = 0; i < e->n_points; i++) {
     const cl__sweep_pt *pt = &e->pts[i];
     if (pt->model == last_model && (s->every_cut || pt->plan == last_plan)) continue;
+    int new_model = pt->model != last_model;
     last_model = pt->model;
     last_plan = pt->plan;
     cl_rt_setup su;
     CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_text(e, i), &su));
+    cl_status st = s->profile && new_model ? check_profile(e, &su) : CL_OK;
     cl_rt_setup_free(&su);
+    CL_TRY(st);
   }
   return CL_OK;
 }
