@@ -18,7 +18,7 @@
  * portable kernels get threads = 1). Which is faster depends on the shapes and the
  * host, so it is measured once per executor signature (alternating rounds, minimum of
  * three) and cached for the process. CLEAVE_INTEROP=off|on|auto overrides
- * cl_exec_opts.inter_op when that is CL_INTEROP_AUTO. */
+ * cl_exec_opts.inter_op when that is CL_INTEROP_AUTO (unset: auto). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -210,7 +210,11 @@ static cl_status run_parallel(cl_exec *e, int a, int b) {
   cl__sched *s = e->sched;
   for (int k = a; k < b; k++) atomic_store(&s->pending[k], s->npred[k]);
   atomic_int err = 0;
-  if (e->backend == CL_BACKEND_PORTABLE) cl_blas_set_threads(1);
+  /* Lanes run GEMMs single-threaded: the portable kernels, and the oneDNN executor's
+   * portable-fallback steps (Keras pad, scaled residual add, ...), call
+   * cl_blas_set_threads(1) per GEMM; set it once here so that two lanes never resize
+   * OpenBLAS's thread pool concurrently (openblas_set_num_threads is not thread-safe). */
+  cl_blas_set_threads(1);
 #pragma omp parallel num_threads(s->lanes)
 #pragma omp single
   for (int k = a; k < b; k++)
@@ -323,12 +327,14 @@ static int interop_mode(const cl_exec *e) {
   const char *env = getenv("CLEAVE_INTEROP");
   if (env && !strcmp(env, "off")) return CL_INTEROP_OFF;
   if (env && !strcmp(env, "on")) return CL_INTEROP_ON;
-  if (env && !strcmp(env, "auto")) return CL_INTEROP_AUTO;
-  /* Default off: test_exec_parallel hung (every thread blocked in libgomp inside
-   * dnnl::impl::parallel) on a Keras-family model whose pad / scaled-add steps run the
-   * portable kernel inside the oneDNN executor; until that is understood the branch
-   * schedule is opt-in (CLEAVE_INTEROP=auto|on, cl_exec_opts.inter_op). */
-  return CL_INTEROP_OFF;
+  /* Default: measure (AUTO). The "hang" that once made this opt-in was
+   * test_exec_parallel running with libgomp's default spin-wait on a host with ~8
+   * runnable tasks per core: a spinning OpenMP thread holds the core its partner
+   * needs, and the Keras models ran 10-15x slower (inceptionresnet_v2: 10 s per run
+   * instead of 0.7 s) until the ctest timeout; every stack sat in libgomp's barrier
+   * inside oneDNN's parallel(). The test now chooses the wait policy like cleave does
+   * (cl_blas_fix_env); no deadlock was found (docs/runtime.md). */
+  return CL_INTEROP_AUTO;
 }
 
 cl_status cl__sched_create(cl_exec *e) {

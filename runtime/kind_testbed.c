@@ -25,6 +25,7 @@ typedef struct tb_state {
   char **explicit_plan; /* flow YAML of each explicit plan */
   tb_plans *plans;      /* [n_models] (every_cut) */
   int n_models;
+  char **profile;       /* [n_models] profile mode: `profiles:` file of each model, else NULL */
 } tb_state;
 
 static void tb_state_destroy(void *p) {
@@ -40,6 +41,8 @@ static void tb_state_destroy(void *p) {
     free(s->plans[m].yaml);
   }
   free(s->plans);
+  for (int m = 0; s->profile && m < s->n_models; m++) free(s->profile[m]);
+  free(s->profile);
   free(s);
 }
 
@@ -159,12 +162,32 @@ static cl_status every_cut_plans(const cl_sweep_exp *e, const cl_cfg *c, const c
   return CL_OK;
 }
 
+/* Profile mode (docs/experiments.md): `profiles: {MODEL: FILE, ...}`, one `cleave
+ * profile` file per model; every point's text gets `profile: FILE`, so the point is
+ * evaluated without execution and its stored config says so. */
+static cl_status parse_profiles(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root, tb_state *s) {
+  const cl_cfg_node *pr = cl_cfg_get(root, "profiles");
+  if (!pr) return CL_OK;
+  CL_TRY(cl_cfg_expect(c, pr, CL_CFG_MAP));
+  if (cl_cfg_get(cl_cfg_root(e->tb), "profile"))
+    return cl_cfg_error(c, pr, "the base testbed has its own 'profile:'; use one or the other");
+  if (!(s->profile = calloc((size_t)e->n_models, sizeof(char *)))) return CL_ERR_NOMEM;
+  for (int m = 0; m < e->n_models; m++) {
+    const char *file = NULL;
+    CL_TRY(cl_cfg_get_str(c, pr, e->models[m], 0, &file));
+    if (!file) return cl_cfg_error(c, pr, "no profile for model '%s' (profile mode needs one per model)", e->models[m]);
+    if (!(s->profile[m] = cl_sweep_exp_resolve(e, file))) return CL_ERR_NOMEM;
+  }
+  return CL_OK;
+}
+
 static cl_status tb_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
   CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
   tb_state *s = calloc(1, sizeof *s);
   if (!s) return CL_ERR_NOMEM;
   s->n_models = e->n_models;
   cl_sweep_exp_set_state(e, s);
+  CL_TRY(parse_profiles(e, c, root, s));
   const cl_cfg_node *plans = cl_cfg_get(root, "plans");
   if (!plans) return cl_cfg_error(c, root, "missing required key 'plans' (every_cut, or a list of plans)");
   if (cl_cfg_kind_of(plans) == CL_CFG_SCALAR) {
@@ -196,7 +219,24 @@ static const char *plan_yaml(const cl_sweep_exp *e, const cl__sweep_pt *pt) {
 }
 
 static char *tb_point_text(const cl_sweep_exp *e, int i) {
-  return cl__sweep_testbed_text(e, &e->pts[i], plan_yaml(e, &e->pts[i]));
+  const tb_state *s = cl_sweep_exp_state(e);
+  char *t = cl__sweep_testbed_text(e, &e->pts[i], plan_yaml(e, &e->pts[i]));
+  if (!t || !s->profile) return t;
+  cl_config_writer *w = NULL; /* profile mode: a top-level `profile: FILE` line appended */
+  if (cl_config_writer_create(&w) != CL_OK) {
+    free(t);
+    return NULL;
+  }
+  cl_config_writer_map(w, 0);
+  cl_config_writer_key_str(w, "profile", s->profile[e->pts[i].model]);
+  cl_config_writer_end(w);
+  char *line = cl__sweep_writer_take(w);
+  cl__sb b = {0};
+  cl__sb_put(&b, "%s%s%s\n", t, t[0] && t[strlen(t) - 1] != '\n' ? "\n" : "", line ? line : "");
+  free(t);
+  if (!line) b.oom = 1;
+  free(line);
+  return cl__sb_take(&b);
 }
 
 static void tb_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
@@ -208,6 +248,22 @@ static void tb_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
     snprintf(buf, cap, "plan%d: %.100s", pt->plan, s->explicit_plan[pt->plan]);
 }
 
+/* Profile mode: the model's profile must be readable and of this model and backend
+ * (cl_rt_node_times_for_setup says what is wrong), before any point runs. */
+static cl_status check_profile(const cl_sweep_exp *e, const cl_rt_setup *su) {
+  cl_graph *g = NULL;
+  CL_TRY(cl_model_load_structure(su->model, &g));
+  double *t = malloc(sizeof(double) * (size_t)cl_graph_size(g));
+  cl_status st = t ? cl_rt_node_times_for_setup(su->profile, su, g, t) : CL_ERR_NOMEM;
+  free(t);
+  cl_graph_destroy(g);
+  if (st != CL_OK && st != CL_ERR_NOMEM) {
+    cl_log_error("%s: profiles: the profile of model '%s' cannot be used (see above)", e->path, su->model);
+    return CL_ERR_CONFIG;
+  }
+  return st;
+}
+
 /* One point per (model, explicit plan), the first of every_cut per model. */
 static cl_status tb_validate(const cl_sweep_exp *e) {
   const tb_state *s = cl_sweep_exp_state(e);
@@ -215,11 +271,14 @@ static cl_status tb_validate(const cl_sweep_exp *e) {
   for (int i = 0; i < e->n_points; i++) {
     const cl__sweep_pt *pt = &e->pts[i];
     if (pt->model == last_model && (s->every_cut || pt->plan == last_plan)) continue;
+    int new_model = pt->model != last_model;
     last_model = pt->model;
     last_plan = pt->plan;
     cl_rt_setup su;
     CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_text(e, i), &su));
+    cl_status st = s->profile && new_model ? check_profile(e, &su) : CL_OK;
     cl_rt_setup_free(&su);
+    CL_TRY(st);
   }
   return CL_OK;
 }
@@ -278,11 +337,7 @@ static cl_status tb_eval(const char *origin, const char *text, void **cache, cl_
   return CL_OK;
 }
 
-static void tb_cache_destroy(void *p) {
-  cl__sweep_gcache *gc = p;
-  if (gc) cl_graph_destroy(gc->g);
-  free(gc);
-}
+static void tb_cache_destroy(void *p) { cl__sweep_gcache_free(p); }
 
 /* ---- record tables (rank 0) ---- */
 

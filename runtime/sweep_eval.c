@@ -35,6 +35,76 @@ cl_status cl_sweep_eval_testbed(const char *origin, const char *text, cl_sweep_p
   return cl__sweep_eval_testbed_cached(origin, text, NULL, poll, poll_ctx, res);
 }
 
+void cl__sweep_gcache_free(cl__sweep_gcache *gc) {
+  if (!gc) return;
+  cl__exec_cache_destroy(gc->ex); /* executors borrow the graph: first */
+  cl_graph_destroy(gc->g);
+  free(gc->prof_path);
+  free(gc->prof_t);
+  free(gc);
+}
+
+/* The graph of su's model: gc's when it holds this model and seed, else loaded (and kept
+ * in gc, whose executors and profile times of the old graph are dropped). Weights are
+ * initialised when @p weights asks (execute mode); profile mode needs only the structure. */
+static cl_status point_graph(cl__sweep_gcache *gc, const cl_rt_setup *su, int weights, cl_graph **out) {
+  cl_graph *g = NULL;
+  cl_status st = CL_OK;
+  if (gc && gc->g && !strcmp(gc->model, su->model) && gc->seed == su->seed) {
+    g = gc->g;
+  } else {
+    int has_weights = 0; /* ONNX files bring their own */
+    st = weights ? cl_model_load(su->model, &g, &has_weights) : cl_model_load_structure(su->model, &g);
+    if (st == CL_OK && gc) {
+      cl__exec_cache_drop_graph(gc->ex, gc->g);
+      cl_graph_destroy(gc->g);
+      free(gc->prof_path);
+      free(gc->prof_t);
+      gc->prof_path = NULL;
+      gc->prof_t = NULL;
+      gc->g = g;
+      gc->seed = su->seed;
+      gc->weights = has_weights;
+      snprintf(gc->model, sizeof gc->model, "%s", su->model);
+    } else if (st == CL_OK && has_weights) {
+      weights = 0;
+    }
+  }
+  if (st == CL_OK && weights && !(gc && gc->weights)) {
+    st = cl_graph_init_weights(g, su->seed); /* seeded per layer name, as cleave run does */
+    if (st == CL_OK && gc) gc->weights = 1;
+  }
+  if (st != CL_OK && !(gc && gc->g == g)) cl_graph_destroy(g);
+  if (st == CL_OK) *out = g;
+  return st;
+}
+
+/* Profile mode: per-graph-node host seconds of su->profile (read once per file into gc)
+ * composed by cl_rt_simulate, i.e. every step costs its profiled median x the step's
+ * slowdown, as `cleave run --profile` and `cleave sim` charge it. */
+static cl_status profile_point(cl__sweep_gcache *gc, const cl_rt_setup *su, const cl_graph *g, cl_rt_tasks *tasks,
+                               cl_timeline **tl) {
+  double *t = gc && gc->prof_path && !strcmp(gc->prof_path, su->profile) ? gc->prof_t : NULL;
+  cl_status st = CL_OK;
+  if (!t) {
+    t = malloc(sizeof(double) * (size_t)cl_graph_size(g));
+    if (!t) return CL_ERR_NOMEM;
+    st = cl_rt_node_times_for_setup(su->profile, su, g, t);
+    if (st == CL_OK && gc) {
+      char *p = cl__sdup(su->profile);
+      if (p) {
+        free(gc->prof_path);
+        free(gc->prof_t);
+        gc->prof_path = p;
+        gc->prof_t = t;
+      }
+    }
+  }
+  if (st == CL_OK) st = cl_rt_simulate(g, su, t, tasks, tl);
+  if (!gc || gc->prof_t != t) free(t);
+  return st;
+}
+
 cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl__sweep_gcache *gc,
                                         cl_sweep_poll_fn poll, void *poll_ctx, cl_sweep_tb_result *res) {
   memset(res, 0, sizeof *res);
@@ -48,20 +118,16 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   uint8_t *mask = NULL;
   order_item *order = NULL;
   int n = 0, N = su.n_nodes, I = 0;
-  cl_status st = CL_OK;
-  if (gc && gc->g && !strcmp(gc->model, su.model) && gc->seed == su.seed) {
-    g = gc->g; /* weights of this model and seed are already initialised */
-  } else {
-    int has_weights = 0; /* ONNX files bring their own */
-    st = cl_model_load(su.model, &g, &has_weights);
-    if (st == CL_OK && !has_weights) st = cl_graph_init_weights(g, su.seed);
-    if (st == CL_OK && gc) {
-      cl_graph_destroy(gc->g);
-      gc->g = g;
-      gc->seed = su.seed;
-      snprintf(gc->model, sizeof gc->model, "%s", su.model);
-    }
+  cl__exec_cache *cache = NULL; /* NULL: executors made and destroyed here */
+  cl_status st = point_graph(gc, &su, !su.profile, &g);
+  if (st != CL_OK) g = NULL;
+  if (st == CL_OK && su.profile) {
+    st = profile_point(gc, &su, g, &tasks, &tl);
+    I = tasks.inferences > 0 ? tasks.inferences : su.inferences;
+    goto results;
   }
+  if (st == CL_OK && gc && !gc->ex) st = cl__exec_cache_create(cl__exec_cache_default_bytes(), &gc->ex);
+  if (gc) cache = gc->ex;
   if (st == CL_OK) st = cl_rt_build(g, &su, &tasks, &tl);
   if (st != CL_OK) goto done;
   n = cl_graph_size(g);
@@ -80,8 +146,10 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
     if (!any) continue;
     cl_exec_opts o = cl_exec_opts_default();
     o.run_mask = mask;
+    o.backend = (cl_backend)su.backend;
     o.threads = su.nodes[nd].threads > 0 ? su.nodes[nd].threads : 1;
-    if ((st = cl_exec_create(g, &o, &ex[nd])) != CL_OK) break;
+    st = cache ? cl__exec_cache_get(cache, g, &o, &ex[nd]) : cl_exec_create(g, &o, &ex[nd]);
+    if (st != CL_OK) break;
     if (cl_exec_step_count(ex[nd]) != tasks.n_steps[nd]) {
       cl_log_error("sweep: node '%s' has %d executor steps but %d timeline steps", su.nodes[nd].name,
                    cl_exec_step_count(ex[nd]), tasks.n_steps[nd]);
@@ -122,6 +190,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
     }
   }
   if (st == CL_OK) st = cl_timeline_run(tl);
+results:
   if (st != CL_OK) goto done;
   res->inferences = I;
   size_t ni = (size_t)I;
@@ -154,7 +223,10 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
   st = cl__sweep_tb_layers(&su, &tasks, tl, res); /* per-layer records (runtime/kind_testbed.c) */
 done:
   if (ex)
-    for (int nd = 0; nd < N; nd++) cl_exec_destroy(ex[nd]);
+    for (int nd = 0; nd < N; nd++) {
+      if (cache) cl__exec_cache_release(cache, ex[nd]);
+      else cl_exec_destroy(ex[nd]);
+    }
   free(ex);
   free(mask);
   free(order);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cleave/cfg.h"
+#include "cleave/exec.h"
 #include "cleave/sweep.h"
 #include "cleave/sweep_kind.h"
 
@@ -107,12 +108,43 @@ cl_status cl__sweep_check_testbed_point(const cl_sweep_exp *e, int i, char *text
 /* Executor step boundaries usable as cuts: out[k] = graph node; returns count (incl. input). */
 cl_status cl__sweep_step_cuts(const char *model, int **cuts, int *n, char ***names, int *out_node);
 
-/* A graph with initialised weights kept between points of the same model and seed. */
+/* ---- executor reuse across points (runtime/exec_cache.c) ---- */
+
+/* Executors keyed by (graph, run mask, backend, threads, fusion, inter-op mode), bounded
+ * by bytes (LRU); a got executor is pinned until released. */
+typedef struct cl__exec_cache cl__exec_cache;
+typedef struct cl__exec_cache_stats {
+  int64_t hits, misses, evictions;
+  int entries;
+  size_t bytes; /* cl_exec_memory_bytes of the cached executors */
+} cl__exec_cache_stats;
+#define CL__EXEC_CACHE_DEFAULT_MB 1024
+/* Capacity from CLEAVE_EXEC_CACHE_MB (MiB; 0 = no reuse), default 1024 MiB. */
+size_t cl__exec_cache_default_bytes(void);
+cl_status cl__exec_cache_create(size_t cap_bytes, cl__exec_cache **out);
+void cl__exec_cache_destroy(cl__exec_cache *c);
+/* The executor of @p g for @p opts (its run_mask is copied); borrowed until released. */
+cl_status cl__exec_cache_get(cl__exec_cache *c, const cl_graph *g, const cl_exec_opts *opts, cl_exec **out);
+void cl__exec_cache_release(cl__exec_cache *c, cl_exec *ex);
+/* Destroy every (unpinned) executor of @p g: call before destroying @p g. */
+void cl__exec_cache_drop_graph(cl__exec_cache *c, const cl_graph *g);
+cl__exec_cache_stats cl__exec_cache_stats_get(const cl__exec_cache *c);
+
+/* A graph with initialised weights kept between points of the same model and seed,
+ * its executors (execute mode) and its per-node profile times (profile mode). */
 typedef struct cl__sweep_gcache {
   char model[256];
   uint64_t seed;
   cl_graph *g;
+  int weights;        /* g's weights are initialised (profile mode loads the structure only) */
+  cl__exec_cache *ex; /* created on first use */
+  char *prof_path;    /* profile whose times prof_t holds, or NULL */
+  double *prof_t;     /* [graph size] host seconds per graph node */
 } cl__sweep_gcache;
+void cl__sweep_gcache_free(cl__sweep_gcache *gc);
+/* Evaluate a testbed point. Execute mode (the point has no `profile:`): real kernels,
+ * executors from gc's cache when gc is given. Profile mode (`profile: FILE`): no
+ * execution, step times from FILE x the nodes' slowdowns (cl_rt_simulate). */
 cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl__sweep_gcache *gc,
                                         cl_sweep_poll_fn poll, void *poll_ctx, cl_sweep_tb_result *res);
 /* Fill res->layers (one per inference and executor step: times, factor, busy energy) from

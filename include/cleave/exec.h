@@ -45,16 +45,15 @@ typedef struct cl_exec_opts {
   const uint8_t *run_mask; /* graph nodes to execute (1 = here); NULL = all nodes */
   int plan_only;          /* build the step list only: no weights needed, no buffers (simulation) */
   int inter_op;           /* cl_inter_op: run independent branches side by side (AUTO: the
-                             CLEAVE_INTEROP environment variable, default off) */
+                             CLEAVE_INTEROP environment variable, default auto = measured) */
 } cl_exec_opts;
 
 /** Inter-operator parallelism (threads >= 2): independent steps (Inception branches, a
  *  residual downsample beside the main path) run concurrently, one thread each,
  *  instead of one after another on all threads. AUTO defers to the CLEAVE_INTEROP
- *  environment variable: unset or "off" serial (the default: a hang on Keras-family
- *  models is open, models/exec_sched.c), "on" every group parallel, "auto" measures both
- *  per branch group once (cached per process) and keeps the faster. Outputs equal the
- *  serial order's. */
+ *  environment variable: "off" serial, "on" every group parallel, unset or "auto"
+ *  measures both per branch group once (cached per process) and keeps the faster.
+ *  Outputs equal the serial order's. */
 typedef enum cl_inter_op { CL_INTEROP_AUTO = 0, CL_INTEROP_OFF, CL_INTEROP_ON } cl_inter_op;
 
 /** @brief Default options: 1 thread, fusion on, all nodes. */
