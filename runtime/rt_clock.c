@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cleave/wallclock.h"
 #include "rt_wall.h"
@@ -38,6 +39,7 @@ bad:
 void cl__clock_sync_fini(cl__clock_sync *cs) {
   free(cs->offset);
   free(cs->rtt);
+  free(cs->applied_all);
   memset(cs, 0, sizeof *cs);
 }
 
@@ -80,7 +82,15 @@ cl_status cl__clock_sync_run(MPI_Comm comm, int rounds, cl__clock_sync *out) {
       out->offset[r] = msg[0];
       out->rtt[r] = msg[1];
     } else if (rank == r) {
-      st = cl_mpi_check(MPI_Recv(msg, 1, MPI_DOUBLE, 0, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE), "MPI_Recv(clock go)");
+      /* Waiting for our turn sleeps (a spinning MPI_Recv would take the core the measured
+       * pair needs on an oversubscribed host); the rounds themselves block in MPI. */
+      MPI_Request req;
+      st = cl_mpi_check(MPI_Irecv(msg, 1, MPI_DOUBLE, 0, CL_TAG_CTRL, comm, &req), "MPI_Irecv(clock go)");
+      for (int done = 0; st == CL_OK && !done;) {
+        st = cl_mpi_check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test(clock go)");
+        struct timespec ts = {0, 100000};
+        if (!done) nanosleep(&ts, NULL);
+      }
       double best = INFINITY, off = 0.0;
       for (int k = 0; k < rounds && st == CL_OK; k++) {
         double t1 = cl_wall_now();
@@ -101,6 +111,25 @@ cl_status cl__clock_sync_run(MPI_Comm comm, int rounds, cl__clock_sync *out) {
       if (st == CL_OK) st = cl_mpi_check(MPI_Send(msg, 2, MPI_DOUBLE, 0, CL_TAG_CTRL, comm), "MPI_Send(clock result)");
     }
   }
+  /* Apply: ranks on rank 0's host read the same CLOCK_MONOTONIC, so their offset is 0
+   * exactly (the measurement, kept in provenance, is 0 within its bound); an injected
+   * skew makes a rank another host. */
+  char host[MPI_MAX_PROCESSOR_NAME + 1] = {0}, host0[MPI_MAX_PROCESSOR_NAME + 1] = {0};
+  int len = 0;
+  if (st == CL_OK) st = cl_mpi_check(MPI_Get_processor_name(host, &len), "MPI_Get_processor_name");
+  memcpy(host0, host, sizeof host);
+  if (st == CL_OK) st = cl_mpi_check(MPI_Bcast(host0, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, comm), "MPI_Bcast(host)");
+  double skew0 = out->skew;
+  if (st == CL_OK) st = cl_mpi_check(MPI_Bcast(&skew0, 1, MPI_DOUBLE, 0, comm), "MPI_Bcast(skew)");
+  int same = st == CL_OK && strcmp(host, host0) == 0 && out->skew == skew0;
+  out->applied = same ? 0.0 : out->offset[rank];
+  if (st == CL_OK && rank == 0) {
+    out->applied_all = calloc((size_t)size, sizeof(double));
+    if (!out->applied_all) st = CL_ERR_NOMEM;
+  }
+  if (st == CL_OK)
+    st = cl_mpi_check(MPI_Gather(&out->applied, 1, MPI_DOUBLE, out->applied_all, 1, MPI_DOUBLE, 0, comm),
+                      "MPI_Gather(clock offsets)");
   if (st != CL_OK) cl__clock_sync_fini(out);
   return st;
 }

@@ -142,7 +142,7 @@ cl_status cl__wall_create(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_task
     free(w);
     return st;
   }
-  w->offset = w->clock.offset[w->rank];
+  w->offset = w->clock.applied;
   if (w->rank == 0) w->arbiter = cl__needs_arbiter(su->net, tasks);
   st = cl_mpi_check(MPI_Bcast(&w->arbiter, 1, MPI_INT, 0, comm), "MPI_Bcast(arbiter)");
   if (st == CL_OK && w->arbiter) {
@@ -457,7 +457,7 @@ void cl__wall_destroy(cl__wall *w) {
 
 cl_status cl__wall_write_provenance(const cl__wall *w, cl_store *st) {
   const cl__clock_sync *c = &w->clock;
-  CL_TRY(cl_store_write_clock_provenance(st, c->n_ranks, c->offset, c->rtt, c->rounds));
+  CL_TRY(cl_store_write_clock_provenance(st, c->n_ranks, c->offset, c->rtt, c->applied_all, c->rounds));
   const char *g = cl_store_provenance_group(st);
   CL_TRY(cl_store_attr_str(st, g, "wall_network", w->arbiter ? "arbiter" : "direct"));
   if (w->arbiter) {

@@ -53,6 +53,8 @@ typedef struct cl__clock_sync {
   double *offset; /* [n_ranks] s: rank 0's clock - rank r's clock (min-RTT round) */
   double *rtt;    /* [n_ranks] s: that round's RTT; |offset error| <= rtt / 2 */
   double skew;    /* s: injected fake skew of this rank (CLEAVE_CLOCK_FAKE_OFFSET), 0 if none */
+  double applied; /* s: this rank's offset in use: 0 on rank 0's host (one CLOCK_MONOTONIC), else measured */
+  double *applied_all; /* [n_ranks] on rank 0 */
 } cl__clock_sync;
 
 /** Collective: applies an injected skew for this rank (env CLEAVE_CLOCK_FAKE_OFFSET,

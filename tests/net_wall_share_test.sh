@@ -49,6 +49,8 @@ want = np.array([0.0, -0.75, 2.5, -40.0])  # rank 0's clock - rank r's
 err = np.abs(off - want)
 print("clock offsets s", off, "error us", np.round(err * 1e6, 3), "bound us", np.round(rtt / 2 * 1e6, 3))
 assert (err <= rtt / 2 + 1e-9).all(), (err, rtt / 2)
+applied = np.array([float(v) for v in p["clock_applied_s"].decode().split(",")])
+assert np.allclose(applied, off, rtol=1e-8, atol=0), applied  # skewed ranks count as other hosts
 assert abs(p["clock_offset_bound_s"] - (rtt / 2).max()) <= 1e-6 * (rtt / 2).max()
 PY
 }
