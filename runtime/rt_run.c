@@ -241,28 +241,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
-  /* Complete sends eagerly in wall mode when tensors flow between ranks without a
-   * cycle (a rank-level DAG cannot deadlock on blocking sends). */
-  int acyclic = 1;
-  {
-    int *reach = calloc((size_t)N * (size_t)N, sizeof(int)); /* transitive closure of rank flows */
-    if (!reach) acyclic = 0;
-    for (int c = 0; reach && c < n; c++) {
-      const cl_node *cn = cl_graph_node(g, c);
-      for (int q = 0; q < cn->n_inputs; q++) {
-        int a = su->node_of_layer[cn->inputs[q]], b = su->node_of_layer[c];
-        if (a != b) reach[a * N + b] = 1;
-      }
-    }
-    for (int k = 0; reach && k < N; k++)
-      for (int a = 0; a < N; a++)
-        for (int b = 0; b < N; b++)
-          if (reach[a * N + k] && reach[k * N + b]) reach[a * N + b] = 1;
-    for (int a = 0; reach && a < N; a++)
-      if (reach[a * N + a]) acyclic = 0;
-    free(reach);
-  }
-  cl_part_hooks hooks = wall ? cl__wall_hooks(wall, acyclic) : (cl_part_hooks){0};
+  cl_part_hooks hooks = wall ? cl__wall_hooks(wall, g) : (cl_part_hooks){0};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
   /* One untimed warm-up inference: first-touch of weights and caches, MPI connection
    * set-up and lazy library initialisation would otherwise inflate inference 0. */

@@ -249,8 +249,55 @@ static void cl__wall_after_recv(void *ctx, int inference, int x, int src, double
   r[5] = actual;
 }
 
-cl_part_hooks cl__wall_hooks(cl__wall *w, int complete_sends) {
-  cl_part_hooks h = {w, cl__wall_after_step, cl__wall_before_send, cl__wall_after_recv, complete_sends, 50e-6};
+/* 1 if tensors flow between ranks without a cycle (Kahn's algorithm on the rank graph:
+ * O(nodes + edges), no ranks x ranks table). */
+static int cl__rank_flows_acyclic(const cl_graph *g, const int *node_of_layer, int N) {
+  int n = cl_graph_size(g), ne = 0;
+  for (int c = 0; c < n; c++) ne += cl_graph_node(g, c)->n_inputs;
+  int *deg = calloc((size_t)N + 1, sizeof(int)), *off = calloc((size_t)N + 2, sizeof(int));
+  int *to = malloc(sizeof(int) * (size_t)(ne + 1)), *queue = malloc(sizeof(int) * (size_t)(N + 1));
+  int acyclic = 0;
+  if (deg && off && to && queue) {
+    for (int pass = 0; pass < 2; pass++) /* count, then fill the CSR of rank edges a -> b */
+      for (int c = 0; c < n; c++) {
+        const cl_node *cn = cl_graph_node(g, c);
+        for (int q = 0; q < cn->n_inputs; q++) {
+          int a = node_of_layer[cn->inputs[q]], b = node_of_layer[c];
+          if (a == b || a < 0 || b < 0) continue;
+          if (pass == 0) {
+            off[a + 2]++;
+            deg[b]++;
+          } else {
+            to[off[a + 1]++] = b;
+          }
+        }
+        if (pass == 0 && c == n - 1)
+          for (int r = 0; r < N; r++) off[r + 2] += off[r + 1];
+      }
+    int head = 0, tail = 0, seen = 0;
+    for (int r = 0; r < N; r++)
+      if (!deg[r]) queue[tail++] = r;
+    while (head < tail) {
+      int a = queue[head++];
+      seen++;
+      for (int k = off[a]; k < off[a + 1]; k++)
+        if (--deg[to[k]] == 0) queue[tail++] = to[k];
+    }
+    acyclic = seen == N;
+  }
+  free(deg);
+  free(off);
+  free(to);
+  free(queue);
+  return acyclic;
+}
+
+cl_part_hooks cl__wall_hooks(cl__wall *w, const cl_graph *g) {
+  /* Complete sends eagerly when tensors flow between ranks without a cycle (a rank-level
+   * DAG cannot deadlock on blocking sends; a large message moves only while its sender
+   * is inside MPI). */
+  int eager = cl__rank_flows_acyclic(g, w->su->node_of_layer, w->su->n_nodes);
+  cl_part_hooks h = {w, cl__wall_after_step, cl__wall_before_send, cl__wall_after_recv, eager, 50e-6};
   return h;
 }
 

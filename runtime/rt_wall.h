@@ -25,8 +25,9 @@ cl_status cl__wall_create(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_task
 void cl__wall_destroy(cl__wall *w);
 /** Collective: exchange one byte over every pair of ranks a tensor will use. */
 cl_status cl__wall_warm_up(cl__wall *w);
-/** Hooks for cl_part_run on a node rank. */
-cl_part_hooks cl__wall_hooks(cl__wall *w, int complete_sends);
+/** Hooks for cl_part_run on a node rank (sends completed eagerly when tensors of @p g
+ *  flow between ranks without a cycle). */
+cl_part_hooks cl__wall_hooks(cl__wall *w, const cl_graph *g);
 /** Collective: common start (global seconds) in *t0; starts the arbiter on rank 0. */
 cl_status cl__wall_start(cl__wall *w, double *t0);
 /** Collective: every transfer delivered; stops the arbiter. CL_ERR_MPI (on every rank)
