@@ -14,7 +14,8 @@
  *    FIFO send) at that engine time, advances the flows as the wall clock passes their
  *    events (drains, bandwidth changes), and sends DONE(arrival) to the receiver once a
  *    flow's drain is final. A drain is final when no START stamped before it can still
- *    come: the arbiter waits a guard of min(1 ms, half the flow's latency) past it, so a
+ *    come: the arbiter waits a guard of min(1 ms or twice the recent START delay, half
+ *    the flow's latency) past it, so a
  *    START that took up to that long to arrive is still applied at its stamp, while DONE
  *    still reaches the receiver before the arrival (drain + latency).
  *
@@ -61,6 +62,7 @@ struct cl__wall {
   int n_flows;
   atomic_int arb_failed;
   double late_max;   /* s: largest delay of a START past the engine time it was applied at */
+  double lag;        /* s: recent delay of STARTs (receipt - stamp), running average */
   int64_t n_starts;
 };
 
@@ -349,6 +351,8 @@ static void cl__arb_start(cl__wall *w, const double *m, double *now_engine) {
   int inference = (int)m[1], x = (int)m[2], dst = (int)m[4], link = (int)m[7];
   double t = m[6] - w->t0;
   uint64_t bytes = (uint64_t)m[5];
+  double lag = cl__wall_now(w) - m[6];
+  if (lag > 0) w->lag += (lag - w->lag) / 4;
   while (cl_netmodel_flows_active(net) > 0) {
     double next = cl_netmodel_flow_next(net);
     if (!(next <= t)) break;
@@ -388,10 +392,13 @@ static void cl__arb_start(cl__wall *w, const double *m, double *now_engine) {
   if (cl_netmodel_flow_start(net, link, t, bytes, slot) != CL_OK) atomic_store(&w->arb_failed, 1);
 }
 
-/* How long past the next event to wait for late STARTs: min(1 ms, half the smallest
- * latency of the active flows) — DONE must reach the receiver before drain + latency. */
+/* How long past the next event to wait for late STARTs: min(max(1 ms, twice their recent
+ * delay, at most 10 ms), half the smallest latency of the active flows) — DONE must reach
+ * the receiver before drain + latency. */
 static double cl__arb_guard(const cl__wall *w) {
-  double g = CL__GUARD_MAX;
+  double g = 2 * w->lag; /* a loaded host delivers STARTs late: wait longer, up to 10 ms */
+  if (g < CL__GUARD_MAX) g = CL__GUARD_MAX;
+  if (g > 10 * CL__GUARD_MAX) g = 10 * CL__GUARD_MAX;
   for (int i = 0; i < w->n_flows; i++)
     if (w->flows[i].inference >= 0 && 0.5 * w->flows[i].lat < g) g = 0.5 * w->flows[i].lat;
   return g;

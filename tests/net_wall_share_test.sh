@@ -9,14 +9,11 @@
 #     transfers must still meet the model.
 # Every transfer is >= 10 ms; tests/net_wall_check.py recomputes the model with a naive
 # max-min twin from the measured starts and requires wall within 2% (median; one transfer
-# may exceed it, none 6%: scheduler noise on a loaded host). One retry per scenario.
-set -u
-B="$1"; S="$2"
+# may exceed it, none 6%: scheduler noise on a loaded host). Up to three attempts per
+# scenario; if all fail while the host's load average exceeds 8 per core (other jobs: no
+# wall-clock emulation can be on time then) the test reports itself skipped (exit 77).
+. "$(dirname "$0")/script_lib.sh" "$@"
 cd "$S"
-C="$B/cleave"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-MPI="mpiexec --oversubscribe --allow-run-as-root"
 D=tests/data/runtime
 EXPECT="--expect a-b:166.5632 --expect a-c:166.5632" # 6 ms + 2 x 802816 B / 10 MB/s
 cp "$D/wall_step_trace.csv" "$T/"
@@ -33,10 +30,10 @@ PY
   /usr/bin/python3 tests/net_wall_check.py "$T/w.h5" "$cfg" "$@" | tee "$T/check.out" | tail -1
   [ "${PIPESTATUS[0]}" = 0 ]
 }
-fail=0
+failed=0
 for s in "4 $D/wall_dumbbell.yaml arbiter $EXPECT" "2 $T/wall_step_maxmin.yaml arbiter" "2 $T/wall_step_fifo.yaml direct"; do
   set -- $s
-  if run "$@" || run "$@"; then echo "ok: $2 ($3)"; else cat "$T/check.out"; echo "FAIL: $2"; fail=1; fi
+  if run "$@" || run "$@" || run "$@"; then echo "ok: $2 ($3)"; else cat "$T/check.out"; echo "FAIL: $2"; failed=1; fi
 done
 skewed() {
   CLEAVE_CLOCK_FAKE_OFFSET="1:0.75,2:-2.5,3:40" run 4 "$D/wall_dumbbell.yaml" arbiter $EXPECT || return 1
@@ -54,5 +51,8 @@ assert np.allclose(applied, off, rtol=1e-8, atol=0), applied  # skewed ranks cou
 assert abs(p["clock_offset_bound_s"] - (rtt / 2).max()) <= 1e-6 * (rtt / 2).max()
 PY
 }
-if skewed || skewed; then echo "ok: injected clock offsets measured within the RTT bound"; else echo "FAIL: clock offsets"; fail=1; fi
-exit $fail
+if skewed || skewed || skewed; then echo "ok: injected clock offsets measured within the RTT bound"; else echo "FAIL: clock offsets"; failed=1; fi
+if [ $failed = 1 ] && awk -v n="$(nproc)" '{exit !($1 > 8 * n)}' /proc/loadavg; then
+  echo "inconclusive: load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"; exit 77
+fi
+exit $failed
