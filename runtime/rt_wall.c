@@ -137,9 +137,9 @@ cl_status cl__wall_create(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_task
   w->acomm = MPI_COMM_NULL;
   w->su = su;
   w->tasks = tasks;
-  MPI_Comm_rank(comm, &w->rank);
-  MPI_Comm_size(comm, &w->size);
-  st = cl__clock_sync_run(comm, 32, &w->clock);
+  st = cl_mpi_check(MPI_Comm_rank(comm, &w->rank), "MPI_Comm_rank");
+  if (st == CL_OK) st = cl_mpi_check(MPI_Comm_size(comm, &w->size), "MPI_Comm_size");
+  if (st == CL_OK) st = cl__clock_sync_run(comm, 32, &w->clock);
   if (st != CL_OK) {
     free(w);
     return st;
@@ -149,9 +149,9 @@ cl_status cl__wall_create(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_task
   st = cl_mpi_check(MPI_Bcast(&w->arbiter, 1, MPI_INT, 0, comm), "MPI_Bcast(arbiter)");
   if (st == CL_OK && w->arbiter) {
     int level = MPI_THREAD_SINGLE;
-    MPI_Query_thread(&level);
+    st = cl_mpi_check(MPI_Query_thread(&level), "MPI_Query_thread");
     bad = level < MPI_THREAD_MULTIPLE;
-    st = cl_mpi_check(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce(thread level)");
+    if (st == CL_OK) st = cl_mpi_check(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce(thread level)");
     if (st == CL_OK && any) {
       if (w->rank == 0)
         cl_log_error("wall mode with shared links (max-min, media or shared hops) needs MPI_THREAD_MULTIPLE "
