@@ -108,8 +108,10 @@ int cl__cmd_run(int argc, char **argv) {
       return 2;
     }
   }
-  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-    fprintf(stderr, "cleave: error: run: MPI_Init failed\n");
+  /* Threads: wall mode's network arbiter (runtime/rt_wall.c) calls MPI from its own thread. */
+  int provided = MPI_THREAD_SINGLE;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "cleave: error: run: MPI_Init_thread failed\n");
     return 1;
   }
   MPI_Comm comm = MPI_COMM_NULL;

@@ -176,6 +176,18 @@ static cl_status add_sample(cl_part *p, cl_part_sample s) {
   return CL_OK;
 }
 
+/* Complete @p req: block in MPI, or (hooks->wait_poll > 0) test and sleep. */
+static cl_status part_wait(MPI_Request *req, const cl_part_hooks *hooks, const char *what) {
+  if (!hooks || !(hooks->wait_poll > 0)) return cl_mpi_check(MPI_Wait(req, MPI_STATUS_IGNORE), what);
+  struct timespec ts = {0, (long)(hooks->wait_poll * 1e9)};
+  for (;;) {
+    int done = 0;
+    CL_TRY(cl_mpi_check(MPI_Test(req, &done, MPI_STATUS_IGNORE), what));
+    if (done) return CL_OK;
+    nanosleep(&ts, NULL);
+  }
+}
+
 cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_part_hooks *hooks) {
   /* Buffers are about to be rewritten: complete last inference's sends first. */
   for (int i = 0; i < p->n_sends; i++)
@@ -185,9 +197,9 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
     for (int i = p->recv_off[k]; i < p->recv_off[k + 1]; i++) {
       xfer *r = &p->recvs[i];
       int cnt = (int)(sizeof(double) * CL_MSG_HDR + r->bytes);
-      CL_TRY(cl_mpi_check(MPI_Recv(r->buf, cnt, MPI_BYTE, r->peer, CL_TAG_TENSOR_BASE + r->node, p->comm,
-                                MPI_STATUS_IGNORE),
-                       "MPI_Recv(tensor)"));
+      CL_TRY(cl_mpi_check(MPI_Irecv(r->buf, cnt, MPI_BYTE, r->peer, CL_TAG_TENSOR_BASE + r->node, p->comm, &r->req),
+                       "MPI_Irecv(tensor)"));
+      CL_TRY(part_wait(&r->req, hooks, "MPI_Wait(tensor)"));
       double hdr[CL_MSG_HDR];
       memcpy(hdr, r->buf, sizeof hdr);
       if ((int)hdr[0] != inference) {
@@ -218,8 +230,7 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
       int cnt = (int)(sizeof(double) * CL_MSG_HDR + sx->bytes);
       CL_TRY(cl_mpi_check(MPI_Isend(sx->buf, cnt, MPI_BYTE, sx->peer, CL_TAG_TENSOR_BASE + sx->node, p->comm, &sx->req),
                        "MPI_Isend(tensor)"));
-      if (hooks && hooks->complete_sends)
-        CL_TRY(cl_mpi_check(MPI_Wait(&sx->req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
+      if (hooks && hooks->complete_sends) CL_TRY(part_wait(&sx->req, hooks, "MPI_Wait(send)"));
     }
   }
   return CL_OK;

@@ -316,3 +316,36 @@ cl_status cl_store_write_model_provenance(cl_store *s, const char *path) {
   if (st != CL_OK) cl_log_error("store: writing model provenance to '%s' failed", s->path);
   return st;
 }
+
+/* Comma-separated %.9g list of v[0..n) (caller frees). */
+static char *list_text(int n, const double *v) {
+  size_t cap = (size_t)n * 24 + 1, len = 0;
+  char *t = malloc(cap);
+  if (!t) return NULL;
+  t[0] = 0;
+  for (int i = 0; i < n; i++) len += (size_t)snprintf(t + len, cap - len, "%s%.9g", i ? "," : "", v[i]);
+  return t;
+}
+
+cl_status cl_store_write_clock_provenance(cl_store *s, int n, const double *offset, const double *rtt,
+                                         const double *applied, int rounds) {
+  if (!s || n < 1 || !offset || !rtt || !applied) return CL_ERR_INVALID;
+  double bound = 0.0;
+  for (int i = 0; i < n; i++)
+    if (0.5 * rtt[i] > bound) bound = 0.5 * rtt[i];
+  char *to = list_text(n, offset), *tr = list_text(n, rtt), *ta = list_text(n, applied);
+  hid_t g = to && tr && ta ? H5Gopen2(s->file, s->prov_group, H5P_DEFAULT) : -1;
+  cl_status st = !to || !tr || !ta ? CL_ERR_NOMEM : g < 0 ? CL_ERR_HDF5 : CL_OK;
+  if (st == CL_OK) st = cl__h5_attr_str(g, "clock_sync", "ping-pong to rank 0, min-RTT round (Cristian)");
+  if (st == CL_OK) st = cl__h5_attr_i64(g, "clock_rounds", rounds);
+  if (st == CL_OK) st = cl__h5_attr_str(g, "clock_offsets_s", to);
+  if (st == CL_OK) st = cl__h5_attr_str(g, "clock_rtt_s", tr);
+  if (st == CL_OK) st = cl__h5_attr_str(g, "clock_applied_s", ta);
+  if (st == CL_OK) st = cl__h5_attr_f64(g, "clock_offset_bound_s", bound);
+  if (g >= 0) H5Gclose(g);
+  free(to);
+  free(tr);
+  free(ta);
+  if (st != CL_OK) cl_log_error("store: writing clock provenance to '%s' failed", s->path);
+  return st;
+}

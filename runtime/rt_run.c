@@ -18,72 +18,9 @@
 #include "cleave/wallclock.h"
 #include "multiuser_internal.h"
 #include "rt_internal.h"
+#include "rt_wall.h"
 
-/* ---- wall-clock emulation ---- */
-
-/* Wall-clock emulation uses one clock for all ranks of a host: CLOCK_MONOTONIC
- * (cl_wall_now), and cl_wall_sleep_until's absolute sleep + short spin. */
-static void sleep_until(double t) { (void)cl_wall_sleep_until(t); }
-
-typedef struct wall_ctx {
-  const cl_rt_setup *su;
-  int me;
-  double *link_free; /* per link: emulated free time (monotonic s), sender side */
-  double *arrivals;  /* rows [inference, x, dst, send_start, model_arrival, actual_arrival] */
-  int n_arr, cap_arr;
-  const double *step_slowdown; /* this rank's per-step slowdowns (device models, runtime/rt_device.c) */
-} wall_ctx;
-
-static void wall_after_step(void *ctx, int inference, int k, double cpu) {
-  (void)inference;
-  (void)k;
-  wall_ctx *w = ctx;
-  /* Wall mode realises background load for real (threads started by cl_rt_run), so
-   * only the node's speed factor is emulated by stretching: cpu x speed. */
-  const cl_rt_node *rn = &w->su->nodes[w->me];
-  double speed = w->step_slowdown ? w->step_slowdown[k] * rn->speed / rn->slowdown : rn->speed;
-  double extra = cpu * (speed - 1.0);
-  if (extra > 0) sleep_until(cl_wall_now() + extra);
-}
-
-static double wall_before_send(void *ctx, int inference, int x, int dst, double bytes) {
-  (void)inference;
-  (void)x;
-  wall_ctx *w = ctx;
-  int link = -1;
-  double now = cl_wall_now();
-  if (cl_netmodel_find_link(w->su->net, w->me, dst, &link) != CL_OK) return now;
-  double start = now > w->link_free[link] ? now : w->link_free[link];
-  double tx = 0;
-  cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
-  w->link_free[link] = start + tx;
-  return start;
-}
-
-static void wall_after_recv(void *ctx, int inference, int x, int src, double bytes, double send_start) {
-  wall_ctx *w = ctx;
-  int link = -1;
-  if (cl_netmodel_find_link(w->su->net, src, w->me, &link) != CL_OK) return;
-  double tx = 0;
-  cl_netmodel_tx_time(w->su->net, link, 0.0, (uint64_t)bytes, &tx);
-  double arrival = send_start + cl_netmodel_latency_at(w->su->net, link, 0.0) + tx;
-  sleep_until(arrival);
-  double actual = cl_wall_now();
-  if (w->n_arr == w->cap_arr) {
-    int cap = w->cap_arr ? 2 * w->cap_arr : 256;
-    double *p = realloc(w->arrivals, sizeof(double) * 6 * (size_t)cap);
-    if (!p) return;
-    w->arrivals = p;
-    w->cap_arr = cap;
-  }
-  double *r = w->arrivals + 6 * (size_t)w->n_arr++;
-  r[0] = inference;
-  r[1] = x;
-  r[2] = w->me;
-  r[3] = send_start;
-  r[4] = arrival;
-  r[5] = actual;
-}
+/* Wall-clock emulation (links, the network arbiter, the cross-host clock): runtime/rt_wall.c. */
 
 /* ---- records: layouts declared in cleave/records.h ---- */
 typedef cl_rec_run_layer layer_rec;
@@ -232,8 +169,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   cl_timeline *tl = NULL;
   double *meas = NULL, *xfer_wall = NULL, *mine = NULL;
   int *counts = NULL, *displs = NULL;
-  wall_ctx wc;
-  memset(&wc, 0, sizeof wc);
+  cl__wall *wall = NULL;
   int N = su->n_nodes;
   cl_status st = CL_OK;
   if (size < N) {
@@ -292,58 +228,13 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
-  if (su->wall && rank < N) {
-    wc.su = su;
-    wc.me = rank;
-    wc.step_slowdown = tasks.step_slowdown ? tasks.step_slowdown[rank] : NULL;
-    wc.link_free = calloc((size_t)cl_netmodel_links(su->net) + 1, sizeof(double));
-    if (!wc.link_free) st = CL_ERR_NOMEM;
+  if (su->wall) { /* clock offsets, the arbiter if links are shared, warmed-up connections */
+    st = cl__wall_create(comm, su, rank < N ? &tasks : NULL, &wall);
+    if (st == CL_OK) st = cl__wall_warm_up(wall);
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
-  if (su->wall) {
-    /* Warm up every connection a tensor will use (the first message between two
-     * ranks pays the transport's connection set-up, milliseconds, which is not part
-     * of the emulated link). Pairs exchange in both directions, ordered by rank. */
-    for (int a = 0; a < N; a++)
-      for (int b = a + 1; b < N; b++) {
-        int l1 = -1, l2 = -1;
-        if (cl_netmodel_find_link(su->net, a, b, &l1) != CL_OK && cl_netmodel_find_link(su->net, b, a, &l2) != CL_OK)
-          continue;
-        char ping = 0;
-        if (rank == a) {
-          if (st == CL_OK) st = cl_mpi_check(MPI_Send(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm), "MPI_Send(warm-up)");
-          if (st == CL_OK)
-            st = cl_mpi_check(MPI_Recv(&ping, 1, MPI_CHAR, b, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE), "MPI_Recv(warm-up)");
-        } else if (rank == b) {
-          if (st == CL_OK)
-            st = cl_mpi_check(MPI_Recv(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm, MPI_STATUS_IGNORE), "MPI_Recv(warm-up)");
-          if (st == CL_OK) st = cl_mpi_check(MPI_Send(&ping, 1, MPI_CHAR, a, CL_TAG_CTRL, comm), "MPI_Send(warm-up)");
-        }
-      }
-  }
-  /* Complete sends eagerly in wall mode when tensors flow between ranks without a
-   * cycle (a rank-level DAG cannot deadlock on blocking sends). */
-  int acyclic = 1;
-  {
-    int *reach = calloc((size_t)N * (size_t)N, sizeof(int)); /* transitive closure of rank flows */
-    if (!reach) acyclic = 0;
-    for (int c = 0; reach && c < n; c++) {
-      const cl_node *cn = cl_graph_node(g, c);
-      for (int q = 0; q < cn->n_inputs; q++) {
-        int a = su->node_of_layer[cn->inputs[q]], b = su->node_of_layer[c];
-        if (a != b) reach[a * N + b] = 1;
-      }
-    }
-    for (int k = 0; reach && k < N; k++)
-      for (int a = 0; a < N; a++)
-        for (int b = 0; b < N; b++)
-          if (reach[a * N + k] && reach[k * N + b]) reach[a * N + b] = 1;
-    for (int a = 0; reach && a < N; a++)
-      if (reach[a * N + a]) acyclic = 0;
-    free(reach);
-  }
-  cl_part_hooks hooks = {&wc, wall_after_step, wall_before_send, wall_after_recv, acyclic};
+  cl_part_hooks hooks = wall ? cl__wall_hooks(wall, g) : (cl_part_hooks){0};
   const cl_part_hooks *hp = su->wall && rank < N ? &hooks : NULL;
   /* One untimed warm-up inference: first-touch of weights and caches, MPI connection
    * set-up and lazy library initialisation would otherwise inflate inference 0. */
@@ -361,19 +252,20 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     if (me->cpu_load <= 0) lp.threads = 0;
     if (cl_wall_load_start(&lp, &load) != CL_OK) load = NULL;
   }
-  st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(start)");
-  double t0 = cl_wall_now();
-  if (st == CL_OK) /* one monotonic clock on a single host */
-    st = cl_mpi_check(MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, comm), "MPI_Bcast(start time)");
+  double t0 = 0.0; /* global s: rank 0's clock (cross-host offsets applied) */
+  if (wall)
+    st = cl__wall_start(wall, &t0);
+  else
+    st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(start)");
   int I = su->inferences > 0 ? su->inferences : 1;
   for (int i = 0; i < I && st == CL_OK; i++) {
     if (su->wall) {
       /* release: rate-based arrivals are honoured by the input's rank; back-to-back
        * (and explicit) inferences run one at a time. */
       if (su->arrival.kind == CL_ARRIVAL_FIXED_RATE && su->node_of_layer[0] == rank)
-        sleep_until(t0 + su->arrival.t0 + (double)i / su->arrival.rate);
+        cl__wall_sleep_until(wall, t0 + su->arrival.t0 + (double)i / su->arrival.rate);
       else if (su->arrival.kind != CL_ARRIVAL_FIXED_RATE)
-        st = cl_mpi_check(MPI_Barrier(comm), "MPI_Barrier(release)");
+        st = cl__wall_barrier(wall); /* release */
     }
     if (st == CL_OK) st = cl_part_run(part, i, su->seed, hp);
     if (st == CL_OK && opts->save_output && i == 0 && cl_part_output(part))
@@ -410,6 +302,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     }
   }
   if (st == CL_OK) st = cl_part_finish(part);
+  if (st == CL_OK && wall) st = cl__wall_stop(wall); /* every transfer delivered; arbiter stopped */
   if (load) {
     cl_wall_load_stop(load);
     cl_wall_load_destroy(load);
@@ -426,10 +319,11 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   const cl_part_sample *smp = cl_part_samples(part, &ns);
   mine = malloc(sizeof(double) * 3 * (size_t)(ns + 1));
   if (!mine) st = CL_ERR_NOMEM;
+  double off = wall ? cl__wall_offset(wall) : 0.0; /* this rank's clock -> rank 0's */
   for (int q = 0; q < ns && mine; q++) {
     mine[3 * q] = smp[q].cpu;
-    mine[3 * q + 1] = smp[q].wall_start;
-    mine[3 * q + 2] = smp[q].wall_end;
+    mine[3 * q + 1] = smp[q].wall_start + off;
+    mine[3 * q + 2] = smp[q].wall_end + off;
   }
   st = agree(comm, st);
   if (st != CL_OK) goto done;
@@ -452,7 +346,9 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   if (st == CL_OK)
     st = cl_mpi_check(MPI_Gatherv(mine, cnt, MPI_DOUBLE, raw, counts, displs, MPI_DOUBLE, 0, comm), "MPI_Gatherv(samples)");
   /* Wall mode: measured arrivals, 6 doubles each. */
-  int acnt = 6 * wc.n_arr;
+  int n_arr = 0;
+  const double *my_arr = wall ? cl__wall_arrivals(wall, &n_arr) : NULL;
+  int acnt = 6 * n_arr;
   double *arr_all = NULL;
   int *acounts = NULL, *adispls = NULL;
   if (rank == 0) {
@@ -470,7 +366,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     arr_all = malloc(sizeof(double) * (size_t)(atot + 1));
   }
   if (st == CL_OK)
-    st = cl_mpi_check(MPI_Gatherv(wc.arrivals, acnt, MPI_DOUBLE, arr_all, acounts, adispls, MPI_DOUBLE, 0, comm),
+    st = cl_mpi_check(MPI_Gatherv(my_arr, acnt, MPI_DOUBLE, arr_all, acounts, adispls, MPI_DOUBLE, 0, comm),
                       "MPI_Gatherv(arrivals)");
   if (rank == 0 && st == CL_OK) {
     /* reorder to [inference][flat step] */
@@ -520,6 +416,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
       if (st == CL_OK) st = write_records(store, g, su, &tasks, tl, meas, xfer_wall, t0);
       if (st == CL_OK && su->device_models) st = cl_rt_write_devices(store, su, &tasks, n_fast);
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", su->wall ? "wall" : "virtual");
+      if (st == CL_OK && wall) st = cl__wall_write_provenance(wall, store);
       if (st == CL_OK)
         st = cl_store_attr_str(store, "/", "backend", cl_backend_name(cl_backend_resolve((cl_backend)su->backend)));
       if (st == CL_OK) st = cl_store_attr_str(store, "/", "model", su->model);
@@ -571,8 +468,7 @@ done:
   free(xfer_wall);
   free(counts);
   free(displs);
-  free(wc.link_free);
-  free(wc.arrivals);
+  cl__wall_destroy(wall);
   cl_timeline_destroy(tl);
   cl_rt_tasks_free(&tasks);
   cl_part_destroy(part);

@@ -9,10 +9,17 @@
 #include <string.h>
 #include <time.h>
 
+/* Injected skew (s) of this process's wall clock: tests of the cross-host clock make one
+ * host's ranks look like another host's (runtime/rt_clock.c). Set before threads start. */
+static double cl__skew;
+
+void cl_wall_set_skew(double seconds) { cl__skew = isfinite(seconds) ? seconds : 0.0; }
+double cl_wall_skew(void) { return cl__skew; }
+
 double cl_wall_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec + cl__skew;
 }
 
 static struct timespec cl__ts(double t) {
@@ -30,7 +37,7 @@ static struct timespec cl__ts(double t) {
 
 /* Kernel sleep to an absolute time (no spin), restarting after signals. */
 static void cl__nanosleep_abs(double t) {
-  struct timespec ts = cl__ts(t);
+  struct timespec ts = cl__ts(t - cl__skew);
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
 }

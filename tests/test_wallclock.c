@@ -146,7 +146,28 @@ static void test_load(void) {
   cl_wall_load_destroy(NULL);
 }
 
+/* An injected skew (the cross-host clock test hook) shifts every reading and every
+ * absolute deadline together: a sleep of d still takes d of CLOCK_MONOTONIC. */
+static void test_skew(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double mono = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  cl_wall_set_skew(100.0);
+  CL_CHECK(cl_wall_skew() == 100.0);
+  double t = cl_wall_now();
+  CL_CHECK(t - mono >= 100.0 && t - mono < 100.5);
+  CL_CHECK_OK(cl_wall_sleep_until(t + 0.02));
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double slept = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - (t - 100.0);
+  printf("skewed sleep 20 ms: %.3f ms\n", slept * 1e3);
+  CL_CHECK(slept >= 0.02 && slept < 0.5); /* not 100 s early or late */
+  cl_wall_set_skew(NAN); /* not finite: no skew */
+  CL_CHECK(cl_wall_skew() == 0.0);
+  CL_CHECK(fabs(cl_wall_now() - mono) < 10.0);
+}
+
 int main(void) {
+  test_skew();
   test_sleep();
   test_throttle();
   test_load();

@@ -47,6 +47,11 @@ typedef struct cl_part_hooks {
    *  moves while the sender is inside MPI, so leaving it pending would delay it by the
    *  sender's next compute step). Only safe when tensors never flow in a rank cycle. */
   int complete_sends;
+  /** > 0: wait for tensor messages (receives, and sends completed eagerly) by testing
+   *  every @p wait_poll seconds and sleeping in between instead of spinning inside MPI, so
+   *  waiting ranks leave the cores to the ones that must wake on time (wall mode on an
+   *  oversubscribed host). 0: block in MPI. */
+  double wait_poll;
 } cl_part_hooks;
 
 /** Measurement of one step execution. */

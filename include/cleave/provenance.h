@@ -34,6 +34,14 @@ cl_status cl_store_write_provenance(cl_store *s, const cl_provenance *p);
  *  streamed from the file. Zoo models need no such record (their weights are seeded). */
 cl_status cl_store_write_model_provenance(cl_store *s, const char *path);
 
+/** Record wall mode's clock offsets in the provenance group: clock_sync (method),
+ *  clock_rounds, clock_offsets_s and clock_rtt_s (comma-separated, one per rank: measured
+ *  rank 0's clock minus rank r's, and the RTT of the round it came from), clock_applied_s
+ *  (the offsets in use: 0 for ranks on rank 0's host) and clock_offset_bound_s (max RTT /
+ *  2: no measured offset is off by more). Arrays have @p n entries. */
+cl_status cl_store_write_clock_provenance(cl_store *s, int n, const double *offset, const double *rtt,
+                                         const double *applied, int rounds);
+
 /** Provenance group of this store ("/provenance" or "/provenance/resume_<k>"). */
 const char *cl_store_provenance_group(const cl_store *s);
 

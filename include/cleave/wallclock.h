@@ -18,8 +18,14 @@
 /** Final stretch before a deadline that is busy-waited instead of slept (s). */
 #define CL_WALL_SPIN_S 50e-6
 
-/** @brief CLOCK_MONOTONIC now, in seconds. */
+/** @brief CLOCK_MONOTONIC now, in seconds (plus the injected skew, normally 0). */
 double cl_wall_now(void);
+/** @brief Test hook: shift this process's cl_wall_now() (and every absolute sleep) by
+ *  @p seconds, as if its host's clock were offset; 0 restores. Call before any thread of
+ *  this module runs. The cross-host clock measurement must then find it. */
+void cl_wall_set_skew(double seconds);
+/** @brief The injected skew (s), 0 normally. */
+double cl_wall_skew(void);
 /** @brief CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), in seconds: what an
  *  executor step costs on this host, whatever else runs (runtime/clock.c). */
 double cl_thread_cpu_now(void);
