@@ -270,7 +270,8 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   if (bandwidth < 0) bandwidth = df.bandwidth > 0 ? df.bandwidth : 50e6 / 8;
   if (msg_lat < 0) msg_lat = df.msg_latency >= 0 ? df.msg_latency : 1e-3;
   cl_coedge_problem pb = {g,       -1,       -1,       host, df.n_dev, df.dev, df.source,
-                          bandwidth, msg_lat, deadline, mode, df.input_bytes_per_elem};
+                          bandwidth, msg_lat, deadline, mode, df.input_bytes_per_elem,
+                          df.overlap};
   int first, last;
   if (cl_spatial_prefix(g, &first, &last) != CL_OK) {
     rc = 2;

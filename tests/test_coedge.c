@@ -33,7 +33,7 @@ typedef struct tiny_case {
 static void tiny_case_init(tiny_case *tc, cl_graph *g, double deadline) {
   const tiny_case c = {{0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001},
                        {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL}, {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}},
-                       {g, -1, -1, NULL, 2, NULL, 0, 1e6, 1e-3, deadline, CL_SPATIAL_LAYER, 0}};
+                       {g, -1, -1, NULL, 2, NULL, 0, 1e6, 1e-3, deadline, CL_SPATIAL_LAYER, 0, 0}};
   *tc = c;
   tc->pb.host_time = tc->host;
   tc->pb.dev = tc->dev;
@@ -146,7 +146,7 @@ static void test_vs_exhaustive(void) {
       cl_spatial_mode mode = (trial / 2) % 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
       /* every third trial the source sends an 8-bit input: the LP must charge it too */
       cl_coedge_problem pb = {g, -1, -1, host, nd, dev, trial % nd, urand(2e5, 5e6), 2e-4, 0,
-                              mode, trial % 3 == 1 ? 1 : 0};
+                              mode, trial % 3 == 1 ? 1 : 0, 0};
       int rows[3];
       exh x0 = {1e300, 1e300, 0, 0, {0, 0, 0}, {0, 0, 0}};
       exhaust(&pb, 0, cl_coedge_ref_height(&pb), rows, &x0);
@@ -212,7 +212,7 @@ static void test_baselines_and_exclusion(void) {
                              {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
                              {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
                              {"mid", 1.0, 4, 1, 2, 1.5, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER, 0};
+  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER, 0, 0};
   for (int m = 0; m < 2; m++) {
     pb.mode = m ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
     for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
@@ -479,7 +479,7 @@ static void test_device_subsets(void) {
     double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
     for (int k = 0; k < 2; k++) {
       cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
-                              CL_SPATIAL_LAYER, 0};
+                              CL_SPATIAL_LAYER, 0, 0};
       int rows[6] = {0};
       double best = best_over_pairs(&pb, rows);
       cl_coedge_result r;
@@ -559,7 +559,7 @@ static void test_score_twin(void) {
     double *host = cl_test_flop_seconds(g, 2e10);
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
-                              (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0};
+                              (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0, 0};
       check_score_twin(&pb, 12, &n_checked);
     }
     free(host);
@@ -570,7 +570,7 @@ static void test_score_twin(void) {
   double *host = cl_test_flop_seconds(g, 1e9);
   for (int mode = 0; mode < 2; mode++) {
     /* the external entry x is the graph input: sent at 1 byte per element in mode 1 */
-    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode};
+    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode, 0};
     check_score_twin(&pb, 40, &n_checked);
   }
   free(host);
