@@ -10,7 +10,7 @@ With --sim, configs/scission.yaml and scission-wired.yaml (device: keys, fixed c
 through `cleave sim` and are compared with the emulated data's latency of the same cuts.
 
 usage: /usr/bin/python3 scripts/replay_scission.py [--cleave build/cleave]
-           [--data tests/data/scission] [--models vgg16,...] [--sim] [--markdown]
+           [--data tests/data/scission] [--models vgg16,...] [--sim] [--markdown] [--raw]
 """
 import argparse
 import csv
@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--models", default="")
     ap.add_argument("--sim", action="store_true", help="also run configs/scission*.yaml through cleave sim")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--raw", action="store_true", help="also print both query outputs as Scission prints them")
     a = ap.parse_args()
     emu = tempfile.mkdtemp(prefix="cleave-scission-emu-")
     subprocess.run([a.cleave, "devices", "emulate", "--scission", a.data, "--out", emu], check=True)
@@ -107,8 +108,10 @@ def main():
     for netname, netfile in NETWORKS.items():
         nets = {src: read_net(os.path.join(d, netfile)) for src, d in (("scission", a.data), ("cleave", emu))}
         for model in models:
-            s_lat, s_r, _ = plan(a.cleave, a.data, netfile, model)
-            c_lat, c_r, _ = plan(a.cleave, emu, netfile, model)
+            s_lat, s_r, s_txt = plan(a.cleave, a.data, netfile, model)
+            c_lat, c_r, c_txt = plan(a.cleave, emu, netfile, model)
+            if a.raw:
+                print("# %s %s Scission: %s\n# %s %s cleave:   %s" % (netname, model, s_txt, netname, model, c_txt))
             blk = {t: data["scission"][t][model] for t in MACHINES}
             blk_c = {t: data["cleave"][t][model] for t in MACHINES}
             chk, s_comp, s_comm = evaluate(blk, nets["scission"], s_r, names)

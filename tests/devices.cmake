@@ -4,3 +4,12 @@ add_executable(devices_backend devices_backend.c)
 target_link_libraries(devices_backend PRIVATE cleave_sim)
 add_test(NAME devices_backend COMMAND devices_backend WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(devices_backend PROPERTIES LABELS long TIMEOUT 900 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Replays (docs/replays.md): Scission's best partition on its data and cleave's on the
+# emulated raspi4 / vm2core / 6700k(GPU) machines agree for these models on both networks
+# (fails if a device model drifts enough to move a cut).
+add_test(NAME replay_scission
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/replay_scission.py --cleave $<TARGET_FILE:cleave>
+                 --data ${CMAKE_CURRENT_SOURCE_DIR}/data/scission --models vgg16,vgg19,mobilenet,resnet50,densenet121)
+set_tests_properties(replay_scission PROPERTIES LABELS unit TIMEOUT 300
+                     PASS_REGULAR_EXPRESSION "same best partition: 10 of 10")
