@@ -31,6 +31,7 @@ static void help(void) {
   printf("usage: cleave devices list\n"
          "       cleave devices fit --scission DIR [--out DIR]\n"
          "       cleave devices check --scission DIR [--emulate [--backend B] [--verbose]]\n"
+         "       cleave devices emulate --scission DIR --out DIR\n"
          "  list: the catalogue (configs/devices or $CLEAVE_DEVICE_DIR).\n"
          "  fit: fits throughput per op class and the per-layer overhead of raspi4, i5-2500,\n"
          "    vm2core, i7-6700k, i7-6700k-gpu to Scission's per-block times (DIR holds\n"
@@ -48,7 +49,10 @@ static void help(void) {
          "    cl_calib_layers: cached, else measured first; the run is a second measurement);\n"
          "    --verbose\n"
          "    prints every block: Scission's time, the device model's, the emulated one, and\n"
-         "    this host's measured and modelled times.\n");
+         "    this host's measured and modelled times.\n"
+         "  emulate: writes DIR_OUT/<tier>-<machine>.csv, Scission's files with every block's\n"
+         "    seconds replaced by the catalogue model's (and copies the network files), for\n"
+         "    `cleave plan scission --profiles DIR_OUT` (scripts/replay_scission.py).\n");
 }
 
 static int list(void) {
@@ -259,6 +263,57 @@ static int check(const char *dir, int emul, int backend, int verbose) {
   return rc;
 }
 
+/* Scission-format CSVs of the catalogue's emulated machines: every row of each machine's
+ * file with `seconds` replaced by the device model's time of the block (the blocks' node
+ * ranges come from device-raspi4.csv, which has no 0 s rows); the network files are
+ * copied. `cleave plan scission --profiles OUT` then plans on the emulated testbed. */
+static int emulate_csv(const char *dir, const char *out) {
+  cl_devfit_data data;
+  if (read_machine(dir, 0, &data) != CL_OK) return 1;
+  int rc = 0;
+  for (int m = 0; m < N_MACHINES + 2 && rc == 0; m++) {
+    const char *base = m < N_MACHINES ? g_machines[m].csv : m == N_MACHINES ? "network_stats" : "network_stats_wired";
+    cl_device dev;
+    if (m < N_MACHINES && cl_device_find(g_machines[m].device, &dev) != CL_OK) {
+      rc = 1;
+      break;
+    }
+    char in_path[4096], out_path[4096], line[512], model[64];
+    snprintf(in_path, sizeof in_path, "%s/%s.csv", dir, base);
+    snprintf(out_path, sizeof out_path, "%s/%s.csv", out, base);
+    FILE *fi = fopen(in_path, "r"), *fo = fi ? fopen(out_path, "w") : NULL;
+    if (!fi || !fo) {
+      fprintf(stderr, "cleave: error: devices: cannot %s '%s'\n", fi ? "write" : "read", fi ? out_path : in_path);
+      rc = 1;
+    }
+    for (int ln = 1; rc == 0 && fgets(line, sizeof line, fi); ln++) {
+      int block, in, outl, i = 0;
+      double sec;
+      long long bytes;
+      if (ln == 1 || m >= N_MACHINES) {
+        fputs(line, fo);
+        continue;
+      }
+      if (sscanf(line, "%63[^,],%d,%d,%d,%lf,%lld", model, &block, &in, &outl, &sec, &bytes) != 6) {
+        fprintf(stderr, "cleave: error: devices: %s:%d: not a Scission row\n", in_path, ln);
+        rc = 1;
+        break;
+      }
+      while (i < data.n && (strcmp(data.b[i].model, model) || data.b[i].block != block)) i++;
+      if (i == data.n) {
+        fprintf(stderr, "cleave: error: devices: %s:%d: %s block %d is not mapped\n", in_path, ln, model, block);
+        rc = 1;
+        break;
+      }
+      fprintf(fo, "%s,%d,%d,%d,%.9g,%lld\n", model, block, in, outl, cl_devfit_predict(&data, i, &dev), bytes);
+    }
+    if (fi) fclose(fi);
+    if (fo && fclose(fo) != 0) rc = 1;
+  }
+  cl_devfit_data_fini(&data);
+  return rc;
+}
+
 int cl__cmd_devices(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     help();
@@ -288,6 +343,13 @@ int cl__cmd_devices(int argc, char **argv) {
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
   if (!strcmp(sub, "check")) return check(dir, emul, backend, verbose);
-  fprintf(stderr, "cleave: error: devices: unknown subcommand '%s' (list, fit, check)\n", sub);
+  if (!strcmp(sub, "emulate")) {
+    if (!out) {
+      fprintf(stderr, "cleave: error: devices: emulate needs --out DIR\n");
+      return 2;
+    }
+    return emulate_csv(dir, out);
+  }
+  fprintf(stderr, "cleave: error: devices: unknown subcommand '%s' (list, fit, check, emulate)\n", sub);
   return 2;
 }

@@ -26,7 +26,8 @@ void plan_coedge_usage(FILE *f) {
           "  --devices FILE      YAML: devices: [{name, speed, compute_w, idle_w, tx_w, rx_w,\n"
           "                      source: true?}], optional bandwidth:, msg_latency:,\n"
           "                      input_bytes_per_elem: (1 = the source sends an 8-bit image,\n"
-          "                      2 = fp16, 4 = float32; default 4; only the scatter's bytes)\n"
+          "                      2 = fp16, 4 = float32; default 4; only the scatter's bytes),\n"
+          "                      overlap: true (halo exchange beside compute; docs/coedge.md)\n"
           "  --deadline T        latency deadline, e.g. 200ms (default: none)\n"
           "  --bandwidth B       shared WLAN bandwidth, e.g. 50Mbit/s (default: file, else 50Mbit/s)\n"
           "  --msg-latency T     per-transfer overhead (default: file, else 1ms)\n"
@@ -270,7 +271,8 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   if (bandwidth < 0) bandwidth = df.bandwidth > 0 ? df.bandwidth : 50e6 / 8;
   if (msg_lat < 0) msg_lat = df.msg_latency >= 0 ? df.msg_latency : 1e-3;
   cl_coedge_problem pb = {g,       -1,       -1,       host, df.n_dev, df.dev, df.source,
-                          bandwidth, msg_lat, deadline, mode, df.input_bytes_per_elem};
+                          bandwidth, msg_lat, deadline, mode, df.input_bytes_per_elem,
+                          df.overlap};
   int first, last;
   if (cl_spatial_prefix(g, &first, &last) != CL_OK) {
     rc = 2;

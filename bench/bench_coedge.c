@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
     for (int id = 0; id < n; id++) host[id] = (double)cl_graph_node(g, id)->flops / 20e9;
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, n_dev, dev, 0, 50e6 / 8, 1e-3, 0,
-                              (cl_spatial_mode)mode, 0};
+                              (cl_spatial_mode)mode, 0, 0};
       cl_coedge_result r;
       if (cl_coedge_plan(&pb, CL_COEDGE_MINLAT, &r) != CL_OK) {
         rc = 1;

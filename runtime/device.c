@@ -13,9 +13,9 @@
 
 static const struct {
   const char *key;
-  int compute;
+  int compute, fallback;
 } g_class[] = {
-#define CL__DEV_ROW(e, key, compute, desc) {key, compute},
+#define CL__DEV_ROW(e, key, compute, fallback, desc) {key, compute, fallback},
     CL_DEV_CLASS_MAP(CL__DEV_ROW)
 #undef CL__DEV_ROW
 };
@@ -36,13 +36,17 @@ int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *wo
    * it adds its work but no layer overhead. Dropout is the identity at inference. */
   const cl_op prev = n->n_inputs ? cl_graph_node(g, n->inputs[0])->op : CL_OP_INPUT;
   int is_act = n->op == CL_OP_RELU || n->op == CL_OP_RELU6 || n->op == CL_OP_SIGMOID || n->op == CL_OP_HSWISH;
-  if (n->op == CL_OP_DROPOUT) return 0;
+  if (n->op == CL_OP_DROPOUT) return 1; /* identity at inference, still a layer call (Keras) */
   double io = tensor_bytes(n->out);
   for (int q = 0; q < n->n_inputs; q++) io += tensor_bytes(cl_graph_node(g, n->inputs[q])->out);
   switch (n->op) {
   case CL_OP_CONV: {
     const cl_conv_params *c = &n->p.conv;
-    *cls = c->groups > 1 ? CL_DEV_DWCONV : (c->kh == 1 && c->kw == 1) ? CL_DEV_CONV1X1 : CL_DEV_CONV;
+    int in_c = n->n_inputs ? cl_graph_node(g, n->inputs[0])->out.c : 0;
+    *cls = c->groups > 1                  ? CL_DEV_DWCONV
+           : in_c <= 4                    ? CL_DEV_CONV_IN /* an image: few channels, poor vectorisation */
+           : (c->kh == 1 && c->kw == 1)   ? CL_DEV_CONV1X1
+                                          : CL_DEV_CONV;
     *work = 2.0 * (double)n->macs;
     break;
   }
@@ -56,7 +60,17 @@ int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *wo
     *cls = CL_DEV_COPY;
     *work = io;
     break;
-  default: /* pooling, batch-norm, activations, add, mul, LRN, softmax */
+  case CL_OP_BATCHNORM:
+    *cls = CL_DEV_BN;
+    *work = io;
+    break;
+  case CL_OP_MAXPOOL:
+  case CL_OP_AVGPOOL:
+  case CL_OP_GAP:
+    *cls = CL_DEV_POOL;
+    *work = io;
+    break;
+  default: /* activations, add, mul, LRN, softmax */
     *cls = CL_DEV_ELTWISE;
     *work = io;
     break;
@@ -64,11 +78,22 @@ int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *wo
   return !(is_act && (prev == CL_OP_CONV || prev == CL_OP_FC));
 }
 
+void cl_device_node_bytes(const cl_graph *g, int id, double *weights, double *acts) {
+  const cl_node *n = cl_graph_node(g, id);
+  *weights = *acts = 0;
+  if (!n || (n->op != CL_OP_CONV && n->op != CL_OP_FC)) return;
+  *weights = 4.0 * (double)n->n_params;
+  if (n->op == CL_OP_CONV) *acts = tensor_bytes(n->out) + (n->n_inputs ? tensor_bytes(cl_graph_node(g, n->inputs[0])->out) : 0);
+}
+
 double cl_device_node_time(const cl_device *d, const cl_graph *g, int id) {
   cl_dev_class c;
   double w;
   int layer = cl_device_node_work(g, id, &c, &w);
-  return (w > 0 ? w / d->throughput[c] : 0) + (layer ? d->overhead[c] : 0);
+  double wb, ab;
+  cl_device_node_bytes(g, id, &wb, &ab);
+  return (w > 0 ? w / d->throughput[c] : 0) + (layer ? d->overhead[c] : 0) + (d->weight_bw > 0 ? wb / d->weight_bw : 0) +
+         (d->act_bw > 0 ? ab / d->act_bw : 0);
 }
 
 /* ---- YAML ---- */
@@ -99,6 +124,7 @@ static cl_status load_tree(cl_config *cf, cl_device *d) {
   if (!tp) return cl_config_error(r, "missing required key 'throughput' (per op class)");
   CL_TRY(cl_config_expect(tp, CL_CONFIG_MAP));
   for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
+    if (g_class[c].fallback >= 0 && !cl_config_find(tp, g_class[c].key)) continue; /* below */
     if (g_class[c].compute) {
       CL_TRY(cl_config_get_double(tp, g_class[c].key, 1e-6, 1e9, &d->throughput[c]));
       d->throughput[c] *= 1e9; /* GFLOP/s */
@@ -108,11 +134,18 @@ static cl_status load_tree(cl_config *cf, cl_device *d) {
     }
     d->fitted[c] = 1;
   }
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) /* a file older than the class: as its fallback */
+    if (g_class[c].fallback >= 0 && !cl_config_find(tp, g_class[c].key)) {
+      d->throughput[c] = d->throughput[g_class[c].fallback];
+      d->fitted[c] = 0;
+    }
+  CL_TRY(cl_config_opt_unit(tp, "weights", CL_CONFIG_BANDWIDTH, 0, &d->weight_bw));
+  CL_TRY(cl_config_opt_unit(tp, "activations", CL_CONFIG_BANDWIDTH, 0, &d->act_bw));
   cl_config_node *der = cl_config_find(r, "derived");
   for (int i = 0; der && i < cl_config_len(der); i++) {
     int c;
     static const char *const keys[] = {
-#define CL__DEV_KEY(e, key, compute, desc) key,
+#define CL__DEV_KEY(e, key, compute, fallback, desc) key,
         CL_DEV_CLASS_MAP(CL__DEV_KEY)
 #undef CL__DEV_KEY
         NULL};
@@ -123,7 +156,10 @@ static cl_status load_tree(cl_config *cf, cl_device *d) {
   if (!oh) return cl_config_error(r, "missing required key 'overhead' (a duration, or one per op class)");
   if (cl_config_kind_of(oh) == CL_CONFIG_MAP) {
     for (int c = 0; c < CL_DEV_CLASS_COUNT; c++)
-      CL_TRY(cl_config_get_unit(oh, g_class[c].key, CL_CONFIG_DURATION, &d->overhead[c]));
+      if (g_class[c].fallback >= 0 && !cl_config_find(oh, g_class[c].key))
+        d->overhead[c] = d->overhead[g_class[c].fallback]; /* fallbacks precede their classes */
+      else
+        CL_TRY(cl_config_get_unit(oh, g_class[c].key, CL_CONFIG_DURATION, &d->overhead[c]));
   } else {
     CL_TRY(cl_config_as_unit(oh, CL_CONFIG_DURATION, &d->overhead[0]));
     for (int c = 1; c < CL_DEV_CLASS_COUNT; c++) d->overhead[c] = d->overhead[0];
@@ -209,6 +245,15 @@ cl_status cl_device_to_yaml(const cl_device *d, char **text) {
     else
       cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round(d->throughput[c]));
   }
+  const struct {
+    const char *key;
+    double bw;
+  } terms[] = {{"weights", d->weight_bw}, {"activations", d->act_bw}};
+  for (int i = 0; i < 2; i++)
+    if (terms[i].bw > 0) {
+      cl_config_writer_key(w, terms[i].key);
+      cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round(terms[i].bw));
+    }
   cl_config_writer_end(w);
   cl_config_writer_key(w, "derived");
   cl_config_writer_seq(w, 1);
@@ -301,6 +346,8 @@ cl_status cl_device_at_dvfs(const cl_device *d, int state, cl_device *out) {
     out->throughput[c] = d->throughput[c] * f;
     out->overhead[c] = d->overhead[c] / f;
   }
+  out->weight_bw = d->weight_bw * f;
+  out->act_bw = d->act_bw * f;
   out->power.busy = d->power.idle + (d->power.busy - d->power.idle) * dyn;
   return CL_OK;
 }

@@ -150,6 +150,10 @@ static cl_status map_model(const char *csv, int mi, cl_devfit_data *out, int *sk
       int layer = cl_device_node_work(g, id, &c, &w);
       x->count[c] += layer;
       x->work[c] += w;
+      double wb, ab;
+      cl_device_node_bytes(g, id, &wb, &ab);
+      x->weight_bytes += wb;
+      x->act_bytes += ab;
     }
   }
 done:
@@ -178,6 +182,8 @@ double cl_devfit_predict(const cl_devfit_data *d, int i, const cl_device *dev) {
   double t = 0;
   for (int c = 0; c < CL_DEV_CLASS_COUNT; c++)
     t += b->work[c] / dev->throughput[c] + b->count[c] * dev->overhead[c];
+  if (dev->weight_bw > 0) t += b->weight_bytes / dev->weight_bw;
+  if (dev->act_bw > 0) t += b->act_bytes / dev->act_bw;
   return t;
 }
 
@@ -193,76 +199,132 @@ double cl_devfit_median_error(const cl_devfit_data *d, const int *use, const cl_
   return m ? s.median : NAN;
 }
 
-/* Columns: per op class the cost per unit work, then per op class the per-layer overhead. */
-enum { C = CL_DEV_CLASS_COUNT, P = 2 * CL_DEV_CLASS_COUNT };
+/* Columns: per op class the cost per unit work, per op class the per-layer overhead, then
+ * the seconds per weight byte and per activation byte of conv / FC layers. */
+enum { C = CL_DEV_CLASS_COUNT, P = 2 * CL_DEV_CLASS_COUNT + 2 };
 
-static double feature(const cl_devfit_block *b, int j) { return j < C ? b->work[j] : b->count[j - C]; }
+static double feature(const cl_devfit_block *b, int j) {
+  return j < C ? b->work[j] : j < 2 * C ? b->count[j - C] : j == 2 * C ? b->weight_bytes : b->act_bytes;
+}
 
-/* Weighted least squares on the columns in @p mask (relative errors: each row divided by
- * its measured time; columns scaled to unit norm). Returns chi^2, or INFINITY if a
- * coefficient is negative (infeasible for NNLS). */
-static double subset_fit(const cl_devfit_data *d, const int *rows, int nr, unsigned mask, const double *norm,
-                         double *coef) {
-  int cols[P], nc = 0;
-  for (int j = 0; j < P; j++)
-    if (mask & (1u << j)) cols[nc++] = j;
-  if (nr < nc) return INFINITY;
+/* Least squares of A[:, cols] x = y (row-major A, nr x P); x over cols only. */
+static int lsq(const double *A, const double *y, int nr, const int *cols, int nc, double *x) {
   gsl_matrix *X = gsl_matrix_alloc((size_t)nr, (size_t)nc), *cov = gsl_matrix_alloc((size_t)nc, (size_t)nc);
-  gsl_vector *y = gsl_vector_alloc((size_t)nr), *c = gsl_vector_alloc((size_t)nc);
+  gsl_vector *Y = gsl_vector_alloc((size_t)nr), *c = gsl_vector_alloc((size_t)nc);
   gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc((size_t)nr, (size_t)nc);
-  double chi2 = INFINITY;
-  if (X && cov && y && c && ws) {
+  int ok = X && cov && Y && c && ws;
+  double chi2;
+  if (ok) {
     for (int r = 0; r < nr; r++) {
-      const cl_devfit_block *b = &d->b[rows[r]];
-      for (int q = 0; q < nc; q++) gsl_matrix_set(X, (size_t)r, (size_t)q, feature(b, cols[q]) / norm[cols[q]] / b->seconds);
-      gsl_vector_set(y, (size_t)r, 1.0);
+      for (int q = 0; q < nc; q++) gsl_matrix_set(X, (size_t)r, (size_t)q, A[(size_t)r * P + cols[q]]);
+      gsl_vector_set(Y, (size_t)r, y[r]);
     }
-    if (gsl_multifit_linear(X, y, c, cov, &chi2, ws) != 0) chi2 = INFINITY;
-    for (int j = 0; j < P; j++) coef[j] = 0;
-    for (int q = 0; q < nc; q++) {
-      coef[cols[q]] = gsl_vector_get(c, (size_t)q) / norm[cols[q]];
-      if (coef[cols[q]] < 0) chi2 = INFINITY;
-    }
+    ok = gsl_multifit_linear(X, Y, c, cov, &chi2, ws) == 0;
+    for (int q = 0; ok && q < nc; q++) x[q] = gsl_vector_get(c, (size_t)q);
   }
   gsl_multifit_linear_free(ws);
   gsl_vector_free(c);
-  gsl_vector_free(y);
+  gsl_vector_free(Y);
   gsl_matrix_free(cov);
   gsl_matrix_free(X);
-  return chi2;
+  return ok;
 }
 
+/* Non-negative least squares min |A x - y|, x >= 0 (Lawson and Hanson's active-set
+ * algorithm; each passive-set subproblem by GSL). A: nr x P row-major, columns of unit
+ * norm. Returns 0 if a subproblem failed. */
+static int nnls(const double *A, const double *y, int nr, double *x) {
+  int passive[P] = {0}, cols[P];
+  double s[P], z[P], wgrad[P];
+  for (int j = 0; j < P; j++) x[j] = 0;
+  for (int outer = 0; outer < 3 * P; outer++) {
+    int best = -1;
+    for (int j = 0; j < P; j++) {
+      wgrad[j] = 0;
+      for (int r = 0; r < nr; r++) {
+        double res = y[r];
+        for (int k = 0; k < P; k++) res -= A[(size_t)r * P + k] * x[k];
+        wgrad[j] += A[(size_t)r * P + j] * res;
+      }
+      if (!passive[j] && wgrad[j] > 1e-10 && (best < 0 || wgrad[j] > wgrad[best])) best = j;
+    }
+    if (best < 0) return 1;
+    passive[best] = 1;
+    for (int inner = 0; inner < 3 * P; inner++) {
+      int nc = 0;
+      for (int j = 0; j < P; j++)
+        if (passive[j]) cols[nc++] = j;
+      if (!lsq(A, y, nr, cols, nc, z)) return 0;
+      for (int j = 0; j < P; j++) s[j] = 0;
+      int feasible = 1;
+      for (int q = 0; q < nc; q++) {
+        s[cols[q]] = z[q];
+        if (z[q] <= 0) feasible = 0;
+      }
+      if (feasible) {
+        memcpy(x, s, sizeof s);
+        break;
+      }
+      double alpha = 1;
+      for (int j = 0; j < P; j++)
+        if (passive[j] && s[j] <= 0 && x[j] - s[j] > 0) alpha = fmin(alpha, x[j] / (x[j] - s[j]));
+      for (int j = 0; j < P; j++) {
+        x[j] += alpha * (s[j] - x[j]);
+        if (passive[j] && x[j] <= 1e-14) {
+          passive[j] = 0;
+          x[j] = 0;
+        }
+      }
+    }
+  }
+  return 1;
+}
+
+/* The fit minimises the sum of absolute relative errors |pred / meas - 1| (the median
+ * error the catalogue is judged by is an L1 statistic; squares let a few blocks with odd
+ * timings pull every class), by iteratively reweighted NNLS: row weight 1 / sqrt|r|. */
+enum { IRLS_ITERS = 30 };
+#define MAX_BW 1.2e12 /* B/s */
+
 cl_status cl_devfit_fit(const cl_devfit_data *d, const int *use, cl_device *dev) {
-  int *rows = malloc(sizeof(int) * (size_t)(d->n + 1)), nr = 0;
-  if (!rows) return CL_ERR_NOMEM;
-  double norm[P] = {0};
-  for (int i = 0; i < d->n; i++)
+  int nr = 0;
+  for (int i = 0; i < d->n; i++) nr += !use || use[i];
+  double *A = malloc(sizeof(double) * (size_t)(nr + 1) * P), *A0 = malloc(sizeof(double) * (size_t)(nr + 1) * P);
+  double *y = malloc(sizeof(double) * (size_t)(nr + 1)), *w = malloc(sizeof(double) * (size_t)(nr + 1));
+  double norm[P] = {0}, coef[P] = {0};
+  cl_status st = A && A0 && y && w ? CL_OK : CL_ERR_NOMEM;
+  for (int i = 0, r = 0; st == CL_OK && i < d->n; i++)
     if (!use || use[i]) {
-      rows[nr++] = i;
-      for (int j = 0; j < P; j++) norm[j] += pow(feature(&d->b[i], j) / d->b[i].seconds, 2);
+      for (int j = 0; j < P; j++) {
+        A0[(size_t)r * P + j] = feature(&d->b[i], j) / d->b[i].seconds;
+        norm[j] += A0[(size_t)r * P + j] * A0[(size_t)r * P + j];
+      }
+      w[r++] = 1;
     }
-  unsigned present = 0;
-  for (int j = 0; j < P; j++)
-    if (norm[j] > 0) {
-      norm[j] = sqrt(norm[j]);
-      present |= 1u << j;
+  for (int j = 0; j < P; j++) norm[j] = norm[j] > 0 ? sqrt(norm[j]) : 1;
+  for (int it = 0; st == CL_OK && it < IRLS_ITERS; it++) {
+    for (int r = 0; r < nr; r++) {
+      for (int j = 0; j < P; j++) A[(size_t)r * P + j] = A0[(size_t)r * P + j] / norm[j] * w[r];
+      y[r] = w[r];
     }
-  /* Exact NNLS for a handful of unknowns: the NNLS optimum is the unconstrained least
-   * squares solution on its positive set, so the best feasible subset solution is it. */
-  double best = INFINITY, coef[P], best_coef[P] = {0};
-  for (unsigned mask = 1; mask < (1u << P); mask++) {
-    if ((mask & ~present) != 0) continue;
-    double chi2 = subset_fit(d, rows, nr, mask, norm, coef);
-    if (chi2 < best) {
-      best = chi2;
-      memcpy(best_coef, coef, sizeof coef);
+    if (!nnls(A, y, nr, coef)) st = CL_ERR_INVALID;
+    for (int r = 0; st == CL_OK && r < nr; r++) {
+      double pred = 0;
+      for (int j = 0; j < P; j++) pred += A0[(size_t)r * P + j] / norm[j] * coef[j];
+      w[r] = 1 / sqrt(fmax(fabs(pred - 1), 1e-3));
     }
   }
-  free(rows);
-  if (!isfinite(best)) {
+  free(A);
+  free(A0);
+  free(y);
+  free(w);
+  if (st == CL_OK && nr == 0) st = CL_ERR_INVALID;
+  if (st != CL_OK) {
     cl_log_error("device fit: no non-negative solution (%d blocks)", nr);
-    return CL_ERR_INVALID;
+    return st == CL_ERR_NOMEM ? st : CL_ERR_INVALID;
   }
+  double best_coef[P];
+  for (int j = 0; j < P; j++) best_coef[j] = coef[j] / norm[j];
   for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
     dev->fitted[c] = best_coef[c] > 0;
     dev->throughput[c] = dev->fitted[c] ? 1.0 / best_coef[c] : 0;
@@ -279,5 +341,13 @@ cl_status cl_devfit_fit(const cl_devfit_data *d, const int *use, cl_device *dev)
     dev->throughput[c] = best_tp > 0 ? best_tp : 1e15;
   }
   for (int c = 0; c < C; c++) dev->overhead[c] = best_coef[C + c];
+  dev->weight_bw = best_coef[2 * C] > 0 ? 1.0 / best_coef[2 * C] : 0;
+  dev->act_bw = best_coef[2 * C + 1] > 0 ? 1.0 / best_coef[2 * C + 1] : 0;
+  /* Bandwidths beyond what the catalogue's unit grammar takes (10 Tbit/s) are costs
+   * below the data's resolution: capped. */
+  for (int c = 0; c < C; c++)
+    if (!cl_dev_class_is_compute((cl_dev_class)c)) dev->throughput[c] = fmin(dev->throughput[c], MAX_BW);
+  dev->weight_bw = fmin(dev->weight_bw, MAX_BW);
+  dev->act_bw = fmin(dev->act_bw, MAX_BW);
   return CL_OK;
 }

@@ -265,19 +265,38 @@ static double node_stage(const cl__coedge_ctx *c, const cl_node *n, int id, cons
 
 /* Totals once the phase times are in: the tail on the sink, the end-to-end latency,
  * each participating device's energy (idle while the others work), the deadline check. */
+/* Overlap (p->overlap, layer mode). The nodes between two halo exchanges form a segment;
+ * a runtime computes the segment's boundary rows first, sends them, and computes the
+ * interior while they travel. So the exchange after node i (hb[i] bytes in hn[i]
+ * messages: H = bytes / bandwidth + messages x latency) runs beside the segment's compute
+ * S (sum of node_t, each node's slowest device) and min(S, H) is hidden:
+ * sum_seg max(S, H) = sum T + sum H - sum min(S, H). Integer bytes are converted per
+ * exchange in node order, so both evaluation paths agree bit for bit. */
+static double overlap_hidden(const cl_coedge_problem *p, int nn, const double *node_t, const int64_t *hb,
+                             const int *hn) {
+  double hidden = 0, seg = 0;
+  for (int i = 0; p->overlap && i < nn; i++) {
+    seg += node_t[i];
+    if (!hn[i]) continue;
+    hidden += fmin(seg, (double)hb[i] / p->bandwidth + hn[i] * p->msg_latency);
+    seg = 0;
+  }
+  return hidden;
+}
+
 static void totals(const cl__coedge_ctx *c, int source, int sink, cl_coedge_result *out) {
   const cl_coedge_problem *p = c->p;
   out->t_tail = c->tail[sink];
   out->busy[sink] += out->t_tail;
   out->participates[source] = 1;
   out->participates[sink] = 1;
-  out->latency = out->t_scatter + out->t_compute + out->t_comm + out->t_gather + out->t_tail;
+  out->latency = out->t_scatter + out->t_compute + out->t_comm - out->t_overlap + out->t_gather + out->t_tail;
   out->energy = 0;
   for (int d = 0; d < p->n_dev; d++) {
     if (!out->participates[d]) continue;
     const cl_coedge_device *v = &p->dev[d];
     double idle = out->latency - out->busy[d] - out->tx[d] - out->rx[d];
-    if (idle < 0) idle = 0; /* rounding only: phases never overlap on one device */
+    if (idle < 0) idle = 0; /* rounding, or overlap: a device sends while it computes */
     out->e_dev[d] = v->p_comp * out->busy[d] + v->p_tx * out->tx[d] + v->p_rx * out->rx[d] +
                     v->p_idle * idle;
     out->energy += out->e_dev[d];
@@ -296,8 +315,16 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
   out->plan = plan;
   out->ref_h = c->ref_h;
   c->evals++;
-  double *stage = calloc((size_t)nd, sizeof *stage);
-  if (!stage) return CL_ERR_NOMEM;
+  int nn = plan->n_nodes;
+  double *stage = calloc((size_t)nd + (size_t)nn, sizeof *stage), *node_t = stage + nd;
+  int64_t *hb = calloc((size_t)nn + 1, sizeof *hb);
+  int *hn = calloc((size_t)nn + 1, sizeof *hn);
+  if (!stage || !hb || !hn) {
+    free(stage);
+    free(hb);
+    free(hn);
+    return CL_ERR_NOMEM;
+  }
   /* compute */
   for (int i = 0; i < plan->n_nodes; i++) {
     int id = plan->first + i;
@@ -305,22 +332,30 @@ cl_status cl__coedge_eval(cl__coedge_ctx *c, cl_spatial_plan *plan, cl_coedge_re
     if (n->op == CL_OP_INPUT) continue;
     double mx = node_stage(c, n, id, plan->box + (size_t)i * T, T, plan->task_dev, nd, stage, out);
     if (plan->mode == CL_SPATIAL_LAYER) out->t_compute += mx;
+    node_t[i] = mx;
   }
   if (plan->mode == CL_SPATIAL_FUSED)
     for (int d = 0; d < nd; d++)
       if (out->busy[d] > out->t_compute) out->t_compute = out->busy[d];
-  free(stage);
   /* transfers: serialised on the shared medium; bytes and messages are summed exactly
    * (integers) and converted once, so the result does not depend on transfer order */
   cl__coedge_wlan w = {0};
   cl__coedge_wlan_reset(&w, nd);
-  if (!w.txb) return CL_ERR_NOMEM;
-  for (int k = 0; k < plan->n_xfer; k++) {
+  for (int k = 0; w.txb && k < plan->n_xfer; k++) {
     const cl_spatial_xfer *x = &plan->xfer[k];
     int ph = x->kind == CL_XFER_SCATTER ? 0 : x->kind == CL_XFER_HALO ? 1 : 2;
     cl__coedge_wlan_add(&w, ph, x->src, x->dst, cl_coedge_xfer_bytes(p, x));
+    if (ph == 1) {
+      hb[x->node - plan->first] += cl_coedge_xfer_bytes(p, x);
+      hn[x->node - plan->first]++;
+    }
   }
-  cl__coedge_wlan_times(&w, p, out);
+  if (w.txb) cl__coedge_wlan_times(&w, p, out);
+  out->t_overlap = w.txb && plan->mode == CL_SPATIAL_LAYER ? overlap_hidden(p, nn, node_t, hb, hn) : 0;
+  free(stage);
+  free(hb);
+  free(hn);
+  if (!w.txb) return CL_ERR_NOMEM;
   cl__coedge_wlan_fini(&w);
   totals(c, plan->source, plan->sink, out);
   /* tasks per device; row plans overwrite this with their rows (cl__coedge_eval_rows) */
@@ -424,8 +459,10 @@ static cl_status score_alloc(cl__coedge_ctx *c) {
       CL_BLOCK_PART(c->w_ent_need, ne * nd), CL_BLOCK_PART(c->w_stage, nd),
       CL_BLOCK_PART(c->w_share, nd),         CL_BLOCK_PART(c->w_node, nn),
       CL_BLOCK_PART(c->w_hcls, nn),          CL_BLOCK_PART(c->w_heights, nn),
-      CL_BLOCK_PART(c->w_yb, nn * (nd + 1)), CL_BLOCK_PART(c->w_edge, nn + 1)};
-  CL_TRY(cl_block_alloc(parts, 12));
+      CL_BLOCK_PART(c->w_yb, nn * (nd + 1)), CL_BLOCK_PART(c->w_edge, nn + 1),
+      CL_BLOCK_PART(c->w_node_t, nn),        CL_BLOCK_PART(c->w_halo_b, nn),
+      CL_BLOCK_PART(c->w_halo_n, nn)};
+  CL_TRY(cl_block_alloc(parts, 15));
   for (size_t k = 0; k < ne; k++) c->w_ent_idx[k] = -1;
   c->n_heights = 0;
   c->w_edge[0] = 0;
@@ -491,6 +528,10 @@ static int scale_bound(int b, int h, int ref_h) {
 static cl_status emit(cl__coedge_ctx *c, cl_xfer_kind kind, int node, int src, int dst, int task,
                       cl_box b, int64_t bytes) {
   cl__coedge_wlan_add(&c->w_wlan, (int)kind, src, dst, bytes);
+  if (kind == CL_XFER_HALO) {
+    c->w_halo_b[node - c->first] += bytes;
+    c->w_halo_n[node - c->first]++;
+  }
   if (!c->w_record) return CL_OK;
   CL_TRY(CL_VEC_RESERVE(c->w_xfer, c->w_cap_xfer, c->w_n_xfer + 1, 64));
   cl_spatial_xfer x = {kind, node, src, dst, task, b, bytes};
@@ -509,6 +550,9 @@ cl_status cl__coedge_score_rows_detail(cl__coedge_ctx *c, const int *rows,
 
 cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_result *out) {
   CL_TRY(score_alloc(c));
+  memset(c->w_node_t, 0, sizeof *c->w_node_t * (size_t)c->nn);
+  memset(c->w_halo_b, 0, sizeof *c->w_halo_b * (size_t)c->nn);
+  memset(c->w_halo_n, 0, sizeof *c->w_halo_n * (size_t)c->nn);
   const cl_coedge_problem *p = c->p;
   const cl_graph *g = p->g;
   const cl_box empty = {0, 0, 0, 0};
@@ -581,6 +625,7 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
     if (n->op == CL_OP_INPUT) continue;
     double mx = node_stage(c, n, id, box + (size_t)i * T, T, NULL, T, stage, out);
     if (!fused) out->t_compute += mx;
+    c->w_node_t[i] = mx;
   }
   if (fused)
     for (int d = 0; d < T; d++)
@@ -639,6 +684,7 @@ cl_status cl__coedge_score_rows(cl__coedge_ctx *c, const int *rows, cl_coedge_re
   /* totals: cl__coedge_eval */
   c->w_sink = sink;
   cl__coedge_wlan_times(&c->w_wlan, p, out);
+  out->t_overlap = fused ? 0 : overlap_hidden(p, nn, c->w_node_t, c->w_halo_b, c->w_halo_n);
   totals(c, p->source, sink, out);
   memcpy(out->rows, rows, (size_t)T * sizeof *rows);
   return CL_OK;

@@ -61,6 +61,9 @@ typedef struct cl__coedge_ctx {
   int w_n_xfer, w_cap_xfer;
   int w_sink;              /* sink of the last score call */
   double *w_stage;         /* [n_dev] */
+  double *w_node_t;        /* [nn] slowest device's time per node (overlap) */
+  int64_t *w_halo_b;       /* [nn] halo bytes per node (overlap) */
+  int *w_halo_n;           /* [nn] halo messages per node (overlap) */
   int64_t *w_share;        /* [n_dev] */
 } cl__coedge_ctx;
 

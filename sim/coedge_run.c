@@ -204,7 +204,8 @@ error:
 static cl_coedge_problem problem(const session *s, const cl_coedge_device *dev, double bw) {
   cl_coedge_problem p = {s->g,     s->first, s->last,        s->host,
                          s->df.n_dev, dev,   s->df.source,   bw,
-                         s->msg_latency, s->deadline, s->mode, s->df.input_bytes_per_elem};
+                         s->msg_latency, s->deadline, s->mode, s->df.input_bytes_per_elem,
+                         s->df.overlap};
   return p;
 }
 

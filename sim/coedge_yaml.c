@@ -61,6 +61,7 @@ static cl_status load_devices(cl_config *c, cl_coedge_devfile *out) {
     return cl_config_error(cl_config_find(root, "input_bytes_per_elem"),
                            "expects 1 (8-bit image), 2 (fp16) or 4 (float32), got %lld", (long long)ib);
   out->input_bytes_per_elem = (int)ib;
+  CL_TRY(cl_config_opt_bool(root, "overlap", 0, &out->overlap));
   cl_config_node *devs = cl_config_find(root, "devices");
   if (!devs || cl_config_kind_of(devs) != CL_CONFIG_SEQ || cl_config_len(devs) == 0)
     return cl_config_error(devs ? devs : root, "'devices' must be a non-empty list");

@@ -51,7 +51,7 @@ static cl_status spatial(const cl_plan_input *in, cl_coedge_planner which, cl_sp
     dev[m] = (cl_coedge_device){pm->name, pm->speed > 0 ? pm->speed : 1, pm->p_comp, pm->p_idle, pm->p_tx,
                                 pm->p_rx, NULL, NULL};
   }
-  cl_coedge_problem pb = {g, -1, -1, host, nm, dev, 0, bw, lat, in->deadline_s, mode, 0};
+  cl_coedge_problem pb = {g, -1, -1, host, nm, dev, 0, bw, lat, in->deadline_s, mode, 0, 0};
   cl_coedge_result r;
   cl_status st = cl_coedge_plan(&pb, which, &r);
   if (st == CL_ERR_INFEASIBLE && r.plan) st = CL_OK; /* deadline missed: the fastest plan, feasible = 0 */

@@ -11,3 +11,11 @@ set_tests_properties(devices_dvfs PROPERTIES LABELS "unit" TIMEOUT 300)
 # cleave profile --device: emulated per-step times and energy (/profile/energy).
 add_test(NAME profile_device COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/profile_device_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(profile_device PROPERTIES LABELS "slow" TIMEOUT 600)
+# Replays (docs/replays.md): Scission's best partition on its data and cleave's on the
+# emulated raspi4 / vm2core / 6700k(GPU) machines agree for these models on both networks
+# (fails if a device model drifts enough to move a cut).
+add_test(NAME replay_scission
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/replay_scission.py --cleave $<TARGET_FILE:cleave>
+                 --data ${CMAKE_CURRENT_SOURCE_DIR}/data/scission --models vgg16,vgg19,mobilenet,resnet50,densenet121)
+set_tests_properties(replay_scission PROPERTIES LABELS unit TIMEOUT 300
+                     PASS_REGULAR_EXPRESSION "same best partition: 10 of 10")

@@ -76,7 +76,7 @@ static void check(const char *model, MPI_Comm comm, int trials, uint64_t seed) {
     dev[d].p_tx = dev[d].p_rx = 2;
   }
   for (int mode = 0; mode < 2; mode++) {
-    cl_coedge_problem pb = {g, -1, -1, host, size, dev, 0, 50e6, 1e-3, 0, (cl_spatial_mode)mode, 0};
+    cl_coedge_problem pb = {g, -1, -1, host, size, dev, 0, 50e6, 1e-3, 0, (cl_spatial_mode)mode, 0, 0};
     cl_coedge_result r;
     CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_MINLAT, &r));
     snprintf(what, sizeof what, "%s minlat plan mode %d", model, mode);

@@ -33,7 +33,7 @@ typedef struct tiny_case {
 static void tiny_case_init(tiny_case *tc, cl_graph *g, double deadline) {
   const tiny_case c = {{0, 0.016, 0.0016, 0.008, 0.0008, 0, 0.001},
                        {{"d0", 1.0, 4, 1, 2, 1.5, NULL, NULL}, {"d1", 2.0, 6, 1.5, 2.5, 2, NULL, NULL}},
-                       {g, -1, -1, NULL, 2, NULL, 0, 1e6, 1e-3, deadline, CL_SPATIAL_LAYER, 0}};
+                       {g, -1, -1, NULL, 2, NULL, 0, 1e6, 1e-3, deadline, CL_SPATIAL_LAYER, 0, 0}};
   *tc = c;
   tc->pb.host_time = tc->host;
   tc->pb.dev = tc->dev;
@@ -146,7 +146,7 @@ static void test_vs_exhaustive(void) {
       cl_spatial_mode mode = (trial / 2) % 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
       /* every third trial the source sends an 8-bit input: the LP must charge it too */
       cl_coedge_problem pb = {g, -1, -1, host, nd, dev, trial % nd, urand(2e5, 5e6), 2e-4, 0,
-                              mode, trial % 3 == 1 ? 1 : 0};
+                              mode, trial % 3 == 1 ? 1 : 0, 0};
       int rows[3];
       exh x0 = {1e300, 1e300, 0, 0, {0, 0, 0}, {0, 0, 0}};
       exhaust(&pb, 0, cl_coedge_ref_height(&pb), rows, &x0);
@@ -212,7 +212,7 @@ static void test_baselines_and_exclusion(void) {
                              {"fast", 2.0, 8, 2, 2, 1.5, NULL, NULL},
                              {"off", 0.0, 5, 1, 2, 1.5, NULL, NULL},
                              {"mid", 1.0, 4, 1, 2, 1.5, NULL, NULL}};
-  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER, 0};
+  cl_coedge_problem pb = {g, -1, -1, host, 4, dev, 0, 5e6, 1e-4, 0, CL_SPATIAL_LAYER, 0, 0};
   for (int m = 0; m < 2; m++) {
     pb.mode = m ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER;
     for (int k = 0; k < CL_COEDGE_PLANNER_COUNT; k++) {
@@ -479,7 +479,7 @@ static void test_device_subsets(void) {
     double deadlines[2] = {m == 0 ? 0.5 : 0.06, m == 0 ? 0.8 : 0.1};
     for (int k = 0; k < 2; k++) {
       cl_coedge_problem pb = {g, -1, -1, host, 6, k_proto, 0, 300e6 / 8, 2e-3, deadlines[k],
-                              CL_SPATIAL_LAYER, 0};
+                              CL_SPATIAL_LAYER, 0, 0};
       int rows[6] = {0};
       double best = best_over_pairs(&pb, rows);
       cl_coedge_result r;
@@ -527,7 +527,8 @@ static void check_score_twin(const cl_coedge_problem *pb, int trials, int *n_che
     int same = ref.latency == fast.latency && ref.energy == fast.energy &&
                ref.t_scatter == fast.t_scatter && ref.t_compute == fast.t_compute &&
                ref.t_comm == fast.t_comm && ref.t_gather == fast.t_gather &&
-               ref.t_tail == fast.t_tail && ref.meets_deadline == fast.meets_deadline;
+               ref.t_tail == fast.t_tail && ref.t_overlap == fast.t_overlap &&
+               ref.meets_deadline == fast.meets_deadline;
     for (int d = 0; d < nd; d++)
       same = same && ref.busy[d] == fast.busy[d] && ref.tx[d] == fast.tx[d] &&
              ref.rx[d] == fast.rx[d] && ref.e_dev[d] == fast.e_dev[d] &&
@@ -559,7 +560,7 @@ static void test_score_twin(void) {
     double *host = cl_test_flop_seconds(g, 2e10);
     for (int mode = 0; mode < 2; mode++) {
       cl_coedge_problem pb = {g, -1, -1, host, 5, dev, m % 5, 5e6, 1e-3, 0.3,
-                              (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0};
+                              (cl_spatial_mode)mode, (m + mode) % 2 ? 1 : 0, m % 2}; /* overlap */
       check_score_twin(&pb, 12, &n_checked);
     }
     free(host);
@@ -570,7 +571,7 @@ static void test_score_twin(void) {
   double *host = cl_test_flop_seconds(g, 1e9);
   for (int mode = 0; mode < 2; mode++) {
     /* the external entry x is the graph input: sent at 1 byte per element in mode 1 */
-    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode};
+    cl_coedge_problem pb = {g, 1, 6, host, 4, dev, 1, 2e6, 1e-4, 0, (cl_spatial_mode)mode, mode, 1};
     check_score_twin(&pb, 40, &n_checked);
   }
   free(host);
@@ -578,8 +579,111 @@ static void test_score_twin(void) {
   printf("  fast evaluation == plan evaluation on %d random splits\n", n_checked);
 }
 
+/* Overlap (issue 14): the halo exchange after a segment of layers runs beside the
+ * segment's compute. The tiny case by hand: the only halo (r1's row 7, 128 B + 1 ms)
+ * follows the segment c1 + r1 (8 + 0.8 ms on the slower d0), so it is hidden entirely;
+ * on a slow WLAN (10 kB/s) the halo (13.8 ms) hides the segment's compute instead. A
+ * pairing of each halo with its own node only (r1: 0.8 ms) fails both checks. */
+static void test_overlap_by_hand(void) {
+  cl_graph *g = cl_test_tiny_chain();
+  tiny_case tcase;
+  tiny_case_init(&tcase, g, 0);
+  tcase.pb.overlap = 1;
+  int rows[2] = {8, 8};
+  double tc = 0.008 + 0.0008 + 0.004 + 0.0004, seg = 0.008 + 0.0008;
+  for (int slow = 0; slow < 2; slow++) {
+    tcase.pb.bandwidth = slow ? 1e4 : 1e6;
+    double bw = tcase.pb.bandwidth;
+    double ts = 576 / bw + 1e-3, th = 128 / bw + 1e-3, tg = 64 / bw + 1e-3, tt = 0.001;
+    cl_coedge_result r;
+    CL_CHECK_OK(cl_coedge_evaluate_rows(&tcase.pb, rows, &r));
+    double hidden = slow ? seg : th;
+    CL_CHECK_NEAR(r.t_comm, th, 1e-12);
+    CL_CHECK_NEAR(r.t_overlap, hidden, 1e-12);
+    CL_CHECK_NEAR(r.latency, ts + tc + th - hidden + tg + tt, 1e-12);
+    /* energy: the same busy / tx / rx; idle is what is left of the shorter latency */
+    double busy0 = tc + tt, tx0 = ts + th, rx0 = tg;
+    double idle0 = fmax(0, r.latency - busy0 - tx0 - rx0);
+    CL_CHECK_NEAR(r.e_dev[0], 4 * busy0 + 2 * tx0 + 1.5 * rx0 + idle0, 1e-12);
+    cl_coedge_result_fini(&r);
+    tcase.pb.overlap = 0; /* the barrier model: nothing hidden */
+    CL_CHECK_OK(cl_coedge_evaluate_rows(&tcase.pb, rows, &r));
+    CL_CHECK_NEAR(r.t_overlap, 0, 0);
+    CL_CHECK_NEAR(r.latency, ts + tc + th + tg + tt, 1e-12);
+    cl_coedge_result_fini(&r);
+    tcase.pb.overlap = 1;
+  }
+  cl_graph_destroy(g);
+}
+
+/* Regimes where splitting wins (configs/coedge.yaml's prototype: speeds vs a 20 GFLOP/s
+ * host, powers above idle, 40 Mbit/s, 2 ms, 8-bit input; alexnet, overlap on):
+ * (a) weaker devices only (4 Pis + TX2): at a deadline between the minimum cooperative
+ *     latency and the fastest single device, no device alone meets it and CoEdge splits
+ *     over >= 2 devices and meets it; the barrier model cannot;
+ * (b) all six: at 302 ms (below the TX2 alone) CoEdge splits TX2 + PC and uses less
+ *     energy than every single device that meets the deadline (the PC). */
+static double single_device(const cl_coedge_problem *pb, int d, double *energy) {
+  int rows[6] = {0};
+  rows[d] = cl_coedge_ref_height(pb);
+  cl_coedge_result r;
+  CL_CHECK_OK(cl_coedge_evaluate_rows(pb, rows, &r));
+  double lat = r.latency;
+  *energy = r.energy;
+  cl_coedge_result_fini(&r);
+  return lat;
+}
+
+static void test_regimes(void) {
+  static const cl_coedge_device proto[6] = {
+      {"pi0", 0.07, 2.7, 0, 0.6, 0.4, NULL, NULL}, {"pi1", 0.07, 2.7, 0, 0.6, 0.4, NULL, NULL},
+      {"pi2", 0.07, 2.7, 0, 0.6, 0.4, NULL, NULL}, {"pi3", 0.07, 2.7, 0, 0.6, 0.4, NULL, NULL},
+      {"tx2", 0.25, 4.5, 0, 0.8, 0.6, NULL, NULL}, {"pc", 2.5, 60, 0, 3.0, 2.0, NULL, NULL}};
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_zoo_build("alexnet", &g));
+  if (!g) return;
+  double *host = cl_test_flop_seconds(g, 20e9);
+  for (int all = 0; all < 2; all++) {
+    cl_coedge_problem pb = {g, -1, -1, host, all ? 6 : 5, proto, 0, 40e6 / 8, 2e-3, 0, CL_SPATIAL_LAYER, 1, 1};
+    double e_single[6], l_single[6], best_l = 1e300;
+    for (int d = 0; d < pb.n_dev; d++) {
+      l_single[d] = single_device(&pb, d, &e_single[d]);
+      best_l = fmin(best_l, l_single[d]);
+    }
+    cl_coedge_result ml, r;
+    CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_MINLAT, &ml));
+    pb.deadline = all ? 0.302 : 0.5 * (ml.latency + best_l);
+    cl_coedge_result_fini(&ml);
+    CL_CHECK_OK(cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r));
+    int used = 0;
+    double best_feasible_e = 1e300;
+    for (int d = 0; d < pb.n_dev; d++) {
+      used += r.rows[d] > 0;
+      if (l_single[d] <= pb.deadline) best_feasible_e = fmin(best_feasible_e, e_single[d]);
+    }
+    CL_CHECK(r.meets_deadline);
+    CL_CHECK(used >= 2);
+    if (all) CL_CHECK(r.energy < best_feasible_e); /* cheaper than the PC alone */
+    else CL_CHECK(best_l > pb.deadline);             /* no single device meets it */
+    printf("  regime %s: deadline %.1f ms, coedge %.1f ms %.3f J on %d devices; best single %.1f ms, "
+           "cheapest single meeting it %.3f J\n",
+           all ? "all six" : "weak only", pb.deadline * 1e3, r.latency * 1e3, r.energy, used, best_l * 1e3,
+           best_feasible_e < 1e300 ? best_feasible_e : NAN);
+    cl_coedge_result_fini(&r);
+    if (!all) { /* the barrier runtime: no split meets it */
+      pb.overlap = 0;
+      CL_CHECK_INT_EQ(cl_coedge_plan(&pb, CL_COEDGE_COEDGE, &r), CL_ERR_INFEASIBLE);
+      cl_coedge_result_fini(&r);
+    }
+  }
+  free(host);
+  cl_graph_destroy(g);
+}
+
 int main(void) {
   test_eval_by_hand();
+  test_overlap_by_hand();
+  test_regimes();
   test_local_and_input_bytes();
   test_score_twin();
   test_vs_exhaustive();

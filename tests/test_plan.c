@@ -408,7 +408,7 @@ static void test_spatial(void) {
                                                          m[d].p_tx, m[d].p_rx, NULL, NULL};
   for (int k = 0; host && k < 3; k++) {
     cl_coedge_problem pb = {g, -1, -1, host, 3, dev, 0, in.bandwidth_Bps, in.latency_s, in.deadline_s,
-                            k == 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER, 0};
+                            k == 2 ? CL_SPATIAL_FUSED : CL_SPATIAL_LAYER, 0, 0};
     cl_coedge_result want;
     CL_CHECK_OK(cl_coedge_plan(&pb, which[k], &want));
     cl_plan_result r;

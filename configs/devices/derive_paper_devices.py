@@ -11,7 +11,7 @@ import re
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMPUTE = ("conv", "dwconv", "conv1x1", "fc")
+COMPUTE = ("conv", "dwconv", "conv1x1", "fc", "conv_in")
 # target: (base, factor for conv classes, factor for fc + memory classes, overhead factor)
 DERIVED = {
     "raspi3": ("raspi4", 0.2, 0.28, 2.5),      # peak NEON 19.2 / 96 GFLOP/s; DRAM 3.6 / 12.8 GB/s

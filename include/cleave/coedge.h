@@ -57,6 +57,12 @@ typedef struct cl_coedge_problem {
    *  changes: the receiver converts to float32, so plans and kernels are unchanged
    *  (cl_spatial_xfer.bytes stays the float32 size; see cl_coedge_xfer_bytes). */
   int input_bytes_per_elem;
+  /** 1 (layer mode): each node's halo exchange runs while the devices compute that node's
+   *  interior rows (boundary rows first, sent at once; the WLAN and the CPUs work in
+   *  parallel), so node l costs max(T_l, H_l) instead of T_l + H_l, with T_l its slowest
+   *  device and H_l its halo transfers on the WLAN (docs/coedge.md, "Overlap").
+   *  0: a barrier after every phase (the default). */
+  int overlap;
 } cl_coedge_problem;
 
 #define CL_COEDGE_PLANNER_MAP(X)                                              \
@@ -94,6 +100,8 @@ typedef struct cl_coedge_result {
   double energy;      /* J, all participating devices */
   int meets_deadline; /* 1 if no deadline or latency <= deadline (+1 ns) */
   double t_scatter, t_compute, t_comm, t_gather, t_tail; /* s, latency breakdown */
+  double t_overlap;   /* s of halo exchange hidden behind compute (problem overlap), else 0:
+                         latency = scatter + compute + comm - overlap + gather + tail */
   double *busy, *tx, *rx, *e_dev; /* [n_dev] s, s, s, J */
   int *participates;  /* [n_dev] */
   /* rows, busy, tx, rx, e_dev and participates share one block (cl_coedge_result_fini). */
@@ -151,6 +159,7 @@ typedef struct cl_coedge_devfile {
   double bandwidth;      /* bytes/s, 0 if absent */
   double msg_latency;    /* s, -1 if absent */
   int input_bytes_per_elem; /* 1, 2 or 4 (4 if absent): for cl_coedge_problem */
+  int overlap;           /* overlap: true (halo exchange hidden behind compute), default 0 */
 } cl_coedge_devfile;
 
 /** @brief Load a devices file. Caller frees with cl_coedge_devfile_fini(). */

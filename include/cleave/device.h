@@ -20,17 +20,21 @@
 #include "cleave/timeline.h" /* cl_node_power */
 
 /* Op classes: enum suffix, YAML key, 1 = compute (work in FLOP, throughput GFLOP/s) or
- * 0 = memory-bound (work in bytes read + written, throughput GB/s), description. */
-#define CL_DEV_CLASS_MAP(X)                                                          \
-  X(CONV, "conv", 1, "dense convolution, kernel > 1x1, groups = 1")                 \
-  X(DWCONV, "dwconv", 1, "grouped / depthwise convolution")                         \
-  X(CONV1X1, "conv1x1", 1, "pointwise 1x1 convolution")                             \
-  X(FC, "fc", 1, "fully connected")                                                 \
-  X(ELTWISE, "eltwise", 0, "pooling, batch-norm, activations, add/mul, softmax, LRN") \
-  X(COPY, "copy", 0, "memory-bound copies: concat, flatten, padding, reshape")
+ * 0 = memory-bound (work in bytes read + written, throughput GB/s), the class a device
+ * file without this key falls back to (-1: the key is required), description. */
+#define CL_DEV_CLASS_MAP(X)                                                                     \
+  X(CONV, "conv", 1, -1, "dense convolution, kernel > 1x1, groups = 1")                        \
+  X(DWCONV, "dwconv", 1, -1, "grouped / depthwise convolution")                                \
+  X(CONV1X1, "conv1x1", 1, -1, "pointwise 1x1 convolution")                                    \
+  X(FC, "fc", 1, -1, "fully connected")                                                        \
+  X(ELTWISE, "eltwise", 0, -1, "activations, add/mul, softmax, LRN")                           \
+  X(COPY, "copy", 0, -1, "memory-bound copies: concat, flatten, padding, reshape; dropout")    \
+  X(BN, "bn", 0, CL_DEV_ELTWISE, "batch normalisation (frameworks run it unfused at inference)") \
+  X(POOL, "pool", 0, CL_DEV_ELTWISE, "max / average / global average pooling")                 \
+  X(CONV_IN, "conv_in", 1, CL_DEV_CONV, "dense convolution of an image (<= 4 input channels)")
 
 typedef enum cl_dev_class {
-#define CL__DEV_ENUM(e, key, compute, desc) CL_DEV_##e,
+#define CL__DEV_ENUM(e, key, compute, fallback, desc) CL_DEV_##e,
   CL_DEV_CLASS_MAP(CL__DEV_ENUM)
 #undef CL__DEV_ENUM
   CL_DEV_CLASS_COUNT
@@ -56,6 +60,9 @@ typedef struct cl_device {
   double throughput[CL_DEV_CLASS_COUNT]; /**< FLOP/s (compute classes) or B/s (memory) */
   int fitted[CL_DEV_CLASS_COUNT];        /**< 1: from data; 0: derived (see docs/devices.md) */
   double overhead[CL_DEV_CLASS_COUNT];   /**< s per layer of each class (framework dispatch) */
+  /** Memory-bound terms of conv / FC layers (B/s; 0 = no such term): reading the weights
+   *  (4 bytes per parameter, conv and FC) and the activations (input + output bytes, conv). */
+  double weight_bw, act_bw;
   double memory;                         /**< bytes, 0 = unknown */
   cl_node_power power;                   /**< idle, busy (W at the top DVFS state), tx, rx */
   int has_power;
@@ -70,9 +77,13 @@ typedef struct cl_device {
 } cl_device;
 
 /** @brief Work of graph node @p id: its class and work (FLOP or bytes). Returns 1 if the
- *  node counts as a layer (pays its class's overhead); 0 for graph inputs and dropout
- *  (no work either) and for an activation whose input is a conv / FC (its work counts). */
+ *  node counts as a layer (pays its class's overhead); 0 for graph inputs (no work
+ *  either) and for an activation whose input is a conv / FC (its work counts). Dropout
+ *  is a work-free layer of class copy (a framework still dispatches it). */
 int cl_device_node_work(const cl_graph *g, int id, cl_dev_class *cls, double *work);
+/** @brief Bytes of node @p id's memory-bound terms: @p weights (4 x parameters of a conv
+ *  or FC, else 0) and @p acts (input + output bytes of a conv, else 0). */
+void cl_device_node_bytes(const cl_graph *g, int id, double *weights, double *acts);
 /** @brief Seconds graph node @p id takes on @p d: work / throughput + overhead. */
 double cl_device_node_time(const cl_device *d, const cl_graph *g, int id);
 

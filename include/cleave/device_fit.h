@@ -2,8 +2,9 @@
  *  @brief Fitting device models to measured per-block times (Scission's benchmark
  *  data, /work/shared/reference/scission): every Scission block of a model is mapped to
  *  the cleave graph nodes of the same architecture; a block's time is modelled as
- *  sum over its nodes of work / throughput(class) + overhead, and 1/throughput per class
- *  and the overhead are fitted by non-negative least squares on relative errors (GSL).
+ *  sum over its nodes of work / throughput(class) + overhead + weight and activation
+ *  bytes / bandwidth; 1/throughput per class, the overheads and 1/bandwidth are fitted
+ *  by non-negative least absolute relative errors (iteratively reweighted NNLS, GSL).
  *
  *  Ownership: cl_devfit_data is caller-owned; cl_devfit_data_fini frees its arrays.
  */
@@ -19,6 +20,7 @@ typedef struct cl_devfit_block {
   int first_node, last_node;     /**< cleave graph nodes [first, last] of the block */
   double work[CL_DEV_CLASS_COUNT]; /**< FLOP or bytes per class */
   int count[CL_DEV_CLASS_COUNT]; /**< cleave nodes per class (each pays its class's overhead) */
+  double weight_bytes, act_bytes;  /**< memory-bound terms (cl_device_node_bytes), bytes */
   double seconds;                /**< measured on the machine */
 } cl_devfit_block;
 
