@@ -58,7 +58,30 @@ struct cl__dnnl {
   dnnl_memory_t *region;   /* node -> memory over its region (placed nodes) */
   dnnl_memory_desc_t *region_md;
   uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
+  /* Kernel choice (exec_dnnl_choice.c) and layout conversions between layers. */
+  int kc_layers, kc_measured, kc_changed, n_layout_reorders;
+  double kc_seconds;
 };
+
+/* A convolution to create: everything but the source / destination layouts and the
+ * algorithm, which cl__dn_conv_choose picks. */
+typedef struct cl__conv_req {
+  const cl_conv_params *cp;
+  cl_shape is, os;
+  dnnl_memory_desc_t have_src; /* the producer's layout of the input */
+  dnnl_memory_desc_t src_md, wei_md, dst_md;
+  const dnnl_memory_desc_t *bias_md; /* NULL: no bias */
+  int dst_fixed;               /* dst_md is imposed (concat slot, residual accumulator) */
+  int sum;                     /* residual sum post-op */
+  cl_act act;
+  dnnl_dims_t strides, dil, pl, pr;
+  dnnl_primitive_attr_t attr;
+} cl__conv_req;
+
+/* The chosen convolution primitive descriptor (caller owns it), or NULL. */
+dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq);
+/* After all primitives exist: save newly measured choices, log what was measured. */
+void cl__dn_choices_done(cl_exec *e);
 
 #define DN_TRY(call, what)                                                                   \
   do {                                                                                       \
