@@ -386,16 +386,21 @@ static cl_status dn_weights(cl_exec *e, const float *w, size_t n_w, const dnnl_m
   return CL_OK;
 }
 
-/* The conv / inner-product call: src, packed weights, optional bias, dst. */
-static cl_status dn_weighted_call(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, dnnl_memory_t src, dnnl_memory_t w,
-                                  dnnl_memory_t b, dnnl_memory_t dst) {
-  dnnl_exec_arg_t args[4];
+/* The conv / inner-product call: src, packed weights, optional bias, dst (@p args has
+ * room for 4; returns how many). */
+int weighted_args(dnnl_exec_arg_t *args, dnnl_memory_t src, dnnl_memory_t w, dnnl_memory_t b, dnnl_memory_t dst) {
   int na = 0;
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, w};
   if (b) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, b};
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
-  return dn_call_add(d, st, p, na, args);
+  return na;
+}
+
+static cl_status dn_weighted_call(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, dnnl_memory_t src, dnnl_memory_t w,
+                                  dnnl_memory_t b, dnnl_memory_t dst) {
+  dnnl_exec_arg_t args[4];
+  return dn_call_add(d, st, p, weighted_args(args, src, w, b, dst), args);
 }
 
 static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {

@@ -155,11 +155,7 @@ static double time_candidate(cl__dnnl *d, const cl__conv_req *rq, const_dnnl_pri
   double t = 1e30;
   if (ms && mw && mo && (!rq->bias_md || mb) && (!sp || msp) && dnnl_primitive_create(&p, pd) == dnnl_success) {
     dnnl_exec_arg_t args[5];
-    int n = 0;
-    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, ms};
-    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, mw};
-    if (mb) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mb};
-    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, mo};
+    int n = weighted_args(args, ms, mw, mb, mo);
     if (msp) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, msp};
     t = time_prim(d, p, n, args, cpu);
     t += time_reorder(d, &rq->have_src, s, cpu);

@@ -119,6 +119,7 @@ void cl__dn_choices_done(cl_exec *e);
 #define build_flatten cl__dn_build_flatten
 #define build_fallback cl__dn_build_fallback
 #define plan_concat cl__dn_plan_concat
+#define weighted_args cl__dn_weighted_args
 
 void *dn_alloc(cl_exec *e, size_t bytes);
 dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr);
@@ -147,5 +148,6 @@ cl_status build_softmax(cl_exec *e, int k, dn_step *st);
 cl_status build_flatten(cl_exec *e, int k, dn_step *st);
 cl_status build_fallback(cl_exec *e, int k, dn_step *st);
 cl_status plan_concat(cl_exec *e);
+int weighted_args(dnnl_exec_arg_t *args, dnnl_memory_t src, dnnl_memory_t w, dnnl_memory_t b, dnnl_memory_t dst);
 
 #endif

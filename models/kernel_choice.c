@@ -110,7 +110,7 @@ static cl_status put(cl__kc *kc, const char *sig, int choice) {
     x->choice = choice;
     return CL_OK;
   }
-  if (kc->n == kc->cap) {
+  if (kc->n == kc->cap) { /* cl_vec_reserve lives in cleave_runtime, above this library */
     int nc = kc->cap ? 2 * kc->cap : 64;
     kc_entry *p = realloc(kc->e, sizeof *p * (size_t)nc);
     if (!p) return CL_ERR_NOMEM;
