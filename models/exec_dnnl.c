@@ -207,6 +207,7 @@ cl_status dn_as(cl_exec *e, dn_step *st, int src, const dnnl_memory_desc_t *want
   dnnl_memory_t m = dn_mem(e, want, NULL);
   if (!m) return CL_ERR_NOMEM;
   CL_TRY(dn_reorder_call(e, st, d->mem[src], m));
+  d->n_layout_reorders++;
   *out = m;
   return CL_OK;
 }
@@ -385,29 +386,21 @@ static cl_status dn_weights(cl_exec *e, const float *w, size_t n_w, const dnnl_m
   return CL_OK;
 }
 
-/* The conv / inner-product call: src, packed weights, optional bias, dst. */
-static cl_status dn_weighted_call(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, dnnl_memory_t src, dnnl_memory_t w,
-                                  dnnl_memory_t b, dnnl_memory_t dst) {
-  dnnl_exec_arg_t args[4];
+/* The conv / inner-product call: src, packed weights, optional bias, dst (@p args has
+ * room for 4; returns how many). */
+int weighted_args(dnnl_exec_arg_t *args, dnnl_memory_t src, dnnl_memory_t w, dnnl_memory_t b, dnnl_memory_t dst) {
   int na = 0;
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, w};
   if (b) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, b};
   args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
-  return dn_call_add(d, st, p, na, args);
+  return na;
 }
 
-/* Convolution algorithm: CLEAVE_DNNL_CONV=direct|winograd|auto (default auto: Winograd
- * on 3x3 stride-1 dense convs with >= 64 input and output channels, or >= 64 inputs and
- * >= 32 outputs on maps of at least 28x28; measured faster on this class of CPU). */
-static int use_winograd(const cl_conv_params *cp, cl_shape is, cl_shape os) {
-  if (cp->kh != 3 || cp->kw != 3 || cp->sh != 1 || cp->sw != 1 || cp->dh != 1 || cp->dw != 1 || cp->groups != 1)
-    return 0;
-  const char *env = getenv("CLEAVE_DNNL_CONV");
-  if (env && !strcmp(env, "direct")) return 0;
-  if (env && !strcmp(env, "winograd")) return 1;
-  if (is.c >= 64 && cp->out_c >= 64) return 1;
-  return is.c >= 64 && cp->out_c >= 32 && (int64_t)os.h * os.w >= 28 * 28;
+static cl_status dn_weighted_call(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, dnnl_memory_t src, dnnl_memory_t w,
+                                  dnnl_memory_t b, dnnl_memory_t dst) {
+  dnnl_exec_arg_t args[4];
+  return dn_call_add(d, st, p, weighted_args(args, src, w, b, dst), args);
 }
 
 static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
@@ -438,26 +431,14 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   else if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
   else if (d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os);
   else any_md(&dst_md, os);
-  dnnl_dims_t strides = {cp->sh, cp->sw}, dil = {cp->dh - 1, cp->dw - 1};
-  dnnl_dims_t pl = {cp->pt, cp->pl}, pr = {cp->pb, cp->pr};
-  dnnl_convolution_desc_t cd;
-  dnnl_primitive_attr_t attr = make_attr(sum, act);
-  dnnl_primitive_desc_t pd = NULL;
-  if (use_winograd(cp, is, os)) {
-    /* Winograd F(4x4,3x3)/F(2x2,3x3): 2.25-4x fewer multiplies on 3x3 stride-1 convs
-     * with enough channels; oneDNN picks direct when it has no kernel for the shape. */
-    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_winograd, &src_md,
-                                                   &wei_md, cp->has_bias ? &bias_md : NULL, &dst_md, strides, dil, pl,
-                                                   pr) == dnnl_success)
-      pd = pd_create(d, &cd, attr);
-  }
-  if (!pd) {
-    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
-                                                   &wei_md, cp->has_bias ? &bias_md : NULL, &dst_md, strides, dil, pl,
-                                                   pr) == dnnl_success)
-      pd = pd_create(d, &cd, attr);
-  }
-  if (attr) dnnl_primitive_attr_destroy(attr);
+  /* Kernel and layouts: exec_dnnl_choice.c (measured per host, or the fixed heuristic). */
+  cl__conv_req rq = {.cp = cp, .is = is, .os = os, .have_src = d->md[src], .src_md = src_md, .wei_md = wei_md,
+                     .dst_md = dst_md, .bias_md = cp->has_bias ? &bias_md : NULL,
+                     .dst_fixed = sum || d->region[s->pub.out_node], .sum = sum, .act = act,
+                     .strides = {cp->sh, cp->sw}, .dil = {cp->dh - 1, cp->dw - 1}, .pl = {cp->pt, cp->pl},
+                     .pr = {cp->pb, cp->pr}, .attr = make_attr(sum, act)};
+  dnnl_primitive_desc_t pd = cl__dn_conv_choose(e, &rq);
+  if (rq.attr) dnnl_primitive_attr_destroy(rq.attr);
   if (!pd) return CL_ERR_UNSUPPORTED;
   const dnnl_memory_desc_t *q_src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
   const dnnl_memory_desc_t *q_wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
@@ -764,6 +745,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
   free(absorbed);
   free(consumers);
   if (rc != CL_OK) return rc;
+  cl__dn_choices_done(e);
   CL_TRY(dn_lanes(e));
   if (d->n_fallback)
     cl_log_info("executor (oneDNN): %d of %d steps of '%s' run the portable kernel", d->n_fallback, e->n_steps,

@@ -58,7 +58,30 @@ struct cl__dnnl {
   dnnl_memory_t *region;   /* node -> memory over its region (placed nodes) */
   dnnl_memory_desc_t *region_md;
   uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
+  /* Kernel choice (exec_dnnl_choice.c) and layout conversions between layers. */
+  int kc_layers, kc_measured, kc_changed, n_layout_reorders;
+  double kc_seconds;
 };
+
+/* A convolution to create: everything but the source / destination layouts and the
+ * algorithm, which cl__dn_conv_choose picks. */
+typedef struct cl__conv_req {
+  const cl_conv_params *cp;
+  cl_shape is, os;
+  dnnl_memory_desc_t have_src; /* the producer's layout of the input */
+  dnnl_memory_desc_t src_md, wei_md, dst_md;
+  const dnnl_memory_desc_t *bias_md; /* NULL: no bias */
+  int dst_fixed;               /* dst_md is imposed (concat slot, residual accumulator) */
+  int sum;                     /* residual sum post-op */
+  cl_act act;
+  dnnl_dims_t strides, dil, pl, pr;
+  dnnl_primitive_attr_t attr;
+} cl__conv_req;
+
+/* The chosen convolution primitive descriptor (caller owns it), or NULL. */
+dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq);
+/* After all primitives exist: save newly measured choices, log what was measured. */
+void cl__dn_choices_done(cl_exec *e);
 
 #define DN_TRY(call, what)                                                                   \
   do {                                                                                       \
@@ -96,6 +119,7 @@ struct cl__dnnl {
 #define build_flatten cl__dn_build_flatten
 #define build_fallback cl__dn_build_fallback
 #define plan_concat cl__dn_plan_concat
+#define weighted_args cl__dn_weighted_args
 
 void *dn_alloc(cl_exec *e, size_t bytes);
 dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr);
@@ -124,5 +148,6 @@ cl_status build_softmax(cl_exec *e, int k, dn_step *st);
 cl_status build_flatten(cl_exec *e, int k, dn_step *st);
 cl_status build_fallback(cl_exec *e, int k, dn_step *st);
 cl_status plan_concat(cl_exec *e);
+int weighted_args(dnnl_exec_arg_t *args, dnnl_memory_t src, dnnl_memory_t w, dnnl_memory_t b, dnnl_memory_t dst);
 
 #endif

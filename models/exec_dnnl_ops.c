@@ -59,12 +59,22 @@ cl_status build_pool(cl_exec *e, int k, dn_step *st) {
       }
     }
   }
-  dnnl_memory_desc_t dst_md;
+  dnnl_memory_desc_t dst_md, src_md = d->md[src];
   any_md(&dst_md, os);
-  if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
+  if (d->region[s->pub.out_node]) {
+    /* Written into a concat slot: the input in the slot's layout too (oneDNN has only a
+     * reference kernel for, e.g., NHWC in and nChw16c out, where the producer chose
+     * NHWC: exec_dnnl_choice.c). */
+    int root = d->place_root[s->pub.out_node];
+    dst_md = d->region_md[s->pub.out_node];
+    if (src_md.ndims == 4 && (!d->root_blocked[root] || is.c % 16 == 0)) {
+      if (d->root_blocked[root]) blocked_md(&src_md, is);
+      else plain_md(&src_md, is, 0);
+    }
+  }
   dnnl_pooling_v2_desc_t pdsc;
-  DN_TRY(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &d->md[src], &dst_md, str, kern, dil,
-                                           pl, pr),
+  DN_TRY(dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &src_md, &dst_md, str, kern, dil, pl,
+                                           pr),
          "pooling desc");
   CL_TRY(finish_unary(e, st, src, s->pub.out_node, &pdsc, NULL, 0, NULL));
   return dn_export(e, st, s->pub.out_node);

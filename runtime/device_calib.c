@@ -20,26 +20,6 @@
 #include "cleave/onnx.h"
 #include "cleave/profiler.h"
 
-const char *cl_calib_cpu_model(void) {
-  static char model[128];
-  if (model[0]) return model;
-  snprintf(model, sizeof model, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f))
-    if (!strncmp(line, "model name", 10)) {
-      const char *v = strchr(line, ':');
-      if (!v) continue;
-      for (v++; *v == ' '; v++) {
-      }
-      snprintf(model, sizeof model, "%s", v);
-      model[strcspn(model, "\n")] = '\0';
-      break;
-    }
-  if (f) fclose(f);
-  return model;
-}
-
 /* One microbenchmark: a graph input and one layer of a shape found in the zoo's models
  * (conv / FC widths, feature-map sizes), so the fitted host model averages over the
  * shapes real layers have, not one favourable size. */
@@ -183,30 +163,13 @@ cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host) {
   return CL_OK;
 }
 
-static void cache_path_for(cl_backend backend, int threads, const char *model, char *path, int cap);
+/* Cache files share one key scheme (models/kernel_choice.c): directory, CPU model,
+ * backend, threads, cleave version (and the model for per-layer files). */
+static void cache_path_for(cl_backend backend, int threads, const char *model, char *path, int cap) {
+  cl_calib_cache_path("calib", backend, threads, model, path, cap);
+}
 static void cache_path(cl_backend backend, int threads, char *path, int cap) {
   cache_path_for(backend, threads, NULL, path, cap);
-}
-
-static void cache_path_for(cl_backend backend, int threads, const char *model, char *path, int cap) {
-  const char *dir = getenv("CLEAVE_CALIB_DIR"), *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
-  char base[2048];
-  if (dir && *dir) snprintf(base, sizeof base, "%s", dir);
-  else if (xdg && *xdg) snprintf(base, sizeof base, "%s/cleave", xdg);
-  else snprintf(base, sizeof base, "%s/.cache/cleave", home && *home ? home : "/tmp");
-  char cpu[128];
-  snprintf(cpu, sizeof cpu, "%.96s", cl_calib_cpu_model());
-  for (char *p = cpu; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
-  char mdl[160] = "";
-  if (model) { /* the model's file name (or zoo name) keys its per-layer cache */
-    const char *slash = strrchr(model, '/');
-    snprintf(mdl, sizeof mdl, "-%.150s", slash ? slash + 1 : model);
-    for (char *p = mdl + 1; *p; p++)
-      if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
-  }
-  snprintf(path, (size_t)cap, "%s/calib-%s-%s-t%d-v%s%s.yaml", base, cpu, cl_backend_name(backend), threads,
-           CL_VERSION_STRING, mdl);
 }
 
 static cl_status mkdirs(char *path) { /* parent directories of the file @p path */

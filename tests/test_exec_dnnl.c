@@ -1,13 +1,19 @@
 /* oneDNN backend vs the portable kernels: every zoo model, monolithic and split over
  * several executors (run masks: contiguous halves and a round-robin placement that
  * exports nearly every tensor), repeated runs bit-identical (in-place residual sums
- * must not corrupt state), and backend selection. Skips (exit 0 with a note) when
- * cleave was built without oneDNN. */
+ * must not corrupt state), and backend selection. The per-layer kernel choice
+ * (models/kernel_choice.c, exec_dnnl_choice.c): its cache round trip, a key change or a
+ * stale key refused, every forced candidate and the measured choice equal to the
+ * portable kernels. Skips (exit 0 with a note) when cleave was built without oneDNN. */
+#define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../models/kernel_choice.h"
 #include "cl_test.h"
+#include "cleave/device.h"
 #include "cleave/exec.h"
 #include "cleave/zoo.h"
 
@@ -109,6 +115,141 @@ static float *run_split(cl_graph *g, cl_backend b, const int *owner, int k) {
   return y;
 }
 
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CL_CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* The choice file: round trip, another key (threads, version) refused, malformed refused. */
+static void test_choice_cache(const char *dir) {
+  cl__kc_key k1, k2;
+  cl__kc_key_host(CL_BACKEND_DNNL, 1, &k1);
+  cl__kc_key_host(CL_BACKEND_DNNL, 2, &k2);
+  char p1[4096], p2[4096];
+  cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 1, NULL, p1, sizeof p1);
+  cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 2, NULL, p2, sizeof p2);
+  CL_CHECK(strncmp(p1, dir, strlen(dir)) == 0);
+  CL_CHECK(strcmp(p1, p2) != 0); /* the thread count is part of the key */
+  cl__kc *kc = NULL;
+  int refused = -1;
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 0);
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 0);
+  CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 a", 2));
+  CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 b", 0));
+  CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 a", 1)); /* replaces */
+  CL_CHECK(cl__kc_put(kc, "bad = sig", 1) != CL_OK);
+  CL_CHECK_OK(cl__kc_save(kc));
+  cl__kc_destroy(kc);
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused)); /* round trip */
+  CL_CHECK_INT_EQ(refused, 0);
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 2);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 a"), 1);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 b"), 0);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 c"), -1);
+  cl__kc_destroy(kc);
+  CL_CHECK_OK(cl__kc_open(&k2, p1, &kc, &refused)); /* same file, another key: refused */
+  CL_CHECK_INT_EQ(refused, 1);
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 0);
+  cl__kc_destroy(kc);
+  CL_CHECK_OK(cl__kc_open(&k2, p2, &kc, &refused)); /* the other key's own file: empty */
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 0);
+  cl__kc_destroy(kc);
+  char text[1024];
+  snprintf(text, sizeof text, "cpu: %s\nbackend: %s\nthreads: 1\ncleave: 0.0.0-stale\nchoice: x = 1\n", k1.cpu,
+           k1.backend);
+  write_file(p1, text); /* a stale cleave version */
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 1);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "x"), -1);
+  cl__kc_destroy(kc);
+  snprintf(text, sizeof text, "cpu: %s\nbackend: dnnl oneDNN 0.0.1\nthreads: 1\ncleave: %s\nchoice: x = 1\n", k1.cpu,
+           k1.version);
+  write_file(p1, text); /* another library version */
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 1);
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 0);
+  cl__kc_destroy(kc);
+  snprintf(text, sizeof text, "cpu: %s\nbackend: %s\nthreads: 1\ncleave: %s\nchoice: x = 1\n", k1.cpu, k1.backend,
+           k1.version);
+  write_file(p1, text); /* the same text with the right key is accepted */
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 0);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "x"), 1);
+  cl__kc_destroy(kc);
+  write_file(p1, "choice: x = 1\n"); /* no key at all */
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 1);
+  cl__kc_destroy(kc);
+  remove(p1);
+  remove(p2);
+}
+
+/* Every forced candidate and the measured choice give the portable kernels' outputs;
+ * the measured choice is cached (a second executor measures nothing) and saved. */
+static void test_choice_outputs(const char *dir) {
+  static const char *const modes[] = {"blocked", "winograd", "nhwc", "any", "off", "auto"};
+  static const char *const models[] = {"resnet18", "googlenet", "mobilenet_v2"};
+  for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
+    cl_graph *g = NULL;
+    CL_CHECK_OK(cl_zoo_build(models[mi], &g));
+    if (!g) continue;
+    CL_CHECK_OK(cl_graph_init_weights(g, 5));
+    int out = cl_graph_output(g), same = 0;
+    int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
+    float *yp = run_mono(g, CL_BACKEND_PORTABLE, 1, &same);
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0] && yp; k++) {
+      setenv("CLEAVE_KERNEL_CHOICE", modes[k], 1);
+      float *yd = run_mono(g, CL_BACKEND_DNNL, 1, &same);
+      CL_CHECK(yd != NULL);
+      if (yd) {
+        double err = rel_err(yd, yp, n);
+        printf("%-14s kernel choice %-8s: rel err vs portable %.2e\n", models[mi], modes[k], err);
+        CL_CHECK(err <= 1e-4);
+      }
+      free(yd);
+    }
+    free(yp);
+    if (mi == 0) { /* the measured choice, then the cached one */
+      setenv("CLEAVE_KERNEL_CHOICE", "auto", 1);
+      cl_exec_opts o = cl_exec_opts_default();
+      o.backend = CL_BACKEND_DNNL;
+      o.threads = 2; /* a set no other test of this process uses: measured here */
+      cl__kc_stats s1, s2;
+      cl_exec *e = NULL;
+      CL_CHECK_OK(cl_exec_create(g, &o, &e));
+      CL_CHECK_OK(cl__kc_exec_stats(e, &s1));
+      cl_exec_destroy(e);
+      CL_CHECK_OK(cl_exec_create(g, &o, &e));
+      CL_CHECK_OK(cl__kc_exec_stats(e, &s2));
+      cl_exec_destroy(e);
+      printf("resnet18 (2 threads): %d layers chosen, %d measured, %d differ from the heuristic, "
+             "%d layout reorders, %.2f s\n", s1.layers, s1.measured, s1.changed, s1.layout_reorders, s1.seconds);
+      CL_CHECK(s1.measured > 0);
+      CL_CHECK(s1.measured <= s1.layers); /* repeated shapes are measured once */
+      CL_CHECK_INT_EQ(s2.measured, 0);
+      CL_CHECK_INT_EQ(s2.layers, s1.layers);
+      CL_CHECK_INT_EQ(s2.changed, s1.changed);
+      char path[4096];
+      cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 2, NULL, path, sizeof path);
+      cl__kc_key key;
+      cl__kc_key_host(CL_BACKEND_DNNL, 2, &key);
+      cl__kc *kc = NULL;
+      CL_CHECK_OK(cl__kc_open(&key, path, &kc, NULL));
+      CL_CHECK_INT_EQ(cl__kc_count(kc), s1.measured);
+      cl__kc_destroy(kc);
+      remove(path);
+    }
+    cl_graph_destroy(g);
+  }
+  (void)dir;
+  unsetenv("CLEAVE_KERNEL_CHOICE");
+}
+
 int main(void) {
   if (!cl_backend_available(CL_BACKEND_DNNL)) {
     printf("test_exec_dnnl: built without oneDNN, skipped\n");
@@ -119,6 +260,19 @@ int main(void) {
   CL_CHECK_INT_EQ(cl_backend_parse("portable"), CL_BACKEND_PORTABLE);
   CL_CHECK_INT_EQ(cl_backend_parse("cuda"), -1);
   CL_CHECK(strstr(cl_backend_version(CL_BACKEND_DNNL), "oneDNN") != NULL);
+  {
+    char dir[] = "/tmp/cleave_kc_XXXXXX";
+    const char *old = getenv("CLEAVE_CALIB_DIR");
+    char *keep = old ? strdup(old) : NULL;
+    CL_CHECK(mkdtemp(dir) != NULL);
+    setenv("CLEAVE_CALIB_DIR", dir, 1);
+    test_choice_cache(dir);
+    test_choice_outputs(dir);
+    if (keep) setenv("CLEAVE_CALIB_DIR", keep, 1);
+    else unsetenv("CLEAVE_CALIB_DIR");
+    free(keep);
+    rmdir(dir);
+  }
   const char *only = getenv("CL_TEST_MODELS"); /* e.g. "resnet18 vgg16" to narrow */
   double worst = 0;
   for (int zi = 0; zi < cl_zoo_count(); zi++) {

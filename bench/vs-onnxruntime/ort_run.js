@@ -3,11 +3,13 @@
 // and the opponent in the speed race.
 //
 //   node ort_run.js MODEL.onnx [--input IN.bin] [--save-output OUT.bin] [--threads N]
-//                   [--repeat R] [--warmup W]
+//                   [--repeat R] [--warmup W] [--profile PREFIX]
 //
 // IN.bin / OUT.bin are raw little-endian float32 (NCHW), like `cleave infer`. Without
 // --input the input is uniform in [-1, 1) from a fixed seed. Prints one JSON line:
 // {"model", "threads", "runs_ms": [...], "median_ms", "output_shape", "checksum"}.
+// --profile PREFIX turns on onnxruntime's profiler (one JSON trace, PREFIX_<date>.json,
+// named in the output as "profile"; ort_profile.py summarises it per node).
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -15,12 +17,12 @@ const ort = require('onnxruntime-node');
 function usage(msg) {
   if (msg) console.error(`ort_run: error: ${msg}`);
   console.error('usage: node ort_run.js MODEL.onnx [--input IN.bin] [--save-output OUT.bin] ' +
-                '[--threads N] [--repeat R] [--warmup W]');
+                '[--threads N] [--repeat R] [--warmup W] [--profile PREFIX]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const a = {model: null, input: null, output: null, threads: 1, repeat: 1, warmup: 0};
+  const a = {model: null, input: null, output: null, threads: 1, repeat: 1, warmup: 0, profile: null};
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const next = () => (i + 1 < argv.length ? argv[++i] : usage(`${k} needs a value`));
@@ -29,6 +31,7 @@ function parseArgs(argv) {
     else if (k === '--threads') a.threads = parseInt(next(), 10);
     else if (k === '--repeat') a.repeat = parseInt(next(), 10);
     else if (k === '--warmup') a.warmup = parseInt(next(), 10);
+    else if (k === '--profile') a.profile = next();
     else if (k.startsWith('--')) usage(`unknown option ${k}`);
     else if (!a.model) a.model = k;
     else usage(`unexpected argument ${k}`);
@@ -46,6 +49,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(a.profile ? {enableProfiling: true, profileFilePrefix: a.profile} : {}),
   });
   const inName = session.inputNames[0];
   const outName = session.outputNames[0];
@@ -84,6 +88,7 @@ async function main() {
     runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     out = r[outName];
   }
+  const profile = a.profile ? session.endProfiling() : undefined;
   if (a.output) fs.writeFileSync(a.output, Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength));
   let sum = 0;
   for (const v of out.data) sum += v;
@@ -91,7 +96,7 @@ async function main() {
   const med = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]
                                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   console.log(JSON.stringify({model: a.model, threads: a.threads, runs_ms: runs, median_ms: med,
-                              output_shape: out.dims, checksum: sum}));
+                              output_shape: out.dims, checksum: sum, profile}));
 }
 
 main().catch((e) => {

@@ -14,8 +14,10 @@
 # both alike. Per model and thread count it prints both medians (of the per-round
 # medians), the ratio cleave/ORT, GFLOP/s (2 * conv+fc MACs / latency), both engines'
 # speed-up from 1 thread (cl_2t_x, ort_2t_x), cleave's inter-op branch groups
-# (parallel/all, see docs/runtime.md), the host load at start and end and the
-# onnxruntime-node version.
+# (parallel/all, see docs/runtime.md), the noise (cl_spr, ort_spr: (max - min) / median
+# of the per-round medians, in %), the host load at start and end and the
+# onnxruntime-node version. cleave picks its convolution kernels per layer once per
+# host (docs/runtime.md, "Kernel choice"): the first run after an upgrade measures them.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --models-dir) MDIR="$2"; shift 2 ;;
     --backend) BACKEND="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,12 +61,13 @@ fi
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 field() { sed -n "s/^$1: //p"; }
+spread() { sort -g | awk '{a[NR]=$1} END {if (NR < 2) {print "nan"} else {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.0f\n", 100*(a[NR]-a[1])/m}}'; }
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 ORTVER="$(node -p "require('$HERE/node_modules/onnxruntime-node/package.json').version")"
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-14s %3s %11s %11s %7s %9s %9s %8s %8s %6s %10s\n" model thr cleave_ms ort_ms ratio cl_GF/s ort_GF/s cl_2t_x ort_2t_x groups max_relerr
+printf "%-14s %3s %11s %11s %7s %9s %9s %8s %8s %6s %6s %6s %10s\n" model thr cleave_ms ort_ms ratio cl_GF/s ort_GF/s cl_2t_x ort_2t_x groups cl_spr ort_spr max_relerr
 for m in $MODELS; do
   f="$MDIR/$m.onnx"
   in="$MDIR/$m.input.bin"
@@ -83,12 +86,14 @@ for m in $MODELS; do
         sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p' >> "$TMP/o"
     done
     c="$(median < "$TMP/c")"; o="$(median < "$TMP/o")"
+    cs="$(spread < "$TMP/c")"; os="$(spread < "$TMP/o")"
     [ -z "$t1" ] && t1="$c" && o1="$o"
     grp="$("$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --threads "$t" --reps 1 --warmup 0 |
            awk -F': ' '/^branch_groups:/ {g=$2} /^branch_groups_parallel:/ {p=$2} END {print p "/" g}')"
-    awk -v m="$m" -v t="$t" -v c="$c" -v o="$o" -v macs="$macs" -v t1="$t1" -v o1="$o1" -v grp="$grp" -v err="$err" 'BEGIN {
-      printf "%-14s %3d %11.2f %11.2f %7.3f %9.1f %9.1f %8.2f %8.2f %6s %10s\n", m, t, c, o, c / o,
-             2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, o1 / o, grp, err }'
+    awk -v m="$m" -v t="$t" -v c="$c" -v o="$o" -v macs="$macs" -v t1="$t1" -v o1="$o1" -v grp="$grp" -v err="$err" \
+        -v cs="$cs" -v os="$os" 'BEGIN {
+      printf "%-14s %3d %11.2f %11.2f %7.3f %9.1f %9.1f %8.2f %8.2f %6s %5s%% %5s%% %10s\n", m, t, c, o, c / o,
+             2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, o1 / o, grp, cs, os, err }'
   done
 done
 echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread, <= 1.0 for mobilenet_v2);" \

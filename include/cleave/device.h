@@ -127,5 +127,9 @@ cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, co
                           const cl_device *host, int force, double *t);
 /** @brief The CPU model string of this host (/proc/cpuinfo "model name"). */
 const char *cl_calib_cpu_model(void);
+/** @brief Path of a per-host cache file of kind @p kind ("calib", "kernels"):
+ *  DIR/KIND-CPU-BACKEND-tTHREADS-vVERSION[-MODEL].yaml, DIR = $CLEAVE_CALIB_DIR, else
+ *  $XDG_CACHE_HOME/cleave, else ~/.cache/cleave; @p model may be NULL. */
+void cl_calib_cache_path(const char *kind, cl_backend backend, int threads, const char *model, char *path, int cap);
 
 #endif

@@ -1,9 +1,12 @@
-/* BLAS thread control (OpenBLAS). */
-#define _DEFAULT_SOURCE /* usleep */
+/* BLAS thread control (OpenBLAS) and the process-start environment fixes. */
+#define _DEFAULT_SOURCE /* setenv, usleep */
 #include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleave/ops.h"
@@ -16,43 +19,102 @@ void cl_blas_set_threads(int threads) {
   openblas_set_num_threads(threads);
 }
 
-/* Cores free right now: the online cores minus the other runnable tasks, from the
- * instantaneous run-queue count in /proc/loadavg (4th field "running/total", which
- * counts this process too): the median of 5 samples 2 ms apart. -1 if unreadable. */
-static double free_cores_now(void) {
-  int v[5], n = 0;
-  for (int i = 0; i < 5; i++) {
-    FILE *f = fopen("/proc/loadavg", "r");
-    int run = 0, tot = 0;
-    double l1, l5, l15;
-    if (f && fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &run, &tot) == 5) v[n++] = run;
-    if (f) fclose(f);
-    if (i < 4) usleep(2000);
+/* Co-scheduling probe: can two threads of this process run at the same time right now?
+ * That is exactly what spinning needs (a thread spinning at a barrier only helps if
+ * its partner is running on another core; otherwise it burns the core the partner
+ * waits for). The main thread and a helper bounce a flag through shared memory for
+ * 10 ms; a round trip normally takes well under a microsecond, but when one of
+ * the two is not scheduled it takes a scheduler time slice (milliseconds). Returns the
+ * fraction of the window spent in round trips slower than 50 us (a partner off its
+ * core; 1 when the helper cannot start), and the round trips done in @p *n_out. Time,
+ * not a count: one 2 ms stall among 20000 fast round trips is a core shared 20%. */
+typedef struct probe_ctx {
+  atomic_int flag; /* 1: main asks, 2: helper answered, 3: stop */
+  atomic_int started;
+} probe_ctx;
+
+static void *probe_helper(void *arg) {
+  probe_ctx *c = arg;
+  atomic_store(&c->started, 1);
+  for (;;) {
+    int f = atomic_load_explicit(&c->flag, memory_order_acquire);
+    if (f == 3) break;
+    if (f == 1) atomic_store_explicit(&c->flag, 2, memory_order_release);
   }
-  if (!n) return -1;
-  for (int i = 1; i < n; i++) /* insertion sort, n <= 5 */
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      int t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
+  return NULL;
+}
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double coschedule_slow_fraction(int *n_out) {
+  probe_ctx c;
+  atomic_init(&c.flag, 0);
+  atomic_init(&c.started, 0);
+  pthread_t th;
+  *n_out = 0;
+  if (pthread_create(&th, NULL, probe_helper, &c) != 0) return 1;
+  double t_start = mono_s(), end = t_start + 0.010;
+  while (!atomic_load(&c.started) && mono_s() < t_start + 0.005) {
+  }
+  int n = 0;
+  double stalled = 0; /* seconds in round trips slower than 50 us */
+  if (atomic_load(&c.started)) {
+    while (mono_s() < end && n < 20000) {
+      double t0 = mono_s();
+      atomic_store_explicit(&c.flag, 1, memory_order_release);
+      while (atomic_load_explicit(&c.flag, memory_order_acquire) != 2 && mono_s() < t0 + 0.002) {
+      }
+      int answered = atomic_load(&c.flag) == 2;
+      double rt = mono_s() - t0;
+      if (!answered || rt > 50e-6) stalled += rt;
+      n++;
+      if (!answered) /* the helper may answer late: wait for it so the next round is clean */
+        while (atomic_load_explicit(&c.flag, memory_order_acquire) != 2 && mono_s() < end) {
+        }
+      atomic_store(&c.flag, 0);
     }
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return (double)cores - (double)(v[n / 2] - 1);
+  }
+  atomic_store(&c.flag, 3);
+  pthread_join(th, NULL);
+  *n_out = n;
+  double span = mono_s() - t_start;
+  return n && span > 0 ? stalled / span : 1;
 }
 
 /* OpenMP wait policy, chosen once at start (CLEAVE_WAIT_POLICY=auto, the default):
- * "spin" (libgomp's default: spin ~300k iterations at a barrier, then sleep) when at
- * least two cores are free now, else "passive" (sleep at once). Spinning is 10-25%
- * faster on a quiet host (barriers between and inside primitives cost a futex wake
- * each when passive); on a loaded host a spinning thread holds the core its partner
- * needs (ResNet-18 on 2 threads: 470 ms instead of 14 ms at load 4). "spin" and
- * "passive" force the choice. An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
- * The choice is exported as CLEAVE_WAIT_CHOSEN (inherited by re-exec and children). */
+ * "spin" (libgomp's default: spin ~300k iterations at a barrier, then sleep) when the
+ * co-scheduling probe finds two threads of ours running together (at most 3% of each
+ * window stalled), else "passive" (sleep at once). Spinning is 10-25% faster on a quiet
+ * host (barriers between and inside primitives cost a futex wake each when passive); on
+ * a loaded host a spinning thread holds the core its partner needs (ResNet-18 on 2
+ * threads at load ~12 on 2 cores: 1490 ms spinning forever, 426 ms with GOMP_SPINCOUNT
+ * 30000, 140 ms with 3000, 22 ms passive: no bounded spin is safe, so the probe
+ * decides between the two ends). The probe measures what spinning needs instead of
+ * reading the run queue of /proc/loadavg, which counts any transient task and sent
+ * quiet hosts to passive. "spin" and "passive" force the choice; an explicit
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. The choice is exported as CLEAVE_WAIT_CHOSEN
+ * (inherited by re-exec and children) and the probe's result as CLEAVE_WAIT_PROBE. */
 static const char *wait_policy(void) {
   const char *want = getenv("CLEAVE_WAIT_POLICY");
   if (want && (!strcmp(want, "spin") || !strcmp(want, "passive"))) return want;
-  double free_cores = free_cores_now();
-  return free_cores >= 2 ? "spin" : "passive";
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) return "passive";
+  /* Three windows 5 ms apart (one lucky window on a loaded host is common): the worst. */
+  int n = 0, n_all = 0;
+  double worst = 0;
+  for (int w = 0; w < 3 && worst <= 0.03; w++) {
+    if (w) usleep(5000);
+    double slow = coschedule_slow_fraction(&n);
+    n_all += n;
+    if (slow > worst) worst = slow;
+  }
+  char probe[96];
+  snprintf(probe, sizeof probe, "%d round trips, worst window %.1f%% stalled", n_all, 100 * worst);
+  setenv("CLEAVE_WAIT_PROBE", probe, 1);
+  return worst <= 0.03 ? "spin" : "passive";
 }
 
 /* Two library settings that are read only once, when the libraries load, so the
