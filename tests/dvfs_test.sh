@@ -34,8 +34,9 @@ def busy_energy(path):
 bn, en = busy_energy(sys.argv[3])
 bl, el = busy_energy(sys.argv[4])
 p_low = 2.7 + (6.4 - 2.7) * 0.4 * (0.8 ** 2) / (0.88 ** 2)
-assert abs(en - bn * 6.4) <= 1e-3 * en + 1e-4, (en, bn)
-assert abs(el - bl * p_low) <= 1e-3 * el + 1e-4, (el, bl, p_low)
+# the printout has 4 decimals: busy_s +-5e-5 s gives energy +-3.2e-4 J, plus its own 5e-5
+assert abs(en - bn * 6.4) <= 5e-4, (en, bn)
+assert abs(el - bl * p_low) <= 5e-4, (el, bl, p_low)
 PY
 sed 's/dvfs: 0}/dvfs: 2}/' "$T/low.yaml" > "$T/bad.yaml"
 "$C" run "$T/bad.yaml" -o "$T/bad.h5" > "$T/bad.out" 2>&1; rc=$?

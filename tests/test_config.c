@@ -439,7 +439,7 @@ static void test_bad_files(void) {
       {"bad_bandwidth", {"bad_bandwidth.yaml:11:16:", "field 'links[1].bandwidth'",
                          "cannot parse '20 Mbits' as a bandwidth (e.g. 20Mbit/s)"}},
       {"bad_unknown_key", {"bad_unknown_key.yaml:7:", "unknown key 'foo' in 'nodes[2]'",
-                           "(expected one of: name, tier, device, speed, threads, memory, power, cpu_load, mem_pressure)"}},
+                           "(expected one of: name, tier, device, speed, dvfs, threads, memory, power, cpu_load, mem_pressure)"}},
       {"bad_link_node", {"bad_link_node.yaml:7:9:", "field 'links[0].to'", "unknown node 'egde' (nodes: device, edge)"}},
       {"bad_negative_bw", {"bad_negative_bw.yaml:7:17:", "field 'links[0].bandwidth'", "must not be negative"}},
       {"bad_dup_node", {"bad_dup_node.yaml:5:11:", "field 'nodes[1].name'", "duplicate node name 'edge' (first defined at line 3)"}},
