@@ -21,4 +21,7 @@ cleave_build "${extra[@]}"
 cd "$CLEAVE_BUILD_DIR"
 long=(-LE long)
 [ "${CLEAVE_LONG:-0}" = 1 ] && long=()
-ctest --output-on-failure -j 2 "${long[@]}" "$@"
+# A guard on the whole run: each test has its own timeout, but a process a timed-out
+# test leaves behind can hold ctest's output pipe open; `timeout` signals the whole
+# process group, so CI ends with a failure report instead of hanging.
+timeout -k 30 "${CLEAVE_CTEST_LIMIT:-2700}" ctest --output-on-failure -j 2 "${long[@]}" "$@"

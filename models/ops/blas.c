@@ -39,7 +39,14 @@ static void *probe_helper(void *arg) {
   for (;;) {
     int f = atomic_load_explicit(&c->flag, memory_order_acquire);
     if (f == 3) break;
-    if (f == 1) atomic_store_explicit(&c->flag, 2, memory_order_release);
+    /* Compare-and-swap, never a plain store: a helper preempted between reading 1 and
+     * answering must not overwrite the main thread's later 0 or 3 (a stale 2 over the
+     * stop flag spun this thread forever and hung pthread_join on loaded hosts). */
+    if (f == 1) {
+      int one = 1;
+      atomic_compare_exchange_strong_explicit(&c->flag, &one, 2, memory_order_acq_rel,
+                                              memory_order_acquire);
+    }
   }
   return NULL;
 }
