@@ -20,8 +20,9 @@ echo "cleave: building in $CLEAVE_BUILD_DIR" >&2
 cleave_build "${extra[@]}"
 cd "$CLEAVE_BUILD_DIR"
 long=(-LE long)
-[ "${CLEAVE_LONG:-0}" = 1 ] && long=()
+limit=2700
+[ "${CLEAVE_LONG:-0}" = 1 ] && long=() && limit=10800
 # A guard on the whole run: each test has its own timeout, but a process a timed-out
 # test leaves behind can hold ctest's output pipe open; `timeout` signals the whole
 # process group, so CI ends with a failure report instead of hanging.
-timeout -k 30 "${CLEAVE_CTEST_LIMIT:-2700}" ctest --output-on-failure -j 2 "${long[@]}" "$@"
+timeout -k 30 "${CLEAVE_CTEST_LIMIT:-$limit}" ctest --output-on-failure -j 2 "${long[@]}" "$@"
