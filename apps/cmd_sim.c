@@ -81,6 +81,10 @@ static int apply_planner(const char *name, const char *path, const cl_graph *g, 
      * on machine 0 (the source), as the planners' cost model has it */
     for (int k = 0; k < r.n_units; k++)
       su->node_of_layer[k] = cl_graph_node(g, k)->n_inputs == 0 ? 0 : r.node_of_unit[k];
+    /* device nodes: per-layer device / host times for the new placement */
+    st = cl_rt_setup_devices(&tb, g, su);
+  }
+  if (st == CL_OK) {
     char place[256] = "";
     cl_plan_placement_text(&in, &r, place, sizeof place);
     if (!csv)

@@ -209,16 +209,27 @@ cl_status cl_device_load(const char *path, cl_device *d) {
 
 const char *cl_device_catalogue_dir(void) { return CL_SOURCE_DIR "/configs/devices"; }
 
+int cl_device_resolve(const char *name, char *path, size_t n) {
+  size_t len = strlen(name);
+  if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml"))) {
+    snprintf(path, n, "%s", name);
+    return access(path, R_OK) == 0;
+  }
+  const char *dirs[2] = {getenv("CLEAVE_DEVICE_DIR"), cl_device_catalogue_dir()};
+  for (int i = 0; i < 2; i++) {
+    if (!dirs[i] || !dirs[i][0]) continue;
+    if ((size_t)snprintf(path, n, "%s/%s.yaml", dirs[i], name) >= n) continue;
+    if (access(path, R_OK) == 0) return 1;
+  }
+  return 0;
+}
+
 cl_status cl_device_find(const char *name, cl_device *d) {
   size_t len = strlen(name);
   if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml"))) return cl_device_load(name, d);
-  const char *dirs[2] = {getenv("CLEAVE_DEVICE_DIR"), cl_device_catalogue_dir()};
   char path[4096];
-  for (int i = 0; i < 2; i++) {
-    if (!dirs[i] || !dirs[i][0]) continue;
-    snprintf(path, sizeof path, "%s/%s.yaml", dirs[i], name);
-    if (access(path, R_OK) == 0) return cl_device_load(path, d);
-  }
+  if (cl_device_resolve(name, path, sizeof path)) return cl_device_load(path, d);
+  const char *dirs[2] = {getenv("CLEAVE_DEVICE_DIR"), cl_device_catalogue_dir()};
   cl_log_error("unknown device '%s': no %s.yaml in $CLEAVE_DEVICE_DIR (%s) or %s (see `cleave devices list`)", name,
                name, dirs[0] ? dirs[0] : "unset", dirs[1]);
   return CL_ERR_CONFIG;

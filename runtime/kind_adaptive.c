@@ -600,7 +600,8 @@ static const cl__sweep_sched g_sched = {ad_prepare, ad_aux_text, eval_profile, a
 /* ---- the kind row ---- */
 
 static cl_status ad_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
-  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL));
+  /* the study's conditions are speed, load, memory and link values of two nodes */
+  CL_TRY(cl_sweep_exp_parse_testbed(e, c, root, CL_SWEEP_FACTOR_ALL & ~CL_SWEEP_FACTOR_DEVICE));
   ad_param *P = calloc(1, sizeof *P);
   if (!P) return CL_ERR_NOMEM;
   cl_sweep_exp_set_state(e, P);

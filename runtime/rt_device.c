@@ -18,6 +18,11 @@ cl_status cl_rt_setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_set
   int any = 0, n = cl_graph_size(g);
   for (int i = 0; i < tb->n_nodes; i++) any |= tb->nodes[i].device != NULL;
   if (!any) return CL_OK;
+  /* again after a new placement (su->node_of_layer): the tables are per assigned layer */
+  free(su->device_models);
+  free(su->host_models);
+  free(su->layer_device_s);
+  free(su->layer_host_s);
   su->device_models = calloc((size_t)tb->n_nodes, sizeof(cl_device));
   su->host_models = calloc((size_t)tb->n_nodes, sizeof(cl_device));
   su->layer_device_s = calloc((size_t)n, sizeof(double));

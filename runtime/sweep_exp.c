@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleave/device.h"
 #include "cleave/onnx.h"
 #include "cleave/provenance.h"
 #include "cleave/zoo.h"
@@ -22,7 +23,7 @@ const cl_sweep_kind_i *cl_sweep_kind_find(const cl_sweep_kind_i *const *table, c
 /* ---- factor targets ---- */
 
 _Static_assert(CL__F_SPEED == 0 && CL__F_CPU_LOAD == 1 && CL__F_MEM_PRESSURE == 2 && CL__F_THREADS == 3 &&
-                   CL__F_BANDWIDTH == 4 && CL__F_LATENCY == 5 && CL__F_JITTER == 6,
+                   CL__F_BANDWIDTH == 4 && CL__F_LATENCY == 5 && CL__F_JITTER == 6 && CL__F_DEVICE == 9,
                "CL_SWEEP_FACTOR_* bits are 1 << cl__sweep_field");
 
 static int tb_node_index(const cl_sweep_exp *e, const char *name) {
@@ -57,18 +58,29 @@ static cl_status parse_target(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_nod
   const char *field = dot + 1;
   snprintf(f->key, sizeof f->key, "%s", field);
   if (!strcmp(root, "nodes")) {
-    static const char *const nf[] = {"speed", "cpu_load", "mem_pressure", "threads", NULL};
-    static const cl__sweep_field nv[] = {CL__F_SPEED, CL__F_CPU_LOAD, CL__F_MEM_PRESSURE, CL__F_THREADS};
+    static const char *const nf[] = {"speed", "cpu_load", "mem_pressure", "threads", "device", NULL};
+    static const cl__sweep_field nv[] = {CL__F_SPEED, CL__F_CPU_LOAD, CL__F_MEM_PRESSURE, CL__F_THREADS, CL__F_DEVICE};
     int k = 0;
     while (nf[k] && strcmp(nf[k], field)) k++;
     if (!nf[k])
-      return cl_cfg_error(c, at, "unknown factor target '%s': node field '%s' (expected speed, cpu_load, mem_pressure or threads)", t,
-                          field);
+      return cl_cfg_error(c, at,
+                          "unknown factor target '%s': node field '%s' (expected speed, cpu_load, mem_pressure, threads or device)",
+                          t, field);
     f->field = nv[k];
     f->node = tb_node_index(e, name);
     if (f->node < 0) return cl_cfg_error(c, at, "unknown factor target '%s': the testbed has no node '%s'", t, name);
     snprintf(f->parent, sizeof f->parent, "nodes[%d]", f->node);
-    f->unit = f->field == CL__F_CPU_LOAD || f->field == CL__F_MEM_PRESSURE ? "1" : "";
+    f->unit = f->field == CL__F_CPU_LOAD || f->field == CL__F_MEM_PRESSURE ? "1" : f->field == CL__F_DEVICE ? "level" : "";
+    if (f->field == CL__F_DEVICE) {
+      /* `speed:` beside `device:` overrides the device model (docs/devices.md): a device
+       * factor on such a node would change nothing but the node's power */
+      const cl_cfg_node *nodes = cl_cfg_get(cl_cfg_root(e->tb), "nodes");
+      if (map_str(cl_cfg_at(nodes, f->node), "speed"))
+        return cl_cfg_error(c, at,
+                            "factor '%s': base testbed %s node '%s' sets speed:, which overrides any device model; remove it to "
+                            "sweep devices",
+                            t, e->tb_path, name);
+    }
     return CL_OK;
   }
   static const char *const lf[] = {"bandwidth", "latency", "jitter", NULL};
@@ -146,6 +158,20 @@ static cl_status parse_levels(const cl_cfg *c, const cl_cfg_node *lv, cl__sweep_
     case CL__F_SECONDS:
       CL_TRY(cl_cfg_node_unit(c, v, CL_UNIT_SECONDS, &x));
       break;
+    case CL__F_DEVICE: {
+      /* resolved like a node's `device:` (a name in the catalogue or a file); the
+       * record keeps the level index, the names are attribute factorK_levels */
+      cl_device d;
+      char dpath[4096];
+      if (!*s || !cl_device_resolve(s, dpath, sizeof dpath))
+        return cl_cfg_error(c, v, "factor '%s': unknown device '%s' (no such file, or no %s.yaml in $CLEAVE_DEVICE_DIR or %s)",
+                            f->target, s, s, cl_device_catalogue_dir());
+      CL_TRY(cl_device_load(dpath, &d)); /* a broken device file: its own FILE:LINE error */
+      for (int q = 0; q < i; q++)
+        if (!strcmp(f->level_text[q], s)) return cl_cfg_error(c, v, "factor '%s': device '%s' is listed twice", f->target, s);
+      x = i;
+      break;
+    }
     }
     if (f->field == CL__F_BANDWIDTH && x <= 0) return cl_cfg_error(c, v, "factor '%s': bandwidth must be > 0", f->target);
     f->level_value[i] = x;

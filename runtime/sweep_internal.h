@@ -21,6 +21,7 @@ typedef enum cl__sweep_field {
   CL__F_JITTER,
   CL__F_SECONDS,    /* kind-defined duration factor (e.g. coedge deadlines) */
   CL__F_BANDWIDTH0, /* kind-defined bandwidth, a bare 0 allowed (coedge bandwidths) */
+  CL__F_DEVICE,     /* node device model (catalogue name or file); level_value = level index */
 } cl__sweep_field;
 
 /* Levels per factor: level indices are int32 (a factor may have up to this many levels;

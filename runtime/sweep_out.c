@@ -168,6 +168,17 @@ cl_status cl__sweep_out_open(cl__sweep_srv *s) {
     CL_TRY(cl_store_attr_str(out, "/sweep/points", nm, e->f[k].target));
     snprintf(nm, sizeof nm, "factor%d_unit", k);
     CL_TRY(cl_store_attr_str(out, "/sweep/points", nm, e->f[k].unit));
+    if (e->f[k].field == CL__F_DEVICE) {
+      /* the f<k> column holds the level index; the names in level order, comma-separated */
+      cl__sb b = {0};
+      for (int i = 0; i < e->f[k].n_levels; i++) cl__sb_put(&b, "%s%s", i ? "," : "", e->f[k].level_text[i]);
+      char *names = cl__sb_take(&b);
+      if (!names) return CL_ERR_NOMEM;
+      snprintf(nm, sizeof nm, "factor%d_levels", k);
+      cl_status sa = cl_store_attr_str(out, "/sweep/points", nm, names);
+      free(names);
+      CL_TRY(sa);
+    }
   }
   /* provenance: the experiment file as written */
   char *text = read_text(e->path);

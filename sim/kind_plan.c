@@ -46,9 +46,10 @@ static cl_status all_planners(pl_state *s) {
 }
 
 static cl_status pl_parse(cl_sweep_exp *e, const cl_cfg *c, const cl_cfg_node *root) {
-  /* only what a planner's input depends on: node speeds, link bandwidths and latencies */
+  /* only what a planner's input depends on: node speeds or devices, link bandwidths and latencies */
   CL_TRY(cl_sweep_exp_parse_testbed(e, c, root,
-                                    CL_SWEEP_FACTOR_SPEED | CL_SWEEP_FACTOR_BANDWIDTH | CL_SWEEP_FACTOR_LATENCY));
+                                    CL_SWEEP_FACTOR_SPEED | CL_SWEEP_FACTOR_DEVICE | CL_SWEEP_FACTOR_BANDWIDTH |
+                                        CL_SWEEP_FACTOR_LATENCY));
   pl_state *s = calloc(1, sizeof *s);
   if (!s) return CL_ERR_NOMEM;
   cl_sweep_exp_set_state(e, s);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/device.h"
 #include "cleave/plan.h"
 #include "cleave/plan_profiles.h"
 #include "cleave/testbed.h"
@@ -180,18 +181,52 @@ cl_status cl_plan_input_from_testbed(const cl_testbed *tb, const cl_graph *g, co
     free(l);
     return CL_ERR_NOMEM;
   }
-  for (int i = 0; i < nm; i++) {
+  /* A node with `device:` (and no `speed:` override) costs each layer its device model's
+   * absolute time (docs/devices.md), as the runtime charges it; not host time / speed. */
+  cl_device *dev = calloc((size_t)nm + 1, sizeof *dev);
+  if (!dev) {
+    free(m);
+    free(l);
+    return CL_ERR_NOMEM;
+  }
+  cl_status st = CL_OK;
+  for (int i = 0; i < nm && st == CL_OK; i++) {
     const cl_tb_node *n = &tb->nodes[i];
+    cl_node_power pw = n->power;
+    if (n->device && !n->speed_given) {
+      cl_device nominal;
+      st = cl_device_find(n->device, &nominal);
+      if (st == CL_OK && n->dvfs_set && (n->dvfs < 0 || n->dvfs >= nominal.n_dvfs)) {
+        cl_log_error("%s:%d: node '%s': dvfs: %d, but device '%s' has %d DVFS states", tb->source ? tb->source : "config",
+                     n->line, n->name, n->dvfs, nominal.name, nominal.n_dvfs);
+        st = CL_ERR_CONFIG;
+      }
+      if (st == CL_OK) st = n->dvfs_set ? cl_device_at_dvfs(&nominal, n->dvfs, &dev[i]) : (dev[i] = nominal, CL_OK);
+      if (st == CL_OK && !n->has_power && dev[i].has_power) pw = dev[i].power;
+    }
     m[i] = (cl_plan_machine){n->name, cl_tb_tier_name(n->tier), NULL, n->gflops > 0 ? n->gflops / gf : 1.0 / n->speed,
-                             n->power.busy, n->power.idle, n->power.tx, n->power.rx};
+                             pw.busy, pw.idle, pw.tx, pw.rx};
+  }
+  if (st != CL_OK) {
+    free(dev);
+    free(m);
+    free(l);
+    return st;
   }
   for (int k = 0; k < tb->n_links; k++) {
     const cl_tb_link *t = &tb->links[k];
     l[nl++] = (cl_plan_link){t->from, t->to, t->latency, t->bandwidth};
     if (t->both_ways) l[nl++] = (cl_plan_link){t->to, t->from, t->latency, t->bandwidth};
   }
-  cl_status st = cl_plan_input_from_graph(g, host_time, host_gflops, nm, m, nl, l, out);
+  st = cl_plan_input_from_graph(g, host_time, host_gflops, nm, m, nl, l, out);
   plan_store *s = out->owned_;
+  if (st == CL_OK) {
+    int n = cl_graph_size(g);
+    for (int i = 0; i < nm; i++)
+      if (dev[i].name[0])
+        for (int u = 0; u < n; u++) s->secs[(size_t)i * (size_t)n + (size_t)u] = cl_device_node_time(&dev[i], g, u);
+  }
+  free(dev);
   if (st == CL_OK) { /* the store keeps the machines' names and the links */
     for (int i = 0; i < nm; i++) m[i].seconds = s->machines[i].seconds;
     free(s->machines);

@@ -23,6 +23,36 @@ lat() { awk '$1 == "0" && NF == 4 {print $2}' "$T/$1.txt"; }
 grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "$T/cloud.txt" &&
   awk -v l="$(lat local)" -v c="$(lat cloud)" 'BEGIN { exit !(c > 20 && l < 20) }' &&
   ok "local stays on the device, cloud pays the 20 ms link" || bad "placements not applied"
+# Device nodes (issue 14): the planners cost every layer with the node's device model
+# (absolute, not host time / speed), as the runtime charges it; the simulated latency of
+# the planned placement (measured host time x device/host calibration per step) agrees
+# within this host's noise (35%: measured vs calibrated host time on a loaded 2-core CI
+# host). Before, planners priced device nodes at host speed x 1 and the simulation kept the
+# device tables of the testbed's own placement (resnet18 local on raspi4 ran at host speed,
+# 28 ms, against 355-430 ms now).
+cat > "$T/dev.yaml" <<EOF
+model: resnet18
+seed: 1
+nodes:
+  - {name: device, tier: device, device: raspi4, threads: 1}
+  - {name: cloud, tier: cloud, device: i7-6700k, threads: 1}
+links:
+  - {from: device, to: cloud, latency: 10ms, bandwidth: 100Mbit/s}
+plan: {cuts: [input]}
+workload: {inferences: 1}
+EOF
+for p in local cloud neurosurgeon; do
+  "$C" sim "$T/dev.yaml" --reps 3 --planner "$p" > "$T/dev_$p.txt" 2> "$T/dev_$p.err" ||
+    { cat "$T/dev_$p.err"; bad "device testbed, $p: exit code"; continue; }
+  planned=$(sed -n 's/^planned_latency_ms: //p' "$T/dev_$p.txt")
+  sim=$(awk '$1 == "0" && NF == 4 {print $2}' "$T/dev_$p.txt")
+  if [ -n "$planned" ] && [ -n "$sim" ] &&
+     awk -v a="$planned" -v b="$sim" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.35 * b) }'; then
+    ok "device testbed, $p: planned $planned ms, simulated $sim ms"
+  else
+    cat "$T/dev_$p.txt"; bad "device testbed, $p: planned '$planned' ms vs simulated '$sim' ms"
+  fi
+done
 "$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
 [ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }
 "$C" sim "$TB" --reps 1 --planner nosuch > "$T/no.txt" 2>&1

@@ -49,4 +49,48 @@ print("%d points x %d planners; best per point:" % (len(p), P),
       sorted(set(names[int(x["planner"])] for x in c[c["best"] == 1])))
 sys.exit(0 if ok else 1)
 PYEOF
-echo PASS
+ok "every planner per point"
+# A device factor (issue 14): the cloud node is a catalogue device per level; planners price
+# it with the device model, so the GPU machine makes `cloud` faster than a Raspberry Pi
+# does, and the record names the levels (attribute factor0_levels, f0 = level index).
+cat > "$W/dtb.yaml" <<EOF
+model: resnet18
+nodes:
+  - {name: device, tier: device, device: raspi4, threads: 1}
+  - {name: cloud, tier: cloud, device: i7-6700k, threads: 1}
+links:
+  - {from: device, to: cloud, latency: 10ms, bandwidth: 100Mbit/s}
+plan: {cuts: [input]}
+EOF
+cat > "$W/dexp.yaml" <<EOF
+kind: plan
+testbed: dtb.yaml
+models: [resnet18]
+planners: [local, cloud]
+factors:
+  - {set: nodes.cloud.device, levels: [raspi4, i7-6700k-gpu]}
+EOF
+$MPI -n 2 "$C" sweep "$W/dexp.yaml" -o "$W/d.h5" --quiet > "$W/dlog" 2>&1 || { cat "$W/dlog"; fail "device-factor sweep"; }
+/usr/bin/python3 - "$W/d.h5" <<'PYEOF' || fail "device-factor records"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+p, c = f["/sweep/points"], f["/plan/choices"][:]
+names = {int(r["id"]): r["name"].decode() for r in f["/strings/planners"][:]}
+lv = p.attrs["factor0_levels"]
+lv = lv.decode() if isinstance(lv, bytes) else lv
+assert p.attrs["factor0"] in (b"nodes.cloud.device", "nodes.cloud.device"), p.attrs["factor0"]
+assert lv == "raspi4,i7-6700k-gpu", lv
+pts = p[:]
+assert sorted(pts["f0"].tolist()) == [0.0, 1.0], pts["f0"]
+lat = {}
+for r in pts:
+    for x in c[c["attempt"] == r["attempt"]]:
+        lat[(int(r["f0"]), names[int(x["planner"])])] = x["latency"]
+print("device factor: cloud on raspi4 %.1f ms, on i7-6700k-gpu %.1f ms; local %.1f / %.1f ms" %
+      (lat[(0, "cloud")] * 1e3, lat[(1, "cloud")] * 1e3, lat[(0, "local")] * 1e3, lat[(1, "local")] * 1e3))
+assert lat[(1, "cloud")] < 0.5 * lat[(0, "cloud")], "GPU cloud faster than a Pi cloud"
+assert abs(lat[(0, "local")] - lat[(1, "local")]) < 1e-12, "local does not depend on the cloud device"
+assert lat[(0, "cloud")] > lat[(0, "local")], "a Pi behind a link is slower than the Pi itself"
+PYEOF
+ok "device factor: levels recorded, planners price the selected device"
+finish sweep_planners

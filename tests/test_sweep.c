@@ -169,6 +169,94 @@ static void test_huge_grids(void) {
   unlink(path);
 }
 
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Issue 14: nodes.NAME.device selects catalogue devices per level: every point's config
+ * names the device (no host-relative speed), the record keeps the level index, and bad
+ * levels (unknown device, a name twice, a base node whose speed: would mask the device)
+ * are errors naming the experiment's line. */
+static void test_device_factor(void) {
+  char tb[] = "/tmp/cl_test_sweep_tb_XXXXXX", ex[] = "/tmp/cl_test_sweep_ex_XXXXXX";
+  int f1 = mkstemp(tb), f2 = mkstemp(ex);
+  if (f1 < 0 || f2 < 0) {
+    CL_CHECK(0);
+    return;
+  }
+  close(f1);
+  close(f2);
+  write_text(tb, "model: lenet\nseed: 3\nnodes:\n  - {name: device, tier: device, device: raspi4}\n"
+                 "  - {name: cloud, tier: cloud, device: i7-6700k}\n"
+                 "links:\n  - {from: device, to: cloud, latency: 20ms, bandwidth: 20Mbit/s}\n"
+                 "plan: {cuts: [input]}\nworkload: {inferences: 1}\n");
+  static const char *const devs[] = {"i7-6700k-gpu", "vm2core", "raspi3"};
+  char text[2048];
+  snprintf(text, sizeof text,
+           "kind: testbed\ntestbed: %s\nmodels: [lenet]\nplans: [{cuts: [pool1]}]\nfactors:\n"
+           "  - {set: nodes.cloud.device, levels: [%s, %s, %s]}\n"
+           "  - {set: links.device->cloud.bandwidth, levels: [1Mbit/s, 10Mbit/s]}\n",
+           tb, devs[0], devs[1], devs[2]);
+  write_text(ex, text);
+  cl_sweep_exp *e = NULL;
+  CL_CHECK_OK(cl_sweep_load(ex, NULL, &e));
+  if (e) {
+    CL_CHECK_INT_EQ(cl_sweep_n_points(e), 6);
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < cl_sweep_n_points(e); i++) {
+      char *t = cl_sweep_point_text(e, i);
+      cl_rt_setup su;
+      CL_CHECK(t != NULL);
+      if (!t) continue;
+      CL_CHECK(strstr(t, "speed") == NULL); /* devices, not host-relative factors */
+      CL_CHECK_OK(cl_rt_setup_load(cl_sweep_point_origin(e), t, &su));
+      CL_CHECK(su.device_models != NULL);
+      for (int d = 0; d < 3 && su.device_models; d++)
+        if (!strcmp(su.device_models[1].name, devs[d])) seen[d]++;
+      if (su.device_models) CL_CHECK_STR_EQ(su.device_models[0].name, "raspi4");
+      cl_rt_setup_free(&su);
+      free(t);
+    }
+    for (int d = 0; d < 3; d++) CL_CHECK_INT_EQ(seen[d], 2);
+    cl_sweep_exp_destroy(e);
+  }
+  static const struct {
+    const char *levels, *msg;
+  } bad[] = {
+      {"[raspi4, nosuch-device]", "unknown device 'nosuch-device'"},
+      {"[raspi4, vm2core, raspi4]", "device 'raspi4' is listed twice"},
+  };
+  cl_log_set_sink(sink, NULL);
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    snprintf(text, sizeof text,
+             "kind: testbed\ntestbed: %s\nmodels: [lenet]\nplans: [{cuts: [pool1]}]\nfactors:\n"
+             "  - {set: nodes.cloud.device, levels: %s}\n",
+             tb, bad[k].levels);
+    write_text(ex, text);
+    g_log[0] = '\0';
+    e = NULL;
+    CL_CHECK_INT_EQ(cl_sweep_load(ex, NULL, &e), CL_ERR_CONFIG);
+    CL_CHECK(e == NULL);
+    char where[256];
+    snprintf(where, sizeof where, "%s:6:", ex);
+    CL_CHECK(strstr(g_log, where) != NULL && strstr(g_log, bad[k].msg) != NULL);
+    if (!strstr(g_log, bad[k].msg)) fprintf(stderr, "  log: %s\n", g_log);
+  }
+  /* tb2's nodes say speed:, which overrides any device model */
+  write_exp(ex, "  - {set: nodes.cloud.device, levels: [raspi4]}\n");
+  g_log[0] = '\0';
+  e = NULL;
+  CL_CHECK_INT_EQ(cl_sweep_load(ex, NULL, &e), CL_ERR_CONFIG);
+  CL_CHECK(strstr(g_log, "sets speed:") != NULL);
+  if (!strstr(g_log, "sets speed:")) fprintf(stderr, "  log: %s\n", g_log);
+  cl_log_set_sink(NULL, NULL);
+  unlink(tb);
+  unlink(ex);
+}
+
 /* Power models of the chain tests: edge radio in W, cloud radio in J/B. */
 static const cl_node_power k_pw[2] = {{1.7, 6.1, 0.9, 0.0, 0.0, 0.0}, {28.0, 93.0, 0.0, 0.0, 0.0, 2e-8}};
 
@@ -335,6 +423,7 @@ int main(void) {
   test_expand();
   test_errors();
   test_huge_grids();
+  test_device_factor();
   test_compose_vs_timeline();
   test_optimal_cuts_brute_force();
   return cl_test_finish("test_sweep");

@@ -11,6 +11,7 @@
 #ifndef CLEAVE_DEVICE_H
 #define CLEAVE_DEVICE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cleave/exec.h"
@@ -92,6 +93,9 @@ cl_status cl_device_load(const char *path, cl_device *d);
 /** @brief Find @p name: a path (contains '/' or ends in .yaml), else NAME.yaml in
  *  $CLEAVE_DEVICE_DIR, then in the catalogue of the source tree (configs/devices). */
 cl_status cl_device_find(const char *name, cl_device *d);
+/** @brief Where cl_device_find would read @p name: 1 and the file in @p path if it
+ *  exists and is readable, else 0 (quiet: callers name their own config location). */
+int cl_device_resolve(const char *name, char *path, size_t n);
 /** @brief Write @p d as YAML to @p path (atomically: temp file + rename). */
 cl_status cl_device_save(const cl_device *d, const char *path);
 /** @brief YAML text of @p d (caller frees). */

@@ -165,7 +165,9 @@ struct cl_store;
 /** @brief Resolve the `device:` of every node of @p tb for graph @p g: loads the device
  *  models and this host's calibration (cl_calib_get), fills su->layer_device_s /
  *  layer_host_s, sets each device node's speed to its whole-plan factor (unless `speed:`
- *  overrides it) and its power from the device when the config gives none. */
+ *  overrides it) and its power from the device when the config gives none. Call it
+ *  again after changing su->node_of_layer (e.g. a planner's placement): the tables hold
+ *  each layer's times on the node it is placed on. */
 cl_status cl_rt_setup_devices(const struct cl_testbed *tb, const cl_graph *g, cl_rt_setup *su);
 /** @brief Slowdown of the step of node @p nd made of graph nodes @p nodes[0..n). */
 double cl_rt_step_slowdown(const cl_rt_setup *su, int nd, const int *nodes, int n);

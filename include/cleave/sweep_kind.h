@@ -93,7 +93,8 @@ enum {
   CL_SWEEP_FACTOR_BANDWIDTH = 1u << 4,
   CL_SWEEP_FACTOR_LATENCY = 1u << 5,
   CL_SWEEP_FACTOR_JITTER = 1u << 6,
-  CL_SWEEP_FACTOR_ALL = (1u << 7) - 1,
+  CL_SWEEP_FACTOR_DEVICE = 1u << 9, /**< nodes.NAME.device: a catalogue device per level */
+  CL_SWEEP_FACTOR_ALL = ((1u << 7) - 1) | CL_SWEEP_FACTOR_DEVICE,
 };
 /** @brief Kinds built on a base testbed: read `testbed:` and `factors:` (targets
  *  nodes.NAME.FIELD, links.FROM->TO.FIELD); a factor whose field is not in @p allowed
