@@ -148,6 +148,7 @@ int cl__cmd_infer(int argc, char **argv) {
   cl_exec_parallel_groups(e, &groups, &par_groups);
   printf("branch_groups: %d\nbranch_groups_parallel: %d\n", groups, par_groups);
   printf("omp_wait_policy: %s\n", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "spin (libgomp default)");
+  if (getenv("CLEAVE_WAIT_PROBE")) printf("omp_wait_probe: %s\n", getenv("CLEAVE_WAIT_PROBE"));
   printf("latency_ms_median: %.3f\n", med * 1e3);
   printf("latency_ms_min: %.3f\n", mn * 1e3);
   printf("latency_ms_mean: %.3f\n", mean * 1e3);

@@ -8,3 +8,6 @@ add_test(NAME runtime_cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/runtime_test.
 set_tests_properties(runtime_cli PROPERTIES LABELS "mpi;slow" TIMEOUT 900 RUN_SERIAL TRUE)
 add_test(NAME default_config_embedded COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/embed_default_config.py --check)
 set_tests_properties(default_config_embedded PROPERTIES LABELS unit)
+# the OpenMP wait-policy probe: forced choices, a loaded host, no hang (loads every core)
+add_test(NAME wait_policy COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/wait_policy_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(wait_policy PROPERTIES LABELS unit TIMEOUT 600 RUN_SERIAL ON)
