@@ -14,6 +14,25 @@
 
 static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_setup *su, double *host_s);
 
+cl_status cl_tb_node_device(const cl_testbed *tb, int nd, cl_device *d) {
+  const cl_tb_node *t = &tb->nodes[nd];
+  const char *src = tb->source ? tb->source : "config";
+  if (!t->device) return CL_ERR_INVALID;
+  if (cl_device_find(t->device, d) != CL_OK) {
+    cl_log_error("%s:%d: node '%s': cannot load device '%s' (see above)", src, t->line, t->name, t->device);
+    return CL_ERR_CONFIG;
+  }
+  if (!t->dvfs_set) return CL_OK;
+  /* the node runs at one DVFS state: speed x f, dynamic power x f V^2 */
+  cl_device nominal = *d;
+  if (t->dvfs < 0 || t->dvfs >= nominal.n_dvfs) {
+    cl_log_error("%s:%d: node '%s': dvfs: %d, but device '%s' has %d DVFS state%s (0..%d)", src, t->line, t->name,
+                 t->dvfs, nominal.name, nominal.n_dvfs, nominal.n_dvfs == 1 ? "" : "s", nominal.n_dvfs - 1);
+    return CL_ERR_CONFIG;
+  }
+  return cl_device_at_dvfs(&nominal, t->dvfs, d);
+}
+
 cl_status cl_rt_setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_setup *su) {
   int any = 0, n = cl_graph_size(g);
   for (int i = 0; i < tb->n_nodes; i++) any |= tb->nodes[i].device != NULL;
@@ -37,26 +56,12 @@ static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_se
   int n = cl_graph_size(g);
   if (!host_s || !su->device_models || !su->host_models || !su->layer_device_s || !su->layer_host_s)
     return CL_ERR_NOMEM;
-  const char *src = tb->source ? tb->source : "config";
   for (int nd = 0; nd < tb->n_nodes; nd++) {
     const cl_tb_node *t = &tb->nodes[nd];
     cl_rt_node *rn = &su->nodes[nd];
     if (!t->device) continue;
-    if (cl_device_find(t->device, &su->device_models[nd]) != CL_OK) {
-      cl_log_error("%s:%d: node '%s': cannot load device '%s' (see above)", src, t->line, t->name, t->device);
-      return CL_ERR_CONFIG;
-    }
+    CL_TRY(cl_tb_node_device(tb, nd, &su->device_models[nd]));
     rn->dvfs = t->dvfs_set ? t->dvfs : -1;
-    if (t->dvfs_set) { /* the node runs at one DVFS state: speed x f, dynamic power x f V^2 */
-      cl_device nominal = su->device_models[nd];
-      if (t->dvfs >= nominal.n_dvfs) {
-        cl_log_error("%s:%d: node '%s': dvfs: %d, but device '%s' has %d DVFS state%s (0..%d)", src, t->line,
-                     t->name, t->dvfs, nominal.name, nominal.n_dvfs, nominal.n_dvfs == 1 ? "" : "s",
-                     nominal.n_dvfs - 1);
-        return CL_ERR_CONFIG;
-      }
-      CL_TRY(cl_device_at_dvfs(&nominal, t->dvfs, &su->device_models[nd]));
-    }
     CL_TRY(cl_calib_get((cl_backend)su->backend, t->threads, 0, &su->host_models[nd], NULL, 0));
     snprintf(rn->device, sizeof rn->device, "%s", su->device_models[nd].name);
     /* Host time of each layer: this model's own layers measured through the executor

@@ -8,6 +8,7 @@
 #include "cleave/device.h"
 #include "cleave/plan.h"
 #include "cleave/plan_profiles.h"
+#include "cleave/runtime.h"
 #include "cleave/testbed.h"
 #include "plan_internal.h"
 
@@ -194,14 +195,7 @@ cl_status cl_plan_input_from_testbed(const cl_testbed *tb, const cl_graph *g, co
     const cl_tb_node *n = &tb->nodes[i];
     cl_node_power pw = n->power;
     if (n->device && !n->speed_given) {
-      cl_device nominal;
-      st = cl_device_find(n->device, &nominal);
-      if (st == CL_OK && n->dvfs_set && (n->dvfs < 0 || n->dvfs >= nominal.n_dvfs)) {
-        cl_log_error("%s:%d: node '%s': dvfs: %d, but device '%s' has %d DVFS states", tb->source ? tb->source : "config",
-                     n->line, n->name, n->dvfs, nominal.name, nominal.n_dvfs);
-        st = CL_ERR_CONFIG;
-      }
-      if (st == CL_OK) st = n->dvfs_set ? cl_device_at_dvfs(&nominal, n->dvfs, &dev[i]) : (dev[i] = nominal, CL_OK);
+      st = cl_tb_node_device(tb, i, &dev[i]);
       if (st == CL_OK && !n->has_power && dev[i].has_power) pw = dev[i].power;
     }
     m[i] = (cl_plan_machine){n->name, cl_tb_tier_name(n->tier), NULL, n->gflops > 0 ? n->gflops / gf : 1.0 / n->speed,

@@ -182,7 +182,15 @@ int main(int argc, char **argv) {
       if (gp > 0 && ys) {
         float *yh = run_split(g, b, CL_INTEROP_ON);
         CL_CHECK(yh != NULL);
-        if (yh) CL_CHECK(rel_err(yh, ys, m) <= tol);
+        /* 1e-5 on both backends: at the cut the second executor reads a plain-layout
+         * buffer, so its first layers have another signature and the per-host kernel
+         * choice (docs/runtime.md) may pick another kernel for them (another summation
+         * order: 1.65e-6 seen on keras/inceptionresnet_v2, oneDNN) */
+        double eh = yh ? rel_err(yh, ys, m) : 0, tol_split = 1e-5;
+        if (yh && !(eh <= tol_split))
+          printf("%-24s %-8s split in two executors vs serial: rel err %.2e (tol %.0e)\n", z->name,
+                 cl_backend_name(b), eh, tol_split);
+        if (yh) CL_CHECK(eh <= tol_split);
         free(yh);
       }
       free(ys);

@@ -162,6 +162,10 @@ struct cl_store;
 
 /* ---- device models in the runtime (runtime/rt_device.c, docs/devices.md) ---- */
 
+/** @brief The device model of node @p nd of @p tb (its `device:`, at its `dvfs:` state
+ *  if given). Errors name the config file and line (CL_ERR_CONFIG); CL_ERR_INVALID
+ *  without a message for a node without `device:`. */
+cl_status cl_tb_node_device(const struct cl_testbed *tb, int nd, cl_device *d);
 /** @brief Resolve the `device:` of every node of @p tb for graph @p g: loads the device
  *  models and this host's calibration (cl_calib_get), fills su->layer_device_s /
  *  layer_host_s, sets each device node's speed to its whole-plan factor (unless `speed:`
