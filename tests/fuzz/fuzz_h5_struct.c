@@ -211,7 +211,7 @@ static void names_attr(src *s, hid_t d, const char *name, const col *cols, int n
   }
   size_t w = 1;
   for (int i = 0; i < m; i++) w = strlen(v[i]) > w ? strlen(v[i]) : w;
-  char *buf = calloc((size_t)(m ? m : 1), w);
+  char *buf = calloc(m > 0 ? (size_t)m : 1, w); /* m > 0: gcc's range check (-Werror in the ASan build) */
   if (!buf) abort();
   for (int i = 0; i < m; i++) memcpy(buf + (size_t)i * w, v[i], strlen(v[i]));
   hsize_t dims = (hsize_t)m;
