@@ -8,17 +8,21 @@
 # usage: sim_planner_test.sh BUILD_DIR SOURCE_DIR
 . "$(dirname "$0")/script_lib.sh" "$@"
 TB=$S/tests/data/experiments/tb2.yaml
-for p in local cloud neurosurgeon dads scission; do
-  "$C" sim "$TB" --reps 3 --planner "$p" > "$T/$p.txt" 2> "$T/$p.err" || { cat "$T/$p.err"; bad "$p: exit code"; continue; }
-  planned=$(sed -n 's/^planned_latency_ms: //p' "$T/$p.txt")
-  sim=$(awk '$1 == "0" && NF == 4 {print $2}' "$T/$p.txt")
-  if [ -n "$planned" ] && [ -n "$sim" ] &&
-     awk -v a="$planned" -v b="$sim" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b + 0.005) }'; then
-    ok "$p: planned $planned ms, simulated $sim ms"
+# planned TESTBED PLANNER OUT REL ABS LABEL: `cleave sim --planner`, and the planner's
+# predicted latency within REL x simulated + ABS ms of the simulated inference 0
+planned() {
+  "$C" sim "$1" --reps 3 --planner "$2" > "$T/$3.txt" 2> "$T/$3.err" || { cat "$T/$3.err"; bad "$6: exit code"; return; }
+  local pl sim
+  pl=$(sed -n 's/^planned_latency_ms: //p' "$T/$3.txt")
+  sim=$(awk '$1 == "0" && NF == 4 {print $2}' "$T/$3.txt")
+  if [ -n "$pl" ] && [ -n "$sim" ] &&
+     awk -v a="$pl" -v b="$sim" -v r="$4" -v e="$5" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= r * b + e) }'; then
+    ok "$6: planned $pl ms, simulated $sim ms"
   else
-    cat "$T/$p.txt"; bad "$p: planned '$planned' ms vs simulated '$sim' ms"
+    cat "$T/$3.txt"; bad "$6: planned '$pl' ms vs simulated '$sim' ms"
   fi
-done
+}
+for p in local cloud neurosurgeon dads scission; do planned "$TB" "$p" "$p" 0.02 0.005 "$p"; done
 lat() { awk '$1 == "0" && NF == 4 {print $2}' "$T/$1.txt"; }
 grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "$T/cloud.txt" &&
   awk -v l="$(lat local)" -v c="$(lat cloud)" 'BEGIN { exit !(c > 20 && l < 20) }' &&
@@ -26,10 +30,12 @@ grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "
 # Device nodes (issue 14): the planners cost every layer with the node's device model
 # (absolute, not host time / speed), as the runtime charges it; the simulated latency of
 # the planned placement (measured host time x device/host calibration per step) agrees
-# within this host's noise (35%: measured vs calibrated host time on a loaded 2-core CI
-# host). Before, planners priced device nodes at host speed x 1 and the simulation kept the
-# device tables of the testbed's own placement (resnet18 local on raspi4 ran at host speed,
-# 28 ms, against 355-430 ms now).
+# within this host's noise (50%: the simulation charges measured host CPU time x device /
+# calibrated host time, and the same layers take up to ~40% more CPU time while the other
+# core is busy, docs/devices.md; 31% seen with both cores fuzzing). Before, planners priced
+# device nodes at host speed x 1 and the simulation kept the device tables of the
+# testbed's own placement (resnet18 local on raspi4 ran at host speed, 28 ms, against
+# 355 ms planned from the device model now).
 cat > "$T/dev.yaml" <<EOF
 model: resnet18
 seed: 1
@@ -41,18 +47,7 @@ links:
 plan: {cuts: [input]}
 workload: {inferences: 1}
 EOF
-for p in local cloud neurosurgeon; do
-  "$C" sim "$T/dev.yaml" --reps 3 --planner "$p" > "$T/dev_$p.txt" 2> "$T/dev_$p.err" ||
-    { cat "$T/dev_$p.err"; bad "device testbed, $p: exit code"; continue; }
-  planned=$(sed -n 's/^planned_latency_ms: //p' "$T/dev_$p.txt")
-  sim=$(awk '$1 == "0" && NF == 4 {print $2}' "$T/dev_$p.txt")
-  if [ -n "$planned" ] && [ -n "$sim" ] &&
-     awk -v a="$planned" -v b="$sim" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.35 * b) }'; then
-    ok "device testbed, $p: planned $planned ms, simulated $sim ms"
-  else
-    cat "$T/dev_$p.txt"; bad "device testbed, $p: planned '$planned' ms vs simulated '$sim' ms"
-  fi
-done
+for p in local cloud neurosurgeon; do planned "$T/dev.yaml" "$p" "dev_$p" 0.5 0 "device testbed, $p"; done
 "$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
 [ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }
 "$C" sim "$TB" --reps 1 --planner nosuch > "$T/no.txt" 2>&1
