@@ -30,7 +30,7 @@ enum { N_MACHINES = sizeof g_machines / sizeof g_machines[0] };
 static void help(void) {
   printf("usage: cleave devices list\n"
          "       cleave devices fit --scission DIR [--out DIR]\n"
-         "       cleave devices check --scission DIR [--emulate [--backend B] [--verbose]]\n"
+         "       cleave devices check --scission DIR [--emulate [--clock virtual|model] [--backend B] [--verbose]]\n"
          "       cleave devices emulate --scission DIR --out DIR\n"
          "  list: the catalogue (configs/devices or $CLEAVE_DEVICE_DIR).\n"
          "  fit: fits throughput per op class and the per-layer overhead of raspi4, i5-2500,\n"
@@ -47,6 +47,8 @@ static void help(void) {
          "    enough to run twice here) as `cleave run` charges them: this host's\n"
          "    measured per-layer CPU time x (device time / calibrated host time of the layer,\n"
          "    cl_calib_layers: cached, else measured first; the run is a second measurement);\n"
+         "    --clock model: as `clock: model` charges them (a device step costs its device\n"
+         "    model's time; no host measurement enters);\n"
          "    --verbose\n"
          "    prints every block: Scission's time, the device model's, the emulated one, and\n"
          "    this host's measured and modelled times.\n"
@@ -184,9 +186,10 @@ static cl_status measure_models(int backend, const cl_device *host, host_times *
 }
 
 /* Emulated block times as the runtime charges them: this host's measured per-node time
- * x the per-layer factor device time / calibrated host time. */
+ * x the per-layer factor device time / calibrated host time; with clock: model
+ * (@p model_clock) the calibrated host time x that factor, i.e. the device model's time. */
 static void emulate(const cl_devfit_data *d, const cl_device *dev, const host_times *h,
-                    int verbose, double *pred) {
+                    int verbose, int model_clock, double *pred) {
   const char *const *models = cl_devfit_models(1);
   for (int b = 0; b < d->n; b++) {
     int m = 0;
@@ -197,7 +200,7 @@ static void emulate(const cl_devfit_data *d, const cl_device *dev, const host_ti
     pred[b] = 0;
     for (int id = d->b[b].first_node; id <= d->b[b].last_node; id++) {
       double hp = h->cal[m][id], dp = cl_device_node_time(dev, h->g[m], id);
-      if (hp > 0) pred[b] += h->t[m][id] * dp / hp;
+      if (hp > 0) pred[b] += (model_clock ? hp : h->t[m][id]) * dp / hp;
       host_meas += h->t[m][id];
       host_pred += hp;
       dev_pred += dp;
@@ -208,7 +211,7 @@ static void emulate(const cl_devfit_data *d, const cl_device *dev, const host_ti
   }
 }
 
-static int check(const char *dir, int emul, int backend, int verbose) {
+static int check(const char *dir, int emul, int backend, int verbose, int model_clock) {
   cl_device host;
   host_times h;
   memset(&h, 0, sizeof h);
@@ -233,7 +236,7 @@ static int check(const char *dir, int emul, int backend, int verbose) {
     if (emul) {
       double *pred = malloc(sizeof(double) * (size_t)(data.n + 1)), *err = malloc(sizeof(double) * (size_t)(data.n + 1));
       if (pred && err && data.n) {
-        emulate(&data, &dev, &h, verbose, pred);
+        emulate(&data, &dev, &h, verbose, model_clock, pred);
         n = 0;
         for (int i = 0; i < data.n; i++)
           if (!isnan(pred[i])) err[n++] = 100.0 * fabs(pred[i] - data.b[i].seconds) / data.b[i].seconds;
@@ -320,7 +323,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   const char *sub = argv[1], *dir = NULL, *out = NULL;
-  int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO;
+  int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO, model_clock = 0;
   for (int i = 2; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -328,6 +331,12 @@ int cl__cmd_devices(int argc, char **argv) {
     else if ((v = cl__opt(argc, argv, &i, "--out", &missing))) out = v;
     else if ((v = cl__opt(argc, argv, &i, "--backend", &missing))) {
       if (cl__parse_backend("devices", v, &backend)) return 2;
+    } else if ((v = cl__opt(argc, argv, &i, "--clock", &missing))) {
+      if (strcmp(v, "virtual") && strcmp(v, "model")) {
+        fprintf(stderr, "cleave: error: devices: --clock '%s': expected virtual or model\n", v);
+        return 2;
+      }
+      model_clock = !strcmp(v, "model");
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
     else if (!strcmp(argv[i], "--verbose")) verbose = 1;
     else {
@@ -342,7 +351,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return 2;
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
-  if (!strcmp(sub, "check")) return check(dir, emul, backend, verbose);
+  if (!strcmp(sub, "check")) return check(dir, emul, backend, verbose, model_clock);
   if (!strcmp(sub, "emulate")) {
     if (!out) {
       fprintf(stderr, "cleave: error: devices: emulate needs --out DIR\n");

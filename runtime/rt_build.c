@@ -63,6 +63,7 @@ void cl_rt_tasks_free(cl_rt_tasks *t) {
     if (t->step_out) free(t->step_out[n]);
     if (t->step_macs) free(t->step_macs[n]);
     if (t->step_slowdown) free(t->step_slowdown[n]);
+    if (t->step_model_host) free(t->step_model_host[n]);
   }
   free(t->n_steps);
   free(t->step_node);
@@ -70,6 +71,7 @@ void cl_rt_tasks_free(cl_rt_tasks *t) {
   free(t->step_label);
   free(t->step_macs);
   free(t->step_slowdown);
+  free(t->step_model_host);
   free(t->step_off);
   free(t->node_step);
   free(t->xfer_node);
@@ -101,7 +103,8 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
   t->step_macs = calloc((size_t)N, sizeof(int64_t *));
   t->step_off = calloc((size_t)N + 1, sizeof(int));
   t->step_slowdown = calloc((size_t)N, sizeof(double *));
-  if (!mask || !prod_step || !deps || !xfer_of || !t->n_steps || !t->step_node || !t->step_out || !t->step_label ||
+  t->step_model_host = calloc((size_t)N, sizeof(double *));
+  if (!t->step_model_host || !mask || !prod_step || !deps || !xfer_of || !t->n_steps || !t->step_node || !t->step_out || !t->step_label ||
       !t->step_macs || !t->step_off || !t->step_slowdown)
     goto error;
   for (int i = 0; i < n; i++) prod_step[i] = -1;
@@ -123,7 +126,9 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
     t->step_label[nd] = calloc((size_t)(ns + 1), sizeof(char *));
     t->step_macs[nd] = malloc(sizeof(int64_t) * (size_t)(ns + 1));
     t->step_slowdown[nd] = malloc(sizeof(double) * (size_t)(ns + 1));
-    if (!t->step_node[nd] || !t->step_out[nd] || !t->step_label[nd] || !t->step_macs[nd] || !t->step_slowdown[nd]) {
+    t->step_model_host[nd] = calloc((size_t)(ns + 1), sizeof(double));
+    if (!t->step_node[nd] || !t->step_out[nd] || !t->step_label[nd] || !t->step_macs[nd] || !t->step_slowdown[nd] ||
+        !t->step_model_host[nd]) {
       cl_exec_destroy(e);
       goto error;
     }
@@ -133,6 +138,8 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
       t->step_out[nd][k] = s->out_node;
       t->step_macs[nd][k] = s->macs;
       t->step_slowdown[nd][k] = cl_rt_step_slowdown(su, nd, s->nodes, s->n_nodes);
+      if (su->model_clock && su->nodes[nd].device[0] && !su->nodes[nd].speed_override && su->layer_host_s)
+        for (int j = 0; j < s->n_nodes; j++) t->step_model_host[nd][k] += su->layer_host_s[s->nodes[j]];
       size_t len = strlen(s->label) + 1;
       t->step_label[nd][k] = malloc(len);
       if (!t->step_label[nd][k]) {

@@ -393,7 +393,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
         while (nd + 1 < N && tasks.step_off[nd + 1] <= fs) nd++;
         double host = prof ? prof[fs] : meas[3 * ((size_t)i * tasks.steps_total + fs)];
         cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs],
-                                 host * tasks.step_slowdown[nd][fs - tasks.step_off[nd]]);
+                                 cl_rt_step_charge(&tasks, nd, fs - tasks.step_off[nd], host));
       }
     free(prof);
     if (st == CL_OK) st = cl_timeline_run(tl);

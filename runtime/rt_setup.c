@@ -86,6 +86,7 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   }
   su->seed = tb->seed;
   su->wall = tb->wall_clock;
+  su->model_clock = tb->model_clock;
   su->backend = tb->backend;
   su->inferences = tb->inferences;
   su->arrival = tb->arrival;
@@ -142,6 +143,12 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   if (st == CL_OK && !users_only) st = cl_rt_setup_devices(tb, g, su); /* per-layer device / host times */
   cl_graph_destroy(g);
   if (st != CL_OK) return st;
+  if (su->model_clock && (users_only || !su->device_models)) {
+    cl_log_error("%s:%d: clock: model charges device nodes their device model's time, but %s", src,
+                 tb->clock_line, users_only ? "a testbed with users: has no single plan to charge"
+                                                               : "no node says device:");
+    return CL_ERR_CONFIG;
+  }
   cl_testbed resolved = *tb; /* shallow: only the model string differs, nothing is freed */
   resolved.model = su->model;
   st = cl_testbed_to_yaml(&resolved, &su->config_text);

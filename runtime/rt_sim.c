@@ -176,7 +176,7 @@ cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double 
       int fs = tasks->step_off[nd] + k;
       for (int i = 0; i < tasks->inferences && st == CL_OK; i++)
         st = cl_timeline_set_duration(*tl, tasks->comp_task[(size_t)i * tasks->steps_total + fs],
-                                      d[fs] * tasks->step_slowdown[nd][k]);
+                                      cl_rt_step_charge(tasks, nd, k, d[fs]));
     }
   free(d);
   return st == CL_OK ? cl_timeline_run(*tl) : st;

@@ -178,7 +178,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
       st = cl_exec_run_step(ex[nd], k);
       double cpu = cl_thread_cpu_now() - c0;
       if (st != CL_OK) break;
-      st = cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], cpu * tasks.step_slowdown[nd][k]);
+      st = cl_timeline_set_duration(tl, tasks.comp_task[(size_t)i * tasks.steps_total + fs], cl_rt_step_charge(&tasks, nd, k, cpu));
       /* real tensors cross the cut (so later steps see the values a real run would) */
       for (int j = 0; j < tasks.n_xfer; j++)
         if (tasks.xfer_src[j] == nd && tasks.node_step[tasks.xfer_node[j]] == fs) {

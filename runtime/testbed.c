@@ -15,7 +15,7 @@
 #include "cleave/device.h"
 
 static const char *const k_tiers[] = {"device", "edge", "cloud", NULL};
-static const char *const k_clocks[] = {"virtual", "wall", NULL};
+static const char *const k_clocks[] = {"virtual", "wall", "model", NULL};
 static const char *const k_backends[] = {"auto", "portable", "dnnl", NULL}; /* = cl_backend order */
 static const char *const k_arrivals[] = {"back_to_back", "fixed_rate", "poisson", NULL};
 static const cl_arrival_kind k_arrival_kind[] = {CL_ARRIVAL_BACK_TO_BACK, CL_ARRIVAL_FIXED_RATE, CL_ARRIVAL_POISSON};
@@ -713,6 +713,8 @@ static cl_status parse_top(cl_testbed *tb, cl_config_node *root, const char *bas
   int clock;
   CL_TRY(cl_config_opt_enum(root, "clock", k_clocks, 0, &clock));
   tb->wall_clock = clock == 1;
+  tb->model_clock = clock == 2;
+  tb->clock_line = cl_config_find(root, "clock") ? cl_config_line(cl_config_find(root, "clock")) : 0;
   CL_TRY(cl_config_opt_enum(root, "backend", k_backends, 0, &tb->backend));
   if (!cl_backend_available((cl_backend)tb->backend))
     return cl_config_error(cl_config_find(root, "backend"),

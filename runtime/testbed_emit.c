@@ -229,7 +229,7 @@ cl_status cl_testbed_to_yaml(const cl_testbed *tb, char **text) {
   cl_config_writer_map(w, 0);
   cl_config_writer_key_str(w, "model", tb->model ? tb->model : "");
   cl_config_writer_key_u64(w, "seed", tb->seed);
-  cl_config_writer_key_str(w, "clock", tb->wall_clock ? "wall" : "virtual");
+  cl_config_writer_key_str(w, "clock", tb->wall_clock ? "wall" : tb->model_clock ? "model" : "virtual");
   if (tb->backend != CL_BACKEND_AUTO) /* the run's "/" attribute `backend` says what ran */
     cl_config_writer_key_str(w, "backend", cl_backend_name((cl_backend)tb->backend));
   if (tb->profile) cl_config_writer_key_str(w, "profile", tb->profile);

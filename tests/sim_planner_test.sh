@@ -48,6 +48,27 @@ plan: {cuts: [input]}
 workload: {inferences: 1}
 EOF
 for p in local cloud neurosurgeon; do planned "$T/dev.yaml" "$p" "dev_$p" 0.5 0 "device testbed, $p"; done
+# clock: model (issue 14): a device step costs its device model's time, so the planners'
+# prediction and the simulation agree exactly, the portable and oneDNN backends give the
+# same times, and `cleave run` under MPI reproduces the simulation to the last digit.
+sed 's/^seed: 1$/seed: 1\nclock: model/' "$T/dev.yaml" > "$T/mdev.yaml"
+for p in local cloud neurosurgeon; do planned "$T/mdev.yaml" "$p" "mdev_$p" 0.001 0 "clock: model, $p"; done
+sed 's/cuts: \[input\]/cuts: [layer2.1.relu:1]/' "$T/mdev.yaml" > "$T/mcut.yaml"
+for b in portable dnnl; do
+  sed "s/^clock: model$/clock: model\nbackend: $b/" "$T/mcut.yaml" > "$T/m_$b.yaml"
+  "$C" sim "$T/m_$b.yaml" --reps 1 | awk '$1 == "0" && NF == 4 {print $2}' > "$T/m_$b.lat"
+done
+[ -s "$T/m_portable.lat" ] && cmp -s "$T/m_portable.lat" "$T/m_dnnl.lat" &&
+  ok "clock: model, backends agree: $(cat "$T/m_dnnl.lat") ms" ||
+  bad "clock: model, portable $(cat "$T/m_portable.lat") ms vs dnnl $(cat "$T/m_dnnl.lat") ms"
+$MPI -n 2 "$C" run "$T/mcut.yaml" -o "$T/m.h5" --force > "$T/mrun.txt" 2>&1 || { cat "$T/mrun.txt"; bad "clock: model run"; }
+"$C" sim "$T/mcut.yaml" --compare "$T/m.h5" > "$T/mcmp.txt" 2>&1
+grep -q '^median_abs_error_pct: 0.00$' "$T/mcmp.txt" && ok "clock: model, cleave run = cleave sim" ||
+  { cat "$T/mcmp.txt"; bad "clock: model, run vs sim"; }
+sed 's/device: raspi4/speed: 2/; s/device: i7-6700k/speed: 1/' "$T/mdev.yaml" > "$T/mnodev.yaml"
+"$C" sim "$T/mnodev.yaml" > "$T/mnodev.txt" 2>&1
+[ $? = 2 ] && grep -q "mnodev.yaml:3: clock: model .* no node says device:" "$T/mnodev.txt" &&
+  ok "clock: model without device nodes refused" || { cat "$T/mnodev.txt"; bad "clock: model without devices"; }
 "$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
 [ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }
 "$C" sim "$TB" --reps 1 --planner nosuch > "$T/no.txt" 2>&1

@@ -46,6 +46,7 @@ typedef struct cl_rt_setup {
   cl_arrival arrival;
   uint64_t seed;
   int wall;            /* 1: wall-clock mode */
+  int model_clock;     /* 1: clock: model (device nodes charged their device model's time) */
   int backend;         /* cl_backend of every rank's executor (testbed key backend) */
   char *config_text;   /* fully resolved config (provenance) */
   char *config_path;
@@ -86,6 +87,9 @@ typedef struct cl_rt_tasks {
   double **step_slowdown; /* [node][step] slowdown charged to the step: the node's effective
                              slowdown, or for a device node (device / host time of the step's
                              layers) x the condition factors */
+  double **step_model_host; /* [node][step] with clock: model, the calibrated host seconds of a
+                               device step's layers, charged instead of the measured time (so
+                               the step costs its device model's time); 0 elsewhere */
   int *comp_task;      /* [inferences * steps_total]: timeline task of (inference, flat step) */
   int *xfer_task;      /* [inferences * n_xfer] */
 } cl_rt_tasks;
@@ -95,6 +99,13 @@ typedef struct cl_rt_tasks {
  *  Fails with a clear message when a tensor must cross between two nodes without a link. */
 cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *tasks, cl_timeline **tl);
 void cl_rt_tasks_free(cl_rt_tasks *t);
+/** @brief Virtual seconds charged to step @p k of node @p nd whose host time was
+ *  @p measured (measured CPU time or a profile's median): measured x the step's slowdown,
+ *  or with clock: model on a device node the device model's time (x the conditions). */
+static inline double cl_rt_step_charge(const cl_rt_tasks *t, int nd, int k, double measured) {
+  double h = t->step_model_host && t->step_model_host[nd][k] > 0 ? t->step_model_host[nd][k] : measured;
+  return h * t->step_slowdown[nd][k];
+}
 
 struct cl_mu_plan_req; /* include/cleave/multiuser.h */
 

@@ -156,6 +156,8 @@ typedef struct cl_testbed {
   int model_is_onnx;
   uint64_t seed;      /**< global seed, default 1 */
   int wall_clock;     /**< clock: 0 virtual (default), 1 wall */
+  int model_clock;    /**< clock: model (virtual; device nodes charged their device model's time) */
+  int clock_line;     /**< line of `clock:` (0 if absent) */
   int backend;        /**< backend: cl_backend (AUTO default, PORTABLE, DNNL) */
   char *profile;      /**< resolved path of an HDF5 profile, or NULL */
   int n_nodes;         /**< compute nodes (one MPI rank each) */
