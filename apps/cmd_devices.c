@@ -180,7 +180,8 @@ static cl_status measure_models(int backend, const cl_device *host, host_times *
     h->t[m] = calloc((size_t)n + 1, sizeof(double));
     if (st == CL_OK && (!h->cal[m] || !h->t[m])) st = CL_ERR_NOMEM;
     if (st == CL_OK) st = cl_calib_layers((cl_backend)backend, 1, zoo, h->g[m], host, 0, h->cal[m]);
-    if (st == CL_OK) st = cl_calib_layers((cl_backend)backend, 1, zoo, h->g[m], host, 1, h->t[m]);
+    /* the run: measured, not cached (it must not become the next run's calibration) */
+    if (st == CL_OK) st = cl_calib_layers((cl_backend)backend, 1, zoo, h->g[m], host, 2, h->t[m]);
   }
   return st;
 }

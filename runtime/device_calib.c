@@ -287,7 +287,7 @@ cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, co
   }
   cl_profile_result_free(r);
   cl_graph_destroy(m);
-  if (st == CL_OK && save_layers(path, model, n, t) != CL_OK)
+  if (st == CL_OK && force != 2 && save_layers(path, model, n, t) != CL_OK)
     cl_log_warn("per-layer calibration of %s not cached in '%s'; it is measured again next time", model, path);
   return st;
 }

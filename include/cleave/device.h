@@ -125,7 +125,8 @@ cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host);
  *  @p g its graph, structure only is enough) on @p backend with @p threads: the model is
  *  profiled with fused steps as the runtime runs it, and each step's median thread-CPU
  *  time is split over the step's nodes in proportion to the class model @p host. Cached
- *  beside the class calibration (same key plus the model); @p force re-measures.
+ *  beside the class calibration (same key plus the model); @p force 1 re-measures and
+ *  replaces the cache, 2 measures without reading or writing it.
  *  @p t has cl_graph_size(g) entries. */
 cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, const cl_graph *g,
                           const cl_device *host, int force, double *t);
