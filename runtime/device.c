@@ -209,9 +209,13 @@ cl_status cl_device_load(const char *path, cl_device *d) {
 
 const char *cl_device_catalogue_dir(void) { return CL_SOURCE_DIR "/configs/devices"; }
 
-int cl_device_resolve(const char *name, char *path, size_t n) {
+static int is_path(const char *name) {
   size_t len = strlen(name);
-  if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml"))) {
+  return strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml"));
+}
+
+int cl_device_resolve(const char *name, char *path, size_t n) {
+  if (is_path(name)) {
     snprintf(path, n, "%s", name);
     return access(path, R_OK) == 0;
   }
@@ -225,9 +229,8 @@ int cl_device_resolve(const char *name, char *path, size_t n) {
 }
 
 cl_status cl_device_find(const char *name, cl_device *d) {
-  size_t len = strlen(name);
-  if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml"))) return cl_device_load(name, d);
   char path[4096];
+  if (is_path(name)) return cl_device_load(name, d); /* its errors name the file */
   if (cl_device_resolve(name, path, sizeof path)) return cl_device_load(path, d);
   const char *dirs[2] = {getenv("CLEAVE_DEVICE_DIR"), cl_device_catalogue_dir()};
   cl_log_error("unknown device '%s': no %s.yaml in $CLEAVE_DEVICE_DIR (%s) or %s (see `cleave devices list`)", name,

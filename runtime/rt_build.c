@@ -104,8 +104,8 @@ cl_status cl_rt_build(const cl_graph *g, const cl_rt_setup *su, cl_rt_tasks *t, 
   t->step_off = calloc((size_t)N + 1, sizeof(int));
   t->step_slowdown = calloc((size_t)N, sizeof(double *));
   t->step_model_host = calloc((size_t)N, sizeof(double *));
-  if (!t->step_model_host || !mask || !prod_step || !deps || !xfer_of || !t->n_steps || !t->step_node || !t->step_out || !t->step_label ||
-      !t->step_macs || !t->step_off || !t->step_slowdown)
+  if (!mask || !prod_step || !deps || !xfer_of || !t->n_steps || !t->step_node || !t->step_out || !t->step_label ||
+      !t->step_macs || !t->step_off || !t->step_slowdown || !t->step_model_host)
     goto error;
   for (int i = 0; i < n; i++) prod_step[i] = -1;
   for (int i = 0; i < n * N; i++) xfer_of[i] = -1;

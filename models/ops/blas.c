@@ -99,7 +99,7 @@ static double coschedule_slow_fraction(int *n_out) {
   pthread_t th;
   *n_out = 0;
   if (pthread_create(&th, NULL, probe_helper, &c) != 0) return 1;
-  double t0 = mono_s(), worst = 1;
+  double t0 = mono_s(), frac = 1;
   int warm = 0;
   while (!warm && mono_s() < t0 + 0.030) {
     atomic_store_explicit(&c.flag, 1, memory_order_release);
@@ -123,16 +123,16 @@ static double coschedule_slow_fraction(int *n_out) {
         break;
       }
     }
-    if (k == 3) { /* sort three */
+    if (k == 3) { /* the middle of three */
       double a = f[0] < f[1] ? f[0] : f[1], b = f[0] < f[1] ? f[1] : f[0];
-      worst = f[2] < a ? a : f[2] > b ? b : f[2];
-    } else {
-      worst = f[0] > f[1] ? f[0] : f[1];
+      frac = f[2] < a ? a : f[2] > b ? b : f[2];
+    } else { /* two on the same side of the line */
+      frac = f[0] > f[1] ? f[0] : f[1];
     }
   }
   atomic_store(&c.flag, 3);
   pthread_join(th, NULL);
-  return worst;
+  return frac;
 }
 
 /* OpenMP wait policy, chosen once at start (CLEAVE_WAIT_POLICY=auto, the default):
@@ -153,11 +153,11 @@ static const char *wait_policy(void) {
   if (want && (!strcmp(want, "spin") || !strcmp(want, "passive"))) return want;
   if (sysconf(_SC_NPROCESSORS_ONLN) < 2) return "passive";
   int n_all = 0;
-  double worst = coschedule_slow_fraction(&n_all);
+  double stalled = coschedule_slow_fraction(&n_all);
   char probe[96];
-  snprintf(probe, sizeof probe, "%d round trips, median window %.1f%% stalled", n_all, 100 * worst);
+  snprintf(probe, sizeof probe, "%d round trips, median window %.1f%% stalled", n_all, 100 * stalled);
   setenv("CLEAVE_WAIT_PROBE", probe, 1);
-  return worst <= 0.03 ? "spin" : "passive";
+  return stalled <= 0.03 ? "spin" : "passive";
 }
 
 /* Two library settings that are read only once, when the libraries load, so the
