@@ -13,7 +13,7 @@
 
 static void help(void) {
   printf(
-      "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall]\n"
+      "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall|model]\n"
       "                              [--inferences N] [--profile FILE.h5] [--verify] [--save-output FILE]\n"
       "                              [--quiet] [--print-config] [--strict]\n"
       "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
@@ -23,7 +23,8 @@ static void help(void) {
       "  The config's model is a zoo name or an ONNX file (its own weights; docs/onnx.md).\n"
       "  -o, --output FILE  write /layers, /transfers, /inferences, /nodes, /provenance\n"
       "  --force            overwrite an existing output file (-o and --save-output)\n"
-      "  --clock MODE       override the config's clock (virtual | wall)\n"
+      "  --clock MODE       override the config's clock (virtual | wall | model: device steps cost\n"
+      "                     their device model's time, docs/devices.md)\n"
       "  --inferences N     override workload.inferences\n"
       "  --profile FILE.h5  virtual durations from this host profile (cleave profile) instead of the\n"
       "                     measured CPU times: bit-identical reruns, identical to `cleave sim`\n"
@@ -93,8 +94,8 @@ int cl__cmd_run(int argc, char **argv) {
     if (c >= 0) {
       if (c == 0) return 0;
     } else if ((v = cl__opt(argc, argv, &i, "--clock", &missing))) {
-      if (strcmp(v, "virtual") && strcmp(v, "wall")) {
-        fprintf(stderr, "cleave: error: run: --clock expects 'virtual' or 'wall', got '%s'\n", v);
+      if (strcmp(v, "virtual") && strcmp(v, "wall") && strcmp(v, "model")) {
+        fprintf(stderr, "cleave: error: run: --clock expects 'virtual', 'wall' or 'model', got '%s'\n", v);
         return 2;
       }
       clock = v;
@@ -139,7 +140,18 @@ int cl__cmd_run(int argc, char **argv) {
   }
   free(text);
   if (ok) {
-    if (clock) su.wall = !strcmp(clock, "wall");
+    if (clock) {
+      su.wall = !strcmp(clock, "wall");
+      su.model_clock = !strcmp(clock, "model");
+      if (su.model_clock && (!su.device_models || su.users_tb)) {
+        if (rank == 0)
+          fprintf(stderr, "cleave: error: run: --clock model charges device nodes their device model's time, but %s\n",
+                  su.users_tb ? "a testbed with users: has no single plan to charge" : "no node of the testbed says device:");
+        ok = 0;
+      }
+    }
+  }
+  if (ok) {
     if (inferences > 0) su.inferences = (int)inferences;
     if (print_config) {
       if (rank == 0) fputs(su.config_text, stdout);

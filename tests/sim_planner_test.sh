@@ -65,6 +65,11 @@ $MPI -n 2 "$C" run "$T/mcut.yaml" -o "$T/m.h5" --force > "$T/mrun.txt" 2>&1 || {
 "$C" sim "$T/mcut.yaml" --compare "$T/m.h5" > "$T/mcmp.txt" 2>&1
 grep -q '^median_abs_error_pct: 0.00$' "$T/mcmp.txt" && ok "clock: model, cleave run = cleave sim" ||
   { cat "$T/mcmp.txt"; bad "clock: model, run vs sim"; }
+grep -v '^clock:' "$T/mcut.yaml" > "$T/vcut.yaml"
+$MPI -n 2 "$C" run "$T/vcut.yaml" --clock model -o "$T/v.h5" --force > "$T/vrun.txt" 2>&1 || { cat "$T/vrun.txt"; bad "--clock model run"; }
+vlat=$("$PY" -c 'import sys, h5py; print("%.3f" % (1e3 * h5py.File(sys.argv[1], "r")["/inferences"]["latency"][0]))' "$T/v.h5")
+[ "$vlat" = "$(cat "$T/m_dnnl.lat")" ] && ok "cleave run --clock model on a virtual-clock config: $vlat ms" ||
+  bad "--clock model override: $vlat ms vs $(cat "$T/m_dnnl.lat") ms"
 sed 's/device: raspi4/speed: 2/; s/device: i7-6700k/speed: 1/' "$T/mdev.yaml" > "$T/mnodev.yaml"
 "$C" sim "$T/mnodev.yaml" > "$T/mnodev.txt" 2>&1
 [ $? = 2 ] && grep -q "mnodev.yaml:3: clock: model .* no node says device:" "$T/mnodev.txt" &&
