@@ -36,7 +36,7 @@ grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "
 # device nodes at host speed x 1 and the simulation kept the device tables of the
 # testbed's own placement (resnet18 local on raspi4 ran at host speed, 28 ms, against
 # 355 ms planned from the device model now).
-cat > "$T/dev.yaml" <<EOF
+cp "$S/tests/data/configs/device_pair.yaml" "$T/dev.yaml"
 model: resnet18
 seed: 1
 nodes:
@@ -72,7 +72,8 @@ vlat=$("$PY" -c 'import sys, h5py; print("%.3f" % (1e3 * h5py.File(sys.argv[1], 
   bad "--clock model override: $vlat ms vs $(cat "$T/m_dnnl.lat") ms"
 sed 's/device: raspi4/speed: 2/; s/device: i7-6700k/speed: 1/' "$T/mdev.yaml" > "$T/mnodev.yaml"
 "$C" sim "$T/mnodev.yaml" > "$T/mnodev.txt" 2>&1
-[ $? = 2 ] && grep -q "mnodev.yaml:3: clock: model .* no node says device:" "$T/mnodev.txt" &&
+rcn=$?; ln=$(grep -n '^clock:' "$T/mnodev.yaml" | cut -d: -f1)
+[ $rcn = 2 ] && grep -q "mnodev.yaml:$ln: clock: model .* no node says device:" "$T/mnodev.txt" &&
   ok "clock: model without device nodes refused" || { cat "$T/mnodev.txt"; bad "clock: model without devices"; }
 "$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
 [ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }

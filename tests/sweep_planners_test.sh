@@ -53,7 +53,6 @@ ok "every planner per point"
 # A device factor (issue 14): the cloud node is a catalogue device per level; planners price
 # it with the device model, so the GPU machine makes `cloud` faster than a Raspberry Pi
 # does, and the record names the levels (attribute factor0_levels, f0 = level index).
-cat > "$W/dtb.yaml" <<EOF
 model: resnet18
 nodes:
   - {name: device, tier: device, device: raspi4, threads: 1}
@@ -64,7 +63,7 @@ plan: {cuts: [input]}
 EOF
 cat > "$W/dexp.yaml" <<EOF
 kind: plan
-testbed: dtb.yaml
+testbed: $S/tests/data/configs/device_pair.yaml
 models: [resnet18]
 planners: [local, cloud]
 factors:
