@@ -37,16 +37,6 @@ grep -q '^placement: device:0-' "$T/local.txt" && grep -q '^placement: cloud:' "
 # testbed's own placement (resnet18 local on raspi4 ran at host speed, 28 ms, against
 # 355 ms planned from the device model now).
 cp "$S/tests/data/configs/device_pair.yaml" "$T/dev.yaml"
-model: resnet18
-seed: 1
-nodes:
-  - {name: device, tier: device, device: raspi4, threads: 1}
-  - {name: cloud, tier: cloud, device: i7-6700k, threads: 1}
-links:
-  - {from: device, to: cloud, latency: 10ms, bandwidth: 100Mbit/s}
-plan: {cuts: [input]}
-workload: {inferences: 1}
-EOF
 for p in local cloud neurosurgeon; do planned "$T/dev.yaml" "$p" "dev_$p" 0.5 0 "device testbed, $p"; done
 # clock: model (issue 14): a device step costs its device model's time, so the planners'
 # prediction and the simulation agree exactly, the portable and oneDNN backends give the

@@ -53,14 +53,6 @@ ok "every planner per point"
 # A device factor (issue 14): the cloud node is a catalogue device per level; planners price
 # it with the device model, so the GPU machine makes `cloud` faster than a Raspberry Pi
 # does, and the record names the levels (attribute factor0_levels, f0 = level index).
-model: resnet18
-nodes:
-  - {name: device, tier: device, device: raspi4, threads: 1}
-  - {name: cloud, tier: cloud, device: i7-6700k, threads: 1}
-links:
-  - {from: device, to: cloud, latency: 10ms, bandwidth: 100Mbit/s}
-plan: {cuts: [input]}
-EOF
 cat > "$W/dexp.yaml" <<EOF
 kind: plan
 testbed: $S/tests/data/configs/device_pair.yaml
