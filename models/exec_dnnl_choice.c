@@ -259,6 +259,7 @@ cl_status cl__kc_exec_stats(const cl_exec *e, cl__kc_stats *out) {
   out->measured = d->kc_measured;
   out->changed = d->kc_changed;
   out->layout_reorders = d->n_layout_reorders;
+  out->concat_copies = d->n_concat_copies;
   out->seconds = d->kc_seconds;
   return CL_OK;
 }

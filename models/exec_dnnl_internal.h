@@ -60,6 +60,7 @@ struct cl__dnnl {
   uint8_t *pending;        /* placed node computed elsewhere: copy into its region */
   /* Kernel choice (exec_dnnl_choice.c) and layout conversions between layers. */
   int kc_layers, kc_measured, kc_changed, n_layout_reorders;
+  int n_concat_copies; /* concat inputs copied at run time (not computed in their slot) */
   double kc_seconds;
 };
 

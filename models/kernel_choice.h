@@ -60,6 +60,7 @@ typedef struct cl__kc_stats {
   int measured;        /* ... of which measured now */
   int changed;         /* ... of which differ from the fixed heuristic's kernel */
   int layout_reorders; /* run-time reorders between layers whose layouts differ */
+  int concat_copies;   /* concat inputs copied at run time instead of written in place */
   double seconds;      /* wall time spent measuring */
 } cl__kc_stats;
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../models/kernel_choice.h"
 #include "cl_test.h"
 #include "cleave/exec.h"
 #include "cleave/onnx.h"
@@ -238,6 +239,16 @@ static void test_dense(void) {
   int b2 = cl_graph_find(g, "features.denseblock2.denselayer1.norm1");
   if (b2 >= 0) CL_CHECK_INT_EQ(cl_graph_node(g, b2)->inputs[0], cl_graph_find(g, "features.transition1.pool"));
   CL_CHECK_INT_EQ(plan_steps(g), 26);
+  /* oneDNN: every feature map is computed straight into its block's last concat buffer,
+   * and each earlier concat (which lists the same maps) is a prefix of it: no copies. */
+  cl_exec_opts eo = cl_exec_opts_default();
+  eo.backend = CL_BACKEND_DNNL;
+  cl_exec *e = NULL;
+  if (cl_exec_create(g, &eo, &e) == CL_OK) {
+    cl__kc_stats ks;
+    if (cl__kc_exec_stats(e, &ks) == CL_OK) CL_CHECK_INT_EQ(ks.concat_copies, 0);
+    cl_exec_destroy(e);
+  }
   cl_graph_destroy(g);
 }
 
