@@ -111,7 +111,8 @@ cl_status cl_store_rank_path(const char *path, int rank, int n_ranks, char *buf,
 cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store **out);
 
 /** Reopen an existing store for appending (--resume). Recovers files left by a killed
- *  writer. New provenance goes to /provenance/resume_<k>. */
+ *  writer. New provenance goes to /provenance/resume_<k>. The file is probed first
+ *  (cl_reader_probe): one that crashes libhdf5 -> CL_ERR_HDF5, file untouched. */
 cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_store **out);
 
 /** The file actually written (with the per-rank suffix, if any). */
@@ -193,7 +194,8 @@ typedef struct cl_table_info {
 } cl_table_info;
 
 /** Open read-only (files of killed writers too, via SWMR read). Lists every table.
- *  Warns when the file's writer did not finish (root attribute complete = 0). */
+ *  Warns when the file's writer did not finish (root attribute complete = 0). The file
+ *  is probed first (cl_reader_probe): one that crashes libhdf5 -> CL_ERR_HDF5. */
 cl_status cl_reader_open(const char *path, cl_reader **out);
 /** 1: the writer closed the file normally; 0: it did not (killed, failed or still
  *  running: records may be partial); -1: unknown (files written before the marker). */
@@ -205,7 +207,8 @@ const char *cl_reader_kind(const cl_reader *r);
  *  naming the file -> CL_ERR_INVALID. For inputs a result is computed from. */
 cl_status cl_reader_open_input(const char *path, const char *kind, cl_reader **out);
 /** Like cl_reader_open on an in-memory file image of @p len bytes (copied; @p name labels
- *  it in messages): no file is touched. Corrupt image -> CL_ERR_HDF5. */
+ *  it in messages): no file is touched. Corrupt image -> CL_ERR_HDF5. Not probed: the
+ *  fuzz harnesses, its only users, must see libhdf5's crashes. */
 cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out);
 /** The checks of cl_reader_open_input on an open reader *@p r: refused -> *@p r closed
  *  and set to NULL, CL_ERR_INVALID. */
@@ -229,6 +232,28 @@ cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud
 cl_status cl_reader_text(cl_reader *r, const char *path, char **out);
 /** Whether a group or dataset exists at @p path. */
 int cl_reader_exists(cl_reader *r, const char *path);
+
+/* ---- Crash containment for untrusted files (runtime/store/probe.c) ----
+ * libhdf5 1.10 crashes (SIGSEGV, SIGFPE, heap overflows) on some corrupt object headers,
+ * attributes and datatypes. Every file cleave opens by path is first read in a forked
+ * child; only if that child survives does this process open it. */
+
+/** What cl_reader_probe did. */
+typedef enum cl_probe_outcome {
+  CL_PROBE_SKIPPED, /* CLEAVE_H5_PROBE=off, not a stat'able regular file, or no child */
+  CL_PROBE_PASSED,  /* the child read the file's metadata and exited normally */
+  CL_PROBE_CRASHED  /* libhdf5 crashed in the child: the file is refused (logged) */
+} cl_probe_outcome;
+
+/** Read the metadata of the HDF5 file @p path the way readers do (cl_reader_open's
+ *  table walk, every object's attributes, the first and last records of every table,
+ *  every declared layout of cleave/records.h) in a forked child, with its output sent
+ *  to /dev/null. Child killed by a signal or ended by a sanitizer -> one error line
+ *  naming the file and CL_ERR_HDF5; otherwise CL_OK (errors HDF5 reports are left to
+ *  the real open). Skipped (CL_OK) when the environment has CLEAVE_H5_PROBE=off or the
+ *  path is not a regular file. @p outcome may be NULL. Called by cl_reader_open and
+ *  cl_store_open_append. */
+cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome);
 
 /* ---- Merging per-rank files ---- */
 struct cl_provenance;

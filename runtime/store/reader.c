@@ -152,7 +152,7 @@ static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out) {
   return CL_OK;
 }
 
-cl_status cl_reader_open(const char *path, cl_reader **out) {
+cl_status cl__reader_open_unprobed(const char *path, cl_reader **out) {
   *out = NULL;
   cl_reader *r = calloc(1, sizeof *r);
   if (!r) return CL_ERR_NOMEM;
@@ -168,6 +168,12 @@ cl_status cl_reader_open(const char *path, cl_reader **out) {
     return f ? CL_ERR_HDF5 : CL_ERR_IO;
   }
   return reader_init(r, path, out);
+}
+
+cl_status cl_reader_open(const char *path, cl_reader **out) {
+  *out = NULL;
+  CL_TRY(cl_reader_probe(path, NULL)); /* probe.c: a file that crashes libhdf5 stays out */
+  return cl__reader_open_unprobed(path, out);
 }
 
 cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out) {

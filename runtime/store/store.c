@@ -266,6 +266,8 @@ cl_status cl_store_open_append(const char *path, const cl_store_opts *opts, cl_s
     goto fail;
   }
   if ((st = lock_take(s)) != CL_OK) goto fail;
+  /* probe.c: a file that crashes libhdf5 is refused before this process opens it. */
+  if ((st = cl_reader_probe(s->path, NULL)) != CL_OK) goto fail;
   for (int attempt = 0; attempt < 2 && s->file < 0; attempt++) {
     hid_t fapl = make_fapl(attempt);
     if (fapl < 0) continue;

@@ -90,6 +90,8 @@ int cl__h5_exists(hid_t loc, const char *path);
 
 /* reader.c: the reader's file handle (merge copies objects with it). */
 hid_t cl__reader_file(const cl_reader *r);
+/* reader.c: cl_reader_open without the probe (the probe's child opens files with it). */
+cl_status cl__reader_open_unprobed(const char *path, cl_reader **out);
 /* store.c: a table, is_dict marks dictionary tables. */
 cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_table **out);
 
