@@ -54,10 +54,9 @@ int cl__cmd_merge(int argc, char **argv) {
   cl_merge_opts mo = {force, &prov};
   cl_status st = cl_store_merge(files[0], files + 1, nf - 1, &mo);
   free(files);
-  if (st != CL_OK) {
-    /* Bad inputs (missing, existing, unwritable, mismatched files) are usage errors. */
-    return cl__cmd_error(st == CL_ERR_HDF5 || st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2, "merge",
-                         "failed (%s)", cl_status_str(st));
-  }
-  return 0;
+  if (st == CL_ERR_HDF5 || st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL)
+    return cl__cmd_error(1, "merge", "failed (%s)", cl_status_str(st));
+  /* Bad inputs (missing, damaged, existing, unwritable, mismatched files) are usage errors,
+   * and cl_store_merge's line naming the file is the one error line. */
+  return st == CL_OK ? 0 : 2;
 }

@@ -18,7 +18,7 @@ expect2 "report: unknown option '--bogus'" report --bogus
 expect2 "report: --format expects" report x.h5 --format xml
 expect2 "merge: need OUT.h5" merge
 expect2 "merge: unknown option '--zz'" merge --zz
-expect2 "merge: failed" merge "$T/o.h5" "$T/missing.h5"
+expect2 "cannot open '.*missing.h5': no such file or not readable" merge "$T/o.h5" "$T/missing.h5"
 expect2 "profile: no model given" profile
 expect2 "profile: no output file given" profile resnet18
 expect2 "plan: unknown option '--zz'" plan --zz
