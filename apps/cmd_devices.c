@@ -340,7 +340,10 @@ int cl__cmd_devices(int argc, char **argv) {
       model_clock = !strcmp(v, "model");
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
     else if (!strcmp(argv[i], "--verbose")) verbose = 1;
-    else {
+    else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { /* cleave devices SUB --help */
+      help();
+      return 0;
+    } else {
       fprintf(stderr, "cleave: error: devices: %s '%s' (see --help)\n", missing ? "missing value for" : "unknown argument",
               argv[i]);
       return 2;

@@ -45,4 +45,13 @@ expect2 "infer --save-output: output file '.*y.bin' already exists \\(use --forc
 if "$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" --force > /dev/null 2>&1 && [ "$(stat -c %s "$T/y.bin")" = 40 ] &&
    [ "$(ls "$T" | grep -c '^y.bin')" = 1 ]; then ok "infer --save-output --force: 10 floats, no temporary left"
 else bad "infer --save-output --force"; ls -la "$T"; fi
+# every command and subcommand answers --help with its usage on stdout and exit 0
+for c in models infer profile report merge run sim plan sweep devices calibrate "devices list" "devices fit" \
+         "devices check" "devices emulate" "plan scission" "plan neurosurgeon" "plan dads" "plan coedge" \
+         "plan modnn" "plan deepthings" "plan local" "plan cloud" "plan compare"; do
+  # shellcheck disable=SC2086
+  "$C" $c --help > "$T/out" 2> "$T/err"; rc=$?
+  if [ $rc = 0 ] && grep -q "usage" "$T/out" && [ ! -s "$T/err" ]; then ok "$c --help"
+  else bad "$c --help (rc $rc)"; head -3 "$T/err"; fi
+done
 finish cli_errors
