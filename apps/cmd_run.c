@@ -143,10 +143,11 @@ int cl__cmd_run(int argc, char **argv) {
     if (clock) {
       su.wall = !strcmp(clock, "wall");
       su.model_clock = !strcmp(clock, "model");
-      if (su.model_clock && (!su.device_models || su.users_tb)) {
+      const char *why = cl_rt_model_clock_refusal(su.users_tb != NULL, su.device_models != NULL);
+      if (su.model_clock && why) {
         if (rank == 0)
           fprintf(stderr, "cleave: error: run: --clock model charges device nodes their device model's time, but %s\n",
-                  su.users_tb ? "a testbed with users: has no single plan to charge" : "no node of the testbed says device:");
+                  why);
         ok = 0;
       }
     }

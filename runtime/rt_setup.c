@@ -143,10 +143,10 @@ static cl_status setup_from_testbed(const cl_testbed *tb, cl_rt_setup *su) {
   if (st == CL_OK && !users_only) st = cl_rt_setup_devices(tb, g, su); /* per-layer device / host times */
   cl_graph_destroy(g);
   if (st != CL_OK) return st;
-  if (su->model_clock && (users_only || !su->device_models)) {
-    cl_log_error("%s:%d: clock: model charges device nodes their device model's time, but %s", src,
-                 tb->clock_line, users_only ? "a testbed with users: has no single plan to charge"
-                                                               : "no node says device:");
+  const char *no_model_clock = cl_rt_model_clock_refusal(tb->n_users > 0, su->device_models != NULL);
+  if (su->model_clock && no_model_clock) {
+    cl_log_error("%s:%d: clock: model charges device nodes their device model's time, but %s", src, tb->clock_line,
+                 no_model_clock);
     return CL_ERR_CONFIG;
   }
   cl_testbed resolved = *tb; /* shallow: only the model string differs, nothing is freed */
@@ -180,4 +180,10 @@ cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su) 
     return st == CL_ERR_NOMEM || st == CL_ERR_UNSUPPORTED ? st : CL_ERR_CONFIG;
   }
   return CL_OK;
+}
+
+const char *cl_rt_model_clock_refusal(int has_users, int has_device_models) {
+  if (has_users) return "a testbed with users: has no single plan to charge";
+  if (!has_device_models) return "no node of the testbed says device:";
+  return NULL;
 }

@@ -63,8 +63,14 @@ vlat=$("$PY" -c 'import sys, h5py; print("%.3f" % (1e3 * h5py.File(sys.argv[1], 
 sed 's/device: raspi4/speed: 2/; s/device: i7-6700k/speed: 1/' "$T/mdev.yaml" > "$T/mnodev.yaml"
 "$C" sim "$T/mnodev.yaml" > "$T/mnodev.txt" 2>&1
 rcn=$?; ln=$(grep -n '^clock:' "$T/mnodev.yaml" | cut -d: -f1)
-[ $rcn = 2 ] && grep -q "mnodev.yaml:$ln: clock: model .* no node says device:" "$T/mnodev.txt" &&
+[ $rcn = 2 ] && grep -q "mnodev.yaml:$ln: clock: model .* no node of the testbed says device:" "$T/mnodev.txt" &&
   ok "clock: model without device nodes refused" || { cat "$T/mnodev.txt"; bad "clock: model without devices"; }
+grep -v '^clock:' "$T/mnodev.yaml" > "$T/vnodev.yaml"
+$MPI -n 2 "$C" run "$T/vnodev.yaml" --clock model -o "$T/vn.h5" > "$T/vnodev.txt" 2>&1
+rcn=$?
+[ $rcn = 2 ] && grep -q "^cleave: error: run: --clock model .* no node of the testbed says device:" "$T/vnodev.txt" &&
+  [ ! -e "$T/vn.h5" ] && ok "run --clock model without device nodes refused (exit 2, no output)" ||
+  { cat "$T/vnodev.txt"; bad "run --clock model without devices (rc $rcn)"; }
 "$C" sim "$TB" --reps 1 --planner coedge > "$T/ce.txt" 2>&1
 [ $? = 2 ] && grep -q "spatial" "$T/ce.txt" && ok "spatial planner refused" || { cat "$T/ce.txt"; bad "coedge"; }
 "$C" sim "$TB" --reps 1 --planner nosuch > "$T/no.txt" 2>&1

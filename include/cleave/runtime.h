@@ -167,6 +167,11 @@ cl_status cl_rt_simulate(const cl_graph *g, const cl_rt_setup *su, const double 
  *  anchors relative paths. Errors: one line with file:line and field, CL_ERR_CONFIG. */
 cl_status cl_rt_setup_load(const char *path, const char *text, cl_rt_setup *su);
 
+/** @brief Why `clock: model` (or `cleave run --clock model`) cannot charge this setup, or
+ *  NULL when it can: every inference follows one plan (no `users:`) and at least one
+ *  node is a device model. Shared by the config check and the command-line override. */
+const char *cl_rt_model_clock_refusal(int has_users, int has_device_models);
+
 
 struct cl_testbed;
 struct cl_store;
