@@ -23,6 +23,7 @@ struct cl_reader {
   char *kind;   /* root attribute output_kind, "" if absent */
   rtable *tables;
   int n, cap;
+  int no_crc; /* skip the block checksums (the probe's child: metadata, not data) */
 };
 
 static const char *keep(rtable *t, char *s) {
@@ -230,6 +231,10 @@ static herr_t find_checksum(unsigned n, const H5E_error2_t *e, void *ud) {
 
 hid_t cl__reader_file(const cl_reader *r) { return r ? r->file : H5I_INVALID_HID; }
 
+void cl__reader_skip_checksums(cl_reader *r) {
+  if (r) r->no_crc = 1;
+}
+
 int cl_reader_n_tables(const cl_reader *r) { return r ? r->n : 0; }
 
 const cl_table_info *cl_reader_table_at(const cl_reader *r, int i) {
@@ -240,6 +245,26 @@ const cl_table_info *cl_reader_find(const cl_reader *r, const char *path) {
   for (int i = 0; r && path && i < r->n; i++)
     if (!strcmp(r->tables[i].info.path, path)) return &r->tables[i].info;
   return NULL;
+}
+
+/* A transfer property list whose type-conversion and background buffers fit a read of
+ * @p n records (H5P_DEFAULT if it cannot be made): HDF5's default allocates and zeroes
+ * 1 MiB of each on every converting H5Dread, so reading a few records cost ~2 ms. */
+static hid_t read_dxpl(hid_t d, hid_t mt, size_t n) {
+  enum { MAX_BUF = 1 << 20 }; /* bytes, HDF5's default */
+  hid_t ft = H5Dget_type(d);
+  size_t one = ft >= 0 ? H5Tget_size(ft) : 0, msz = H5Tget_size(mt);
+  if (ft >= 0) H5Tclose(ft);
+  if (!one || !msz) return H5P_DEFAULT;
+  if (msz > one) one = msz; /* HDF5 needs room for one element of the larger type */
+  size_t want = n < MAX_BUF / one ? n * one : MAX_BUF;
+  if (want < one) want = one;
+  hid_t p = H5Pcreate(H5P_DATASET_XFER);
+  if (p >= 0 && H5Pset_buffer(p, want, NULL, NULL) < 0) {
+    H5Pclose(p);
+    p = H5I_INVALID_HID;
+  }
+  return p >= 0 ? p : H5P_DEFAULT;
 }
 
 cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as, uint64_t start,
@@ -273,7 +298,9 @@ cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as
   hsize_t s0 = start, cnt = n;
   hid_t ms = H5Screate_simple(1, &cnt, NULL);
   uint64_t bad0 = 0, bad1 = 0;
-  int crc = rt->crc_state < 0 ? 1 : d >= 0 ? cl__crc_check_range(&rt->crc, d, start, n, &bad0, &bad1) : 0;
+  int crc = r->no_crc ? 0
+            : rt->crc_state < 0 ? 1
+            : d >= 0 ? cl__crc_check_range(&rt->crc, d, start, n, &bad0, &bad1) : 0;
   if (crc != 0) {
     if (rt->crc_state == -2)
       cl_log_error("%s: table '%s' is corrupted: it has %llu records but was written with %llu (truncated "
@@ -293,11 +320,13 @@ cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as
   if (mt >= 0 && fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &cnt, NULL) >= 0) {
     herr_t e;
     int checksum = 0;
+    hid_t dxpl = read_dxpl(d, mt, n);
     H5E_BEGIN_TRY {
-      e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, out);
+      e = H5Dread(d, mt, ms, fs, dxpl, out);
       if (e < 0) H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_checksum, &checksum);
     }
     H5E_END_TRY;
+    if (dxpl != H5P_DEFAULT) H5Pclose(dxpl);
     if (e >= 0) st = CL_OK;
     else if (checksum)
       cl_log_error("%s: table '%s' is corrupted: a data chunk fails its checksum (records %llu..%llu "
