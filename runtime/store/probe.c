@@ -127,6 +127,7 @@ static void probe_child(const char *path) {
   (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   cl_reader *r = NULL;
   if (cl__reader_open_unprobed(path, &r) == CL_OK) {
+    cl__reader_skip_checksums(r);
     (void)H5Ovisit(cl__reader_file(r), H5_INDEX_NAME, H5_ITER_INC, visit_object, r);
     for (const cl_rec_entry *e = cl_rec_all(); e->desc; e++) read_declared(r, e->desc);
     cl_reader_close(r); /* the child's own file id: closing it exercises H5A/H5O release */
@@ -176,6 +177,9 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
   /* Missing or unreadable paths, directories and FIFOs: the real open says what is wrong
    * (and a child opening a FIFO would block). */
   if (!path || probe_disabled() || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return CL_OK;
+  /* Initialise libhdf5 here, once, rather than in every child (this process opens the
+   * file next anyway). */
+  (void)H5open();
   pid_t pid = fork();
   if (pid < 0) {
     cl_log_warn("'%s': cannot check it in a separate process first (fork: %s); opening it unchecked", path,

@@ -92,6 +92,9 @@ int cl__h5_exists(hid_t loc, const char *path);
 hid_t cl__reader_file(const cl_reader *r);
 /* reader.c: cl_reader_open without the probe (the probe's child opens files with it). */
 cl_status cl__reader_open_unprobed(const char *path, cl_reader **out);
+/* reader.c: cl_reader_read without the per-block CRC-32 checks, which read whole blocks
+ * of data (the probe's child reads metadata; a data checksum failure is not a crash). */
+void cl__reader_skip_checksums(cl_reader *r);
 /* store.c: a table, is_dict marks dictionary tables. */
 cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_table **out);
 
