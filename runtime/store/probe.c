@@ -216,7 +216,7 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
       snprintf(why, sizeof why, "signal %d", sig);
   } else {
     /* A sanitizer's report ends the process with exit status 1 by default. */
-    snprintf(why, sizeof why, "exit status %d, a memory error", WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    snprintf(why, sizeof why, "a memory error: exit status %d", WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
   }
   if (outcome) *outcome = CL_PROBE_CRASHED;
   cl_log_error("'%s': damaged HDF5 file: libhdf5 crashed (%s) reading its metadata; cleave did not open it",
