@@ -151,6 +151,9 @@ cl_status cl__sweep_out_open(cl__sweep_srv *s) {
   /* CL_ERR_EXISTS from the writer lock (--resume, --force) was explained by the store. */
   if (st == CL_ERR_EXISTS && exists && !o->resume && !o->force)
     cl_log_error("%s exists: use --resume to continue that sweep or --force to overwrite it", o->out_path);
+  /* A --resume target that is damaged or not a resumable sweep output is bad input
+   * (exit 2, like a bad config), already explained in one line by the store. */
+  if (o->resume && exists && (st == CL_ERR_INVALID || st == CL_ERR_HDF5)) st = CL_ERR_CONFIG;
   if (st != CL_OK) return st;
   cl_store *out = s->sink.store;
   CL_TRY(cl_store_table(out, &CL_REC_SWEEP_POINTS, &s->t_pt));

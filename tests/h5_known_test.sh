@@ -50,7 +50,7 @@ done
 
 # sweep --resume (cl_store_open_append): refused before it is opened for writing, file untouched
 cp tests/fuzz/hdf5-known/h5t_copy_fpe.h5 "$T/resume.h5"
-check "sweep --resume" "$T/resume.h5" 1 sweep tests/data/experiments/sweep_small.yaml -o "$T/resume.h5" --resume
+check "sweep --resume" "$T/resume.h5" 2 sweep tests/data/experiments/sweep_small.yaml -o "$T/resume.h5" --resume
 cmp -s tests/fuzz/hdf5-known/h5t_copy_fpe.h5 "$T/resume.h5" && ok "sweep --resume left the file untouched" ||
   bad "sweep --resume changed the refused file"
 
