@@ -89,31 +89,8 @@ static int same_model(const char *a, const char *b) {
   return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
-cl_status cl_rt_node_times_for_setup(const char *path, const cl_rt_setup *su, const cl_graph *g, double *t) {
-  cl_reader *r = NULL;
-  CL_TRY(cl_reader_open_input(path, "profile", &r));
-  attr_get model = {"model", ""}, backend = {"backend", ""}, fused = {"fused", ""};
-  cl_reader_attrs(r, "/profile", get_attr, &model);
-  cl_reader_attrs(r, "/profile", get_attr, &backend);
-  cl_reader_attrs(r, "/profile", get_attr, &fused);
-  cl_reader_close(r);
-  const char *want_be = cl_backend_name(cl_backend_resolve((cl_backend)su->backend));
-  if (!model.value[0] || !same_model(model.value, su->model)) {
-    cl_log_error("%s: a profile of model '%s', but the testbed runs '%s'", path, model.value[0] ? model.value : "?",
-                 su->model);
-    return CL_ERR_INVALID;
-  }
-  if (backend.value[0] && strcmp(backend.value, want_be)) {
-    cl_log_error("%s: a profile made with the %s backend, but the testbed uses %s", path, backend.value, want_be);
-    return CL_ERR_INVALID;
-  }
-  (void)fused;
-  return cl_rt_node_times_from_profile(path, g, t);
-}
-
-cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t) {
-  cl_reader *r = NULL;
-  CL_TRY(cl_reader_open_input(path, "profile", &r));
+/* Per-graph-node seconds of the profile open in @p r (closed here). */
+static cl_status node_times_from_reader(const char *path, cl_reader *r, const cl_graph *g, double *t) {
   attr_get fused = {"fused", ""};
   cl_reader_attrs(r, "/profile", get_attr, &fused);
   cl_rec_profile_layer *p = NULL;
@@ -135,6 +112,35 @@ cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, dou
   for (size_t k = 0; st == CL_OK && k < nr; k++) t[p[k].node] += p[k].cpu_median;
   free(p);
   return st;
+}
+
+cl_status cl_rt_node_times_for_setup(const char *path, const cl_rt_setup *su, const cl_graph *g, double *t) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
+  attr_get model = {"model", ""}, backend = {"backend", ""};
+  cl_reader_attrs(r, "/profile", get_attr, &model);
+  cl_reader_attrs(r, "/profile", get_attr, &backend);
+  const char *want_be = cl_backend_name(cl_backend_resolve((cl_backend)su->backend));
+  cl_status st = CL_OK;
+  if (!model.value[0] || !same_model(model.value, su->model)) {
+    cl_log_error("%s: a profile of model '%s', but the testbed runs '%s'", path, model.value[0] ? model.value : "?",
+                 su->model);
+    st = CL_ERR_INVALID;
+  } else if (backend.value[0] && strcmp(backend.value, want_be)) {
+    cl_log_error("%s: a profile made with the %s backend, but the testbed uses %s", path, backend.value, want_be);
+    st = CL_ERR_INVALID;
+  }
+  if (st != CL_OK) {
+    cl_reader_close(r);
+    return st;
+  }
+  return node_times_from_reader(path, r, g, t); /* one open (and one libhdf5 probe) per file */
+}
+
+cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t) {
+  cl_reader *r = NULL;
+  CL_TRY(cl_reader_open_input(path, "profile", &r));
+  return node_times_from_reader(path, r, g, t);
 }
 
 cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double *t) {
