@@ -10,21 +10,13 @@
 #include <sys/stat.h>
 
 #include "cl_test.h"
+#include "cl_test_tmp.h"
 #include "cleave/store.h"
 
 /* A libhdf5 SIGFPE in H5T_copy while H5Dopen2 decodes a datatype (docs/fuzzing.md);
  * relative to the test's working directory, tests/. */
 #define CRASH_FILE "fuzz/hdf5-known/h5t_copy_fpe.h5"
 
-static char g_dir[64];
-
-static const char *tmp(const char *name) {
-  static char buf[8][256];
-  static int k;
-  k = (k + 1) % 8;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-  return buf[k];
-}
 
 /* Every log line this process prints (the child's must never arrive here). */
 static char g_lines[16][2200];
@@ -85,14 +77,14 @@ static void write_store(const char *path, int finish) {
 }
 
 static void test_valid_passes(void) {
-  write_store(tmp("ok.h5"), 1);
+  write_store(cl_test_tmp("ok.h5"), 1);
   cl_probe_outcome out = CL_PROBE_CRASHED;
   g_n_lines = 0;
-  CL_CHECK_OK(cl_reader_probe(tmp("ok.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("ok.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_PASSED);
   CL_CHECK_INT_EQ(g_n_lines, 0);
   cl_reader *r = NULL;
-  CL_CHECK_OK(cl_reader_open(tmp("ok.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("ok.h5"), &r));
   const cl_table_info *ti = r ? cl_reader_find(r, "/probe/rows") : NULL;
   CL_CHECK(ti != NULL);
   if (ti) CL_CHECK_INT_EQ(ti->n_records, 100);
@@ -100,58 +92,58 @@ static void test_valid_passes(void) {
 
   /* A killed writer's file passes too; the "incomplete" warning is printed once, by
    * this process's open, not by the child's. */
-  write_store(tmp("killed.h5"), 0);
+  write_store(cl_test_tmp("killed.h5"), 0);
   g_n_lines = 0;
-  CL_CHECK_OK(cl_reader_probe(tmp("killed.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("killed.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_PASSED);
   CL_CHECK_INT_EQ(g_n_lines, 0);
-  CL_CHECK_OK(cl_reader_open(tmp("killed.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("killed.h5"), &r));
   CL_CHECK_INT_EQ(lines_with("is incomplete", NULL), 1);
   CL_CHECK_INT_EQ(g_n_lines, 1);
   cl_reader_close(r);
 
   /* Appending probes too, and a valid file is appended to as before. */
   cl_store *s = NULL;
-  CL_CHECK_OK(cl_store_open_append(tmp("ok.h5"), NULL, &s));
+  CL_CHECK_OK(cl_store_open_append(cl_test_tmp("ok.h5"), NULL, &s));
   CL_CHECK_OK(cl_store_close(s));
 }
 
 static void test_skipped(void) {
   cl_probe_outcome out = CL_PROBE_CRASHED;
   CL_CHECK_OK(setenv("CLEAVE_H5_PROBE", "off", 1));
-  CL_CHECK_OK(cl_reader_probe(tmp("ok.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("ok.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_SKIPPED);
   cl_reader *r = NULL;
-  CL_CHECK_OK(cl_reader_open(tmp("ok.h5"), &r)); /* opens without it */
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("ok.h5"), &r)); /* opens without it */
   cl_reader_close(r);
   CL_CHECK_OK(setenv("CLEAVE_H5_PROBE", "on", 1)); /* anything but off/0 probes */
   out = CL_PROBE_SKIPPED;
-  CL_CHECK_OK(cl_reader_probe(tmp("ok.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("ok.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_PASSED);
   CL_CHECK_OK(unsetenv("CLEAVE_H5_PROBE"));
 
   /* Not a regular file: the real open reports it. */
   out = CL_PROBE_CRASHED;
-  CL_CHECK_OK(cl_reader_probe(tmp("missing.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("missing.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_SKIPPED);
   out = CL_PROBE_CRASHED;
-  CL_CHECK_OK(cl_reader_probe(g_dir, &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_dir, &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_SKIPPED);
   g_n_lines = 0;
-  CL_CHECK(cl_reader_open(tmp("missing.h5"), &r) == CL_ERR_IO);
+  CL_CHECK(cl_reader_open(cl_test_tmp("missing.h5"), &r) == CL_ERR_IO);
   CL_CHECK_INT_EQ(lines_with("no such file", "missing.h5"), 1);
 
   /* Not HDF5: the child's open fails quietly, it exits 0, and the real open says so. */
-  FILE *f = fopen(tmp("junk.h5"), "w");
+  FILE *f = fopen(cl_test_tmp("junk.h5"), "w");
   if (f) {
     fputs("not hdf5 at all", f);
     fclose(f);
   }
   g_n_lines = 0;
   out = CL_PROBE_CRASHED;
-  CL_CHECK_OK(cl_reader_probe(tmp("junk.h5"), &out));
+  CL_CHECK_OK(cl_reader_probe(cl_test_tmp("junk.h5"), &out));
   CL_CHECK_INT_EQ(out, CL_PROBE_PASSED);
-  CL_CHECK(cl_reader_open(tmp("junk.h5"), &r) == CL_ERR_HDF5);
+  CL_CHECK(cl_reader_open(cl_test_tmp("junk.h5"), &r) == CL_ERR_HDF5);
   CL_CHECK_INT_EQ(lines_with("not an HDF5 file, or damaged", "junk.h5"), 1);
   CL_CHECK_INT_EQ(g_n_lines, 1);
 }
@@ -182,33 +174,29 @@ static void test_crash_refused(void) {
   CL_CHECK_INT_EQ(lines_with("libhdf5 crashed (SIGFPE)", CRASH_FILE), 2);
 
   /* --resume of such a file: refused before this process opens it; the file is untouched. */
-  FILE *in = fopen(CRASH_FILE, "rb"), *o = fopen(tmp("resume.h5"), "wb");
+  FILE *in = fopen(CRASH_FILE, "rb"), *o = fopen(cl_test_tmp("resume.h5"), "wb");
   char buf[4096];
   size_t n;
   while (in && o && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, o);
   if (in) fclose(in);
   if (o) fclose(o);
-  long size = file_size(tmp("resume.h5"));
+  long size = file_size(cl_test_tmp("resume.h5"));
   CL_CHECK(size > 0);
   cl_store *s = (cl_store *)1;
   g_n_lines = 0;
-  CL_CHECK(cl_store_open_append(tmp("resume.h5"), NULL, &s) == CL_ERR_HDF5);
+  CL_CHECK(cl_store_open_append(cl_test_tmp("resume.h5"), NULL, &s) == CL_ERR_HDF5);
   CL_CHECK(s == NULL);
   CL_CHECK_INT_EQ(lines_with("libhdf5 crashed (SIGFPE)", "resume.h5"), 1);
   CL_CHECK_INT_EQ(g_n_lines, 1);
-  CL_CHECK_INT_EQ(file_size(tmp("resume.h5")), size);
+  CL_CHECK_INT_EQ(file_size(cl_test_tmp("resume.h5")), size);
 
   /* This process's HDF5 is unharmed: a valid file still opens. */
-  CL_CHECK_OK(cl_reader_open(tmp("ok.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("ok.h5"), &r));
   cl_reader_close(r);
 }
 
 int main(void) {
-  snprintf(g_dir, sizeof g_dir, "/tmp/cl_h5probe_test.XXXXXX");
-  if (!mkdtemp(g_dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  if (!cl_test_tmp_init("h5probe_test")) return 1;
   setenv("CLEAVE_NO_GIT", "1", 0);
   unsetenv("CLEAVE_H5_PROBE"); /* the probe is what is tested */
   cl_log_set_sink(capture, NULL);
@@ -218,8 +206,6 @@ int main(void) {
   cl_log_set_sink(NULL, NULL);
   /* No HDF5 object of any file may still be open. */
   CL_CHECK_INT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+  cl_test_tmp_remove();
   return cl_test_finish("test_h5probe");
 }

@@ -12,19 +12,11 @@
 #include <unistd.h>
 
 #include "cl_test.h"
+#include "cl_test_tmp.h"
 #include "cleave/store.h"
 #include "../runtime/store/checksum_internal.h"
 
-static char g_dir[64];
 static char g_log[4096];
-
-/* g_dir/name; the result lives until the next 15 calls. */
-static const char *tmp(const char *name) {
-  static char pool[16][256];
-  static unsigned next;
-  char *p = pool[next++ % 16];
-  return snprintf(p, 256, "%s/%s", g_dir, name) < 256 ? p : "";
-}
 
 static void sink(const char *line, void *ctx) {
   (void)ctx;
@@ -67,21 +59,21 @@ static int try_append(const char *p) {
 }
 
 static void test_lock(void) {
-  const char *p = tmp("locked.h5");
+  const char *p = cl_test_tmp("locked.h5");
   cl_store *s = NULL;
   CL_CHECK_OK(cl_store_create(p, NULL, &s));
-  CL_CHECK(exists(tmp("locked.h5.lock")));
+  CL_CHECK(exists(cl_test_tmp("locked.h5.lock")));
   /* another process: --force and --resume are both refused while this one writes */
   CL_CHECK_INT_EQ(in_child(try_create_force, p), 7);
   CL_CHECK_INT_EQ(in_child(try_append, p), 7);
   CL_CHECK_OK(cl_store_close(s));
-  CL_CHECK(!exists(tmp("locked.h5.lock")));
+  CL_CHECK(!exists(cl_test_tmp("locked.h5.lock")));
   CL_CHECK_OK(cl_store_open_append(p, NULL, &s)); /* free again */
   CL_CHECK_OK(cl_store_close(s));
 }
 
 static void test_atomic(void) {
-  const char *p = tmp("atomic.h5"), *part = tmp("atomic.h5.part");
+  const char *p = cl_test_tmp("atomic.h5"), *part = cl_test_tmp("atomic.h5.part");
   cl_store_opts o = {0};
   o.atomic = 1;
   o.kind = "run";
@@ -114,9 +106,9 @@ static void test_atomic(void) {
   CL_CHECK_OK(cl_store_discard(s));
   CL_CHECK(!exists(part));
   CL_CHECK(exists(p));
-  CL_CHECK_OK(cl_store_create(tmp("gone.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("gone.h5"), &o, &s));
   CL_CHECK_OK(cl_store_discard(s));
-  CL_CHECK(!exists(tmp("gone.h5")) && !exists(tmp("gone.h5.part")) && !exists(tmp("gone.h5.lock")));
+  CL_CHECK(!exists(cl_test_tmp("gone.h5")) && !exists(cl_test_tmp("gone.h5.part")) && !exists(cl_test_tmp("gone.h5.lock")));
 }
 
 static int killed_writer(const char *p) {
@@ -129,7 +121,7 @@ static int killed_writer(const char *p) {
 }
 
 static void test_incomplete(void) {
-  const char *p = tmp("killed.h5");
+  const char *p = cl_test_tmp("killed.h5");
   CL_CHECK_INT_EQ(in_child(killed_writer, p), 0);
   cl_reader *rd = NULL;
   g_log[0] = '\0';
@@ -151,28 +143,28 @@ static void test_append_kind(void) {
   cl_store_opts o = {0};
   o.kind = "sweep";
   cl_store *s = NULL;
-  CL_CHECK_OK(cl_store_create(tmp("sweep.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("sweep.h5"), &o, &s));
   CL_CHECK_OK(cl_store_close(s));
-  CL_CHECK_OK(cl_store_open_append(tmp("sweep.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_open_append(cl_test_tmp("sweep.h5"), &o, &s));
   CL_CHECK_OK(cl_store_close(s));
   o.kind = "profile";
   g_log[0] = '\0';
-  CL_CHECK(cl_store_open_append(tmp("sweep.h5"), &o, &s) == CL_ERR_INVALID);
+  CL_CHECK(cl_store_open_append(cl_test_tmp("sweep.h5"), &o, &s) == CL_ERR_INVALID);
   CL_CHECK(strstr(g_log, "is a sweep output, not a profile output") != NULL);
   /* a plain HDF5 file (no /provenance) is not a cleave output */
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST); /* SWMR-capable */
-  hid_t f = H5Fcreate(tmp("plain.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  hid_t f = H5Fcreate(cl_test_tmp("plain.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   CL_CHECK(f >= 0);
   H5Fclose(f);
   H5Pclose(fapl);
   g_log[0] = '\0';
-  CL_CHECK(cl_store_open_append(tmp("plain.h5"), NULL, &s) == CL_ERR_INVALID);
+  CL_CHECK(cl_store_open_append(cl_test_tmp("plain.h5"), NULL, &s) == CL_ERR_INVALID);
   CL_CHECK(strstr(g_log, "not a cleave output") != NULL);
 }
 
 static void test_checksum(void) {
-  const char *p = tmp("sum.h5");
+  const char *p = cl_test_tmp("sum.h5");
   cl_store *s = NULL;
   cl_table *t = NULL;
   CL_CHECK_OK(cl_store_create(p, NULL, &s));
@@ -238,7 +230,7 @@ static void test_crc_padded(void) {
       CL_FIELD(prec, s, CL_F_STRING, "", "s"),
   };
   const cl_table_desc pd = {"/pad/t", sizeof(prec), pf, 3, "padded", 64};
-  const char *p = tmp("pad.h5");
+  const char *p = cl_test_tmp("pad.h5");
   cl_store *st = NULL;
   cl_table *t = NULL;
   CL_CHECK_OK(cl_store_create(p, NULL, &st));
@@ -287,8 +279,7 @@ static void test_crc_padded(void) {
 }
 
 int main(void) {
-  snprintf(g_dir, sizeof g_dir, "/tmp/cl_outputs_XXXXXX");
-  if (!mkdtemp(g_dir)) return 1;
+  if (!cl_test_tmp_init("outputs_test")) return 1;
   cl_log_set_sink(sink, NULL);
   test_lock();
   test_crc_padded();
@@ -297,8 +288,6 @@ int main(void) {
   test_append_kind();
   test_checksum();
   cl_log_set_sink(NULL, NULL);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", g_dir);
+  cl_test_tmp_remove();
   return cl_test_finish("test_outputs");
 }

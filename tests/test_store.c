@@ -11,18 +11,10 @@
 #include <unistd.h>
 
 #include "cl_test.h"
+#include "cl_test_tmp.h"
 #include "cleave/provenance.h"
 #include "cleave/store.h"
 
-static char g_dir[64];
-
-static const char *tmp(const char *name) {
-  static char buf[8][256];
-  static int k;
-  k = (k + 1) % 8;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-  return buf[k];
-}
 
 typedef struct lrec {
   int64_t seq;
@@ -109,7 +101,7 @@ static void test_roundtrip(void) {
   cl_store_opts o = {0};
   o.flush_records = 1000;
   o.flush_seconds = -1;
-  CL_CHECK_OK(cl_store_create(tmp("a.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("a.h5"), &o, &s));
   cl_table *t;
   CL_CHECK_OK(cl_store_table(s, &g_ldesc, &t));
   cl_table *t2;
@@ -146,7 +138,7 @@ static void test_roundtrip(void) {
   free(b);
 
   cl_reader *r;
-  CL_CHECK_OK(cl_reader_open(tmp("a.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("a.h5"), &r));
   check_seq(r, "/test/layers", n, 3);
   const cl_table_info *ti = cl_reader_find(r, "/test/layers");
   if (ti) {
@@ -184,33 +176,33 @@ static long file_size(const char *p) {
 static void test_errors(void) {
   cl_store *s = NULL;
   /* Existing file without force: CL_ERR_EXISTS and the file is untouched. */
-  FILE *f = fopen(tmp("exists.h5"), "w");
+  FILE *f = fopen(cl_test_tmp("exists.h5"), "w");
   fputs("precious", f);
   fclose(f);
-  CL_CHECK(cl_store_create(tmp("exists.h5"), NULL, &s) == CL_ERR_EXISTS);
+  CL_CHECK(cl_store_create(cl_test_tmp("exists.h5"), NULL, &s) == CL_ERR_EXISTS);
   CL_CHECK(s == NULL);
-  CL_CHECK_INT_EQ(file_size(tmp("exists.h5")), 8);
+  CL_CHECK_INT_EQ(file_size(cl_test_tmp("exists.h5")), 8);
   /* With force it is replaced. */
   cl_store_opts o = {0};
   o.force = 1;
-  CL_CHECK_OK(cl_store_create(tmp("exists.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("exists.h5"), &o, &s));
   CL_CHECK_OK(cl_store_close(s));
-  CL_CHECK(file_size(tmp("exists.h5")) > 8);
+  CL_CHECK(file_size(cl_test_tmp("exists.h5")) > 8);
   /* Unwritable locations. */
   CL_CHECK(cl_store_create("/nonexistent-dir/x.h5", NULL, &s) == CL_ERR_IO);
-  CL_CHECK(cl_store_create(g_dir, &o, &s) == CL_ERR_IO); /* a directory */
+  CL_CHECK(cl_store_create(cl_test_dir, &o, &s) == CL_ERR_IO); /* a directory */
   /* Appending to something missing or not HDF5. */
-  CL_CHECK(cl_store_open_append(tmp("missing.h5"), NULL, &s) == CL_ERR_NOTFOUND);
-  f = fopen(tmp("junk.h5"), "w");
+  CL_CHECK(cl_store_open_append(cl_test_tmp("missing.h5"), NULL, &s) == CL_ERR_NOTFOUND);
+  f = fopen(cl_test_tmp("junk.h5"), "w");
   fputs("not hdf5 at all", f);
   fclose(f);
-  CL_CHECK(cl_store_open_append(tmp("junk.h5"), NULL, &s) == CL_ERR_HDF5);
+  CL_CHECK(cl_store_open_append(cl_test_tmp("junk.h5"), NULL, &s) == CL_ERR_HDF5);
   cl_reader *r = NULL;
-  CL_CHECK(cl_reader_open(tmp("junk.h5"), &r) == CL_ERR_HDF5);
-  CL_CHECK(cl_reader_open(tmp("missing.h5"), &r) == CL_ERR_IO);
+  CL_CHECK(cl_reader_open(cl_test_tmp("junk.h5"), &r) == CL_ERR_HDF5);
+  CL_CHECK(cl_reader_open(cl_test_tmp("missing.h5"), &r) == CL_ERR_IO);
 
   /* Bad descriptors. */
-  CL_CHECK_OK(cl_store_create(tmp("bad.h5"), NULL, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("bad.h5"), NULL, &s));
   cl_table *t;
   cl_field bf[2] = {g_lfields[0], g_lfields[1]};
   cl_table_desc d = {"/bad", sizeof(lrec), bf, 2, "", 0};
@@ -244,7 +236,7 @@ static void test_time_flush(void) {
   cl_store *s;
   cl_store_opts o = {0};
   o.flush_seconds = 0.05;
-  CL_CHECK_OK(cl_store_create(tmp("time.h5"), &o, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("time.h5"), &o, &s));
   cl_table *t;
   CL_CHECK_OK(cl_store_table(s, &g_ldesc, &t));
   lrec r = make_rec(0, 0);
@@ -276,7 +268,7 @@ static void collect(const char *name, const char *value, void *ud) {
 
 static void test_dict_resume_provenance(void) {
   cl_store *s;
-  CL_CHECK_OK(cl_store_create(tmp("d.h5"), NULL, &s));
+  CL_CHECK_OK(cl_store_create(cl_test_tmp("d.h5"), NULL, &s));
   cl_dict *d;
   CL_CHECK_OK(cl_store_dict(s, "models", &d));
   int32_t a, b, c;
@@ -313,7 +305,7 @@ static void test_dict_resume_provenance(void) {
   CL_CHECK_OK(cl_store_close(s));
 
   /* Resume: continues the table and the dictionary ids; layout mismatch refused. */
-  CL_CHECK_OK(cl_store_open_append(tmp("d.h5"), NULL, &s));
+  CL_CHECK_OK(cl_store_open_append(cl_test_tmp("d.h5"), NULL, &s));
   {
     cl_field changed[7];
     memcpy(changed, g_lfields, sizeof changed);
@@ -343,7 +335,7 @@ static void test_dict_resume_provenance(void) {
   CL_CHECK_OK(cl_store_close(s));
 
   cl_reader *r;
-  CL_CHECK_OK(cl_reader_open(tmp("d.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("d.h5"), &r));
   check_seq(r, "/test/layers", 150, 1);
   const cl_table_info *di = cl_reader_find(r, "/strings/models");
   CL_CHECK(di && di->is_dict && di->n_records == 303);
@@ -377,7 +369,7 @@ static void test_merge(void) {
     cl_store_opts o = {0};
     o.rank = k;
     o.n_ranks = 2;
-    CL_CHECK_OK(cl_store_create(tmp("m.h5"), &o, &s));
+    CL_CHECK_OK(cl_store_create(cl_test_tmp("m.h5"), &o, &s));
     snprintf(paths[k], sizeof paths[k], "%s", cl_store_path(s));
     cl_dict *d;
     CL_CHECK_OK(cl_store_dict(s, "models", &d));
@@ -401,19 +393,19 @@ static void test_merge(void) {
     CL_CHECK_OK(cl_store_close(s));
   }
   char want[256];
-  snprintf(want, sizeof want, "%s/m.rank1.h5", g_dir);
+  snprintf(want, sizeof want, "%s/m.rank1.h5", cl_test_dir);
   CL_CHECK_STR_EQ(paths[1], want);
   const char *in[2] = {paths[0], paths[1]};
   cl_merge_opts mo = {0, NULL};
-  CL_CHECK_OK(cl_store_merge(tmp("merged.h5"), in, 2, &mo));
-  CL_CHECK(cl_store_merge(tmp("merged.h5"), in, 2, &mo) == CL_ERR_EXISTS);
-  const char *in3[1] = {tmp("merged.h5")};
+  CL_CHECK_OK(cl_store_merge(cl_test_tmp("merged.h5"), in, 2, &mo));
+  CL_CHECK(cl_store_merge(cl_test_tmp("merged.h5"), in, 2, &mo) == CL_ERR_EXISTS);
+  const char *in3[1] = {cl_test_tmp("merged.h5")};
   mo.force = 1;
-  CL_CHECK(cl_store_merge(tmp("merged2.h5"), in3, 1, &mo) == CL_ERR_UNSUPPORTED);
-  CL_CHECK(file_size(tmp("merged2.h5")) < 0); /* nothing left behind */
+  CL_CHECK(cl_store_merge(cl_test_tmp("merged2.h5"), in3, 1, &mo) == CL_ERR_UNSUPPORTED);
+  CL_CHECK(file_size(cl_test_tmp("merged2.h5")) < 0); /* nothing left behind */
 
   cl_reader *r;
-  CL_CHECK_OK(cl_reader_open(tmp("merged.h5"), &r));
+  CL_CHECK_OK(cl_reader_open(cl_test_tmp("merged.h5"), &r));
   const cl_table_info *ti = cl_reader_find(r, "/test/layers");
   CL_CHECK(ti && ti->n_records == 21 && ti->n_fields == 8);
   typedef struct mrec {
@@ -453,11 +445,7 @@ static void test_merge(void) {
 }
 
 int main(void) {
-  snprintf(g_dir, sizeof g_dir, "/tmp/cl_store_test.XXXXXX");
-  if (!mkdtemp(g_dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  if (!cl_test_tmp_init("store_test")) return 1;
   setenv("CLEAVE_NO_GIT", "1", 0); /* keep the unit test fast; git is exercised by scripts */
   test_sha256();
   test_roundtrip();
@@ -467,8 +455,6 @@ int main(void) {
   test_merge();
   /* No HDF5 object of any file may still be open. */
   CL_CHECK_INT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+  cl_test_tmp_remove();
   return cl_test_finish("test_store");
 }
