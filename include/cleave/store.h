@@ -255,6 +255,13 @@ typedef enum cl_probe_outcome {
  *  cl_store_open_append. */
 cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome);
 
+/** @brief Read, from the open reader @p r, what cleave's readers read of a file: every
+ *  object's attributes, the first 64 and the last record of every table as its own
+ *  layout, text datasets, dictionaries and every declared record layout
+ *  (cleave/records.h); errors libhdf5 returns are ignored. The probe's child runs it,
+ *  and so do the HDF5 fuzz harnesses on every input. */
+void cl_reader_walk(cl_reader *r);
+
 /* ---- Merging per-rank files ---- */
 struct cl_provenance;
 typedef struct cl_merge_opts {

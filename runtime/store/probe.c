@@ -128,11 +128,16 @@ static void probe_child(const char *path) {
   cl_reader *r = NULL;
   if (cl__reader_open_unprobed(path, &r) == CL_OK) {
     cl__reader_skip_checksums(r);
-    (void)H5Ovisit(cl__reader_file(r), H5_INDEX_NAME, H5_ITER_INC, visit_object, r);
-    for (const cl_rec_entry *e = cl_rec_all(); e->desc; e++) read_declared(r, e->desc);
+    cl_reader_walk(r);
     cl_reader_close(r); /* the child's own file id: closing it exercises H5A/H5O release */
   }
   _exit(0);
+}
+
+void cl_reader_walk(cl_reader *r) {
+  if (!r) return;
+  (void)H5Ovisit(cl__reader_file(r), H5_INDEX_NAME, H5_ITER_INC, visit_object, r);
+  for (const cl_rec_entry *e = cl_rec_all(); e->desc; e++) read_declared(r, e->desc);
 }
 
 /* ---- the parent ---- */

@@ -14,47 +14,10 @@ static void on_attr(const char *name, const char *value, void *ud) {
   if (!name || !value) abort();
 }
 
-/* One table read as its own layout (first 256 records), and its attributes. */
-static void read_table(cl_reader *r, const cl_table_info *t) {
-  cl_field fields[64];
-  int n = 0;
-  size_t off = 0;
-  for (int k = 0; k < t->n_fields && n < 64; k++) {
-    const cl_field_info *f = &t->fields[k];
-    if (f->type == CL_F_COUNT || !f->name) continue;
-    const size_t sz = f->size ? f->size : 1;
-    if (sz > 4096) continue;
-    fields[n] = (cl_field){f->name, f->type, off, sz, NULL, NULL, NULL};
-    off += (sz + 7) & ~(size_t)7;
-    n++;
-  }
-  (void)cl_reader_attrs(r, t->path, on_attr, NULL);
-  if (!n) return;
-  const cl_table_desc as = {t->path, off, fields, n, "", 0};
-  size_t want = t->n_records < 256 ? (size_t)t->n_records : 256;
-  void *buf = calloc(want ? want : 1, off);
-  if (!buf) return;
-  (void)cl_reader_read(r, t->path, &as, 0, want, buf);
-  free(buf);
-}
-
-/* Every declared record layout (cleave/records.h) read as the commands read it. */
-static void read_declared(cl_reader *r) {
-  for (const cl_rec_entry *e = cl_rec_all(); e->desc; e++) {
-    const cl_table_info *ti = cl_reader_find(r, e->desc->path);
-    if (!ti) continue;
-    size_t n = ti->n_records < 64 ? (size_t)ti->n_records : 64;
-    void *buf = malloc((n ? n : 1) * e->desc->record_size);
-    if (!buf) abort();
-    uint64_t missing = 0;
-    (void)cl_rec_read(r, e->desc, 0, n, buf, &missing);
-    free(buf);
-  }
-}
-
+/* What readers read (cl_reader_walk, as the probe's child does), then the provenance
+ * as report reads it: never a NULL name, value or text. */
 void cl_fuzz_h5_store_reader(cl_reader *r) {
-  for (int i = 0; i < cl_reader_n_tables(r) && i < 64; i++) read_table(r, cl_reader_table_at(r, i));
-  read_declared(r);
+  cl_reader_walk(r);
   (void)cl_reader_attrs(r, "/provenance", on_attr, NULL);
   char *text = NULL;
   if (cl_reader_exists(r, "/provenance/config") && cl_reader_text(r, "/provenance/config", &text) == CL_OK) {
