@@ -115,7 +115,14 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
       cl_log_error("%s: /profile/layers row %zu holds step %d (expected steps in order)", path, k, (*L)[k].step);
       st = CL_ERR_INVALID;
     }
-    info->total_s += (*L)[k].cpu_median;
+    const double sec = (*L)[k].cpu_median;
+    if (st == CL_OK && (!(sec >= 0) || !isfinite(sec) || !isfinite(info->total_s + sec))) {
+      cl_log_error("%s: /profile/layers row %zu: %s %g is not a time in seconds%s", path, k,
+                   info->cpu_times ? "cpu_median" : "median", sec,
+                   isfinite(sec) && sec >= 0 ? " (the steps' total overflows)" : "");
+      st = CL_ERR_INVALID;
+    }
+    info->total_s += sec;
   }
   for (size_t b = 0; st == CL_OK && b < nb; b++)
     if ((*B)[b].first_step < 0 || (*B)[b].last_step < (*B)[b].first_step || (*B)[b].last_step >= (int32_t)nl ||
@@ -124,6 +131,11 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
                    (*B)[b].first_step, (*B)[b].last_step);
       st = CL_ERR_INVALID;
     }
+  if (st == CL_OK && (*B)[nb - 1].last_step != (int32_t)nl - 1) { /* the tail would cost nothing */
+    cl_log_error("%s: /profile/blocks end at step %d, but /profile/layers has steps 0..%zu", path,
+                 (*B)[nb - 1].last_step, nl - 1);
+    st = CL_ERR_INVALID;
+  }
   if (st != CL_OK) {
     free(*L);
     free(*B);
