@@ -14,7 +14,7 @@ SANITIZE="${3:-OFF}"
 cd "$S"
 SILENT="h5aexists_segv.h5 h5o_attr_decode_overflow.h5"
 KNOWN=(tests/fuzz/hdf5-known/*.h5)
-[ "${#KNOWN[@]}" -ge 7 ] || fail "expected the 7 files of tests/fuzz/hdf5-known, found ${#KNOWN[@]}"
+[ "${#KNOWN[@]}" -ge 8 ] || fail "expected the 8 files of tests/fuzz/hdf5-known, found ${#KNOWN[@]}"
 
 # check WHAT FILE WANT_RC CMD...: no signal, exit WANT_RC, exactly one "cleave: error:" line,
 # naming FILE and saying the probe refused it (for files the probe must refuse).
