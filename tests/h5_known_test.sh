@@ -56,7 +56,7 @@ cmp -s tests/fuzz/hdf5-known/h5t_copy_fpe.h5 "$T/resume.h5" && ok "sweep --resum
 
 # a 21 KB file whose metadata makes libhdf5 malloc 21 GB: the probe's child must not fill
 # that memory (M_PERTURB) for minutes; the command fails in well under a second
-f=tests/fuzz/regress/profile_h5/h5c_protect_21gb.h5
+f=tests/data/h5/h5c_protect_21gb.h5
 t0=$(date +%s)
 timeout 60 "$C" report "$f" > "$T/out" 2> "$T/err"; rc=$?; dt=$(( $(date +%s) - t0 ))
 if [ $rc = 2 ] && [ "$(grep -c '^cleave: error: ' "$T/err")" = 1 ] && [ $dt -le 20 ]; then ok "report $f: exit 2 in ${dt}s"
