@@ -138,13 +138,13 @@ cl_status cl_profile_set_add_block(cl_profile_set *set, int m, const char *model
                                    const cl_profile_block *b) {
   cl_profile_model *md = get_model(set, m, model);
   if (!md) return CL_ERR_NOMEM;
-  int expect = md->n_blocks ? md->blocks[md->n_blocks - 1].last_layer + 1 : b->first_layer;
-  if (b->first_layer != expect || b->last_layer < b->first_layer || b->first_layer < 0) {
+  int expect = md->n_blocks ? md->blocks[md->n_blocks - 1].last_layer + 1 : 0;
+  if (b->first_layer != expect || b->last_layer < b->first_layer) {
     cl_log_error("profile: %s/%s block %d covers layers %d-%d, expected it to start at layer %d",
                  set->machines[m].name, model, md->n_blocks, b->first_layer, b->last_layer, expect);
     return CL_ERR_INVALID;
   }
-  if (!(b->seconds >= 0) || !isfinite(b->seconds) || b->output_bytes < 0) {
+  if (!(b->seconds >= 0) || !(b->seconds <= CL_PROFILE_MAX_SECONDS) || b->output_bytes < 0) {
     cl_log_error("profile: %s/%s block %d has invalid seconds %g or output_bytes %lld",
                  set->machines[m].name, model, md->n_blocks, b->seconds,
                  (long long)b->output_bytes);
@@ -171,7 +171,7 @@ cl_status cl_profile_set_add_layer(cl_profile_set *set, int m, const char *model
                    set->machines[m].name, model, id, l->inputs[k]);
       return CL_ERR_INVALID;
     }
-  if (!(l->seconds >= 0) || !isfinite(l->seconds) || l->output_bytes < 0) {
+  if (!(l->seconds >= 0) || !(l->seconds <= CL_PROFILE_MAX_SECONDS) || l->output_bytes < 0) {
     cl_log_error("profile: %s/%s layer %d has invalid seconds %g or output bytes %lld",
                  set->machines[m].name, model, id, l->seconds, (long long)l->output_bytes);
     return CL_ERR_INVALID;
@@ -282,9 +282,9 @@ cl_status cl_profile_load_scission_csv(cl_profile_set *set, const char *path, co
         st = CL_ERR_INVALID;
         goto done;
       }
-    if (!parse_dbl(fl[4], &sec) || sec < 0) {
-      cl_log_error("%s:%d: column 'seconds': expected a non-negative number, got '%s'", path,
-                   lineno, fl[4]);
+    if (!parse_dbl(fl[4], &sec) || sec < 0 || sec > CL_PROFILE_MAX_SECONDS) {
+      cl_log_error("%s:%d: column 'seconds': expected a number in [0, %g], got '%s'", path,
+                   lineno, CL_PROFILE_MAX_SECONDS, fl[4]);
       st = CL_ERR_INVALID;
       goto done;
     }
@@ -310,12 +310,23 @@ cl_status cl_profile_load_scission_csv(cl_profile_set *set, const char *path, co
       st = CL_ERR_INVALID;
       goto done;
     }
-    cl_profile_block b = {(int)v[1], (int)v[2], sec, (int64_t)ob};
-    st = cl_profile_set_add_block(set, m, fl[0], &b);
-    if (st != CL_OK) {
-      cl_log_error("%s:%d: columns 'input_layer'/'output_layer': block rejected", path, lineno);
+    /* Blocks cover the model from layer 0 without gaps (cl_profile_set_add_block): said
+     * here with the file and line. */
+    long long expect = have ? (long long)md->blocks[have - 1].last_layer + 1 : 0;
+    if (v[1] != expect) {
+      cl_log_error("%s:%d: column 'input_layer': block %d of model %s must start at layer %lld, got %lld", path,
+                   lineno, have, fl[0], expect, v[1]);
+      st = CL_ERR_INVALID;
       goto done;
     }
+    if (v[2] < v[1]) {
+      cl_log_error("%s:%d: column 'output_layer': %lld is before input_layer %lld", path, lineno, v[2], v[1]);
+      st = CL_ERR_INVALID;
+      goto done;
+    }
+    cl_profile_block b = {(int)v[1], (int)v[2], sec, (int64_t)ob};
+    st = cl_profile_set_add_block(set, m, fl[0], &b);
+    if (st != CL_OK) goto done;
   }
   if (lineno == 0) {
     cl_log_error("%s: empty file", path);
@@ -469,9 +480,9 @@ cl_status cl_profile_load_layers_csv(cl_profile_set *set, int m, const char *mod
       st = CL_ERR_INVALID;
       goto done;
     }
-    if (!parse_dbl(fl[col[COL_SECONDS]], &l.seconds) || l.seconds < 0) {
-      cl_log_error("%s:%d: column 'seconds': expected a non-negative number, got '%s'", path,
-                   lineno, fl[col[COL_SECONDS]]);
+    if (!parse_dbl(fl[col[COL_SECONDS]], &l.seconds) || l.seconds < 0 || l.seconds > CL_PROFILE_MAX_SECONDS) {
+      cl_log_error("%s:%d: column 'seconds': expected a number in [0, %g], got '%s'", path,
+                   lineno, CL_PROFILE_MAX_SECONDS, fl[col[COL_SECONDS]]);
       st = CL_ERR_INVALID;
       goto done;
     }

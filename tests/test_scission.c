@@ -211,6 +211,14 @@ static bf_query bfq(const char *model) {
 
 /* ---------------- tests ---------------- */
 
+static int g_lines;
+static char g_last[1024];
+static void capture(const char *line, void *ctx) {
+  (void)ctx;
+  g_lines++;
+  snprintf(g_last, sizeof g_last, "%s", line);
+}
+
 static void test_loaders(cl_profile_set *set, cl_netstats *net) {
   CL_CHECK_INT_EQ(cl_profile_set_n_machines(set), 5);
   int r = cl_profile_set_find_machine(set, "raspi4");
@@ -261,6 +269,35 @@ static void test_loaders(cl_profile_set *set, cl_netstats *net) {
   fprintf(stderr, "(expected error follows)\n");
   CL_CHECK_INT_EQ(cl_profile_load_scission_dir(bad, tmpd), CL_ERR_INVALID);
   cl_profile_set_destroy(bad);
+  /* Missing first rows (block 0 not at layer 0) and absurd seconds would cost layers
+   * nothing or make every sum infinite: refused with one line naming file:line. */
+  static const char *const refused[][2] = {
+      {"m,0,1,1,0.5,10\n", ":2: column 'input_layer': block 0 of model m must start at layer 0, got 1"},
+      {"m,0,0,1,0.5,10\nm,1,2,1,0.5,10\n", ":3: column 'output_layer': 1 is before input_layer 2"},
+      {"m,0,0,1,1e300,10\n", ":2: column 'seconds': expected a number in [0, 1e+09], got '1e300'"},
+      {"m,0,0,1,0.5,10\nm,1,2,3,1e9,1\nm,2,4,4,1e9,1\n", NULL}, /* the bound itself loads */
+  };
+  for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+    f = fopen(p, "w");
+    fprintf(f, "model,block,input_layer,output_layer,seconds,output_bytes\n%s", refused[k][0]);
+    fclose(f);
+    CL_CHECK_OK(cl_profile_set_create(&bad));
+    g_lines = 0;
+    g_last[0] = '\0';
+    cl_log_set_sink(capture, NULL);
+    cl_status st = cl_profile_load_scission_csv(bad, p, "device", "x");
+    cl_log_set_sink(NULL, NULL);
+    if (refused[k][1]) {
+      CL_CHECK_INT_EQ(st, CL_ERR_INVALID);
+      CL_CHECK_INT_EQ(g_lines, 1);
+      CL_CHECK(strstr(g_last, p) != NULL && strstr(g_last, refused[k][1]) != NULL);
+      if (!strstr(g_last, refused[k][1])) fprintf(stderr, "got: %s\n", g_last);
+    } else {
+      CL_CHECK_OK(st);
+      CL_CHECK_INT_EQ(g_lines, 0);
+    }
+    cl_profile_set_destroy(bad);
+  }
   unlink(p);
   snprintf(p, sizeof p, "%s/net.csv", tmpd);
   f = fopen(p, "w");

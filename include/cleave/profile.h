@@ -20,6 +20,10 @@
 #include "cleave/status.h"
 
 /** One block: the layers [first_layer, last_layer] (inclusive) run as a unit. */
+/** Largest run time a profile may give one block or layer (~32 years): anything above is
+ *  a corrupt or hostile file, and the bound keeps every sum of a model's times finite. */
+#define CL_PROFILE_MAX_SECONDS 1e9
+
 typedef struct cl_profile_block {
   int first_layer, last_layer; /* layer indices, inclusive */
   double seconds;              /* mean run time of the block on this machine */
@@ -68,7 +72,10 @@ cl_status cl_profile_set_add_machine(cl_profile_set *set, const char *tier, cons
 /** @brief Record the file machine @p m was loaded from (copied; see cl_profile_machine.source). */
 cl_status cl_profile_set_set_source(cl_profile_set *set, int m, const char *path);
 /** @brief Append the next block of @p model on machine @p m (the model is created on
- *  first use). Blocks must be contiguous: first_layer == previous last_layer + 1. */
+ *  first use). Blocks must be contiguous and cover the model from its first layer:
+ *  block 0 starts at layer 0, later ones at the previous last_layer + 1 (a file whose
+ *  first rows are missing would otherwise cost those layers nothing). Seconds in
+ *  [0, CL_PROFILE_MAX_SECONDS]. */
 cl_status cl_profile_set_add_block(cl_profile_set *set, int m, const char *model,
                                    const cl_profile_block *b);
 /** @brief Append the next layer of @p model on machine @p m. Copies name and inputs. */
