@@ -10,6 +10,9 @@
  * What loads then goes through the Scission search (every objective given) with its
  * three output formats, and through every registered planner on the common input built
  * from the profiles (cl_plan_input_from_profiles, `cleave plan compare`). Contracts
+ * Inputs whose first part has a per-layer header (layer,seconds,out_bytes,...) are
+ * the layer mode instead (run_layers: `cleave plan neurosurgeon|dads --mobile-layers
+ * A --cloud-layers B`, --predict-* fit files). Contracts
  * checked: a refused file leaves no half-built result; ranked configurations and planner
  * results have finite, non-negative latency, energy and bytes, placements name machines
  * of the input, and formatting never overflows its buffer. */
@@ -161,6 +164,84 @@ static void run_planners(const cl_profile_set *set, const cl_netstats *net, cons
   cl_plan_input_fini(&in);
 }
 
+/* `cleave plan neurosurgeon` and `cleave plan dads` on a two-node problem. */
+static void run_twonode(const cl_plan_twonode_opts *o) {
+  cl_plan_twonode p;
+  cl_status ls = cl_plan_twonode_load(o, &p);
+  if (getenv("CL_FUZZ_PLAN_TRACE")) fprintf(stderr, "twonode: %s, %d units\n", cl_status_str(ls), ls ? 0 : p.n);
+  if (ls != CL_OK) return;
+  if (p.n < 1 || !finite_nonneg(p.bw) || !(p.bw > 0) || !finite_nonneg(p.lat) || !finite_nonneg(p.input_bytes))
+    abort();
+  for (int v = 0; v < p.n; v++) {
+    if (!finite_nonneg(p.ta[v]) || !finite_nonneg(p.tb[v]) || !finite_nonneg(p.out[v])) abort();
+    for (int k = p.in_off[v]; k < p.in_off[v + 1]; k++)
+      if (p.in_idx[k] < 0 || p.in_idx[k] >= v) abort(); /* inputs are earlier units */
+  }
+  cl_ns_input in = {p.n, p.ta, p.tb, p.out, NULL, p.input_bytes, p.lat, p.bw, 1000, CL_NS_LATENCY, 2, 1, 0.5};
+  unsigned char *cut_ok = calloc((size_t)p.n + 1, 1);
+  cl_ns_result *res = malloc((size_t)(p.n + 1) * sizeof *res);
+  if (!cut_ok || !res) abort();
+  for (int s = 0; s <= p.n; s++) cut_ok[s] = 1;
+  for (int v = 0; v < p.n; v++)
+    for (int k = p.in_off[v]; k < p.in_off[v + 1]; k++)
+      for (int s = p.in_idx[k] + 2; s <= v; s++) cut_ok[s] = 0;
+  in.cut_ok = cut_ok;
+  for (int obj = 0; obj < 2; obj++) {
+    in.objective = (cl_ns_objective)obj;
+    cl_ns_result best;
+    cl_status ns = cl_neurosurgeon_plan(&in, &best, res);
+    if (getenv("CL_FUZZ_PLAN_TRACE")) fprintf(stderr, "neurosurgeon: %s, split %d\n", cl_status_str(ns), best.split);
+    if (ns == CL_OK) {
+      if (best.split < 0 || best.split > p.n || !cut_ok[best.split] || !finite_nonneg(best.latency) ||
+          !finite_nonneg(best.energy) || !finite_nonneg(best.bytes))
+        abort();
+      for (int s = 0; s <= p.n; s++)
+        if (res[s].split >= 0 && (!finite_nonneg(res[s].latency) ||
+                                  (obj == 0 && res[s].latency < best.latency)))
+          abort();
+    }
+  }
+  free(cut_ok);
+  free(res);
+  cl_dads_input din = {p.n, p.in_off, p.in_idx, p.ta, p.tb, p.out, p.bw, p.lat};
+  unsigned char *cloud = calloc((size_t)p.n, 1), *dev = calloc((size_t)p.n, 1);
+  if (!cloud || !dev) abort();
+  cl_dads_result r, r_dev;
+  if (cl_dads_plan(&din, cloud, &r) == CL_OK && cl_dads_eval(&din, dev, &r_dev) == CL_OK) {
+    if (!finite_nonneg(r.latency) || !finite_nonneg(r.bytes) || r.n_cloud < 0 || r.n_cloud > p.n) abort();
+    /* the min cut is optimal: never worse than everything on the device (relative slack
+     * for the max-flow's floating point) */
+    if (r.latency > r_dev.latency * (1 + 1e-9) + 1e-12) abort();
+  }
+  free(cloud);
+  free(dev);
+  cl_plan_twonode_fini(&p);
+}
+
+/* Layer mode (the first part has a per-layer header): parts 1-2 are the per-layer CSVs
+ * of the two sides (--mobile-layers / --cloud-layers), an empty one replaced by part 3
+ * as the regression training file of that side (--predict-*). */
+static void run_layers(char *part[N_PARTS], int n) {
+  static const char *const names[3] = {"a-layers.csv", "b-layers.csv", "fit.csv"};
+  const char *path[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < 3 && i < n; i++)
+    if (part[i] && *part[i]) {
+      char rel[64];
+      snprintf(rel, sizeof rel, "%s", names[i]);
+      path[i] = strdup(cl_fuzz_write(rel, (const uint8_t *)part[i], strlen(part[i])));
+    }
+  cl_plan_twonode_opts o;
+  cl_plan_twonode_opts_init(&o);
+  o.a_layers = path[0];
+  o.b_layers = path[1];
+  if (!path[0]) o.a_fit = path[2];
+  if (!path[1]) o.b_fit = path[2];
+  o.bandwidth_mbps = 8;
+  o.latency_ms = 10;
+  if (o.a_layers || o.b_layers) run_twonode(&o);
+  for (int i = 0; i < 3; i++) free((char *)path[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_setup();
   char dir[1024];
@@ -171,6 +252,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = cl_fuzz_strdup(data, size);
   char *part[N_PARTS];
   int n = split_parts(text, part);
+  if (!strncmp(part[0], "layer", 5) || strstr(part[0], ",layer,") || (n > 1 && !strncmp(part[1], "layer", 5))) {
+    run_layers(part, n);
+    free(text);
+    return 0;
+  }
   static const char *const names[3] = {"device-d.csv", "edge-e.csv", "cloud-c.csv"};
   for (int i = 0; i < 3; i++) write_part(names[i], i < n ? part[i] : NULL);
 
@@ -215,6 +301,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       run_scission(set, net, model, n > 4 ? part[4] : NULL);
       run_planners(set, net, model);
     }
+    /* `cleave plan neurosurgeon|dads --profiles DIR [--network FILE]` */
+    cl_plan_twonode_opts o;
+    cl_plan_twonode_opts_init(&o);
+    o.src = src;
+    if (net) o.net = cl_fuzz_write("net.csv", (const uint8_t *)part[3], strlen(part[3]));
+    else o.bandwidth_mbps = 8;
+    run_twonode(&o);
   }
   cl_netstats_destroy(net);
   cl_profile_set_destroy(set);
