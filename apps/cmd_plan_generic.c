@@ -49,7 +49,7 @@ static int generic_input(plan_opts *o, generic_ctx *c, cl_plan_input *in) {
     }
     if (!rc) rc = plan_exit(cl_plan_input_from_profiles(c->set, c->name, c->net, in));
     /* a zoo model (not an ONNX file) also enables the spatial planners */
-    if (!rc && !cl_onnx_is_path(c->name) && cl_zoo_build(c->name, &c->g) == CL_OK)
+    if (!rc && !cl_onnx_is_path(c->name) && cl_zoo_find(c->name) && cl_zoo_build(c->name, &c->g) == CL_OK)
       rc = plan_exit(cl_plan_input_attach_graph(in, c->g));
   }
   if (!rc && o->tn.bandwidth_mbps > 0) {
