@@ -75,6 +75,7 @@ cl_status cl_netstats_add(cl_netstats *ns, const char *src, const char *dst, dou
 
 cl_status cl_netstats_load_csv(const char *path, cl_netstats **out) {
   static const char *const cols[4] = {"source", "destination", "ping(ms)", "bandwidth(mbps)"};
+  static const double k_min[2] = {0, 1e-6}, k_max[2] = {3.6e6, 1e7}; /* ms; Mbit/s */
   *out = NULL;
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -107,7 +108,7 @@ cl_status cl_netstats_load_csv(const char *path, cl_netstats **out) {
       break;
     }
     if (!header) {
-      for (int i = 0; i < 4; i++)
+      for (int i = 0; i < 4 && st == CL_OK; i++)
         if (strcmp(fl[i], cols[i])) {
           cl_log_error("%s:%d: header column %d is '%s', expected '%s'", path, lineno, i + 1,
                        fl[i], cols[i]);
@@ -121,10 +122,11 @@ cl_status cl_netstats_load_csv(const char *path, cl_netstats **out) {
       char *end;
       errno = 0;
       v[i] = strtod(fl[2 + i], &end);
-      if (errno || end == fl[2 + i] || *end || !isfinite(v[i]) || v[i] < 0 ||
-          (i == 1 && v[i] <= 0)) {
-        cl_log_error("%s:%d: column '%s': expected a %s number, got '%s'", path, lineno,
-                     cols[2 + i], i ? "positive" : "non-negative", fl[2 + i]);
+      /* The ranges of a testbed link (docs/config.md): latency [0 s, 3600 s], bandwidth
+       * [1 bit/s, 10 Tbit/s]. */
+      if (errno || end == fl[2 + i] || *end || !(v[i] >= k_min[i] && v[i] <= k_max[i])) {
+        cl_log_error("%s:%d: column '%s': expected a number in [%g, %g], got '%s'", path, lineno,
+                     cols[2 + i], k_min[i], k_max[i], fl[2 + i]);
         st = CL_ERR_INVALID;
       }
     }

@@ -307,6 +307,28 @@ static void test_loaders(cl_profile_set *set, cl_netstats *net) {
   fprintf(stderr, "(expected error follows)\n");
   CL_CHECK_INT_EQ(cl_netstats_load_csv(p, &bn), CL_ERR_INVALID);
   CL_CHECK(bn == NULL);
+  /* A testbed link's ranges (latency <= 3600 s, bandwidth <= 10 Tbit/s), one line each;
+   * a header with every column wrong is one line too. */
+  static const char *const net_refused[][2] = {
+      {"source,destination,ping(ms),bandwidth(mbps)\na,b,1e308,5\n",
+       ":2: column 'ping(ms)': expected a number in [0, 3.6e+06], got '1e308'"},
+      {"source,destination,ping(ms),bandwidth(mbps)\na,b,10,1e8\n",
+       ":2: column 'bandwidth(mbps)': expected a number in [1e-06, 1e+07], got '1e8'"},
+      {"src,dst,ping,bw\na,b,10,5\n", ":1: header column 1 is 'src', expected 'source'"},
+  };
+  for (size_t k = 0; k < sizeof net_refused / sizeof net_refused[0]; k++) {
+    f = fopen(p, "w");
+    fputs(net_refused[k][0], f);
+    fclose(f);
+    g_lines = 0;
+    cl_log_set_sink(capture, NULL);
+    CL_CHECK_INT_EQ(cl_netstats_load_csv(p, &bn), CL_ERR_INVALID);
+    cl_log_set_sink(NULL, NULL);
+    CL_CHECK(bn == NULL);
+    CL_CHECK_INT_EQ(g_lines, 1);
+    CL_CHECK(strstr(g_last, net_refused[k][1]) != NULL);
+    if (!strstr(g_last, net_refused[k][1])) fprintf(stderr, "got: %s\n", g_last);
+  }
   unlink(p);
   rmdir(tmpd);
   CL_CHECK_INT_EQ(cl_scission_criteria_check("edge", "10,,!3"), CL_ERR_INVALID);
