@@ -195,6 +195,46 @@ static void test_crash_refused(void) {
   cl_reader_close(r);
 }
 
+/* A fuzzed profile whose /profile/layers records are 272 bytes but declare a field at
+ * byte ~63,000: libhdf5's struct conversion copied out of bounds on H5Dread, and
+ * whether the probe's child faulted first depended on the heap (`cleave report` died
+ * of SIGSEGV). Refused by the record-type check, in the child and in process. */
+#define DAMAGED_FILE "data/h5/compound_field_outside_record.h5"
+static void test_damaged_layout(void) {
+  cl_probe_outcome out = CL_PROBE_PASSED;
+  g_n_lines = 0;
+  CL_CHECK(cl_reader_probe(DAMAGED_FILE, &out) == CL_ERR_HDF5);
+  CL_CHECK_INT_EQ(out, CL_PROBE_DAMAGED);
+  CL_CHECK_INT_EQ(g_n_lines, 1);
+  CL_CHECK_INT_EQ(lines_with("'" DAMAGED_FILE "': damaged HDF5 file: the record type of a table has fields outside",
+                             NULL),
+                  1);
+  /* without the probe: the reader's own check names the table */
+  CL_CHECK_OK(setenv("CLEAVE_H5_PROBE", "off", 1));
+  cl_reader *r = (cl_reader *)1;
+  g_n_lines = 0;
+  CL_CHECK(cl_reader_open(DAMAGED_FILE, &r) == CL_ERR_HDF5);
+  CL_CHECK(r == NULL);
+  CL_CHECK_INT_EQ(g_n_lines, 1);
+  CL_CHECK_INT_EQ(lines_with("record type of table /profile/layers has fields outside its records", DAMAGED_FILE), 1);
+  CL_CHECK_OK(unsetenv("CLEAVE_H5_PROBE"));
+  /* --resume: refused by the probe, the file untouched */
+  FILE *in = fopen(DAMAGED_FILE, "rb"), *o = fopen(cl_test_tmp("damaged.h5"), "wb");
+  char buf[4096];
+  size_t n;
+  while (in && o && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, o);
+  if (in) fclose(in);
+  if (o) fclose(o);
+  long size = file_size(cl_test_tmp("damaged.h5"));
+  CL_CHECK(size > 0);
+  cl_store *s = (cl_store *)1;
+  g_n_lines = 0;
+  CL_CHECK(cl_store_open_append(cl_test_tmp("damaged.h5"), NULL, &s) == CL_ERR_HDF5);
+  CL_CHECK(s == NULL);
+  CL_CHECK_INT_EQ(g_n_lines, 1);
+  CL_CHECK_INT_EQ(file_size(cl_test_tmp("damaged.h5")), size);
+}
+
 int main(void) {
   if (!cl_test_tmp_init("h5probe_test")) return 1;
   setenv("CLEAVE_NO_GIT", "1", 0);
@@ -203,6 +243,7 @@ int main(void) {
   test_valid_passes();
   test_skipped();
   test_crash_refused();
+  test_damaged_layout();
   cl_log_set_sink(NULL, NULL);
   /* No HDF5 object of any file may still be open. */
   CL_CHECK_INT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);

@@ -137,7 +137,11 @@ static void limit_memory(void) {
 #endif
 }
 
-/* Never returns. Exit status 0 whatever HDF5 reports: only a crash is a finding. */
+/* Exit status of a child that found a table whose record type is corrupt. */
+enum { PROBE_DAMAGED = 3 };
+
+/* Never returns. Exit status 0 whatever HDF5 reports (only a crash is a finding), or
+ * PROBE_DAMAGED. */
 static void probe_child(const char *path) {
   int fd = open("/dev/null", O_RDWR);
   if (fd >= 0) {
@@ -157,12 +161,15 @@ static void probe_child(const char *path) {
   limit_memory();
   (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   cl_reader *r = NULL;
-  if (cl__reader_open_unprobed(path, &r) == CL_OK) {
+  int damaged = 0;
+  if (cl__reader_open_unprobed(path, &r, &damaged) == CL_OK) {
     cl__reader_skip_checksums(r);
     cl_reader_walk(r);
     cl_reader_close(r); /* the child's own file id: closing it exercises H5A/H5O release */
   }
-  _exit(0);
+  /* A corrupt record type is refused like a crash: a process that opens the file by
+   * other means (cl_store_open_append) would let libhdf5 convert records with it. */
+  _exit(damaged ? PROBE_DAMAGED : 0);
 }
 
 void cl_reader_walk(cl_reader *r) {
@@ -235,6 +242,13 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
   if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
     if (outcome) *outcome = CL_PROBE_PASSED;
     return CL_OK;
+  }
+  if (WIFEXITED(ws) && WEXITSTATUS(ws) == PROBE_DAMAGED) {
+    if (outcome) *outcome = CL_PROBE_DAMAGED;
+    cl_log_error("'%s': damaged HDF5 file: the record type of a table has fields outside its records; cleave "
+                 "did not open it",
+                 path);
+    return CL_ERR_HDF5;
   }
   const int sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
   if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) {

@@ -1,6 +1,7 @@
 /* Reading cleave (or any) HDF5 files: every 1-D compound dataset is a table. Field
  * units/descriptions/dictionaries come from the attributes the store writes. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct cl_reader {
   rtable *tables;
   int n, cap;
   int no_crc; /* skip the block checksums (the probe's child: metadata, not data) */
+  char *damaged; /* path of a table whose record type is corrupt (reader_init refuses) */
 };
 
 static const char *keep(rtable *t, char *s) {
@@ -43,7 +45,45 @@ static void rtable_free(rtable *t) {
   cl__crc_check_free(&t->crc);
 }
 
-/* Fill one table's info from an open dataset. Returns 0 if it is not a table. */
+/* 1 if every member of @p t lies inside it, recursively (compound members, array
+ * elements). libhdf5 1.10 trusts a corrupt member offset: its struct conversion then
+ * reads and writes outside its buffers on H5Dread (a fuzzed profile whose 272-byte
+ * records declared a field at byte 63,000 crashed `cleave report`, and whether the
+ * probe's child faulted first depended on the heap's layout). */
+static int layout_ok(hid_t t, int depth) {
+  size_t size = H5Tget_size(t);
+  H5T_class_t c = H5Tget_class(t);
+  if (!size || c < 0 || depth > 8) return 0;
+  if (c == H5T_COMPOUND) {
+    int nm = H5Tget_nmembers(t);
+    if (nm < 0) return 0;
+    for (int i = 0; i < nm; i++) {
+      hid_t mt = H5Tget_member_type(t, (unsigned)i);
+      if (mt < 0) return 0;
+      size_t off = H5Tget_member_offset(t, (unsigned)i), ms = H5Tget_size(mt);
+      int ok = ms > 0 && off <= size && ms <= size - off && layout_ok(mt, depth + 1);
+      H5Tclose(mt);
+      if (!ok) return 0;
+    }
+  } else if (c == H5T_ARRAY) {
+    int nd = H5Tget_array_ndims(t);
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t bt = H5Tget_super(t);
+    int ok = nd > 0 && nd <= H5S_MAX_RANK && bt >= 0 && H5Tget_array_dims2(t, dims) == nd;
+    size_t n = 1, bs = bt >= 0 ? H5Tget_size(bt) : 0;
+    for (int i = 0; ok && i < nd; i++) {
+      if (!dims[i] || n > SIZE_MAX / dims[i]) ok = 0;
+      else n *= dims[i];
+    }
+    ok = ok && bs > 0 && n <= size / bs && n * bs == size && layout_ok(bt, depth + 1);
+    if (bt >= 0) H5Tclose(bt);
+    return ok;
+  }
+  return 1;
+}
+
+/* Fill one table's info from an open dataset. Returns 0 if it is not a table, -1 if it
+ * is one whose record type is corrupt (layout_ok). */
 static int describe(rtable *t, const char *path, hid_t d) {
   int ok = 0;
   hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
@@ -51,6 +91,10 @@ static int describe(rtable *t, const char *path, hid_t d) {
   if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_COMPOUND || H5Sget_simple_extent_ndims(sp) != 1 ||
       H5Sget_simple_extent_dims(sp, &dims, NULL) < 0)
     goto done;
+  if (!layout_ok(ft, 0)) {
+    ok = -1;
+    goto done;
+  }
   int nm = H5Tget_nmembers(ft);
   if (nm <= 0) goto done;
   memset(t, 0, sizeof *t);
@@ -117,14 +161,19 @@ static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, voi
     H5Dclose(d);
     return -1;
   }
-  if (describe(&r->tables[r->n], path, d)) r->n++;
+  int k = describe(&r->tables[r->n], path, d);
   H5Dclose(d);
+  if (k > 0) r->n++;
+  if (k < 0) {
+    r->damaged = cl__strdup(path);
+    return 1; /* stop: the file is refused */
+  }
   return 0;
 }
 
 /* Everything after the file is open: markers and the table list. Takes r (and its
  * file); on error closes it. */
-static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out) {
+static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out, int *damaged) {
   r->path = cl__strdup(path);
   r->complete = -1;
   char *v = NULL;
@@ -144,6 +193,14 @@ static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out) {
     cl_log_warn("'%s' is incomplete: its writer did not finish (killed, failed, or still running); "
                 "its records may be partial", path);
   herr_t e = H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, r);
+  if (r->damaged) {
+    if (damaged) *damaged = 1;
+    cl_log_error("'%s': damaged HDF5 file: the record type of table %s has fields outside its records; cleave "
+                 "did not read it",
+                 path, r->damaged);
+    cl_reader_close(r);
+    return CL_ERR_HDF5;
+  }
   if (e < 0 || !r->path || !r->kind) {
     cl_log_error("cannot list the objects of '%s'", path);
     cl_reader_close(r);
@@ -153,8 +210,9 @@ static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out) {
   return CL_OK;
 }
 
-cl_status cl__reader_open_unprobed(const char *path, cl_reader **out) {
+cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damaged) {
   *out = NULL;
+  if (damaged) *damaged = 0;
   cl_reader *r = calloc(1, sizeof *r);
   if (!r) return CL_ERR_NOMEM;
   r->file = cl__h5_open_read(path);
@@ -168,13 +226,13 @@ cl_status cl__reader_open_unprobed(const char *path, cl_reader **out) {
     free(r);
     return f ? CL_ERR_HDF5 : CL_ERR_IO;
   }
-  return reader_init(r, path, out);
+  return reader_init(r, path, out, damaged);
 }
 
 cl_status cl_reader_open(const char *path, cl_reader **out) {
   *out = NULL;
   CL_TRY(cl_reader_probe(path, NULL)); /* probe.c: a file that crashes libhdf5 stays out */
-  return cl__reader_open_unprobed(path, out);
+  return cl__reader_open_unprobed(path, out, NULL);
 }
 
 cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out) {
@@ -187,7 +245,7 @@ cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl
     free(r);
     return CL_ERR_HDF5;
   }
-  return reader_init(r, name, out);
+  return reader_init(r, name, out, NULL);
 }
 
 void cl_reader_close(cl_reader *r) {
@@ -197,6 +255,7 @@ void cl_reader_close(cl_reader *r) {
   if (r->file >= 0) H5Fclose(r->file);
   free(r->path);
   free(r->kind);
+  free(r->damaged);
   free(r);
 }
 

@@ -91,7 +91,9 @@ int cl__h5_exists(hid_t loc, const char *path);
 /* reader.c: the reader's file handle (merge copies objects with it). */
 hid_t cl__reader_file(const cl_reader *r);
 /* reader.c: cl_reader_open without the probe (the probe's child opens files with it). */
-cl_status cl__reader_open_unprobed(const char *path, cl_reader **out);
+/* @p damaged (may be NULL) is set to 1 when the open failed because a table's record type
+ * is corrupt (fields outside its records): the probe's child reports it to the parent. */
+cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damaged);
 /* reader.c: cl_reader_read without the per-block CRC-32 checks, which read whole blocks
  * of data (the probe's child reads metadata; a data checksum failure is not a crash). */
 void cl__reader_skip_checksums(cl_reader *r);
