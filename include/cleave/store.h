@@ -243,16 +243,18 @@ typedef enum cl_probe_outcome {
   CL_PROBE_SKIPPED, /* CLEAVE_H5_PROBE=off, not a stat'able regular file, or no child */
   CL_PROBE_PASSED,  /* the child read the file's metadata and exited normally */
   CL_PROBE_CRASHED, /* libhdf5 crashed in the child: the file is refused (logged) */
-  CL_PROBE_DAMAGED  /* a table's record type has fields outside its records, which
-                       libhdf5's conversion would read and write past: refused (logged) */
+  CL_PROBE_DAMAGED  /* a damaged table: a record type with fields outside its records
+                       (libhdf5's conversion would read and write past them) or far
+                       more declared records than stored data: refused (logged) */
 } cl_probe_outcome;
 
 /** Read the metadata of the HDF5 file @p path the way readers do (cl_reader_open's
  *  table walk, every object's attributes, the first and last records of every table,
  *  every declared layout of cleave/records.h) in a forked child, with its output sent
  *  to /dev/null. Child killed by a signal or ended by a sanitizer -> one error line
- *  naming the file and CL_ERR_HDF5; so is a table whose record type is corrupt (a field
- *  outside its record: libhdf5 1.10 would convert records with it out of bounds); otherwise CL_OK (errors HDF5 reports are left to
+ *  naming the file and CL_ERR_HDF5; so is a damaged table (a field outside its record:
+ *  libhdf5 1.10 would convert records with it out of bounds; or far more declared records
+ *  than stored data); otherwise CL_OK (errors HDF5 reports are left to
  *  the real open). Skipped (CL_OK) when the environment has CLEAVE_H5_PROBE=off or the
  *  path is not a regular file. @p outcome may be NULL. Called by cl_reader_open and
  *  cl_store_open_append. */

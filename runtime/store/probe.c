@@ -137,8 +137,8 @@ static void limit_memory(void) {
 #endif
 }
 
-/* Exit status of a child that found a table whose record type is corrupt. */
-enum { PROBE_DAMAGED = 3 };
+/* Exit status of a child that found a damaged table: PROBE_DAMAGED + CL__DAMAGE_*. */
+enum { PROBE_DAMAGED = 10 };
 
 /* Never returns. Exit status 0 whatever HDF5 reports (only a crash is a finding), or
  * PROBE_DAMAGED. */
@@ -167,9 +167,10 @@ static void probe_child(const char *path) {
     cl_reader_walk(r);
     cl_reader_close(r); /* the child's own file id: closing it exercises H5A/H5O release */
   }
-  /* A corrupt record type is refused like a crash: a process that opens the file by
-   * other means (cl_store_open_append) would let libhdf5 convert records with it. */
-  _exit(damaged ? PROBE_DAMAGED : 0);
+  /* A damaged table is refused like a crash: a process that opens the file by other
+   * means (cl_store_open_append) would let libhdf5 convert records with a corrupt type,
+   * or append after billions of fill records. */
+  _exit(damaged ? PROBE_DAMAGED + damaged : 0);
 }
 
 void cl_reader_walk(cl_reader *r) {
@@ -243,11 +244,11 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
     if (outcome) *outcome = CL_PROBE_PASSED;
     return CL_OK;
   }
-  if (WIFEXITED(ws) && WEXITSTATUS(ws) == PROBE_DAMAGED) {
+  if (WIFEXITED(ws) && (WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_LAYOUT ||
+                        WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_UNBACKED)) {
     if (outcome) *outcome = CL_PROBE_DAMAGED;
-    cl_log_error("'%s': damaged HDF5 file: the record type of a table has fields outside its records; cleave "
-                 "did not open it",
-                 path);
+    cl_log_error("'%s': damaged HDF5 file: a table %s; cleave did not open it", path,
+                 cl__damage_text(WEXITSTATUS(ws) - PROBE_DAMAGED));
     return CL_ERR_HDF5;
   }
   const int sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;

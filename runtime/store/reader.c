@@ -25,7 +25,8 @@ struct cl_reader {
   rtable *tables;
   int n, cap;
   int no_crc; /* skip the block checksums (the probe's child: metadata, not data) */
-  char *damaged; /* path of a table whose record type is corrupt (reader_init refuses) */
+  char *damaged; /* path of a damaged table (reader_init refuses the file) */
+  int damage;    /* why: CL__DAMAGE_LAYOUT or CL__DAMAGE_UNBACKED */
 };
 
 static const char *keep(rtable *t, char *s) {
@@ -43,6 +44,11 @@ static void rtable_free(rtable *t) {
   free(t->strs);
   free(t->fields);
   cl__crc_check_free(&t->crc);
+}
+
+const char *cl__damage_text(int damage) {
+  return damage == CL__DAMAGE_UNBACKED ? "declares far more records than it holds data for"
+                                       : "has a record type with fields outside its records";
 }
 
 /* 1 if every member of @p t lies inside it, recursively (compound members, array
@@ -82,8 +88,12 @@ static int layout_ok(hid_t t, int depth) {
   return 1;
 }
 
-/* Fill one table's info from an open dataset. Returns 0 if it is not a table, -1 if it
- * is one whose record type is corrupt (layout_ok). */
+/* Bytes of declared records a table may have beyond its storage (besides as many as it
+ * stores): a killed writer's last append, far below this. */
+#define UNBACKED_SLACK ((hsize_t)256 << 20)
+
+/* Fill one table's info from an open dataset. Returns 0 if it is not a table, or
+ * -CL__DAMAGE_* if it is a damaged one (a corrupt record type, records without data). */
 static int describe(rtable *t, const char *path, hid_t d) {
   int ok = 0;
   hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
@@ -92,8 +102,20 @@ static int describe(rtable *t, const char *path, hid_t d) {
       H5Sget_simple_extent_dims(sp, &dims, NULL) < 0)
     goto done;
   if (!layout_ok(ft, 0)) {
-    ok = -1;
+    ok = -CL__DAMAGE_LAYOUT;
     goto done;
+  }
+  /* Records without data: cleave writes every record it declares (no compression), so
+   * its storage holds them all but for a killed writer's last append. A file that
+   * declares far more (a 21 KB fuzzed profile declared 17 billion 312-byte records)
+   * would make readers iterate, and `cleave merge` write, terabytes of fill values. */
+  {
+    size_t rs = H5Tget_size(ft);
+    hsize_t have = H5Dget_storage_size(d), slack = have > UNBACKED_SLACK ? have : UNBACKED_SLACK;
+    if (rs && dims > (have + slack) / rs) {
+      ok = -CL__DAMAGE_UNBACKED;
+      goto done;
+    }
   }
   int nm = H5Tget_nmembers(ft);
   if (nm <= 0) goto done;
@@ -166,6 +188,7 @@ static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, voi
   if (k > 0) r->n++;
   if (k < 0) {
     r->damaged = cl__strdup(path);
+    r->damage = -k;
     return 1; /* stop: the file is refused */
   }
   return 0;
@@ -194,10 +217,9 @@ static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out, in
                 "its records may be partial", path);
   herr_t e = H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, r);
   if (r->damaged) {
-    if (damaged) *damaged = 1;
-    cl_log_error("'%s': damaged HDF5 file: the record type of table %s has fields outside its records; cleave "
-                 "did not read it",
-                 path, r->damaged);
+    if (damaged) *damaged = r->damage;
+    cl_log_error("'%s': damaged HDF5 file: table %s %s; cleave did not read it", path, r->damaged,
+                 cl__damage_text(r->damage));
     cl_reader_close(r);
     return CL_ERR_HDF5;
   }
