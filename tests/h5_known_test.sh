@@ -88,6 +88,16 @@ for f in tests/data/h5/compound_field_outside_record.h5 tests/data/h5/table_reco
   done
 done
 
+# merging an input whose table attributes cannot be read (a fuzzed profile that report
+# and the probe read fine): exit 2 and one line naming it, no output (it was exit 1 with
+# a second, generic "merge: failed (HDF5 error)" line)
+f=tests/data/h5/table_attrs_unreadable.h5
+rm -f "$T/merged.h5"
+"$C" merge "$T/merged.h5" "$f" > "$T/out" 2> "$T/err"; rc=$?
+if [ $rc = 2 ] && [ "$(grep -c '^cleave: error: ' "$T/err")" = 1 ] && grep -qF "'$f': the attributes of" "$T/err" &&
+   [ ! -e "$T/merged.h5" ]; then ok "merge $f -> exit 2, one line"
+else bad "merge $f: exit $rc"; cat "$T/err"; fi
+
 # a valid output still reads (the probe passes it)
 if "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" && [ ! -s "$T/err" ] &&
    grep -q "^provenance:" "$T/out"; then ok "report of a valid profile"

@@ -38,11 +38,46 @@ static int is_std_attr(const char *n) {
   return 0;
 }
 
+static herr_t find_write_error(unsigned n, const H5E_error2_t *e, void *ud) {
+  (void)n;
+  if (e->min_num == H5E_WRITEERROR || e->min_num == H5E_NOSPACE || e->min_num == H5E_CANTFLUSH) *(int *)ud = 1;
+  return 0;
+}
+
+/* Whether the failure just reported on libhdf5's error stack was a write (the output's
+ * fault) rather than a read (the input's). Call right after the failed call. */
+static int write_failed_now(void) {
+  int w = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_write_error, &w);
+  return w;
+}
+
+/* A failed copy is the output's fault when libhdf5 failed to write (a runtime failure,
+ * CL_ERR_HDF5), else the input's: it was probed and opened, but something it holds
+ * cannot be read (a bad input, CL_ERR_INVALID). One error line either way. */
+static cl_status copy_failed(int write_failed, hid_t sfile, const char *what, const char *spath, const char *dpath) {
+  if (write_failed) {
+    cl_log_error("merge: writing '%s' into the output failed (disk full or not writable?)", dpath);
+    return CL_ERR_HDF5;
+  }
+  char name[1024];
+  if (H5Fget_name(sfile, name, sizeof name) < 0) snprintf(name, sizeof name, "?");
+  cl_log_error("merge: '%s': %s%s cannot be read (damaged input)", name, what, spath);
+  return CL_ERR_INVALID;
+}
+
+typedef struct attr_copy {
+  hid_t dst;
+  int write_failed;
+  char failed[128]; /* attribute that could not be copied */
+} attr_copy;
+
 /* Copy attributes (except the store's own) that @p dst lacks. Variable-length types
  * cannot be copied byte-wise across files and are skipped with a warning. */
 static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, void *ud) {
   (void)info;
-  hid_t dst = *(hid_t *)ud;
+  attr_copy *c = ud;
+  hid_t dst = c->dst;
   if (is_std_attr(name) || H5Aexists(dst, name) > 0) return 0;
   hid_t a = H5Aopen(src, name, H5P_DEFAULT);
   hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID, sp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
@@ -56,6 +91,7 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
       void *buf = malloc((size_t)(np > 0 ? np : 1) * H5Tget_size(t));
       hid_t b = buf ? H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
       if (b >= 0 && H5Aread(a, t, buf) >= 0 && H5Awrite(b, t, buf) >= 0) ret = 0;
+      if (ret < 0) c->write_failed = write_failed_now();
       if (b >= 0) H5Aclose(b);
       free(buf);
     }
@@ -63,17 +99,26 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
   if (sp >= 0) H5Sclose(sp);
   if (t >= 0) H5Tclose(t);
   if (a >= 0) H5Aclose(a);
-  if (ret < 0) cl_log_error("merge: copying attribute '%s' failed", name);
+  if (ret < 0) snprintf(c->failed, sizeof c->failed, "%s", name);
   return ret;
 }
 
 static cl_status copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
   hid_t so = H5Oopen(sfile, spath, H5P_DEFAULT);
-  hid_t dobj = so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID;
-  cl_status st = CL_ERR_HDF5;
+  attr_copy c = {so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID, 0, ""};
+  cl_status st = CL_OK;
   hsize_t idx = 0;
-  if (dobj >= 0 && H5Aiterate2(so, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr_cb, &dobj) >= 0) st = CL_OK;
-  if (dobj >= 0) H5Oclose(dobj);
+  if (so < 0) {
+    st = copy_failed(0, sfile, "", spath, dpath);
+  } else if (c.dst < 0) {
+    st = copy_failed(1, sfile, "", spath, dpath);
+  } else if (H5Aiterate2(so, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr_cb, &c) < 0) {
+    char what[160];
+    snprintf(what, sizeof what, "%s%s%s", c.failed[0] ? "attribute '" : "the attributes of ", c.failed,
+             c.failed[0] ? "' of " : "");
+    st = copy_failed(c.write_failed, sfile, what, spath, dpath);
+  }
+  if (c.dst >= 0) H5Oclose(c.dst);
   if (so >= 0) H5Oclose(so);
   return st;
 }
@@ -81,12 +126,9 @@ static cl_status copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const c
 static cl_status h5copy(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
   hid_t lcpl = cl__h5_lcpl();
   herr_t e = lcpl >= 0 ? H5Ocopy(sfile, spath, dfile, dpath, H5P_DEFAULT, lcpl) : -1;
+  int write_failed = e < 0 && (lcpl < 0 || write_failed_now());
   if (lcpl >= 0) H5Pclose(lcpl);
-  if (e < 0) {
-    cl_log_error("merge: copying '%s' to '%s' failed", spath, dpath);
-    return CL_ERR_HDF5;
-  }
-  return CL_OK;
+  return e >= 0 ? CL_OK : copy_failed(write_failed, sfile, "", spath, dpath);
 }
 
 /* Fields of a table as stored (offsets from the file's compound type). */
@@ -149,6 +191,7 @@ static cl_status merge_dicts(merge_ctx *m) {
       cl_table_desc rd = CL_REC_DICTS;
       rd.path = ti->path;
       cl_status st = cl_reader_read(m->in[i], ti->path, &rd, 0, n, rows);
+      if (st == CL_ERR_HDF5) st = CL_ERR_INVALID; /* an input's table unreadable (logged): bad input */
       for (size_t r = 0; st == CL_OK && r < n; r++) {
         rows[r].name[CL_DICT_MAXLEN] = '\0';
         if (rows[r].id != (int32_t)r) {
@@ -227,6 +270,7 @@ static cl_status merge_table(merge_ctx *m, const char *path, int first) {
       for (uint64_t s0 = 0; st == CL_OK && s0 < ti->n_records; s0 += BLOCK) {
         size_t cnt = ti->n_records - s0 < BLOCK ? (size_t)(ti->n_records - s0) : BLOCK;
         st = cl_reader_read(m->in[i], path, &id, s0, cnt, ib);
+        if (st == CL_ERR_HDF5) st = CL_ERR_INVALID; /* an input's table unreadable (logged): bad input */
         for (size_t r = 0; st == CL_OK && r < cnt; r++) {
           unsigned char *o = ob + r * out_size;
           memcpy(o, ib + r * in_size, in_size);
