@@ -153,6 +153,17 @@ static long file_size(const char *p) {
   return stat(p, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* Copies @p from to @p to; returns the copy's size (-1 if it is missing). */
+static long copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *o = fopen(to, "wb");
+  char buf[4096];
+  size_t n;
+  while (in && o && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, o);
+  if (in) fclose(in);
+  if (o) fclose(o);
+  return file_size(to);
+}
+
 static void test_crash_refused(void) {
   cl_probe_outcome out = CL_PROBE_PASSED;
   g_n_lines = 0;
@@ -174,13 +185,7 @@ static void test_crash_refused(void) {
   CL_CHECK_INT_EQ(lines_with("libhdf5 crashed (SIGFPE)", CRASH_FILE), 2);
 
   /* --resume of such a file: refused before this process opens it; the file is untouched. */
-  FILE *in = fopen(CRASH_FILE, "rb"), *o = fopen(cl_test_tmp("resume.h5"), "wb");
-  char buf[4096];
-  size_t n;
-  while (in && o && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, o);
-  if (in) fclose(in);
-  if (o) fclose(o);
-  long size = file_size(cl_test_tmp("resume.h5"));
+  long size = copy_file(CRASH_FILE, cl_test_tmp("resume.h5"));
   CL_CHECK(size > 0);
   cl_store *s = (cl_store *)1;
   g_n_lines = 0;
@@ -220,13 +225,7 @@ static void test_damaged_layout(void) {
                   1);
   CL_CHECK_OK(unsetenv("CLEAVE_H5_PROBE"));
   /* --resume: refused by the probe, the file untouched */
-  FILE *in = fopen(DAMAGED_FILE, "rb"), *o = fopen(cl_test_tmp("damaged.h5"), "wb");
-  char buf[4096];
-  size_t n;
-  while (in && o && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, o);
-  if (in) fclose(in);
-  if (o) fclose(o);
-  long size = file_size(cl_test_tmp("damaged.h5"));
+  long size = copy_file(DAMAGED_FILE, cl_test_tmp("damaged.h5"));
   CL_CHECK(size > 0);
   cl_store *s = (cl_store *)1;
   g_n_lines = 0;
