@@ -91,6 +91,8 @@ static int layout_ok(hid_t t, int depth) {
 /* Bytes of declared records a table may have beyond its storage (besides as many as it
  * stores): a killed writer's last append, far below this. */
 #define UNBACKED_SLACK ((hsize_t)256 << 20)
+/* Compressed tables: deflate's best ratio is about 1032:1. */
+#define UNBACKED_RATIO ((hsize_t)2048)
 
 /* Fill one table's info from an open dataset. Returns 0 if it is not a table, or
  * -CL__DAMAGE_* if it is a damaged one (a corrupt record type, records without data). */
@@ -105,14 +107,27 @@ static int describe(rtable *t, const char *path, hid_t d) {
     ok = -CL__DAMAGE_LAYOUT;
     goto done;
   }
-  /* Records without data: cleave writes every record it declares (no compression), so
-   * its storage holds them all but for a killed writer's last append. A file that
-   * declares far more (a 21 KB fuzzed profile declared 17 billion 312-byte records)
-   * would make readers iterate, and `cleave merge` write, terabytes of fill values. */
+  /* Records without data: cleave writes every record it declares (uncompressed), so its
+   * storage holds them all but for a killed writer's last append. A file that declares
+   * far more (a 21 KB fuzzed profile declared 17 billion 312-byte records) would make
+   * readers iterate, and `cleave merge` write, terabytes of fill values. A compressed
+   * copy (h5repack -f GZIP=9) may hold up to UNBACKED_RATIO times its storage. */
   {
     size_t rs = H5Tget_size(ft);
     hsize_t have = H5Dget_storage_size(d), slack = have > UNBACKED_SLACK ? have : UNBACKED_SLACK;
-    if (rs && dims > (have + slack) / rs) {
+    hid_t dcpl = H5Dget_create_plist(d);
+    int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0, compressed = 0;
+    for (int i = 0; i < nf; i++) {
+      unsigned flags = 0;
+      size_t nv = 0;
+      H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nv, NULL, 0, NULL, NULL);
+      if (id != H5Z_FILTER_FLETCHER32) compressed = 1;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    const hsize_t max = (hsize_t)-1;
+    if (compressed) slack = have <= max / UNBACKED_RATIO ? have * UNBACKED_RATIO : max;
+    hsize_t limit = slack > max - have ? max : have + slack; /* bytes of records allowed */
+    if (rs && dims > limit / rs) {
       ok = -CL__DAMAGE_UNBACKED;
       goto done;
     }
