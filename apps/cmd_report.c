@@ -422,7 +422,10 @@ int cl__cmd_report(int argc, char **argv) {
     printf("\nprovenance:\n");
   }
   if (cl_reader_exists(r, "/provenance")) {
-    if (cl_reader_attrs(r, "/provenance", prov_cb, &csv) != CL_OK) rc = 2; /* logged: a damaged input */
+    if (cl_reader_attrs(r, "/provenance", prov_cb, &csv) != CL_OK) { /* logged: a damaged input */
+      cl_reader_close(r);
+      return 2; /* one error line: its tables are not read after that */
+    }
   } else if (!csv) {
     printf("  (none: not written by cleave?)\n");
   }

@@ -40,7 +40,8 @@ static void prov_cb(const char *name, const char *value, void *ud) {
 
 static int compare_identity(cl_reader *r, const char *compare, const cl_rt_setup *su) {
   prov_find pf = {""};
-  if (cl_reader_exists(r, "/provenance")) cl_reader_attrs(r, "/provenance", prov_cb, &pf);
+  if (cl_reader_exists(r, "/provenance") && cl_reader_attrs(r, "/provenance", prov_cb, &pf) != CL_OK)
+    return 2; /* logged: a damaged file */
   char want[65];
   cl_sha256_hex(su->config_text, strlen(su->config_text), want);
   if (!pf.sha[0]) {

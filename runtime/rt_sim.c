@@ -78,9 +78,18 @@ typedef struct attr_get {
   const char *key;
   char value[4096];
 } attr_get;
-static void get_attr(const char *name, const char *value, void *ud) {
-  attr_get *a = ud;
-  if (!strcmp(name, a->key)) snprintf(a->value, sizeof a->value, "%s", value);
+/* Attributes a[0..n).key of /profile (values "" when absent), by name: an unreadable
+ * one fails with one line (cl_reader_attr_text). */
+static cl_status profile_attrs(cl_reader *r, attr_get *a, int n) {
+  for (int i = 0; i < n; i++) {
+    char *v = NULL;
+    cl_status st = cl_reader_attr_text(r, "/profile", a[i].key, &v);
+    if (st == CL_ERR_NOTFOUND) continue;
+    if (st != CL_OK) return CL_ERR_INVALID;
+    snprintf(a[i].value, sizeof a[i].value, "%s", v);
+    free(v);
+  }
+  return CL_OK;
 }
 
 static int same_model(const char *a, const char *b) {
@@ -89,13 +98,16 @@ static int same_model(const char *a, const char *b) {
   return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
-/* Per-graph-node seconds of the profile open in @p r (closed here). */
-static cl_status node_times_from_reader(const char *path, cl_reader *r, const cl_graph *g, double *t) {
+/* Per-graph-node seconds of the profile open in @p r (closed here); @p fused_in: its
+ * /profile attribute 'fused' when already read, else NULL (read here). */
+static cl_status node_times_from_reader(const char *path, cl_reader *r, const cl_graph *g, double *t,
+                                        const attr_get *fused_in) {
   attr_get fused = {"fused", ""};
-  cl_reader_attrs(r, "/profile", get_attr, &fused);
+  cl_status st = fused_in ? CL_OK : profile_attrs(r, &fused, 1);
+  if (fused_in) fused = *fused_in;
   cl_rec_profile_layer *p = NULL;
   size_t nr = 0;
-  cl_status st = read_layers(path, r, &p, &nr);
+  if (st == CL_OK) st = read_layers(path, r, &p, &nr);
   cl_reader_close(r);
   if (st != CL_OK) return st;
   int n = cl_graph_size(g);
@@ -117,30 +129,33 @@ static cl_status node_times_from_reader(const char *path, cl_reader *r, const cl
 cl_status cl_rt_node_times_for_setup(const char *path, const cl_rt_setup *su, const cl_graph *g, double *t) {
   cl_reader *r = NULL;
   CL_TRY(cl_reader_open_input(path, "profile", &r));
-  attr_get model = {"model", ""}, backend = {"backend", ""};
-  cl_reader_attrs(r, "/profile", get_attr, &model);
-  cl_reader_attrs(r, "/profile", get_attr, &backend);
+  attr_get a[3] = {{"model", ""}, {"backend", ""}, {"fused", ""}};
+  if (profile_attrs(r, a, 3) != CL_OK) {
+    cl_reader_close(r);
+    return CL_ERR_INVALID;
+  }
+  const attr_get *model = &a[0], *backend = &a[1];
   const char *want_be = cl_backend_name(cl_backend_resolve((cl_backend)su->backend));
   cl_status st = CL_OK;
-  if (!model.value[0] || !same_model(model.value, su->model)) {
-    cl_log_error("%s: a profile of model '%s', but the testbed runs '%s'", path, model.value[0] ? model.value : "?",
+  if (!model->value[0] || !same_model(model->value, su->model)) {
+    cl_log_error("%s: a profile of model '%s', but the testbed runs '%s'", path, model->value[0] ? model->value : "?",
                  su->model);
     st = CL_ERR_INVALID;
-  } else if (backend.value[0] && strcmp(backend.value, want_be)) {
-    cl_log_error("%s: a profile made with the %s backend, but the testbed uses %s", path, backend.value, want_be);
+  } else if (backend->value[0] && strcmp(backend->value, want_be)) {
+    cl_log_error("%s: a profile made with the %s backend, but the testbed uses %s", path, backend->value, want_be);
     st = CL_ERR_INVALID;
   }
   if (st != CL_OK) {
     cl_reader_close(r);
     return st;
   }
-  return node_times_from_reader(path, r, g, t); /* one open (and one libhdf5 probe) per file */
+  return node_times_from_reader(path, r, g, t, &a[2]); /* one open (and one libhdf5 probe) per file */
 }
 
 cl_status cl_rt_node_times_from_profile(const char *path, const cl_graph *g, double *t) {
   cl_reader *r = NULL;
   CL_TRY(cl_reader_open_input(path, "profile", &r));
-  return node_times_from_reader(path, r, g, t);
+  return node_times_from_reader(path, r, g, t, NULL);
 }
 
 cl_status cl_rt_node_times_measure(cl_graph *g, uint64_t seed, int reps, double *t) {

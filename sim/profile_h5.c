@@ -25,12 +25,16 @@ typedef struct attr_find {
   int found;
 } attr_find;
 
-static void find_attr(const char *name, const char *value, void *ud) {
-  attr_find *a = ud;
-  if (!strcmp(name, a->key)) {
-    snprintf(a->value, sizeof a->value, "%s", value);
-    a->found = 1;
-  }
+/* Attribute a->key of @p obj, if present; unreadable -> CL_ERR_INVALID (logged). */
+static cl_status attr_by_name(cl_reader *r, const char *obj, attr_find *a) {
+  char *v = NULL;
+  cl_status st = cl_reader_attr_text(r, obj, a->key, &v);
+  if (st == CL_ERR_NOTFOUND) return CL_OK;
+  if (st != CL_OK) return CL_ERR_INVALID;
+  snprintf(a->value, sizeof a->value, "%s", v);
+  a->found = 1;
+  free(v);
+  return CL_OK;
 }
 
 static int has_field(const cl_table_info *ti, const char *name) {
@@ -52,10 +56,10 @@ static cl_status read_profile(cl_reader *r, const char *path, cl_profile_time ti
     return CL_ERR_INVALID;
   }
   attr_find model = {"model", "", 0}, fused = {"fused", "", 0}, slow = {"slowdown", "", 0}, host = {"host", "", 0};
-  cl_reader_attrs(r, "/profile", find_attr, &model);
-  cl_reader_attrs(r, "/profile", find_attr, &fused);
-  cl_reader_attrs(r, "/profile", find_attr, &slow);
-  if (cl_reader_exists(r, "/provenance")) cl_reader_attrs(r, "/provenance", find_attr, &host);
+  /* By name (cl_reader_attr_text): an unreadable one fails with one line. */
+  if (attr_by_name(r, "/profile", &model) != CL_OK || attr_by_name(r, "/profile", &fused) != CL_OK ||
+      attr_by_name(r, "/profile", &slow) != CL_OK || attr_by_name(r, "/provenance", &host) != CL_OK)
+    return CL_ERR_INVALID;
   if (!model.found || !model.value[0]) {
     cl_log_error("%s: /profile has no 'model' attribute", path);
     return CL_ERR_INVALID;

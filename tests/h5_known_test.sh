@@ -99,6 +99,37 @@ if [ $rc = 2 ] && [ "$(grep -c '^cleave: error: ' "$T/err")" = 1 ] && grep -qF "
    [ ! -e "$T/merged.h5" ]; then ok "merge $f -> exit 2, one line"
 else bad "merge $f: exit $rc"; cat "$T/err"; fi
 
+# a fuzzed profile whose attributes of /profile fail to copy: libhdf5 then keeps a freed
+# attribute that H5Fclose of the input closes again (merge died of SIGSEGV after its error
+# line). The probe's child replays merge's attribute copy and takes the crash instead.
+f=tests/data/h5/merge_attr_copy_segv.h5
+for order in first second; do
+  rm -f "$T/merged.h5"
+  if [ $order = first ]; then args=(merge "$T/merged.h5" "$f" tests/fuzz/corpus/profile_h5/lenet_conti.h5)
+  else args=(merge "$T/merged.h5" tests/fuzz/corpus/profile_h5/lenet_conti.h5 "$f"); fi
+  "$C" "${args[@]}" > "$T/out" 2> "$T/err"; rc=$?
+  if [ $rc = 2 ] && [ "$(grep -c '^cleave: error: ' "$T/err")" = 1 ] && [ "$(grep -c . "$T/err")" = 1 ] &&
+     grep -qF "'$f'" "$T/err" && [ ! -e "$T/merged.h5" ]; then ok "merge ($order input) $f -> exit 2, one line"
+  else bad "merge ($order input) $f: exit $rc"; cat "$T/err"; fi
+done
+
+# fuzzed profiles whose attribute tables libhdf5 fails to build (each command's first
+# error must be its only line, and a second pass over the table must never happen):
+# `sim --profile` died of SIGSEGV reading /profile's attributes (it read them three
+# times, and the probe's child, which read other objects first, did not fault), or
+# printed three error lines; `report` printed two (provenance, then a table).
+for spec in "sim tests/data/h5/profile_attrs_segv_on_first_read.h5" \
+            "sim tests/data/h5/provenance_attrs_unreadable.h5" \
+            "report tests/data/h5/provenance_attrs_unreadable.h5" \
+            "report tests/data/h5/profile_attrs_segv_on_first_read.h5"; do
+  set -- $spec; cmd=$1 f=$2
+  if [ $cmd = sim ]; then args=(sim configs/demo-3tier.yaml --profile "$f"); else args=(report "$f"); fi
+  "$C" "${args[@]}" > "$T/out" 2> "$T/err"; rc=$?
+  if [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ] && grep -q "^cleave: error: .*$f" "$T/err"; then
+    ok "$cmd $f -> exit 2, one line: $(sed 's/.*h5.: //' "$T/err")"
+  else bad "$cmd $f: exit $rc, $(grep -c . "$T/err") lines"; cat "$T/err"; fi
+done
+
 # a valid output still reads (the probe passes it)
 if "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" && [ ! -s "$T/err" ] &&
    grep -q "^provenance:" "$T/out"; then ok "report of a valid profile"

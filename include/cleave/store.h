@@ -225,9 +225,17 @@ const cl_table_info *cl_reader_find(const cl_reader *r, const char *path);
 cl_status cl_reader_read(cl_reader *r, const char *path, const cl_table_desc *as, uint64_t start,
                          size_t n, void *out);
 /** Call @p fn(name, value-as-text) for each attribute of group/dataset @p obj (sorted by
- *  name). Missing object -> CL_ERR_NOTFOUND. */
+ *  name). Missing object -> CL_ERR_NOTFOUND. Attributes that cannot be read (a damaged
+ *  file) -> one error line naming the file and object, CL_ERR_HDF5; every later call on
+ *  this reader then fails the same way at once, with no further line (libhdf5 1.10 can
+ *  crash on a second pass over a damaged attribute table). Read what you need in one pass. */
 typedef void (*cl_attr_fn)(const char *name, const char *value, void *ud);
 cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud);
+/** Attribute @p name of @p obj as text (as cl_reader_attrs gives it) into a malloc'd
+ *  *@p out, read by name (no attribute table: use it for known keys). Absent attribute
+ *  or object -> CL_ERR_NOTFOUND; unreadable -> one error line, CL_ERR_HDF5, and later
+ *  attribute reads on this reader fail at once (as cl_reader_attrs). */
+cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, char **out);
 /** Read a string dataset (e.g. /provenance/config) into a malloc'd string. */
 cl_status cl_reader_text(cl_reader *r, const char *path, char **out);
 /** Whether a group or dataset exists at @p path. */

@@ -103,7 +103,7 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
   return ret;
 }
 
-static cl_status copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
+cl_status cl__merge_copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
   hid_t so = H5Oopen(sfile, spath, H5P_DEFAULT);
   attr_copy c = {so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID, 0, ""};
   cl_status st = CL_OK;
@@ -244,7 +244,7 @@ static cl_status merge_table(merge_ctx *m, const char *path, int first) {
     cl_table_desc od = {path, out_size, outf, nf + 1, ti0->desc, 0};
     cl_table *ot;
     st = cl_store_table(m->out, &od, &ot);
-    if (st == CL_OK) st = copy_attrs(cl__reader_file(m->in[first]), path, m->out->file, path);
+    if (st == CL_OK) st = cl__merge_copy_attrs(cl__reader_file(m->in[first]), path, m->out->file, path);
     ib = malloc((size_t)BLOCK * in_size);
     ob = calloc((size_t)BLOCK, out_size);
     if (st == CL_OK && (!ib || !ob)) st = CL_ERR_NOMEM;
@@ -329,7 +329,7 @@ static herr_t other_cb(hid_t root, const char *name, const H5O_info_t *info, voi
       if (g >= 0) H5Gclose(g);
       if (lcpl >= 0) H5Pclose(lcpl);
     }
-    v->st = copy_attrs(sf, path, df, path);
+    v->st = cl__merge_copy_attrs(sf, path, df, path);
   }
   return v->st == CL_OK ? 0 : -1;
 }

@@ -27,6 +27,11 @@ struct cl_reader {
   int no_crc; /* skip the block checksums (the probe's child: metadata, not data) */
   char *damaged; /* path of a damaged table (reader_init refuses the file) */
   int damage;    /* why: CL__DAMAGE_LAYOUT or CL__DAMAGE_UNBACKED */
+  /* An attribute iteration failed: libhdf5 1.10 may then hold a freed attribute table
+   * that a second iteration of the same object closes again (SIGSEGV in `cleave sim
+   * --profile`, which read /profile's attributes three times). Later cl_reader_attrs
+   * calls fail at once, without a second error line; the probe's child keeps going. */
+  int attrs_failed;
 };
 
 static const char *keep(rtable *t, char *s) {
@@ -328,7 +333,10 @@ static herr_t find_checksum(unsigned n, const H5E_error2_t *e, void *ud) {
 hid_t cl__reader_file(const cl_reader *r) { return r ? r->file : H5I_INVALID_HID; }
 
 void cl__reader_skip_checksums(cl_reader *r) {
-  if (r) r->no_crc = 1;
+  if (r) {
+    r->no_crc = 1;
+    r->attrs_failed = 2; /* the probe's child: go on reading attributes after a failure */
+  }
 }
 
 int cl_reader_n_tables(const cl_reader *r) { return r ? r->n : 0; }
@@ -471,6 +479,7 @@ int cl_reader_exists(cl_reader *r, const char *path) {
 
 cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud) {
   if (!r || !obj || !fn) return CL_ERR_INVALID;
+  if (r->attrs_failed == 1) return CL_ERR_HDF5; /* logged by the failed call */
   if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
   if (o < 0) return CL_ERR_HDF5;
@@ -479,10 +488,39 @@ cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud
   herr_t e = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &l);
   H5Oclose(o);
   if (e < 0 || l.err) {
-    cl_log_error("reading attributes of '%s' in '%s' failed", obj, r->path);
+    cl_log_error("'%s': the attributes of %s cannot be read (damaged file)", r->path, obj);
+    if (!r->attrs_failed) r->attrs_failed = 1;
     return CL_ERR_HDF5;
   }
   return CL_OK;
+}
+
+cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, char **out) {
+  *out = NULL;
+  if (!r || !obj || !name) return CL_ERR_INVALID;
+  if (r->attrs_failed == 1) return CL_ERR_HDF5; /* logged by the failed call */
+  if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
+  hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
+  if (o < 0) return CL_ERR_HDF5;
+  /* By name: libhdf5 walks the object header's messages for this one attribute and never
+   * builds (nor, after a failed decode, releases) the sorted attribute table that
+   * H5Aiterate2 does, the source of most libhdf5 crashes on corrupt files. */
+  htri_t ex = H5Aexists(o, name);
+  cl_status st = CL_OK;
+  if (ex == 0) {
+    st = CL_ERR_NOTFOUND;
+  } else {
+    hid_t a = ex > 0 ? H5Aopen(o, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    *out = a >= 0 ? cl__h5_attr_text(a) : NULL;
+    if (a >= 0) H5Aclose(a);
+    if (!*out) {
+      cl_log_error("'%s': attribute '%s' of %s cannot be read (damaged file)", r->path, name, obj);
+      if (!r->attrs_failed) r->attrs_failed = 1;
+      st = CL_ERR_HDF5;
+    }
+  }
+  H5Oclose(o);
+  return st;
 }
 
 cl_status cl_reader_text(cl_reader *r, const char *path, char **out) {

@@ -90,18 +90,24 @@ int cl__h5_exists(hid_t loc, const char *path);
 
 /* reader.c: the reader's file handle (merge copies objects with it). */
 hid_t cl__reader_file(const cl_reader *r);
-/* reader.c: cl_reader_open without the probe (the probe's child opens files with it). */
 /* Damaged tables cl_reader refuses (reader.c): a record type with fields outside its
  * records (libhdf5 1.10 would convert with it out of bounds), or far more declared
  * records than stored data (fill values by the terabyte). */
 enum { CL__DAMAGE_LAYOUT = 1, CL__DAMAGE_UNBACKED = 2 };
 /* "has a record type with fields outside its records", ... (after "table X "). */
 const char *cl__damage_text(int damage);
-/* @p damaged (may be NULL) is set to the CL__DAMAGE_* of a damaged table when that made
+/* reader.c: cl_reader_open without the probe (the probe's child opens files with it).
+ * @p damaged (may be NULL) is set to the CL__DAMAGE_* of a damaged table when that made
  * the open fail, else 0: the probe's child reports it to the parent. */
 cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damaged);
+/** merge.c: copy the attributes of @p spath in @p sfile (except the store's own) that
+ *  @p dpath in @p dfile lacks; one error line on failure (CL_ERR_INVALID: the input,
+ *  CL_ERR_HDF5: the output). The probe's child replays it into a scratch file. */
+cl_status cl__merge_copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath);
 /* reader.c: cl_reader_read without the per-block CRC-32 checks, which read whole blocks
- * of data (the probe's child reads metadata; a data checksum failure is not a crash). */
+ * of data (the probe's child reads metadata; a data checksum failure is not a crash),
+ * and cl_reader_attrs that goes on after a failed attribute iteration (the child visits
+ * every object's attributes; a command stops at its first failure). */
 void cl__reader_skip_checksums(cl_reader *r);
 /* store.c: a table, is_dict marks dictionary tables. */
 cl_status cl__store_table(cl_store *s, const cl_table_desc *d, int is_dict, cl_table **out);

@@ -27,6 +27,10 @@ void cl_fuzz_h5_store(const uint8_t *data, size_t size);
  *  loads must have steps, blocks covering them and finite non-negative seconds. */
 void cl_fuzz_h5_profile(const uint8_t *data, size_t size);
 /** The two above on an open reader (borrowed); the profile one skips the input checks. */
+/** The two above on a scratch file opened by path as commands open it (probed in a
+ *  forked child first, then read in this process when the probe passed). */
+void cl_fuzz_h5_store_file(const uint8_t *data, size_t size);
+void cl_fuzz_h5_profile_file(const uint8_t *data, size_t size);
 typedef struct cl_reader cl_reader;
 void cl_fuzz_h5_store_reader(cl_reader *r);
 void cl_fuzz_h5_profile_reader(cl_reader *r);
