@@ -103,16 +103,25 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
   return ret;
 }
 
-cl_status cl__merge_copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
-  hid_t so = H5Oopen(sfile, spath, H5P_DEFAULT);
+cl_status cl__merge_copy_attrs(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
+                               const char *dpath) {
+  const cl__attr_obj *ao = idx ? cl__attr_index_find(idx, spath) : NULL;
+  hid_t so = idx && (!ao || ao->failed) ? H5I_INVALID_HID : H5Oopen(sfile, spath, H5P_DEFAULT);
   attr_copy c = {so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID, 0, ""};
   cl_status st = CL_OK;
-  hsize_t idx = 0;
+  hsize_t idx_n = 0;
+  herr_t e = 0;
+  if (so >= 0 && c.dst >= 0) {
+    if (ao) /* by name: no attribute table is built in this process */
+      for (int i = 0; i < ao->n && e >= 0; i++) e = copy_attr_cb(so, ao->names[i], NULL, &c);
+    else
+      e = H5Aiterate2(so, H5_INDEX_NAME, H5_ITER_INC, &idx_n, copy_attr_cb, &c);
+  }
   if (so < 0) {
-    st = copy_failed(0, sfile, "", spath, dpath);
+    st = copy_failed(0, sfile, ao && ao->failed ? "the attributes of " : "", spath, dpath);
   } else if (c.dst < 0) {
     st = copy_failed(1, sfile, "", spath, dpath);
-  } else if (H5Aiterate2(so, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr_cb, &c) < 0) {
+  } else if (e < 0) {
     char what[160];
     snprintf(what, sizeof what, "%s%s%s", c.failed[0] ? "attribute '" : "the attributes of ", c.failed,
              c.failed[0] ? "' of " : "");
@@ -244,7 +253,8 @@ static cl_status merge_table(merge_ctx *m, const char *path, int first) {
     cl_table_desc od = {path, out_size, outf, nf + 1, ti0->desc, 0};
     cl_table *ot;
     st = cl_store_table(m->out, &od, &ot);
-    if (st == CL_OK) st = cl__merge_copy_attrs(cl__reader_file(m->in[first]), path, m->out->file, path);
+    if (st == CL_OK) st = cl__merge_copy_attrs(cl__reader_file(m->in[first]), cl__reader_attr_index(m->in[first]), path,
+                                    m->out->file, path);
     ib = malloc((size_t)BLOCK * in_size);
     ob = calloc((size_t)BLOCK, out_size);
     if (st == CL_OK && (!ib || !ob)) st = CL_ERR_NOMEM;
@@ -329,7 +339,7 @@ static herr_t other_cb(hid_t root, const char *name, const H5O_info_t *info, voi
       if (g >= 0) H5Gclose(g);
       if (lcpl >= 0) H5Pclose(lcpl);
     }
-    v->st = cl__merge_copy_attrs(sf, path, df, path);
+    v->st = cl__merge_copy_attrs(sf, cl__reader_attr_index(v->m->in[v->i]), path, df, path);
   }
   return v->st == CL_OK ? 0 : -1;
 }

@@ -78,22 +78,125 @@ static void read_declared(cl_reader *r, const cl_table_desc *d) {
   free(buf);
 }
 
-/* The child's scratch file: an in-memory HDF5 file (no backing store) that receives
- * merge's attribute copies, so the child takes merge's path through the attributes
- * (open, type, space, raw read, create, write) and not only the reader's. A failed copy
- * once left libhdf5 with a freed attribute that H5Fclose of the input then closed
- * (SIGSEGV in `cleave merge`, tests/data/h5). */
+/* ---- the attribute index the child builds and the parent reads ---- */
+
+void cl__attr_index_free(cl__attr_index *x) {
+  if (!x) return;
+  for (int i = 0; i < x->n; i++) {
+    for (int k = 0; k < x->obj[i].n; k++) free(x->obj[i].names[k]);
+    free(x->obj[i].names);
+    free(x->obj[i].path);
+  }
+  free(x->obj);
+  free(x);
+}
+
+const cl__attr_obj *cl__attr_index_find(const cl__attr_index *x, const char *path) {
+  for (int i = 0; x && path && i < x->n; i++)
+    if (!strcmp(x->obj[i].path, path)) return &x->obj[i];
+  return NULL;
+}
+
+/* A new object entry (path copied), or NULL when out of memory. */
+static cl__attr_obj *index_add_obj(cl__attr_index *x, const char *path, size_t len) {
+  if (x->n == x->cap) {
+    int nc = x->cap ? 2 * x->cap : 16;
+    cl__attr_obj *no = realloc(x->obj, (size_t)nc * sizeof *no);
+    if (!no) return NULL;
+    x->obj = no;
+    x->cap = nc;
+  }
+  char *p = malloc(len + 1);
+  if (!p) return NULL;
+  memcpy(p, path, len);
+  p[len] = '\0';
+  x->obj[x->n] = (cl__attr_obj){p, 0, 0, NULL};
+  return &x->obj[x->n++];
+}
+
+static int index_add_name(cl__attr_obj *o, const char *name, size_t len) {
+  if ((o->n & 15) == 0) {
+    char **nn = realloc(o->names, (size_t)(o->n + 16) * sizeof *nn);
+    if (!nn) return -1;
+    o->names = nn;
+  }
+  char *p = malloc(len + 1);
+  if (!p) return -1;
+  memcpy(p, name, len);
+  p[len] = '\0';
+  o->names[o->n++] = p;
+  return 0;
+}
+
+/* The child's index (pass 0) and its scratch file (pass 3). */
+static cl__attr_index *g_index;
+static int g_index_oom;
 static hid_t g_scratch = H5I_INVALID_HID;
 static unsigned g_scratch_n;
 
-static void replay_merge_attrs(cl_reader *r, const char *path) {
+static void list_name(const char *name, const char *value, void *ud) {
+  (void)value;
+  if (index_add_name(ud, name, strlen(name)) < 0) g_index_oom = 1;
+}
+
+/* Pass 0: list the attributes of @p path (H5Aiterate2: the child may crash doing it). */
+static void list_attrs(cl_reader *r, const char *path) {
+  cl__attr_obj *o = g_index ? index_add_obj(g_index, path, strlen(path)) : NULL;
+  if (!o) {
+    g_index_oom = 1;
+    (void)cl_reader_attrs(r, path, ignore_attr, NULL);
+    return;
+  }
+  if (cl_reader_attrs(r, path, list_name, o) != CL_OK) o->failed = 1;
+}
+
+/* Pass 3: merge's copies of every listed object's attributes (by name, as the parent's
+ * merge does with the index), of /provenance and of the other datasets (H5Ocopy), into
+ * an in-memory file. A failed attribute copy once left libhdf5 with a freed attribute
+ * that H5Fclose of the input closed again (SIGSEGV in `cleave merge`, tests/data/h5). */
+static void replay_merge(cl_reader *r) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0)
+    g_scratch = H5Fcreate("cleave-probe-scratch.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (fapl >= 0) H5Pclose(fapl);
   if (g_scratch < 0) return;
-  char dname[32];
-  snprintf(dname, sizeof dname, "o%u", g_scratch_n++);
-  hid_t g = H5Gcreate2(g_scratch, dname, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) return;
-  H5Gclose(g);
-  (void)cl__merge_copy_attrs(cl__reader_file(r), path, g_scratch, dname);
+  hid_t f = cl__reader_file(r);
+  for (int i = 0; g_index && i < g_index->n; i++) {
+    const char *path = g_index->obj[i].path;
+    char dname[32];
+    snprintf(dname, sizeof dname, "o%u", g_scratch_n++);
+    hid_t g = H5Gcreate2(g_scratch, dname, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) continue;
+    H5Gclose(g);
+    (void)cl__merge_copy_attrs(f, g_index, path, g_scratch, dname);
+    H5O_info_t info;
+    if (strcmp(path, "/") && !cl_reader_find(r, path) && H5Oget_info_by_name(f, path, &info, H5P_DEFAULT) >= 0 &&
+        (info.type == H5O_TYPE_DATASET || !strcmp(path, "/provenance"))) {
+      snprintf(dname, sizeof dname, "c%u", g_scratch_n++);
+      (void)H5Ocopy(f, path, g_scratch, dname, H5P_DEFAULT, H5P_DEFAULT);
+    }
+  }
+  H5Fclose(g_scratch);
+  g_scratch = H5I_INVALID_HID;
+}
+
+/* The index to the parent: records 'O' path, 'A' name, 'F' (listing failed), each a
+ * type byte and a 4-byte length; nothing when the child ran out of memory. */
+static void put(int fd, char type, const char *s) {
+  uint32_t len = s ? (uint32_t)strlen(s) : 0;
+  char head[5] = {type};
+  memcpy(head + 1, &len, 4);
+  if (write(fd, head, 5) != 5 || (len && write(fd, s, len) != (ssize_t)len)) _exit(0);
+}
+static void send_index(int fd) {
+  if (fd < 0 || !g_index || g_index_oom) return;
+  for (int i = 0; i < g_index->n; i++) {
+    const cl__attr_obj *o = &g_index->obj[i];
+    put(fd, 'O', o->path);
+    if (o->failed) put(fd, 'F', NULL);
+    for (int k = 0; !o->failed && k < o->n; k++) put(fd, 'A', o->names[k]);
+  }
+  put(fd, 'E', NULL);
 }
 
 /* Every object: its attributes (sorted, as report and merge read them); tables: the
@@ -106,8 +209,10 @@ static herr_t visit_object(hid_t root, const char *name, const H5O_info_t *info,
     snprintf(path, sizeof path, "/");
   else
     snprintf(path, sizeof path, "/%s", name);
-  (void)cl_reader_attrs(r, path, ignore_attr, NULL);
-  replay_merge_attrs(r, path);
+  if (g_index)
+    list_attrs(r, path);
+  else
+    (void)cl_reader_attrs(r, path, ignore_attr, NULL);
   if (info->type != H5O_TYPE_DATASET) return 0;
   const cl_table_info *t = cl_reader_find(r, path);
   if (!t) {
@@ -156,12 +261,48 @@ static void limit_memory(void) {
 #endif
 }
 
+/* How commands read a file, after the reader's open (reader_init); each pass opens it
+ * afresh (libhdf5's behaviour on a damaged file depends on what it decoded before: a
+ * command that read /provenance's attributes first crashed where a walk that had read
+ * other objects did not):
+ *  0: everything (cl_reader_walk), listing every object's attributes (the index);
+ *  1: the profile readers (`sim`/`run`/`plan --profile`): /profile's keys by name, the
+ *     declared tables, /provenance's keys;
+ *  2: `report`, `sim --compare`: /provenance's attributes by name from the index;
+ *  3: merge's attribute and object copies, into an in-memory scratch file.
+ * Passes 1-3 read attributes through the index, as the parent will. */
+enum { PROBE_PASSES = 4 };
+static void probe_pass(cl_reader *r, int pass) {
+  static const char *const keys[][2] = {{"/profile", "model"},   {"/profile", "backend"},
+                                        {"/profile", "fused"},   {"/profile", "slowdown"},
+                                        {"/provenance", "host"}, {"/provenance", "config_sha256"}};
+  if (pass == 0) {
+    g_index = calloc(1, sizeof *g_index);
+    cl_reader_walk(r);
+    return;
+  }
+  if (g_index && !g_index_oom) cl__reader_use_attr_index(r, g_index);
+  if (pass == 1) {
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+      if (i == 4)
+        for (const cl_rec_entry *e = cl_rec_all(); e->desc; e++) read_declared(r, e->desc);
+      char *v = NULL;
+      (void)cl_reader_attr_text(r, keys[i][0], keys[i][1], &v);
+      free(v);
+    }
+  } else if (pass == 2) {
+    (void)cl_reader_attrs(r, "/provenance", ignore_attr, NULL);
+  } else {
+    replay_merge(r);
+  }
+}
+
 /* Exit status of a child that found a damaged table: PROBE_DAMAGED + CL__DAMAGE_*. */
 enum { PROBE_DAMAGED = 10 };
 
 /* Never returns. Exit status 0 whatever HDF5 reports (only a crash is a finding), or
  * PROBE_DAMAGED. */
-static void probe_child(const char *path) {
+static void probe_child(const char *path, int index_fd) {
   int fd = open("/dev/null", O_RDWR);
   if (fd >= 0) {
     (void)dup2(fd, STDOUT_FILENO);
@@ -179,30 +320,19 @@ static void probe_child(const char *path) {
   (void)mallopt(M_PERTURB, 0xa5);
   limit_memory();
   (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  cl_reader *r = NULL;
+  /* libhdf5's behaviour on a damaged file depends on what it decoded before (a command
+   * that reads /provenance's attributes first crashed where the walk, which had read
+   * other objects, did not). So the file is opened afresh for each way commands begin
+   * reading it, each open from its own empty metadata cache, as the parent's will be. */
   int damaged = 0;
-  if (cl__reader_open_unprobed(path, &r, &damaged) == CL_OK) {
+  for (int pass = 0; pass < PROBE_PASSES && !damaged; pass++) {
+    cl_reader *r = NULL;
+    if (cl__reader_open_unprobed(path, &r, &damaged) != CL_OK) break; /* the real open says why */
     cl__reader_skip_checksums(r);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0)
-      g_scratch = H5Fcreate("cleave-probe-scratch.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (fapl >= 0) H5Pclose(fapl);
-    /* First what commands read first (libhdf5's behaviour on a damaged file depends on
-     * what it read before): the profile readers' keys by name, then report's and
-     * `sim --compare`'s pass over /provenance; then the whole walk. */
-    static const char *const keys[][2] = {{"/profile", "model"},      {"/profile", "backend"},
-                                          {"/profile", "fused"},      {"/profile", "slowdown"},
-                                          {"/provenance", "host"},    {"/provenance", "config_sha256"}};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-      char *v = NULL;
-      (void)cl_reader_attr_text(r, keys[i][0], keys[i][1], &v);
-      free(v);
-    }
-    (void)cl_reader_attrs(r, "/provenance", ignore_attr, NULL);
-    cl_reader_walk(r);
-    if (g_scratch >= 0) H5Fclose(g_scratch);
+    probe_pass(r, pass);
     cl_reader_close(r); /* the child's own file id: closing it exercises H5A/H5O release */
   }
+  if (!damaged) send_index(index_fd);
   /* A damaged table is refused like a crash: a process that opens the file by other
    * means (cl_store_open_append) would let libhdf5 convert records with a corrupt type,
    * or append after billions of fill records. */
@@ -251,7 +381,68 @@ static int probe_disabled(void) {
   return v && (!strcmp(v, "off") || !strcmp(v, "0"));
 }
 
+/* Reads the child's index from @p fd to EOF (a child that dies mid-way ends it);
+ * NULL unless it is complete and well formed. At most 64 MiB, 64 KiB per string. */
+static cl__attr_index *read_index(int fd) {
+  size_t cap = 0, len = 0;
+  char *buf = NULL;
+  int over = 0;
+  for (;;) {
+    if (len == cap && !over) {
+      size_t nc = cap ? 2 * cap : 65536;
+      char *nb = nc <= ((size_t)64 << 20) ? realloc(buf, nc) : NULL;
+      if (!nb) {
+        over = 1;
+      } else {
+        buf = nb;
+        cap = nc;
+      }
+    }
+    char sink[4096];
+    ssize_t n = over ? read(fd, sink, sizeof sink) : read(fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (!over) len += (size_t)n;
+  }
+  cl__attr_index *x = over ? NULL : calloc(1, sizeof *x);
+  cl__attr_obj *o = NULL;
+  int ended = 0;
+  size_t at = 0;
+  while (x && !ended && at + 5 <= len) {
+    const char type = buf[at];
+    uint32_t sl;
+    memcpy(&sl, buf + at + 1, 4);
+    at += 5;
+    if (sl > 65536 || sl > len - at) break;
+    const char *str = buf + at;
+    at += sl;
+    if (type == 'O') {
+      o = index_add_obj(x, str, sl);
+      if (!o) break;
+    } else if (type == 'A' && o && !o->failed) {
+      if (index_add_name(o, str, sl) < 0) break;
+    } else if (type == 'F' && o) {
+      o->failed = 1;
+    } else if (type == 'E') {
+      ended = 1;
+    } else {
+      break;
+    }
+  }
+  free(buf);
+  if (x && (!ended || at != len)) {
+    cl__attr_index_free(x);
+    x = NULL;
+  }
+  return x;
+}
+
 cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
+  return cl__reader_probe_index(path, outcome, NULL);
+}
+
+cl_status cl__reader_probe_index(const char *path, cl_probe_outcome *outcome, cl__attr_index **idx) {
+  if (idx) *idx = NULL;
   if (outcome) *outcome = CL_PROBE_SKIPPED;
   struct stat sb;
   /* Missing or unreadable paths, directories and FIFOs: the real open says what is wrong
@@ -260,13 +451,28 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
   /* Initialise libhdf5 here, once, rather than in every child (this process opens the
    * file next anyway). */
   (void)H5open();
+  int pfd[2] = {-1, -1};
+  if (idx && pipe(pfd) != 0) pfd[0] = pfd[1] = -1; /* no index: readers iterate */
+  for (int i = 0; i < 2; i++)
+    if (pfd[i] >= 0) (void)fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
   pid_t pid = fork();
   if (pid < 0) {
     cl_log_warn("'%s': cannot check it in a separate process first (fork: %s); opening it unchecked", path,
                 strerror(errno));
+    if (pfd[0] >= 0) close(pfd[0]);
+    if (pfd[1] >= 0) close(pfd[1]);
     return CL_OK;
   }
-  if (pid == 0) probe_child(path);
+  if (pid == 0) {
+    if (pfd[0] >= 0) close(pfd[0]);
+    probe_child(path, pfd[1]);
+  }
+  cl__attr_index *x = NULL;
+  if (pfd[1] >= 0) {
+    close(pfd[1]);
+    x = read_index(pfd[0]);
+    close(pfd[0]);
+  }
   int ws = 0;
   pid_t w;
   while ((w = waitpid(pid, &ws, 0)) < 0 && errno == EINTR) continue;
@@ -274,12 +480,18 @@ cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {
     /* ECHILD: SIGCHLD ignored or another waiter reaped it; the outcome is unknown. */
     cl_log_info("'%s': its probe's exit status was lost (waitpid: %s); opening it unchecked", path,
                 strerror(errno));
+    cl__attr_index_free(x);
     return CL_OK;
   }
   if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
     if (outcome) *outcome = CL_PROBE_PASSED;
+    if (idx)
+      *idx = x;
+    else
+      cl__attr_index_free(x);
     return CL_OK;
   }
+  cl__attr_index_free(x);
   if (WIFEXITED(ws) && (WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_LAYOUT ||
                         WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_UNBACKED)) {
     if (outcome) *outcome = CL_PROBE_DAMAGED;

@@ -32,6 +32,8 @@ struct cl_reader {
    * --profile`, which read /profile's attributes three times). Later cl_reader_attrs
    * calls fail at once, without a second error line; the probe's child keeps going. */
   int attrs_failed;
+  cl__attr_index *attr_idx; /* from the probe's child; NULL: not probed (iterate) */
+  int attr_idx_borrowed;    /* the child's own passes: not freed here */
 };
 
 static const char *keep(rtable *t, char *s) {
@@ -273,8 +275,23 @@ cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damag
 
 cl_status cl_reader_open(const char *path, cl_reader **out) {
   *out = NULL;
-  CL_TRY(cl_reader_probe(path, NULL)); /* probe.c: a file that crashes libhdf5 stays out */
-  return cl__reader_open_unprobed(path, out, NULL);
+  cl__attr_index *idx = NULL;
+  CL_TRY(cl__reader_probe_index(path, NULL, &idx)); /* probe.c: a file that crashes libhdf5 stays out */
+  cl_status st = cl__reader_open_unprobed(path, out, NULL);
+  if (st == CL_OK)
+    (*out)->attr_idx = idx;
+  else
+    cl__attr_index_free(idx);
+  return st;
+}
+
+const cl__attr_index *cl__reader_attr_index(const cl_reader *r) { return r ? r->attr_idx : NULL; }
+
+void cl__reader_use_attr_index(cl_reader *r, cl__attr_index *idx) {
+  if (!r) return;
+  if (!r->attr_idx_borrowed) cl__attr_index_free(r->attr_idx);
+  r->attr_idx = idx;
+  r->attr_idx_borrowed = 1;
 }
 
 cl_status cl_reader_open_image(const void *buf, size_t len, const char *name, cl_reader **out) {
@@ -298,6 +315,7 @@ void cl_reader_close(cl_reader *r) {
   free(r->path);
   free(r->kind);
   free(r->damaged);
+  if (!r->attr_idx_borrowed) cl__attr_index_free(r->attr_idx);
   free(r);
 }
 
@@ -485,7 +503,17 @@ cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud
   if (o < 0) return CL_ERR_HDF5;
   attr_list l = {fn, ud, 0};
   hsize_t idx = 0;
-  herr_t e = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &l);
+  herr_t e = 0;
+  if (r->attr_idx) {
+    /* The names the probe's child listed, each read by name: libhdf5 never builds (and,
+     * on a damaged file, never frees twice) an attribute table in this process. An
+     * object the child did not reach or could not list is unreadable. */
+    const cl__attr_obj *ao = cl__attr_index_find(r->attr_idx, obj);
+    if (!ao || ao->failed) e = -1;
+    for (int i = 0; ao && !ao->failed && i < ao->n && e >= 0; i++) e = attr_cb(o, ao->names[i], NULL, &l);
+  } else {
+    e = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &l);
+  }
   H5Oclose(o);
   if (e < 0 || l.err) {
     cl_log_error("'%s': the attributes of %s cannot be read (damaged file)", r->path, obj);
@@ -500,6 +528,17 @@ cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, c
   if (!r || !obj || !name) return CL_ERR_INVALID;
   if (r->attrs_failed == 1) return CL_ERR_HDF5; /* logged by the failed call */
   if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
+  if (r->attr_idx) { /* the probe's child listed the names: an absent one is not looked up */
+    const cl__attr_obj *ao = cl__attr_index_find(r->attr_idx, obj);
+    int have = 0;
+    for (int i = 0; ao && !ao->failed && i < ao->n && !have; i++) have = !strcmp(ao->names[i], name);
+    if (ao && !ao->failed && !have) return CL_ERR_NOTFOUND;
+    if (!ao || ao->failed) {
+      cl_log_error("'%s': the attributes of %s cannot be read (damaged file)", r->path, obj);
+      if (!r->attrs_failed) r->attrs_failed = 1;
+      return CL_ERR_HDF5;
+    }
+  }
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
   if (o < 0) return CL_ERR_HDF5;
   /* By name: libhdf5 walks the object header's messages for this one attribute and never

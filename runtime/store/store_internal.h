@@ -96,14 +96,39 @@ hid_t cl__reader_file(const cl_reader *r);
 enum { CL__DAMAGE_LAYOUT = 1, CL__DAMAGE_UNBACKED = 2 };
 /* "has a record type with fields outside its records", ... (after "table X "). */
 const char *cl__damage_text(int damage);
+/* The attribute names of every object, listed by the probe's child (which may crash
+ * doing it) so that the process itself never builds libhdf5's attribute tables for the
+ * file: cl_reader_attrs and merge then read attributes by name (probe.c, reader.c). */
+typedef struct cl__attr_obj {
+  char *path;
+  int failed; /* the child could not list them */
+  int n;
+  char **names; /* sorted by name, as H5Aiterate2 with H5_INDEX_NAME gives them */
+} cl__attr_obj;
+typedef struct cl__attr_index {
+  int n, cap;
+  cl__attr_obj *obj;
+} cl__attr_index;
+void cl__attr_index_free(cl__attr_index *x);
+/* Object @p path of @p x, or NULL when the child did not reach it. */
+const cl__attr_obj *cl__attr_index_find(const cl__attr_index *x, const char *path);
+/* cl_reader_probe that also returns the child's attribute index (*idx, NULL when the
+ * probe was skipped or failed). */
+cl_status cl__reader_probe_index(const char *path, cl_probe_outcome *outcome, cl__attr_index **idx);
+/* reader.c: the index of the reader's file, or NULL (not probed: iterate). */
+const cl__attr_index *cl__reader_attr_index(const cl_reader *r);
+/* The probe's child: read @p r's attributes through @p idx (borrowed), as the parent will. */
+void cl__reader_use_attr_index(cl_reader *r, cl__attr_index *idx);
 /* reader.c: cl_reader_open without the probe (the probe's child opens files with it).
  * @p damaged (may be NULL) is set to the CL__DAMAGE_* of a damaged table when that made
  * the open fail, else 0: the probe's child reports it to the parent. */
 cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damaged);
 /** merge.c: copy the attributes of @p spath in @p sfile (except the store's own) that
  *  @p dpath in @p dfile lacks; one error line on failure (CL_ERR_INVALID: the input,
- *  CL_ERR_HDF5: the output). The probe's child replays it into a scratch file. */
-cl_status cl__merge_copy_attrs(hid_t sfile, const char *spath, hid_t dfile, const char *dpath);
+ *  CL_ERR_HDF5: the output). By name from @p idx when given (the input's attribute
+ *  index), else by iterating. The probe's child replays it into a scratch file. */
+cl_status cl__merge_copy_attrs(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
+                               const char *dpath);
 /* reader.c: cl_reader_read without the per-block CRC-32 checks, which read whole blocks
  * of data (the probe's child reads metadata; a data checksum failure is not a crash),
  * and cl_reader_attrs that goes on after a failed attribute iteration (the child visits
