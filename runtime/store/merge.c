@@ -87,12 +87,23 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
       cl_log_warn("merge: attribute '%s' has a variable-length type; not copied", name);
       ret = 0;
     } else {
+      /* Which side failed decides whose fault it is: reading the input's attribute (a
+       * damaged input, exit 2), or creating or writing the output's, or memory (a
+       * runtime failure, exit 1). */
       hssize_t np = H5Sget_simple_extent_npoints(sp);
-      void *buf = malloc((size_t)(np > 0 ? np : 1) * H5Tget_size(t));
-      hid_t b = buf ? H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
-      if (b >= 0 && H5Aread(a, t, buf) >= 0 && H5Awrite(b, t, buf) >= 0) ret = 0;
-      if (ret < 0) c->write_failed = write_failed_now();
-      if (b >= 0) H5Aclose(b);
+      size_t ts = H5Tget_size(t);
+      void *buf = np >= 0 && ts > 0 && (uint64_t)(np > 0 ? np : 1) <= SIZE_MAX / ts
+                      ? malloc((size_t)(np > 0 ? np : 1) * ts) : NULL;
+      if (!buf) {
+        c->write_failed = np >= 0 && ts > 0; /* out of memory for a well-formed size: not the input's fault */
+      } else if (H5Aread(a, t, buf) < 0) {
+        c->write_failed = write_failed_now();
+      } else {
+        hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        if (b >= 0 && H5Awrite(b, t, buf) >= 0) ret = 0;
+        if (ret < 0) c->write_failed = 1;
+        if (b >= 0) H5Aclose(b);
+      }
       free(buf);
     }
   }
