@@ -98,6 +98,16 @@ double cl_device_node_time(const cl_device *d, const cl_graph *g, int id) {
 
 /* ---- YAML ---- */
 
+/* @p x to @p n significant digits (readable files that load back within 5e-(n) relative:
+ * a fixed number of decimals turned a slow device's 0.00004 GFLOP/s or 0.3 B/s into 0,
+ * which the loader then refused). */
+static double round_sig(double x, int n) {
+  if (!(x != 0) || !isfinite(x)) return x;
+  const double p = pow(10.0, n - 1 - floor(log10(fabs(x))));
+  const double r = round(x * p) / p;
+  return isfinite(r) && r != 0 ? r : x;
+}
+
 static cl_status load_tree(cl_config *cf, cl_device *d) {
   cl_config_node *r = cl_config_root(cf);
   if (!r) {
@@ -255,9 +265,9 @@ cl_status cl_device_to_yaml(const cl_device *d, char **text) {
   for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
     cl_config_writer_key(w, g_class[c].key);
     if (g_class[c].compute)
-      cl_config_writer_double(w, round(d->throughput[c] / 1e9 * 1e4) / 1e4);
+      cl_config_writer_double(w, round_sig(d->throughput[c] / 1e9, 7));
     else
-      cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round(d->throughput[c]));
+      cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round_sig(d->throughput[c], 9));
   }
   const struct {
     const char *key;
@@ -266,7 +276,7 @@ cl_status cl_device_to_yaml(const cl_device *d, char **text) {
   for (int i = 0; i < 2; i++)
     if (terms[i].bw > 0) {
       cl_config_writer_key(w, terms[i].key);
-      cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round(terms[i].bw));
+      cl_config_writer_unit(w, CL_CONFIG_BANDWIDTH, round_sig(terms[i].bw, 9));
     }
   cl_config_writer_end(w);
   cl_config_writer_key(w, "derived");

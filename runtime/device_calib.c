@@ -205,7 +205,7 @@ cl_status cl_calib_get(cl_backend backend, int threads, int force, cl_device *ho
 
 /* ---- per-layer calibration of one model ---- */
 
-static cl_status load_layers(const char *path, const char *model, int n, double *t) {
+cl_status cl_calib_layers_read(const char *path, const char *model, int n, double *t) {
   cl_config *cf = NULL;
   CL_TRY(cl_config_load(path, &cf));
   cl_config_node *r = cl_config_root(cf), *sec = NULL;
@@ -257,7 +257,7 @@ cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, co
   FILE *f = force ? NULL : fopen(path, "r");
   if (f) {
     fclose(f);
-    if (load_layers(path, model, n, t) == CL_OK) return CL_OK;
+    if (cl_calib_layers_read(path, model, n, t) == CL_OK) return CL_OK;
   }
   cl_graph *m = NULL;
   int has_weights = 0;

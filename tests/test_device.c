@@ -256,8 +256,29 @@ static void test_testbed_key(void) {
   }
 }
 
+/* A slow device saves and loads again: the saver rounded GFLOP/s to 4 decimals and B/s
+ * to integers, so 0.00004 GFLOP/s and 0.3 B/s became 0, which the loader refuses
+ * (found by fuzz_device). Values keep 7 / 9 significant digits now. */
+static void test_save_tiny_rates(void) {
+  cl_device d = toy(), e;
+  d.throughput[CL_DEV_CONV] = 4.4e4;   /* 0.000044 GFLOP/s */
+  d.throughput[CL_DEV_COPY] = 0.3;     /* B/s */
+  d.throughput[CL_DEV_FC] = 123456789.123; /* 0.123456789 GFLOP/s */
+  char path[] = "/tmp/cl_test_device_XXXXXX";
+  int fd = mkstemp(path);
+  CL_CHECK(fd >= 0);
+  close(fd);
+  CL_CHECK_OK(cl_device_save(&d, path));
+  CL_CHECK_OK(cl_device_load(path, &e));
+  CL_CHECK_NEAR(e.throughput[CL_DEV_CONV], 4.4e4, 1e-6 * 4.4e4);
+  CL_CHECK_NEAR(e.throughput[CL_DEV_COPY], 0.3, 1e-9);
+  CL_CHECK_NEAR(e.throughput[CL_DEV_FC], 123456789.123, 1e-6 * 123456789.123);
+  remove(path);
+}
+
 int main(void) {
   test_testbed_key();
+  test_save_tiny_rates();
   test_wall_honesty();
   test_classes();
   test_yaml_dvfs();

@@ -130,6 +130,10 @@ cl_status cl_calib_measure(cl_backend backend, int threads, cl_device *host);
  *  @p t has cl_graph_size(g) entries. */
 cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, const cl_graph *g,
                           const cl_device *host, int force, double *t);
+/** @brief Read a per-layer cache file of cl_calib_layers: CL_OK only when it is for
+ *  @p model with @p n nodes and every time is in [0, 1e6] s (else an error status, and
+ *  cl_calib_layers measures again). */
+cl_status cl_calib_layers_read(const char *path, const char *model, int n, double *t);
 /** @brief The CPU model string of this host (/proc/cpuinfo "model name"). */
 const char *cl_calib_cpu_model(void);
 /** @brief Path of a per-host cache file of kind @p kind ("calib", "kernels"):

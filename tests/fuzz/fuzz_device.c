@@ -1,0 +1,122 @@
+/* Fuzz harness: the files cleave reads from disk besides configs, models and outputs:
+ *  byte 0 % 3 == 0: a device model (cl_device_load: configs/devices/NAME.yaml, files named
+ *    in a testbed, $CLEAVE_DEVICE_DIR, the host calibration cache calib-*.yaml);
+ *  1: a per-layer calibration cache (cl_calib_layers_read, calib-*-MODEL.yaml), read
+ *    for lenet;
+ *  2: a kernel-choice cache (models/kernel_choice.c, kernels-*.yaml), for the key of the
+ *    seeds.
+ * The rest of the input is the file. What loads must be usable as it is: a device's
+ * rates finite and positive, its overheads, memory and power finite and non-negative,
+ * DVFS states ascending, every layer time of lenet on it finite and non-negative, and
+ * it must save and load again with the same numbers; layer times in [0, 1e6] s; a choice
+ * set must save and load again with the same count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../models/kernel_choice.h"
+#include "cleave/device.h"
+#include "cleave/onnx.h"
+#include "fuzz_util.h"
+
+static const cl_graph *lenet(void) {
+  static cl_graph *g;
+  static int tried;
+  if (!tried) {
+    tried = 1;
+    if (cl_model_load_structure("lenet", &g) != CL_OK) abort();
+  }
+  return g;
+}
+
+/* Equal within @p rel relative plus @p abs (the saver rounds: cl_device_save). */
+static int close_to(double a, double b, double rel, double abs_) {
+  return a == b || fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + abs_;
+}
+
+static void check_device(const char *path) {
+  cl_device d;
+  if (cl_device_load(path, &d) != CL_OK) return;
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++)
+    if (!(d.throughput[c] > 0) || !isfinite(d.throughput[c]) || !(d.overhead[c] >= 0) || !isfinite(d.overhead[c]))
+      abort();
+  if (!(d.memory >= 0) || !isfinite(d.memory) || !(d.weight_bw >= 0) || !isfinite(d.weight_bw) ||
+      !(d.act_bw >= 0) || !isfinite(d.act_bw))
+    abort();
+  if (d.has_power) {
+    const double p[] = {d.power.idle, d.power.busy, d.power.tx, d.power.rx};
+    for (int i = 0; i < 4; i++)
+      if (!(p[i] >= 0) || !isfinite(p[i])) abort();
+  }
+  if (d.n_dvfs < 0 || d.n_dvfs > CL_DEV_MAX_DVFS) abort();
+  for (int i = 1; i < d.n_dvfs; i++)
+    if (!(d.dvfs[i].freq > d.dvfs[i - 1].freq)) abort();
+  const cl_graph *g = lenet();
+  for (int i = 0; i < cl_graph_size(g); i++) {
+    const double t = cl_device_node_time(&d, g, i);
+    if (!(t >= 0) || !isfinite(t)) abort();
+  }
+  /* what `cleave devices` and the calibration write must load again, unchanged */
+  char out[1100];
+  snprintf(out, sizeof out, "%s/saved.yaml", cl_fuzz_dir());
+  if (cl_device_save(&d, out) != CL_OK) abort();
+  cl_device e;
+  if (cl_device_load(out, &e) != CL_OK) abort();
+  /* the saver keeps 7 significant digits of GFLOP/s, 9 of B/s, overheads to the ns */
+  for (int c = 0; c < CL_DEV_CLASS_COUNT; c++)
+    if (!close_to(d.throughput[c], e.throughput[c], 1e-6, 0) || !close_to(d.overhead[c], e.overhead[c], 1e-12, 5.1e-10))
+      abort();
+  if (!close_to(d.memory, e.memory, 1e-12, 0) || e.n_dvfs != d.n_dvfs || e.has_power != d.has_power) abort();
+}
+
+static void check_layers(const char *path) {
+  const cl_graph *g = lenet();
+  const int n = cl_graph_size(g);
+  double t[256];
+  if (n > 256) abort();
+  if (cl_calib_layers_read(path, "lenet", n, t) != CL_OK) return;
+  for (int i = 0; i < n; i++)
+    if (!(t[i] >= 0) || !(t[i] <= 1e6)) abort();
+}
+
+static void check_choices(const char *path) {
+  cl__kc_key key;
+  memset(&key, 0, sizeof key);
+  snprintf(key.cpu, sizeof key.cpu, "AMD EPYC");
+  snprintf(key.backend, sizeof key.backend, "dnnl oneDNN 2.6.3");
+  key.threads = 1;
+  snprintf(key.version, sizeof key.version, "0.1.0");
+  cl__kc *kc = NULL;
+  int refused = 0;
+  cl_status st = cl__kc_open(&key, path, &kc, &refused);
+  if (st == CL_ERR_NOMEM) return;
+  if (st != CL_OK || !kc) abort();
+  const int n = cl__kc_count(kc);
+  if (refused && n) abort(); /* a refused file gives an empty set */
+  const int had = cl__kc_get(kc, "fuzz probe signature") >= 0;
+  if (cl__kc_put(kc, "fuzz probe signature", 7) != CL_OK || cl__kc_save(kc) != CL_OK) abort();
+  cl__kc_destroy(kc);
+  kc = NULL;
+  refused = 0;
+  if (cl__kc_open(&key, path, &kc, &refused) != CL_OK || refused) abort();
+  if (cl__kc_count(kc) != n + !had || cl__kc_get(kc, "fuzz probe signature") != 7) abort();
+  cl__kc_destroy(kc);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  cl_fuzz_setup();
+  if (size < 1) return 0;
+  const char *path = cl_fuzz_write("input.yaml", data + 1, size - 1);
+  switch (data[0] % 3) {
+    case 0:
+      check_device(path);
+      break;
+    case 1:
+      check_layers(path);
+      break;
+    default:
+      check_choices(path);
+      break;
+  }
+  return 0;
+}
