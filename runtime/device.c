@@ -152,7 +152,8 @@ static cl_status load_tree(cl_config *cf, cl_device *d) {
   CL_TRY(cl_config_opt_unit(tp, "weights", CL_CONFIG_BANDWIDTH, 0, &d->weight_bw));
   CL_TRY(cl_config_opt_unit(tp, "activations", CL_CONFIG_BANDWIDTH, 0, &d->act_bw));
   cl_config_node *der = cl_config_find(r, "derived");
-  for (int i = 0; der && i < cl_config_len(der); i++) {
+  if (der && !cl_config_is_null(der)) CL_TRY(cl_config_expect(der, CL_CONFIG_SEQ));
+  for (int i = 0; der && !cl_config_is_null(der) && i < cl_config_len(der); i++) {
     int c;
     static const char *const keys[] = {
 #define CL__DEV_KEY(e, key, compute, fallback, desc) key,

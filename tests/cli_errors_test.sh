@@ -38,6 +38,11 @@ printf 'time_s,Mbit/s\n0,10\n1,nan\n' > "$T/t.csv"
 expect2 ".*t.csv:3: column Mbit/s: 'nan' is not a finite number \\(bandwidth trace of field 'links\\[0\\].trace'" sim "$T/tb.yaml"
 printf '0,10\n1,2e7\n' > "$T/t.csv"
 expect2 ".*t.csv:2: column Mbit/s: 2e\\+07 is out of range" sim "$T/tb.yaml"
+# a device model whose 'derived' is a map, not a list of classes: file:line, no crash (the
+# loader dereferenced a NULL item: SIGSEGV; found by fuzz_device)
+printf 'name: d\nthroughput: {conv: 1, dwconv: 1, conv1x1: 1, fc: 1, eltwise: 1Gbit/s, copy: 1Gbit/s}\nderived: {conv: 1}\noverhead: 1us\n' > "$T/dev.yaml"
+printf 'model: lenet\nnodes:\n  - {name: a, tier: device, device: %s}\n  - {name: b, tier: edge}\nlinks:\n  - {from: a, to: b, latency: 5ms, bandwidth: 10Mbit/s}\nplan: {cuts: [input]}\n' "$T/dev.yaml" > "$T/tbd.yaml"
+expect2 ".*dev.yaml:3:.*expected a (sequence|list)" sim "$T/tbd.yaml"
 # infer --save-output never replaces a file without --force, and writes it whole with it
 echo keep > "$T/y.bin"
 expect2 "infer --save-output: output file '.*y.bin' already exists \\(use --force" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin"

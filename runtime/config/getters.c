@@ -113,6 +113,7 @@ cl_status cl_config_expect(const cl_config_node *n, cl_config_kind kind) {
 }
 
 cl_status cl__config_expect_scalar(const cl_config_node *n) {
+  if (!n) return cl_config_error(NULL, "expected a single value, got nothing");
   if (n->kind == CL_CONFIG_SCALAR) return CL_OK;
   return cl_config_error(n, "expected a single value, got %s", cl_config_kind_name(n->kind));
 }
