@@ -1,15 +1,18 @@
 /* Fuzz harness: the files cleave reads from disk besides configs, models and outputs:
- *  byte 0 % 3 == 0: a device model (cl_device_load: configs/devices/NAME.yaml, files named
+ *  byte 0 % 4 == 0: a device model (cl_device_load: configs/devices/NAME.yaml, files named
  *    in a testbed, $CLEAVE_DEVICE_DIR, the host calibration cache calib-*.yaml);
  *  1: a per-layer calibration cache (cl_calib_layers_read, calib-*-MODEL.yaml), read
  *    for lenet;
  *  2: a kernel-choice cache (models/kernel_choice.c, kernels-*.yaml), for the key of the
- *    seeds.
+ *    seeds;
+ *  3: a link's bandwidth trace (CSV "time_s,Mbit/s", runtime/testbed.c), through a fixed
+ *    testbed that names it.
  * The rest of the input is the file. What loads must be usable as it is: a device's
  * rates finite and positive, its overheads, memory and power finite and non-negative,
  * DVFS states ascending, every layer time of lenet on it finite and non-negative, and
  * it must save and load again with the same numbers; layer times in [0, 1e6] s; a choice
- * set must save and load again with the same count. */
+ * set must save and load again with the same count; a loaded trace has points at
+ * finite, strictly increasing times from 0 with finite bandwidths >= 0. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #include "../../models/kernel_choice.h"
 #include "cleave/device.h"
 #include "cleave/onnx.h"
+#include "cleave/testbed.h"
 #include "fuzz_util.h"
 
 static const cl_graph *lenet(void) {
@@ -103,11 +107,35 @@ static void check_choices(const char *path) {
   cl__kc_destroy(kc);
 }
 
+static void check_trace(const uint8_t *data, size_t size) {
+  char tb_path[1100];
+  snprintf(tb_path, sizeof tb_path, "%s/configs/fuzz_tb.yaml", cl_fuzz_dir());
+  (void)cl_fuzz_write("configs/fuzz_trace.csv", data, size);
+  static const char *const text =
+      "model: lenet\nnodes:\n  - {name: a, tier: device}\n  - {name: b, tier: edge}\n"
+      "links:\n  - {from: a, to: b, latency: 5ms, trace: fuzz_trace.csv}\nplan: {cuts: [input]}\n";
+  cl_testbed tb = {0};
+  if (cl_testbed_load_string(tb_path, text, &tb) == CL_OK) {
+    if (tb.n_links != 1) abort();
+    const cl_tb_link *l = &tb.links[0];
+    if (l->trace_n < 1 || !l->trace_t || !l->trace_bw || !(l->trace_t[0] >= 0)) abort();
+    for (int i = 0; i < l->trace_n; i++)
+      if (!isfinite(l->trace_t[i]) || !isfinite(l->trace_bw[i]) || !(l->trace_bw[i] >= 0) ||
+          (i && !(l->trace_t[i] > l->trace_t[i - 1])))
+        abort();
+  }
+  cl_testbed_free(&tb);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_setup();
   if (size < 1) return 0;
   const char *path = cl_fuzz_write("input.yaml", data + 1, size - 1);
-  switch (data[0] % 3) {
+  if (data[0] % 4 == 3) {
+    check_trace(data + 1, size - 1);
+    return 0;
+  }
+  switch (data[0] % 4) {
     case 0:
       check_device(path);
       break;
