@@ -136,6 +136,21 @@ for spec in "sim tests/data/h5/profile_attrs_segv_on_first_read.h5" \
   else bad "$cmd $f: exit $rc, $(grep -c . "$T/err") lines"; cat "$T/err"; fi
 done
 
+# a valid profile whose /provenance attribute 'host' h5py rewrote as a variable-length
+# string (dense attribute storage): libhdf5 1.10's H5Ocopy of it called a NULL conversion
+# function, so merge died of SIGSEGV (and the probe, replaying merge, refused it for
+# every command). merge copies attributes by name now: exit 0, the value kept.
+cp tests/fuzz/corpus/profile_h5/lenet_conti.h5 "$T/vlen.h5"
+if $PY -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['/provenance'].attrs['host']=b'elsewhere'; f['/profile'].attrs['note']='h5py str'" "$T/vlen.h5"; then
+  for probe in on off; do
+    rm -f "$T/merged.h5"
+    if CLEAVE_H5_PROBE=$probe "$C" merge "$T/merged.h5" "$T/vlen.h5" tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" &&
+       "$C" report "$T/merged.h5" > "$T/out" 2>&1 && grep -q "host .*elsewhere" "$T/out" &&
+       "$C" report "$T/vlen.h5" > /dev/null 2>&1; then ok "merge of an h5py-edited profile (probe $probe): exit 0, host kept"
+    else bad "merge of an h5py-edited profile (probe $probe)"; cat "$T/err"; fi
+  done
+else bad "h5py could not edit the profile"; fi
+
 # a valid output still reads (the probe passes it)
 if "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" && [ ! -s "$T/err" ] &&
    grep -q "^provenance:" "$T/out"; then ok "report of a valid profile"

@@ -165,7 +165,9 @@ static int read_strings(hid_t obj, int is_attr, hid_t ft, hid_t sp, char ***out)
   if (H5Tis_variable_str(ft) > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
     char **raw = calloc((size_t)(n > 0 ? n : 1), sizeof *raw);
-    if (mt >= 0 && raw && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
+    /* in the file's character set: libhdf5 does not convert ASCII <-> UTF-8 (h5py writes
+     * str as UTF-8), and the bytes are kept as they are either way */
+    if (mt >= 0 && raw && H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
         (is_attr ? H5Aread(obj, mt, raw) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw)) >= 0) {
       ok = 1;
       for (hssize_t i = 0; i < n; i++) v[i] = cl__strdup(raw[i] ? raw[i] : "");
@@ -177,7 +179,7 @@ static int read_strings(hid_t obj, int is_attr, hid_t ft, hid_t sp, char ***out)
     size_t w = H5Tget_size(ft);
     hid_t mt = cl__h5_field_type(CL_F_STRING, w);
     char *raw = calloc((size_t)(n > 0 ? n : 1), w + 1);
-    if (mt >= 0 && raw &&
+    if (mt >= 0 && raw && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
         (is_attr ? H5Aread(obj, mt, raw) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw)) >= 0) {
       ok = 1;
       for (hssize_t i = 0; i < n; i++) {

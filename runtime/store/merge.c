@@ -73,7 +73,8 @@ typedef struct attr_copy {
 } attr_copy;
 
 /* Copy attributes (except the store's own) that @p dst lacks. Variable-length types
- * cannot be copied byte-wise across files and are skipped with a warning. */
+ * cannot be copied byte-wise across files and are skipped with a warning, except
+ * variable-length strings, copied as strings. */
 static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, void *ud) {
   (void)info;
   attr_copy *c = ud;
@@ -83,8 +84,27 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
   hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID, sp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
   herr_t ret = -1;
   if (t >= 0 && sp >= 0) {
-    if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0 || H5Tdetect_class(t, H5T_REFERENCE) > 0) {
-      cl_log_warn("merge: attribute '%s' has a variable-length type; not copied", name);
+    if (H5Tis_variable_str(t) > 0) {
+      /* A variable-length string (what h5py writes for str): read as C strings, written
+       * with the same file type. */
+      hssize_t np = H5Sget_simple_extent_npoints(sp);
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      char **v = np >= 0 && np <= (1 << 24) ? calloc((size_t)(np > 0 ? np : 1), sizeof *v) : NULL;
+      if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 || !v) {
+        c->write_failed = np >= 0 && np <= (1 << 24); /* memory, not the input */
+      } else if (H5Aread(a, mt, v) < 0) {
+        c->write_failed = write_failed_now();
+      } else {
+        hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        if (b >= 0 && H5Awrite(b, mt, v) >= 0) ret = 0;
+        if (ret < 0) c->write_failed = 1;
+        if (b >= 0) H5Aclose(b);
+        (void)H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+      }
+      free(v);
+      if (mt >= 0) H5Tclose(mt);
+    } else if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tdetect_class(t, H5T_REFERENCE) > 0) {
+      cl_log_warn("merge: attribute '%s' has a variable-length or reference type; not copied", name);
       ret = 0;
     } else {
       /* Which side failed decides whose fault it is: reading the input's attribute (a
@@ -143,12 +163,86 @@ cl_status cl__merge_copy_attrs(hid_t sfile, const cl__attr_index *idx, const cha
   return st;
 }
 
-static cl_status h5copy(hid_t sfile, const char *spath, hid_t dfile, const char *dpath) {
+/* Links of a group, by name (H5Literate callback). */
+typedef struct link_list {
+  char **names;
+  int n, cap, oom;
+} link_list;
+static herr_t list_link(hid_t g, const char *name, const H5L_info_t *info, void *ud) {
+  (void)g;
+  (void)info;
+  link_list *l = ud;
+  if (l->n == l->cap) {
+    int nc = l->cap ? 2 * l->cap : 16;
+    char **nn = realloc(l->names, (size_t)nc * sizeof *nn);
+    if (!nn) {
+      l->oom = 1;
+      return -1;
+    }
+    l->names = nn;
+    l->cap = nc;
+  }
+  if (!(l->names[l->n] = cl__strdup(name))) {
+    l->oom = 1;
+    return -1;
+  }
+  l->n++;
+  return 0;
+}
+
+/* Object @p spath of @p sfile copied to @p dpath of @p dfile: a group recursively (its
+ * links, at most 16 deep), a dataset with H5Ocopy but without its attributes, and every
+ * attribute by name (cl__merge_copy_attrs). libhdf5 1.10's H5Ocopy of an object whose
+ * attributes are stored densely and include a variable-length string calls a NULL
+ * conversion function: merge died of SIGSEGV on a profile whose /provenance 'host' h5py
+ * had rewritten. */
+static cl_status copy_object(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
+                             const char *dpath, int depth) {
+  H5O_info_t info;
+  if (depth > 16 || H5Oget_info_by_name(sfile, spath, &info, H5P_DEFAULT) < 0)
+    return copy_failed(0, sfile, "", spath, dpath);
   hid_t lcpl = cl__h5_lcpl();
-  herr_t e = lcpl >= 0 ? H5Ocopy(sfile, spath, dfile, dpath, H5P_DEFAULT, lcpl) : -1;
-  int write_failed = e < 0 && (lcpl < 0 || write_failed_now());
-  if (lcpl >= 0) H5Pclose(lcpl);
-  return e >= 0 ? CL_OK : copy_failed(write_failed, sfile, "", spath, dpath);
+  if (lcpl < 0) return copy_failed(1, sfile, "", spath, dpath);
+  cl_status st = CL_OK;
+  if (info.type == H5O_TYPE_GROUP) {
+    if (!cl__h5_exists(dfile, dpath)) {
+      hid_t g = H5Gcreate2(dfile, dpath, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+      if (g < 0) st = copy_failed(1, sfile, "", spath, dpath);
+      if (g >= 0) H5Gclose(g);
+    }
+    if (st == CL_OK) st = cl__merge_copy_attrs(sfile, idx, spath, dfile, dpath);
+    link_list l = {NULL, 0, 0, 0};
+    hid_t sg = st == CL_OK ? H5Gopen2(sfile, spath, H5P_DEFAULT) : H5I_INVALID_HID;
+    hsize_t at = 0;
+    if (st == CL_OK && (sg < 0 || H5Literate(sg, H5_INDEX_NAME, H5_ITER_INC, &at, list_link, &l) < 0))
+      st = l.oom ? CL_ERR_NOMEM : copy_failed(0, sfile, "the links of ", spath, dpath);
+    if (sg >= 0) H5Gclose(sg);
+    for (int i = 0; st == CL_OK && i < l.n; i++) {
+      char sp[1100], dp[1200];
+      const int a = snprintf(sp, sizeof sp, "%s/%s", !strcmp(spath, "/") ? "" : spath, l.names[i]);
+      const int b = snprintf(dp, sizeof dp, "%s/%s", !strcmp(dpath, "/") ? "" : dpath, l.names[i]);
+      if (a < 0 || (size_t)a >= sizeof sp || b < 0 || (size_t)b >= sizeof dp)
+        st = copy_failed(0, sfile, "a path too long under ", spath, dpath);
+      else
+        st = copy_object(sfile, idx, sp, dfile, dp, depth + 1);
+    }
+    for (int i = 0; i < l.n; i++) free(l.names[i]);
+    free(l.names);
+  } else {
+    hid_t ocpy = H5Pcreate(H5P_OBJECT_COPY);
+    const unsigned flags = info.type == H5O_TYPE_DATASET ? H5O_COPY_WITHOUT_ATTR_FLAG : 0;
+    herr_t e = ocpy >= 0 && H5Pset_copy_object(ocpy, flags) >= 0 ? H5Ocopy(sfile, spath, dfile, dpath, ocpy, lcpl) : -1;
+    if (e < 0) st = copy_failed(ocpy < 0 || write_failed_now(), sfile, "", spath, dpath);
+    if (ocpy >= 0) H5Pclose(ocpy);
+    if (st == CL_OK && info.type == H5O_TYPE_DATASET) st = cl__merge_copy_attrs(sfile, idx, spath, dfile, dpath);
+  }
+  H5Pclose(lcpl);
+  return st;
+}
+
+cl_status cl__merge_copy_object(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
+                                const char *dpath) {
+  return copy_object(sfile, idx, spath, dfile, dpath, 0);
 }
 
 /* Fields of a table as stored (offsets from the file's compound type). */
@@ -342,7 +436,7 @@ static herr_t other_cb(hid_t root, const char *name, const H5O_info_t *info, voi
   if (info->type == H5O_TYPE_DATASET && !cl_reader_find(v->m->in[v->i], path)) {
     char dst[1200];
     snprintf(dst, sizeof dst, "/sources/%d%s", v->i, path);
-    v->st = h5copy(sf, path, df, dst);
+    v->st = cl__merge_copy_object(sf, cl__reader_attr_index(v->m->in[v->i]), path, df, dst);
   } else if (info->type == H5O_TYPE_GROUP && v->i == 0 && info->num_attrs > 0) {
     if (!cl__h5_exists(df, path)) {
       hid_t lcpl = cl__h5_lcpl();
@@ -375,12 +469,14 @@ static cl_status merge_all(merge_ctx *m, const cl_merge_opts *opts) {
   /* Provenance: input 0's at /provenance, everyone's under /provenance/sources/<i>. */
   hid_t of = m->out->file;
   int have0 = cl_reader_exists(m->in[0], "/provenance");
-  if (have0) CL_TRY(h5copy(cl__reader_file(m->in[0]), "/provenance", of, "/provenance"));
+  if (have0)
+    CL_TRY(cl__merge_copy_object(cl__reader_file(m->in[0]), cl__reader_attr_index(m->in[0]), "/provenance", of,
+                                 "/provenance"));
   for (int i = 0; i < m->n; i++) {
     if (!cl_reader_exists(m->in[i], "/provenance")) continue;
     char dst[64];
     snprintf(dst, sizeof dst, "/provenance/sources/%d", i);
-    CL_TRY(h5copy(cl__reader_file(m->in[i]), "/provenance", of, dst));
+    CL_TRY(cl__merge_copy_object(cl__reader_file(m->in[i]), cl__reader_attr_index(m->in[i]), "/provenance", of, dst));
   }
   strcpy(m->out->prov_group, "/provenance/merge");
   CL_TRY(cl__prov_write_base(m->out));

@@ -151,7 +151,7 @@ static void list_attrs(cl_reader *r, const char *path) {
 }
 
 /* Pass 3: merge's copies of every listed object's attributes (by name, as the parent's
- * merge does with the index), of /provenance and of the other datasets (H5Ocopy), into
+ * merge does with the index), of /provenance and of the other datasets, into
  * an in-memory file. A failed attribute copy once left libhdf5 with a freed attribute
  * that H5Fclose of the input closed again (SIGSEGV in `cleave merge`, tests/data/h5). */
 static void replay_merge(cl_reader *r) {
@@ -172,8 +172,8 @@ static void replay_merge(cl_reader *r) {
     H5O_info_t info;
     if (strcmp(path, "/") && !cl_reader_find(r, path) && H5Oget_info_by_name(f, path, &info, H5P_DEFAULT) >= 0 &&
         (info.type == H5O_TYPE_DATASET || !strcmp(path, "/provenance"))) {
-      snprintf(dname, sizeof dname, "c%u", g_scratch_n++);
-      (void)H5Ocopy(f, path, g_scratch, dname, H5P_DEFAULT, H5P_DEFAULT);
+      snprintf(dname, sizeof dname, "/c%u", g_scratch_n++);
+      (void)cl__merge_copy_object(f, g_index, path, g_scratch, dname);
     }
   }
   H5Fclose(g_scratch);

@@ -129,6 +129,11 @@ cl_status cl__reader_open_unprobed(const char *path, cl_reader **out, int *damag
  *  index), else by iterating. The probe's child replays it into a scratch file. */
 cl_status cl__merge_copy_attrs(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
                                const char *dpath);
+/* merge.c: object @p spath (a group recursively, a dataset) with its attributes copied by
+ * name, never H5Ocopy of attributes (libhdf5 1.10 crashes on dense variable-length
+ * ones); errors as cl__merge_copy_attrs. */
+cl_status cl__merge_copy_object(hid_t sfile, const cl__attr_index *idx, const char *spath, hid_t dfile,
+                                const char *dpath);
 /* reader.c: cl_reader_read without the per-block CRC-32 checks, which read whole blocks
  * of data (the probe's child reads metadata; a data checksum failure is not a crash),
  * and cl_reader_attrs that goes on after a failed attribute iteration (the child visits
