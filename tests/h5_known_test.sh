@@ -122,12 +122,14 @@ done
 # times, and the probe's child, which read other objects first, did not fault), or
 # printed three error lines; `report` printed two (provenance, then a table), or died
 # of SIGSEGV in its pass over /provenance's attributes (the probe's child had read
-# other objects first; it now opens the file afresh for each way commands begin).
+# other objects first; it now opens the file afresh for each way commands begin), or
+# exited 2 with no line at all (a /provenance group that cannot be opened).
 for spec in "sim tests/data/h5/profile_attrs_segv_on_first_read.h5" \
             "sim tests/data/h5/provenance_attrs_unreadable.h5" \
             "report tests/data/h5/provenance_attrs_unreadable.h5" \
             "report tests/data/h5/profile_attrs_segv_on_first_read.h5" \
-            "report tests/data/h5/provenance_iterate_segv.h5"; do
+            "report tests/data/h5/provenance_iterate_segv.h5" \
+            "report tests/data/h5/provenance_unopenable.h5"; do
   set -- $spec; cmd=$1 f=$2
   if [ $cmd = sim ]; then args=(sim configs/demo-3tier.yaml --profile "$f"); else args=(report "$f"); fi
   "$C" "${args[@]}" > "$T/out" 2> "$T/err"; rc=$?

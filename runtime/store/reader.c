@@ -500,7 +500,11 @@ cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud
   if (r->attrs_failed == 1) return CL_ERR_HDF5; /* logged by the failed call */
   if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
-  if (o < 0) return CL_ERR_HDF5;
+  if (o < 0) {
+    cl_log_error("'%s': %s cannot be opened (damaged file)", r->path, obj);
+    if (!r->attrs_failed) r->attrs_failed = 1;
+    return CL_ERR_HDF5;
+  }
   attr_list l = {fn, ud, 0};
   hsize_t idx = 0;
   herr_t e = 0;
@@ -540,7 +544,11 @@ cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, c
     }
   }
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
-  if (o < 0) return CL_ERR_HDF5;
+  if (o < 0) {
+    cl_log_error("'%s': %s cannot be opened (damaged file)", r->path, obj);
+    if (!r->attrs_failed) r->attrs_failed = 1;
+    return CL_ERR_HDF5;
+  }
   /* By name: libhdf5 walks the object header's messages for this one attribute and never
    * builds (nor, after a failed decode, releases) the sorted attribute table that
    * H5Aiterate2 does, the source of most libhdf5 crashes on corrupt files. */
