@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleave/device_fit.h"
+#include "cleave/profile.h"
 #include "cleave/profiler.h" /* cl_stat_summarise */
 #include "cleave/zoo.h"
 
@@ -83,6 +84,12 @@ static cl_status read_rows(const char *csv, const char *model, csv_row **rows, i
       break;
     }
     if (strcmp(m, model)) continue;
+    if (!(r.seconds >= 0) || !(r.seconds <= CL_PROFILE_MAX_SECONDS) || r.bytes < 0) {
+      cl_log_error("%s:%d: seconds %g / output_bytes %lld out of range (seconds in [0, %g], bytes >= 0)", csv, ln,
+                   r.seconds, r.bytes, CL_PROFILE_MAX_SECONDS);
+      st = CL_ERR_INVALID;
+      break;
+    }
     if (*n == cap) {
       cap = cap ? 2 * cap : 64;
       csv_row *p = realloc(*rows, sizeof *p * (size_t)cap);

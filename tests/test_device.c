@@ -276,8 +276,41 @@ static void test_save_tiny_rates(void) {
   remove(path);
 }
 
+/* `cleave devices fit` input: a Scission CSV row with an infinite, negative or absurd
+ * time is an error naming the line (an infinite time was fitted into the device model).
+ * The file is Scission's vgg16 rows with block 1's seconds replaced. */
+static void test_fit_csv_bounds(void) {
+  const char *bad[] = {"inf", "-1", "1e300", "nan"};
+  for (int i = 0; i < 4; i++) {
+    FILE *in = fopen("data/scission/device-raspi4.csv", "r");
+    CL_CHECK(in != NULL);
+    if (!in) return;
+    char path[] = "/tmp/cl_test_devfit_XXXXXX";
+    int fd = mkstemp(path);
+    CL_CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, in)) {
+      if (n++ && strncmp(line, "vgg16,", 6)) continue; /* the header, then vgg16 only */
+      if (!strncmp(line, "vgg16,1,", 8))
+        fprintf(f, "vgg16,1,2,2,%s,12845184\n", bad[i]);
+      else
+        fputs(line, f);
+    }
+    fclose(in);
+    fclose(f);
+    cl_devfit_data d;
+    int skipped = 0;
+    CL_CHECK(cl_devfit_read(path, "vgg16", &d, &skipped) == CL_ERR_INVALID);
+    cl_devfit_data_fini(&d);
+    remove(path);
+  }
+}
+
 int main(void) {
   test_testbed_key();
+  test_fit_csv_bounds();
   test_save_tiny_rates();
   test_wall_honesty();
   test_classes();
