@@ -138,6 +138,16 @@ for spec in "sim tests/data/h5/profile_attrs_segv_on_first_read.h5" \
   else bad "$cmd $f: exit $rc, $(grep -c . "$T/err") lines"; cat "$T/err"; fi
 done
 
+# a fuzzed file on which libhdf5 reads past a buffer while the reader's open walks it
+# (H5Aexists in reader_init): merge died of SIGSEGV opening it as its second input, where
+# the parent's heap (the probe's attribute index was malloc'd between the fork and the
+# open) differed from the child's. No crash: exit 0, or exit 2 and one line.
+f=tests/data/h5/walk_overread_second_input.h5
+rm -f "$T/merged.h5"
+"$C" merge "$T/merged.h5" tests/fuzz/corpus/profile_h5/lenet_conti.h5 "$f" > "$T/out" 2> "$T/err"; rc=$?
+if [ $rc = 0 ] || { [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ]; }; then ok "merge (second input) $f -> exit $rc"
+else bad "merge (second input) $f: exit $rc"; cat "$T/err"; fi
+
 # a valid profile whose /provenance attribute 'host' h5py rewrote as a variable-length
 # string (dense attribute storage): libhdf5 1.10's H5Ocopy of it called a NULL conversion
 # function, so merge died of SIGSEGV (and the probe, replaying merge, refused it for

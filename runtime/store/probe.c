@@ -14,6 +14,7 @@
  * The cost is one fork plus a second open and metadata walk (docs/store.md gives the
  * measured overhead); CLEAVE_H5_PROBE=off skips it. cl_reader_open_image (the fuzz
  * harnesses) is never probed. */
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE (the index mapping) */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -80,18 +82,31 @@ static void read_declared(cl_reader *r, const cl_table_desc *d) {
 
 /* ---- the attribute index the child builds and the parent reads ---- */
 
-void cl__attr_index_free(cl__attr_index *x) {
-  if (!x) return;
+static void index_clear(cl__attr_index *x) {
   for (int i = 0; i < x->n; i++) {
     for (int k = 0; k < x->obj[i].n; k++) free(x->obj[i].names[k]);
     free(x->obj[i].names);
     free(x->obj[i].path);
   }
   free(x->obj);
-  free(x);
+  x->obj = NULL;
+  x->n = x->cap = 0;
 }
 
-const cl__attr_obj *cl__attr_index_find(const cl__attr_index *x, const char *path) {
+void cl__attr_index_free(cl__attr_index *x) {
+  if (!x) return;
+  index_clear(x);
+  if (x->map_len)
+    munmap(x, x->map_len);
+  else
+    free(x);
+}
+
+static void index_parse(cl__attr_index *x);
+
+const cl__attr_obj *cl__attr_index_find(const cl__attr_index *cx, const char *path) {
+  cl__attr_index *x = (cl__attr_index *)cx; /* parsed on first use: logically const */
+  if (x && !x->parsed) index_parse(x);
   for (int i = 0; x && path && i < x->n; i++)
     if (!strcmp(x->obj[i].path, path)) return &x->obj[i];
   return NULL;
@@ -278,6 +293,7 @@ static void probe_pass(cl_reader *r, int pass) {
                                         {"/provenance", "host"}, {"/provenance", "config_sha256"}};
   if (pass == 0) {
     g_index = calloc(1, sizeof *g_index);
+    if (g_index) g_index->parsed = 1; /* built here, not from bytes */
     cl_reader_walk(r);
     return;
   }
@@ -314,6 +330,15 @@ static void probe_child(const char *path, int index_fd) {
    * so the parent can name it. */
   static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS};
   for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL);
+  /* First the open exactly as the parent will do it next, from the same heap (the
+   * parent allocates nothing in between: the index goes to a mapping), so a libhdf5 read
+   * past a buffer that faults in the parent's open faults here first: `merge` died in
+   * its second input's open on a file whose probe, on a heap laid out otherwise, passed. */
+  int damaged = 0;
+  {
+    cl_reader *r = NULL;
+    if (cl__reader_open_unprobed(path, &r, &damaged) == CL_OK) cl_reader_close(r);
+  }
   /* glibc fills freed and fresh blocks with a pattern: libhdf5's use-after-free of
    * attribute tables then faults in the child instead of depending on what the heap
    * happened to hold (it reads stale but valid pointers without this). */
@@ -324,7 +349,6 @@ static void probe_child(const char *path, int index_fd) {
    * that reads /provenance's attributes first crashed where the walk, which had read
    * other objects, did not). So the file is opened afresh for each way commands begin
    * reading it, each open from its own empty metadata cache, as the parent's will be. */
-  int damaged = 0;
   for (int pass = 0; pass < PROBE_PASSES && !damaged; pass++) {
     cl_reader *r = NULL;
     if (cl__reader_open_unprobed(path, &r, &damaged) != CL_OK) break; /* the real open says why */
@@ -381,60 +405,74 @@ static int probe_disabled(void) {
   return v && (!strcmp(v, "off") || !strcmp(v, "0"));
 }
 
-/* Reads the child's index from @p fd to EOF (a child that dies mid-way ends it);
- * NULL unless it is complete and well formed. At most 64 MiB, 64 KiB per string. */
+/* The child's bytes, at most 64 MiB: they and the index header live in an anonymous
+ * mapping (pages are touched only as far as the bytes go). */
+enum { INDEX_MAX = 64 << 20 };
+
+/* Reads the child's index from @p fd to EOF (a child that dies mid-way ends it) into a
+ * mapping; NULL when it does not fit or the mapping fails. Parsed later (index_parse). */
 static cl__attr_index *read_index(int fd) {
-  size_t cap = 0, len = 0;
-  char *buf = NULL;
-  int over = 0;
+  const size_t head = (sizeof(cl__attr_index) + 63) & ~(size_t)63, map_len = head + INDEX_MAX;
+  void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  char *buf = m == MAP_FAILED ? NULL : (char *)m + head;
+  size_t len = 0;
+  int over = !buf;
   for (;;) {
-    if (len == cap && !over) {
-      size_t nc = cap ? 2 * cap : 65536;
-      char *nb = nc <= ((size_t)64 << 20) ? realloc(buf, nc) : NULL;
-      if (!nb) {
-        over = 1;
-      } else {
-        buf = nb;
-        cap = nc;
-      }
-    }
     char sink[4096];
-    ssize_t n = over ? read(fd, sink, sizeof sink) : read(fd, buf + len, cap - len);
+    ssize_t n = over || len == INDEX_MAX ? read(fd, sink, sizeof sink) : read(fd, buf + len, INDEX_MAX - len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (!over) len += (size_t)n;
+    if (over || len == INDEX_MAX)
+      over = 1;
+    else
+      len += (size_t)n;
   }
-  cl__attr_index *x = over ? NULL : calloc(1, sizeof *x);
+  if (over) {
+    if (m != MAP_FAILED) munmap(m, map_len);
+    return NULL;
+  }
+  cl__attr_index *x = m;
+  memset(x, 0, sizeof *x);
+  x->raw = buf;
+  x->raw_len = len;
+  x->map_len = map_len;
+  return x;
+}
+
+/* The child's records into objects and names; a malformed or truncated stream leaves
+ * no object (every attribute read then reports the file as damaged). */
+static void index_parse(cl__attr_index *x) {
+  x->parsed = 1;
+  const char *buf = x->raw;
+  const size_t len = x->raw_len;
   cl__attr_obj *o = NULL;
-  int ended = 0;
+  int ended = 0, bad = 0;
   size_t at = 0;
-  while (x && !ended && at + 5 <= len) {
+  while (buf && !ended && !bad && at + 5 <= len) {
     const char type = buf[at];
     uint32_t sl;
     memcpy(&sl, buf + at + 1, 4);
     at += 5;
-    if (sl > 65536 || sl > len - at) break;
+    if (sl > 65536 || sl > len - at) {
+      bad = 1;
+      break;
+    }
     const char *str = buf + at;
     at += sl;
     if (type == 'O') {
       o = index_add_obj(x, str, sl);
-      if (!o) break;
+      bad = !o;
     } else if (type == 'A' && o && !o->failed) {
-      if (index_add_name(o, str, sl) < 0) break;
+      bad = index_add_name(o, str, sl) < 0;
     } else if (type == 'F' && o) {
       o->failed = 1;
     } else if (type == 'E') {
       ended = 1;
     } else {
-      break;
+      bad = 1;
     }
   }
-  free(buf);
-  if (x && (!ended || at != len)) {
-    cl__attr_index_free(x);
-    x = NULL;
-  }
-  return x;
+  if (bad || !ended || at != len) index_clear(x);
 }
 
 cl_status cl_reader_probe(const char *path, cl_probe_outcome *outcome) {

@@ -108,6 +108,13 @@ typedef struct cl__attr_obj {
 typedef struct cl__attr_index {
   int n, cap;
   cl__attr_obj *obj;
+  /* From the child: its bytes, parsed on first use (cl__attr_index_find), and the index
+   * itself lives in an anonymous mapping, not the heap: between the fork and the
+   * parent's open of the file, the parent's heap stays as the child's was (libhdf5's
+   * reads past its buffers fault or not depending on what lies next to them). */
+  const char *raw;
+  size_t raw_len, map_len;
+  int parsed;
 } cl__attr_index;
 void cl__attr_index_free(cl__attr_index *x);
 /* Object @p path of @p x, or NULL when the child did not reach it. */
