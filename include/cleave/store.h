@@ -251,9 +251,12 @@ typedef enum cl_probe_outcome {
   CL_PROBE_SKIPPED, /* CLEAVE_H5_PROBE=off, not a stat'able regular file, or no child */
   CL_PROBE_PASSED,  /* the child read the file's metadata and exited normally */
   CL_PROBE_CRASHED, /* libhdf5 crashed in the child: the file is refused (logged) */
-  CL_PROBE_DAMAGED  /* a damaged table: a record type with fields outside its records
+  CL_PROBE_DAMAGED, /* a damaged table: a record type with fields outside its records
                        (libhdf5's conversion would read and write past them) or far
                        more declared records than stored data: refused (logged) */
+  CL_PROBE_HUNG     /* the child did not finish within CLEAVE_H5_PROBE_TIMEOUT seconds
+                       (default 60; libhdf5 loops forever on some corrupt group
+                       structures): killed, the file refused (logged) */
 } cl_probe_outcome;
 
 /** Read the metadata of the HDF5 file @p path the way readers do (cl_reader_open's

@@ -17,6 +17,9 @@
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE (the index mapping) */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <time.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
@@ -411,13 +414,43 @@ enum { INDEX_MAX = 64 << 20 };
 
 /* Reads the child's index from @p fd to EOF (a child that dies mid-way ends it) into a
  * mapping; NULL when it does not fit or the mapping fails. Parsed later (index_parse). */
-static cl__attr_index *read_index(int fd) {
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Seconds the child may take (CLEAVE_H5_PROBE_TIMEOUT, default 60, at least 1). */
+static double probe_timeout(void) {
+  const char *v = getenv("CLEAVE_H5_PROBE_TIMEOUT");
+  char *end = NULL;
+  double t = v && *v ? strtod(v, &end) : 60;
+  if (v && *v && (!end || *end || !(t >= 1) || !isfinite(t))) {
+    cl_log_warn("CLEAVE_H5_PROBE_TIMEOUT='%s' is not a number of seconds >= 1; using 60", v);
+    t = 60;
+  }
+  return t;
+}
+
+/* Reads the child's index from @p fd to EOF (a child that dies mid-way ends it) into a
+ * mapping; NULL when it does not fit or the mapping fails. Parsed later (index_parse).
+ * *@p hung = 1 when EOF did not come before @p deadline (CLOCK_MONOTONIC seconds). */
+static cl__attr_index *read_index(int fd, double deadline, int *hung) {
+  *hung = 0;
   const size_t head = (sizeof(cl__attr_index) + 63) & ~(size_t)63, map_len = head + INDEX_MAX;
   void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   char *buf = m == MAP_FAILED ? NULL : (char *)m + head;
   size_t len = 0;
   int over = !buf;
   for (;;) {
+    const double left = deadline - now_s();
+    struct pollfd pf = {fd, POLLIN, 0};
+    const int pr = left > 0 ? poll(&pf, 1, (int)ceil(fmin(left, 1e6) * 1e3)) : 0;
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) {
+      *hung = 1;
+      break;
+    }
     char sink[4096];
     ssize_t n = over || len == INDEX_MAX ? read(fd, sink, sizeof sink) : read(fd, buf + len, INDEX_MAX - len);
     if (n < 0 && errno == EINTR) continue;
@@ -427,7 +460,7 @@ static cl__attr_index *read_index(int fd) {
     else
       len += (size_t)n;
   }
-  if (over) {
+  if (over || *hung) {
     if (m != MAP_FAILED) munmap(m, map_len);
     return NULL;
   }
@@ -489,8 +522,10 @@ cl_status cl__reader_probe_index(const char *path, cl_probe_outcome *outcome, cl
   /* Initialise libhdf5 here, once, rather than in every child (this process opens the
    * file next anyway). */
   (void)H5open();
+  /* The pipe carries the attribute index, and its end of file says the child is done
+   * (or dead): without it (pipe failed) there is no index, and no time limit. */
   int pfd[2] = {-1, -1};
-  if (idx && pipe(pfd) != 0) pfd[0] = pfd[1] = -1; /* no index: readers iterate */
+  if (pipe(pfd) != 0) pfd[0] = pfd[1] = -1;
   for (int i = 0; i < 2; i++)
     if (pfd[i] >= 0) (void)fcntl(pfd[i], F_SETFD, FD_CLOEXEC);
   pid_t pid = fork();
@@ -506,10 +541,23 @@ cl_status cl__reader_probe_index(const char *path, cl_probe_outcome *outcome, cl
     probe_child(path, pfd[1]);
   }
   cl__attr_index *x = NULL;
+  int hung = 0;
+  const double limit = probe_timeout();
   if (pfd[1] >= 0) {
     close(pfd[1]);
-    x = read_index(pfd[0]);
+    x = read_index(pfd[0], now_s() + limit, &hung);
     close(pfd[0]);
+  }
+  if (hung) {
+    /* libhdf5 loops forever on some corrupt group structures (fuzzed profiles): a
+     * command would hang with it. */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) continue;
+    if (outcome) *outcome = CL_PROBE_HUNG;
+    cl_log_error("'%s': damaged HDF5 file: libhdf5 did not finish reading its metadata within %g s (a loop in its "
+                 "structure?); cleave did not open it (CLEAVE_H5_PROBE_TIMEOUT=SECONDS waits longer)",
+                 path, limit);
+    return CL_ERR_HDF5;
   }
   int ws = 0;
   pid_t w;

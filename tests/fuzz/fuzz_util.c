@@ -41,6 +41,9 @@ void cl_fuzz_setup(void) {
   const char *v = getenv("CL_FUZZ_VERBOSE");
   if (!v || strcmp(v, "1")) cl_log_set_sink(quiet, NULL);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  /* The probed harnesses (store_file, profile_file): a libhdf5 loop in the probe's child
+   * is refused after 5 s, within libFuzzer's -timeout. */
+  setenv("CLEAVE_H5_PROBE_TIMEOUT", "5", 0);
   /* Keep more of HDF5's freed blocks for reuse: every file open allocates a metadata
    * cache of ~1 MB; returned to ASan, each one was fresh mmap'd, page-faulted memory
    * and the HDF5 harnesses ran at ~10 executions per second. Bounded (bytes: global and
