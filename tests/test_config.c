@@ -170,6 +170,27 @@ static void test_getters(void) {
   CL_CHECK_OK(cl_config_writer_finish(w, &t));
   CL_CHECK_STR_EQ(t, "a: \"yes\"\nb: \"12\"\nc: \"x: y\"\nd: 0.1\ne: 20Mbit/s\n");
   free(t);
+  /* strings with YAML line breaks (NEL, LS, PS) and non-printable characters read back
+   * unchanged: a device name holding "\N" saved raw and could not be loaded again
+   * (found by fuzz_device) */
+  static const char *const odd[] = {"a\xc2\x85" "b", "a\xe2\x80\xa8" "b\xe2\x80\xa9", "c\xc2\x80\x01\x7f",
+                                    "\xef\xbb\xbf" "bom", "caf\xc3\xa9 \xf0\x9f\x98\x80", "tab\there"};
+  for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+    CL_CHECK_OK(cl_config_writer_create(&w));
+    cl_config_writer_map(w, 0);
+    cl_config_writer_key(w, "s");
+    cl_config_writer_str(w, odd[i]);
+    cl_config_writer_end(w);
+    CL_CHECK_OK(cl_config_writer_finish(w, &t));
+    CL_CHECK_OK(cl_config_load_string("odd.yaml", t, &c));
+    const char *back = NULL;
+    if (c) {
+      CL_CHECK_OK(cl_config_get_str(cl_config_root(c), "s", &back));
+      CL_CHECK_STR_EQ(back, odd[i]);
+      cl_config_destroy(c);
+    }
+    free(t);
+  }
   capture();
   CL_CHECK_OK(cl_config_writer_create(&w));
   cl_config_writer_map(w, 0);

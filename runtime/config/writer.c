@@ -73,8 +73,39 @@ static int plain_unsafe(const char *s) {
   if (s[0] == '-' && (s[1] == ' ' || s[1] == '\0')) return 1;
   if (!strncmp(s, "---", 3) || !strncmp(s, "...", 3)) return 1;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p < 0x20 || *p == 0x7f || strchr(",[]{}#:", *p)) return 1;
+    if (*p < 0x20 || *p >= 0x7f || strchr(",[]{}#:", *p)) return 1; /* non-ASCII: quoted, escaped as needed */
   return 0;
+}
+
+/* The code point of the UTF-8 sequence at @p p and its length in *@p len; an invalid or
+ * truncated sequence gives its first byte as a code point of length 1. */
+static unsigned utf8_at(const unsigned char *p, int *len) {
+  int n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+  if (n == 0 || *p >= 0xf5) {
+    *len = 1;
+    return *p;
+  }
+  unsigned cp = *p & (0x7f >> n);
+  for (int i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) {
+      *len = 1;
+      return *p;
+    }
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+    *len = 1;
+    return *p;
+  }
+  *len = n;
+  return cp;
+}
+
+/* What a YAML reader takes raw inside double quotes (libyaml's printable set, minus the
+ * line breaks NEL, LS and PS, which it would fold). */
+static int printable_raw(unsigned cp) {
+  return (cp >= 0x20 && cp < 0x7f) || (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+         (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
 /* Plain text a YAML 1.1 reader (PyYAML too) would take for null, a boolean or a number. */
@@ -94,14 +125,23 @@ static void put_text(cl_config_writer *w, const char *s, int quote) {
     return;
   }
   put(w, "\"");
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    char esc[8];
-    if (*p == '"' || *p == '\\') snprintf(esc, sizeof esc, "\\%c", *p);
-    else if (*p == '\n') snprintf(esc, sizeof esc, "\\n");
-    else if (*p == '\t') snprintf(esc, sizeof esc, "\\t");
-    else if (*p < 0x20 || *p == 0x7f) snprintf(esc, sizeof esc, "\\x%02x", *p);
-    else snprintf(esc, sizeof esc, "%c", *p);
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    char esc[16];
+    int len = 1;
+    const unsigned cp = *p < 0x80 ? *p : utf8_at(p, &len);
+    if (cp == '"' || cp == '\\') snprintf(esc, sizeof esc, "\\%c", (char)cp);
+    else if (cp == '\n') snprintf(esc, sizeof esc, "\\n");
+    else if (cp == '\t') snprintf(esc, sizeof esc, "\\t");
+    else if (cp == 0x85) snprintf(esc, sizeof esc, "\\N");
+    else if (cp == 0x2028) snprintf(esc, sizeof esc, "\\L");
+    else if (cp == 0x2029) snprintf(esc, sizeof esc, "\\P");
+    else if (!printable_raw(cp)) snprintf(esc, sizeof esc, cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x" : "\\U%08x", cp);
+    else {
+      memcpy(esc, p, (size_t)len);
+      esc[len] = '\0';
+    }
     put(w, esc);
+    p += len;
   }
   put(w, "\"");
 }
