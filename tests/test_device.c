@@ -77,14 +77,20 @@ static void test_classes(void) {
   cl_graph_destroy(g);
 }
 
-static void test_yaml_dvfs(void) {
-  cl_device d = toy(), e;
-  char path[] = "/tmp/cl_test_device_XXXXXX";
+/* @p d saved to a fresh file (its path in @p path, at least 32 bytes) and loaded into @p e. */
+static void save_load(const cl_device *d, cl_device *e, char *path) {
+  snprintf(path, 32, "/tmp/cl_test_device_XXXXXX");
   int fd = mkstemp(path);
   CL_CHECK(fd >= 0);
   close(fd);
-  CL_CHECK_OK(cl_device_save(&d, path));
-  CL_CHECK_OK(cl_device_load(path, &e));
+  CL_CHECK_OK(cl_device_save(d, path));
+  CL_CHECK_OK(cl_device_load(path, e));
+}
+
+static void test_yaml_dvfs(void) {
+  cl_device d = toy(), e;
+  char path[32];
+  save_load(&d, &e, path);
   CL_CHECK_STR_EQ(e.name, "toy");
   CL_CHECK_STR_EQ(e.sources[0], d.sources[0]);
   for (int c = 0; c < CL_DEV_CLASS_COUNT; c++) {
@@ -264,12 +270,8 @@ static void test_save_tiny_rates(void) {
   d.throughput[CL_DEV_CONV] = 4.4e4;   /* 0.000044 GFLOP/s */
   d.throughput[CL_DEV_COPY] = 0.3;     /* B/s */
   d.throughput[CL_DEV_FC] = 123456789.123; /* 0.123456789 GFLOP/s */
-  char path[] = "/tmp/cl_test_device_XXXXXX";
-  int fd = mkstemp(path);
-  CL_CHECK(fd >= 0);
-  close(fd);
-  CL_CHECK_OK(cl_device_save(&d, path));
-  CL_CHECK_OK(cl_device_load(path, &e));
+  char path[32];
+  save_load(&d, &e, path);
   CL_CHECK_NEAR(e.throughput[CL_DEV_CONV], 4.4e4, 1e-6 * 4.4e4);
   CL_CHECK_NEAR(e.throughput[CL_DEV_COPY], 0.3, 1e-9);
   CL_CHECK_NEAR(e.throughput[CL_DEV_FC], 123456789.123, 1e-6 * 123456789.123);

@@ -70,7 +70,27 @@ typedef struct attr_copy {
   hid_t dst;
   int write_failed;
   char failed[128]; /* attribute that could not be copied */
+  int read_failed;  /* the last copy_value could not read the input's value */
 } attr_copy;
+
+/* Attribute @p a read as memory type @p mt into @p buf, then created as @p name (file
+ * type @p t, space @p sp) on @p dst and written. Which side failed decides whose fault it
+ * is: reading the input's value (a damaged input, exit 2), or creating or writing the
+ * output's (a runtime failure, exit 1). */
+static herr_t copy_value(hid_t a, hid_t dst, const char *name, hid_t t, hid_t sp, hid_t mt, void *buf,
+                         attr_copy *c) {
+  c->read_failed = H5Aread(a, mt, buf) < 0;
+  if (c->read_failed) {
+    c->write_failed = write_failed_now();
+    return -1;
+  }
+  herr_t ret = -1;
+  hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (b >= 0 && H5Awrite(b, mt, buf) >= 0) ret = 0;
+  if (ret < 0) c->write_failed = 1;
+  if (b >= 0) H5Aclose(b);
+  return ret;
+}
 
 /* Copy attributes (except the store's own) that @p dst lacks. Variable-length types
  * cannot be copied byte-wise across files and are skipped with a warning, except
@@ -92,14 +112,9 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
       char **v = np >= 0 && np <= (1 << 24) ? calloc((size_t)(np > 0 ? np : 1), sizeof *v) : NULL;
       if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 || !v) {
         c->write_failed = np >= 0 && np <= (1 << 24); /* memory, not the input */
-      } else if (H5Aread(a, mt, v) < 0) {
-        c->write_failed = write_failed_now();
       } else {
-        hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        if (b >= 0 && H5Awrite(b, mt, v) >= 0) ret = 0;
-        if (ret < 0) c->write_failed = 1;
-        if (b >= 0) H5Aclose(b);
-        (void)H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        ret = copy_value(a, dst, name, t, sp, mt, v, c);
+        if (!c->read_failed) (void)H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
       }
       free(v);
       if (mt >= 0) H5Tclose(mt);
@@ -107,22 +122,15 @@ static herr_t copy_attr_cb(hid_t src, const char *name, const H5A_info_t *info, 
       cl_log_warn("merge: attribute '%s' has a variable-length or reference type; not copied", name);
       ret = 0;
     } else {
-      /* Which side failed decides whose fault it is: reading the input's attribute (a
-       * damaged input, exit 2), or creating or writing the output's, or memory (a
-       * runtime failure, exit 1). */
+      /* out of memory for a well-formed size is not the input's fault (copy_value) */
       hssize_t np = H5Sget_simple_extent_npoints(sp);
       size_t ts = H5Tget_size(t);
       void *buf = np >= 0 && ts > 0 && (uint64_t)(np > 0 ? np : 1) <= SIZE_MAX / ts
                       ? malloc((size_t)(np > 0 ? np : 1) * ts) : NULL;
       if (!buf) {
         c->write_failed = np >= 0 && ts > 0; /* out of memory for a well-formed size: not the input's fault */
-      } else if (H5Aread(a, t, buf) < 0) {
-        c->write_failed = write_failed_now();
       } else {
-        hid_t b = H5Acreate2(dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        if (b >= 0 && H5Awrite(b, t, buf) >= 0) ret = 0;
-        if (ret < 0) c->write_failed = 1;
-        if (b >= 0) H5Aclose(b);
+        ret = copy_value(a, dst, name, t, sp, t, buf, c);
       }
       free(buf);
     }
@@ -138,7 +146,7 @@ cl_status cl__merge_copy_attrs(hid_t sfile, const cl__attr_index *idx, const cha
                                const char *dpath) {
   const cl__attr_obj *ao = idx ? cl__attr_index_find(idx, spath) : NULL;
   hid_t so = idx && (!ao || ao->failed) ? H5I_INVALID_HID : H5Oopen(sfile, spath, H5P_DEFAULT);
-  attr_copy c = {so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID, 0, ""};
+  attr_copy c = {so >= 0 ? H5Oopen(dfile, dpath, H5P_DEFAULT) : H5I_INVALID_HID, 0, "", 0};
   cl_status st = CL_OK;
   hsize_t idx_n = 0;
   herr_t e = 0;

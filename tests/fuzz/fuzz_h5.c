@@ -92,24 +92,26 @@ void cl_fuzz_h5_profile(const uint8_t *data, size_t size) {
  * crash here is one a user's `cleave report`, `merge`, `sweep --resume` or `sim --profile`
  * would hit. */
 
-void cl_fuzz_h5_store_file(const uint8_t *data, size_t size) {
-  const char *path = cl_fuzz_write("store.h5", data, size);
+/* The bytes as file @p name opened by path (as a @p kind input when not NULL), or NULL
+ * when cleave refuses them. */
+static cl_reader *open_file(const uint8_t *data, size_t size, const char *name, const char *kind) {
+  const char *path = cl_fuzz_write(name, data, size);
   cl_reader *r = NULL;
-  if (cl_reader_open(path, &r) != CL_OK) {
-    if (r) abort();
-    return;
-  }
+  if ((kind ? cl_reader_open_input(path, kind, &r) : cl_reader_open(path, &r)) == CL_OK) return r;
+  if (r) abort();
+  return NULL;
+}
+
+void cl_fuzz_h5_store_file(const uint8_t *data, size_t size) {
+  cl_reader *r = open_file(data, size, "store.h5", NULL);
+  if (!r) return;
   cl_fuzz_h5_store_reader(r);
   cl_reader_close(r);
 }
 
 void cl_fuzz_h5_profile_file(const uint8_t *data, size_t size) {
-  const char *path = cl_fuzz_write("profile.h5", data, size);
-  cl_reader *r = NULL;
-  if (cl_reader_open_input(path, "profile", &r) != CL_OK) {
-    if (r) abort();
-    return;
-  }
+  cl_reader *r = open_file(data, size, "profile.h5", "profile");
+  if (!r) return;
   cl_fuzz_h5_profile_reader(r);
   cl_reader_close(r);
 }
