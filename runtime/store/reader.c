@@ -495,16 +495,20 @@ int cl_reader_exists(cl_reader *r, const char *path) {
   return r && path && cl__h5_exists(r->file, path);
 }
 
+/* One error line "'FILE': WHAT OBJ... (damaged file)" for an attribute read that failed;
+ * later attribute reads on @p r then fail at once (struct cl_reader: attrs_failed). */
+static cl_status attrs_damaged(cl_reader *r, const char *what, const char *a, const char *b) {
+  cl_log_error("'%s': %s%s%s (damaged file)", r->path, what, a, b);
+  if (!r->attrs_failed) r->attrs_failed = 1;
+  return CL_ERR_HDF5;
+}
+
 cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud) {
   if (!r || !obj || !fn) return CL_ERR_INVALID;
   if (r->attrs_failed == 1) return CL_ERR_HDF5; /* logged by the failed call */
   if (!cl__h5_exists(r->file, obj)) return CL_ERR_NOTFOUND;
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
-  if (o < 0) {
-    cl_log_error("'%s': %s cannot be opened (damaged file)", r->path, obj);
-    if (!r->attrs_failed) r->attrs_failed = 1;
-    return CL_ERR_HDF5;
-  }
+  if (o < 0) return attrs_damaged(r, "", obj, " cannot be opened");
   attr_list l = {fn, ud, 0};
   hsize_t idx = 0;
   herr_t e = 0;
@@ -519,12 +523,7 @@ cl_status cl_reader_attrs(cl_reader *r, const char *obj, cl_attr_fn fn, void *ud
     e = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &l);
   }
   H5Oclose(o);
-  if (e < 0 || l.err) {
-    cl_log_error("'%s': the attributes of %s cannot be read (damaged file)", r->path, obj);
-    if (!r->attrs_failed) r->attrs_failed = 1;
-    return CL_ERR_HDF5;
-  }
-  return CL_OK;
+  return e < 0 || l.err ? attrs_damaged(r, "the attributes of ", obj, " cannot be read") : CL_OK;
 }
 
 cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, char **out) {
@@ -537,18 +536,10 @@ cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, c
     int have = 0;
     for (int i = 0; ao && !ao->failed && i < ao->n && !have; i++) have = !strcmp(ao->names[i], name);
     if (ao && !ao->failed && !have) return CL_ERR_NOTFOUND;
-    if (!ao || ao->failed) {
-      cl_log_error("'%s': the attributes of %s cannot be read (damaged file)", r->path, obj);
-      if (!r->attrs_failed) r->attrs_failed = 1;
-      return CL_ERR_HDF5;
-    }
+    if (!ao || ao->failed) return attrs_damaged(r, "the attributes of ", obj, " cannot be read");
   }
   hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
-  if (o < 0) {
-    cl_log_error("'%s': %s cannot be opened (damaged file)", r->path, obj);
-    if (!r->attrs_failed) r->attrs_failed = 1;
-    return CL_ERR_HDF5;
-  }
+  if (o < 0) return attrs_damaged(r, "", obj, " cannot be opened");
   /* By name: libhdf5 walks the object header's messages for this one attribute and never
    * builds (nor, after a failed decode, releases) the sorted attribute table that
    * H5Aiterate2 does, the source of most libhdf5 crashes on corrupt files. */
@@ -561,9 +552,9 @@ cl_status cl_reader_attr_text(cl_reader *r, const char *obj, const char *name, c
     *out = a >= 0 ? cl__h5_attr_text(a) : NULL;
     if (a >= 0) H5Aclose(a);
     if (!*out) {
-      cl_log_error("'%s': attribute '%s' of %s cannot be read (damaged file)", r->path, name, obj);
-      if (!r->attrs_failed) r->attrs_failed = 1;
-      st = CL_ERR_HDF5;
+      char what[300];
+      snprintf(what, sizeof what, "attribute '%.200s' of ", name);
+      st = attrs_damaged(r, what, obj, " cannot be read");
     }
   }
   H5Oclose(o);
