@@ -129,13 +129,14 @@ static void put_text(cl_config_writer *w, const char *s, int quote) {
     char esc[16];
     int len = 1;
     const unsigned cp = *p < 0x80 ? *p : utf8_at(p, &len);
+    const int invalid = *p >= 0x80 && len == 1; /* not UTF-8 (a string cut inside a character) */
     if (cp == '"' || cp == '\\') snprintf(esc, sizeof esc, "\\%c", (char)cp);
     else if (cp == '\n') snprintf(esc, sizeof esc, "\\n");
     else if (cp == '\t') snprintf(esc, sizeof esc, "\\t");
     else if (cp == 0x85) snprintf(esc, sizeof esc, "\\N");
     else if (cp == 0x2028) snprintf(esc, sizeof esc, "\\L");
     else if (cp == 0x2029) snprintf(esc, sizeof esc, "\\P");
-    else if (!printable_raw(cp)) snprintf(esc, sizeof esc, cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x" : "\\U%08x", cp);
+    else if (invalid || !printable_raw(cp)) snprintf(esc, sizeof esc, cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x" : "\\U%08x", cp);
     else {
       memcpy(esc, p, (size_t)len);
       esc[len] = '\0';
