@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/vec.h"
 #include "store_internal.h"
 
 enum { BLOCK = 65536 };
@@ -180,17 +181,7 @@ static herr_t list_link(hid_t g, const char *name, const H5L_info_t *info, void 
   (void)g;
   (void)info;
   link_list *l = ud;
-  if (l->n == l->cap) {
-    int nc = l->cap ? 2 * l->cap : 16;
-    char **nn = realloc(l->names, (size_t)nc * sizeof *nn);
-    if (!nn) {
-      l->oom = 1;
-      return -1;
-    }
-    l->names = nn;
-    l->cap = nc;
-  }
-  if (!(l->names[l->n] = cl__strdup(name))) {
+  if (CL_VEC_RESERVE(l->names, l->cap, l->n + 1, 16) != CL_OK || !(l->names[l->n] = cl__strdup(name))) {
     l->oom = 1;
     return -1;
   }

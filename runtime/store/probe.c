@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleave/vec.h"
 #include "store_internal.h"
 
 enum {
@@ -117,13 +118,7 @@ const cl__attr_obj *cl__attr_index_find(const cl__attr_index *cx, const char *pa
 
 /* A new object entry (path copied), or NULL when out of memory. */
 static cl__attr_obj *index_add_obj(cl__attr_index *x, const char *path, size_t len) {
-  if (x->n == x->cap) {
-    int nc = x->cap ? 2 * x->cap : 16;
-    cl__attr_obj *no = realloc(x->obj, (size_t)nc * sizeof *no);
-    if (!no) return NULL;
-    x->obj = no;
-    x->cap = nc;
-  }
+  if (CL_VEC_RESERVE(x->obj, x->cap, x->n + 1, 16) != CL_OK) return NULL;
   char *p = malloc(len + 1);
   if (!p) return NULL;
   memcpy(p, path, len);
