@@ -390,5 +390,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_h5_profile_reader(r);
   cl_reader_close(r);
   free(img);
+  cl_fuzz_h5_input_done();
   return 0;
 }

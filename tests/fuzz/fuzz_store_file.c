@@ -8,5 +8,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_setup();
   cl_fuzz_h5_store_file(data, size);
+  cl_fuzz_h5_input_done();
   return 0;
 }

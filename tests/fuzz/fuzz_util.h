@@ -20,6 +20,9 @@ const char *cl_fuzz_write(const char *rel, const uint8_t *data, size_t len);
 /** @p data as a NUL-terminated malloc'd string (embedded NULs end it early). */
 char *cl_fuzz_strdup(const uint8_t *data, size_t len);
 
+/** Call after each input of an HDF5 harness: restarts libhdf5 every few thousand inputs
+ *  (its type conversion table grows with every new datatype and is freed only then). */
+void cl_fuzz_h5_input_done(void);
 /** fuzz_h5.c: cleave's record reader (every table, every declared layout, attributes,
  *  provenance) on @p data opened as an in-memory HDF5 image. Aborts on a broken contract. */
 void cl_fuzz_h5_store(const uint8_t *data, size_t size);
