@@ -6,10 +6,16 @@
 # usage: profile_device_test.sh BUILD_DIR SOURCE_DIR
 . "$(dirname "$0")/script_lib.sh" "$@"
 W=$T
-"$C" profile squeezenet1_1 --device raspi4 --reps 3 --warmup 1 -o "$W/p.h5" > "$W/log" 2>&1 || { cat "$W/log"; fail "profile --device"; }
+# The record checks are exact; the last one (emulated total within 30% of the device
+# model) compares CPU times measured now with the host calibration measured earlier, so
+# other jobs on the host (cache and memory contention) can push it out: up to three
+# attempts, and when all three miss while the load average is above 2 per core the
+# result is reported as inconclusive (exit 77), as the wall-clock network tests do.
+attempt() {
+"$C" profile squeezenet1_1 --device raspi4 --reps 3 --warmup 1 -o "$W/p.h5" --force > "$W/log" 2>&1 || { cat "$W/log"; fail "profile --device"; }
 cat "$W/log"
 grep -q "^device: raspi4$" "$W/log" || fail "device line"
-$PY - "$W/p.h5" "$S/configs/devices/raspi4.yaml" <<'PYEOF' || fail "record checks"
+$PY - "$W/p.h5" "$S/configs/devices/raspi4.yaml" <<'PYEOF'
 import re, sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 busy = float(re.search(r"busy:\s*([0-9.]+)W", open(sys.argv[2]).read()).group(1))
@@ -41,6 +47,13 @@ for key in ("host", "host_calibration", "host_times", "energy_model"):
     check(key in a, "attribute %s" % key)
 sys.exit(0 if ok else 1)
 PYEOF
+}
+if ! { attempt || attempt || attempt; }; then
+  if awk -v n="$(nproc)" '{exit !($1 > 2 * n)}' /proc/loadavg; then
+    echo "inconclusive: load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"; exit 77
+  fi
+  fail "record checks"
+fi
 "$C" profile squeezenet1_1 --device no_such_device -o "$W/x.h5" > "$W/e1" 2>&1; [ $? = 2 ] || fail "unknown device: exit 2"
 grep -q "no_such_device" "$W/e1" || fail "unknown device named in the error"
 "$C" profile squeezenet1_1 --device raspi4 --slowdown 2 -o "$W/x.h5" > "$W/e2" 2>&1; [ $? = 2 ] || fail "--device with --slowdown: exit 2"
