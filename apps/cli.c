@@ -82,6 +82,34 @@ int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
   return 0;
 }
 
+int cl__parse_shape(const char *cmd, const char *flag, const char *s, cl_shape *out) {
+  long v[4] = {0, 0, 1, 1};
+  int n = 0;
+  const char *p = s;
+  int bad = 0;
+  for (;;) { /* a size, then 'x' and another size, up to four */
+    char *end;
+    errno = 0;
+    long x = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : -1; /* no sign, no space */
+    if (x < 1 || x > (1 << 24) || errno) {
+      bad = 1;
+      break;
+    }
+    v[n++] = x;
+    p = end;
+    if (n == 4 || *p != 'x') break;
+    p++;
+  }
+  if (bad || *p || (n != 4 && n != 2)) {
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0,
+                 "%s: %s expects NxCxHxW (or NxF for a 2-D input) with each size in [1, 16777216], got '%s'", cmd,
+                 flag, s);
+    return 1;
+  }
+  *out = (cl_shape){(int)v[0], (int)v[1], (int)v[2], (int)v[3]};
+  return 0;
+}
+
 int cl__parse_backend(const char *cmd, const char *s, int *out) {
   int b = cl_backend_parse(s);
   if (b < 0) {

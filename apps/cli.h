@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "cleave/graph.h"
+
 /* Exit codes of every command (documented in README.md): bad input (arguments, config,
  * model or data files) vs a failure while running. */
 enum { CL_EXIT_OK = 0, CL_EXIT_RUNTIME = 1, CL_EXIT_INPUT = 2 };
@@ -45,6 +47,9 @@ int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char
 /** Parse a --backend value (auto|portable|dnnl); 1 after printing an error. */
 int cl__parse_backend(const char *cmd, const char *s, int *out);
 int cl__parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
+/** Parse a tensor shape "NxCxHxW" (or "NxF": C = F, H = W = 1), each size in [1, 2^24]; 1
+ *  after printing an error. */
+int cl__parse_shape(const char *cmd, const char *flag, const char *s, cl_shape *out);
 int cl__parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cl__parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
 

@@ -15,7 +15,8 @@
 static void help(void) {
   printf(
       "usage: cleave infer MODEL|--onnx FILE [--threads N] [--backend B] [--reps N] [--warmup N]\n"
-      "                          [--seed S] [--no-fuse] [--input FILE] [--save-output FILE [--force]]\n"
+      "                          [--seed S] [--no-fuse] [--shape NxCxHxW] [--input FILE]\n"
+      "                          [--save-output FILE [--force]]\n"
       "  Runs real inference of MODEL (see `cleave models`) with seeded weights and input,\n"
       "  or of an ONNX model (MODEL ending in .onnx, or --onnx FILE) with its own weights,\n"
       "  and prints key: value lines (latency_ms_median, latency_ms_min, gflops, output_checksum, ...).\n"
@@ -27,6 +28,9 @@ static void help(void) {
       "  --warmup N         untimed warm-up runs (default 2)\n"
       "  --seed S           seed for weights and input (default 1)\n"
       "  --no-fuse          run BN/activations as separate layers\n"
+      "  --shape NxCxHxW    input shape of an ONNX model with symbolic dimensions (NxF for a\n"
+      "                     2-D input); must agree with the model's static ones. A symbolic\n"
+      "                     batch alone needs no --shape: it is 1\n"
       "  --input FILE       raw little-endian float32 NCHW input instead of the seeded one\n"
       "  --save-output FILE write the output tensor as raw little-endian float32\n"
       "  --force            replace an existing --save-output file\n");
@@ -37,6 +41,7 @@ int cl__cmd_infer(int argc, char **argv) {
   long threads = 1, reps = 10, warmup = 2;
   uint64_t seed = 1;
   int fuse = 1, backend = CL_BACKEND_AUTO, force = 0;
+  cl_shape shape = {0, 0, 0, 0}; /* --shape: all zero = the model's own */
   for (int i = 1; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -61,6 +66,8 @@ int cl__cmd_infer(int argc, char **argv) {
         return 2;
       }
       model = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--shape", &missing))) {
+      if (cl__parse_shape("infer", "--shape", v, &shape)) return 2;
     } else if ((v = cl__opt(argc, argv, &i, "--input", &missing))) {
       in_path = v;
     } else if ((v = cl__opt(argc, argv, &i, "--save-output", &missing))) {
@@ -81,7 +88,20 @@ int cl__cmd_infer(int argc, char **argv) {
   if (cl__check_output("infer --save-output", out_path)) return 2;
   cl_graph *g = NULL;
   int has_weights = 0; /* ONNX models bring their weights */
-  cl_status st = cl_model_load(model, &g, &has_weights);
+  cl_status st;
+  if (shape.n && !cl_onnx_is_path(model)) {
+    cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: --shape applies to ONNX models; zoo model '%s' has a fixed input",
+                 model);
+    return 2;
+  }
+  if (shape.n) { /* ONNX with an explicit input shape */
+    cl_onnx_opts oo = cl_onnx_opts_default();
+    oo.input = shape;
+    st = cl_onnx_load(model, &oo, &g);
+    has_weights = 1;
+  } else {
+    st = cl_model_load(model, &g, &has_weights);
+  }
   if (st != CL_OK) return st == CL_ERR_NOMEM || st == CL_ERR_INTERNAL ? 1 : 2; /* bad model name or file */
   int rc = 1;
   cl_exec *e = NULL;

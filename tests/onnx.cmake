@@ -26,8 +26,22 @@ msg="LeakyRelu node '/LeakyRelu'" expect --onnx "$d/bad_op.onnx"
 msg="does not parse" ; head -c 3000 "$d/tiny_cnn.onnx" > "$tmp/t.onnx"; expect "$tmp/t.onnx"
 msg="must hold exactly 3072" expect "$d/tiny_cnn.onnx" --input "$d/tiny_mlp.input.bin"
 msg="cannot open" expect "$tmp/none.onnx"
+# Symbolic input dimensions: height and width need --shape, which must agree with the
+# model's static ones; --shape is for ONNX models only and is parsed strictly.
+"$2" --write-symbolic "$tmp" || exit 1
+msg="give the input shape with .cleave infer --shape NxCxHxW." expect "$tmp/sym_hw.onnx"
+out="$("$cl" infer "$tmp/sym_hw.onnx" --shape 1x3x16x12 --reps 1 --warmup 0)" || { echo "--shape 1x3x16x12 failed"; exit 1; }
+echo "$out" | grep -q '^output_shape: 1x3x16x12$' || { echo "no output_shape 1x3x16x12 in: $out"; exit 1; }
+msg="dimension 1 differs" expect "$tmp/sym_hw.onnx" --shape 1x4x16x12
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x3x16
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x3x0x12
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x3x16x12x
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x3x
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x-3x16x12
+msg="--shape expects NxCxHxW" expect "$tmp/sym_hw.onnx" --shape 1x3x16x99999999999999999999
+msg="--shape applies to ONNX models" expect lenet --shape 1x1x28x28
 echo onnx_cli ok
-]=] onnx_cli $<TARGET_FILE:cleave>
+]=] onnx_cli $<TARGET_FILE:cleave> $<TARGET_FILE:test_onnx>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(onnx_cli PROPERTIES LABELS "unit" TIMEOUT 60)
 

@@ -657,7 +657,100 @@ static void test_deep_nesting(void) {
   free(shallow.p);
 }
 
+/* ---- symbolic input dimensions ----------------------------------------------------
+ * A Relu on input "x" whose dimensions are given as text: a number is a static size,
+ * anything else a dim_param (symbolic; torch.onnx.export's dynamic_axes). */
+static pb symbolic_relu(int rank, const char *const *dims) {
+  pb m = {0}, op = {0}, vi = {0}, ty = {0}, tt = {0}, sh = {0}, d = {0}, g = {0}, nd = {0};
+  pb_str(&nd, 1, "x");
+  pb_str(&nd, 2, "y");
+  pb_str(&nd, 3, "relu");
+  pb_str(&nd, 4, "Relu");
+  pb_msg(&g, 1, &nd);
+  pb_str(&g, 2, "g");
+  for (int k = 0; k < rank; k++) {
+    char *end;
+    long v = strtol(dims[k], &end, 10);
+    if (*dims[k] && !*end) pb_int(&d, 1, (uint64_t)v);
+    else pb_str(&d, 2, dims[k]);
+    pb_msg(&sh, 1, &d);
+  }
+  pb_int(&tt, 1, 1);
+  pb_msg(&tt, 2, &sh);
+  pb_msg(&ty, 1, &tt);
+  pb_str(&vi, 1, "x");
+  pb_msg(&vi, 2, &ty);
+  pb_msg(&g, 11, &vi);
+  pb_str(&vi, 1, "y");
+  pb_msg(&g, 12, &vi);
+  pb_int(&m, 1, 8);
+  pb_int(&op, 2, 13);
+  pb_msg(&m, 8, &op);
+  pb_msg(&m, 7, &g);
+  return m;
+}
+
+/* Loads @p m with input shape @p want (all zero: none); returns the status and, when it
+ * loads, the graph input's shape in *got. */
+static cl_status load_symbolic(const pb *m, cl_shape want, cl_shape *got) {
+  cl_onnx_opts o = cl_onnx_opts_default();
+  o.input = want;
+  cl_graph *g = NULL;
+  cl_status st = cl_onnx_load_buffer(m->p, m->n, "sym.onnx", &o, &g);
+  if (st == CL_OK) {
+    *got = cl_graph_node(g, 0)->out;
+    cl_graph_destroy(g);
+  }
+  return st;
+}
+
+static void test_symbolic(void) {
+  const cl_shape none = {0, 0, 0, 0};
+  cl_shape got;
+  /* A symbolic batch alone is 1 (NCHW and [N, F]), with or without weights. */
+  const char *nchw[] = {"batch", "3", "8", "8"}, *nf[] = {"N", "8"};
+  pb a = symbolic_relu(4, nchw), b = symbolic_relu(2, nf);
+  CL_CHECK_OK(load_symbolic(&a, none, &got));
+  CL_CHECK(got.n == 1 && got.c == 3 && got.h == 8 && got.w == 8);
+  CL_CHECK_OK(load_symbolic(&b, none, &got));
+  CL_CHECK(got.n == 1 && got.c == 8 && got.h == 1 && got.w == 1);
+  cl_onnx_opts so = cl_onnx_opts_default();
+  so.structure_only = 1;
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_onnx_load_buffer(a.p, a.n, "sym.onnx", &so, &g));
+  CL_CHECK(g && cl_graph_node(g, 0)->out.n == 1);
+  cl_graph_destroy(g);
+  /* An explicit shape fills it, and must agree with the static dimensions. */
+  CL_CHECK_OK(load_symbolic(&a, (cl_shape){1, 3, 8, 8}, &got));
+  CL_CHECK_INT_EQ(load_symbolic(&a, (cl_shape){1, 4, 8, 8}, &got), CL_ERR_INVALID);
+  /* Symbolic height and width need the shape. */
+  const char *hw[] = {"batch", "3", "height", "width"};
+  pb c = symbolic_relu(4, hw);
+  CL_CHECK_INT_EQ(load_symbolic(&c, none, &got), CL_ERR_INVALID);
+  CL_CHECK_OK(load_symbolic(&c, (cl_shape){1, 3, 16, 12}, &got));
+  CL_CHECK(got.n == 1 && got.c == 3 && got.h == 16 && got.w == 12);
+  free(a.p);
+  free(b.p);
+  free(c.p);
+}
+
+/* test_onnx --write-symbolic DIR: sym_hw.onnx (input batch x 3 x height x width, a Relu)
+ * for the CLI test of `cleave infer --shape`. */
+static int write_symbolic(const char *dir) {
+  const char *hw[] = {"batch", "3", "height", "width"};
+  pb c = symbolic_relu(4, hw);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/sym_hw.onnx", dir);
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(c.p, 1, c.n, f) == c.n;
+  if (f && fclose(f) != 0) ok = 0;
+  free(c.p);
+  if (!ok) perror(path);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "--write-symbolic")) return write_symbolic(argv[2]);
   if (argc == 3 && !strcmp(argv[1], "--zoo")) {
     run_zoo(argv[2]);
     return cl_test_finish("test_onnx --zoo");
@@ -669,6 +762,7 @@ int main(int argc, char **argv) {
   test_model_load();
   test_structure_only_errors();
   test_deep_nesting();
+  test_symbolic();
   test_scale();
   return cl_test_finish("test_onnx");
 }

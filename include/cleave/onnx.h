@@ -25,8 +25,10 @@
 
 /** Import options. */
 typedef struct cl_onnx_opts {
-  /** Input shape to use (NCHW). All zero: the model's own static input shape. Must agree
-   *  with every static dimension the model declares; fills symbolic ones (e.g. "batch"). */
+  /** Input shape to use (NCHW; a 2-D [N, F] input is {N, F, 1, 1}). All zero: the model's
+   *  own static input shape, with a symbolic first (batch) dimension taken as 1 (any other
+   *  symbolic dimension is an error). Must agree with every static dimension the model
+   *  declares; fills symbolic ones (e.g. "batch", "height"). */
   cl_shape input;
   /** 1: structure only: the same nodes, names, shapes, parameter and MAC counts, but no
    *  weights (every node->weights stays NULL) and the file's large float initializers are

@@ -417,12 +417,19 @@ static cl_status import_input(cl__onnx_imp *im, const cl_onnx_opts *opts) {
       return CL_ERR_INVALID;
     }
     if (dims[k] < 0) {
-      if (!use_want || wv[k] < 1) {
-        cl_log_error("onnx: %s: input '%s' has symbolic shape %s; give the input shape explicitly "
-                     "(cl_onnx_opts.input) or re-export with static shapes", im->model, nm, model_dims);
+      if (use_want && wv[k] >= 1) {
+        dims[k] = wv[k];
+      } else if (k == 0 && !use_want) {
+        /* A symbolic batch ("batch", "N": torch.onnx.export's dynamic_axes) is 1: cleave
+         * runs single inferences, and every load of the file (with or without weights)
+         * must give the same graph. */
+        dims[k] = 1;
+      } else {
+        cl_log_error("onnx: %s: input '%s' has symbolic shape %s; give the input shape with "
+                     "`cleave infer --shape %s` (cl_onnx_opts.input) or re-export with static shapes",
+                     im->model, nm, model_dims, rank == 4 ? "NxCxHxW" : "NxF");
         return CL_ERR_INVALID;
       }
-      dims[k] = wv[k];
     }
   }
   cl_shape s = {dims[0], dims[1], rank == 4 ? dims[2] : 1, rank == 4 ? dims[3] : 1};
