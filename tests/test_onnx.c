@@ -519,14 +519,19 @@ static void pb_msg(pb *b, unsigned field, pb *sub) {
   memset(sub, 0, sizeof *sub);
 }
 
-/* ModelProto (opset 13) of graph @p g with input "x" [1, 8] and output @p out. */
-static pb model_of(pb *g, const char *out) {
+/* ModelProto (opset 13) of graph @p g with input "x" of @p rank dimensions given as text
+ * (a number is a static size, anything else a dim_param: symbolic, as
+ * torch.onnx.export's dynamic_axes writes) and output @p out. */
+static pb model_with_input(pb *g, const char *out, int rank, const char *const *dims) {
   pb m = {0}, op = {0}, vi = {0}, ty = {0}, tt = {0}, sh = {0}, d = {0};
   pb_str(g, 2, "g");
-  pb_int(&d, 1, 1);
-  pb_msg(&sh, 1, &d);
-  pb_int(&d, 1, 8);
-  pb_msg(&sh, 1, &d);
+  for (int k = 0; k < rank; k++) {
+    char *end;
+    long v = strtol(dims[k], &end, 10);
+    if (*dims[k] && !*end) pb_int(&d, 1, (uint64_t)v);
+    else pb_str(&d, 2, dims[k]);
+    pb_msg(&sh, 1, &d);
+  }
   pb_int(&tt, 1, 1);
   pb_msg(&tt, 2, &sh);
   pb_msg(&ty, 1, &tt);
@@ -540,6 +545,12 @@ static pb model_of(pb *g, const char *out) {
   pb_msg(&m, 8, &op);
   pb_msg(&m, 7, g);
   return m;
+}
+
+/* ModelProto of graph @p g with input "x" [1, 8] and output @p out. */
+static pb model_of(pb *g, const char *out) {
+  static const char *const dims[] = {"1", "8"};
+  return model_with_input(g, out, 2, dims);
 }
 
 /* A chain of @p n Relu nodes; odd ones in module scopes ("/b7/Relu" -> "b7"), even ones
@@ -658,36 +669,15 @@ static void test_deep_nesting(void) {
 }
 
 /* ---- symbolic input dimensions ----------------------------------------------------
- * A Relu on input "x" whose dimensions are given as text: a number is a static size,
- * anything else a dim_param (symbolic; torch.onnx.export's dynamic_axes). */
+ * A Relu on input "x" of the given dimensions (model_with_input). */
 static pb symbolic_relu(int rank, const char *const *dims) {
-  pb m = {0}, op = {0}, vi = {0}, ty = {0}, tt = {0}, sh = {0}, d = {0}, g = {0}, nd = {0};
+  pb g = {0}, nd = {0};
   pb_str(&nd, 1, "x");
   pb_str(&nd, 2, "y");
   pb_str(&nd, 3, "relu");
   pb_str(&nd, 4, "Relu");
   pb_msg(&g, 1, &nd);
-  pb_str(&g, 2, "g");
-  for (int k = 0; k < rank; k++) {
-    char *end;
-    long v = strtol(dims[k], &end, 10);
-    if (*dims[k] && !*end) pb_int(&d, 1, (uint64_t)v);
-    else pb_str(&d, 2, dims[k]);
-    pb_msg(&sh, 1, &d);
-  }
-  pb_int(&tt, 1, 1);
-  pb_msg(&tt, 2, &sh);
-  pb_msg(&ty, 1, &tt);
-  pb_str(&vi, 1, "x");
-  pb_msg(&vi, 2, &ty);
-  pb_msg(&g, 11, &vi);
-  pb_str(&vi, 1, "y");
-  pb_msg(&g, 12, &vi);
-  pb_int(&m, 1, 8);
-  pb_int(&op, 2, 13);
-  pb_msg(&m, 8, &op);
-  pb_msg(&m, 7, &g);
-  return m;
+  return model_with_input(&g, "y", rank, dims);
 }
 
 /* Loads @p m with input shape @p want (all zero: none); returns the status and, when it
