@@ -3,7 +3,7 @@
 #
 #   bench/vs-onnxruntime/run.sh [--build DIR] [--models "resnet18 ..."] [--threads "1 2"]
 #                               [--rounds R] [--reps N] [--warmup W] [--models-dir DIR]
-#                               [--backend auto|dnnl|portable]
+#                               [--backend auto|dnnl|portable] [--pin1 CPU]
 #
 # One command: installs onnxruntime-node into bench/vs-onnxruntime/node_modules if
 # needed (npm install --ignore-scripts: the CPU library ships in the package), exports
@@ -16,7 +16,9 @@
 # speed-up from 1 thread (cl_2t_x, ort_2t_x), cleave's inter-op branch groups
 # (parallel/all, see docs/runtime.md), the noise (cl_spr, ort_spr: (max - min) / median
 # of the per-round medians, in %), the host load at start and end and the
-# onnxruntime-node version. cleave picks its convolution kernels per layer once per
+# onnxruntime-node version. --pin1 CPU runs both engines' 1-thread rounds on that CPU
+# (taskset): on a VM whose vCPUs differ in noise, a process's median otherwise depends on
+# where the scheduler put it (docs/onnx.md). cleave picks its convolution kernels per layer once per
 # host (docs/runtime.md, "Kernel choice"): the first run after an upgrade measures them.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +31,7 @@ REPS=5
 WARMUP=2
 MDIR=""
 BACKEND=auto
+PIN1=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --models-dir) MDIR="$2"; shift 2 ;;
     --backend) BACKEND="$2"; shift 2 ;;
+    --pin1) PIN1="$2"; shift 2 ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -80,9 +84,11 @@ for m in $MODELS; do
   t1=""; o1=""
   for t in $THREADS; do
     : > "$TMP/c"; : > "$TMP/o"
+    pin=""
+    [ "$t" = 1 ] && [ -n "$PIN1" ] && pin="taskset -c $PIN1"
     for r in $(seq "$ROUNDS"); do
-      "$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --threads "$t" --reps "$REPS" --warmup "$WARMUP" | field latency_ms_median >> "$TMP/c"
-      node "$HERE/ort_run.js" "$f" --input "$in" --threads "$t" --repeat "$REPS" --warmup "$WARMUP" |
+      $pin "$CLEAVE" infer "$f" --backend "$BACKEND" --input "$in" --threads "$t" --reps "$REPS" --warmup "$WARMUP" | field latency_ms_median >> "$TMP/c"
+      $pin node "$HERE/ort_run.js" "$f" --input "$in" --threads "$t" --repeat "$REPS" --warmup "$WARMUP" |
         sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p' >> "$TMP/o"
     done
     c="$(median < "$TMP/c")"; o="$(median < "$TMP/o")"
@@ -96,8 +102,8 @@ for m in $MODELS; do
              2 * macs / (c * 1e6), 2 * macs / (o * 1e6), t1 / c, o1 / o, grp, cs, os, err }'
   done
 done
-echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread, <= 1.0 for mobilenet_v2);" \
+echo "# ratio = cleave/ORT latency (goal: <= 0.9 on 1 thread for every model);" \
      "cl_2t_x = cleave 1-thread / this-row latency (goal: >= 1.85 at 2 threads)"
 echo "# medians of $ROUNDS alternating rounds x $REPS reps (after $WARMUP warm-up runs each);" \
      "host: $(nproc) cores, load $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end;" \
-     "cleave backend: ${BVER:-?}; onnxruntime-node $ORTVER"
+     "cleave backend: ${BVER:-?}; onnxruntime-node $ORTVER${PIN1:+; 1-thread rounds pinned to CPU $PIN1}"
