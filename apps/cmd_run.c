@@ -15,7 +15,7 @@ static void help(void) {
   printf(
       "usage: mpirun -n N cleave run [TESTBED.yaml] [-o OUT.h5] [--force] [--clock virtual|wall|model]\n"
       "                              [--inferences N] [--profile FILE.h5] [--verify] [--save-output FILE]\n"
-      "                              [--quiet] [--print-config] [--strict]\n"
+      "                              [--input FILE] [--quiet] [--print-config] [--strict]\n"
       "  Runs the testbed: MPI rank r stands in for node r of the config (config order);\n"
       "  each rank runs the layers the plan places on it, tensors travel over MPI, and the\n"
       "  virtual clock (default) composes measured compute x slowdown with the link model.\n"
@@ -31,6 +31,8 @@ static void help(void) {
       "  --verify           compare the partitioned output with a monolithic run (1e-5 relative)\n"
       "  --save-output FILE write inference 0's output tensor as raw little-endian float32\n"
       "                     (as `cleave infer --save-output`; same seeded input for the same seed)\n"
+      "  --input FILE       every inference's input: raw little-endian float32 NCHW (as `cleave infer\n"
+      "                     --input`) instead of the input seeded from the config's seed\n"
       "  --print-config     print the resolved config and exit\n"
       "  --strict           wall clock: refuse when a node is faster than this host for some\n"
       "                     layer (sleeping cannot realise it; default: warn; docs/devices.md)\n");
@@ -83,7 +85,7 @@ static char *bcast_text(MPI_Comm comm, const char *path, int *ok) {
 }
 
 int cl__cmd_run(int argc, char **argv) {
-  const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL, *save_output = NULL;
+  const char *path = NULL, *out = NULL, *clock = NULL, *profile = NULL, *save_output = NULL, *input = NULL;
   long inferences = 0;
   int force = 0, verify = 0, quiet = 0, print_config = 0, strict = 0;
   static const char *const bools[] = {"--force", "--verify", "--quiet", "--print-config", "--strict", NULL};
@@ -103,6 +105,8 @@ int cl__cmd_run(int argc, char **argv) {
       profile = v;
     } else if ((v = cl__opt(argc, argv, &i, "--save-output", &missing))) {
       save_output = v;
+    } else if ((v = cl__opt(argc, argv, &i, "--input", &missing))) {
+      input = v;
     } else if ((v = cl__opt(argc, argv, &i, "--inferences", &missing))) {
       if (cl__parse_int("run", "--inferences", v, 1, 10000000, &inferences)) return 2;
     } else if (cl__arg_rest("run", "config", argv[i], missing, &path)) {
@@ -164,6 +168,7 @@ int cl__cmd_run(int argc, char **argv) {
       o.force = force;
       o.verify = verify;
       o.save_output = save_output;
+      o.input = input;
       o.profile = profile ? profile : su.profile;
       o.quiet = quiet || rank != 0;
       o.strict = strict;

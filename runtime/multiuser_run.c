@@ -167,10 +167,10 @@ cl_status cl__rt_run_users(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opt
                    tb->n_nodes, tb->n_nodes, tb->n_nodes, size);
     return CL_ERR_CONFIG;
   }
-  if (su->wall || opts->verify || opts->save_output) {
+  if (su->wall || opts->verify || opts->save_output || opts->input) {
     if (rank == 0)
-      cl_log_error("%s: a testbed with users runs in the virtual clock only (no wall clock, --verify or "
-                   "--save-output yet; docs/network.md)", src);
+      cl_log_error("%s: a testbed with users runs in the virtual clock only (no wall clock, --verify, "
+                   "--save-output or --input yet; docs/network.md)", src);
     return CL_ERR_CONFIG;
   }
 

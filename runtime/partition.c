@@ -28,6 +28,7 @@ struct cl_part {
   int n_recvs, n_sends;
   cl_part_sample *samples;
   int n_samples, cap_samples;
+  const float *input; /* cl_part_set_input, or NULL: seeded */
 };
 
 /* Wall times: CLOCK_MONOTONIC (cl_wall_now) is one clock for all processes of a host;
@@ -192,7 +193,12 @@ cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_p
   /* Buffers are about to be rewritten: complete last inference's sends first. */
   for (int i = 0; i < p->n_sends; i++)
     CL_TRY(cl_mpi_check(MPI_Wait(&p->sends[i].req, MPI_STATUS_IGNORE), "MPI_Wait(send)"));
-  if (p->rank_of_node[0] == p->rank) cl_exec_fill_input(p->exec, input_seed);
+  if (p->rank_of_node[0] == p->rank) {
+    if (p->input)
+      memcpy(cl_exec_buffer(p->exec, 0), p->input, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(p->g, 0)->out));
+    else
+      cl_exec_fill_input(p->exec, input_seed);
+  }
   for (int k = 0; k < p->n_steps; k++) {
     for (int i = p->recv_off[k]; i < p->recv_off[k + 1]; i++) {
       xfer *r = &p->recvs[i];
@@ -248,6 +254,8 @@ const cl_part_sample *cl_part_samples(const cl_part *p, int *n) {
   *n = p->n_samples;
   return p->samples;
 }
+
+void cl_part_set_input(cl_part *p, const float *input) { p->input = input; }
 
 const float *cl_part_output(cl_part *p) {
   int o = cl_graph_output(p->g);

@@ -150,6 +150,32 @@ static cl_status save_output(const char *path, const float *y, int64_t n, int fo
   return CL_OK;
 }
 
+/* --input: the raw little-endian float32 input tensor of @p n values (as `cleave infer
+ * --input`) into *out (malloc'd). A missing file or one of another size is bad input
+ * (logged when @p report). */
+static cl_status read_input(const char *path, int64_t n, const cl_shape s, int report, float **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    if (report) cl_log_error("run: cannot open the --input file '%s'", path);
+    return CL_ERR_CONFIG;
+  }
+  float *x = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+  size_t got = x ? fread(x, sizeof(float), (size_t)n, f) : 0;
+  int extra = x && fgetc(f) != EOF;
+  fclose(f);
+  if (!x) return CL_ERR_NOMEM;
+  if (got != (size_t)n || extra) {
+    if (report)
+      cl_log_error("run: --input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d, the model's input)",
+                   path, (long long)n, s.n, s.c, s.h, s.w);
+    free(x);
+    return CL_ERR_CONFIG;
+  }
+  *out = x;
+  return CL_OK;
+}
+
 static cl_status agree(MPI_Comm comm, cl_status mine) {
   int v = (int)mine, worst = 0;
   CL_TRY(cl_mpi_check(MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce(status)"));
@@ -168,6 +194,7 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   memset(&tasks, 0, sizeof tasks);
   cl_timeline *tl = NULL;
   double *meas = NULL, *xfer_wall = NULL, *mine = NULL;
+  float *input = NULL; /* --input, on the ranks that read it */
   int *counts = NULL, *displs = NULL;
   cl__wall *wall = NULL;
   int N = su->n_nodes;
@@ -206,6 +233,15 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   if (st == CL_OK) st = cl_part_create_backend(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1,
                                              (cl_backend)su->backend, &part);
+  /* --input: rank 0 checks the file (and alone reports it); the input rank uses it, and
+   * the output rank too when verifying (its monolithic reference takes the same input). */
+  if (st == CL_OK && opts->input) {
+    const cl_shape is = cl_graph_node(g, 0)->out;
+    int64_t ni = cl_shape_numel(is);
+    int needs = su->node_of_layer[0] == rank || (opts->verify && su->node_of_layer[cl_graph_output(g)] == rank);
+    if (rank == 0 || needs) st = read_input(opts->input, ni, is, rank == 0, &input); /* rank 0 reports */
+    if (st == CL_OK && su->node_of_layer[0] == rank) cl_part_set_input(part, input);
+  }
   /* Rank 0 also builds the task graph now, so link errors (and a profile that does not
    * match the testbed) surface before any work. */
   if (st == CL_OK && rank == 0) st = cl_rt_build(g, su, &tasks, &tl);
@@ -278,7 +314,10 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
         cl_exec *e = NULL;
         st = cl_exec_create(g, NULL, &e);
         if (st == CL_OK) {
-          cl_exec_fill_input(e, su->seed);
+          if (input)
+            memcpy(cl_exec_buffer(e, 0), input, sizeof(float) * (size_t)cl_shape_numel(cl_graph_node(g, 0)->out));
+          else
+            cl_exec_fill_input(e, su->seed);
           st = cl_exec_run(e);
         }
         if (st == CL_OK) {
@@ -472,6 +511,7 @@ done:
   cl_timeline_destroy(tl);
   cl_rt_tasks_free(&tasks);
   cl_part_destroy(part);
+  free(input);
   cl_graph_destroy(g);
   return st;
 }

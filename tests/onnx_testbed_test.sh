@@ -8,7 +8,7 @@
 # weights); records name the ONNX layers and the two crossing tensors; provenance holds
 # the file's path, size and SHA-256; a fixed profile makes run == sim exactly; sim
 # --compare reads the run; a missing file and an unknown ONNX layer in the plan fail
-# with one clear message (exit 2) on every rank.
+# with one clear message (exit 2) on every rank; run --input takes a real input tensor.
 . "$(dirname "$0")/script_lib.sh" "$@"
 
 cd "$S"
@@ -81,5 +81,30 @@ expect() { # file, message: exit 2 from sim and from every rank of run, message 
 }
 expect "$T/missing.yaml" "cannot open '.*no_such_model.onnx'"
 expect "$T/badlayer.yaml" "features.denseblock1.denselayer1.conv9"
+
+# 5. --input: a real input tensor instead of the seeded one; the partitioned output equals
+# cleave infer's on the same file and PyTorch's (the generator's output for that input);
+# a file of another size and a missing file: exit 2 with one message
+if timeout 120 $MPI -n 2 "$C" run "$CFG" --verify --input "$D/tiny_dense.input.bin" --save-output "$T/in.bin" \
+     --quiet > "$T/in.out" 2>&1; then ok "run --input --verify"; else bad "run --input"; cat "$T/in.out"; fi
+timeout 60 "$C" infer "$M" --input "$D/tiny_dense.input.bin" --reps 1 --warmup 0 --save-output "$T/inref.bin" \
+  > "$T/inref.out" 2>&1 || { bad "infer --input"; cat "$T/inref.out"; }
+$PY - "$T/in.bin" "$T/inref.bin" "$D/tiny_dense.torch.bin" "$T/run.bin" <<'PY' && ok "run --input == infer --input == PyTorch" || bad "run --input output"
+import sys, numpy as np
+y, r, t, seeded = (np.fromfile(p, dtype="<f4") for p in sys.argv[1:5])
+assert y.size == r.size == t.size == 10, (y.size, r.size, t.size)
+e_inf = np.abs(y - r).max() / np.abs(r).max()
+e_torch = np.abs(y - t).max() / np.abs(t).max()
+print(f"  run --input vs infer --input {e_inf:.3g}, vs PyTorch {e_torch:.3g}")
+assert e_inf <= 1e-5 and e_torch <= 1e-5, (e_inf, e_torch)
+assert np.abs(y - seeded).max() > 1e-3 * np.abs(seeded).max()  # not the seeded input's output
+PY
+for bad_in in "$D/tiny_mlp.input.bin:must hold exactly 3072 float32 values" "$T/none.bin:cannot open the --input file"; do
+  f="${bad_in%%:*}"; msg="${bad_in#*:}"
+  out="$(timeout 60 $MPI -n 2 "$C" run "$CFG" --input "$f" 2>&1)"; rc=$?
+  n="$(echo "$out" | grep -c '^cleave: error:')"
+  { [ $rc -eq 2 ] && [ "$n" = 1 ] && echo "$out" | grep -q -- "$msg"; } && ok "run --input $(basename "$f"): exit 2, one line" ||
+    { bad "run --input $(basename "$f"): exit $rc, $n error lines"; echo "$out"; }
+done
 
 finish onnx_testbed

@@ -77,7 +77,12 @@ void cl_part_destroy(cl_part *p);
 /** @brief The local executor (NULL-free; may have zero steps on a rank with no nodes). */
 cl_exec *cl_part_exec(cl_part *p);
 
-/** @brief Run inference @p inference (0-based) on this rank; appends one sample per local step. */
+/** @brief Use @p input (borrowed, numel of the graph input, or NULL for the seeded input)
+ *  as every inference's input on the rank that holds the input node. */
+void cl_part_set_input(cl_part *p, const float *input);
+
+/** @brief Run inference @p inference (0-based) on this rank; appends one sample per local
+ *  step. The input rank fills the input from @p input_seed unless cl_part_set_input gave one. */
 cl_status cl_part_run(cl_part *p, int inference, uint64_t input_seed, const cl_part_hooks *hooks);
 /** @brief Complete all outstanding sends (call before destroy or at the end). */
 cl_status cl_part_finish(cl_part *p);

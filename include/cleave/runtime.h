@@ -123,6 +123,10 @@ typedef struct cl_rt_opts {
   /* Write the first inference's output tensor (raw little-endian float32, as `cleave
    * infer --save-output`) from the rank that computes it, or NULL. */
   const char *save_output;
+  /* Every inference's input tensor from this raw little-endian float32 file (as `cleave
+   * infer --input`; the input rank reads it, and the output rank for --verify), or NULL:
+   * the input seeded from the testbed's seed. */
+  const char *input;
   /* Wall clock: refuse (instead of warning) when a step of a node is faster than this
    * host can run it (slowdown < 1 cannot be realised by sleeping). */
   int strict;
