@@ -51,8 +51,9 @@ for u in sorted(r):
     print(f"{u}: run p50 {r[u]:.3f} ms, sim p50 {s[u]:.3f} ms, {100 * (r[u] - s[u]) / s[u]:+.1f}%")
     assert abs(r[u] - s[u]) <= 0.3 * s[u]
 PY
-# errors: too few ranks, wall clock, an existing output
+# errors: too few ranks, wall clock, --input, an existing output
 timeout 120 $MPI -n 2 "$C" run $CFG > "$T/e1" 2>&1; [ $? -eq 2 ] && grep -q "at least 3 MPI ranks" "$T/e1" && ok "too few ranks" || bad "too few ranks"
 timeout 120 $MPI -n 3 "$C" run $CFG --clock wall > "$T/e2" 2>&1; [ $? -eq 2 ] && grep -q "virtual clock only" "$T/e2" && ok "wall refused" || bad "wall refused"
+timeout 120 $MPI -n 3 "$C" run $CFG --input "$S/tests/data/onnx/tiny_cnn.input.bin" > "$T/e4" 2>&1; [ $? -eq 2 ] && grep -q "no wall clock, --verify, --save-output or --input" "$T/e4" && ok "--input refused" || bad "--input refused"
 timeout 120 $MPI -n 3 "$C" run $CFG -o "$T/run.h5" > "$T/e3" 2>&1; [ $? -eq 2 ] && grep -q "already exists" "$T/e3" && ok "existing output" || bad "existing output"
 finish users_run
