@@ -115,16 +115,13 @@ int cl__cmd_infer(int argc, char **argv) {
   const cl_node *in_node = cl_graph_node(g, 0);
   int64_t in_n = cl_shape_numel(in_node->out);
   if (in_path) {
-    FILE *f = fopen(in_path, "rb");
-    if (!f) {
+    cl_status rs = cl_infile_read_f32(in_path, cl_exec_buffer(e, 0), (size_t)in_n);
+    if (rs == CL_ERR_IO) {
       cl_cli_error(CL_EXIT_INPUT, in_path, 0, 0, "infer: cannot open the --input file");
       rc = 2;
       goto done;
     }
-    size_t got = fread(cl_exec_buffer(e, 0), sizeof(float), (size_t)in_n, f);
-    int extra = fgetc(f) != EOF;
-    fclose(f);
-    if (got != (size_t)in_n || extra) {
+    if (rs != CL_OK) {
       cl_cli_error(CL_EXIT_INPUT, NULL, 0, 0, "infer: input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d)",
               in_path, (long long)in_n, in_node->out.n, in_node->out.c, in_node->out.h, in_node->out.w);
       rc = 2;

@@ -59,3 +59,13 @@ cl_status cl_outfile_write(const char *path, const void *data, size_t len, int r
   free(tmp);
   return st;
 }
+
+cl_status cl_infile_read_f32(const char *path, float *dst, size_t n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return CL_ERR_IO;
+  size_t got = fread(dst, sizeof(float), n, f);
+  int err = ferror(f), extra = !err && fgetc(f) != EOF;
+  fclose(f);
+  if (err) return CL_ERR_IO;
+  return got != n || extra ? CL_ERR_INVALID : CL_OK;
+}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleave/onnx.h"
+#include "cleave/outfile.h"
 #include "cleave/partition.h"
 #include "cleave/provenance.h"
 #include "cleave/records.h"
@@ -154,25 +155,20 @@ static cl_status save_output(const char *path, const float *y, int64_t n, int fo
  * --input`) into *out (malloc'd). A missing file or one of another size is bad input
  * (logged when @p report). */
 static cl_status read_input(const char *path, int64_t n, const cl_shape s, int report, float **out) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (report) cl_log_error("run: cannot open the --input file '%s'", path);
-    return CL_ERR_CONFIG;
-  }
-  float *x = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-  size_t got = x ? fread(x, sizeof(float), (size_t)n, f) : 0;
-  int extra = x && fgetc(f) != EOF;
-  fclose(f);
-  if (!x) return CL_ERR_NOMEM;
-  if (got != (size_t)n || extra) {
-    if (report)
+  *out = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+  if (!*out) return CL_ERR_NOMEM;
+  cl_status st = cl_infile_read_f32(path, *out, (size_t)n);
+  if (st != CL_OK && report) {
+    if (st == CL_ERR_IO) cl_log_error("run: cannot open the --input file '%s'", path);
+    else
       cl_log_error("run: --input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d, the model's input)",
                    path, (long long)n, s.n, s.c, s.h, s.w);
-    free(x);
-    return CL_ERR_CONFIG;
   }
-  *out = x;
+  if (st != CL_OK) {
+    free(*out);
+    *out = NULL;
+    return CL_ERR_CONFIG; /* bad input */
+  }
   return CL_OK;
 }
 

@@ -1,6 +1,7 @@
 /* cl_outfile_write (runtime/outfile.c): a new file is created whole; an existing one is
  * kept (CL_ERR_EXISTS) unless replacing is asked; no temporary file is left behind; the
- * mode is the usual 0666 & ~umask; a write that cannot happen leaves nothing. */
+ * mode is the usual 0666 & ~umask; a write that cannot happen leaves nothing.
+ * cl_infile_read_f32: a raw tensor file of exactly the asked size, else IO / INVALID. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,22 @@ int main(void) {
   snprintf(nodir, sizeof nodir, "%s/missing/out.bin", g_dir);
   CL_CHECK_INT_EQ(cl_outfile_write(nodir, "x", 1, 0), CL_ERR_IO);
   CL_CHECK_INT_EQ(n_entries(), 2);
+
+  /* cl_infile_read_f32: exactly n floats, or which way it is wrong */
+  char fin[400];
+  snprintf(fin, sizeof fin, "%s/in.bin", g_dir);
+  const float three[3] = {1.5f, -2.0f, 3.25f};
+  CL_CHECK_INT_EQ(cl_outfile_write(fin, three, sizeof three, 0), CL_OK);
+  float got[4] = {0, 0, 0, 0};
+  CL_CHECK_INT_EQ(cl_infile_read_f32(fin, got, 3), CL_OK);
+  CL_CHECK(got[0] == 1.5f && got[1] == -2.0f && got[2] == 3.25f && got[3] == 0);
+  CL_CHECK_INT_EQ(cl_infile_read_f32(fin, got, 2), CL_ERR_INVALID); /* longer than asked */
+  CL_CHECK_INT_EQ(cl_infile_read_f32(fin, got, 4), CL_ERR_INVALID); /* shorter */
+  CL_CHECK_INT_EQ(cl_outfile_write(fin, three, 10, 1), CL_OK);      /* not whole floats */
+  CL_CHECK_INT_EQ(cl_infile_read_f32(fin, got, 3), CL_ERR_INVALID);
+  CL_CHECK_INT_EQ(cl_infile_read_f32(nodir, got, 1), CL_ERR_IO);
+  CL_CHECK_INT_EQ(cl_infile_read_f32(g_dir, got, 1), CL_ERR_IO); /* a directory */
+  remove(fin);
 
   cl_log_set_sink(NULL, NULL);
   remove(path);

@@ -17,4 +17,10 @@
  *  replaced. Write failures -> CL_ERR_IO (logged, no file left behind). */
 cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace);
 
+/** @brief Read file @p path, which must hold exactly @p n float32 values (a raw tensor, as
+ *  --input files are), into @p dst. CL_ERR_IO: it cannot be opened or read;
+ *  CL_ERR_INVALID: it holds another number of bytes. Logs nothing: callers name the
+ *  option and the expected shape. */
+cl_status cl_infile_read_f32(const char *path, float *dst, size_t n);
+
 #endif
