@@ -7,8 +7,8 @@
 
 #include "cleave/coedge.h"
 #include "cleave/coedge_run.h"
+#include "cleave/onnx.h"
 #include "cleave/spatial.h"
-#include "cleave/zoo.h"
 #include "cli.h"
 #include "cmd_plan.h"
 #include "commands.h"
@@ -257,7 +257,7 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
   cl_coedge_devfile df;
   if (cl_coedge_devfile_load(devices, &df) != CL_OK) return 2;
   cl_graph *g = NULL;
-  if (cl_zoo_build(model, &g) != CL_OK) {
+  if (cl_model_load_structure(model, &g) != CL_OK) { /* zoo name or ONNX file (no weights needed) */
     cl_coedge_devfile_fini(&df);
     return 2;
   }

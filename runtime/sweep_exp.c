@@ -425,9 +425,15 @@ static cl_status check_model(const cl_cfg *c, const cl_cfg_node *n, const cl_swe
     return cl_cfg_error(c, n, "unknown model '%s' (a zoo name, see `cleave models`, or an ONNX file ending in .onnx)",
                         *model);
   }
-  if (!e->kind->onnx_models)
-    return cl_cfg_error(c, n, "ONNX model '%s': kind %s takes zoo models only (use kind testbed for ONNX files)",
-                        *model, e->kind->name);
+  if (!e->kind->onnx_models) {
+    cl__sb b = {0}; /* the kinds that do take them */
+    for (int k = 0; e->kinds[k]; k++)
+      if (e->kinds[k]->onnx_models) cl__sb_put(&b, "%s%s", b.s ? ", " : "", e->kinds[k]->name);
+    cl_status st = cl_cfg_error(c, n, "ONNX model '%s': kind %s takes zoo models only (ONNX files: kind %s)", *model,
+                                e->kind->name, b.s ? b.s : "testbed");
+    free(b.s);
+    return st;
+  }
   char *rel = cl_sweep_exp_resolve(e, *model), *abs = NULL;
   char cwd[4096];
   if (rel && rel[0] != '/' && getcwd(cwd, sizeof cwd)) {

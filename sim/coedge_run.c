@@ -16,9 +16,9 @@
 #include "cleave/coedge.h"
 #include "cleave/coedge_run.h"
 #include "cleave/exec.h"
+#include "cleave/onnx.h"
 #include "cleave/spatial_exec.h"
 #include "cleave/store.h"
-#include "cleave/zoo.h"
 #include "cleave/wallclock.h"
 
 
@@ -162,10 +162,11 @@ static cl_status session_open(const cl_coedge_point *pt, session *s) {
     return CL_ERR_INVALID;
   }
   CL_TRY(cl_coedge_devfile_load(pt->devices_path, &s->df));
-  cl_status st = cl_zoo_build(pt->model, &s->g);
+  int has_weights = 0; /* an ONNX file brings its own; zoo models are seeded */
+  cl_status st = cl_model_load(pt->model, &s->g, &has_weights);
   if (st != CL_OK) goto error;
   if ((st = cl_spatial_prefix(s->g, &s->first, &s->last)) != CL_OK) goto error;
-  if ((st = cl_graph_init_weights(s->g, pt->seed)) != CL_OK) goto error;
+  if (!has_weights && (st = cl_graph_init_weights(s->g, pt->seed)) != CL_OK) goto error;
   cl_exec_opts o = cl_exec_opts_default();
   o.fuse = 0; /* one step per node, the same kernels the spatial executor runs */
   o.backend = CL_BACKEND_PORTABLE; /* the only row-window backend: calibrate on it too */

@@ -152,7 +152,7 @@ static cl_status ce_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 
 /* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_coedge = {
-    .name = "coedge", .id = 2, .onnx_models = 0, .parse = ce_parse, .state_destroy = ce_state_destroy,
+    .name = "coedge", .id = 2, .onnx_models = 1, .parse = ce_parse, .state_destroy = ce_state_destroy,
     .n_plans = ce_n_plans, .point_text = ce_point_text, .plan_label = ce_plan_label, .eval = ce_eval,
     .tables = {&CL_REC_SWEEP_COEDGE_POINTS}, .dicts = {"planners"}, .write = ce_write,
 };

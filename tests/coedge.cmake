@@ -84,3 +84,10 @@ cl_coedge_cli(probe_every_no_adapt 2 "probe-every applies to the adaptive mode"
               --devices ${CL_COEDGE_FIX}/proto.yaml --run --no-adapt --probe-every 2 lenet)
 cl_coedge_cli(run_tiles 0 "tiles3x3 +(yes|NO) .*tiles 3x3 "
               --devices ${CL_COEDGE_FIX}/proto8.yaml --run --planner all lenet)
+# ONNX models: the imported tiny DenseNet plans and executes (--run checks the spatial
+# output against the monolithic run, with the file's weights); tiny_cnn's first run
+# leaves through a residual add, so it has no spatial part: exit 2 naming the node.
+cl_coedge_cli(onnx_run 0 "rows 0-5:pi0 6-11:pi1"
+              --devices ${CL_COEDGE_FIX}/proto.yaml --planner equal --run ${CMAKE_SOURCE_DIR}/tests/data/onnx/tiny_dense.onnx)
+cl_coedge_cli(onnx_no_spatial_part 2 "node 6 .Clip. of run .0, 8. is consumed after the run by .Add."
+              --devices ${CL_COEDGE_FIX}/proto.yaml ${CMAKE_SOURCE_DIR}/tests/data/onnx/tiny_cnn.onnx)

@@ -51,6 +51,38 @@ PYEOF
 sed 's#^bandwidths: .*#bandwidths: [-1Mbit/s]#' "$W/ce.yaml" > "$W/ceneg.yaml"
 "$BUILD/cleave" sweep "$W/ceneg.yaml" --list > "$W/ceneg.log" 2>&1 && fail "negative bandwidth accepted"
 grep -q "ceneg.yaml:7" "$W/ceneg.log" || { cat "$W/ceneg.log"; fail "negative bandwidth error without file:line"; }
+# kind coedge with an ONNX model (the imported tiny DenseNet): its spatial part runs with
+# the file's weights (each point checks its output against the monolithic run); kinds
+# that take zoo models only still refuse ONNX files with file:line.
+cat > "$W/ceonnx.yaml" <<EOF
+kind: coedge
+name: onnx
+devices: cdevs.yaml
+models: [$SRC/tests/data/onnx/tiny_dense.onnx]
+planners: [equal, local]
+deadlines: [0]
+bandwidths: [0]
+mode: layer
+inferences: 1
+EOF
+"$BUILD/cleave" sweep "$W/ceonnx.yaml" -o "$W/ceonnx.h5" --quiet > "$W/ceonnx.log" 2>&1 || { cat "$W/ceonnx.log"; fail "coedge sweep of an ONNX model"; }
+/usr/bin/python3 - "$W/ceonnx.h5" <<'PYEOF' || fail "coedge ONNX records"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+t = f["/sweep/coedge"][:]
+assert len(t) == 2, len(t)
+assert (t["latency"] > 0).all() and (t["energy"] > 0).all(), t
+models = {int(i): (n.decode() if isinstance(n, bytes) else str(n)) for i, n in f["/strings/models"][:]}
+assert all(models[int(m)].endswith("tests/data/onnx/tiny_dense.onnx") for m in t["model"]), models
+print("coedge on tiny_dense.onnx: latency", [round(float(x) * 1e3, 2) for x in t["latency"]], "ms")
+PYEOF
+cat > "$W/adonnx.yaml" <<EOF
+kind: adaptive
+name: onnx
+models: [$SRC/tests/data/onnx/tiny_dense.onnx]
+EOF
+"$BUILD/cleave" sweep "$W/adonnx.yaml" --list > "$W/adonnx.log" 2>&1 && fail "kind adaptive accepted an ONNX model"
+grep -q "adonnx.yaml:3.*kind adaptive takes zoo models only" "$W/adonnx.log" || { cat "$W/adonnx.log"; fail "adaptive ONNX refusal without file:line"; }
 N=$("$BUILD/cleave" sweep "$EXP" --list | wc -l)
 "$BUILD/cleave" sweep "$EXP" -o "$W/s.h5" --quiet > "$W/s.log" 2>&1 || { cat "$W/s.log"; fail "sweep"; }
 # points: lenet all-in-cloud, lenet mid cut, alexnet mid cuts, alexnet all-on-device (slow link)
