@@ -10,6 +10,7 @@
 #include "cleave/partition.h" /* cl_mpi_check */
 #include "cleave/sweep.h"
 #include "cleave/sweep_kind.h"
+#include "cleave/onnx.h"
 #include "cleave/zoo.h"
 #include "cli.h"
 #include "commands.h"
@@ -73,8 +74,9 @@ static int validate_adaptive(const char *path, int K, uint64_t seed) {
     memset(&pe, 0, sizeof pe);
     memset(&pc, 0, sizeof pc);
     cl_status st = cl_adaptive_model_create(cd.model, &m);
-    if (st == CL_OK) st = cl_zoo_build(cd.model, &g);
-    if (st == CL_OK) st = cl_graph_init_weights(g, cd.seed);
+    int has_weights = 0; /* an ONNX file brings its own; zoo models are seeded */
+    if (st == CL_OK) st = cl_model_load(cd.model, &g, &has_weights);
+    if (st == CL_OK && !has_weights) st = cl_graph_init_weights(g, cd.seed);
     int cut = st == CL_OK ? (int)(cl_rng_next(&rng) % (uint64_t)m->n_cuts) : 0;
     int th = cd.threads[0];
     if (st == CL_OK)

@@ -17,7 +17,7 @@
 #include "cleave/exec.h"
 #include "cleave/profiler.h" /* cl_stat_median */
 #include "cleave/wallclock.h"
-#include "cleave/zoo.h"
+#include "cleave/onnx.h"
 #include "sweep_internal.h"
 
 
@@ -192,7 +192,7 @@ cl_status cl_adaptive_model_create(const char *model, cl_adaptive_model **out) {
   int *cuts = NULL, nc = 0, outn = 0;
   char **names = NULL;
   cl_status st = cl__sweep_step_cuts(model, &cuts, &nc, &names, &outn);
-  if (st == CL_OK) st = cl_zoo_build(model, &g);
+  if (st == CL_OK) st = cl_model_load_structure(model, &g); /* zoo name or ONNX file */
   cl_exec_opts o = cl_exec_opts_default();
   o.plan_only = 1;
   if (st == CL_OK) st = cl_exec_create(g, &o, &ex);
@@ -379,10 +379,11 @@ cl_status cl_adaptive_measure_parts(const char *model, int cut_node, int threads
                                     double cloud_cpu, double cloud_mem, double mem_cap_bytes, int reps, uint64_t seed,
                                     double *edge_wall, double *cloud_wall) {
   cl_graph *g = NULL;
-  CL_TRY(cl_zoo_build(model, &g));
+  int has_weights = 0; /* an ONNX file brings its own; zoo models are seeded */
+  CL_TRY(cl_model_load(model, &g, &has_weights));
   int n = cl_graph_size(g);
   uint8_t *mask = malloc((size_t)n);
-  cl_status st = mask ? cl_graph_init_weights(g, seed) : CL_ERR_NOMEM;
+  cl_status st = !mask ? CL_ERR_NOMEM : has_weights ? CL_OK : cl_graph_init_weights(g, seed);
   if (st == CL_OK) {
     for (int i = 0; i < n; i++) mask[i] = i <= cut_node;
     st = run_part(g, mask, threads, edge_cpu, edge_mem, mem_cap_bytes, reps, seed, edge_wall);

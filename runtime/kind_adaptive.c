@@ -687,7 +687,7 @@ static cl_status ad_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 
 /* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_adaptive = {
-    .name = "adaptive", .id = 1, .onnx_models = 0, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
+    .name = "adaptive", .id = 1, .onnx_models = 1, .parse = ad_parse, .state_destroy = free, .n_plans = ad_n_plans,
     .point_text = ad_point_text, .plan_label = ad_plan_label, .validate = ad_validate, .eval = ad_eval,
     .cache_destroy = ad_cache_destroy, .tables = {&CL_REC_ADAPTIVE_UNITS, &CL_REC_ADAPTIVE_PROFILES, &CL_REC_ADAPTIVE_LAYERS, &CL_REC_ADAPTIVE_CUTS,
                 &CL_REC_ADAPTIVE_REPEATS}, .write = ad_write,

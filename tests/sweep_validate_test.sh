@@ -52,8 +52,7 @@ sed 's#^bandwidths: .*#bandwidths: [-1Mbit/s]#' "$W/ce.yaml" > "$W/ceneg.yaml"
 "$BUILD/cleave" sweep "$W/ceneg.yaml" --list > "$W/ceneg.log" 2>&1 && fail "negative bandwidth accepted"
 grep -q "ceneg.yaml:7" "$W/ceneg.log" || { cat "$W/ceneg.log"; fail "negative bandwidth error without file:line"; }
 # kind coedge with an ONNX model (the imported tiny DenseNet): its spatial part runs with
-# the file's weights (each point checks its output against the monolithic run); kinds
-# that take zoo models only still refuse ONNX files with file:line.
+# the file's weights (each point checks its output against the monolithic run).
 cat > "$W/ceonnx.yaml" <<EOF
 kind: coedge
 name: onnx
@@ -76,13 +75,31 @@ models = {int(i): (n.decode() if isinstance(n, bytes) else str(n)) for i, n in f
 assert all(models[int(m)].endswith("tests/data/onnx/tiny_dense.onnx") for m in t["model"]), models
 print("coedge on tiny_dense.onnx: latency", [round(float(x) * 1e3, 2) for x in t["latency"]], "ms")
 PYEOF
+# kind adaptive with an ONNX model: points profile the file's own layers, and --validate
+# composes per-layer profiles against the two parts run whole (as for zoo models)
 cat > "$W/adonnx.yaml" <<EOF
 kind: adaptive
 name: onnx
+testbed: $SRC/configs/adaptive-dnn.yaml
 models: [$SRC/tests/data/onnx/tiny_dense.onnx]
+reps: 2
+repeats: 1
+factors:
+  - {set: links.edge->cloud.bandwidth, levels: [50Mbit/s, 5Mbit/s]}
 EOF
-"$BUILD/cleave" sweep "$W/adonnx.yaml" --list > "$W/adonnx.log" 2>&1 && fail "kind adaptive accepted an ONNX model"
-grep -q "adonnx.yaml:3.*kind adaptive takes zoo models only" "$W/adonnx.log" || { cat "$W/adonnx.log"; fail "adaptive ONNX refusal without file:line"; }
+"$BUILD/cleave" sweep "$W/adonnx.yaml" -o "$W/adonnx.h5" --quiet > "$W/adonnx.log" 2>&1 || { cat "$W/adonnx.log"; fail "adaptive sweep of an ONNX model"; }
+"$BUILD/cleave" sweep "$W/adonnx.yaml" --validate 2 > "$W/adval.log" 2>&1 || { cat "$W/adval.log"; fail "adaptive --validate on an ONNX model"; }
+grep -q "^validate: 2 triples" "$W/adval.log" || { cat "$W/adval.log"; fail "adaptive --validate summary"; }
+# kind users takes zoo models only: an ONNX file is refused with file:line
+cat > "$W/usonnx.yaml" <<EOF
+kind: users
+testbed: $SRC/configs/campus.yaml
+models: [$SRC/tests/data/onnx/tiny_dense.onnx]
+users: [1]
+EOF
+"$BUILD/cleave" sweep "$W/usonnx.yaml" --list > "$W/usonnx.log" 2>&1 && fail "kind users accepted an ONNX model"
+grep -q "usonnx.yaml:3.*kind users takes zoo models only (ONNX files: kind testbed, adaptive, coedge, plan)" "$W/usonnx.log" ||
+  { cat "$W/usonnx.log"; fail "users ONNX refusal without file:line"; }
 N=$("$BUILD/cleave" sweep "$EXP" --list | wc -l)
 "$BUILD/cleave" sweep "$EXP" -o "$W/s.h5" --quiet > "$W/s.log" 2>&1 || { cat "$W/s.log"; fail "sweep"; }
 # points: lenet all-in-cloud, lenet mid cut, alexnet mid cuts, alexnet all-on-device (slow link)
