@@ -50,6 +50,7 @@ static cl_status parse_user(cl_testbed *tb, cl_config_node *m, int idx, const ch
   const char *model;
   CL_TRY(cl_config_opt_str(m, "model", NULL, &model));
   if (model && !model[0]) return cl_config_error(cl_config_find(m, "model"), "model must not be empty");
+  u->model_default = !model;
   u->model_is_onnx = model ? cl_onnx_is_path(model) : tb->model_is_onnx;
   u->model = !model ? cl__tb_strdup(tb->model) : u->model_is_onnx ? cl__tb_resolve_path(base, model) : cl__tb_strdup(model);
   if (!u->model) return oom();

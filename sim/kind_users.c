@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cleave/multiuser.h"
+#include "cleave/onnx.h"
 #include "cleave/records.h"
 #include "cleave/sweep_kind.h"
 #include "cleave/testbed.h"
@@ -78,11 +79,16 @@ static char *point_testbed(const cl_sweep_exp *e, int i) {
   view.n_users = (int)cl_sweep_point_level(e, i, s->f_users);
   double load = s->f_load >= 0 ? cl_sweep_point_level(e, i, s->f_load) : 1.0;
   view.model = (char *)cl_sweep_exp_model(e, cl_sweep_point_model(e, i));
+  view.model_is_onnx = cl_onnx_is_path(view.model);
   cl_tb_user *users = malloc(sizeof *users * (size_t)view.n_users);
   if (!users) return NULL;
   for (int k = 0; k < view.n_users; k++) {
     users[k] = s->tb.users[k];
     users[k].arrival.rate *= load;
+    if (users[k].model_default) { /* the base file gave it the top-level model: the point's */
+      users[k].model = view.model;
+      users[k].model_is_onnx = view.model_is_onnx;
+    }
   }
   view.users = users;
   char *text = NULL;
@@ -181,7 +187,7 @@ static cl_status us_write(cl_sweep_sink *s, const cl_sweep_exp *e, int i, int64_
 
 /* The kind's row (include/cleave/sweep_kind.h; listed in sim/sweep_kinds.c). */
 const cl_sweep_kind_i cl_sweep_kind_users = {
-    .name = "users", .id = 4, .onnx_models = 0, .parse = us_parse, .state_destroy = us_state_destroy,
+    .name = "users", .id = 4, .onnx_models = 1, .parse = us_parse, .state_destroy = us_state_destroy,
     .n_plans = us_n_plans, .point_text = us_point_text, .plan_label = us_plan_label, .eval = us_eval,
     .tables = {&CL_REC_USER_STATS}, .dicts = {"users"}, .write = us_write,
 };

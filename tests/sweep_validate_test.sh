@@ -90,16 +90,6 @@ EOF
 "$BUILD/cleave" sweep "$W/adonnx.yaml" -o "$W/adonnx.h5" --quiet > "$W/adonnx.log" 2>&1 || { cat "$W/adonnx.log"; fail "adaptive sweep of an ONNX model"; }
 "$BUILD/cleave" sweep "$W/adonnx.yaml" --validate 2 > "$W/adval.log" 2>&1 || { cat "$W/adval.log"; fail "adaptive --validate on an ONNX model"; }
 grep -q "^validate: 2 triples" "$W/adval.log" || { cat "$W/adval.log"; fail "adaptive --validate summary"; }
-# kind users takes zoo models only: an ONNX file is refused with file:line
-cat > "$W/usonnx.yaml" <<EOF
-kind: users
-testbed: $SRC/configs/campus.yaml
-models: [$SRC/tests/data/onnx/tiny_dense.onnx]
-users: [1]
-EOF
-"$BUILD/cleave" sweep "$W/usonnx.yaml" --list > "$W/usonnx.log" 2>&1 && fail "kind users accepted an ONNX model"
-grep -q "usonnx.yaml:3.*kind users takes zoo models only (ONNX files: kind testbed, adaptive, coedge, plan)" "$W/usonnx.log" ||
-  { cat "$W/usonnx.log"; fail "users ONNX refusal without file:line"; }
 N=$("$BUILD/cleave" sweep "$EXP" --list | wc -l)
 "$BUILD/cleave" sweep "$EXP" -o "$W/s.h5" --quiet > "$W/s.log" 2>&1 || { cat "$W/s.log"; fail "sweep"; }
 # points: lenet all-in-cloud, lenet mid cut, alexnet mid cuts, alexnet all-on-device (slow link)

@@ -142,6 +142,8 @@ typedef struct cl_tb_user {
   char *name;
   char *model;        /**< zoo name or resolved .onnx path (default: the testbed's model) */
   int model_is_onnx;
+  int model_default;  /**< 1: no `model:` of its own, model is the testbed's (a sweep that
+                           changes the testbed's model changes this user's too) */
   cl_tb_plan plan;    /**< entries or cuts over compute nodes; must form a chain of nodes */
   int inferences;     /**< >= 1, default 1 */
   cl_arrival arrival; /**< FIXED_RATE (`periodic`, default) or POISSON; t0 = `start`, rate,
