@@ -152,18 +152,18 @@ static cl_status save_output(const char *path, const float *y, int64_t n, int fo
 }
 
 /* --input: the raw little-endian float32 input tensor of @p n values (as `cleave infer
- * --input`) into *out (malloc'd). A missing file or one of another size is bad input
- * (logged when @p report). */
-static cl_status read_input(const char *path, int64_t n, const cl_shape s, int report, float **out) {
+ * --input`) into *out (malloc'd), on @p rank. A missing file or one of another size is
+ * bad input (one line). */
+static cl_status read_input(const char *path, int64_t n, const cl_shape s, int rank, float **out) {
   *out = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
   if (!*out) return CL_ERR_NOMEM;
   cl_status st = cl_infile_read_f32(path, *out, (size_t)n);
-  if (st != CL_OK && report) {
-    if (st == CL_ERR_IO) cl_log_error("run: cannot open the --input file '%s'", path);
-    else
-      cl_log_error("run: --input file '%s' must hold exactly %lld float32 values (%dx%dx%dx%d, the model's input)",
-                   path, (long long)n, s.n, s.c, s.h, s.w);
-  }
+  char who[64] = ""; /* another rank fails only where rank 0 read it: another host's file */
+  if (rank) snprintf(who, sizeof who, " on rank %d (rank 0 read it: is it on every host?)", rank);
+  if (st == CL_ERR_IO) cl_log_error("run: cannot open the --input file '%s'%s", path, who);
+  else if (st != CL_OK)
+    cl_log_error("run: --input file '%s'%s must hold exactly %lld float32 values (%dx%dx%dx%d, the model's input)",
+                 path, who, (long long)n, s.n, s.c, s.h, s.w);
   if (st != CL_OK) {
     free(*out);
     *out = NULL;
@@ -229,13 +229,19 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
   }
   if (st == CL_OK) st = cl_part_create_backend(g, su->node_of_layer, comm, rank < N ? su->nodes[rank].threads : 1,
                                              (cl_backend)su->backend, &part);
-  /* --input: rank 0 checks the file (and alone reports it); the input rank uses it, and
-   * the output rank too when verifying (its monolithic reference takes the same input). */
-  if (st == CL_OK && opts->input) {
-    const cl_shape is = cl_graph_node(g, 0)->out;
+  /* --input: rank 0 checks the file first (a bad file: one line, from rank 0); then the
+   * input rank uses it, and the output rank too when verifying (its monolithic reference
+   * takes the same input). Every rank reaches the broadcast. */
+  if (opts->input) {
+    const cl_shape is = g ? cl_graph_node(g, 0)->out : (cl_shape){0, 0, 0, 0};
     int64_t ni = cl_shape_numel(is);
-    int needs = su->node_of_layer[0] == rank || (opts->verify && su->node_of_layer[cl_graph_output(g)] == rank);
-    if (rank == 0 || needs) st = read_input(opts->input, ni, is, rank == 0, &input); /* rank 0 reports */
+    int r0 = CL_OK;
+    if (rank == 0 && st == CL_OK) r0 = (int)read_input(opts->input, ni, is, 0, &input);
+    if (cl_mpi_check(MPI_Bcast(&r0, 1, MPI_INT, 0, comm), "MPI_Bcast(input status)") != CL_OK) r0 = CL_ERR_MPI;
+    if (st == CL_OK) st = (cl_status)r0;
+    int needs = st == CL_OK && (su->node_of_layer[0] == rank ||
+                                (opts->verify && su->node_of_layer[cl_graph_output(g)] == rank));
+    if (needs && rank != 0) st = read_input(opts->input, ni, is, rank, &input);
     if (st == CL_OK && su->node_of_layer[0] == rank) cl_part_set_input(part, input);
   }
   /* Rank 0 also builds the task graph now, so link errors (and a profile that does not
