@@ -19,8 +19,9 @@ void plan_coedge_usage(FILE *f) {
   fprintf(f,
           "usage: cleave plan coedge --devices FILE.yaml [options] MODEL\n"
           "\n"
-          "Split the spatial part of MODEL (all layers before the first non-spatial one)\n"
-          "into horizontal row slices across edge devices and predict latency and energy.\n"
+          "Split the spatial part of MODEL (a zoo name or an ONNX file; all layers before the\n"
+          "first non-spatial one) into horizontal row slices across edge devices and predict\n"
+          "latency and energy.\n"
           "\n"
           "options:\n"
           "  --devices FILE      YAML: devices: [{name, speed, compute_w, idle_w, tx_w, rx_w,\n"
