@@ -132,23 +132,11 @@ static cl_status write_records(cl_store *st, const cl_graph *g, const cl_rt_setu
   return s;
 }
 
-/* The first inference's output as raw little-endian float32 (as `cleave infer --save-output`). */
+/* The first inference's output as raw little-endian float32 (as `cleave infer --save-output`):
+ * written whole beside the path and linked into place (never a partial file; an existing
+ * file is kept unless --force, checked again here: no check-then-create race). */
 static cl_status save_output(const char *path, const float *y, int64_t n, int force) {
-  /* Never replace an existing file without --force (O_EXCL: no check-then-create race). */
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
-  if (fd < 0 && errno == EEXIST) {
-    cl_log_error("run: --save-output file '%s' already exists (use --force to overwrite)", path);
-    return CL_ERR_EXISTS;
-  }
-  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (fd >= 0 && !f) close(fd);
-  int ok = f && fwrite(y, sizeof(float), (size_t)n, f) == (size_t)n;
-  if (f && fclose(f) != 0) ok = 0;
-  if (!ok) {
-    cl_log_error("run: cannot write the output tensor to '%s'", path);
-    return CL_ERR_IO;
-  }
-  return CL_OK;
+  return cl_outfile_write(path, y, sizeof(float) * (size_t)n, force);
 }
 
 /* --input: the raw little-endian float32 input tensor of @p n values (as `cleave infer
