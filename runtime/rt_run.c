@@ -1,7 +1,5 @@
 /* `cleave run`: the MPI testbed. Ranks execute their layers for real, tensors travel
  * over MPI, rank 0 composes the virtual clock with the timeline model and writes HDF5. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
