@@ -196,6 +196,10 @@ int cl__check_output(const char *cmd, const char *path) {
   extern char **cl__argv;
   struct stat sb;
   if (!path || stat(path, &sb) != 0) return 0;
+  if (S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "cleave: error: %s: output '%s' is a directory (give a file name)\n", cmd, path);
+    return 2;
+  }
   for (int i = 1; i < cl__argc; i++)
     if (!strcmp(cl__argv[i], "--force")) return 0;
   fprintf(stderr, "cleave: error: %s: output file '%s' already exists (use --force to overwrite)\n", cmd, path);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleave/outfile.h"
 #include "cleave/multiuser.h"
 #include "cleave/onnx.h"
 #include "cleave/partition.h"
@@ -175,10 +176,8 @@ cl_status cl__rt_run_users(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opt
   }
 
   cl_status st = CL_OK;
-  if (rank == 0 && opts->out_path && !opts->force && access(opts->out_path, F_OK) == 0) {
-    cl_log_error("run: output file '%s' already exists (use --force to overwrite)", opts->out_path);
-    st = CL_ERR_EXISTS; /* before any work (agreed below) */
-  }
+  if (rank == 0 && opts->out_path)
+    st = cl_output_check("run", opts->out_path, opts->force); /* before any work (agreed below) */
   /* Placements: rank 0 resolves the plans and runs the planner users' planning (with the
    * load of the multi-user simulation, on profile or measured layer times), then every
    * rank receives every user's graph node -> node placement. */

@@ -21,7 +21,24 @@ static int place_new(const char *tmp, const char *path) {
   return rename(tmp, path);
 }
 
+cl_status cl_output_check(const char *what, const char *path, int force) {
+  struct stat sb;
+  if (!path || stat(path, &sb) != 0) return CL_OK;
+  if (S_ISDIR(sb.st_mode)) {
+    cl_log_error("%s: output '%s' is a directory (give a file name)", what, path);
+    return CL_ERR_EXISTS;
+  }
+  if (force) return CL_OK;
+  cl_log_error("%s: output file '%s' already exists (use --force to overwrite)", what, path);
+  return CL_ERR_EXISTS;
+}
+
 cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace) {
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    cl_log_error("%s: output is a directory (give a file name)", path);
+    return CL_ERR_EXISTS;
+  }
   size_t n = strlen(path) + 8;
   char *tmp = malloc(n);
   if (!tmp) return CL_ERR_NOMEM;

@@ -239,10 +239,9 @@ cl_status cl_rt_run(MPI_Comm comm, const cl_rt_setup *su, const cl_rt_opts *opts
     if (st != CL_OK && st != CL_ERR_NOMEM) st = CL_ERR_CONFIG; /* bad input: exit 2 */
     free(nt);
   }
-  if (st == CL_OK && rank == 0 && opts->save_output && !opts->force && access(opts->save_output, F_OK) == 0) {
-    cl_log_error("run: --save-output file '%s' already exists (use --force to overwrite)", opts->save_output);
-    st = CL_ERR_EXISTS; /* before any work; save_output's O_EXCL still guards the race */
-  }
+  if (st == CL_OK && rank == 0 && opts->save_output)
+    st = cl_output_check("run: --save-output", opts->save_output, opts->force); /* before any work;
+                                                    the atomic write still guards the race */
   /* Device models: wall ranks stretch each step by its own factor (runtime/rt_device.c). */
   int n_fast = 0;
   if (st == CL_OK && su->wall && rank != 0 && rank < N) st = cl_rt_build(g, su, &tasks, &tl);

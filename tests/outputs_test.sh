@@ -36,6 +36,23 @@ plan --force > "$T/pe2.out" 2>&1 && grep -q "^nodes:" "$T/e.yaml" && ok "--emit-
 "$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" > "$T/i.out" 2>&1; rc=$?
 if [ $rc = 2 ] && cmp -s "$T/y.bin" "$T/y.ref"; then ok "infer --save-output exists: exit 2"; else bad "infer --save-output (rc $rc)"; cat "$T/i.out"; fi
 
+# a directory is never an output, even with --force: exit 2 before any work, one line
+mkdir -p "$T/dir"
+dirout() { # NAME CMD...: exit 2, one error line naming the directory, nothing written into it
+  local name="$1"; shift
+  "$@" > "$T/d.out" 2>&1; local rc=$?
+  if [ $rc = 2 ] && [ "$(grep -c 'cleave: error: .*dir. is a directory' "$T/d.out")" = 1 ] && [ -z "$(ls -A "$T/dir")" ]; then
+    ok "$name: directory output refused"; else bad "$name: directory output (rc $rc)"; cat "$T/d.out"; fi
+}
+dirout "profile -o" "$C" profile lenet --reps 1 -o "$T/dir" --force
+dirout "infer --save-output" "$C" infer lenet --reps 1 --save-output "$T/dir" --force
+dirout "run -o" run3 $CFG -o "$T/dir" --force --quiet --inferences 2
+dirout "run --save-output" run3 $CFG -o "$T/dd.h5" --save-output "$T/dir" --force --quiet --inferences 2
+dirout "run -o (users)" run3 tests/data/users/small.yaml -o "$T/dir" --force --quiet
+dirout "sweep -o" timeout 120 $MPI -n 2 "$C" sweep tests/data/experiments/sweep_small.yaml -o "$T/dir" --force --quiet
+dirout "--emit-config" "$C" plan dads --profile device="$T/ld.h5" --profile cloud="$T/lc.h5" --bandwidth 50 --latency 5 --emit-config "$T/dir" --force
+dirout "merge" "$C" merge "$T/dir" "$T/ld.h5" --force
+
 # 2. a killed run leaves no file at its output path (and no stale lock); the rerun works
 setsid $MPI -n 3 "$C" run $CFG -o "$T/k.h5" --quiet --inferences 100000 > "$T/k.out" 2>&1 &
 pid=$!

@@ -17,6 +17,13 @@
  *  replaced. Write failures -> CL_ERR_IO (logged, no file left behind). */
 cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace);
 
+/** @brief May an output be written at @p path? CL_OK when nothing is there, or when a
+ *  file is there and @p force is set; CL_ERR_EXISTS (logged, naming @p what and the path)
+ *  when a file is there without @p force, or when @p path is a directory (even with
+ *  @p force: --force replaces files, never directories). For checks before any work;
+ *  the writers still refuse atomically. */
+cl_status cl_output_check(const char *what, const char *path, int force);
+
 /** @brief Read file @p path, which must hold exactly @p n float32 values (a raw tensor, as
  *  --input files are), into @p dst. CL_ERR_IO: it cannot be opened or read;
  *  CL_ERR_INVALID: it holds another number of bytes. Logs nothing: callers name the
