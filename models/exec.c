@@ -342,8 +342,11 @@ cl_backend cl_backend_resolve(cl_backend b) {
 }
 
 const char *cl_backend_version(cl_backend b) {
+  static char portable[96];
   b = cl_backend_resolve(b);
-  return b == CL_BACKEND_DNNL ? cl__dnnl_version() : "portable (im2col + OpenBLAS)";
+  if (b == CL_BACKEND_DNNL) return cl__dnnl_version();
+  if (!portable[0]) snprintf(portable, sizeof portable, "portable (im2col + %s)", cl_blas_id());
+  return portable;
 }
 
 void cl_exec_fill_input(cl_exec *e, uint64_t seed) {

@@ -44,10 +44,12 @@ int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap) {
 
 int cl__dnnl_available(void) { return 1; }
 
+const char *cl__dn_isa_name(void);
+
 const char *cl__dnnl_version(void) {
   static char buf[64];
   const dnnl_version_t *v = dnnl_version();
-  snprintf(buf, sizeof buf, "oneDNN %d.%d.%d", v->major, v->minor, v->patch);
+  snprintf(buf, sizeof buf, "oneDNN %d.%d.%d %s", v->major, v->minor, v->patch, cl__dn_isa_name());
   return buf;
 }
 
@@ -118,9 +120,36 @@ void any_md(dnnl_memory_desc_t *md, cl_shape s) {
   dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_format_tag_any);
 }
 
+const char *cl__dn_isa_name(void) {
+  switch (dnnl_get_effective_cpu_isa()) {
+  case dnnl_cpu_isa_sse41: return "sse41";
+  case dnnl_cpu_isa_avx: return "avx";
+  case dnnl_cpu_isa_avx2: return "avx2";
+  case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+  case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+  case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+  case dnnl_cpu_isa_avx512_core: return "avx512_core";
+  case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+  case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+  case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+  default: return "isa_unknown";
+  }
+}
+
+int cl__dn_blk(void) {
+  static int blk;
+  if (!blk) {
+    const char *isa = cl__dn_isa_name();
+    blk = !strncmp(isa, "avx512", 6) ? 16 : 8;
+  }
+  return blk;
+}
+
+dnnl_format_tag_t cl__dn_blk_tag(void) { return cl__dn_blk() == 16 ? dnnl_nChw16c : dnnl_nChw8c; }
+
 void blocked_md(dnnl_memory_desc_t *md, cl_shape s) {
   dnnl_dims_t dims = {s.n, s.c, s.h, s.w};
-  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nChw16c);
+  dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, cl__dn_blk_tag());
 }
 
 int md_is_plain(const dnnl_memory_desc_t *md) {
@@ -413,7 +442,7 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   int g = cp->groups;
   dnnl_memory_desc_t src_md, wei_md, bias_md, dst_md;
   any_md(&src_md, is);
-  if (d->blocked && is.c % 16 == 0) blocked_md(&src_md, is);
+  if (d->blocked && is.c % cl__dn_blk() == 0) blocked_md(&src_md, is);
   if (g == 1) {
     dnnl_dims_t wd = {cp->out_c, is.c, cp->kh, cp->kw};
     dnnl_memory_desc_init_by_tag(&wei_md, 4, wd, dnnl_f32, dnnl_format_tag_any);
@@ -426,10 +455,10 @@ static cl_status build_conv(cl_exec *e, int k, dn_step *st, fuse_info fi) {
   int sum = fi.add_step >= 0;
   cl_act act = cp->act;
   if (sum) act = e->steps[fi.add_step].node.p.eltwise.act;
-  if (sum && d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os); /* other may be NCHW (received) */
+  if (sum && d->blocked && os.c % cl__dn_blk() == 0) blocked_md(&dst_md, os); /* other may be NCHW (received) */
   else if (sum) dst_md = d->md[fi.other];
   else if (d->region[s->pub.out_node]) dst_md = d->region_md[s->pub.out_node];
-  else if (d->blocked && os.c % 16 == 0) blocked_md(&dst_md, os);
+  else if (d->blocked && os.c % cl__dn_blk() == 0) blocked_md(&dst_md, os);
   else any_md(&dst_md, os);
   /* Kernel and layouts: exec_dnnl_choice.c (measured per host, or the fixed heuristic). */
   cl__conv_req rq = {.cp = cp, .is = is, .os = os, .have_src = d->md[src], .src_md = src_md, .wei_md = wei_md,

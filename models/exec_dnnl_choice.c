@@ -73,8 +73,8 @@ static dnnl_primitive_desc_t make_candidate(cl__dnnl *d, const cl__conv_req *rq,
     tag_md(&src, is, dnnl_format_tag_any);
     if (!rq->dst_fixed) tag_md(&dst, os, dnnl_format_tag_any);
   } else {
-    if (is.c % 16 == 0) tag_md(&src, is, dnnl_nChw16c);
-    if (!rq->dst_fixed && os.c % 16 == 0) tag_md(&dst, os, dnnl_nChw16c);
+    if (is.c % cl__dn_blk() == 0) tag_md(&src, is, cl__dn_blk_tag());
+    if (!rq->dst_fixed && os.c % cl__dn_blk() == 0) tag_md(&dst, os, cl__dn_blk_tag());
   }
   if (v == KC_WINOGRAD && !winograd_shape(rq->cp)) return NULL;
   dnnl_convolution_desc_t cd;
@@ -89,6 +89,18 @@ static const char *impl_of(const_dnnl_primitive_desc_t pd) {
   const char *impl = NULL;
   if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl) return "?";
   return impl;
+}
+
+static int is_ref(const_dnnl_primitive_desc_t pd) { return !strncmp(impl_of(pd), "ref", 3); }
+
+/* Candidate @p v if oneDNN has a real (jit / gemm / brgemm) kernel for it, else NULL. */
+static dnnl_primitive_desc_t real_candidate(cl__dnnl *d, const cl__conv_req *rq, int v) {
+  dnnl_primitive_desc_t pd = make_candidate(d, rq, v);
+  if (pd && is_ref(pd)) {
+    dnnl_primitive_desc_destroy(pd);
+    pd = NULL;
+  }
+  return pd;
 }
 
 static double now_s(int cpu) {
@@ -159,9 +171,9 @@ static double time_candidate(cl__dnnl *d, const cl__conv_req *rq, const_dnnl_pri
     if (msp) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, msp};
     t = time_prim(d, p, n, args, cpu);
     t += time_reorder(d, &rq->have_src, s, cpu);
-    if (!rq->dst_fixed && rq->os.c % 16 == 0) {
+    if (!rq->dst_fixed && rq->os.c % cl__dn_blk() == 0) {
       dnnl_memory_desc_t blk;
-      tag_md(&blk, rq->os, dnnl_nChw16c);
+      tag_md(&blk, rq->os, cl__dn_blk_tag());
       t += time_reorder(d, o, &blk, cpu);
     }
   }
@@ -195,12 +207,20 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
   char sig[512];
   signature(rq, sig, sizeof sig);
   int want = kc ? cl__kc_get(kc, sig) : -1;
-  if (want >= 0 && want < KC_N && (pd = make_candidate(d, rq, want))) {
+  /* A cached choice stands only where it still has a real kernel (the cache is keyed by
+   * the ISA oneDNN uses, so this is a guard, not the rule); else it is measured again. */
+  if (want >= 0 && want < KC_N && (pd = real_candidate(d, rq, want))) {
     d->kc_layers++;
     d->kc_changed += want != base;
     return pd;
   }
-  if (!kc) { /* the heuristic; Winograd falls back to direct where oneDNN has no kernel */
+  if (!kc) { /* the heuristic, or the first other candidate with a real kernel (Winograd
+              * and nChw16c have none below AVX-512 / AVX2); a reference kernel only if no
+              * candidate has better */
+    static const int order[] = {KC_BLOCKED, KC_ANY, KC_NHWC, KC_WINOGRAD};
+    if ((pd = real_candidate(d, rq, base))) return pd;
+    for (int i = 0; i < 4; i++)
+      if (order[i] != base && (pd = real_candidate(d, rq, order[i]))) return pd;
     pd = make_candidate(d, rq, base);
     return pd ? pd : make_candidate(d, rq, KC_BLOCKED);
   }

@@ -128,6 +128,14 @@ cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, c
 void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d);
 void any_md(dnnl_memory_desc_t *md, cl_shape s);
 void blocked_md(dnnl_memory_desc_t *md, cl_shape s);
+/* Channel block of the blocked activation layout: 16 (nChw16c) where oneDNN dispatches
+ * AVX-512 kernels, else 8 (nChw8c: AVX2 / SSE4.1 hosts, or ONEDNN_MAX_CPU_ISA below
+ * AVX-512), whose jit kernels want that layout; nChw16c there means reference kernels
+ * (10-100x slower). Fixed for the process (oneDNN's ISA is). */
+int cl__dn_blk(void);
+dnnl_format_tag_t cl__dn_blk_tag(void);
+/* The ISA oneDNN dispatches to ("avx512_core", "avx2", ...). */
+const char *cl__dn_isa_name(void);
 int md_is_plain(const dnnl_memory_desc_t *md);
 dnnl_primitive_attr_t user_scratch(dnnl_primitive_attr_t attr);
 cl_status dn_reorder_call(cl_exec *e, dn_step *st, dnnl_memory_t from, dnnl_memory_t to);

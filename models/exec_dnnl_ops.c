@@ -67,7 +67,7 @@ cl_status build_pool(cl_exec *e, int k, dn_step *st) {
      * NHWC: exec_dnnl_choice.c). */
     int root = d->place_root[s->pub.out_node];
     dst_md = d->region_md[s->pub.out_node];
-    if (src_md.ndims == 4 && (!d->root_blocked[root] || is.c % 16 == 0)) {
+    if (src_md.ndims == 4 && (!d->root_blocked[root] || is.c % cl__dn_blk() == 0)) {
       if (d->root_blocked[root]) blocked_md(&src_md, is);
       else plain_md(&src_md, is, 0);
     }
@@ -150,7 +150,7 @@ cl_status build_binary(cl_exec *e, int k, dn_step *st) {
   cl_shape as = cl_graph_node(e->g, a)->out, bs = cl_graph_node(e->g, b)->out;
   /* Keep the blocked layout: an NCHW addend (a tensor received from another rank)
    * would otherwise make the sum, and every consumer after it, NCHW. */
-  if (d->blocked && a_md.ndims == 4 && as.c % 16 == 0) {
+  if (d->blocked && a_md.ndims == 4 && as.c % cl__dn_blk() == 0) {
     blocked_md(&dst_md, s->node.out);
     a_md = dst_md;
     if (bs.h == as.h && bs.w == as.w) b_md = dst_md;
@@ -409,12 +409,12 @@ cl_status plan_concat(cl_exec *e) {
       off += cl_graph_node(g, src)->out.c;
     }
   }
-  /* Per root: nChw16c if every member's offset and width are multiples of 16. */
+  /* Per root: blocked (nChw16c / nChw8c) if every member's offset and width are multiples of the block. */
   for (int r = 0; r < d->n_nodes; r++) {
     if (d->place_root[r] != r) continue;
     int blocked = 1;
     for (int i = 0; i < d->n_nodes; i++)
-      if (d->place_root[i] == r && (d->place_off[i] % 16 || cl_graph_node(g, i)->out.c % 16)) blocked = 0;
+      if (d->place_root[i] == r && (d->place_off[i] % cl__dn_blk() || cl_graph_node(g, i)->out.c % cl__dn_blk())) blocked = 0;
     d->root_blocked[r] = (uint8_t)blocked;
     cl_shape sh = cl_graph_node(g, r)->out;
     d->root_ptr[r] = dn_alloc(e, sizeof(float) * (size_t)cl_shape_numel(sh));

@@ -67,8 +67,18 @@ void cl_calib_cache_path(const char *kind, cl_backend backend, int threads, cons
     snprintf(mdl, sizeof mdl, "-%.150s", slash ? slash + 1 : model);
     sanitise(mdl + 1);
   }
-  snprintf(path, (size_t)cap, "%s/%s-%s-%s-t%d-v%s%s.yaml", base, kind, cpu, cl_backend_name(backend), threads,
-           CL_VERSION_STRING, mdl);
+  /* The backend with its library version and the ISA / BLAS kernel set it dispatches to:
+   * a library upgrade, ONEDNN_MAX_CPU_ISA or OPENBLAS_CORETYPE is another cache, never a
+   * stale one (e.g. dnnl_2.6.3_avx512_core, portable_OpenBLAS_0.3.21_SkylakeX). */
+  char be[128];
+  backend = cl_backend_resolve(backend);
+  const char *ver = cl_backend_version(backend);
+  if (backend == CL_BACKEND_DNNL && !strncmp(ver, "oneDNN ", 7)) snprintf(be, sizeof be, "dnnl_%.100s", ver + 7);
+  else if (backend == CL_BACKEND_PORTABLE && strstr(ver, "+ ")) snprintf(be, sizeof be, "portable_%.100s", strstr(ver, "+ ") + 2);
+  else snprintf(be, sizeof be, "%s", cl_backend_name(backend));
+  be[strcspn(be, ")")] = '\0';
+  sanitise(be);
+  snprintf(path, (size_t)cap, "%s/%s-%s-%s-t%d-v%s%s.yaml", base, kind, cpu, be, threads, CL_VERSION_STRING, mdl);
 }
 
 void cl__kc_key_host(cl_backend backend, int threads, cl__kc_key *key) {

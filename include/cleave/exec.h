@@ -35,7 +35,10 @@ int cl_backend_parse(const char *name);
 int cl_backend_available(cl_backend b);
 /** @brief The backend AUTO resolves to (environment, then build). */
 cl_backend cl_backend_resolve(cl_backend b);
-/** @brief Library version of a backend, e.g. "oneDNN 2.6.3" or "portable (OpenBLAS)". */
+/** @brief Library version of a backend and what it dispatches to on this CPU, e.g.
+ *  "oneDNN 2.6.3 avx512_core" (the ISA oneDNN uses: ONEDNN_MAX_CPU_ISA or another CPU
+ *  changes it) or "portable (im2col + OpenBLAS 0.3.21 SkylakeX)". Recorded in profiles
+ *  and provenance, and part of the key of every per-host cache (cl_calib_cache_path). */
 const char *cl_backend_version(cl_backend b);
 
 typedef struct cl_exec_opts {

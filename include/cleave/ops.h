@@ -63,6 +63,11 @@ static inline float *cl_tensor_at(const cl_tensor *t, int n, int c, int y, int x
 
 /** @brief Configure the BLAS library's thread count (OpenBLAS). */
 void cl_blas_set_threads(int threads);
+/** @brief The BLAS library, its version and the kernel set it dispatches to on this
+ *  CPU, e.g. "OpenBLAS 0.3.21 SkylakeX" (OPENBLAS_CORETYPE changes the last part and
+ *  sgemm's speed by up to 2x): part of the portable backend's version, so calibrations
+ *  and kernel-choice caches keyed by it cannot go stale when it changes. */
+const char *cl_blas_id(void);
 
 /** @brief Call first thing in main(): on AVX-512 CPUs that OpenBLAS 0.3.21 misdetects
  *  as Haswell, set OPENBLAS_CORETYPE=SkylakeX (2x sgemm); unless OMP_WAIT_POLICY or

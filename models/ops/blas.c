@@ -11,6 +11,16 @@
 
 #include "cleave/ops.h"
 
+const char *cl_blas_id(void) {
+  static char id[80];
+  if (id[0]) return id;
+  char ver[32] = "?";
+  const char *cfg = openblas_get_config(), *core = openblas_get_corename();
+  if (cfg) sscanf(cfg, "OpenBLAS %31s", ver);
+  snprintf(id, sizeof id, "OpenBLAS %s %s", ver, core ? core : "?");
+  return id;
+}
+
 /* openblas_set_num_threads() takes a lock and resizes the thread pool, so skip it
  * when nothing changes: kernels call this before every GEMM with ctx->threads. */
 void cl_blas_set_threads(int threads) {
