@@ -16,19 +16,29 @@ unless resolve=False. Files left by a killed writer are opened in SWMR-read mode
 CLI:
     cleave_h5.py tables FILE
     cleave_h5.py provenance FILE
-    cleave_h5.py csv FILE TABLE [--out OUT.csv]
+    cleave_h5.py csv FILE TABLE [--out OUT.csv] [--force]
     cleave_h5.py plot-layers FILE --out DIR [--table PATH] [--layer-col COL]
-                 [--time-col COL] [--bytes-col COL] [--model NAME]
+                 [--time-col COL] [--bytes-col COL] [--model NAME] [--force]
+
+Like `cleave`, the CLI first reads FILE's metadata in a child process (probe()):
+libhdf5 1.10 crashes on some damaged files (tests/fuzz/hdf5-known/), and a file that
+kills the child is refused with one line instead of killing the caller. Bad input
+(missing, damaged or foreign file, unknown table or column) is one line
+"cleave_h5.py: error: FILE: ..." and exit status 2, never a traceback; outputs are
+written beside their path and renamed into place, and an existing output is kept
+unless --force.
 """
 import argparse
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 import warnings
 import zlib
 
 import h5py
 import numpy as np
-import pandas as pd
 
 LAYER_COLS = ("layer_name", "name", "layer")
 DURATION_COLS = ("duration", "time", "seconds", "median", "cpu_time", "latency")
@@ -135,6 +145,8 @@ def load(path, table, resolve=True, decode=True):
         ds = f[table]
         arr = ds[:]
         verify(ds, arr)
+        import pandas as pd  # here, not at the top: `tables` and `provenance` start 2x faster
+
         df = pd.DataFrame({n: arr[n] for n in arr.dtype.names})
         if decode:
             for n in arr.dtype.names:
@@ -205,6 +217,9 @@ def _find_profile_table(path):
     raise SystemExit("no table with a layer column and a time column in %s (use --table)" % path)
 
 
+PLOT_FILES = ("layer_latency.png", "layer_out_bytes.png")
+
+
 def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_col=None, model=None):
     """Per-layer latency bar chart and output-size profile (PNG); returns the file names."""
     import matplotlib
@@ -245,8 +260,8 @@ def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels(order, rotation=90, fontsize=7)
     fig.tight_layout()
-    files.append(os.path.join(out_dir, "layer_latency.png"))
-    fig.savefig(files[-1], dpi=120)
+    files.append(os.path.join(out_dir, PLOT_FILES[0]))
+    _write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(w, 4))
     ax.plot(range(len(order)), b.values, marker="o", color="tab:orange")
@@ -256,10 +271,101 @@ def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels(order, rotation=90, fontsize=7)
     fig.tight_layout()
-    files.append(os.path.join(out_dir, "layer_out_bytes.png"))
-    fig.savefig(files[-1], dpi=120)
+    files.append(os.path.join(out_dir, PLOT_FILES[1]))
+    _write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
     return files
+
+
+# The child's walk: every object, every attribute name and value, every dataset's type
+# (what tables(), units(), load() and provenance() touch before the data itself).
+# An error on one object must not end the walk early: only a crash counts.
+_PROBE = r"""
+import sys, h5py
+def attrs(o):
+    try:
+        for k, v in o.attrs.items():
+            pass
+    except Exception:
+        pass
+    try:
+        for k in o.attrs.keys():
+            try:
+                o.attrs[k]
+            except Exception:
+                pass
+    except Exception:
+        pass
+def visit(name, o):
+    try:
+        attrs(o)
+        if isinstance(o, h5py.Dataset):
+            o.dtype, o.shape
+        elif "config" in o:
+            o["config"]
+    except Exception:
+        pass
+try:
+    f = h5py.File(sys.argv[1], "r")
+except OSError:
+    f = h5py.File(sys.argv[1], "r", swmr=True)
+attrs(f)
+f.visititems(visit)
+"""
+
+
+class BadInput(Exception):
+    """A file or argument the CLI refuses (exit status 2)."""
+
+
+def probe(path):
+    """Read @path's metadata in a child process first. Raises BadInput if the file is
+    missing or unreadable, or if libhdf5 crashed on it (the caller would have crashed);
+    other errors are left to the real read, which reports them."""
+    if not os.path.exists(path):
+        raise BadInput("no such file")
+    if os.path.isdir(path):
+        raise BadInput("is a directory, not an HDF5 file")
+    if not os.access(path, os.R_OK):
+        raise BadInput("not readable")
+    # MALLOC_PERTURB_: freed memory is filled, so a use-after-free inside libhdf5 faults in
+    # the child whatever the heap held (as cleave's own probe does, runtime/store/probe.c)
+    env = dict(os.environ, MALLOC_PERTURB_="165")
+    p = subprocess.run([sys.executable, "-c", _PROBE, path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=600, env=env)
+    if p.returncode < 0:
+        try:
+            sig = signal.Signals(-p.returncode).name
+        except ValueError:
+            sig = "signal %d" % -p.returncode
+        raise BadInput("damaged HDF5 file: libhdf5 crashed (%s) reading its metadata; not opened" % sig)
+
+
+def _check_out(path, force):
+    if os.path.isdir(path):
+        raise BadInput("output %s is a directory (give a file name)" % path)
+    if os.path.exists(path) and not force:
+        raise BadInput("output file %s already exists (use --force to overwrite)" % path)
+
+
+def _write_atomic(path, write):
+    """write(tmp_path) then rename into place: no partial output if killed."""
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=os.path.splitext(path)[1], dir=d)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 
 def main(argv=None):
@@ -273,6 +379,7 @@ def main(argv=None):
     p.add_argument("file")
     p.add_argument("table")
     p.add_argument("--out", default="-")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p = sub.add_parser("plot-layers", help="per-layer latency and output-size PNGs")
     p.add_argument("file")
     p.add_argument("--out", required=True, help="output directory")
@@ -281,7 +388,30 @@ def main(argv=None):
     p.add_argument("--time-col", help="time column (default: first with unit s/ms/us/ns)")
     p.add_argument("--bytes-col", help="output-size column (default: first with unit B, out_bytes)")
     p.add_argument("--model", help="only rows of this model (dictionary-resolved name)")
+    p.add_argument("--force", action="store_true", help="replace existing PNGs in --out")
     a = ap.parse_args(argv)
+    try:
+        return _run(a)
+    except BadInput as e:
+        msg = str(e)
+    except SystemExit as e:  # the library's own one-line refusals (columns, tables)
+        if e.code is None or isinstance(e.code, int):
+            raise
+        msg = str(e.code)
+    except ChecksumError as e:
+        msg = str(e)
+    except KeyError as e:
+        msg = str(e.args[0]) if e.args else "missing item"
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # h5py / numpy on a damaged or foreign file: one line, no traceback
+        msg = "cannot read it (%s: %s)" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    print("cleave_h5.py: error: %s: %s" % (a.file, msg), file=sys.stderr)
+    return 2
+
+
+def _run(a):
+    probe(a.file)
     if a.cmd == "tables":
         for path, n in tables(a.file):
             u = units(a.file, path)
@@ -294,9 +424,18 @@ def main(argv=None):
             else:
                 print("%-18s %s" % (k, v))
     elif a.cmd == "csv":
+        if a.out != "-":
+            _check_out(a.out, a.force)
         df = load(a.file, a.table)
-        df.to_csv(sys.stdout if a.out == "-" else a.out, index=False)
+        if a.out == "-":
+            df.to_csv(sys.stdout, index=False)
+        else:
+            _write_atomic(a.out, lambda tmp: df.to_csv(tmp, index=False))
     elif a.cmd == "plot-layers":
+        if os.path.exists(a.out) and not os.path.isdir(a.out):
+            raise BadInput("--out %s is a file; plot-layers writes into a directory" % a.out)
+        for name in PLOT_FILES:
+            _check_out(os.path.join(a.out, name), a.force)
         for fn in plot_layers(a.file, a.out, a.table, a.layer_col, a.time_col, a.bytes_col, a.model):
             print(fn)
     return 0

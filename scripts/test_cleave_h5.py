@@ -98,6 +98,46 @@ def main():
         check(len(out) == 2, "two plots")
         for fn in out:
             check(os.path.getsize(fn) > 1000 and open(fn, "rb").read(8) == b"\x89PNG\r\n\x1a\n", "PNG " + fn)
+
+        # CLI outputs: never replaced without --force, never partial
+        py = ("/usr/bin/python3", cleave_h5.__file__)
+        r = run(*py, "plot-layers", merged, "--out", pdir, "--model", "vgg_tiny", ok=False)
+        check(r.returncode == 2 and "already exists (use --force" in r.stderr, "plot-layers keeps existing PNGs")
+        check(run(*py, "plot-layers", merged, "--out", pdir, "--model", "vgg_tiny", "--force").returncode == 0,
+              "plot-layers --force")
+        cpath = os.path.join(d, "t.csv")
+        with open(cpath, "w") as fh:
+            fh.write("old\n")
+        r = run(*py, "csv", merged, "/profile/summary", "--out", cpath, ok=False)
+        check(r.returncode == 2 and open(cpath).read() == "old\n", "csv --out keeps an existing file")
+        run(*py, "csv", merged, "/profile/summary", "--out", cpath, "--force")
+        check(open(cpath).read().startswith("model,layer,"), "csv --out --force replaces")
+        check(not [x for x in os.listdir(d) if x.startswith("t.csv.")], "no temporary file left")
+        r = run(*py, "csv", merged, "/nope", ok=False)
+        check(r.returncode == 2 and r.stderr.count("\n") == 1 and "/nope" in r.stderr, "unknown table: one line")
+
+        # hostile files: one line and exit 2 (or a clean read), never a traceback or a signal;
+        # the libhdf5 crashes of tests/fuzz/hdf5-known are contained by the child probe
+        trunc = os.path.join(d, "trunc.h5")
+        with open(merged, "rb") as fh, open(trunc, "wb") as th:
+            th.write(fh.read(3000))
+        known = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fuzz", "hdf5-known")
+        bad = [os.path.join(known, x) for x in sorted(os.listdir(known))] + \
+            [trunc, "/dev/null", os.path.join(d, "missing.h5"), d]
+        refused = 0
+        cmds = [("tables", f) for f in bad] + [("provenance", f) for f in bad[:-3]] + \
+            [("csv", f, "/profile/summary") for f in bad[:2] + bad[-4:-2]]
+        for cmd in cmds:
+            f = cmd[1]
+            if True:
+                r = run(*py, *cmd, ok=False)
+                one = r.stderr.count("\n") == 1 and r.stderr.startswith("cleave_h5.py: error: " + f + ": ")
+                check(r.returncode in (0, 2) and "Traceback" not in r.stderr and (r.returncode == 0 or one),
+                      "%s %s: rc %d, stderr %r" % (cmd[0], f, r.returncode, r.stderr[-300:]))
+                refused += r.returncode == 2
+        check(refused >= len(cmds) - 4, "hostile files refused (%d of %d)" % (refused, len(cmds)))
+        r = run(*py, "tables", os.path.join(known, "h5f_accum_read_segv.h5"), ok=False)
+        check("libhdf5 crashed" in r.stderr, "a libhdf5 crash is named")
     print("test_cleave_h5: %s" % ("ok" if failures == 0 else "%d failures" % failures))
     return 1 if failures else 0
 

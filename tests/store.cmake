@@ -11,7 +11,7 @@ set_tests_properties(store_kill PROPERTIES LABELS "slow" TIMEOUT 120)
 # Python analysis module against files written by C, merged by `cleave merge`.
 add_test(NAME store_python
          COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/test_cleave_h5.py ${CMAKE_BINARY_DIR})
-set_tests_properties(store_python PROPERTIES LABELS "unit" TIMEOUT 120)
+set_tests_properties(store_python PROPERTIES LABELS "unit" TIMEOUT 300)
 
 # Per-rank files from a real MPI run (3 ranks), then cleave merge and cleave report.
 add_test(NAME store_mpi_merge
