@@ -245,7 +245,10 @@ def main(argv=None):
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--boot", type=int, default=400, help="bootstrap samples over repeats (default 400)")
     ap.add_argument("--seed", type=int, default=1, help="bootstrap seed")
+    ap.add_argument("--force", action="store_true", help="replace existing --csv / PNG outputs")
     a = ap.parse_args(argv)
+    if a.csv:
+        cleave_h5.check_output(a.csv, a.force)
 
     pts = cleave_h5.load(a.file, "/sweep/points")
     pts = pts[(pts["failed"] == 0) & (pts["kind"] == 1)]
@@ -284,7 +287,7 @@ def main(argv=None):
         s["e_latency_cost_s"] = s["ebest_latency"] - s["best_latency"]
         flag_findings(s)
     if a.csv:
-        s.to_csv(a.csv, index=False)
+        cleave_h5.write_atomic(a.csv, lambda tmp: s.to_csv(tmp, index=False))
 
     n_layers = 0
     try:
@@ -329,8 +332,14 @@ def main(argv=None):
 
     if a.no_plots:
         return 0
-    os.makedirs(a.out, exist_ok=True)
     models = list(s["model"].unique())
+    if os.path.exists(a.out) and not os.path.isdir(a.out):
+        raise cleave_h5.BadInput("-o %s is a file; the plots go into a directory" % a.out)
+    for m in models:  # every PNG checked before any is written
+        if len(fcols) >= 2:
+            cleave_h5.check_output(os.path.join(a.out, "best_cut_heatmap_%s.png" % m), a.force)
+        cleave_h5.check_output(os.path.join(a.out, "latency_vs_cut_%s.png" % m), a.force)
+    os.makedirs(a.out, exist_ok=True)
     # 1. heatmaps: best cut index over pairs (bandwidth x each other factor), mode over the rest
     if len(fcols) >= 2:
         pairs = [(fcols[0], fc) for fc in fcols[1:]]
@@ -357,7 +366,8 @@ def main(argv=None):
                 fig.colorbar(im, ax=ax, fraction=0.046)
             fig.suptitle("%s: best cut index (mode over the other factors)" % m)
             fig.tight_layout()
-            fig.savefig(os.path.join(a.out, "best_cut_heatmap_%s.png" % m), dpi=110)
+            cleave_h5.write_atomic(os.path.join(a.out, "best_cut_heatmap_%s.png" % m),
+                                   lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
             plt.close(fig)
     # 2. latency vs cut for the unstressed condition, each factor alone at its top level, all at top
     for m in models:
@@ -385,11 +395,12 @@ def main(argv=None):
         ax.set_title("%s: latency vs cut point" % m)
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(os.path.join(a.out, "latency_vs_cut_%s.png" % m), dpi=110)
+        cleave_h5.write_atomic(os.path.join(a.out, "latency_vs_cut_%s.png" % m),
+                               lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
         plt.close(fig)
     print("plots written to %s/" % a.out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cleave_h5.cli(main, "analyze_adaptive.py"))

@@ -140,7 +140,7 @@ def plot(t, out):
         axes[r][1].legend(fontsize=7, ncol=2)
     fig.suptitle("CoEdge vs baselines (measured compute, modelled WLAN/energy)")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    cleave_h5.write_atomic(out, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
 
 def main():
@@ -149,7 +149,11 @@ def main():
     ap.add_argument("--plot")
     ap.add_argument("--csv")
     ap.add_argument("--markdown", action="store_true", help="print markdown tables")
+    ap.add_argument("--force", action="store_true", help="replace existing --plot / --csv outputs")
     a = ap.parse_args()
+    for out in (a.plot, a.csv):
+        if out:
+            cleave_h5.check_output(out, a.force)
     t = table(load(a.h5))
     s = summary(t)
     pd.set_option("display.width", 200)
@@ -197,11 +201,11 @@ def main():
     print(f"CoEdge met the deadline in {int(ce['meets'].sum())} of {len(ce)} (model, deadline) "
           "cases")
     if a.csv:
-        t.to_csv(a.csv, index=False)
+        cleave_h5.write_atomic(a.csv, lambda tmp: t.to_csv(tmp, index=False))
     if a.plot:
         plot(t, a.plot)
         print(f"plot: {a.plot}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cleave_h5.cli(main, "analyze_coedge.py"))

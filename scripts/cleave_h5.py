@@ -45,12 +45,25 @@ DURATION_COLS = ("duration", "time", "seconds", "median", "cpu_time", "latency")
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
+_probe_on_open = False  # set by cli(): commands probe every file before h5py opens it
+_probed = set()
+
+
 def open_file(path):
-    """Open read-only; fall back to SWMR read for files of killed writers."""
+    """Open read-only; fall back to SWMR read for files of killed writers. Under cli(),
+    each file is probed in a child process first and open failures raise BadInput."""
+    if _probe_on_open and path not in _probed:
+        probe(path)
+        _probed.add(path)
     try:
         return h5py.File(path, "r")
     except OSError:
-        return h5py.File(path, "r", swmr=True)
+        try:
+            return h5py.File(path, "r", swmr=True)
+        except OSError as e:
+            if not _probe_on_open:
+                raise
+            raise BadInput("%s: not an HDF5 file, or damaged (%s)" % (path, str(e).splitlines()[0]))
 
 
 def complete(path):
@@ -261,7 +274,7 @@ def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_
     ax.set_xticklabels(order, rotation=90, fontsize=7)
     fig.tight_layout()
     files.append(os.path.join(out_dir, PLOT_FILES[0]))
-    _write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(w, 4))
     ax.plot(range(len(order)), b.values, marker="o", color="tab:orange")
@@ -272,7 +285,7 @@ def plot_layers(path, out_dir, table=None, layer_col=None, time_col=None, bytes_
     ax.set_xticklabels(order, rotation=90, fontsize=7)
     fig.tight_layout()
     files.append(os.path.join(out_dir, PLOT_FILES[1]))
-    _write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    write_atomic(files[-1], lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
     return files
 
@@ -319,15 +332,15 @@ class BadInput(Exception):
 
 
 def probe(path):
-    """Read @path's metadata in a child process first. Raises BadInput if the file is
-    missing or unreadable, or if libhdf5 crashed on it (the caller would have crashed);
-    other errors are left to the real read, which reports them."""
+    """Read @path's metadata in a child process first. Raises BadInput ("PATH: why") if
+    the file is missing or unreadable, or if libhdf5 crashed on it (the caller would have
+    crashed); other errors are left to the real read, which reports them."""
     if not os.path.exists(path):
-        raise BadInput("no such file")
+        raise BadInput("%s: no such file" % path)
     if os.path.isdir(path):
-        raise BadInput("is a directory, not an HDF5 file")
+        raise BadInput("%s: is a directory, not an HDF5 file" % path)
     if not os.access(path, os.R_OK):
-        raise BadInput("not readable")
+        raise BadInput("%s: not readable" % path)
     # MALLOC_PERTURB_: freed memory is filled, so a use-after-free inside libhdf5 faults in
     # the child whatever the heap held (as cleave's own probe does, runtime/store/probe.c)
     env = dict(os.environ, MALLOC_PERTURB_="165")
@@ -338,7 +351,8 @@ def probe(path):
             sig = signal.Signals(-p.returncode).name
         except ValueError:
             sig = "signal %d" % -p.returncode
-        raise BadInput("damaged HDF5 file: libhdf5 crashed (%s) reading its metadata; not opened" % sig)
+        raise BadInput("%s: damaged HDF5 file: libhdf5 crashed (%s) reading its metadata; not opened"
+                       % (path, sig))
 
 
 def _check_out(path, force):
@@ -348,7 +362,12 @@ def _check_out(path, force):
         raise BadInput("output file %s already exists (use --force to overwrite)" % path)
 
 
-def _write_atomic(path, write):
+def check_output(path, force):
+    """For scripts: refuse to replace @path without @force (BadInput under cli())."""
+    _check_out(path, force)
+
+
+def write_atomic(path, write):
     """write(tmp_path) then rename into place: no partial output if killed."""
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=os.path.splitext(path)[1], dir=d)
@@ -390,23 +409,38 @@ def main(argv=None):
     p.add_argument("--model", help="only rows of this model (dictionary-resolved name)")
     p.add_argument("--force", action="store_true", help="replace existing PNGs in --out")
     a = ap.parse_args(argv)
+    return cli(lambda: _run(a), "cleave_h5.py", a.file)
+
+
+def cli(main, prog, file=None):
+    """Run @main() as a command over cleave HDF5 files (this module's CLI and the analysis
+    scripts): every file is probed in a child process before h5py opens it, and bad input
+    (damaged, foreign or missing files, unknown tables or columns, checksum failures,
+    types h5py cannot map) ends in one line "PROG: error: ..." and exit status 2 instead
+    of a traceback or a crash. @file names the input in messages that lack it."""
+    global _probe_on_open
+    _probe_on_open = True
+    pre = "" if file is None else "%s: " % file
     try:
-        return _run(a)
+        r = main()
+        return 0 if r is None else r
     except BadInput as e:
         msg = str(e)
-    except SystemExit as e:  # the library's own one-line refusals (columns, tables)
+        if file is not None and not msg.startswith(pre):
+            msg = pre + msg
+    except SystemExit as e:  # argparse and the library's own one-line refusals
         if e.code is None or isinstance(e.code, int):
             raise
-        msg = str(e.code)
+        msg = pre + str(e.code)
     except ChecksumError as e:
-        msg = str(e)
+        msg = pre + str(e)
     except KeyError as e:
-        msg = str(e.args[0]) if e.args else "missing item"
+        msg = pre + (str(e.args[0]) if e.args else "missing item")
     except BrokenPipeError:
         return 0
-    except Exception as e:  # h5py / numpy on a damaged or foreign file: one line, no traceback
-        msg = "cannot read it (%s: %s)" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
-    print("cleave_h5.py: error: %s: %s" % (a.file, msg), file=sys.stderr)
+    except Exception as e:  # h5py / numpy on a damaged or foreign file
+        msg = "%scannot read it (%s: %s)" % (pre, type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    print("%s: error: %s" % (prog, msg), file=sys.stderr)
     return 2
 
 
@@ -426,14 +460,16 @@ def _run(a):
     elif a.cmd == "csv":
         if a.out != "-":
             _check_out(a.out, a.force)
+
         df = load(a.file, a.table)
         if a.out == "-":
             df.to_csv(sys.stdout, index=False)
         else:
-            _write_atomic(a.out, lambda tmp: df.to_csv(tmp, index=False))
+            write_atomic(a.out, lambda tmp: df.to_csv(tmp, index=False))
     elif a.cmd == "plot-layers":
         if os.path.exists(a.out) and not os.path.isdir(a.out):
             raise BadInput("--out %s is a file; plot-layers writes into a directory" % a.out)
+
         for name in PLOT_FILES:
             _check_out(os.path.join(a.out, name), a.force)
         for fn in plot_layers(a.file, a.out, a.table, a.layer_col, a.time_col, a.bytes_col, a.model):

@@ -138,6 +138,16 @@ def main():
         check(refused >= len(cmds) - 4, "hostile files refused (%d of %d)" % (refused, len(cmds)))
         r = run(*py, "tables", os.path.join(known, "h5f_accum_read_segv.h5"), ok=False)
         check("libhdf5 crashed" in r.stderr, "a libhdf5 crash is named")
+
+        # the analysis scripts share the same front end (cleave_h5.cli)
+        here = os.path.dirname(os.path.abspath(__file__))
+        for script in ("analyze_adaptive.py", "analyze_coedge.py", "users_table.py"):
+            for f in (os.path.join(known, "h5f_accum_read_segv.h5"), "/dev/null", os.path.join(d, "missing.h5"),
+                      merged):
+                r = run("/usr/bin/python3", os.path.join(here, script), f, ok=False)
+                check(r.returncode == 2 and r.stderr.count("\n") == 1 and
+                      r.stderr.startswith(script + ": error: ") and f in r.stderr,
+                      "%s %s: rc %d, stderr %r" % (script, f, r.returncode, r.stderr[-300:]))
     print("test_cleave_h5: %s" % ("ok" if failures == 0 else "%d failures" % failures))
     return 1 if failures else 0
 

@@ -8,9 +8,13 @@ latency and the mean waiting; with --users/--load, the per-user table of that po
 Rows of /users/stats whose attempt has no /sweep/points row (a killed run) are ignored.
 """
 import argparse
+import os
+import sys
 
-import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cleave_h5  # noqa: E402
 
 
 def names(f, d):
@@ -23,7 +27,11 @@ def main():
     ap.add_argument("--users", type=int)
     ap.add_argument("--load", type=float)
     a = ap.parse_args()
-    f = h5py.File(a.h5, "r")
+    f = cleave_h5.open_file(a.h5)
+    for t in ("sweep/points", "users/stats", "strings/users", "strings/models"):
+        if t not in f:
+            raise cleave_h5.BadInput("%s: not the output of a users sweep (no /%s; see experiments/campus-users.yaml)"
+                                     % (a.h5, t))
     pts = f["sweep/points"][:]
     st = f["users/stats"][:]
     fac = {f["sweep/points"].attrs["factor%d" % k].decode() if isinstance(f["sweep/points"].attrs["factor%d" % k], bytes)
@@ -54,4 +62,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cleave_h5.cli(main, "users_table.py"))
