@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleave/device_fit.h"
 #include "cleave/profiler.h"
@@ -31,7 +32,7 @@ static void help(void) {
   printf("usage: cleave devices list\n"
          "       cleave devices fit --scission DIR [--out DIR]\n"
          "       cleave devices check --scission DIR [--emulate [--clock virtual|model] [--backend B] [--verbose]]\n"
-         "       cleave devices emulate --scission DIR --out DIR\n"
+         "       cleave devices emulate --scission DIR --out DIR [--force]\n"
          "  list: the catalogue (configs/devices or $CLEAVE_DEVICE_DIR).\n"
          "  fit: fits throughput per op class and the per-layer overhead of raspi4, i5-2500,\n"
          "    vm2core, i7-6700k, i7-6700k-gpu to Scission's per-block times (DIR holds\n"
@@ -99,7 +100,7 @@ static void models_text(const cl_devfit_data *d, char *buf, size_t cap) {
 static int fit(const char *dir, const char *out) {
   for (int m = 0; m < N_MACHINES; m++) {
     cl_devfit_data data;
-    if (read_machine(dir, m, &data) != CL_OK) return 1;
+    if (read_machine(dir, m, &data) != CL_OK) return 2; /* a bad or missing input CSV */
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.yaml", out, g_machines[m].device);
     cl_device dev;
@@ -224,7 +225,7 @@ static int check(const char *dir, int emul, int backend, int verbose, int model_
     cl_devfit_data data;
     cl_device dev;
     if (read_machine(dir, m, &data) != CL_OK) {
-      rc = 1;
+      rc = 2;
       break;
     }
     if (cl_device_find(g_machines[m].device, &dev) != CL_OK) {
@@ -271,12 +272,29 @@ static int check(const char *dir, int emul, int backend, int verbose, int model_
  * file with `seconds` replaced by the device model's time of the block (the blocks' node
  * ranges come from device-raspi4.csv, which has no 0 s rows); the network files are
  * copied. `cleave plan scission --profiles OUT` then plans on the emulated testbed. */
-static int emulate_csv(const char *dir, const char *out) {
+static const char *emu_base(int m) {
+  return m < N_MACHINES ? g_machines[m].csv : m == N_MACHINES ? "network_stats" : "network_stats_wired";
+}
+
+static int emulate_csv(const char *dir, const char *out, int force) {
+  struct stat sb;
+  if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "cleave: error: devices: --out '%s' is not a directory\n", out);
+    return 2;
+  }
+  for (int m = 0; m < N_MACHINES + 2 && !force; m++) { /* every output checked before any is written */
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s.csv", out, emu_base(m));
+    if (stat(p, &sb) == 0) {
+      fprintf(stderr, "cleave: error: devices: output file '%s' already exists (use --force to overwrite)\n", p);
+      return 2;
+    }
+  }
   cl_devfit_data data;
-  if (read_machine(dir, 0, &data) != CL_OK) return 1;
+  if (read_machine(dir, 0, &data) != CL_OK) return 2;
   int rc = 0;
   for (int m = 0; m < N_MACHINES + 2 && rc == 0; m++) {
-    const char *base = m < N_MACHINES ? g_machines[m].csv : m == N_MACHINES ? "network_stats" : "network_stats_wired";
+    const char *base = emu_base(m);
     cl_device dev;
     if (m < N_MACHINES && cl_device_find(g_machines[m].device, &dev) != CL_OK) {
       rc = 1;
@@ -288,7 +306,7 @@ static int emulate_csv(const char *dir, const char *out) {
     FILE *fi = fopen(in_path, "r"), *fo = fi ? fopen(out_path, "w") : NULL;
     if (!fi || !fo) {
       fprintf(stderr, "cleave: error: devices: cannot %s '%s'\n", fi ? "write" : "read", fi ? out_path : in_path);
-      rc = 1;
+      rc = fi ? 1 : 2;
     }
     for (int ln = 1; rc == 0 && fgets(line, sizeof line, fi); ln++) {
       int block, in, outl, i = 0;
@@ -300,13 +318,13 @@ static int emulate_csv(const char *dir, const char *out) {
       }
       if (sscanf(line, "%63[^,],%d,%d,%d,%lf,%lld", model, &block, &in, &outl, &sec, &bytes) != 6) {
         fprintf(stderr, "cleave: error: devices: %s:%d: not a Scission row\n", in_path, ln);
-        rc = 1;
+        rc = 2;
         break;
       }
       while (i < data.n && (strcmp(data.b[i].model, model) || data.b[i].block != block)) i++;
       if (i == data.n) {
         fprintf(stderr, "cleave: error: devices: %s:%d: %s block %d is not mapped\n", in_path, ln, model, block);
-        rc = 1;
+        rc = 2;
         break;
       }
       fprintf(fo, "%s,%d,%d,%d,%.9g,%lld\n", model, block, in, outl, cl_devfit_predict(&data, i, &dev), bytes);
@@ -324,7 +342,7 @@ int cl__cmd_devices(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   const char *sub = argv[1], *dir = NULL, *out = NULL;
-  int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO, model_clock = 0;
+  int emul = 0, verbose = 0, backend = CL_BACKEND_AUTO, model_clock = 0, force = 0;
   for (int i = 2; i < argc; i++) {
     int missing = 0;
     const char *v;
@@ -339,6 +357,7 @@ int cl__cmd_devices(int argc, char **argv) {
       }
       model_clock = !strcmp(v, "model");
     } else if (!strcmp(argv[i], "--emulate")) emul = 1;
+    else if (!strcmp(argv[i], "--force")) force = 1;
     else if (!strcmp(argv[i], "--verbose")) verbose = 1;
     else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { /* cleave devices SUB --help */
       help();
@@ -351,7 +370,7 @@ int cl__cmd_devices(int argc, char **argv) {
   }
   if (!strcmp(sub, "list")) return list();
   if (!dir) {
-    fprintf(stderr, "cleave devices %s: error: --scission DIR is required\n", sub);
+    fprintf(stderr, "cleave: error: devices %s: --scission DIR is required\n", sub);
     return 2;
   }
   if (!strcmp(sub, "fit")) return fit(dir, out ? out : cl_device_catalogue_dir());
@@ -361,7 +380,7 @@ int cl__cmd_devices(int argc, char **argv) {
       fprintf(stderr, "cleave: error: devices: emulate needs --out DIR\n");
       return 2;
     }
-    return emulate_csv(dir, out);
+    return emulate_csv(dir, out, force);
   }
   fprintf(stderr, "cleave: error: devices: unknown subcommand '%s' (list, fit, check, emulate)\n", sub);
   return 2;

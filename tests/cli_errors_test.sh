@@ -46,6 +46,19 @@ expect2 ".*dev.yaml:3:.*expected a (sequence|list)" sim "$T/tbd.yaml"
 # infer --save-output never replaces a file without --force, and writes it whole with it
 echo keep > "$T/y.bin"
 expect2 "infer --save-output: output file '.*y.bin' already exists \\(use --force" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin"
+# devices: a missing or bad Scission folder is bad input; emulate keeps existing outputs
+expect2 "cannot open Scission CSV '.*nosuch/device-raspi4.csv'" devices check --scission "$T/nosuch"
+expect2 "cannot open Scission CSV '.*nosuch/device-raspi4.csv'" devices fit --scission "$T/nosuch" --out "$T"
+expect2 "devices check: --scission DIR is required" devices check
+mkdir -p "$T/emu"
+expect2 "devices: --out '.*nodir' is not a directory" devices emulate --scission tests/data/scission --out "$T/nodir"
+if "$C" devices emulate --scission tests/data/scission --out "$T/emu" > /dev/null 2>&1 && [ -s "$T/emu/device-raspi4.csv" ]; then
+  ok "devices emulate writes"; else bad "devices emulate"; fi
+expect2 "devices: output file '.*emu/device-raspi4.csv' already exists \\(use --force" devices emulate --scission tests/data/scission --out "$T/emu"
+"$C" devices emulate --scission tests/data/scission --out "$T/emu" --force > /dev/null 2>&1 && ok "devices emulate --force" || bad "devices emulate --force"
+printf 'model,block,input_layer,output_layer,seconds,output_bytes\nvgg16,zero,1,2,3,4\n' > "$T/bad/device-raspi4.csv" 2> /dev/null ||
+  { mkdir -p "$T/bad"; printf 'model,block,input_layer,output_layer,seconds,output_bytes\nvgg16,zero,1,2,3,4\n' > "$T/bad/device-raspi4.csv"; }
+expect2 ".*bad/device-raspi4.csv:2: expected model,block" devices check --scission "$T/bad"
 [ "$(cat "$T/y.bin")" = keep ] && ok "infer: existing --save-output kept" || bad "infer: --save-output replaced without --force"
 if "$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" --force > /dev/null 2>&1 && [ "$(stat -c %s "$T/y.bin")" = 40 ] &&
    [ "$(ls "$T" | grep -c '^y.bin')" = 1 ]; then ok "infer --save-output --force: 10 floats, no temporary left"
