@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cleave/build_info.h"
+#include "cleave/outfile.h"
 #include "cleave/ops.h"
 #include "cli.h"
 #include "commands.h"
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
   cl_cli_init();
   cl__argc = argc;
   cl__argv = argv;
+  cl_output_register_args(argc, argv); /* an output never replaces one of the command's inputs */
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

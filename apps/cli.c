@@ -1,5 +1,6 @@
 /* Shared argument-parsing helpers for the CLI. */
 #include "cleave/exec.h"
+#include "cleave/outfile.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -200,6 +201,7 @@ int cl__check_output(const char *cmd, const char *path) {
     fprintf(stderr, "cleave: error: %s: output '%s' is a directory (give a file name)\n", cmd, path);
     return 2;
   }
+  if (cl_output_not_input(cmd, path) != CL_OK) return 2;
   for (int i = 1; i < cl__argc; i++)
     if (!strcmp(cl__argv[i], "--force")) return 0;
   fprintf(stderr, "cleave: error: %s: output file '%s' already exists (use --force to overwrite)\n", cmd, path);

@@ -21,9 +21,48 @@ static int place_new(const char *tmp, const char *path) {
   return rename(tmp, path);
 }
 
+static int g_argc;
+static char **g_argv;
+
+void cl_output_register_args(int argc, char **argv) {
+  g_argc = argc;
+  g_argv = argv;
+}
+
+cl_status cl_output_not_input(const char *what, const char *path) {
+  struct stat so, si;
+  if (!path || !g_argv || stat(path, &so) != 0 || !S_ISREG(so.st_mode)) return CL_OK;
+  /* The output's own argument is skipped: the one @p path points into, else the first
+   * spelled exactly as @p path (callers may pass a copy). */
+  int own = -1;
+  for (int i = 1; i < g_argc && own < 0; i++)
+    if (g_argv[i] && path >= g_argv[i] && path <= g_argv[i] + strlen(g_argv[i])) own = i;
+  for (int i = 1; i < g_argc && own < 0; i++)
+    if (g_argv[i] && !strcmp(g_argv[i], path)) own = i;
+  for (int i = 1; i < g_argc; i++) {
+    const char *a = g_argv[i];
+    if (!a || i == own) continue;
+    /* ARG, and the file of --opt=FILE and TIER=FILE forms */
+    const char *first = strchr(a, '='), *last = strrchr(a, '=');
+    const char *cand[3] = {a, first ? first + 1 : NULL, last != first ? last + 1 : NULL};
+    for (int k = 0; k < 3; k++)
+      if (cand[k] && *cand[k] && stat(cand[k], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+        if (what)
+          cl_log_error("%s: output '%s' is also an input of this command ('%s'); give the output another name", what,
+                       path, cand[k]);
+        else
+          cl_log_error("output '%s' is also an input of this command ('%s'); give the output another name", path,
+                       cand[k]);
+        return CL_ERR_EXISTS;
+      }
+  }
+  return CL_OK;
+}
+
 cl_status cl_output_check(const char *what, const char *path, int force) {
   struct stat sb;
   if (!path || stat(path, &sb) != 0) return CL_OK;
+  if (cl_output_not_input(what, path) != CL_OK) return CL_ERR_EXISTS;
   if (S_ISDIR(sb.st_mode)) {
     cl_log_error("%s: output '%s' is a directory (give a file name)", what, path);
     return CL_ERR_EXISTS;
@@ -39,6 +78,7 @@ cl_status cl_outfile_write(const char *path, const void *data, size_t len, int r
     cl_log_error("%s: output is a directory (give a file name)", path);
     return CL_ERR_EXISTS;
   }
+  if (cl_output_not_input(NULL, path) != CL_OK) return CL_ERR_EXISTS;
   size_t n = strlen(path) + 8;
   char *tmp = malloc(n);
   if (!tmp) return CL_ERR_NOMEM;

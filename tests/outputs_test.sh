@@ -53,6 +53,25 @@ dirout "sweep -o" timeout 120 $MPI -n 2 "$C" sweep tests/data/experiments/sweep_
 dirout "--emit-config" "$C" plan dads --profile device="$T/ld.h5" --profile cloud="$T/lc.h5" --bandwidth 50 --latency 5 --emit-config "$T/dir" --force
 dirout "merge" "$C" merge "$T/dir" "$T/ld.h5" --force
 
+# an output is never one of the command's own inputs, even with --force (links included)
+cp tests/data/onnx/tiny_mlp.onnx "$T/m.onnx"; ln -s "$T/p.h5" "$T/plink.h5"
+timeout 120 "$C" profile resnet18 --reps 1 --warmup 0 -o "$T/p.h5" > /dev/null 2>&1 || bad "resnet18 profile"
+sum_p=$(md5sum < "$T/p.h5"); sum_m=$(md5sum < "$T/m.onnx")
+selfout() { # NAME CMD...: exit 2, one line, the inputs untouched
+  local name="$1"; shift
+  "$@" > "$T/s.out" 2>&1; local rc=$?
+  if [ $rc = 2 ] && [ "$(grep -c 'cleave: error: .*is also an input of this command' "$T/s.out")" = 1 ] &&
+     [ "$(md5sum < "$T/p.h5")" = "$sum_p" ] && [ "$(md5sum < "$T/m.onnx")" = "$sum_m" ]; then ok "$name: refused"
+  else bad "$name (rc $rc)"; cat "$T/s.out"; fi
+}
+selfout "run --profile P -o P" run3 $CFG --profile "$T/p.h5" -o "$T/p.h5" --force --quiet --inferences 2
+selfout "run -o LINK-TO-PROFILE" run3 $CFG --profile "$T/p.h5" -o "$T/plink.h5" --force --quiet --inferences 2
+selfout "infer M --save-output M" "$C" infer "$T/m.onnx" --reps 1 --save-output "$T/m.onnx" --force
+selfout "profile M -o M" "$C" profile "$T/m.onnx" --reps 1 -o "$T/m.onnx" --force
+cp "$T/p.h5" "$T/pc.h5"
+selfout "plan --emit-config TIER=FILE" "$C" plan dads --profile device="$T/p.h5" --profile cloud="$T/pc.h5" \
+  --bandwidth 50 --latency 5 --emit-config "$T/p.h5" --force
+
 # 2. a killed run leaves no file at its output path (and no stale lock); the rerun works
 setsid $MPI -n 3 "$C" run $CFG -o "$T/k.h5" --quiet --inferences 100000 > "$T/k.out" 2>&1 &
 pid=$!

@@ -24,6 +24,16 @@ cl_status cl_outfile_write(const char *path, const void *data, size_t len, int r
  *  the writers still refuse atomically. */
 cl_status cl_output_check(const char *what, const char *path, int force);
 
+/** @brief Give the command line to cl_output_not_input (cleave's main does). */
+void cl_output_register_args(int argc, char **argv);
+
+/** @brief CL_ERR_EXISTS (logged) if @p path is an existing file that a registered
+ *  command-line argument also names (same device and inode: links and other spellings
+ *  included), i.e. an input of this command (`run --profile P -o P --force` used to
+ *  replace the profile it read). The argument that is @p path itself is skipped.
+ *  cl_output_check, cl_store_create and cl_outfile_write call it. */
+cl_status cl_output_not_input(const char *what, const char *path);
+
 /** @brief Read file @p path, which must hold exactly @p n float32 values (a raw tensor, as
  *  --input files are), into @p dst. CL_ERR_IO: it cannot be opened or read;
  *  CL_ERR_INVALID: it holds another number of bytes. Logs nothing: callers name the

@@ -19,6 +19,7 @@
 
 #include "store_internal.h"
 #include "cleave/vec.h"
+#include "cleave/outfile.h"
 
 enum {
   DEFAULT_FLUSH_RECORDS = 65536,
@@ -170,6 +171,10 @@ cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store 
   int existed = stat(s->path, &sb) == 0;
   if (existed && S_ISDIR(sb.st_mode)) {
     cl_log_error("output '%s' is a directory (give a file name)", s->path);
+    st = CL_ERR_EXISTS;
+    goto fail;
+  }
+  if (existed && cl_output_not_input(NULL, s->path) != CL_OK) {
     st = CL_ERR_EXISTS;
     goto fail;
   }
