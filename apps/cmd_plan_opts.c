@@ -255,6 +255,9 @@ int plan_opts_parse(int cmd, const char *name, int argc, char **argv, plan_opts 
     }
     o->tn.model = a;
   }
+  /* --emit-config: an existing file (without --force), a directory or one of the inputs
+   * is refused before any planning work (checked again when written) */
+  if (o->emit && cl__check_output("plan --emit-config", o->emit)) return 2;
   return 0;
 }
 
