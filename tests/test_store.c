@@ -190,7 +190,8 @@ static void test_errors(void) {
   CL_CHECK(file_size(cl_test_tmp("exists.h5")) > 8);
   /* Unwritable locations. */
   CL_CHECK(cl_store_create("/nonexistent-dir/x.h5", NULL, &s) == CL_ERR_IO);
-  CL_CHECK(cl_store_create(cl_test_dir, &o, &s) == CL_ERR_IO); /* a directory */
+  CL_CHECK(cl_store_create(cl_test_dir, &o, &s) == CL_ERR_EXISTS); /* a directory: refused, even with force */
+  CL_CHECK(s == NULL);
   /* Appending to something missing or not HDF5. */
   CL_CHECK(cl_store_open_append(cl_test_tmp("missing.h5"), NULL, &s) == CL_ERR_NOTFOUND);
   f = fopen(cl_test_tmp("junk.h5"), "w");
