@@ -438,6 +438,17 @@ def cli(main, prog, file=None):
         msg = pre + (str(e.args[0]) if e.args else "missing item")
     except BrokenPipeError:
         return 0
+    except subprocess.CalledProcessError as e:  # a cleave command a script runs (replays)
+        err = e.stderr.strip().splitlines() if isinstance(e.stderr, str) and e.stderr.strip() else []
+        print("%s: error: '%s' failed with exit status %d%s" % (
+            prog, " ".join(map(str, e.cmd[:3])), e.returncode, ": " + err[-1] if err else " (its message is above)"),
+            file=sys.stderr)
+        return 2 if e.returncode == 2 else 1
+    except OSError as e:
+        if not e.filename:
+            msg = "%scannot read it (%s: %s)" % (pre, type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+        else:
+            msg = "%s: %s" % (e.filename, e.strerror or e)
     except Exception as e:  # h5py / numpy on a damaged or foreign file
         msg = "%scannot read it (%s: %s)" % (pre, type(e).__name__, str(e).splitlines()[0] if str(e) else "")
     print("%s: error: %s" % (prog, msg), file=sys.stderr)

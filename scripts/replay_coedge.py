@@ -146,20 +146,8 @@ def main():
                       (sname, "overlap" if overlap else "barrier", min(red), max(red), PAPER))
 
 
-def _cli():
-    """main() as a command: a missing file or a failing cleave is one line, not a traceback."""
-    try:
-        return main() or 0
-    except subprocess.CalledProcessError as e:
-        err = (e.stderr or "").strip().splitlines() if isinstance(e.stderr, str) else []
-        print("%s: error: '%s' failed with exit status %d%s" % (
-            "replay_coedge.py", " ".join(map(str, e.cmd[:3])), e.returncode,
-            ": " + err[-1] if err else " (its message is above)"), file=sys.stderr)
-        return 2 if e.returncode == 2 else 1
-    except OSError as e:
-        print("replay_coedge.py: error: %s: %s" % (e.filename or "?", e.strerror or e), file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(_cli())
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cleave_h5  # one command front end: a failing cleave or a missing file is one line
+
+    sys.exit(cleave_h5.cli(main, "replay_coedge.py"))
