@@ -195,15 +195,7 @@ int cl__opt_common(int argc, char **argv, int *i, void (*help)(void), const char
 int cl__check_output(const char *cmd, const char *path) {
   extern int cl__argc;
   extern char **cl__argv;
-  struct stat sb;
-  if (!path || stat(path, &sb) != 0) return 0;
-  if (S_ISDIR(sb.st_mode)) {
-    fprintf(stderr, "cleave: error: %s: output '%s' is a directory (give a file name)\n", cmd, path);
-    return 2;
-  }
-  if (cl_output_not_input(cmd, path) != CL_OK) return 2;
-  for (int i = 1; i < cl__argc; i++)
-    if (!strcmp(cl__argv[i], "--force")) return 0;
-  fprintf(stderr, "cleave: error: %s: output file '%s' already exists (use --force to overwrite)\n", cmd, path);
-  return 2;
+  int force = 0;
+  for (int i = 1; i < cl__argc; i++) force |= !strcmp(cl__argv[i], "--force");
+  return cl_output_check(cmd, path, force) == CL_OK ? 0 : 2;
 }

@@ -59,26 +59,28 @@ cl_status cl_output_not_input(const char *what, const char *path) {
   return CL_OK;
 }
 
+cl_status cl_output_target_ok(const char *what, const char *path) {
+  struct stat sb;
+  if (!path || stat(path, &sb) != 0) return CL_OK;
+  if (S_ISDIR(sb.st_mode)) {
+    if (what) cl_log_error("%s: output '%s' is a directory (give a file name)", what, path);
+    else cl_log_error("output '%s' is a directory (give a file name)", path);
+    return CL_ERR_EXISTS;
+  }
+  return cl_output_not_input(what, path);
+}
+
 cl_status cl_output_check(const char *what, const char *path, int force) {
   struct stat sb;
   if (!path || stat(path, &sb) != 0) return CL_OK;
-  if (cl_output_not_input(what, path) != CL_OK) return CL_ERR_EXISTS;
-  if (S_ISDIR(sb.st_mode)) {
-    cl_log_error("%s: output '%s' is a directory (give a file name)", what, path);
-    return CL_ERR_EXISTS;
-  }
+  CL_TRY(cl_output_target_ok(what, path));
   if (force) return CL_OK;
   cl_log_error("%s: output file '%s' already exists (use --force to overwrite)", what, path);
   return CL_ERR_EXISTS;
 }
 
 cl_status cl_outfile_write(const char *path, const void *data, size_t len, int replace) {
-  struct stat sb;
-  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    cl_log_error("%s: output is a directory (give a file name)", path);
-    return CL_ERR_EXISTS;
-  }
-  if (cl_output_not_input(NULL, path) != CL_OK) return CL_ERR_EXISTS;
+  CL_TRY(cl_output_target_ok(NULL, path));
   size_t n = strlen(path) + 8;
   char *tmp = malloc(n);
   if (!tmp) return CL_ERR_NOMEM;

@@ -24,6 +24,11 @@ cl_status cl_outfile_write(const char *path, const void *data, size_t len, int r
  *  the writers still refuse atomically. */
 cl_status cl_output_check(const char *what, const char *path, int force);
 
+/** @brief May @p path be (over)written at all? CL_ERR_EXISTS (logged, with @p what as
+ *  prefix if not NULL) if it is a directory or one of the command's inputs
+ *  (cl_output_not_input); CL_OK otherwise, whether or not a file is there. */
+cl_status cl_output_target_ok(const char *what, const char *path);
+
 /** @brief Give the command line to cl_output_not_input (cleave's main does). */
 void cl_output_register_args(int argc, char **argv);
 
@@ -31,7 +36,7 @@ void cl_output_register_args(int argc, char **argv);
  *  command-line argument also names (same device and inode: links and other spellings
  *  included), i.e. an input of this command (`run --profile P -o P --force` used to
  *  replace the profile it read). The argument that is @p path itself is skipped.
- *  cl_output_check, cl_store_create and cl_outfile_write call it. */
+ *  Every writer calls it through cl_output_target_ok. */
 cl_status cl_output_not_input(const char *what, const char *path);
 
 /** @brief Read file @p path, which must hold exactly @p n float32 values (a raw tensor, as

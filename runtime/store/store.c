@@ -169,15 +169,7 @@ cl_status cl_store_create(const char *path, const cl_store_opts *opts, cl_store 
   cl_status st = CL_OK;
   struct stat sb;
   int existed = stat(s->path, &sb) == 0;
-  if (existed && S_ISDIR(sb.st_mode)) {
-    cl_log_error("output '%s' is a directory (give a file name)", s->path);
-    st = CL_ERR_EXISTS;
-    goto fail;
-  }
-  if (existed && cl_output_not_input(NULL, s->path) != CL_OK) {
-    st = CL_ERR_EXISTS;
-    goto fail;
-  }
+  if (existed && (st = cl_output_target_ok(NULL, s->path)) != CL_OK) goto fail;
   if (existed && !s->opts.force) {
     cl_log_error("output file '%s' already exists (use --force to overwrite)", s->path);
     st = CL_ERR_EXISTS;
