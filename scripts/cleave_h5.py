@@ -456,7 +456,6 @@ def cli(main, prog, file=None):
 
 
 def _run(a):
-    probe(a.file)
     if a.cmd == "tables":
         for path, n in tables(a.file):
             u = units(a.file, path)
