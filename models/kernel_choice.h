@@ -19,7 +19,7 @@ typedef struct cl__kc cl__kc;
 /* The key a choice file is valid for. */
 typedef struct cl__kc_key {
   char cpu[128];
-  char backend[64]; /* backend name and library version, e.g. "dnnl oneDNN 2.6.3" */
+  char backend[64]; /* backend name, library version and ISA, e.g. "dnnl oneDNN 2.6.3 avx512_core" */
   int threads;
   char version[32]; /* cleave version */
 } cl__kc_key;
