@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cleave/device_fit.h"
+#include "cleave/outfile.h"
 #include "cleave/profiler.h"
 #include "cleave/zoo.h"
 #include "cli.h"
@@ -282,13 +283,10 @@ static int emulate_csv(const char *dir, const char *out, int force) {
     fprintf(stderr, "cleave: error: devices: --out '%s' is not a directory\n", out);
     return 2;
   }
-  for (int m = 0; m < N_MACHINES + 2 && !force; m++) { /* every output checked before any is written */
+  for (int m = 0; m < N_MACHINES + 2; m++) { /* every output checked before any is written */
     char p[4096];
     snprintf(p, sizeof p, "%s/%s.csv", out, emu_base(m));
-    if (stat(p, &sb) == 0) {
-      fprintf(stderr, "cleave: error: devices: output file '%s' already exists (use --force to overwrite)\n", p);
-      return 2;
-    }
+    if (cl_output_check("devices", p, force) != CL_OK) return 2;
   }
   cl_devfit_data data;
   if (read_machine(dir, 0, &data) != CL_OK) return 2;
