@@ -355,16 +355,13 @@ def probe(path):
                        % (path, sig))
 
 
-def _check_out(path, force):
+def check_output(path, force):
+    """Refuse to replace @path without @force, and never write over a directory
+    (BadInput: one line and exit 2 under cli())."""
     if os.path.isdir(path):
         raise BadInput("output %s is a directory (give a file name)" % path)
     if os.path.exists(path) and not force:
         raise BadInput("output file %s already exists (use --force to overwrite)" % path)
-
-
-def check_output(path, force):
-    """For scripts: refuse to replace @path without @force (BadInput under cli())."""
-    _check_out(path, force)
 
 
 def write_atomic(path, write):
@@ -469,7 +466,7 @@ def _run(a):
                 print("%-18s %s" % (k, v))
     elif a.cmd == "csv":
         if a.out != "-":
-            _check_out(a.out, a.force)
+            check_output(a.out, a.force)
 
         df = load(a.file, a.table)
         if a.out == "-":
@@ -481,7 +478,7 @@ def _run(a):
             raise BadInput("--out %s is a file; plot-layers writes into a directory" % a.out)
 
         for name in PLOT_FILES:
-            _check_out(os.path.join(a.out, name), a.force)
+            check_output(os.path.join(a.out, name), a.force)
         for fn in plot_layers(a.file, a.out, a.table, a.layer_col, a.time_col, a.bytes_col, a.model):
             print(fn)
     return 0
