@@ -163,22 +163,48 @@ if $PY -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['/provenance'].attr
   done
 else bad "h5py could not edit the profile"; fi
 
-# a fuzzed profile on which libhdf5's object walk never ends (a loop in its group
-# structure): sim --profile, report and merge hung forever. The probe's child is killed
-# after CLEAVE_H5_PROBE_TIMEOUT seconds and the file refused with one line.
+# fuzzed profiles on which libhdf5's object walk never ended (a corrupt group B-tree
+# that H5Ovisit follows as a chain of ever deeper "new" groups): sim --profile, report
+# and merge hung forever, then for the probe's 60 s. The walk now stops at 32 levels of
+# nesting and the file is refused at once, in the probe's child and in process.
 f=tests/data/h5/group_loop_hangs_libhdf5.h5
-for cmd in sim report merge; do
-  case $cmd in
-    sim) args=(sim configs/demo-3tier.yaml --profile "$f") ;;
-    report) args=(report "$f") ;;
-    merge) rm -f "$T/merged.h5"; args=(merge "$T/merged.h5" "$f") ;;
-  esac
-  t0=$(date +%s)
-  CLEAVE_H5_PROBE_TIMEOUT=2 timeout 120 "$C" "${args[@]}" > "$T/out" 2> "$T/err"; rc=$?; dt=$(( $(date +%s) - t0 ))
-  if [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ] && grep -q "did not finish reading its metadata within 2 s" "$T/err" &&
-     [ $dt -le 30 ]; then ok "$cmd $f -> exit 2 in ${dt}s, one line"
-  else bad "$cmd $f: exit $rc after ${dt}s"; cat "$T/err"; fi
+for probe in on off; do
+  for cmd in sim report merge; do
+    case $cmd in
+      sim) args=(sim configs/demo-3tier.yaml --profile "$f") ;;
+      report) args=(report "$f") ;;
+      merge) rm -f "$T/merged.h5"; args=(merge "$T/merged.h5" "$f") ;;
+    esac
+    t0=$(date +%s)
+    CLEAVE_H5_PROBE=$probe timeout 120 "$C" "${args[@]}" > "$T/out" 2> "$T/err"; rc=$?; dt=$(( $(date +%s) - t0 ))
+    if [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ] && grep -q "groups nest deeper than 32 levels" "$T/err" &&
+       [ $dt -le 10 ]; then ok "$cmd $f (probe $probe) -> exit 2 in ${dt}s, one line"
+    else bad "$cmd $f (probe $probe): exit $rc after ${dt}s"; cat "$T/err"; fi
+  done
 done
+
+# a probe child that never finishes (any other loop inside libhdf5; here the child is
+# stopped with SIGSTOP) is killed after CLEAVE_H5_PROBE_TIMEOUT seconds and the file
+# refused with one line.
+# The child lives ~30 ms: tries until one is caught.
+child=
+for try in $(seq 20); do
+  t0=$(date +%s)
+  CLEAVE_H5_PROBE_TIMEOUT=2 "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" &
+  job=$!
+  for _ in $(seq 200); do
+    cl=$(pgrep -P $job | head -1)
+    if [ -n "$cl" ]; then kill -STOP "$cl" 2>/dev/null && child=$cl; break; fi
+    kill -0 $job 2>/dev/null || break
+  done
+  wait $job; rc=$?; dt=$(( $(date +%s) - t0 ))
+  [ -n "$child" ] && break
+done
+if [ -z "$child" ]; then
+  bad "probe timeout: no probe child caught in 20 tries"
+elif [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ] && grep -q "did not finish reading its metadata within 2 s" "$T/err" &&
+   [ $dt -le 30 ]; then ok "a stopped probe child (try $try) -> exit 2 in ${dt}s, one line"
+else bad "a stopped probe child: exit $rc after ${dt}s"; cat "$T/err"; fi
 
 # a valid output still reads (the probe passes it)
 if "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" && [ ! -s "$T/err" ] &&

@@ -574,9 +574,10 @@ cl_status cl__reader_probe_index(const char *path, cl_probe_outcome *outcome, cl
   }
   cl__attr_index_free(x);
   if (WIFEXITED(ws) && (WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_LAYOUT ||
-                        WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_UNBACKED)) {
+                        WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_UNBACKED ||
+                        WEXITSTATUS(ws) == PROBE_DAMAGED + CL__DAMAGE_NESTING)) {
     if (outcome) *outcome = CL_PROBE_DAMAGED;
-    cl_log_error("'%s': damaged HDF5 file: a table %s; cleave did not open it", path,
+    cl_log_error("'%s': damaged HDF5 file: %s; cleave did not open it", path,
                  cl__damage_text(WEXITSTATUS(ws) - PROBE_DAMAGED));
     return CL_ERR_HDF5;
   }

@@ -54,8 +54,14 @@ static void rtable_free(rtable *t) {
 }
 
 const char *cl__damage_text(int damage) {
-  return damage == CL__DAMAGE_UNBACKED ? "declares far more records than it holds data for"
-                                       : "has a record type with fields outside its records";
+  switch (damage) {
+    case CL__DAMAGE_UNBACKED:
+      return "a table declares far more records than it holds data for";
+    case CL__DAMAGE_NESTING:
+      return "groups nest deeper than " CL__STR(CL__MAX_GROUP_DEPTH) " levels (a loop in its structure?)";
+    default:
+      return "a table has a record type with fields outside its records";
+  }
 }
 
 /* 1 if every member of @p t lies inside it, recursively (compound members, array
@@ -196,9 +202,18 @@ done:
 
 static herr_t visit_cb(hid_t root, const char *name, const H5O_info_t *info, void *ud) {
   cl_reader *r = ud;
-  if (info->type != H5O_TYPE_DATASET) return 0;
   char path[1100];
   snprintf(path, sizeof path, "/%s", name);
+  int depth = 0;
+  for (const char *c = name; *c; c++) depth += *c == '/';
+  if (depth >= CL__MAX_GROUP_DEPTH) {
+    /* Called before libhdf5 descends further: stopping here ends the chain. */
+    path[64] = 0;
+    r->damaged = cl__strdup(path);
+    r->damage = CL__DAMAGE_NESTING;
+    return 1;
+  }
+  if (info->type != H5O_TYPE_DATASET) return 0;
   hid_t d = H5Dopen2(root, name, H5P_DEFAULT);
   if (d < 0) return 0;
   if (CL_VEC_RESERVE(r->tables, r->cap, r->n + 1, 16) != CL_OK) {
@@ -240,8 +255,8 @@ static cl_status reader_init(cl_reader *r, const char *path, cl_reader **out, in
   herr_t e = H5Ovisit(r->file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, r);
   if (r->damaged) {
     if (damaged) *damaged = r->damage;
-    cl_log_error("'%s': damaged HDF5 file: table %s %s; cleave did not read it", path, r->damaged,
-                 cl__damage_text(r->damage));
+    cl_log_error("'%s': damaged HDF5 file: %s (at %s%s); cleave did not read it", path, cl__damage_text(r->damage),
+                 r->damaged, strlen(r->damaged) >= 64 ? "..." : "");
     cl_reader_close(r);
     return CL_ERR_HDF5;
   }

@@ -93,7 +93,13 @@ hid_t cl__reader_file(const cl_reader *r);
 /* Damaged tables cl_reader refuses (reader.c): a record type with fields outside its
  * records (libhdf5 1.10 would convert with it out of bounds), or far more declared
  * records than stored data (fill values by the terabyte). */
-enum { CL__DAMAGE_LAYOUT = 1, CL__DAMAGE_UNBACKED = 2 };
+enum { CL__DAMAGE_LAYOUT = 1, CL__DAMAGE_UNBACKED = 2, CL__DAMAGE_NESTING = 3 };
+/* Deepest group nesting a reader follows; cleave writes at most 3 levels. A corrupt
+ * group B-tree can make libhdf5's H5Ovisit descend through a chain of "new" groups
+ * without end (each level rebuilding a longer path: minutes per file). */
+#define CL__MAX_GROUP_DEPTH 32
+#define CL__XSTR(x) #x
+#define CL__STR(x) CL__XSTR(x)
 /* "has a record type with fields outside its records", ... (after "table X "). */
 const char *cl__damage_text(int damage);
 /* The attribute names of every object, listed by the probe's child (which may crash
