@@ -226,7 +226,12 @@ static cl_status parse_node(cl_testbed *tb, cl_config_node *m, cl_tb_node *nd) {
       return cl_config_error(sp, "expected a slowdown factor (e.g. 8) or {gflops: X}, got %s",
                              cl_config_kind_name(cl_config_kind_of(sp)));
     CL_TRY(cl_config_as_double(sp, 0, 1e9, &nd->speed));
-    if (!(nd->speed > 0)) return cl_config_error(sp, "speed (a slowdown factor) must be > 0");
+    /* A slowdown below 1e-6 (a node a million times faster than this host) describes no
+     * real machine; 1e-300 made every step free and its timings denormal noise. */
+    if (!(nd->speed >= 1e-6))
+      return cl_config_error(sp, "speed (a slowdown factor) must be at least 1e-6 (a node a million times faster "
+                                 "than this host); got %g",
+                             nd->speed);
   }
   int64_t threads;
   CL_TRY(cl_config_opt_int(m, "threads", 1, 1024, 1, &threads));
