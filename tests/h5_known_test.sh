@@ -194,7 +194,11 @@ for try in $(seq 20); do
   job=$!
   for _ in $(seq 200); do
     cl=$(pgrep -P $job | head -1)
-    if [ -n "$cl" ]; then kill -STOP "$cl" 2>/dev/null && child=$cl; break; fi
+    if [ -n "$cl" ]; then
+      # caught only if it really stopped (not a zombie that had finished already)
+      kill -STOP "$cl" 2>/dev/null && sleep 0.2 && [ "$(ps -o stat= -p "$cl" 2>/dev/null | cut -c1)" = T ] && child=$cl
+      break
+    fi
     kill -0 $job 2>/dev/null || break
   done
   wait $job; rc=$?; dt=$(( $(date +%s) - t0 ))
@@ -205,6 +209,16 @@ if [ -z "$child" ]; then
 elif [ $rc = 2 ] && [ "$(grep -c . "$T/err")" = 1 ] && grep -q "did not finish reading its metadata within 2 s" "$T/err" &&
    [ $dt -le 30 ]; then ok "a stopped probe child (try $try) -> exit 2 in ${dt}s, one line"
 else bad "a stopped probe child: exit $rc after ${dt}s"; cat "$T/err"; fi
+
+# scripts/fuzz_replay_cli.sh (replays fuzzer artifacts through report/sim/merge): contains
+# every known file, and reports a cleave that dies of a signal.
+if out=$(scripts/fuzz_replay_cli.sh -j 2 --commands "report merge" "$C" tests/fuzz/hdf5-known "$f" 2>&1) &&
+   echo "$out" | grep -q "^fuzz_replay_cli: 9 files, 18 commands: .* 0 bad$"; then ok "fuzz_replay_cli: $out"
+else bad "fuzz_replay_cli on the known files"; echo "$out"; fi
+printf '#!/bin/sh\nkill -SEGV $$\n' > "$T/segv"; chmod +x "$T/segv"
+if out=$(scripts/fuzz_replay_cli.sh --commands report "$T/segv" "$f" 2>&1); then bad "fuzz_replay_cli passed a crashing cleave"
+elif echo "$out" | grep -q "not contained: report .*(signal 11" && echo "$out" | grep -q " 1 bad$"; then ok "fuzz_replay_cli reports a crash"
+else bad "fuzz_replay_cli on a crashing cleave"; echo "$out"; fi
 
 # a valid output still reads (the probe passes it)
 if "$C" report tests/fuzz/corpus/profile_h5/lenet_conti.h5 > "$T/out" 2> "$T/err" && [ ! -s "$T/err" ] &&
