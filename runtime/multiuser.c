@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleave/device.h"
 #include "cleave/onnx.h"
 #include "cleave/profiler.h"
 #include "cleave/runtime.h"
@@ -22,6 +23,10 @@ typedef struct mu_model {
   const char *name; /* borrowed from the testbed */
   cl_graph *g;
   double *t;        /* [graph size] host s per graph node */
+  /* Device nodes (docs/devices.md): per graph node, the device model's s and this host's
+   * calibrated s ([n_nodes], NULL for other nodes). A stage on such a node costs its
+   * host time x (device s / host s) of its layers, as cl_rt_step_slowdown charges it. */
+  double **dev, **host;
 } mu_model;
 
 typedef struct mu_user {
@@ -31,6 +36,7 @@ typedef struct mu_user {
   int n_st;
   int *node;        /* [n_st] compute node of each stage */
   double *dur;      /* [n_st] s, slowdown applied */
+  double *sf;       /* [n_st] the stage's slowdown (a device node's: of the stage's layers) */
   uint64_t *bytes;  /* [n_st - 1] crossing to the next stage */
   int *route;       /* [n_st - 1] netmodel link/route id */
   int inf0;         /* first global inference id */
@@ -46,7 +52,12 @@ struct cl_mu {
   int *task0;       /* [inferences + 1] first task of each inference */
   double *wait;     /* [inferences] */
   int n_inf;
-  double *slow;     /* [n_nodes] effective slowdown */
+  double *slow;     /* [n_nodes] effective slowdown (a device node's: set per model and stage) */
+  int n_nodes;
+  cl_device *devm;  /* [n_nodes] device model of a `device:` node that has no `speed:` override */
+  cl_device *hostm; /* [n_nodes] this host's calibration for such a node's thread count */
+  int *has_dev;     /* [n_nodes] 1: devm/hostm are loaded (the node's power comes from devm) */
+  int *dev_speed;   /* [n_nodes] 1: the node is charged by its device model */
   cl_mu_node_load *load; /* [n_nodes] of the last round */
   int rounds, converged;
 };
@@ -54,11 +65,13 @@ struct cl_mu {
 static void mu_user_clear(mu_user *u) {
   free(u->node);
   free(u->dur);
+  free(u->sf);
   free(u->bytes);
   free(u->route);
   free(u->text);
   u->node = NULL;
   u->dur = NULL;
+  u->sf = NULL;
   u->bytes = NULL;
   u->route = NULL;
   u->text = NULL;
@@ -74,15 +87,70 @@ void cl_mu_destroy(cl_mu *mu) {
   }
   free(mu->slow);
   free(mu->load);
+  free(mu->devm);
+  free(mu->hostm);
+  free(mu->has_dev);
+  free(mu->dev_speed);
   for (int i = 0; i < mu->n_models; i++) {
     cl_graph_destroy(mu->m[i].g);
     free(mu->m[i].t);
+    for (int k = 0; k < mu->n_nodes; k++) {
+      if (mu->m[i].dev) free(mu->m[i].dev[k]);
+      if (mu->m[i].host) free(mu->m[i].host[k]);
+    }
+    free(mu->m[i].dev);
+    free(mu->m[i].host);
   }
   free(mu->u);
   free(mu->m);
   free(mu->task0);
   free(mu->wait);
   free(mu);
+}
+
+/* Per-layer device and host times of model @p m on every device node: the catalogue
+ * model's time, and this host's time of each layer measured through the executor
+ * (cl_calib_layers, cached per host, backend, threads and model; CLEAVE_CALIB_LAYERS=0:
+ * the host calibration's class model), as the single-plan runtime (rt_device.c). */
+static cl_status mu_model_devices(cl_mu *mu, const cl_testbed *tb, mu_model *m) {
+  int any = 0, n = cl_graph_size(m->g);
+  for (int k = 0; k < mu->n_nodes; k++) any |= mu->dev_speed[k];
+  if (!any) return CL_OK;
+  if (!(m->dev = calloc((size_t)mu->n_nodes, sizeof *m->dev)) || !(m->host = calloc((size_t)mu->n_nodes, sizeof *m->host)))
+    return CL_ERR_NOMEM;
+  const char *env = getenv("CLEAVE_CALIB_LAYERS");
+  int layers = !(env && !strcmp(env, "0"));
+  for (int k = 0; k < mu->n_nodes; k++) {
+    if (!mu->dev_speed[k]) continue;
+    if (!(m->dev[k] = malloc(sizeof(double) * (size_t)n)) || !(m->host[k] = malloc(sizeof(double) * (size_t)n)))
+      return CL_ERR_NOMEM;
+    for (int y = 0; y < n; y++) m->dev[k][y] = cl_device_node_time(&mu->devm[k], m->g, y);
+    int same = -1; /* an earlier device node with the same thread count: same host times */
+    for (int j = 0; j < k && same < 0; j++)
+      if (m->host[j] && tb->nodes[j].threads == tb->nodes[k].threads) same = j;
+    if (same >= 0)
+      memcpy(m->host[k], m->host[same], sizeof(double) * (size_t)n);
+    else if (layers)
+      CL_TRY(cl_calib_layers(tb->backend, tb->nodes[k].threads, m->name, m->g, &mu->hostm[k], 0, m->host[k]));
+    else
+      for (int y = 0; y < n; y++) m->host[k][y] = cl_device_node_time(&mu->hostm[k], m->g, y);
+  }
+  return CL_OK;
+}
+
+/* Slowdown of node @p k for the graph nodes y of @p m with in[y] == 1 (all when @p in is
+ * NULL): a device node's device s / host s of those layers with its conditions applied,
+ * else (or when they have no work) the node's effective slowdown. */
+static double mu_factor(const cl_mu *mu, const cl_testbed *tb, const mu_model *m, int k, const int *in, int which) {
+  if (!m->dev || !m->dev[k]) return mu->slow[k];
+  double dev = 0, host = 0;
+  for (int y = 0; y < cl_graph_size(m->g); y++)
+    if (!in || in[y] == which) {
+      dev += m->dev[k][y];
+      host += m->host[k][y];
+    }
+  if (!(host > 0)) return mu->slow[k];
+  return cl_rt_effective_slowdown(dev / host, tb->nodes[k].cpu_load, tb->nodes[k].mem_pressure);
 }
 
 /* The model of a user, loaded and timed on first use. */
@@ -112,6 +180,7 @@ static cl_status mu_model_get(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts 
     CL_TRY(cl_rt_node_times_from_profile(prof, m->g, m->t));
   else
     CL_TRY(cl_rt_node_times_measure(m->g, tb->seed, o->reps > 0 ? o->reps : 1, m->t));
+  CL_TRY(mu_model_devices(mu, tb, m));
   *out = m;
   return CL_OK;
 }
@@ -122,14 +191,14 @@ static cl_status mu_model_get(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts 
  * Graph inputs go with the first stage. */
 static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu, const mu_model *m, mu_user *u) {
   int n = cl_graph_size(m->g), *nol = u->nol;
-  const double *slow = mu->slow;
   int *st = malloc(sizeof(int) * (size_t)n), *maxc = malloc(sizeof(int) * (size_t)n);
   u->node = malloc(sizeof(int) * (size_t)(n + 1));
   u->dur = calloc((size_t)n + 1, sizeof(double));
+  u->sf = calloc((size_t)n + 1, sizeof(double));
   u->bytes = calloc((size_t)n + 1, sizeof(uint64_t));
   u->route = malloc(sizeof(int) * (size_t)(n + 1));
   cl_status s = CL_ERR_NOMEM;
-  if (!st || !maxc || !u->node || !u->dur || !u->bytes || !u->route) goto done;
+  if (!st || !maxc || !u->node || !u->dur || !u->sf || !u->bytes || !u->route) goto done;
   u->n_st = 0;
   if (tu->planner.name) u->node[u->n_st++] = tu->planner.nodes[0];
   for (int y = 0; y < n; y++) {
@@ -143,7 +212,7 @@ static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu,
   }
   for (int y = 0; y < n; y++) {
     const cl_node *c = cl_graph_node(m->g, y);
-    u->dur[st[y]] += m->t[y] * slow[u->node[st[y]]];
+    u->dur[st[y]] += m->t[y]; /* host s; x the stage's slowdown below */
     for (int q = 0; q < c->n_inputs; q++) {
       int x = c->inputs[q];
       if (st[x] > st[y]) {
@@ -156,6 +225,10 @@ static cl_status mu_chain(cl_mu *mu, const cl_testbed *tb, const cl_tb_user *tu,
       }
       if (st[y] > maxc[x]) maxc[x] = st[y];
     }
+  }
+  for (int k = 0; k < u->n_st; k++) {
+    u->sf[k] = mu_factor(mu, tb, m, u->node[k], st, k);
+    u->dur[k] *= u->sf[k];
   }
   for (int x = 0; x < n; x++) { /* a tensor crosses every boundary between producer and last consumer */
     uint64_t b = (uint64_t)cl_shape_numel(cl_graph_node(m->g, x)->out) * sizeof(float);
@@ -231,8 +304,8 @@ static cl_status mu_replan(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o,
   cl_status s = cl_block_alloc(parts, 5); /* one block: free(mach) releases it */
   for (int a = 0; s == CL_OK && a < nm; a++) {
     int k = pl->nodes[a];
-    mach[a] = (cl_plan_machine){tb->nodes[k].name, cl_tb_tier_name(tb->nodes[k].tier), NULL, 1.0 / mu->slow[k],
-                                0, 0, 0, 0};
+    mach[a] = (cl_plan_machine){tb->nodes[k].name, cl_tb_tier_name(tb->nodes[k].tier), NULL,
+                                1.0 / mu_factor(mu, tb, m, k, NULL, 0), 0, 0, 0, 0};
     lf[a] = 1.0 / (1.0 - fmin(mu->load[k].util, 0.95)); /* M/M/1 response-time inflation */
     w[a] = mu->load[k].wait_mean;
     for (int b = 0; b < nm; b++) {
@@ -262,7 +335,10 @@ static cl_status mu_simulate(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *
   cl_netmodel_reset(mu->net);  /* queues and jitter streams as new; routes are kept */
   cl_status s = cl_timeline_create(mu->net, tb->n_nodes, &mu->tl);
   for (int i = 0; s == CL_OK && i < tb->n_nodes; i++)
-    if (tb->nodes[i].has_power) s = cl_timeline_set_power(mu->tl, i, &tb->nodes[i].power);
+    if (tb->nodes[i].has_power)
+      s = cl_timeline_set_power(mu->tl, i, &tb->nodes[i].power);
+    else if (mu->has_dev[i] && mu->devm[i].has_power)
+      s = cl_timeline_set_power(mu->tl, i, &mu->devm[i].power); /* as a single plan's run (rt_device.c) */
   for (int k = 0; s == CL_OK && k < tb->n_users; k++) {
     mu_model *m = NULL;
     mu_user_clear(&mu->u[k]);
@@ -276,7 +352,7 @@ static cl_status mu_simulate(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *
       int g = u->inf0 + i, prev = -1;
       mu->task0[g] = cl_timeline_tasks(mu->tl);
       for (int q = 0; s == CL_OK && q < u->n_st; q++) {
-        double d = o->stage_host ? o->stage_host(o->stage_ctx, k, i, u->node[q]) * mu->slow[u->node[q]] : u->dur[q];
+        double d = o->stage_host ? o->stage_host(o->stage_ctx, k, i, u->node[q]) * u->sf[q] : u->dur[q];
         s = cl_timeline_add_compute(mu->tl, g, u->node[q], d, &prev, prev >= 0, &prev);
         if (s == CL_OK && q + 1 < u->n_st)
           s = cl_timeline_add_transfer(mu->tl, g, u->route[q], u->bytes[q], &prev, 1, &prev);
@@ -315,7 +391,13 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
   mu->m = calloc((size_t)tb->n_users, sizeof *mu->m);
   mu->slow = malloc(sizeof(double) * (size_t)tb->n_nodes);
   mu->load = calloc((size_t)tb->n_nodes, sizeof *mu->load);
-  if (!mu->u || !mu->m || !mu->slow || !mu->load) return CL_ERR_NOMEM;
+  mu->n_nodes = tb->n_nodes;
+  mu->devm = calloc((size_t)tb->n_nodes, sizeof *mu->devm);
+  mu->hostm = calloc((size_t)tb->n_nodes, sizeof *mu->hostm);
+  mu->has_dev = calloc((size_t)tb->n_nodes, sizeof *mu->has_dev);
+  mu->dev_speed = calloc((size_t)tb->n_nodes, sizeof *mu->dev_speed);
+  if (!mu->u || !mu->m || !mu->slow || !mu->load || !mu->devm || !mu->hostm || !mu->has_dev || !mu->dev_speed)
+    return CL_ERR_NOMEM;
   double host = 0;
   for (int i = 0; i < tb->n_nodes; i++) {
     const cl_tb_node *nd = &tb->nodes[i];
@@ -325,6 +407,14 @@ static cl_status mu_build(cl_mu *mu, const cl_testbed *tb, const cl_mu_opts *o) 
       speed = host / nd->gflops;
     }
     mu->slow[i] = cl_rt_effective_slowdown(speed, nd->cpu_load, nd->mem_pressure);
+    if (!nd->device) continue;
+    /* `device:` (docs/devices.md): the catalogue model and this host's calibration; a
+     * `speed:` beside it overrides the model's speed (its power still applies) */
+    CL_TRY(cl_tb_node_device(tb, i, &mu->devm[i]));
+    mu->has_dev[i] = 1;
+    if (nd->speed_given) continue;
+    CL_TRY(cl_calib_get(tb->backend, nd->threads, 0, &mu->hostm[i], NULL, 0));
+    mu->dev_speed[i] = 1;
   }
   /* placements: `plan:` users resolved once, `planner:` users planned unloaded first */
   cl_status s = cl_testbed_netmodel(tb, &mu->net); /* once: routes found are kept across rounds */

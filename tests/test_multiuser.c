@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cl_test.h"
+#include "cleave/device.h"
 #include "cleave/multiuser.h"
 #include "cleave/onnx.h"
 #include "cleave/plan.h"
@@ -216,7 +217,98 @@ static void test_name_index(void) {
   free(text);
 }
 
+/* Users on catalogue devices (`device:`): a device node's stage costs its host time x
+ * (device model / host calibration) of the stage's layers, and the device's power; a
+ * `speed:` beside `device:` overrides the speed only. Checked against the same testbed
+ * with those factors and that power written out as plain `speed:` / `power:` nodes.
+ * (The simulation ignored `device:` before: a Raspberry Pi ran at this host's speed.) */
+static const char *k_dev_tb =
+    "model: lenet\n"
+    "nodes:\n"
+    "  - {name: dev1, tier: device, %s}\n"
+    "  - {name: dev2, tier: device, %s}\n"
+    "  - {name: edge, tier: edge}\n"
+    "network: [{name: ap, kind: access_point}]\n"
+    "links:\n"
+    "  - {from: dev1, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: dev2, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "  - {from: ap, to: edge, latency: 1ms, bandwidth: 100Mbit/s}\n"
+    "users:\n"
+    "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1, inferences: 3}\n"
+    "  - {name: u2, plan: {cuts: [\"3\"], nodes: [dev2, edge]}, rate: 1, inferences: 3}\n";
+
+static cl_mu *sim_dev(const char *n1, const char *n2, cl_testbed *tb) {
+  char text[4096];
+  snprintf(text, sizeof text, k_dev_tb, n1, n2);
+  CL_CHECK_OK(cl_testbed_load_string("<dev>", text, tb));
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
+  cl_mu *mu = NULL;
+  CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
+  return mu;
+}
+
+static void test_device_nodes(void) {
+  CL_CHECK_OK(setenv("CLEAVE_CALIB_LAYERS", "0", 1)); /* the host calibration's class model: no model run */
+  cl_device pi, host;
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_device_find("raspi4", &pi));
+  CL_CHECK_OK(cl_calib_get(CL_BACKEND_AUTO, 1, 0, &host, NULL, 0));
+  CL_CHECK_OK(cl_model_load_structure("lenet", &g));
+  double dev = 0, hs = 0; /* stage 1 of both users: graph nodes 0..3 */
+  for (int y = 0; y <= 3; y++) {
+    dev += cl_device_node_time(&pi, g, y);
+    hs += cl_device_node_time(&host, g, y);
+  }
+  cl_graph_destroy(g);
+  CL_CHECK(hs > 0 && dev / hs > 1); /* a Raspberry Pi 4 is slower than this host */
+  char plain1[256], plain2[256];
+  snprintf(plain1, sizeof plain1, "speed: %.17g, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}", dev / hs,
+           pi.power.idle, pi.power.busy, pi.power.tx, pi.power.rx);
+  snprintf(plain2, sizeof plain2, "speed: 3, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}", pi.power.idle,
+           pi.power.busy, pi.power.tx, pi.power.rx);
+  cl_testbed ta, tb;
+  cl_mu *a = sim_dev("device: raspi4", "device: raspi4, speed: 3", &ta);
+  cl_mu *b = sim_dev(plain1, plain2, &tb);
+  if (a && b) {
+    for (int u = 0; u < 2; u++)
+      for (int k = 0; k < 3; k++) {
+        double la, lb, wa, wb;
+        CL_CHECK_OK(cl_mu_inference(a, u, k, NULL, &la, &wa));
+        CL_CHECK_OK(cl_mu_inference(b, u, k, NULL, &lb, &wb));
+        CL_CHECK_NEAR(la, lb, 1e-12 * lb);
+        CL_CHECK_NEAR(wa, wb, 1e-12 * fmax(wb, 1e-9));
+      }
+    for (int nd = 0; nd < 3; nd++) {
+      cl_node_result ra, rb;
+      CL_CHECK_OK(cl_timeline_node(cl_mu_timeline(a), nd, &ra));
+      CL_CHECK_OK(cl_timeline_node(cl_mu_timeline(b), nd, &rb));
+      CL_CHECK_NEAR(ra.busy_time, rb.busy_time, 1e-12 * rb.busy_time);
+      CL_CHECK_NEAR(ra.energy, rb.energy, 1e-12 * rb.energy);
+    }
+    /* and the device really is slower than this host: dev1's busy time vs 4 layers x 3 x 1 ms */
+    cl_node_result r;
+    CL_CHECK_OK(cl_timeline_node(cl_mu_timeline(a), 0, &r));
+    CL_CHECK_NEAR(r.busy_time, 3 * 4e-3 * dev / hs, 1e-12);
+  }
+  cl_mu_destroy(a);
+  cl_mu_destroy(b);
+  cl_testbed_free(&ta);
+  cl_testbed_free(&tb);
+  /* an unknown device is a config error naming it */
+  cl_testbed tc;
+  char text[4096];
+  snprintf(text, sizeof text, k_dev_tb, "device: nosuchpi", "speed: 1");
+  CL_CHECK_OK(cl_testbed_load_string("<dev>", text, &tc));
+  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
+  cl_mu *c = NULL;
+  CL_CHECK(cl_mu_create(&tc, &o, &c) == CL_ERR_CONFIG);
+  CL_CHECK(c == NULL);
+  cl_testbed_free(&tc);
+  CL_CHECK_OK(unsetenv("CLEAVE_CALIB_LAYERS"));
+}
+
 int main(void) {
+  test_device_nodes();
   test_name_index();
   test_planner_users();
   test_shared_edge();

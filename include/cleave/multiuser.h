@@ -7,7 +7,8 @@
  *
  *  One timeline holds every user's inferences: stage s of a user's inference is a
  *  compute task on chain[s] (duration = the stage's per-layer host times x the node's
- *  slowdown), followed by a transfer of the tensors that cross to chain[s+1] over the
+ *  slowdown; a `device:` node's slowdown is its device model / host calibration of the
+ *  stage's layers, and its power the device's), followed by a transfer of the tensors that cross to chain[s+1] over the
  *  route between them. Semantics: docs/network.md.
  *
  *  Ownership: a cl_mu owns its netmodel, timeline, graphs and results.
