@@ -16,8 +16,8 @@ static const char *k_tb =
     "model: lenet\n"
     "%s"
     "nodes:\n"
-    "  - {name: dev1, tier: device}\n"
-    "  - {name: dev2, tier: device}\n"
+    "  - {name: dev1, tier: device%s}\n"
+    "  - {name: dev2, tier: device%s}\n"
     "  - {name: edge, tier: edge}\n"
     "network: [{name: ap, kind: access_point}]\n"
     "links:\n"
@@ -29,14 +29,20 @@ static const char *k_tb =
     "  - {name: u2, plan: {cuts: [\"3\"], nodes: [dev2, edge]}, rate: 1, inferences: 3}\n"
     "%s";
 
-static cl_mu *sim(const char *top, const char *tail, cl_testbed *tb) {
+/* k_tb with @p top, the extra keys of dev1 and dev2 (", device: raspi4"), and @p tail. */
+static cl_mu *sim_nodes(const char *top, const char *dev1, const char *dev2, const char *tail,
+                        cl_testbed *tb) {
   char text[4096];
-  snprintf(text, sizeof text, k_tb, top, tail);
+  snprintf(text, sizeof text, k_tb, top, dev1, dev2, tail);
   CL_CHECK_OK(cl_testbed_load_string("<mu>", text, tb));
   cl_mu_opts o = {.reps = 1, .layer_time = 1e-3}; /* every layer: 1 ms */
   cl_mu *mu = NULL;
   CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
   return mu;
+}
+
+static cl_mu *sim(const char *top, const char *tail, cl_testbed *tb) {
+  return sim_nodes(top, "", "", tail, tb);
 }
 
 static void test_shared_edge(void) {
@@ -73,17 +79,19 @@ static void test_shared_edge(void) {
 
 static void test_arrivals(void) {
   cl_testbed tb;
-  cl_mu *mu = sim("", "  - {name: p, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
-                      "     inferences: 400, seed: 9, start: 5s}\n"
-                      "  - {name: q, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
-                      "     inferences: 400, seed: 10, start: 5s}\n", &tb);
+  cl_mu *mu = sim("",
+                  "  - {name: p, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
+                  "     inferences: 400, seed: 9, start: 5s}\n"
+                  "  - {name: q, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, arrival: poisson, rate: 20,\n"
+                  "     inferences: 400, seed: 10, start: 5s}\n",
+                  &tb);
   double r0, r1, last, q1;
   CL_CHECK_OK(cl_mu_inference(mu, 2, 0, &r0, NULL, NULL));
   CL_CHECK_OK(cl_mu_inference(mu, 2, 1, &r1, NULL, NULL));
   CL_CHECK_OK(cl_mu_inference(mu, 2, 399, &last, NULL, NULL));
   CL_CHECK_OK(cl_mu_inference(mu, 3, 1, &q1, NULL, NULL));
   CL_CHECK_NEAR(r0, 5.0, 0);
-  CL_CHECK(r1 > 5.0 && r1 != q1);              /* seeds give different streams */
+  CL_CHECK(r1 > 5.0 && r1 != q1);                /* seeds give different streams */
   CL_CHECK_NEAR((last - 5.0) / 399, 0.05, 0.01); /* mean gap 1 / rate */
   CL_CHECK(cl_mu_inference(mu, 2, 400, NULL, NULL, NULL) == CL_ERR_INVALID);
   cl_mu_destroy(mu);
@@ -96,7 +104,8 @@ static void test_errors(void) {
   cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
   cl_mu *mu = NULL;
   /* a user chained to a node no link reaches */
-  snprintf(text, sizeof text, k_tb, "", "  - {name: iso, plan: {cuts: [\"3\"], nodes: [dev1, lone]}, rate: 1}\n");
+  snprintf(text, sizeof text, k_tb, "", "", "",
+           "  - {name: iso, plan: {cuts: [\"3\"], nodes: [dev1, lone]}, rate: 1}\n");
   char *p = strstr(text, "  - {name: edge, tier: edge}\n");
   char buf[4200];
   size_t pre = (size_t)(p - text);
@@ -106,9 +115,11 @@ static void test_errors(void) {
   CL_CHECK(cl_mu_create(&tb, &o, &mu) == CL_ERR_CONFIG);
   CL_CHECK(mu == NULL);
   cl_testbed_free(&tb);
-  snprintf(text, sizeof text, k_tb, "", "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1}\n");
+  snprintf(text, sizeof text, k_tb, "", "", "",
+           "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1}\n");
   CL_CHECK(cl_testbed_load_string("<mu>", text, &tb) == CL_ERR_CONFIG); /* duplicate user */
-  snprintf(text, sizeof text, k_tb, "", "  - {name: x, plan: {cuts: [\"3\"], nodes: [dev1, edge]}}\n");
+  snprintf(text, sizeof text, k_tb, "", "", "",
+           "  - {name: x, plan: {cuts: [\"3\"], nodes: [dev1, edge]}}\n");
   CL_CHECK(cl_testbed_load_string("<mu>", text, &tb) == CL_ERR_CONFIG); /* rate is required */
 }
 
@@ -127,8 +138,10 @@ static const char *k_planned =
     "  - {from: dev2, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
     "  - {from: ap, to: edge, latency: 1ms, bandwidth: 1Gbit/s}\n"
     "users:\n"
-    "  - {name: bg, plan: {cuts: [\"1\"], nodes: [dev2, edge]}, arrival: poisson, rate: %g, inferences: 200}\n"
-    "  - {name: p, planner: {name: %s, nodes: [dev1, edge], load: %s}, rate: 5, start: 0.5s, inferences: 10}\n";
+    "  - {name: bg, plan: {cuts: [\"1\"], nodes: [dev2, edge]}, arrival: poisson, rate: %g, inferences: "
+    "200}\n"
+    "  - {name: p, planner: {name: %s, nodes: [dev1, edge], load: %s}, rate: 5, start: 0.5s, inferences: "
+    "10}\n";
 
 static void test_planner_users(void) {
   cl_graph *g = NULL;
@@ -194,7 +207,8 @@ static void test_name_index(void) {
   CL_CHECK(text != NULL);
   if (!text) return;
   size_t o = (size_t)snprintf(text, cap, "model: lenet\nnodes:\n");
-  for (int i = 0; i < N; i++) o += (size_t)snprintf(text + o, cap - o, "  - {name: n%d, tier: edge}\n", i * 7919 % 100003);
+  for (int i = 0; i < N; i++)
+    o += (size_t)snprintf(text + o, cap - o, "  - {name: n%d, tier: edge}\n", i * 7919 % 100003);
   o += (size_t)snprintf(text + o, cap - o, "network:\n");
   for (int i = 0; i < E; i++) o += (size_t)snprintf(text + o, cap - o, "  - {name: sw%d, kind: switch}\n", i);
   cl_testbed tb;
@@ -222,31 +236,6 @@ static void test_name_index(void) {
  * `speed:` beside `device:` overrides the speed only. Checked against the same testbed
  * with those factors and that power written out as plain `speed:` / `power:` nodes.
  * (The simulation ignored `device:` before: a Raspberry Pi ran at this host's speed.) */
-static const char *k_dev_tb =
-    "model: lenet\n"
-    "nodes:\n"
-    "  - {name: dev1, tier: device, %s}\n"
-    "  - {name: dev2, tier: device, %s}\n"
-    "  - {name: edge, tier: edge}\n"
-    "network: [{name: ap, kind: access_point}]\n"
-    "links:\n"
-    "  - {from: dev1, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
-    "  - {from: dev2, to: ap, latency: 1ms, bandwidth: 100Mbit/s}\n"
-    "  - {from: ap, to: edge, latency: 1ms, bandwidth: 100Mbit/s}\n"
-    "users:\n"
-    "  - {name: u1, plan: {cuts: [\"3\"], nodes: [dev1, edge]}, rate: 1, inferences: 3}\n"
-    "  - {name: u2, plan: {cuts: [\"3\"], nodes: [dev2, edge]}, rate: 1, inferences: 3}\n";
-
-static cl_mu *sim_dev(const char *n1, const char *n2, cl_testbed *tb) {
-  char text[4096];
-  snprintf(text, sizeof text, k_dev_tb, n1, n2);
-  CL_CHECK_OK(cl_testbed_load_string("<dev>", text, tb));
-  cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
-  cl_mu *mu = NULL;
-  CL_CHECK_OK(cl_mu_create(tb, &o, &mu));
-  return mu;
-}
-
 static void test_device_nodes(void) {
   CL_CHECK_OK(setenv("CLEAVE_CALIB_LAYERS", "0", 1)); /* the host calibration's class model: no model run */
   cl_device pi, host;
@@ -262,13 +251,14 @@ static void test_device_nodes(void) {
   cl_graph_destroy(g);
   CL_CHECK(hs > 0 && dev / hs > 1); /* a Raspberry Pi 4 is slower than this host */
   char plain1[256], plain2[256];
-  snprintf(plain1, sizeof plain1, "speed: %.17g, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}", dev / hs,
+  snprintf(plain1, sizeof plain1,
+           ", speed: %.17g, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}", dev / hs,
            pi.power.idle, pi.power.busy, pi.power.tx, pi.power.rx);
-  snprintf(plain2, sizeof plain2, "speed: 3, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}", pi.power.idle,
-           pi.power.busy, pi.power.tx, pi.power.rx);
+  snprintf(plain2, sizeof plain2, ", speed: 3, power: {idle: %.17gW, busy: %.17gW, tx: %.17gW, rx: %.17gW}",
+           pi.power.idle, pi.power.busy, pi.power.tx, pi.power.rx);
   cl_testbed ta, tb;
-  cl_mu *a = sim_dev("device: raspi4", "device: raspi4, speed: 3", &ta);
-  cl_mu *b = sim_dev(plain1, plain2, &tb);
+  cl_mu *a = sim_nodes("", ", device: raspi4", ", device: raspi4, speed: 3", "", &ta);
+  cl_mu *b = sim_nodes("", plain1, plain2, "", &tb);
   if (a && b) {
     for (int u = 0; u < 2; u++)
       for (int k = 0; k < 3; k++) {
@@ -297,7 +287,7 @@ static void test_device_nodes(void) {
   /* an unknown device is a config error naming it */
   cl_testbed tc;
   char text[4096];
-  snprintf(text, sizeof text, k_dev_tb, "device: nosuchpi", "speed: 1");
+  snprintf(text, sizeof text, k_tb, "", ", device: nosuchpi", "", "");
   CL_CHECK_OK(cl_testbed_load_string("<dev>", text, &tc));
   cl_mu_opts o = {.reps = 1, .layer_time = 1e-3};
   cl_mu *c = NULL;
