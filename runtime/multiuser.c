@@ -555,6 +555,13 @@ int cl_mu_rounds(const cl_mu *mu, int *converged) {
   return mu->rounds;
 }
 
+const cl_device *cl_mu_node_device(const cl_mu *mu, int node, const cl_device **host) {
+  if (host) *host = NULL;
+  if (node < 0 || node >= mu->n_nodes || !mu->has_dev[node]) return NULL;
+  if (host && mu->dev_speed[node]) *host = &mu->hostm[node];
+  return &mu->devm[node];
+}
+
 cl_status cl_mu_node_load_get(const cl_mu *mu, int node, cl_mu_node_load *out) {
   if (node < 0 || !mu->tl || node >= cl_timeline_nodes(mu->tl)) return CL_ERR_INVALID;
   *out = mu->load[node];

@@ -117,6 +117,34 @@ static cl_status write_inferences(cl_store *store, const cl_testbed *tb, const c
   return CL_OK;
 }
 
+/* /devices: every device node's catalogue model and the host calibration its stages
+ * were charged against (as a single plan's run writes them, rt_device.c). */
+static cl_status write_devices(cl_store *store, const cl_testbed *tb, const cl_mu *mu) {
+  const char *env = getenv("CLEAVE_CALIB_LAYERS");
+  const char *times = env && !strcmp(env, "0") ? "class model of the host calibration (CLEAVE_CALIB_LAYERS=0)"
+                                               : "each model's layers measured through the executor (cl_calib_layers)";
+  for (int nd = 0; nd < tb->n_nodes; nd++) {
+    const cl_device *host = NULL, *dev = cl_mu_node_device(mu, nd, &host);
+    if (!dev) continue;
+    char key[96];
+    snprintf(key, sizeof key, "device_%s", tb->nodes[nd].name);
+    CL_TRY(cl_device_write_attr(store, "/devices", key, dev));
+    snprintf(key, sizeof key, "speed_%s", tb->nodes[nd].name);
+    if (!host) {
+      char v[160];
+      snprintf(v, sizeof v, "override %.9g (config speed:, the device model only sets power)", tb->nodes[nd].speed);
+      CL_TRY(cl_store_attr_str(store, "/devices", key, v));
+      continue;
+    }
+    CL_TRY(cl_store_attr_str(store, "/devices", key, "per-stage factors: device model / host time of the stage's layers"));
+    snprintf(key, sizeof key, "host_%s", tb->nodes[nd].name);
+    CL_TRY(cl_device_write_attr(store, "/devices", key, host));
+    snprintf(key, sizeof key, "host_times_%s", tb->nodes[nd].name);
+    CL_TRY(cl_store_attr_str(store, "/devices", key, times));
+  }
+  return CL_OK;
+}
+
 /* Rank 0: the virtual clock from the measurements, the table, the records. */
 static cl_status compose(const cl_rt_setup *su, const cl_rt_opts *opts, int size, const run_times *rt,
                          const int *const *place) {
@@ -139,6 +167,7 @@ static cl_status compose(const cl_rt_setup *su, const cl_rt_opts *opts, int size
   if (st == CL_OK && store) {
     st = cl__rt_write_provenance(store, su, opts, size);
     if (st == CL_OK) st = write_inferences(store, tb, mu);
+    if (st == CL_OK) st = write_devices(store, tb, mu);
     if (st == CL_OK) st = cl_store_attr_str(store, "/", "clock", "virtual");
     if (st == CL_OK) st = cl_store_attr_str(store, "/", "durations", opts->profile ? "profile" : "measured");
     if (st == CL_OK) st = cl_store_attr_i64(store, "/", "users", tb->n_users);

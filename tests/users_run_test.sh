@@ -29,6 +29,26 @@ assert np.allclose(inf["finish"] - inf["release"], inf["latency"])
 assert inf["wait"].max() > 0  # 120-150 requests/s on one edge queue
 assert f.attrs["users"] == 3 and f.attrs["durations"] in (b"profile", "profile")
 PY
+# users on catalogue devices: dev1 a Raspberry Pi 4, the edge an i5-2500 (the users'
+# simulation ignored device: before and ran them at this host's speed): run == sim
+# exactly with the profile, the calibrations in /devices, dev1 slower than with speed: 4
+sed 's/{name: dev1, tier: device, speed: 4}/{name: dev1, tier: device, device: raspi4}/; s/{name: edge, tier: edge, speed: 1}/{name: edge, tier: edge, device: i5-2500}/' $CFG > "$T/dev.yaml"
+timeout 300 $MPI -n 3 "$C" run "$T/dev.yaml" --profile "$T/p.h5" -o "$T/dev.h5" > "$T/dev.out" 2>&1 || { cat "$T/dev.out"; bad "run on devices"; }
+timeout 300 "$C" sim "$T/dev.yaml" --profile "$T/p.h5" > "$T/devsim.out" 2>&1 || bad "sim on devices"
+grep -E '^(u[0-9]|dev[12]|edge) ' "$T/dev.out" > "$T/dev.rows"
+grep -E '^(u[0-9]|dev[12]|edge) ' "$T/devsim.out" > "$T/devsim.rows"
+[ "$(wc -l < "$T/dev.rows")" -eq 6 ] && cmp -s "$T/dev.rows" "$T/devsim.rows" && ok "devices: run == sim" \
+  || { cat "$T/dev.rows" "$T/devsim.rows"; bad "devices: run != sim"; }
+$PY - "$T/dev.h5" "$T/run.out" "$T/dev.out" <<'PY' && ok "devices: /devices provenance, dev1 slower" || bad "devices: provenance or speed"
+import sys, h5py
+a = h5py.File(sys.argv[1], "r")["/devices"].attrs
+for k in ("device_dev1", "host_dev1", "host_times_dev1", "speed_dev1", "device_edge", "host_edge"):
+    assert k in a, k
+assert b"raspi4" in a["device_dev1"] and "device_dev2" not in a
+busy = lambda f: float([l.split() for l in open(f) if l.startswith("dev1 ")][0][3])
+assert busy(sys.argv[3]) > 1.5 * busy(sys.argv[2]), (busy(sys.argv[3]), busy(sys.argv[2]))
+PY
+
 # a planner user: rank 0 plans it with the measured load (as cleave sim), every rank runs it
 P=tests/data/users/planned.yaml
 timeout 300 $MPI -n 3 "$C" run $P --profile "$T/p.h5" > "$T/prun.out" 2>&1 || { cat "$T/prun.out"; fail "run planner user"; }

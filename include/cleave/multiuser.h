@@ -16,6 +16,7 @@
 #ifndef CLEAVE_MULTIUSER_H
 #define CLEAVE_MULTIUSER_H
 
+#include "cleave/device.h"
 #include "cleave/plan.h" /* cl_plan_machine, cl_plan_link (types only: runtime calls no planner) */
 #include "cleave/testbed.h"
 #include "cleave/timeline.h"
@@ -92,6 +93,10 @@ const char *cl_mu_user_chain_text(const cl_mu *mu, int user);
 /** @brief Simulation rounds run (1 + re-planning rounds; 1 without planner users) and
  *  whether the planner users' placements stopped changing (*converged, may be NULL). */
 int cl_mu_rounds(const cl_mu *mu, int *converged);
+/** @brief The device model of compute node @p node (`device:`; NULL for a node without
+ *  one) and, in *host (may be NULL), this host's calibration its stages were charged
+ *  against (NULL when a `speed:` override replaced the device's speed). Borrowed. */
+const cl_device *cl_mu_node_device(const cl_mu *mu, int node, const cl_device **host);
 /** @brief Load state of compute node @p node in the final round. */
 cl_status cl_mu_node_load_get(const cl_mu *mu, int node, cl_mu_node_load *out);
 
