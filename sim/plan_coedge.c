@@ -46,10 +46,28 @@ static cl_status spatial(const cl_plan_input *in, cl_coedge_planner which, cl_sp
   }
   for (int i = 0; i < n; i++)
     host[i] = in->host_time ? in->host_time[i] : (double)cl_graph_node(g, i)->flops / (gf * 1e9);
+  /* Units that are the graph's nodes (testbed inputs): each machine's own seconds per
+   * node, as the layer planners see them (a `device:` node's are its device model's,
+   * not host / speed), as CoEdge's linear model t = b x rows with b = seconds / height. */
+  int per_node = in->n_units == n && !in->first_layer;
+  double *b = per_node ? calloc(((size_t)nm + 1) * (size_t)n + 1, sizeof *b) : NULL; /* + n zeros: a */
+  if (per_node && !b) {
+    free(host);
+    free(dev);
+    return CL_ERR_NOMEM;
+  }
   for (int m = 0; m < nm; m++) {
     const cl_plan_machine *pm = &in->machines[m];
+    const double *bm = NULL;
+    if (b && pm->seconds) {
+      for (int i = 0; i < n; i++) {
+        int h = cl_graph_node(g, i)->out.h;
+        b[(size_t)m * (size_t)n + (size_t)i] = pm->seconds[i] / (h > 0 ? h : 1);
+      }
+      bm = b + (size_t)m * (size_t)n;
+    }
     dev[m] = (cl_coedge_device){pm->name, pm->speed > 0 ? pm->speed : 1, pm->p_comp, pm->p_idle, pm->p_tx,
-                                pm->p_rx, NULL, NULL};
+                                pm->p_rx, bm ? b + (size_t)nm * (size_t)n : NULL, bm};
   }
   cl_coedge_problem pb = {g, -1, -1, host, nm, dev, 0, bw, lat, in->deadline_s, mode, 0, 0};
   cl_coedge_result r;
@@ -78,6 +96,7 @@ static cl_status spatial(const cl_plan_input *in, cl_coedge_planner which, cl_sp
   cl_coedge_result_fini(&r);
   free(host);
   free(dev);
+  free(b);
   return st;
 }
 

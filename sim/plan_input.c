@@ -217,8 +217,18 @@ cl_status cl_plan_input_from_testbed(const cl_testbed *tb, const cl_graph *g, co
   if (st == CL_OK) {
     int n = cl_graph_size(g);
     for (int i = 0; i < nm; i++)
-      if (dev[i].name[0])
-        for (int u = 0; u < n; u++) s->secs[(size_t)i * (size_t)n + (size_t)u] = cl_device_node_time(&dev[i], g, u);
+      if (dev[i].name[0]) {
+        double hs = 0, ds = 0;
+        for (int u = 0; u < n; u++) {
+          double t = cl_device_node_time(&dev[i], g, u);
+          s->secs[(size_t)i * (size_t)n + (size_t)u] = t;
+          ds += t;
+          hs += host_time ? host_time[u] : (double)cl_graph_node(g, u)->flops / (gf * 1e9);
+        }
+        /* speed for whatever reads only a factor: the model's host time / device time
+         * (it was 1: a Raspberry Pi at this host's speed for the spatial planners) */
+        if (ds > 0 && hs > 0) m[i].speed = hs / ds;
+      }
   }
   free(dev);
   if (st == CL_OK) { /* the store keeps the machines' names and the links */
