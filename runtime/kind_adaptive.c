@@ -652,6 +652,36 @@ static void ad_plan_label(const cl_sweep_exp *e, int i, char *buf, size_t cap) {
 }
 
 /* The first point of every model resolves, on 2 nodes linked first -> second. */
+/* The study composes each node's compute as its profiled host time x ONE slowdown per
+ * node (cl_adaptive_link). A `device:` node has per-layer factors (docs/devices.md); its
+ * whole-plan factor, taken from the base plan (every layer in the cloud), came out 0 for
+ * the edge (whose only layer is the work-free input): every edge step cost nothing. Until
+ * the composition takes per-layer factors, such testbeds are refused. */
+static cl_status ad_refuse_devices(const cl_sweep_exp *e, const cl_rt_setup *su) {
+  for (int k = 0; k < e->n_factors; k++)
+    if (e->f[k].field == CL__F_DEVICE) {
+      cl_log_error("%s: factor '%s': the adaptive study charges each node one slowdown (speed:), not a device "
+                   "model's per-layer times; sweep device models with kind testbed or users",
+                   e->path, e->f[k].target);
+      return CL_ERR_CONFIG;
+    }
+  for (int n = 0; n < su->n_nodes; n++)
+    if (su->nodes[n].device[0] && !su->nodes[n].speed_override) {
+      const cl_cfg_node *nodes = e->tb ? cl_cfg_get(cl_cfg_root(e->tb), "nodes") : NULL;
+      const cl_cfg_node *dv = cl_cfg_get(cl_cfg_at(nodes, n), "device");
+      if (dv)
+        return cl_cfg_error(e->tb, dv,
+                            "device '%s': the adaptive study charges each node one slowdown, not a device model's "
+                            "per-layer times; give the node speed: (a slowdown vs this host) or use kind testbed",
+                            su->nodes[n].device);
+      cl_log_error("%s: node '%s' is device '%s': the adaptive study charges each node one slowdown, not a device "
+                   "model's per-layer times; give it speed: (a slowdown vs this host) or use kind testbed",
+                   e->tb_path, su->nodes[n].name, su->nodes[n].device);
+      return CL_ERR_CONFIG;
+    }
+  return CL_OK;
+}
+
 static cl_status ad_validate(const cl_sweep_exp *e) {
   int last_model = -1;
   for (int i = 0; i < e->n_points; i++) {
@@ -660,7 +690,9 @@ static cl_status ad_validate(const cl_sweep_exp *e) {
     cl_rt_setup su;
     CL_TRY(cl__sweep_check_testbed_point(e, i, cl_sweep_point_testbed_text(e, i, "{cuts: [input]}"), &su));
     int l = -1, ok = su.n_nodes == 2 && cl_netmodel_find_link(su.net, 0, 1, &l) == CL_OK;
+    cl_status dv = ad_refuse_devices(e, &su);
     cl_rt_setup_free(&su);
+    if (dv != CL_OK) return dv;
     if (!ok) {
       cl_log_error("%s: the adaptive study needs a testbed of exactly 2 nodes (edge, cloud) with a link from "
                    "the first to the second",

@@ -104,4 +104,20 @@ ok = [r for r, _ in seq] == [0, 0, 1, 1, 2, 2] and all(len({c for r, c in seq if
 sys.exit(0 if ok else 1)
 PYEOF
 ls "$W/plots"/best_cut_heatmap_alexnet.png "$W/plots"/latency_vs_cut_alexnet.png > /dev/null || fail "plots"
+
+# device: nodes are refused with the field's line: the study charges one slowdown per
+# node, and a device node's came out 0 for the edge (every edge step free, exit 0)
+mkdir -p "$W/dev/cfg" "$W/dev/exp"
+sed 's/^    speed: 2 .*/    device: jetson-tx2/' "$SRC/configs/adaptive-dnn.yaml" > "$W/dev/cfg/adaptive-dnn.yaml"
+sed 's|^testbed: .*|testbed: ../cfg/adaptive-dnn.yaml|; s/^models: .*/models: [lenet]/' "$EXP" > "$W/dev/exp/dev.yaml"
+ln=$(grep -n "device: jetson-tx2" "$W/dev/cfg/adaptive-dnn.yaml" | cut -d: -f1)
+"$BUILD/cleave" sweep "$W/dev/exp/dev.yaml" -o "$W/dev/d.h5" > "$W/dev/out" 2>&1; rc=$?
+if [ $rc = 2 ] && [ "$(grep -c . "$W/dev/out")" = 1 ] && [ ! -e "$W/dev/d.h5" ] &&
+   grep -q "adaptive-dnn.yaml:$ln:[0-9]*: field 'nodes\[0\].device': device 'jetson-tx2': the adaptive study charges" "$W/dev/out"; then
+  echo "ok: device node refused with its line"
+else cat "$W/dev/out"; fail "device node: exit $rc"; fi
+# with speed: beside it (an explicit slowdown; the device only sets power) it runs
+sed 's/^    device: jetson-tx2$/    device: jetson-tx2\n    speed: 2/' "$W/dev/cfg/adaptive-dnn.yaml" > "$W/dev/cfg/t" && mv "$W/dev/cfg/t" "$W/dev/cfg/adaptive-dnn.yaml"
+"$BUILD/cleave" sweep "$W/dev/exp/dev.yaml" -o "$W/dev/d.h5" --quiet > "$W/dev/out" 2>&1 || { cat "$W/dev/out"; fail "device + speed: refused"; }
+echo "ok: device + speed: runs"
 echo PASS
