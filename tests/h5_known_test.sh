@@ -213,7 +213,7 @@ else bad "a stopped probe child: exit $rc after ${dt}s"; cat "$T/err"; fi
 # scripts/fuzz_replay_cli.sh (replays fuzzer artifacts through report/sim/merge): contains
 # every known file, and reports a cleave that dies of a signal.
 if out=$(scripts/fuzz_replay_cli.sh -j 2 --commands "report merge" "$C" tests/fuzz/hdf5-known "$f" 2>&1) &&
-   echo "$out" | grep -q "^fuzz_replay_cli: 9 files, 18 commands: .* 0 bad$"; then ok "fuzz_replay_cli: $out"
+   echo "$out" | grep -q "^fuzz_replay_cli: 10 files, 20 commands: .* 0 bad$"; then ok "fuzz_replay_cli: $out"
 else bad "fuzz_replay_cli on the known files"; echo "$out"; fi
 printf '#!/bin/sh\nkill -SEGV $$\n' > "$T/segv"; chmod +x "$T/segv"
 if out=$(scripts/fuzz_replay_cli.sh --commands report "$T/segv" "$f" 2>&1); then bad "fuzz_replay_cli passed a crashing cleave"
