@@ -113,8 +113,7 @@ static cl_status dev_emulate(const char *name, const char *model, const cl_graph
   d->host_median = d->factor + ns + 1;
   d->dev_s = d->host_median + ns + 1;
   d->host_s = d->dev_s + ns + 1;
-  const char *env = getenv("CLEAVE_CALIB_LAYERS");
-  d->host_layers = !(env && !strcmp(env, "0"));
+  d->host_layers = cl_calib_layers_enabled();
   cl_status st = d->host_layers ? cl_calib_layers(o->backend, o->threads, model, g, &d->host, 0, layer) : CL_OK;
   for (int id = 0; st == CL_OK && !d->host_layers && id < n; id++) layer[id] = cl_device_node_time(&d->host, g, id);
   double dev_all = 0, host_all = 0;

@@ -211,6 +211,11 @@ cl_status cl_calib_get(cl_backend backend, int threads, int force, cl_device *ho
 
 /* ---- per-layer calibration of one model ---- */
 
+int cl_calib_layers_enabled(void) {
+  const char *env = getenv("CLEAVE_CALIB_LAYERS");
+  return !(env && !strcmp(env, "0"));
+}
+
 cl_status cl_calib_layers_read(const char *path, const char *model, int n, double *t) {
   cl_config *cf = NULL;
   CL_TRY(cl_config_load(path, &cf));

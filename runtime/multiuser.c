@@ -118,8 +118,7 @@ static cl_status mu_model_devices(cl_mu *mu, const cl_testbed *tb, mu_model *m) 
   if (!any) return CL_OK;
   if (!(m->dev = calloc((size_t)mu->n_nodes, sizeof *m->dev)) || !(m->host = calloc((size_t)mu->n_nodes, sizeof *m->host)))
     return CL_ERR_NOMEM;
-  const char *env = getenv("CLEAVE_CALIB_LAYERS");
-  int layers = !(env && !strcmp(env, "0"));
+  int layers = cl_calib_layers_enabled();
   for (int k = 0; k < mu->n_nodes; k++) {
     if (!mu->dev_speed[k]) continue;
     if (!(m->dev[k] = malloc(sizeof(double) * (size_t)n)) || !(m->host[k] = malloc(sizeof(double) * (size_t)n)))
@@ -138,8 +137,8 @@ static cl_status mu_model_devices(cl_mu *mu, const cl_testbed *tb, mu_model *m) 
   return CL_OK;
 }
 
-/* Slowdown of node @p k for the graph nodes y of @p m with in[y] == 1 (all when @p in is
- * NULL): a device node's device s / host s of those layers with its conditions applied,
+/* Slowdown of node @p k for the graph nodes y of @p m with in[y] == @p which (all when
+ * @p in is NULL): a device node's device s / host s of those layers with its conditions applied,
  * else (or when they have no work) the node's effective slowdown. */
 static double mu_factor(const cl_mu *mu, const cl_testbed *tb, const mu_model *m, int k, const int *in, int which) {
   if (!m->dev || !m->dev[k]) return mu->slow[k];

@@ -120,9 +120,8 @@ static cl_status write_inferences(cl_store *store, const cl_testbed *tb, const c
 /* /devices: every device node's catalogue model and the host calibration its stages
  * were charged against (as a single plan's run writes them, rt_device.c). */
 static cl_status write_devices(cl_store *store, const cl_testbed *tb, const cl_mu *mu) {
-  const char *env = getenv("CLEAVE_CALIB_LAYERS");
-  const char *times = env && !strcmp(env, "0") ? "class model of the host calibration (CLEAVE_CALIB_LAYERS=0)"
-                                               : "each model's layers measured through the executor (cl_calib_layers)";
+  const char *times = cl_calib_layers_enabled() ? "each model's layers measured through the executor (cl_calib_layers)"
+                                                : "class model of the host calibration (CLEAVE_CALIB_LAYERS=0)";
   for (int nd = 0; nd < tb->n_nodes; nd++) {
     const cl_device *host = NULL, *dev = cl_mu_node_device(mu, nd, &host);
     if (!dev) continue;

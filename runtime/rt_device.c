@@ -66,8 +66,7 @@ static cl_status setup_devices(const cl_testbed *tb, const cl_graph *g, cl_rt_se
     snprintf(rn->device, sizeof rn->device, "%s", su->device_models[nd].name);
     /* Host time of each layer: this model's own layers measured through the executor
      * (cached), so a layer's factor does not inherit the class model's error for it. */
-    const char *env = getenv("CLEAVE_CALIB_LAYERS");
-    su->host_layers = !(env && !strcmp(env, "0"));
+    su->host_layers = cl_calib_layers_enabled();
     if (su->host_layers)
       CL_TRY(cl_calib_layers((cl_backend)su->backend, t->threads, su->model, g, &su->host_models[nd], 0, host_s));
     double dev = 0, host = 0;

@@ -134,6 +134,10 @@ cl_status cl_calib_layers(cl_backend backend, int threads, const char *model, co
  *  @p model with @p n nodes and every time is in [0, 1e6] s (else an error status, and
  *  cl_calib_layers measures again). */
 cl_status cl_calib_layers_read(const char *path, const char *model, int n, double *t);
+/** @brief 1 unless CLEAVE_CALIB_LAYERS=0: device factors then take this host's layer
+ *  times from cl_calib_layers (measured per model), else from the host calibration's
+ *  class model (cl_device_node_time on the calibration). */
+int cl_calib_layers_enabled(void);
 /** @brief The CPU model string of this host (/proc/cpuinfo "model name"). */
 const char *cl_calib_cpu_model(void);
 /** @brief Path of a per-host cache file of kind @p kind ("calib", "kernels"):
