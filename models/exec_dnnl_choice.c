@@ -11,7 +11,13 @@
  * the fixed heuristic's candidate by at least 3% (else the heuristic stays: a close
  * race must not flip with noise). Choices are cached per host (models/kernel_choice.c).
  * Timing: thread CPU time on 1 thread (immune to other processes taking the core),
- * wall time otherwise; the minimum of several runs. */
+ * wall time otherwise; the minimum of several runs. Wall time on 2+ threads also
+ * measures the host's other work, so those choices are trusted only when the
+ * co-scheduling probe (cl_blas_coschedule_probe, the wait policy's) finds this
+ * process's threads running together before and after the timing; otherwise they are
+ * used but stored as provisional (models/kernel_choice.c) and timed again by the
+ * first executor that finds the host quiet. CLEAVE_HOST_LOAD=quiet|loaded overrides
+ * the probe (tests). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +89,21 @@ static dnnl_primitive_desc_t make_candidate(cl__dnnl *d, const cl__conv_req *rq,
           &rq->wei_md, rq->bias_md, &dst, rq->strides, rq->dil, rq->pl, rq->pr) != dnnl_success)
     return NULL;
   return pd_create(d, &cd, rq->attr);
+}
+
+/* Is the host quiet enough for wall-clock timings on 2+ threads? Probed once per
+ * executor (@p again: probe anew), ~30 ms. */
+static int host_quiet(cl__dnnl *d, int again) {
+  if (d->kc_host && !again) return d->kc_host == 1;
+  const char *env = getenv("CLEAVE_HOST_LOAD");
+  if (env && (!strcmp(env, "quiet") || !strcmp(env, "loaded"))) {
+    d->kc_host = !strcmp(env, "quiet") ? 1 : 2;
+    d->kc_stalled = d->kc_host == 1 ? 0 : 1;
+    return d->kc_host == 1;
+  }
+  d->kc_stalled = cl_blas_coschedule_probe(NULL);
+  d->kc_host = d->kc_stalled <= 0.03 ? 1 : 2;
+  return d->kc_host == 1;
 }
 
 static const char *impl_of(const_dnnl_primitive_desc_t pd) {
@@ -206,7 +227,10 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
   cl__kc *kc = strcmp(mode, "auto") ? NULL : cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
   char sig[512];
   signature(rq, sig, sizeof sig);
-  int want = kc ? cl__kc_get(kc, sig) : -1;
+  int firm = 1;
+  int want = kc ? cl__kc_get_firm(kc, sig, &firm) : -1;
+  int multi = e->opts.threads > 1;
+  if (want >= 0 && !firm && multi && host_quiet(d, 0)) want = -1; /* provisional: time it again now */
   /* A cached choice stands only where it still has a real kernel (the cache is keyed by
    * the ISA oneDNN uses, so this is a guard, not the rule); else it is measured again. */
   if (want >= 0 && want < KC_N && (pd = real_candidate(d, rq, want))) {
@@ -225,6 +249,7 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
     return pd ? pd : make_candidate(d, rq, KC_BLOCKED);
   }
   /* Measure every distinct candidate (two variants may give the same kernel and layouts). */
+  if (multi) host_quiet(d, 0); /* probed before the first timing */
   double t0 = now_s(0), cost[KC_N];
   dnnl_primitive_desc_t cand[KC_N] = {0};
   int cpu = e->opts.threads == 1, best = -1;
@@ -253,7 +278,10 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
   for (int v = 0; v < KC_N; v++)
     if (v != keep && cand[v]) dnnl_primitive_desc_destroy(cand[v]);
   if (keep < 0) return NULL;
-  if (cl__kc_put(kc, sig, keep) != CL_OK) cl_log_warn("kernel choices: cannot record '%s'", sig);
+  if (!d->kc_measured) d->kc_gen = cl__kc_generation(kc);
+  int now_firm = !multi || host_quiet(d, 0);
+  if (cl__kc_put_firm(kc, sig, keep, now_firm) != CL_OK) cl_log_warn("kernel choices: cannot record '%s'", sig);
+  d->kc_provisional += !now_firm;
   d->kc_layers++;
   d->kc_measured++;
   d->kc_changed += keep != base;
@@ -265,9 +293,15 @@ void cl__dn_choices_done(cl_exec *e) {
   cl__dnnl *d = e->dnnl;
   if (d->kc_measured) {
     cl__kc *kc = cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
+    /* Quiet before the timings, but loaded by their end: not trusted either. */
+    if (kc && e->opts.threads > 1 && d->kc_provisional < d->kc_measured && !host_quiet(d, 1))
+      d->kc_provisional += cl__kc_demote(kc, d->kc_gen);
     if (kc) cl__kc_save(kc);
     cl_log_info("executor (oneDNN): timed kernel candidates of %d layers in %.2f s (cached in %s)", d->kc_measured,
                 d->kc_seconds, kc ? cl__kc_path(kc) : "nowhere");
+    if (d->kc_provisional)
+      cl_log_info("executor (oneDNN): %d of them on a loaded host (co-scheduling probe: %.0f%% stalled): kept as "
+                  "provisional, timed again when the host is quiet", d->kc_provisional, 100 * d->kc_stalled);
   }
 }
 
@@ -278,6 +312,7 @@ cl_status cl__kc_exec_stats(const cl_exec *e, cl__kc_stats *out) {
   out->layers = d->kc_layers;
   out->measured = d->kc_measured;
   out->changed = d->kc_changed;
+  out->provisional = d->kc_provisional;
   out->layout_reorders = d->n_layout_reorders;
   out->concat_copies = d->n_concat_copies;
   out->seconds = d->kc_seconds;

@@ -62,6 +62,11 @@ struct cl__dnnl {
   int kc_layers, kc_measured, kc_changed, n_layout_reorders;
   int n_concat_copies; /* concat inputs copied at run time (not computed in their slot) */
   double kc_seconds;
+  /* Host state for 2+-thread timings (exec_dnnl_choice.c): 0 not probed yet, 1 quiet,
+   * 2 loaded; the probe's stalled fraction; the choice generation of this executor. */
+  int kc_host, kc_provisional;
+  double kc_stalled;
+  unsigned kc_gen;
 };
 
 /* A convolution to create: everything but the source / destination layouts and the

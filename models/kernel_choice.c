@@ -9,7 +9,13 @@
  *     threads: 1
  *     cleave: 0.9.0
  *     choice: <signature> = <candidate>
+ *     choice: <signature> = <candidate> provisional
  *
+ * A provisional choice was timed on 2+ threads while the host was loaded (the
+ * co-scheduling probe found this process's two threads not running together): wall
+ * time then measured the host's other work, and a choice taken so once cost ResNet-18
+ * 2% on 2 threads for as long as the cache lived. It is used as it is while the host
+ * stays loaded, and timed again by the first executor that finds the host quiet.
  * The four key lines must all equal this process's key or the whole file is refused:
  * the file name already carries the key, so a mismatch means a copied, hand-edited or
  * colliding file (two CPU model names that sanitise alike), never a usable one. */
@@ -93,6 +99,8 @@ void cl__kc_key_host(cl_backend backend, int threads, cl__kc_key *key) {
 typedef struct kc_entry {
   char *sig;
   int choice;
+  int firm;     /* 0: provisional (timed on a loaded host) */
+  unsigned gen; /* cl__kc_generation() when put */
 } kc_entry;
 
 struct cl__kc {
@@ -101,6 +109,7 @@ struct cl__kc {
   kc_entry *e;
   int n, cap;
   int dirty;
+  unsigned gen;
 };
 
 static kc_entry *find(const cl__kc *kc, const char *sig) {
@@ -109,15 +118,20 @@ static kc_entry *find(const cl__kc *kc, const char *sig) {
   return NULL;
 }
 
-int cl__kc_get(const cl__kc *kc, const char *sig) {
+int cl__kc_get(const cl__kc *kc, const char *sig) { return cl__kc_get_firm(kc, sig, NULL); }
+
+int cl__kc_get_firm(const cl__kc *kc, const char *sig, int *firm) {
   const kc_entry *x = kc ? find(kc, sig) : NULL;
+  if (firm) *firm = x ? x->firm : 0;
   return x ? x->choice : -1;
 }
 
-static cl_status put(cl__kc *kc, const char *sig, int choice) {
+static cl_status put(cl__kc *kc, const char *sig, int choice, int firm) {
   kc_entry *x = find(kc, sig);
   if (x) {
     x->choice = choice;
+    x->firm = firm;
+    x->gen = kc->gen;
     return CL_OK;
   }
   if (kc->n == kc->cap) { /* cl_vec_reserve lives in cleave_runtime, above this library */
@@ -129,15 +143,36 @@ static cl_status put(cl__kc *kc, const char *sig, int choice) {
   }
   char *s = strdup(sig);
   if (!s) return CL_ERR_NOMEM;
-  kc->e[kc->n++] = (kc_entry){s, choice};
+  kc->e[kc->n++] = (kc_entry){s, choice, firm, kc->gen};
   return CL_OK;
 }
 
-cl_status cl__kc_put(cl__kc *kc, const char *sig, int choice) {
+cl_status cl__kc_put(cl__kc *kc, const char *sig, int choice) { return cl__kc_put_firm(kc, sig, choice, 1); }
+
+cl_status cl__kc_put_firm(cl__kc *kc, const char *sig, int choice, int firm) {
   if (strchr(sig, '\n') || strstr(sig, " = ")) return CL_ERR_INVALID; /* would not read back */
-  CL_TRY(put(kc, sig, choice));
+  CL_TRY(put(kc, sig, choice, firm != 0));
   kc->dirty = 1;
   return CL_OK;
+}
+
+unsigned cl__kc_generation(cl__kc *kc) { return ++kc->gen; }
+
+int cl__kc_demote(cl__kc *kc, unsigned gen) {
+  int n = 0;
+  for (int i = 0; i < kc->n; i++)
+    if (kc->e[i].gen == gen && kc->e[i].firm) {
+      kc->e[i].firm = 0;
+      kc->dirty = 1;
+      n++;
+    }
+  return n;
+}
+
+int cl__kc_provisional(const cl__kc *kc) {
+  int n = 0;
+  for (int i = 0; kc && i < kc->n; i++) n += !kc->e[i].firm;
+  return n;
 }
 
 int cl__kc_count(const cl__kc *kc) { return kc ? kc->n : 0; }
@@ -178,10 +213,12 @@ static cl_status load(cl__kc *kc, const char *path) {
       else if (!same_key(&fk, &kc->key)) st = CL_ERR_CONFIG;
       char *eq = st == CL_OK ? strstr(v, " = ") : NULL, *end = NULL;
       long c = eq ? strtol(eq + 3, &end, 10) : -1;
-      if (st == CL_OK && (!eq || !end || *end || c < 0 || c > 1000)) st = CL_ERR_IO;
+      int firm = 1;
+      if (end && !strcmp(end, " provisional")) firm = 0, end += strlen(end);
+      if (st == CL_OK && (!eq || !end || end == eq + 3 || *end || c < 0 || c > 1000)) st = CL_ERR_IO;
       if (st != CL_OK) break;
       *eq = '\0';
-      st = put(kc, v, (int)c);
+      st = put(kc, v, (int)c, firm);
     } else {
       st = CL_ERR_IO;
     }
@@ -244,8 +281,11 @@ cl_status cl__kc_save(cl__kc *kc) {
    * loaded: its choices for signatures we did not measure are kept. */
   cl__kc *disk = NULL;
   if (cl__kc_open(&kc->key, kc->path, &disk, NULL) == CL_OK) {
-    for (int i = 0; i < disk->n; i++)
-      if (!find(kc, disk->e[i].sig)) CL_TRY(put(kc, disk->e[i].sig, disk->e[i].choice));
+    for (int i = 0; i < disk->n; i++) {
+      kc_entry *x = find(kc, disk->e[i].sig);
+      if (!x) CL_TRY(put(kc, disk->e[i].sig, disk->e[i].choice, disk->e[i].firm));
+      else if (!x->firm && disk->e[i].firm) x->choice = disk->e[i].choice, x->firm = 1; /* firm beats provisional */
+    }
     cl__kc_destroy(disk);
   }
   char tmp[4200];
@@ -258,7 +298,8 @@ cl_status cl__kc_save(cl__kc *kc) {
                "# measured fastest on this host; delete the file to measure again\n");
     fprintf(f, "cpu: %s\nbackend: %s\nthreads: %d\ncleave: %s\n", kc->key.cpu, kc->key.backend, kc->key.threads,
             kc->key.version);
-    for (int i = 0; i < kc->n; i++) fprintf(f, "choice: %s = %d\n", kc->e[i].sig, kc->e[i].choice);
+    for (int i = 0; i < kc->n; i++)
+      fprintf(f, "choice: %s = %d%s\n", kc->e[i].sig, kc->e[i].choice, kc->e[i].firm ? "" : " provisional");
     if (fclose(f) != 0) st = CL_ERR_IO;
   }
   if (st == CL_OK && rename(tmp, kc->path) != 0) st = CL_ERR_IO;

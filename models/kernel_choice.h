@@ -36,8 +36,19 @@ cl_status cl__kc_open(const cl__kc_key *key, const char *path, cl__kc **out, int
 void cl__kc_destroy(cl__kc *kc);
 /* The choice stored for @p sig, or -1. */
 int cl__kc_get(const cl__kc *kc, const char *sig);
-/* Store (or replace) a choice; marks the set for saving. */
+/* The choice stored for @p sig, or -1; *firm (if not NULL) = 0 when it is provisional
+ * (timed on 2+ threads on a loaded host: use it, but time it again on a quiet one). */
+int cl__kc_get_firm(const cl__kc *kc, const char *sig, int *firm);
+/* Store (or replace) a choice; marks the set for saving. cl__kc_put stores a firm one. */
 cl_status cl__kc_put(cl__kc *kc, const char *sig, int choice);
+cl_status cl__kc_put_firm(cl__kc *kc, const char *sig, int choice, int firm);
+/* A new generation: choices put from now on carry it, so cl__kc_demote(kc, gen) can make
+ * exactly them provisional (an executor's measurements, when the host turned out
+ * loaded by the end). Returns the number of choices demoted. */
+unsigned cl__kc_generation(cl__kc *kc);
+int cl__kc_demote(cl__kc *kc, unsigned gen);
+/* How many choices are provisional. */
+int cl__kc_provisional(const cl__kc *kc);
 int cl__kc_count(const cl__kc *kc);
 /* Write the set if it changed (merged with what another process saved meanwhile;
  * written to a temporary file, then renamed). */
@@ -59,6 +70,7 @@ typedef struct cl__kc_stats {
   int layers;          /* convolutions whose kernel came from a choice (cached or measured) */
   int measured;        /* ... of which measured now */
   int changed;         /* ... of which differ from the fixed heuristic's kernel */
+  int provisional;     /* ... of which measured now on a loaded host (2+ threads): not final */
   int layout_reorders; /* run-time reorders between layers whose layouts differ */
   int concat_copies;   /* concat inputs copied at run time instead of written in place */
   double seconds;      /* wall time spent measuring */

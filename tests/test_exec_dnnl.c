@@ -143,14 +143,56 @@ static void test_choice_cache(const char *dir) {
   CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 b", 0));
   CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 a", 1)); /* replaces */
   CL_CHECK(cl__kc_put(kc, "bad = sig", 1) != CL_OK);
+  CL_CHECK_OK(cl__kc_put_firm(kc, "conv in 64x56x56 p", 2, 0)); /* provisional */
+  CL_CHECK_INT_EQ(cl__kc_provisional(kc), 1);
   CL_CHECK_OK(cl__kc_save(kc));
   cl__kc_destroy(kc);
   CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused)); /* round trip */
   CL_CHECK_INT_EQ(refused, 0);
-  CL_CHECK_INT_EQ(cl__kc_count(kc), 2);
+  CL_CHECK_INT_EQ(cl__kc_count(kc), 3);
   CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 a"), 1);
   CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 b"), 0);
   CL_CHECK_INT_EQ(cl__kc_get(kc, "conv in 64x56x56 c"), -1);
+  int firm = -1;
+  CL_CHECK_INT_EQ(cl__kc_get_firm(kc, "conv in 64x56x56 p", &firm), 2);
+  CL_CHECK_INT_EQ(firm, 0); /* read back as provisional */
+  CL_CHECK_INT_EQ(cl__kc_get_firm(kc, "conv in 64x56x56 a", &firm), 1);
+  CL_CHECK_INT_EQ(firm, 1);
+  /* Demotion touches only the generation asked for. */
+  unsigned gen = cl__kc_generation(kc);
+  CL_CHECK_OK(cl__kc_put(kc, "conv in 64x56x56 d", 3));
+  CL_CHECK_INT_EQ(cl__kc_demote(kc, gen), 1);
+  CL_CHECK_INT_EQ(cl__kc_provisional(kc), 2);
+  CL_CHECK_INT_EQ(cl__kc_get_firm(kc, "conv in 64x56x56 a", &firm), 1);
+  CL_CHECK_INT_EQ(firm, 1);
+  cl__kc_destroy(kc);
+  /* Saving merges with the file: a firm choice there beats a provisional one here. */
+  {
+    cl__kc *a = NULL, *b = NULL;
+    CL_CHECK_OK(cl__kc_open(&k1, p1, &a, NULL));
+    CL_CHECK_OK(cl__kc_open(&k1, p1, &b, NULL));
+    CL_CHECK_OK(cl__kc_put(b, "conv in 64x56x56 p", 0)); /* another process timed it on a quiet host */
+    CL_CHECK_OK(cl__kc_save(b));
+    CL_CHECK_OK(cl__kc_put_firm(a, "conv in 64x56x56 e", 1, 0));
+    CL_CHECK_OK(cl__kc_save(a)); /* still holds p as provisional 2 */
+    CL_CHECK_INT_EQ(cl__kc_get_firm(a, "conv in 64x56x56 p", &firm), 0);
+    CL_CHECK_INT_EQ(firm, 1);
+    cl__kc_destroy(a);
+    cl__kc_destroy(b);
+    CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, NULL));
+    CL_CHECK_INT_EQ(cl__kc_get_firm(kc, "conv in 64x56x56 p", &firm), 0);
+    CL_CHECK_INT_EQ(firm, 1);
+    CL_CHECK_INT_EQ(cl__kc_provisional(kc), 1); /* e */
+    cl__kc_destroy(kc);
+  }
+  char bad[1024];
+  cl__kc_key_host(CL_BACKEND_DNNL, 1, &k1);
+  snprintf(bad, sizeof bad, "cpu: %s\nbackend: %s\nthreads: 1\ncleave: %s\nchoice: x = 1 later\n", k1.cpu,
+           k1.backend, k1.version);
+  write_file(p1, bad); /* an unknown suffix is malformed, not a silent choice */
+  CL_CHECK_OK(cl__kc_open(&k1, p1, &kc, &refused));
+  CL_CHECK_INT_EQ(refused, 1);
+  CL_CHECK_INT_EQ(cl__kc_get(kc, "x"), -1);
   cl__kc_destroy(kc);
   CL_CHECK_OK(cl__kc_open(&k2, p1, &kc, &refused)); /* same file, another key: refused */
   CL_CHECK_INT_EQ(refused, 1);
@@ -216,6 +258,7 @@ static void test_choice_outputs(const char *dir) {
     free(yp);
     if (mi == 0) { /* the measured choice, then the cached one */
       setenv("CLEAVE_KERNEL_CHOICE", "auto", 1);
+      setenv("CLEAVE_HOST_LOAD", "quiet", 1); /* the probe's verdict, fixed: see below */
       cl_exec_opts o = cl_exec_opts_default();
       o.backend = CL_BACKEND_DNNL;
       o.threads = 2; /* a set no other test of this process uses: measured here */
@@ -241,8 +284,44 @@ static void test_choice_outputs(const char *dir) {
       cl__kc *kc = NULL;
       CL_CHECK_OK(cl__kc_open(&key, path, &kc, NULL));
       CL_CHECK_INT_EQ(cl__kc_count(kc), s1.measured);
+      CL_CHECK_INT_EQ(cl__kc_provisional(kc), 0);
+      cl__kc_destroy(kc);
+      CL_CHECK_INT_EQ(s1.provisional, 0);
+      /* Timed on a loaded host: used, stored as provisional, used as such while the host
+       * stays loaded, and timed again (then firm) once it is quiet. */
+      remove(path);
+      o.threads = 3; /* a fresh set: nothing cached for 3 threads in this process */
+      cl__kc_stats s3, s4, s5;
+      setenv("CLEAVE_HOST_LOAD", "loaded", 1);
+      CL_CHECK_OK(cl_exec_create(g, &o, &e));
+      CL_CHECK_OK(cl__kc_exec_stats(e, &s3));
+      cl_exec_destroy(e);
+      CL_CHECK(s3.measured > 0);
+      CL_CHECK_INT_EQ(s3.provisional, s3.measured);
+      cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 3, NULL, path, sizeof path);
+      cl__kc_key_host(CL_BACKEND_DNNL, 3, &key);
+      CL_CHECK_OK(cl__kc_open(&key, path, &kc, NULL));
+      CL_CHECK_INT_EQ(cl__kc_provisional(kc), s3.measured); /* saved, marked */
+      cl__kc_destroy(kc);
+      CL_CHECK_OK(cl_exec_create(g, &o, &e)); /* still loaded: the provisional ones are used */
+      CL_CHECK_OK(cl__kc_exec_stats(e, &s4));
+      cl_exec_destroy(e);
+      CL_CHECK_INT_EQ(s4.measured, 0);
+      CL_CHECK_INT_EQ(s4.layers, s3.layers);
+      setenv("CLEAVE_HOST_LOAD", "quiet", 1);
+      CL_CHECK_OK(cl_exec_create(g, &o, &e)); /* quiet now: timed again, firm */
+      CL_CHECK_OK(cl__kc_exec_stats(e, &s5));
+      cl_exec_destroy(e);
+      CL_CHECK_INT_EQ(s5.measured, s3.measured);
+      CL_CHECK_INT_EQ(s5.provisional, 0);
+      CL_CHECK_OK(cl__kc_open(&key, path, &kc, NULL));
+      CL_CHECK_INT_EQ(cl__kc_provisional(kc), 0);
+      CL_CHECK_INT_EQ(cl__kc_count(kc), s3.measured);
       cl__kc_destroy(kc);
       remove(path);
+      printf("resnet18 (3 threads): %d layers timed on a 'loaded' host, all provisional; reused while loaded; "
+             "timed again when 'quiet'\n", s3.measured);
+      unsetenv("CLEAVE_HOST_LOAD");
     }
     cl_graph_destroy(g);
   }

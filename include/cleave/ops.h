@@ -75,5 +75,11 @@ const char *cl_blas_id(void);
  *  at barriers instead of spinning, which collapses on a loaded host); re-exec if
  *  anything changed. No-op with CLEAVE_NO_COREFIX. Returns only if no re-exec. */
 void cl_blas_fix_env(char **argv);
+/** Co-scheduling probe (the one behind the wait policy): a helper thread answers
+ *  round trips for ~25-40 ms; returns the fraction of the median 10 ms window spent in
+ *  round trips slower than 50 us (1 if the helper never ran), and the number of round
+ *  trips in @p round_trips (may be NULL). Above ~3%, two threads of this process do not
+ *  run together: wall-clock timings on 2+ threads measure the host's load. */
+double cl_blas_coschedule_probe(int *round_trips);
 
 #endif

@@ -145,6 +145,13 @@ static double coschedule_slow_fraction(int *n_out) {
   return frac;
 }
 
+double cl_blas_coschedule_probe(int *round_trips) {
+  int n = 0;
+  double f = coschedule_slow_fraction(&n);
+  if (round_trips) *round_trips = n;
+  return f;
+}
+
 /* OpenMP wait policy, chosen once at start (CLEAVE_WAIT_POLICY=auto, the default):
  * "spin" (libgomp's default: spin ~300k iterations at a barrier, then sleep) when the
  * co-scheduling probe finds two threads of ours running together (at most 3% of the
