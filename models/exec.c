@@ -278,6 +278,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   cl_blas_set_threads(e->opts.threads);
   if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_create(e)) != CL_OK) goto error;
   if ((st = cl__sched_create(e)) != CL_OK) goto error;
+  if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_rows_decide(&e)) != CL_OK) goto error;
 finish:
 #undef HERE
   free(consumers);
@@ -310,6 +311,8 @@ cl_backend cl_exec_backend(const cl_exec *e) { return e->backend; }
 void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitives) {
   cl__dnnl_stats(e->dnnl, fallback_steps, ref_primitives);
 }
+
+int cl_exec_row_split_steps(const cl_exec *e) { return e->dnnl ? cl__dnnl_rows_steps(e->dnnl) : 0; }
 
 const char *cl_backend_name(cl_backend b) {
   switch (b) {
@@ -409,6 +412,7 @@ int cl__exec_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
 
 cl_status cl_exec_run(cl_exec *e) {
   if (e->sched) return cl__sched_run(e);
+  if (e->dnnl) return cl__dnnl_run_range(e, 0, e->n_steps);
   for (int k = 0; k < e->n_steps; k++) CL_TRY(cl_exec_run_step(e, k));
   return CL_OK;
 }

@@ -32,6 +32,18 @@ cl_status cl__dnnl_run_step(cl_exec *e, int step, int lane, int threads) {
   (void)e, (void)step, (void)lane, (void)threads;
   return CL_ERR_UNSUPPORTED;
 }
+int cl__dnnl_rows_steps(const cl__dnnl *d) {
+  (void)d;
+  return 0;
+}
+cl_status cl__dnnl_rows_decide(cl_exec **pe) {
+  (void)pe;
+  return CL_OK;
+}
+cl_status cl__dnnl_run_range(cl_exec *e, int a, int b) {
+  (void)e, (void)a, (void)b;
+  return CL_ERR_UNSUPPORTED;
+}
 int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap) {
   (void)e, (void)step, (void)out, (void)cap;
   return 0;
@@ -577,6 +589,7 @@ static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
 
 void cl__dnnl_destroy(cl__dnnl *d) {
   if (!d) return;
+  cl__dn_rows_destroy(d->rows_plan);
   for (int i = 0; i < d->n_calls; i++) free(d->calls[i].args);
   free(d->calls);
   for (int i = 0; i < d->n_prims; i++) dnnl_primitive_destroy(d->prims[i]);
@@ -643,6 +656,8 @@ cl_status cl__dnnl_create(cl_exec *e) {
   e->dnnl = d;
   d->n_nodes = n;
   d->blocked = choose_blocked();
+  d->rows = cl__dn_rows_wanted(e);
+  if (d->rows) d->blocked = 0; /* NHWC: a row range of a batch-1 tensor is a dense tensor */
   omp_set_num_threads(e->opts.threads);
   if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
       dnnl_stream_create(&d->strm, d->eng, dnnl_stream_default_flags) != dnnl_success) {
@@ -686,8 +701,9 @@ cl_status cl__dnnl_create(cl_exec *e) {
     const cl_node *nd = cl_graph_node(g, e->steps[k].pub.node);
     for (int j = 0; j < nd->n_inputs; j++) d->last_use[nd->inputs[j]] = k;
   }
-  if (getenv("CLEAVE_DNNL_CONCAT") && !strcmp(getenv("CLEAVE_DNNL_CONCAT"), "copy")) {
-    /* keep every concat a copy (for comparison) */
+  if ((getenv("CLEAVE_DNNL_CONCAT") && !strcmp(getenv("CLEAVE_DNNL_CONCAT"), "copy")) || d->rows) {
+    /* keep every concat a copy (for comparison; in rows mode a channel slice of an NHWC
+     * buffer is strided, where oneDNN 2.6 has only reference kernels) */
   } else if (plan_concat(e) != CL_OK) {
     free(consumers);
     return CL_ERR_NOMEM;
@@ -775,6 +791,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
   free(consumers);
   if (rc != CL_OK) return rc;
   cl__dn_choices_done(e);
+  if (d->rows) CL_TRY(cl__dn_rows_create(e));
   CL_TRY(dn_lanes(e));
   if (d->n_fallback)
     cl_log_info("executor (oneDNN): %d of %d steps of '%s' run the portable kernel", d->n_fallback, e->n_steps,
@@ -857,6 +874,14 @@ int cl__dnnl_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
 void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
   *fallback = d ? d->n_fallback : 0;
   *ref = d ? d->n_ref : 0;
+}
+
+int cl__dnnl_rows_steps(const cl__dnnl *d) { return cl__dn_rows_split_steps(d); }
+
+cl_status cl__dnnl_run_range(cl_exec *e, int a, int b) {
+  if (e->dnnl->rows_plan) return cl__dn_rows_run(e, a, b);
+  for (int k = a; k < b; k++) CL_TRY(cl__dnnl_run_step(e, k, 0, e->opts.threads));
+  return CL_OK;
 }
 
 #endif

@@ -93,7 +93,7 @@ static dnnl_primitive_desc_t make_candidate(cl__dnnl *d, const cl__conv_req *rq,
 
 /* Is the host quiet enough for wall-clock timings on 2+ threads? Probed once per
  * executor (@p again: probe anew), ~30 ms. */
-static int host_quiet(cl__dnnl *d, int again) {
+int cl__dn_host_quiet(cl__dnnl *d, int again) {
   if (d->kc_host && !again) return d->kc_host == 1;
   const char *env = getenv("CLEAVE_HOST_LOAD");
   if (env && (!strcmp(env, "quiet") || !strcmp(env, "loaded"))) {
@@ -221,6 +221,7 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
   int forced = -1;
   for (int v = 0; v < KC_N; v++)
     if (!strcmp(mode, kc_name[v])) forced = v;
+  if (d->rows) forced = KC_NHWC; /* rows mode: NHWC throughout (exec_dnnl_rows.c) */
   dnnl_primitive_desc_t pd = forced >= 0 ? make_candidate(d, rq, forced) : NULL;
   if (pd && strncmp(impl_of(pd), "ref", 3)) return pd; /* forced where it has a real kernel */
   if (pd) dnnl_primitive_desc_destroy(pd);
@@ -230,7 +231,7 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
   int firm = 1;
   int want = kc ? cl__kc_get_firm(kc, sig, &firm) : -1;
   int multi = e->opts.threads > 1;
-  if (want >= 0 && !firm && multi && host_quiet(d, 0)) want = -1; /* provisional: time it again now */
+  if (want >= 0 && !firm && multi && cl__dn_host_quiet(d, 0)) want = -1; /* provisional: time it again now */
   /* A cached choice stands only where it still has a real kernel (the cache is keyed by
    * the ISA oneDNN uses, so this is a guard, not the rule); else it is measured again. */
   if (want >= 0 && want < KC_N && (pd = real_candidate(d, rq, want))) {
@@ -249,7 +250,7 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
     return pd ? pd : make_candidate(d, rq, KC_BLOCKED);
   }
   /* Measure every distinct candidate (two variants may give the same kernel and layouts). */
-  if (multi) host_quiet(d, 0); /* probed before the first timing */
+  if (multi) cl__dn_host_quiet(d, 0); /* probed before the first timing */
   double t0 = now_s(0), cost[KC_N];
   dnnl_primitive_desc_t cand[KC_N] = {0};
   int cpu = e->opts.threads == 1, best = -1;
@@ -279,7 +280,7 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq) {
     if (v != keep && cand[v]) dnnl_primitive_desc_destroy(cand[v]);
   if (keep < 0) return NULL;
   if (!d->kc_measured) d->kc_gen = cl__kc_generation(kc);
-  int now_firm = !multi || host_quiet(d, 0);
+  int now_firm = !multi || cl__dn_host_quiet(d, 0);
   if (cl__kc_put_firm(kc, sig, keep, now_firm) != CL_OK) cl_log_warn("kernel choices: cannot record '%s'", sig);
   d->kc_provisional += !now_firm;
   d->kc_layers++;
@@ -294,7 +295,7 @@ void cl__dn_choices_done(cl_exec *e) {
   if (d->kc_measured) {
     cl__kc *kc = cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
     /* Quiet before the timings, but loaded by their end: not trusted either. */
-    if (kc && e->opts.threads > 1 && d->kc_provisional < d->kc_measured && !host_quiet(d, 1))
+    if (kc && e->opts.threads > 1 && d->kc_provisional < d->kc_measured && !cl__dn_host_quiet(d, 1))
       d->kc_provisional += cl__kc_demote(kc, d->kc_gen);
     if (kc) cl__kc_save(kc);
     cl_log_info("executor (oneDNN): timed kernel candidates of %d layers in %.2f s (cached in %s)", d->kc_measured,

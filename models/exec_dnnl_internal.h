@@ -24,6 +24,8 @@ typedef struct dn_step {
   float *fb_out;         /* fallback: NCHW output */
 } dn_step;
 
+typedef struct cl__dn_rows cl__dn_rows;
+
 struct cl__dnnl {
   dnnl_engine_t eng;
   dnnl_stream_t strm;
@@ -50,6 +52,8 @@ struct cl__dnnl {
   int n_fallback;
   int n_ref; /* primitives on oneDNN's reference (slow) implementations */
   int blocked; /* force nChw16c activations where channels allow */
+  int rows;    /* rows mode (exec_dnnl_rows.c): NHWC, convolutions and pools split by rows */
+  cl__dn_rows *rows_plan;
   /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
    * its channel offset there, and per root the buffer's layout and memory. */
   int *place_root, *place_off;
@@ -86,8 +90,21 @@ typedef struct cl__conv_req {
 
 /* The chosen convolution primitive descriptor (caller owns it), or NULL. */
 dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq);
+/* Is the host quiet enough for 2+-thread wall-clock timings (co-scheduling probe, or
+ * CLEAVE_HOST_LOAD=quiet|loaded)? Probed once per executor; @p again: probe anew. */
+int cl__dn_host_quiet(cl__dnnl *d, int again);
 /* After all primitives exist: save newly measured choices, log what was measured. */
 void cl__dn_choices_done(cl_exec *e);
+
+/* Rows mode (exec_dnnl_rows.c): after every step is built, give the row-splittable
+ * ones their two single-threaded calls and decide the barriers; run steps [a, b). */
+int cl__dn_rows_wanted(const cl_exec *e);
+cl_status cl__dn_rows_create(cl_exec *e);
+void cl__dn_rows_destroy(cl__dn_rows *r);
+cl_status cl__dn_rows_run(cl_exec *e, int a, int b);
+int cl__dn_rows_split_steps(const cl__dnnl *d);
+/* Fewest output rows per thread for a split step (CLEAVE_DNNL_ROWS_MIN, default 4). */
+int cl__dn_rows_min(void);
 
 #define DN_TRY(call, what)                                                                   \
   do {                                                                                       \

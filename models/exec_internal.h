@@ -71,6 +71,13 @@ void cl__dnnl_destroy(cl__dnnl *d);
 void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref);
 cl_status cl__dnnl_run_step(cl_exec *e, int step, int lane, int threads);
 int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap);
+/* Run steps [a, b) one after another (rows mode: split chains side by side on two
+ * threads, exec_dnnl_rows.c); how many steps rows mode splits (0: not in rows mode). */
+cl_status cl__dnnl_run_range(cl_exec *e, int a, int b);
+int cl__dnnl_rows_steps(const cl__dnnl *d);
+/* CL_ROWS_AUTO on 2 threads: time this executor against its rows-mode twin (once per
+ * host and graph, cached with the kernel choices) and keep the faster in *pe. */
+cl_status cl__dnnl_rows_decide(cl_exec **pe);
 int cl__dnnl_available(void);
 const char *cl__dnnl_version(void);
 

@@ -177,6 +177,7 @@ done:
 /* ---- execution --------------------------------------------------------------------- */
 
 static cl_status run_serial(cl_exec *e, int a, int b) {
+  if (e->dnnl) return cl__dnnl_run_range(e, a, b); /* rows mode splits chains inside it */
   for (int k = a; k < b; k++) CL_TRY(cl__exec_run_lane(e, k, 0, e->opts.threads));
   return CL_OK;
 }

@@ -49,7 +49,21 @@ typedef struct cl_exec_opts {
   int plan_only;          /* build the step list only: no weights needed, no buffers (simulation) */
   int inter_op;           /* cl_inter_op: run independent branches side by side (AUTO: the
                              CLEAVE_INTEROP environment variable, default auto = measured) */
+  int row_split;          /* cl_row_split: oneDNN on 2 threads, chains of layers split by rows
+                             (AUTO: CLEAVE_DNNL_ROWS, default auto = measured per model) */
 } cl_exec_opts;
+
+/** Rows mode (oneDNN backend, exactly 2 threads, batch 1; docs/runtime.md): activations
+ *  NHWC and each convolution / pooling split into two single-threaded primitives over
+ *  the top and bottom halves of its output rows, a chain of them run in one parallel
+ *  region with barriers only where a halo crosses, so each core keeps its rows in its
+ *  own cache from layer to layer. Wins on depthwise networks (mobilenet_v2), loses
+ *  where Winograd or zero-copy concatenation matter. AUTO defers to CLEAVE_DNNL_ROWS:
+ *  "off", "on", or unset / "auto": for a graph with a grouped convolution and no concat,
+ *  both executors are timed once per host and the choice cached with the kernel
+ *  choices (provisional when timed on a loaded host); otherwise off. Outputs equal the
+ *  unsplit NHWC executor's to rounding. */
+typedef enum cl_row_split { CL_ROWS_AUTO = 0, CL_ROWS_OFF, CL_ROWS_ON } cl_row_split;
 
 /** Inter-operator parallelism (threads >= 2): independent steps (Inception branches, a
  *  residual downsample beside the main path) run concurrently, one thread each,
@@ -111,6 +125,10 @@ void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitiv
 /** @brief Branch groups (segments at least two steps wide) and how many of them run
  *  their branches in parallel; both 0 when the executor runs serially. */
 void cl_exec_parallel_groups(const cl_exec *e, int *groups, int *parallel);
+
+/** @brief Steps the oneDNN backend runs split by rows over two threads (rows mode,
+ *  docs/runtime.md); 0 when not in rows mode. */
+int cl_exec_row_split_steps(const cl_exec *e);
 
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);
