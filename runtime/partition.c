@@ -88,6 +88,7 @@ cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI
   o.threads = threads;
   o.backend = backend;
   o.run_mask = mask;
+  o.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
   st = cl_exec_create(g, &o, &p->exec);
   if (st != CL_OK) goto error;
   st = CL_ERR_NOMEM;

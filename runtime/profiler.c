@@ -73,6 +73,7 @@ cl_status cl_profiler_measure(const cl_graph *g, const cl_profiler_opts *opts, c
   eo.threads = o.threads;
   eo.backend = o.backend;
   eo.fuse = o.fuse;
+  eo.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
   cl_exec *e = NULL;
   CL_TRY(cl_exec_create(g, &eo, &e));
   cl_status st = CL_ERR_NOMEM;
