@@ -40,6 +40,10 @@ cl_status cl__dnnl_rows_decide(cl_exec **pe) {
   (void)pe;
   return CL_OK;
 }
+int cl__dnnl_step_lane_safe(const cl_exec *e, int k) {
+  (void)e, (void)k;
+  return 1;
+}
 cl_status cl__dnnl_run_range(cl_exec *e, int a, int b) {
   (void)e, (void)a, (void)b;
   return CL_ERR_UNSUPPORTED;
@@ -877,6 +881,24 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
 }
 
 int cl__dnnl_rows_steps(const cl__dnnl *d) { return cl__dn_rows_split_steps(d); }
+
+/* Implementations whose work split is fixed at creation by the thread count: run by
+ * one thread of a team, they leave part of their output unwritten (exec_dnnl_avx2 runs
+ * every zoo model with every branch group forced parallel, NHWC layers included). */
+static int team_unsafe_impl(const char *impl) { return impl && strstr(impl, "tbb") != NULL; }
+
+int cl__dnnl_step_lane_safe(const cl_exec *e, int k) {
+  const cl__dnnl *d = e->dnnl;
+  const dn_step *st = &d->steps[k];
+  for (int c = st->first_call; c < st->first_call + st->n_calls; c++) {
+    const_dnnl_primitive_desc_t pd = NULL;
+    const char *impl = NULL;
+    if (dnnl_primitive_get_primitive_desc(d->calls[c].prim, &pd) != dnnl_success ||
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || team_unsafe_impl(impl))
+      return 0;
+  }
+  return 1;
+}
 
 cl_status cl__dnnl_run_range(cl_exec *e, int a, int b) {
   if (e->dnnl->rows_plan) return cl__dn_rows_run(e, a, b);

@@ -48,6 +48,7 @@ struct cl__dn_rows {
   uint8_t *barrier; /* split step: a barrier before it (inside a region) */
   int *call;        /* split step: d->calls index of thread 0's call; thread 1's is next */
   int n_split, n_barriers;
+  int all_barriers; /* CLEAVE_DNNL_ROWS_BARRIERS=all: one before every split step */
 };
 
 /* Rows [r0, r1) of a batch-1 plain tensor whose H stride is outside C and W (NHWC, or
@@ -232,6 +233,7 @@ cl_status cl__dn_rows_create(cl_exec *e) {
   if (!r) return CL_ERR_NOMEM;
   d->rows_plan = r;
   r->n_steps = n;
+  r->all_barriers = getenv("CLEAVE_DNNL_ROWS_BARRIERS") && !strcmp(getenv("CLEAVE_DNNL_ROWS_BARRIERS"), "all");
   r->mode = calloc((size_t)(n ? n : 1), 1);
   r->barrier = calloc((size_t)(n ? n : 1), 1);
   r->call = calloc((size_t)(n ? n : 1), sizeof(int));
@@ -322,15 +324,18 @@ cl_status cl__dn_rows_run(cl_exec *e, int a, int b) {
     while (end < b && r->mode[end] != RS_RUN) end++;
     atomic_int err;
     atomic_init(&err, 0);
+    int all = r->all_barriers;
 #pragma omp parallel num_threads(2)
     {
-      int t = omp_get_thread_num();
+      int t = omp_get_thread_num(), team = omp_get_num_threads();
       for (int j = k; j < end; j++) {
         if (r->mode[j] != RS_SPLIT) continue;
-        if (j > k && r->barrier[j]) {
+        if (j > k && (r->barrier[j] || all)) {
 #pragma omp barrier
         }
-        if (!atomic_load(&err) && exec_call(d, t, r->call[j] + t) != CL_OK) atomic_store(&err, 1);
+        /* A team of one (OpenMP may give fewer threads than asked) runs both halves. */
+        for (int h = t; h < 2; h += team)
+          if (!atomic_load(&err) && exec_call(d, t, r->call[j] + h) != CL_OK) atomic_store(&err, 1);
       }
     }
     if (atomic_load(&err)) {
@@ -428,10 +433,12 @@ cl_status cl__dnnl_rows_decide(cl_exec **pe) {
   if (!e->dnnl || e->opts.threads != 2 || e->opts.plan_only || rows_mode(&e->opts) != CL_ROWS_AUTO ||
       !rows_candidate(e))
     return CL_OK;
+  /* CLEAVE_KERNEL_CHOICE other than auto: fixed heuristics, nothing timed (rows off). */
   cl__kc *kc = strcmp(cl__kc_mode(), "auto") ? NULL : cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
+  if (!kc) return CL_OK;
   char sig[96];
   snprintf(sig, sizeof sig, "rows graph %016llx steps %d", (unsigned long long)rows_signature(e), e->n_steps);
-  int firm = 0, want = kc ? cl__kc_get_firm(kc, sig, &firm) : -1;
+  int firm = 0, want = cl__kc_get_firm(kc, sig, &firm);
   if (want >= 0 && !firm && cl__dn_host_quiet(e->dnnl, 0)) want = -1; /* provisional: time again */
   cl_exec_opts o = e->opts;
   o.row_split = CL_ROWS_ON;
@@ -453,7 +460,7 @@ cl_status cl__dnnl_rows_decide(cl_exec **pe) {
     }
     use = tr < 0.97 * tb;
     quiet = quiet && cl__dn_host_quiet(e->dnnl, 1);
-    if (kc && (cl__kc_put_firm(kc, sig, use, quiet) != CL_OK || cl__kc_save(kc) != CL_OK))
+    if (cl__kc_put_firm(kc, sig, use, quiet) != CL_OK || cl__kc_save(kc) != CL_OK)
       cl_log_warn("executor (oneDNN): the rows-mode choice of '%s' is not cached", cl_graph_name(e->g));
     cl_log_info("executor (oneDNN): '%s' on 2 threads: %.3f ms whole-layer, %.3f ms split by rows: %s%s",
                 cl_graph_name(e->g), 1e3 * tb, 1e3 * tr, use ? "rows" : "whole layers",

@@ -74,6 +74,11 @@ int cl__dnnl_step_spans(const cl_exec *e, int step, cl__span *out, int cap);
 /* Run steps [a, b) one after another (rows mode: split chains side by side on two
  * threads, exec_dnnl_rows.c); how many steps rows mode splits (0: not in rows mode). */
 cl_status cl__dnnl_run_range(cl_exec *e, int a, int b);
+/* Can step k run on one thread of an OpenMP team (inter-op task mode)? Not if one of
+ * its primitives splits its work by the thread count it was created with, whatever
+ * it is run with: oneDNN 2.6's NHWC batch norm on AVX2 ("bnorm_tbb_jit") then computes
+ * only its own share (resnet50_v2 with NHWC layers on an AVX2 host: 33% relative error). */
+int cl__dnnl_step_lane_safe(const cl_exec *e, int k);
 int cl__dnnl_rows_steps(const cl__dnnl *d);
 /* CL_ROWS_AUTO on 2 threads: time this executor against its rows-mode twin (once per
  * host and graph, cached with the kernel choices) and keep the faster in *pe. */

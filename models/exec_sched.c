@@ -154,6 +154,9 @@ static cl_status build_dag(cl_exec *e, cl__sched *s) {
       if (off[j + 1] > off[j] && ++cnt[level[j]] > width) width = cnt[level[j]];
     }
     s->cand[g] = width >= 2;
+    /* A step whose kernel needs the team it was created for keeps its segment serial. */
+    for (int j = a; j < b && s->cand[g]; j++)
+      if (e->dnnl && !cl__dnnl_step_lane_safe(e, j)) s->cand[g] = 0;
   }
   for (int k = 0; k < S; k++) s->succ_off[k + 1] += s->succ_off[k];
   s->succ = malloc(sizeof(int) * (size_t)(n_edges + 1));

@@ -61,7 +61,8 @@ typedef struct cl_exec_opts {
  *  where Winograd or zero-copy concatenation matter. AUTO defers to CLEAVE_DNNL_ROWS:
  *  "off", "on", or unset / "auto": for a graph with a grouped convolution and no concat,
  *  both executors are timed once per host and the choice cached with the kernel
- *  choices (provisional when timed on a loaded host); otherwise off. Outputs equal the
+ *  choices (provisional when timed on a loaded host); otherwise off (also with
+ *  CLEAVE_KERNEL_CHOICE other than auto, where nothing is timed). Outputs equal the
  *  unsplit NHWC executor's to rounding. */
 typedef enum cl_row_split { CL_ROWS_AUTO = 0, CL_ROWS_OFF, CL_ROWS_ON } cl_row_split;
 
