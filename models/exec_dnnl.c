@@ -803,7 +803,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
   return CL_OK;
 }
 
-static cl_status dn_exec_calls(cl__dnnl *d, int lane, int from, int to) {
+cl_status dn_exec_calls(cl__dnnl *d, int lane, int from, int to) {
   dnnl_exec_arg_t *argv = d->argv + (size_t)lane * (size_t)(d->max_args + 1);
   for (int c = from; c < to; c++) {
     int n = d->calls[c].nargs;

@@ -143,10 +143,13 @@ int cl__dn_rows_min(void);
 #define build_fallback cl__dn_build_fallback
 #define plan_concat cl__dn_plan_concat
 #define weighted_args cl__dn_weighted_args
+#define dn_exec_calls cl__dn_dn_exec_calls
 
 void *dn_alloc(cl_exec *e, size_t bytes);
 dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr);
 cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* Execute calls [from, to) on lane @p lane (its stream, scratchpad and argument slots). */
+cl_status dn_exec_calls(cl__dnnl *d, int lane, int from, int to);
 void plain_md(dnnl_memory_desc_t *md, cl_shape s, int is2d);
 void any_md(dnnl_memory_desc_t *md, cl_shape s);
 void blocked_md(dnnl_memory_desc_t *md, cl_shape s);

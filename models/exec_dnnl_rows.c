@@ -300,16 +300,6 @@ cl_status cl__dn_rows_create(cl_exec *e) {
 
 int cl__dn_rows_split_steps(const cl__dnnl *d) { return d && d->rows_plan ? d->rows_plan->n_split : 0; }
 
-static cl_status exec_call(cl__dnnl *d, int lane, int c) {
-  dnnl_exec_arg_t *argv = d->argv + (size_t)lane * (size_t)(d->max_args + 1);
-  int n = d->calls[c].nargs;
-  memcpy(argv, d->calls[c].args, sizeof *argv * (size_t)n);
-  argv[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, d->lane_scratch[lane]};
-  return dnnl_primitive_execute(d->calls[c].prim, d->lane_strm[lane], n + 1, argv) == dnnl_success
-             ? CL_OK
-             : CL_ERR_INTERNAL;
-}
-
 cl_status cl__dn_rows_run(cl_exec *e, int a, int b) {
   cl__dnnl *d = e->dnnl;
   const cl__dn_rows *r = d->rows_plan;
@@ -335,7 +325,7 @@ cl_status cl__dn_rows_run(cl_exec *e, int a, int b) {
         }
         /* A team of one (OpenMP may give fewer threads than asked) runs both halves. */
         for (int h = t; h < 2; h += team)
-          if (!atomic_load(&err) && exec_call(d, t, r->call[j] + h) != CL_OK) atomic_store(&err, 1);
+          if (!atomic_load(&err) && dn_exec_calls(d, t, r->call[j] + h, r->call[j] + h + 1) != CL_OK) atomic_store(&err, 1);
       }
     }
     if (atomic_load(&err)) {
@@ -387,6 +377,11 @@ static uint64_t rows_signature(const cl_exec *e) {
 
 static double wall_s(void) { return omp_get_wtime(); }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* Both executors' steady-state time: @p n rounds, each running a three times, then b
  * three times (the first run of a block refills the caches the other executor
  * evicted; steady state is what a run of inferences sees), the best of the last two
@@ -412,16 +407,8 @@ static cl_status race(cl_exec *a, cl_exec *b, int n, double *ta, double *tb) {
     free(x);
     return s;
   }
-  for (int i = 1; i < n; i++) /* insertion sorts: n is small */
-    for (int j = i; j > 0 && x[j] < x[j - 1]; j--) {
-      double t = x[j];
-      x[j] = x[j - 1], x[j - 1] = t;
-    }
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && y[j] < y[j - 1]; j--) {
-      double t = y[j];
-      y[j] = y[j - 1], y[j - 1] = t;
-    }
+  qsort(x, (size_t)n, sizeof *x, cmp_double);
+  qsort(y, (size_t)n, sizeof *y, cmp_double);
   *ta = x[n / 2];
   *tb = y[n / 2];
   free(x);
