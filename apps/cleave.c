@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
   /* may re-exec with OPENBLAS_CORETYPE=SkylakeX, OMP_WAIT_POLICY=passive */
   if (runs_kernels(argc, argv)) cl_blas_fix_env(argv);
   cl_cli_init();
+  (void)cl_log_level(); /* CLEAVE_LOG read (and a bad value reported) once, up front */
   cl__argc = argc;
   cl__argv = argv;
   cl_output_register_args(argc, argv); /* an output never replaces one of the command's inputs */

@@ -63,6 +63,16 @@ expect2 ".*bad/device-raspi4.csv:2: expected model,block" devices check --scissi
 if "$C" infer lenet --reps 1 --warmup 0 --save-output "$T/y.bin" --force > /dev/null 2>&1 && [ "$(stat -c %s "$T/y.bin")" = 40 ] &&
    [ "$(ls "$T" | grep -c '^y.bin')" = 1 ]; then ok "infer --save-output --force: 10 floats, no temporary left"
 else bad "infer --save-output --force"; ls -la "$T"; fi
+# CLEAVE_LOG=1 shows the info lines (what the executor measured and chose), unset none,
+# a bad value one warning
+if "$C" infer lenet --reps 1 --warmup 0 --backend dnnl > /dev/null 2>&1; then
+  CLEAVE_CALIB_DIR="$T/log1" CLEAVE_LOG=1 "$C" infer lenet --reps 1 --warmup 0 > /dev/null 2> "$T/err"
+  grep -q "^cleave: executor (oneDNN): timed kernel candidates" "$T/err" && ok "CLEAVE_LOG=1: info lines" || { bad "CLEAVE_LOG=1"; cat "$T/err"; }
+  CLEAVE_CALIB_DIR="$T/log0" "$C" infer lenet --reps 1 --warmup 0 > /dev/null 2> "$T/err"
+  [ ! -s "$T/err" ] && ok "CLEAVE_LOG unset: quiet" || { bad "CLEAVE_LOG unset"; cat "$T/err"; }
+fi
+CLEAVE_LOG=loud "$C" infer lenet --reps 1 --warmup 0 > /dev/null 2> "$T/err"
+[ "$(grep -c "warning: CLEAVE_LOG='loud' is not 0, 1 or 2" "$T/err")" = 1 ] && ok "CLEAVE_LOG=loud: one warning" || { bad "CLEAVE_LOG=loud"; cat "$T/err"; }
 # every command and subcommand answers --help with its usage on stdout and exit 0
 for c in models infer profile report merge run sim plan sweep devices calibrate "devices list" "devices fit" \
          "devices check" "devices emulate" "plan scission" "plan neurosurgeon" "plan dads" "plan coedge" \

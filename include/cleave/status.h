@@ -42,7 +42,8 @@ void cl_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cl_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** @brief Log an info line to stderr when verbosity >= 1. */
 void cl_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/** @brief Set verbosity: 0 quiet (errors+warnings), 1 info, 2 debug. */
+/** @brief Set verbosity: 0 quiet (errors+warnings), 1 info, 2 debug. Unset, it comes from
+ *  the CLEAVE_LOG environment variable (0, 1 or 2; anything else warns and means 0). */
 void cl_log_set_level(int level);
 int cl_log_level(void);
 /** @brief Redirect every log line (as printed, e.g. "cleave: error: ...", without the
