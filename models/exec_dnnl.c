@@ -36,7 +36,15 @@ int cl__dnnl_rows_steps(const cl__dnnl *d) {
   (void)d;
   return 0;
 }
+int cl__dnnl_preact_steps(const cl__dnnl *d) {
+  (void)d;
+  return 0;
+}
 cl_status cl__dnnl_rows_decide(cl_exec **pe) {
+  (void)pe;
+  return CL_OK;
+}
+cl_status cl__dnnl_preact_decide(cl_exec **pe) {
   (void)pe;
   return CL_OK;
 }
@@ -594,6 +602,7 @@ static cl_status build_fc(cl_exec *e, int k, dn_step *st) {
 void cl__dnnl_destroy(cl__dnnl *d) {
   if (!d) return;
   cl__dn_rows_destroy(d->rows_plan);
+  cl__dn_preact_destroy(d);
   for (int i = 0; i < d->n_calls; i++) free(d->calls[i].args);
   free(d->calls);
   for (int i = 0; i < d->n_prims; i++) dnnl_primitive_destroy(d->prims[i]);
@@ -724,10 +733,14 @@ cl_status cl__dnnl_create(cl_exec *e) {
     }
   }
   uint8_t *absorbed = calloc((size_t)(e->n_steps ? e->n_steps : 1), 1); /* add steps fused into a conv */
-  if (!absorbed) {
+  int *fused_bn = malloc(sizeof(int) * (size_t)(e->n_steps ? e->n_steps : 1)); /* conv step -> its batch norm */
+  if (!absorbed || !fused_bn) {
+    free(absorbed);
+    free(fused_bn);
     free(consumers);
     return CL_ERR_NOMEM;
   }
+  for (int k = 0; k < e->n_steps; k++) fused_bn[k] = -1;
   cl_status rc = CL_OK;
   for (int k = 0; k < e->n_steps && rc == CL_OK; k++) {
     cl__exec_step *s = &e->steps[k];
@@ -750,6 +763,11 @@ cl_status cl__dnnl_create(cl_exec *e) {
     int first_call = d->n_calls;
     switch (s->node.op) {
       case CL_OP_CONV: {
+        if (fused_bn[k] >= 0) { /* batch norm + 1x1 convolution, cleave's kernel */
+          rc = cl__dn_build_preact(e, k, fused_bn[k], st);
+          if (rc == CL_ERR_UNSUPPORTED) rc = CL_ERR_INTERNAL; /* the batch norm was not built */
+          break;
+        }
         fuse_info fi = find_sum_fusion(e, k, consumers);
         rc = build_conv(e, k, st, fi);
         if (rc == CL_OK && fi.add_step >= 0) absorbed[fi.add_step] = 1;
@@ -764,7 +782,15 @@ cl_status cl__dnnl_create(cl_exec *e) {
       case CL_OP_MAXPOOL:
       case CL_OP_AVGPOOL:
       case CL_OP_GAP: rc = build_pool(e, k, st); break;
-      case CL_OP_BATCHNORM: rc = build_bn(e, k, st); break;
+      case CL_OP_BATCHNORM: {
+        int k2 = cl__dn_preact_target(e, k, consumers);
+        if (k2 >= 0 && find_sum_fusion(e, k2, consumers).add_step < 0) {
+          fused_bn[k2] = k; /* computed by the convolution step: nothing here */
+          break;
+        }
+        rc = build_bn(e, k, st);
+        break;
+      }
       case CL_OP_RELU:
       case CL_OP_RELU6:
       case CL_OP_SIGMOID:
@@ -787,11 +813,12 @@ cl_status cl__dnnl_create(cl_exec *e) {
         rc = dn_export(e, st, o);
         st->n_pre = pre;
       }
-    } else {
+    } else if (!st->preact) {
       st->n_pre = st->n_calls;
     }
   }
   free(absorbed);
+  free(fused_bn);
   free(consumers);
   if (rc != CL_OK) return rc;
   cl__dn_choices_done(e);
@@ -842,6 +869,8 @@ cl_status cl__dnnl_run_step(cl_exec *e, int k, int lane, int threads) {
     cl_tensor tout = {st->fb_out, s->node.out, 0, s->node.out.h};
     cl_op_ctx ctx = {lane ? e->lane_ws[lane] : e->workspace, e->workspace_bytes, threads};
     CL_TRY(cl_op_get(s->node.op)->run(&s->node, pin, nd->n_inputs, &tout, 0, tout.shape.h, &ctx));
+  } else if (st->preact) {
+    cl__dn_run_preact(d, st->preact - 1, lane, threads);
   }
   CL_TRY(dn_exec_calls(d, lane, c0 + st->n_pre, c0 + st->n_calls));
   return CL_OK;
@@ -863,6 +892,12 @@ int cl__dnnl_step_spans(const cl_exec *e, int k, cl__span *out, int cap) {
       dnnl_memory_get_data_handle(arg->memory, &h);
       out[n] = (cl__span){h, dnnl_memory_desc_get_size(md), arg->arg == DNNL_ARG_DST};
     }
+  if (st->preact) {
+    cl__span two[2];
+    cl__dn_preact_spans(d, st->preact - 1, two, 2);
+    for (int j = 0; j < 2; j++, n++)
+      if (n < cap) out[n] = two[j];
+  }
   if (st->fallback) {
     const cl_node *nd = cl_graph_node(e->g, e->steps[k].pub.node);
     for (int j = 0; j <= nd->n_inputs; j++, n++) {
@@ -881,6 +916,7 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
 }
 
 int cl__dnnl_rows_steps(const cl__dnnl *d) { return cl__dn_rows_split_steps(d); }
+int cl__dnnl_preact_steps(const cl__dnnl *d) { return d ? d->n_preact_steps : 0; }
 
 /* Implementations whose work split is fixed at creation by the thread count: run by
  * one thread of a team, they leave part of their output unwritten (exec_dnnl_avx2 runs

@@ -22,7 +22,10 @@ typedef struct dn_step {
   int fallback;          /* run the portable kernel on NCHW copies */
   float **fb_in;         /* fallback: NCHW input pointers */
   float *fb_out;         /* fallback: NCHW output */
+  int preact;            /* fused pre-activation 1x1 kernel (exec_dnnl_preact.c): d->pa index + 1, 0 none */
 } dn_step;
+
+typedef struct cl__dn_preact cl__dn_preact;
 
 typedef struct cl__dn_rows cl__dn_rows;
 
@@ -54,6 +57,8 @@ struct cl__dnnl {
   int blocked; /* force nChw16c activations where channels allow */
   int rows;    /* rows mode (exec_dnnl_rows.c): NHWC, convolutions and pools split by rows */
   cl__dn_rows *rows_plan;
+  cl__dn_preact **pa; /* fused batch norm + 1x1 convolution steps (exec_dnnl_preact.c) */
+  int n_pa, cap_pa, n_preact_steps;
   /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
    * its channel offset there, and per root the buffer's layout and memory. */
   int *place_root, *place_off;
@@ -95,6 +100,20 @@ dnnl_primitive_desc_t cl__dn_conv_choose(cl_exec *e, const cl__conv_req *rq);
 int cl__dn_host_quiet(cl__dnnl *d, int again);
 /* After all primitives exist: save newly measured choices, log what was measured. */
 void cl__dn_choices_done(cl_exec *e);
+
+/* Batch norm fused into the 1x1 convolution that alone reads it (exec_dnnl_preact.c):
+ * the convolution step that absorbs batch-norm step k (timed or cached choice), or -1;
+ * build that step; run it; its byte ranges; free the plans. */
+int cl__dn_preact_target(cl_exec *e, int k, const int *consumers);
+cl_status cl__dn_build_preact(cl_exec *e, int k2, int kb, dn_step *st);
+void cl__dn_run_preact(cl__dnnl *d, int i, int lane, int threads);
+int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap);
+void cl__dn_preact_destroy(cl__dnnl *d);
+/* A hash of what a whole-graph choice depends on (steps, their ops, sizes, exports). */
+uint64_t cl__dn_graph_signature(const cl_exec *e);
+/* Both executors' steady-state time (exec_dnnl_rows.c: @p n rounds of blocks of three
+ * runs each, the first of a block dropped; medians). */
+cl_status cl__dn_race(cl_exec *a, cl_exec *b, int n, double *ta, double *tb);
 
 /* Rows mode (exec_dnnl_rows.c): after every step is built, give the row-splittable
  * ones their two single-threaded calls and decide the barriers; run steps [a, b). */

@@ -360,7 +360,7 @@ static int rows_candidate(const cl_exec *e) {
   return grouped;
 }
 
-static uint64_t rows_signature(const cl_exec *e) {
+uint64_t cl__dn_graph_signature(const cl_exec *e) {
   uint64_t h = 1469598103934665603ull;
 #define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
   MIX(e->n_steps);
@@ -387,7 +387,7 @@ static int cmp_double(const void *a, const void *b) {
  * evicted; steady state is what a run of inferences sees), the best of the last two
  * per block; the median over rounds. Strict alternation measured rows mode at 3.1 ms
  * for mobilenet_v2 where it runs at 2.7 ms. */
-static cl_status race(cl_exec *a, cl_exec *b, int n, double *ta, double *tb) {
+cl_status cl__dn_race(cl_exec *a, cl_exec *b, int n, double *ta, double *tb) {
   double *x = malloc(sizeof(double) * (size_t)n * 2), *y = x + n;
   if (!x) return CL_ERR_NOMEM;
   cl_status s = CL_OK;
@@ -424,7 +424,7 @@ cl_status cl__dnnl_rows_decide(cl_exec **pe) {
   cl__kc *kc = strcmp(cl__kc_mode(), "auto") ? NULL : cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
   if (!kc) return CL_OK;
   char sig[96];
-  snprintf(sig, sizeof sig, "rows graph %016llx steps %d", (unsigned long long)rows_signature(e), e->n_steps);
+  snprintf(sig, sizeof sig, "rows graph %016llx steps %d", (unsigned long long)cl__dn_graph_signature(e), e->n_steps);
   int firm = 0, want = cl__kc_get_firm(kc, sig, &firm);
   if (want >= 0 && !firm && cl__dn_host_quiet(e->dnnl, 0)) want = -1; /* provisional: time again */
   cl_exec_opts o = e->opts;
@@ -440,7 +440,7 @@ cl_status cl__dnnl_rows_decide(cl_exec **pe) {
   if (use < 0) {
     int quiet = cl__dn_host_quiet(e->dnnl, 0);
     double tb = 0, tr = 0;
-    st = race(e, alt, 5, &tb, &tr);
+    st = cl__dn_race(e, alt, 5, &tb, &tr);
     if (st != CL_OK) {
       cl_exec_destroy(alt);
       return st;

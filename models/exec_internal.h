@@ -80,9 +80,12 @@ cl_status cl__dnnl_run_range(cl_exec *e, int a, int b);
  * only its own share (resnet50_v2 with NHWC layers on an AVX2 host: 33% relative error). */
 int cl__dnnl_step_lane_safe(const cl_exec *e, int k);
 int cl__dnnl_rows_steps(const cl__dnnl *d);
+int cl__dnnl_preact_steps(const cl__dnnl *d);
 /* CL_ROWS_AUTO on 2 threads: time this executor against its rows-mode twin (once per
  * host and graph, cached with the kernel choices) and keep the faster in *pe. */
 cl_status cl__dnnl_rows_decide(cl_exec **pe);
+/* Keep or drop the batch-norm + 1x1 fusion of the graph (exec_dnnl_preact.c: timed once). */
+cl_status cl__dnnl_preact_decide(cl_exec **pe);
 int cl__dnnl_available(void);
 const char *cl__dnnl_version(void);
 

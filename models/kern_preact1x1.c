@@ -19,7 +19,9 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-int cl_preact1x1_available(void) { return 1; }
+int cl_preact1x1_available(void) {
+  return 1;
+}
 
 /* Positions per tile: the transformed tile (cin x PT floats) within ~128 KB. */
 static int tile_pos(const cl_preact1x1 *p) {
@@ -29,22 +31,27 @@ static int tile_pos(const cl_preact1x1 *p) {
   return pt;
 }
 
-size_t cl_preact1x1_scratch(const cl_preact1x1 *p) { return (size_t)p->cin * (size_t)tile_pos(p); }
+size_t cl_preact1x1_scratch(const cl_preact1x1 *p) {
+  return (size_t)p->cin * (size_t)tile_pos(p);
+}
 
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   for (int op = 0; op < p->cout / 32; op++)
     for (int ic = 0; ic < p->cin; ic++)
-      for (int j = 0; j < 32; j++) wp[((size_t)op * (size_t)p->cin + (size_t)ic) * 32 + (size_t)j] = w[(size_t)(op * 32 + j) * (size_t)p->cin + (size_t)ic];
+      for (int j = 0; j < 32; j++)
+        wp[((size_t)op * (size_t)p->cin + (size_t)ic) * 32 + (size_t)j] =
+            w[(size_t)(op * 32 + j) * (size_t)p->cin + (size_t)ic];
 }
 
 /* n positions (1..CL_PA_NP, a constant after inlining) x 32 output channels over all
  * input channels. z: transformed input, zs floats between channel blocks, 16 floats per
  * position; w: [cin][32]; y0 / y1: the two output channel blocks at the first position. */
 static inline __attribute__((always_inline)) void block(const int n, const float *z, size_t zs, int cin,
-                                                         const float *w, const float *b, float *y0, float *y1,
-                                                         int relu) {
+                                                        const float *w, const float *b, float *y0, float *y1,
+                                                        int relu) {
   __m512 a0[CL_PA_NP], a1[CL_PA_NP];
-  __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
+  __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(),
+         b1 = b ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
   for (int q = 0; q < n; q++) a0[q] = b0, a1[q] = b1;
   for (int cb = 0; cb < cin / 16; cb++) {
     const float *zb = z + (size_t)cb * zs, *wb = w + (size_t)cb * 512;
@@ -65,15 +72,19 @@ static inline __attribute__((always_inline)) void block(const int n, const float
   }
 }
 
-#define BLOCK_CASE(N) \
-  case N: block(N, z, zs, cin, w, b, y0, y1, relu); break;
+#define BLOCK_CASE(N)                         \
+  case N:                                     \
+    block(N, z, zs, cin, w, b, y0, y1, relu); \
+    break;
 
-static void block_n(int n, const float *z, size_t zs, int cin, const float *w, const float *b, float *y0, float *y1,
-                    int relu) {
+static void block_n(int n, const float *z, size_t zs, int cin, const float *w, const float *b, float *y0,
+                    float *y1, int relu) {
   switch (n) {
-    BLOCK_CASE(1) BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5) BLOCK_CASE(6) BLOCK_CASE(7)
-    BLOCK_CASE(8) BLOCK_CASE(9) BLOCK_CASE(10) BLOCK_CASE(11) BLOCK_CASE(12) BLOCK_CASE(13)
-    default: block(CL_PA_NP, z, zs, cin, w, b, y0, y1, relu); break;
+    BLOCK_CASE(1)
+    BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5) BLOCK_CASE(6) BLOCK_CASE(7) BLOCK_CASE(8)
+        BLOCK_CASE(9) BLOCK_CASE(10) BLOCK_CASE(11) BLOCK_CASE(12) BLOCK_CASE(13) default
+        : block(CL_PA_NP, z, zs, cin, w, b, y0, y1, relu);
+    break;
   }
 }
 
@@ -102,9 +113,10 @@ static void prefetch_tile(const cl_preact1x1 *p, const float *x, size_t xcs, int
 }
 
 void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *y, size_t ycs, int p0, int p1,
-                      float *scratch) {
+                      int op0, int op1, float *scratch) {
   int pt = tile_pos(p), cin = p->cin, relu = p->post_relu;
   size_t zs = (size_t)pt * 16;
+  if (op1 <= op0) return;
   for (int q0 = p0; q0 < p1; q0 += pt) {
     int nt = p1 - q0 < pt ? p1 - q0 : pt;
     transform(p, x, xcs, q0, nt, scratch, zs);
@@ -113,9 +125,9 @@ void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *
     /* Loop order: with up to 384 KB of weights all of them stay in L2 while the block of
      * 14 positions (in L1) meets every output pair; with more (DenseNet's transitions:
      * 2 MB), each output pair's weights stay in L2 while they meet the whole tile. */
-    int pairs = p->cout / 32, w_outer = (size_t)cin * (size_t)p->cout * 4 > 384 * 1024;
+    int pairs = op1 - op0, w_outer = (size_t)cin * (size_t)p->cout * 4 > 384 * 1024;
     for (int i = 0; i < chunks * pairs; i++) {
-      int ci = w_outer ? i % chunks : i / pairs, op = w_outer ? i / chunks : i % pairs;
+      int ci = w_outer ? i % chunks : i / pairs, op = op0 + (w_outer ? i / chunks : i % pairs);
       int c = ci * CL_PA_NP, n = nt - c < CL_PA_NP ? nt - c : CL_PA_NP;
       /* spread the next tile's prefetches over this tile's blocks */
       if (nn > 0) {
@@ -134,11 +146,17 @@ void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *
 
 #else /* no AVX-512: not built (the executor keeps batch norm and convolution apart) */
 
-int cl_preact1x1_available(void) { return 0; }
-size_t cl_preact1x1_scratch(const cl_preact1x1 *p) { return (size_t)p->cin; }
-void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) { (void)p, (void)w, (void)wp; }
+int cl_preact1x1_available(void) {
+  return 0;
+}
+size_t cl_preact1x1_scratch(const cl_preact1x1 *p) {
+  return (size_t)p->cin;
+}
+void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
+  (void)p, (void)w, (void)wp;
+}
 void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *y, size_t ycs, int p0, int p1,
-                      float *scratch) {
-  (void)p, (void)x, (void)xcs, (void)y, (void)ycs, (void)p0, (void)p1, (void)scratch;
+                      int op0, int op1, float *scratch) {
+  (void)p, (void)x, (void)xcs, (void)y, (void)ycs, (void)p0, (void)p1, (void)op0, (void)op1, (void)scratch;
 }
 #endif

@@ -12,13 +12,13 @@
 enum { CL_PA_NP = 14 };
 
 typedef struct cl_preact1x1 {
-  int cin, cout;     /* cin % 16 == 0, cout % 32 == 0 */
-  int npos;          /* positions of a map (H * W, batch 1) */
+  int cin, cout;      /* cin % 16 == 0, cout % 32 == 0 */
+  int npos;           /* positions of a map (H * W, batch 1) */
   const float *s, *t; /* per input channel: scale and shift of the batch norm */
-  int pre_relu;      /* relu after the batch norm */
-  float *wp;         /* packed weights: [cout / 32][cin][32] (cl_preact1x1_pack) */
-  const float *bias; /* [cout] or NULL */
-  int post_relu;     /* relu on the output */
+  int pre_relu;       /* relu after the batch norm */
+  float *wp;          /* packed weights: [cout / 32][cin][32] (cl_preact1x1_pack) */
+  const float *bias;  /* [cout] or NULL */
+  int post_relu;      /* relu on the output */
 } cl_preact1x1;
 
 /* Is the kernel built into this binary (AVX-512)? */
@@ -27,11 +27,12 @@ int cl_preact1x1_available(void);
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w_plain, float *wp);
 /* Floats of scratch one thread needs (its tile of transformed input). */
 size_t cl_preact1x1_scratch(const cl_preact1x1 *p);
-/* Compute output positions [p0, p1) of y from x. x: nChw16c with @p xcs floats between
- * channel blocks (H * W * 16 for a dense map; the same for a channel prefix of a
- * concat buffer), positions contiguous in a block; y likewise with @p ycs. @p scratch:
- * cl_preact1x1_scratch floats, 64-byte aligned. */
+/* Compute output positions [p0, p1) of output channel pairs [op0, op1) (32 channels
+ * each) of y from x. x: nChw16c with @p xcs floats between channel blocks (H * W * 16
+ * for a dense map; the same for a channel prefix of a concat buffer), positions
+ * contiguous in a block; y likewise with @p ycs. @p scratch: cl_preact1x1_scratch
+ * floats of this thread's own. */
 void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *y, size_t ycs, int p0, int p1,
-                      float *scratch);
+                      int op0, int op1, float *scratch);
 
 #endif

@@ -133,6 +133,7 @@ cl_status cl_adaptive_profile_run(const cl_graph *g, int threads, double cpu_loa
   cl_exec_opts o = cl_exec_opts_default();
   o.threads = threads;
   o.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
+  o.preact = CL_PREACT_OFF;   /* and a batch norm keeps its own step time (not fused into its 1x1) */
   CL_TRY(cl_exec_create(g, &o, &ex));
   int ns = cl_exec_step_count(ex);
   out->n_steps = ns;

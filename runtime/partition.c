@@ -89,6 +89,7 @@ cl_status cl_part_create_backend(const cl_graph *g, const int *rank_of_node, MPI
   o.backend = backend;
   o.run_mask = mask;
   o.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
+  o.preact = CL_PREACT_OFF;   /* and a batch norm keeps its own step time (not fused into its 1x1) */
   st = cl_exec_create(g, &o, &p->exec);
   if (st != CL_OK) goto error;
   st = CL_ERR_NOMEM;

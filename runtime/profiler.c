@@ -74,6 +74,7 @@ cl_status cl_profiler_measure(const cl_graph *g, const cl_profiler_opts *opts, c
   eo.backend = o.backend;
   eo.fuse = o.fuse;
   eo.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
+  eo.preact = CL_PREACT_OFF;   /* and a batch norm keeps its own step time (not fused into its 1x1) */
   cl_exec *e = NULL;
   CL_TRY(cl_exec_create(g, &eo, &e));
   cl_status st = CL_ERR_NOMEM;

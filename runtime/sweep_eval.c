@@ -149,6 +149,7 @@ cl_status cl__sweep_eval_testbed_cached(const char *origin, const char *text, cl
     o.backend = (cl_backend)su.backend;
     o.threads = su.nodes[nd].threads > 0 ? su.nodes[nd].threads : 1;
     o.row_split = CL_ROWS_OFF; /* timed step by step: whole-layer primitives (rows mode splits only whole runs) */
+    o.preact = CL_PREACT_OFF;   /* and a batch norm keeps its own step time (not fused into its 1x1) */
     st = cache ? cl__exec_cache_get(cache, g, &o, &ex[nd]) : cl_exec_create(g, &o, &ex[nd]);
     if (st != CL_OK) break;
     if (cl_exec_step_count(ex[nd]) != tasks.n_steps[nd]) {

@@ -30,6 +30,7 @@ static double rel_err(const float *a, const float *b, int64_t n) {
 }
 
 static float *run_mono_opts(cl_graph *g, const cl_exec_opts *opts, int reps, int *bitsame, int *split);
+static int last_preact; /* batch norms fused into their 1x1 convolution by the last run_mono_opts */
 
 static float *run_mono(cl_graph *g, cl_backend b, int reps, int *bitsame) {
   cl_exec_opts o = cl_exec_opts_default();
@@ -50,6 +51,8 @@ static float *run_mono_opts(cl_graph *g, const cl_exec_opts *opts, int reps, int
   CL_CHECK_INT_EQ(fb, 0); /* every zoo op has a oneDNN mapping */
   CL_CHECK_INT_EQ(ref, 0);
   if (split) *split = cl_exec_row_split_steps(e);
+  cl__kc_stats ks;
+  last_preact = cl__kc_exec_stats(e, &ks) == CL_OK ? ks.preact : -1;
   int out = cl_graph_output(g);
   int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
   float *y = malloc(sizeof(float) * (size_t)n);
@@ -407,6 +410,58 @@ static void test_rows_auto(void) {
   unsetenv("CLEAVE_HOST_LOAD");
 }
 
+static int count_entries(const char *path, const char *prefix) {
+  FILE *f = fopen(path, "r");
+  char line[1024];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f)) n += strncmp(line, prefix, strlen(prefix)) == 0;
+  if (f) fclose(f);
+  return n;
+}
+
+/* The batch-norm + 1x1 fusion (exec_dnnl_preact.c) in auto mode: timed once per graph
+ * and thread count, the choice cached and reused; off and on obeyed. */
+static void test_preact_auto(void) {
+  setenv("CLEAVE_HOST_LOAD", "quiet", 1);
+  char path[4096];
+  cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 1, NULL, path, sizeof path);
+  remove(path);
+  cl_graph *g = NULL;
+  CL_CHECK_OK(cl_zoo_build("densenet121", &g));
+  if (!g) return;
+  CL_CHECK_OK(cl_graph_init_weights(g, 5));
+  cl_exec_opts o = cl_exec_opts_default();
+  o.backend = CL_BACKEND_DNNL;
+  cl__kc_stats ks1 = {0}, ks2 = {0}, ks3 = {0};
+  cl_exec *e = NULL;
+  unsetenv("CLEAVE_DNNL_PREACT");
+  CL_CHECK_OK(cl_exec_create(g, &o, &e));
+  if (e) cl__kc_exec_stats(e, &ks1);
+  cl_exec_destroy(e);
+  int entries = count_entries(path, "choice: preact graph ");
+  CL_CHECK_OK(cl_exec_create(g, &o, &e)); /* the cached choice: the same executor kind */
+  if (e) cl__kc_exec_stats(e, &ks2);
+  cl_exec_destroy(e);
+  printf("densenet121 (1 thread, batch-norm fusion auto): %d fused, %d cached entries\n", ks1.preact, entries);
+  CL_CHECK_INT_EQ(entries, 1);
+  CL_CHECK_INT_EQ(ks2.preact, ks1.preact);
+  CL_CHECK_INT_EQ(count_entries(path, "choice: preact graph "), 1); /* not timed again */
+  setenv("CLEAVE_DNNL_PREACT", "off", 1);
+  CL_CHECK_OK(cl_exec_create(g, &o, &e));
+  if (e) cl__kc_exec_stats(e, &ks3);
+  cl_exec_destroy(e);
+  CL_CHECK_INT_EQ(ks3.preact, 0);
+  setenv("CLEAVE_DNNL_PREACT", "on", 1);
+  CL_CHECK_OK(cl_exec_create(g, &o, &e));
+  if (e) cl__kc_exec_stats(e, &ks3);
+  cl_exec_destroy(e);
+  CL_CHECK_INT_EQ(ks3.preact, 61); /* 58 dense layers and 3 transitions */
+  unsetenv("CLEAVE_DNNL_PREACT");
+  cl_graph_destroy(g);
+  remove(path);
+  unsetenv("CLEAVE_HOST_LOAD");
+}
+
 int main(void) {
   if (!cl_backend_available(CL_BACKEND_DNNL)) {
     printf("test_exec_dnnl: built without oneDNN, skipped\n");
@@ -426,6 +481,7 @@ int main(void) {
     test_choice_cache(dir);
     test_choice_outputs(dir);
     test_rows_auto();
+    test_preact_auto();
     if (keep) setenv("CLEAVE_CALIB_DIR", keep, 1);
     else unsetenv("CLEAVE_CALIB_DIR");
     free(keep);
@@ -505,6 +561,32 @@ int main(void) {
       }
       free(yr);
     }
+    /* Batch norms fused into their 1x1 convolution (exec_dnnl_preact.c), forced on: 1
+     * thread, and 2 with branch groups serial and forced parallel (a fused step run by
+     * one thread of a team). */
+    setenv("CLEAVE_DNNL_PREACT", "on", 1);
+    for (int v = 0; v < 3 && yp; v++) {
+      cl_exec_opts o = cl_exec_opts_default();
+      o.backend = CL_BACKEND_DNNL;
+      o.threads = v ? 2 : 1;
+      o.row_split = CL_ROWS_OFF;
+      o.inter_op = v == 2 ? CL_INTEROP_ON : CL_INTEROP_OFF;
+      int same_f = 0;
+      float *yf = run_mono_opts(g, &o, 2, &same_f, NULL);
+      CL_CHECK(yf != NULL);
+      if (yf && last_preact > 0) {
+        double err = rel_err(yf, yp, n);
+        if (err > worst) worst = err;
+        printf("%-16s %d batch norms fused (%d thread%s, inter-op %s): rel err %.2e, repeat bit-identical %d\n",
+               z->name, last_preact, o.threads, v ? "s" : "", v == 2 ? "on" : "off", err, same_f);
+        CL_CHECK(err <= 1e-4);
+        CL_CHECK(same_f);
+      }
+      if (!strcmp(z->name, "densenet121")) CL_CHECK_INT_EQ(last_preact, 61);
+      if (!strcmp(z->name, "resnet18")) CL_CHECK_INT_EQ(last_preact, 0); /* no standalone batch norm */
+      free(yf);
+    }
+    unsetenv("CLEAVE_DNNL_PREACT");
     free(yp);
     free(yd);
     cl_graph_destroy(g);

@@ -2,7 +2,7 @@
  * loop: channel counts from one block to DenseNet's 1024, position counts that are not
  * multiples of the kernel's 14-position block or of its tile, input and output channel
  * strides of a channel prefix of a wider concat buffer, ReLU before / after, bias or
- * not, and position ranges split over threads. */
+ * not, and position or output-channel ranges split over threads. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,17 +16,25 @@ static float frand(uint64_t *s) {
 
 /* Worst error of the kernel against the naive loop, relative to the output's largest
  * magnitude; -1 on allocation failure. */
-static double check(int cin, int cout, int npos, int xpad, int ypad, int pre_relu, int post_relu, int bias, int split,
-                    uint64_t seed) {
+static double check(int cin, int cout, int npos, int xpad, int ypad, int pre_relu, int post_relu, int bias,
+                    int split, uint64_t seed) {
   size_t xcs = (size_t)(npos + xpad) * 16, ycs = (size_t)(npos + ypad) * 16;
   float *x = malloc(sizeof(float) * xcs * (size_t)(cin / 16));
   float *y = malloc(sizeof(float) * ycs * (size_t)(cout / 16));
   float *ref = malloc(sizeof(float) * (size_t)cout * (size_t)npos);
-  float *w = malloc(sizeof(float) * (size_t)cin * (size_t)cout), *wp = aligned_alloc(64, sizeof(float) * (size_t)cin * (size_t)cout);
+  float *w = malloc(sizeof(float) * (size_t)cin * (size_t)cout),
+        *wp = aligned_alloc(64, sizeof(float) * (size_t)cin * (size_t)cout);
   float *s = malloc(sizeof(float) * (size_t)cin), *t = malloc(sizeof(float) * (size_t)cin);
   float *b = malloc(sizeof(float) * (size_t)cout), *z = malloc(sizeof(float) * (size_t)cin);
-  cl_preact1x1 p = {.cin = cin, .cout = cout, .npos = npos, .s = s, .t = t, .pre_relu = pre_relu, .wp = wp,
-                    .bias = bias ? b : NULL, .post_relu = post_relu};
+  cl_preact1x1 p = {.cin = cin,
+                    .cout = cout,
+                    .npos = npos,
+                    .s = s,
+                    .t = t,
+                    .pre_relu = pre_relu,
+                    .wp = wp,
+                    .bias = bias ? b : NULL,
+                    .post_relu = post_relu};
   size_t scr = cl_preact1x1_scratch(&p);
   float *scratch = aligned_alloc(64, (sizeof(float) * scr + 63) / 64 * 64);
   if (!x || !y || !ref || !w || !wp || !s || !t || !b || !z || !scratch) return -1;
@@ -37,10 +45,16 @@ static double check(int cin, int cout, int npos, int xpad, int ypad, int pre_rel
   float guard = 12345.0f; /* the padding between channel blocks must stay untouched */
   for (size_t i = 0; i < ycs * (size_t)(cout / 16); i++) y[i] = guard;
   cl_preact1x1_pack(&p, w, wp);
-  /* threads: consecutive position ranges, as the executor splits them */
-  for (int th = 0; th < split; th++) {
-    int p0 = (int)((long long)npos * th / split), p1 = (int)((long long)npos * (th + 1) / split);
-    cl_preact1x1_run(&p, x, xcs, y, ycs, p0, p1, scratch);
+  /* threads: consecutive position ranges (split > 0) or output-channel pair ranges
+   * (split < 0), as the executor splits them */
+  int ways = split < 0 ? -split : split, pairs = cout / 32;
+  for (int th = 0; th < ways; th++) {
+    int p0 = (int)((long long)npos * th / ways), p1 = (int)((long long)npos * (th + 1) / ways);
+    int o0 = pairs * th / ways, o1 = pairs * (th + 1) / ways;
+    if (split < 0)
+      cl_preact1x1_run(&p, x, xcs, y, ycs, 0, npos, o0, o1, scratch);
+    else
+      cl_preact1x1_run(&p, x, xcs, y, ycs, p0, p1, 0, pairs, scratch);
   }
   double amax = 0, err = 0;
   for (int q = 0; q < npos; q++) {
@@ -80,21 +94,24 @@ int main(void) {
   static const struct {
     int cin, cout, npos, xpad, ypad, pre, post, bias, split;
   } cases[] = {
-      {16, 32, 1, 0, 0, 1, 0, 0, 1},        /* one block, one position */
-      {32, 64, 13, 5, 0, 1, 1, 1, 1},       /* fewer positions than a register block */
-      {64, 32, 14, 0, 3, 0, 0, 1, 2},       /* exactly one block, split in two */
-      {256, 128, 3136, 0, 0, 1, 1, 1, 2},   /* DenseNet block 1, 56x56, several tiles */
-      {1024, 128, 196, 0, 0, 1, 1, 1, 2},   /* block 3, 14x14, concat prefix-sized */
-      {544, 128, 49, 17, 0, 1, 1, 1, 2}, /* 7x7 with a wider input stride */
-      {128, 96, 783, 1, 9, 1, 0, 0, 3},     /* 783 positions: tile and block remainders */
-      {1024, 512, 196, 0, 0, 1, 0, 0, 1},   /* transition layer */
+      {16, 32, 1, 0, 0, 1, 0, 0, 1},       /* one block, one position */
+      {32, 64, 13, 5, 0, 1, 1, 1, 1},      /* fewer positions than a register block */
+      {64, 32, 14, 0, 3, 0, 0, 1, 2},      /* exactly one block, split in two */
+      {256, 128, 3136, 0, 0, 1, 1, 1, 2},  /* DenseNet block 1, 56x56, several tiles */
+      {1024, 128, 196, 0, 0, 1, 1, 1, 2},  /* block 3, 14x14, concat prefix-sized */
+      {544, 128, 49, 17, 0, 1, 1, 1, 2},   /* 7x7 with a wider input stride */
+      {128, 96, 783, 1, 9, 1, 0, 0, 3},    /* 783 positions: tile and block remainders */
+      {1024, 512, 196, 0, 0, 1, 0, 0, 1},  /* transition layer */
+      {512, 128, 49, 0, 0, 1, 1, 1, -2},   /* 7x7: split by output pairs */
+      {1024, 512, 196, 0, 5, 1, 1, 1, -3}, /* uneven pair split, weights-outer order */
   };
   double worst = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     double e = check(cases[i].cin, cases[i].cout, cases[i].npos, cases[i].xpad, cases[i].ypad, cases[i].pre,
                      cases[i].post, cases[i].bias, cases[i].split, 7 + i);
-    if (e < 0 || e > 2e-6) fprintf(stderr, "case %zu (cin %d cout %d npos %d): relative error %.3g\n", i,
-                                   cases[i].cin, cases[i].cout, cases[i].npos, e);
+    if (e < 0 || e > 2e-6)
+      fprintf(stderr, "case %zu (cin %d cout %d npos %d): relative error %.3g\n", i, cases[i].cin,
+              cases[i].cout, cases[i].npos, e);
     CL_CHECK(e >= 0 && e <= 2e-6);
     if (e > worst) worst = e;
   }

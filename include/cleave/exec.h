@@ -51,7 +51,20 @@ typedef struct cl_exec_opts {
                              CLEAVE_INTEROP environment variable, default auto = measured) */
   int row_split;          /* cl_row_split: oneDNN on 2 threads, chains of layers split by rows
                              (AUTO: CLEAVE_DNNL_ROWS, default auto = measured per model) */
+  int preact;             /* cl_preact: oneDNN, batch norms computed inside the 1x1 convolution
+                             that alone reads them (AUTO: CLEAVE_DNNL_PREACT, default auto =
+                             measured per model and thread count) */
 } cl_exec_opts;
+
+/** Batch norm (+ ReLU) fused into the 1x1 convolution that is its only reader, run by
+ *  cleave's pre-activation kernel (oneDNN backend, AVX-512, nChw16c; docs/runtime.md).
+ *  AUTO defers to CLEAVE_DNNL_PREACT: "off", "on", or unset / "auto": the executor is
+ *  timed with every such fusion, with those on maps up to 14x14 only, and with none,
+ *  once per host, graph and thread count, and the choice cached with the kernel
+ *  choices (on with CLEAVE_KERNEL_CHOICE=off, off with a forced candidate). Outputs equal
+ *  the unfused ones to rounding. Executors timed step by step ask for OFF, so that a
+ *  batch norm keeps its own time in per-layer records. */
+typedef enum cl_preact { CL_PREACT_AUTO = 0, CL_PREACT_OFF, CL_PREACT_ON } cl_preact;
 
 /** Rows mode (oneDNN backend, exactly 2 threads, batch 1; docs/runtime.md): activations
  *  NHWC and each convolution / pooling split into two single-threaded primitives over
@@ -130,6 +143,12 @@ void cl_exec_parallel_groups(const cl_exec *e, int *groups, int *parallel);
 /** @brief Steps the oneDNN backend runs split by rows over two threads (rows mode,
  *  docs/runtime.md); 0 when not in rows mode. */
 int cl_exec_row_split_steps(const cl_exec *e);
+
+/** @brief Batch-norm steps the oneDNN backend computes inside the 1x1 convolution that
+ *  alone reads them (cleave's pre-activation kernel, docs/runtime.md: DenseNet,
+ *  pre-activation ResNets); their own steps then take no time. 0 without. Chosen per
+ *  graph and thread count by timing (CLEAVE_DNNL_PREACT=off|on|auto). */
+int cl_exec_preact_steps(const cl_exec *e);
 
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);
