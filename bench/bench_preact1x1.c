@@ -28,7 +28,7 @@
   } while (0)
 
 static volatile float sink;
-static int nthreads = 1;
+static int nthreads = 1, dynamic = 0;
 static float *evict_buf;
 enum { EVICT = 64 << 20 };
 static void evict(void) {
@@ -144,14 +144,25 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
           if (nthreads == 1) {
             cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, 0, npos, 0, cout / 32, scr);
           } else {
+            if (dynamic) {
+              int pt = cl_preact1x1_tile(&p), ntiles = (npos + pt - 1) / pt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+              for (int i = 0; i < ntiles; i++) {
+                int q1 = (i + 1) * pt < npos ? (i + 1) * pt : npos;
+                cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, i * pt, q1, 0, cout / 32,
+                                 scr + (size_t)omp_get_thread_num() * cl_preact1x1_scratch(&p));
+              }
+            } else {
 #pragma omp parallel num_threads(nthreads)
-            { /* the executor's split: positions when each thread gets two 14-position blocks */
-              int th = omp_get_thread_num(), pairs = cout / 32,
-                  by_pos = npos >= 28 * nthreads || pairs < nthreads;
-              int q0 = by_pos ? npos * th / nthreads : 0, q1 = by_pos ? npos * (th + 1) / nthreads : npos;
-              int o0 = by_pos ? 0 : pairs * th / nthreads, o1 = by_pos ? pairs : pairs * (th + 1) / nthreads;
-              cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, q0, q1, o0, o1,
-                               scr + (size_t)th * cl_preact1x1_scratch(&p));
+              { /* the executor's split: positions when each thread gets two 14-position blocks */
+                int th = omp_get_thread_num(), pairs = cout / 32,
+                    by_pos = npos >= 28 * nthreads || pairs < nthreads;
+                int q0 = by_pos ? npos * th / nthreads : 0, q1 = by_pos ? npos * (th + 1) / nthreads : npos;
+                int o0 = by_pos ? 0 : pairs * th / nthreads,
+                    o1 = by_pos ? pairs : pairs * (th + 1) / nthreads;
+                cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, q0, q1, o0, o1,
+                                 scr + (size_t)th * cl_preact1x1_scratch(&p));
+              }
             }
           }
           check_f = y[ny / 3];
@@ -181,9 +192,11 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
 int main(int argc, char **argv) {
   cl_blas_fix_env(argv);
   int reps = 21, opt;
-  while ((opt = getopt(argc, argv, "r:t:h")) != -1) {
+  while ((opt = getopt(argc, argv, "r:t:dh")) != -1) {
     if (opt == 'r')
       reps = atoi(optarg) > 0 ? atoi(optarg) : 21;
+    else if (opt == 'd')
+      dynamic = 1;
     else if (opt == 't')
       nthreads = atoi(optarg) >= 1 && atoi(optarg) <= 64 ? atoi(optarg) : 1;
     else {

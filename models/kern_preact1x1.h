@@ -25,6 +25,8 @@ typedef struct cl_preact1x1 {
 int cl_preact1x1_available(void);
 /* Pack plain [cout][cin] weights into p->wp (cin * cout floats, caller's buffer). */
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w_plain, float *wp);
+/* Positions per tile (the unit of the transformed input buffer). */
+int cl_preact1x1_tile(const cl_preact1x1 *p);
 /* Floats of scratch one thread needs (its tile of transformed input). */
 size_t cl_preact1x1_scratch(const cl_preact1x1 *p);
 /* Compute output positions [p0, p1) of output channel pairs [op0, op1) (32 channels
