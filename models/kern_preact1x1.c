@@ -35,6 +35,10 @@ size_t cl_preact1x1_scratch(const cl_preact1x1 *p) {
   return (size_t)p->cin * (size_t)tile_pos(p);
 }
 
+int cl_preact1x1_tile(const cl_preact1x1 *p) {
+  return tile_pos(p);
+}
+
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   for (int op = 0; op < p->cout / 32; op++)
     for (int ic = 0; ic < p->cin; ic++)
@@ -151,6 +155,9 @@ int cl_preact1x1_available(void) {
 }
 size_t cl_preact1x1_scratch(const cl_preact1x1 *p) {
   return (size_t)p->cin;
+}
+int cl_preact1x1_tile(const cl_preact1x1 *p) {
+  return p->npos > 0 ? p->npos : 1;
 }
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   (void)p, (void)w, (void)wp;
