@@ -28,7 +28,7 @@
   } while (0)
 
 static volatile float sink;
-static int nthreads = 1, dynamic = 0;
+static int nthreads = 1, dynamic = 0, plain = 0;
 static float *evict_buf;
 enum { EVICT = 64 << 20 };
 static void evict(void) {
@@ -115,13 +115,13 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
                             {DNNL_ARG_SCALE_SHIFT, mss},
                             {DNNL_ARG_DST, mmid}};
   dnnl_exec_arg_t ca[4] = {
-      {DNNL_ARG_SRC, mmid}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_BIAS, mb}, {DNNL_ARG_DST, my}};
+      {DNNL_ARG_SRC, plain ? mx : mmid}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_BIAS, mb}, {DNNL_ARG_DST, my}};
   /* fused */
   cl_preact1x1 p = {.cin = cin,
                     .cout = cout,
                     .npos = npos,
-                    .s = s,
-                    .t = t,
+                    .s = plain ? NULL : s,
+                    .t = plain ? NULL : t,
                     .pre_relu = 1,
                     .wp = wp,
                     .bias = b,
@@ -137,7 +137,7 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
         if (cold) evict();
         double t0 = cl_wall_now();
         if (v == 0) {
-          DN(dnnl_primitive_execute(pr.bn, strm, 5, bna));
+          if (!plain) DN(dnnl_primitive_execute(pr.bn, strm, 5, bna));
           DN(dnnl_primitive_execute(pr.conv, strm, 4, ca));
           check_dn = y[ny / 3];
         } else {
@@ -192,15 +192,17 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
 int main(int argc, char **argv) {
   cl_blas_fix_env(argv);
   int reps = 21, opt;
-  while ((opt = getopt(argc, argv, "r:t:dh")) != -1) {
+  while ((opt = getopt(argc, argv, "r:t:dph")) != -1) {
     if (opt == 'r')
       reps = atoi(optarg) > 0 ? atoi(optarg) : 21;
     else if (opt == 'd')
       dynamic = 1;
+    else if (opt == 'p')
+      plain = 1;
     else if (opt == 't')
       nthreads = atoi(optarg) >= 1 && atoi(optarg) <= 64 ? atoi(optarg) : 1;
     else {
-      fprintf(stderr, "usage: bench_preact1x1 [-r reps] [-t threads]\n");
+      fprintf(stderr, "usage: bench_preact1x1 [-r reps] [-t threads] [-d] [-p]\n");
       return opt == 'h' ? 0 : 2;
     }
   }
@@ -220,7 +222,17 @@ int main(int argc, char **argv) {
   static const int sh[][3] = {{64, 128, 56},  {256, 128, 56}, {128, 128, 28},  {512, 128, 28},
                               {256, 128, 14}, {640, 128, 14}, {1024, 128, 14}, {512, 128, 7},
                               {1024, 128, 7}, {256, 128, 56}, {512, 256, 28},  {1024, 512, 14}};
-  for (size_t i = 0; i < sizeof sh / sizeof sh[0]; i++) shape(eng, strm, sh[i][0], sh[i][1], sh[i][2], reps);
+  /* -p: plain 1x1 convolutions (no batch norm) of ResNet-50, Inception-v3 and GoogLeNet */
+  static const int shp[][3] = {{64, 256, 56},   {256, 64, 56},   {128, 512, 28}, {512, 128, 28},
+                               {256, 1024, 14}, {1024, 256, 14}, {512, 2048, 7}, {2048, 512, 7},
+                               {192, 64, 35},   {288, 64, 35},   {768, 192, 17}, {1280, 320, 8},
+                               {2048, 384, 8},  {480, 192, 14},  {832, 384, 7}};
+  if (plain)
+    for (size_t i = 0; i < sizeof shp / sizeof shp[0]; i++)
+      shape(eng, strm, shp[i][0], shp[i][1], shp[i][2], reps);
+  else
+    for (size_t i = 0; i < sizeof sh / sizeof sh[0]; i++)
+      shape(eng, strm, sh[i][0], sh[i][1], sh[i][2], reps);
   dnnl_stream_destroy(strm);
   dnnl_engine_destroy(eng);
   free(evict_buf);

@@ -49,14 +49,19 @@ void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
 
 /* n positions (1..CL_PA_NP, a constant after inlining) x 32 output channels over all
  * input channels. z: transformed input, zs floats between channel blocks, 16 floats per
- * position; w: [cin][32]; y0 / y1: the two output channel blocks at the first position. */
+ * position; w: [cin][32]; y0 / y1: the two output channel blocks at the first position
+ * (read first under a residual sum). */
 static inline __attribute__((always_inline)) void block(const int n, const float *z, size_t zs, int cin,
                                                         const float *w, const float *b, float *y0, float *y1,
-                                                        int relu) {
+                                                        int sum, int relu) {
   __m512 a0[CL_PA_NP], a1[CL_PA_NP];
   __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(),
          b1 = b ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
   for (int q = 0; q < n; q++) a0[q] = b0, a1[q] = b1;
+  if (sum) /* residual: the output's current values join the sum */
+    for (int q = 0; q < n; q++)
+      a0[q] = _mm512_add_ps(a0[q], _mm512_loadu_ps(y0 + 16 * q)),
+      a1[q] = _mm512_add_ps(a1[q], _mm512_loadu_ps(y1 + 16 * q));
   for (int cb = 0; cb < cin / 16; cb++) {
     const float *zb = z + (size_t)cb * zs, *wb = w + (size_t)cb * 512;
     for (int i = 0; i < 16; i++) {
@@ -76,21 +81,21 @@ static inline __attribute__((always_inline)) void block(const int n, const float
   }
 }
 
-#define BLOCK_CASE(N)                         \
-  case N:                                     \
-    block(N, z, zs, cin, w, b, y0, y1, relu); \
+#define BLOCK_CASE(N)                              \
+  case N:                                          \
+    block(N, z, zs, cin, w, b, y0, y1, sum, relu); \
     break;
 
+/* clang-format off */
 static void block_n(int n, const float *z, size_t zs, int cin, const float *w, const float *b, float *y0,
-                    float *y1, int relu) {
+                    float *y1, int sum, int relu) {
   switch (n) {
-    BLOCK_CASE(1)
-    BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5) BLOCK_CASE(6) BLOCK_CASE(7) BLOCK_CASE(8)
-        BLOCK_CASE(9) BLOCK_CASE(10) BLOCK_CASE(11) BLOCK_CASE(12) BLOCK_CASE(13) default
-        : block(CL_PA_NP, z, zs, cin, w, b, y0, y1, relu);
-    break;
+    BLOCK_CASE(1) BLOCK_CASE(2) BLOCK_CASE(3) BLOCK_CASE(4) BLOCK_CASE(5) BLOCK_CASE(6) BLOCK_CASE(7)
+    BLOCK_CASE(8) BLOCK_CASE(9) BLOCK_CASE(10) BLOCK_CASE(11) BLOCK_CASE(12) BLOCK_CASE(13)
+    default: block(CL_PA_NP, z, zs, cin, w, b, y0, y1, sum, relu); break;
   }
 }
+/* clang-format on */
 
 /* z[cb][q][16] = relu?(x[cb][q0 + q][16] * s + t) for q < n. */
 static void transform(const cl_preact1x1 *p, const float *x, size_t xcs, int q0, int n, float *z, size_t zs) {
@@ -123,7 +128,12 @@ void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *
   if (op1 <= op0) return;
   for (int q0 = p0; q0 < p1; q0 += pt) {
     int nt = p1 - q0 < pt ? p1 - q0 : pt;
-    transform(p, x, xcs, q0, nt, scratch, zs);
+    const float *zt = scratch; /* the tile: transformed, or the input itself (no batch norm) */
+    if (p->s)
+      transform(p, x, xcs, q0, nt, scratch, zs);
+    else
+      zt = x + (size_t)q0 * 16;
+    size_t zst = p->s ? zs : xcs;
     int next = q0 + pt, nn = p1 - next < pt ? p1 - next : pt;
     int chunks = (nt + CL_PA_NP - 1) / CL_PA_NP, pf_done = 0;
     /* Loop order: with up to 384 KB of weights all of them stay in L2 while the block of
@@ -139,11 +149,11 @@ void cl_preact1x1_run(const cl_preact1x1 *p, const float *x, size_t xcs, float *
         if (upto > pf_done) prefetch_tile(p, x, xcs, next + pf_done, upto - pf_done);
         pf_done = upto;
       }
-      const float *z = scratch + (size_t)c * 16;
+      const float *z = zt + (size_t)c * 16;
       const float *w = p->wp + (size_t)op * (size_t)cin * 32;
       const float *b = p->bias ? p->bias + 32 * op : NULL;
       float *y0 = y + (size_t)(2 * op) * ycs + (size_t)(q0 + c) * 16, *y1 = y0 + ycs;
-      block_n(n, z, zs, cin, w, b, y0, y1, relu);
+      block_n(n, z, zst, cin, w, b, y0, y1, p->sum, relu);
     }
   }
 }

@@ -1,4 +1,4 @@
-/* Pre-activation 1x1 convolution: y = post(W . relu(x * s + t) + b) on nChw16c maps
+/* Pre-activation 1x1 convolution: y = post(W . relu(x * s + t) + b [+ y]) on nChw16c maps
  * (models/kern_preact1x1.c). DenseNet's "BN-ReLU-Conv1x1" as one pass: the batch
  * norm's output is never written, and its input is read by the convolution itself.
  * Internal to cleave_models (the oneDNN executor fuses a batch-norm step into the 1x1
@@ -14,10 +14,12 @@ enum { CL_PA_NP = 14 };
 typedef struct cl_preact1x1 {
   int cin, cout;      /* cin % 16 == 0, cout % 32 == 0 */
   int npos;           /* positions of a map (H * W, batch 1) */
-  const float *s, *t; /* per input channel: scale and shift of the batch norm */
+  const float *s, *t; /* per input channel: scale and shift of the batch norm; s NULL: none
+                         (a plain 1x1 convolution, read straight from x) */
   int pre_relu;       /* relu after the batch norm */
   float *wp;          /* packed weights: [cout / 32][cin][32] (cl_preact1x1_pack) */
   const float *bias;  /* [cout] or NULL */
+  int sum;            /* residual: y's current values join the sum (before post_relu) */
   int post_relu;      /* relu on the output */
 } cl_preact1x1;
 
