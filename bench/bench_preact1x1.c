@@ -28,7 +28,7 @@
   } while (0)
 
 static volatile float sink;
-static int nthreads = 1, dynamic = 0, plain = 0;
+static int nthreads = 1, dynamic = 0, plain = 0, solo = 0;
 static float *evict_buf;
 enum { EVICT = 64 << 20 };
 static void evict(void) {
@@ -128,12 +128,12 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
                     .post_relu = 1};
   cl_preact1x1_pack(&p, w, wp);
   float *scr = aligned_alloc(64, (cl_preact1x1_scratch(&p) * 4 * (size_t)nthreads + 63) / 64 * 64);
-  double *td = malloc(sizeof(double) * (size_t)reps), *tf = malloc(sizeof(double) * (size_t)reps);
+  double *td = calloc((size_t)reps, sizeof(double)), *tf = calloc((size_t)reps, sizeof(double));
   double res[2][2];
   float check_dn = 0, check_f = 0;
   for (int cold = 0; cold < 2; cold++) {
     for (int i = 0; i < reps + 2; i++)
-      for (int v = 0; v < 2; v++) {
+      for (int v = solo; v < 2; v++) {
         if (cold) evict();
         double t0 = cl_wall_now();
         if (v == 0) {
@@ -177,7 +177,9 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
   printf("%5d %5d %3dx%-3d %-22s %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %7.1f  %s\n", cin, cout, hw, hw, impl,
          1e6 * res[0][0], 1e6 * res[0][1], res[0][0] / res[0][1], 1e6 * res[1][0], 1e6 * res[1][1],
          res[1][0] / res[1][1], gf / res[0][1],
-         fabsf(check_dn - check_f) <= 1e-4f * (1 + fabsf(check_dn)) ? "same" : "DIFFERENT");
+         solo                                                         ? "-"
+         : fabsf(check_dn - check_f) <= 1e-4f * (1 + fabsf(check_dn)) ? "same"
+                                                                      : "DIFFERENT");
   fflush(stdout);
   dnnl_primitive_destroy(pr.bn), dnnl_primitive_destroy(pr.conv), dnnl_primitive_destroy(rp);
   dnnl_primitive_desc_destroy(bnpd), dnnl_primitive_desc_destroy(cpd), dnnl_primitive_desc_destroy(rpd);
@@ -192,17 +194,19 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
 int main(int argc, char **argv) {
   cl_blas_fix_env(argv);
   int reps = 21, opt;
-  while ((opt = getopt(argc, argv, "r:t:dph")) != -1) {
+  while ((opt = getopt(argc, argv, "r:t:dpsh")) != -1) {
     if (opt == 'r')
       reps = atoi(optarg) > 0 ? atoi(optarg) : 21;
     else if (opt == 'd')
       dynamic = 1;
     else if (opt == 'p')
       plain = 1;
+    else if (opt == 's')
+      solo = 1;
     else if (opt == 't')
       nthreads = atoi(optarg) >= 1 && atoi(optarg) <= 64 ? atoi(optarg) : 1;
     else {
-      fprintf(stderr, "usage: bench_preact1x1 [-r reps] [-t threads] [-d] [-p]\n");
+      fprintf(stderr, "usage: bench_preact1x1 [-r reps] [-t threads] [-d] [-p] [-s]\n");
       return opt == 'h' ? 0 : 2;
     }
   }
