@@ -14,6 +14,14 @@ case "$(pol CLEAVE_WAIT_POLICY=spin)" in spin*) ok "CLEAVE_WAIT_POLICY=spin" ;; 
 "$C" infer lenet --reps 1 > "$T/auto.txt" 2>&1 || bad "auto: exit code"
 grep -q '^omp_wait_probe: [0-9]* round trips, median window' "$T/auto.txt" && ok "auto: the probe ran ($(sed -n 's/^omp_wait_probe: //p' "$T/auto.txt"))" ||
   { cat "$T/auto.txt"; bad "auto: no probe result"; }
+# OMP_PROC_BIND survives the re-exec: libgomp binds the initial thread as it loads, and
+# the re-executed process must not inherit that one-CPU mask (every thread on CPU 0)
+if [ "$(nproc)" -ge 2 ]; then
+  OMP_DISPLAY_ENV=true OMP_PROC_BIND=true OMP_PLACES="{0},{1}" "$C" infer lenet --reps 1 --threads 2 > "$T/bind.txt" 2>&1
+  if ! grep -q "reduced from" "$T/bind.txt" && [ "$(grep -c "OMP_PLACES = '{0},{1}'" "$T/bind.txt")" -ge 2 ]; then
+    ok "OMP_PROC_BIND: both places kept across the re-exec"
+  else bad "OMP_PROC_BIND: places lost across the re-exec"; grep -E "OMP_PLACES|reduced" "$T/bind.txt"; fi
+fi
 # every core busy, three times over
 n=$(( $(nproc) * 3 )); pids=""
 for _ in $(seq "$n"); do (exec timeout 120 sh -c 'while :; do :; done') & pids="$pids $!"; done

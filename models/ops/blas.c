@@ -1,7 +1,8 @@
 /* BLAS thread control (OpenBLAS) and the process-start environment fixes. */
-#define _DEFAULT_SOURCE /* setenv, usleep */
+#define _GNU_SOURCE /* setenv, usleep; sched_setaffinity, CPU_SET (Linux) */
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,23 @@ static const char *wait_policy(void) {
  *    "Haswell", which some environments export for this very CPU.
  *  - oneDNN runs on libgomp: its wait policy (wait_policy() above).
  * CLEAVE_NO_COREFIX=1 disables both. */
+/* With OMP_PROC_BIND set, libgomp binds the initial thread to its first place as it
+ * loads, and a re-executed process would inherit that one-CPU mask: its libgomp then
+ * finds a single usable CPU ("Number of places reduced from 2 to 1") and runs every
+ * thread there. So the mask is widened to every CPU the kernel allows before each
+ * re-exec (the kernel intersects it with the cgroup's cpuset). */
+static void reexec(char **argv) {
+  const char *bind = getenv("OMP_PROC_BIND");
+  if (bind && strcmp(bind, "false") && strcmp(bind, "FALSE")) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    for (long i = 0; i < n && i < CPU_SETSIZE; i++) CPU_SET((int)i, &all);
+    (void)sched_setaffinity(0, sizeof all, &all); /* best effort: exec anyway */
+  }
+  execv("/proc/self/exe", argv);
+}
+
 void cl_blas_fix_env(char **argv) {
   if (getenv("CLEAVE_NO_COREFIX")) return;
   int change = 0;
@@ -206,7 +224,7 @@ void cl_blas_fix_env(char **argv) {
     if (!pending && !getenv("OPENBLAS_NUM_THREADS")) {
       setenv("OPENBLAS_NUM_THREADS", "1", 1);
       setenv("CLEAVE_WAIT_PENDING", "1", 1);
-      execv("/proc/self/exe", argv);
+      reexec(argv);
       unsetenv("OPENBLAS_NUM_THREADS"); /* exec failed: probe here */
       unsetenv("CLEAVE_WAIT_PENDING");
       pending = NULL;
@@ -223,6 +241,6 @@ void cl_blas_fix_env(char **argv) {
     }
   }
   if (!change) return;
-  execv("/proc/self/exe", argv);
+  reexec(argv);
   /* exec failed: keep going with the libraries' defaults rather than fail */
 }
