@@ -15,12 +15,17 @@ case "$(pol CLEAVE_WAIT_POLICY=spin)" in spin*) ok "CLEAVE_WAIT_POLICY=spin" ;; 
 grep -q '^omp_wait_probe: [0-9]* round trips, median window' "$T/auto.txt" && ok "auto: the probe ran ($(sed -n 's/^omp_wait_probe: //p' "$T/auto.txt"))" ||
   { cat "$T/auto.txt"; bad "auto: no probe result"; }
 # OMP_PROC_BIND survives the re-exec: libgomp binds the initial thread as it loads, and
-# the re-executed process must not inherit that one-CPU mask (every thread on CPU 0)
+# the re-executed process must not inherit that one-CPU mask (every thread on CPU 0);
+# a taskset restriction must still hold after it
 if [ "$(nproc)" -ge 2 ]; then
   OMP_DISPLAY_ENV=true OMP_PROC_BIND=true OMP_PLACES="{0},{1}" "$C" infer lenet --reps 1 --threads 2 > "$T/bind.txt" 2>&1
   if ! grep -q "reduced from" "$T/bind.txt" && [ "$(grep -c "OMP_PLACES = '{0},{1}'" "$T/bind.txt")" -ge 2 ]; then
     ok "OMP_PROC_BIND: both places kept across the re-exec"
   else bad "OMP_PROC_BIND: places lost across the re-exec"; grep -E "OMP_PLACES|reduced" "$T/bind.txt"; fi
+  OMP_DISPLAY_ENV=true OMP_PROC_BIND=true OMP_PLACES="{0},{1}" taskset -c 1 "$C" infer lenet --reps 1 --threads 2 > "$T/bind1.txt" 2>&1
+  if [ "$(grep -c "OMP_PLACES = '{1}'" "$T/bind1.txt")" -ge 2 ] && ! grep -q "OMP_PLACES = '{0" "$T/bind1.txt"; then
+    ok "OMP_PROC_BIND under taskset -c 1: only CPU 1, before and after the re-exec"
+  else bad "OMP_PROC_BIND under taskset -c 1"; grep -E "OMP_PLACES|reduced" "$T/bind1.txt"; fi
 fi
 # every core busy, three times over
 n=$(( $(nproc) * 3 )); pids=""

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cleave/ops.h"
 
@@ -188,17 +191,26 @@ static const char *wait_policy(void) {
 /* With OMP_PROC_BIND set, libgomp binds the initial thread to its first place as it
  * loads, and a re-executed process would inherit that one-CPU mask: its libgomp then
  * finds a single usable CPU ("Number of places reduced from 2 to 1") and runs every
- * thread there. So the mask is widened to every CPU the kernel allows before each
- * re-exec (the kernel intersects it with the cgroup's cpuset). */
+ * thread there. So before each re-exec the mask becomes the union of libgomp's places,
+ * which it computed from the mask the process started with (a taskset restriction is
+ * kept: its places were already reduced to it). */
 static void reexec(char **argv) {
+#ifdef _OPENMP
   const char *bind = getenv("OMP_PROC_BIND");
-  if (bind && strcmp(bind, "false") && strcmp(bind, "FALSE")) {
+  int np = bind && strcmp(bind, "false") && strcmp(bind, "FALSE") ? omp_get_num_places() : 0;
+  if (np > 0) {
     cpu_set_t all;
     CPU_ZERO(&all);
-    long n = sysconf(_SC_NPROCESSORS_CONF);
-    for (long i = 0; i < n && i < CPU_SETSIZE; i++) CPU_SET((int)i, &all);
-    (void)sched_setaffinity(0, sizeof all, &all); /* best effort: exec anyway */
+    for (int p = 0; p < np; p++) {
+      int n = omp_get_place_num_procs(p), ids[CPU_SETSIZE];
+      if (n <= 0 || n > CPU_SETSIZE) continue;
+      omp_get_place_proc_ids(p, ids);
+      for (int i = 0; i < n; i++)
+        if (ids[i] >= 0 && ids[i] < CPU_SETSIZE) CPU_SET(ids[i], &all);
+    }
+    if (CPU_COUNT(&all) > 0) (void)sched_setaffinity(0, sizeof all, &all); /* best effort: exec anyway */
   }
+#endif
   execv("/proc/self/exe", argv);
 }
 
