@@ -127,7 +127,9 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
                     .bias = b,
                     .post_relu = 1};
   cl_preact1x1_pack(&p, w, wp);
-  float *scr = aligned_alloc(64, (cl_preact1x1_scratch(&p) * 4 * (size_t)nthreads + 63) / 64 * 64);
+  /* per-thread scratch as the executor lays it out (cl_preact1x1_scratch_stride) */
+  size_t sstride = cl_preact1x1_scratch_stride(&p);
+  float *scr = aligned_alloc(4096, (sstride * 4 * (size_t)nthreads + 4095) / 4096 * 4096);
   double *td = calloc((size_t)reps, sizeof(double)), *tf = calloc((size_t)reps, sizeof(double));
   double res[2][2];
   float check_dn = 0, check_f = 0;
@@ -150,7 +152,7 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
               for (int i = 0; i < ntiles; i++) {
                 int q1 = (i + 1) * pt < npos ? (i + 1) * pt : npos;
                 cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, i * pt, q1, 0, cout / 32,
-                                 scr + (size_t)omp_get_thread_num() * cl_preact1x1_scratch(&p));
+                                 scr + (size_t)omp_get_thread_num() * sstride);
               }
             } else {
 #pragma omp parallel num_threads(nthreads)
@@ -161,7 +163,7 @@ static void shape(dnnl_engine_t eng, dnnl_stream_t strm, int cin, int cout, int 
                 int o0 = by_pos ? 0 : pairs * th / nthreads,
                     o1 = by_pos ? pairs : pairs * (th + 1) / nthreads;
                 cl_preact1x1_run(&p, x, (size_t)npos * 16, y, (size_t)npos * 16, q0, q1, o0, o1,
-                                 scr + (size_t)th * cl_preact1x1_scratch(&p));
+                                 scr + (size_t)th * sstride);
               }
             }
           }

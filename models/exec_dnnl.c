@@ -822,6 +822,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
   free(consumers);
   if (rc != CL_OK) return rc;
   cl__dn_choices_done(e);
+  CL_TRY(cl__dn_preact_scratch(e));
   if (d->rows) CL_TRY(cl__dn_rows_create(e));
   CL_TRY(dn_lanes(e));
   if (d->n_fallback)

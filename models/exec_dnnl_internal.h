@@ -59,6 +59,9 @@ struct cl__dnnl {
   cl__dn_rows *rows_plan;
   cl__dn_preact **pa; /* fused batch norm + 1x1 convolution steps (exec_dnnl_preact.c) */
   int n_pa, cap_pa, n_preact_steps;
+  float **pa_scr; /* their scratch, per thread / lane (cl__dn_preact_scratch) */
+  int n_pa_scr;
+  size_t pa_stride;
   /* Zero-copy concat (batch 1): node -> root concat whose buffer holds it (-1: none),
    * its channel offset there, and per root the buffer's layout and memory. */
   int *place_root, *place_off;
@@ -106,6 +109,7 @@ void cl__dn_choices_done(cl_exec *e);
  * build that step; run it; its byte ranges; free the plans. */
 int cl__dn_preact_target(cl_exec *e, int k, const int *consumers);
 cl_status cl__dn_build_preact(cl_exec *e, int k2, int kb, dn_step *st);
+cl_status cl__dn_preact_scratch(cl_exec *e);
 void cl__dn_run_preact(cl__dnnl *d, int i, int lane, int threads);
 int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap);
 void cl__dn_preact_destroy(cl__dnnl *d);

@@ -39,6 +39,11 @@ int cl_preact1x1_tile(const cl_preact1x1 *p) {
   return tile_pos(p);
 }
 
+size_t cl_preact1x1_scratch_stride(const cl_preact1x1 *p) {
+  size_t n = (cl_preact1x1_scratch(p) + 16383) / 16384 * 16384; /* floats: 64 KB units */
+  return n + 65536;                                             /* + 256 KB */
+}
+
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   for (int op = 0; op < p->cout / 32; op++)
     for (int ic = 0; ic < p->cin; ic++)
@@ -168,6 +173,9 @@ size_t cl_preact1x1_scratch(const cl_preact1x1 *p) {
 }
 int cl_preact1x1_tile(const cl_preact1x1 *p) {
   return p->npos > 0 ? p->npos : 1;
+}
+size_t cl_preact1x1_scratch_stride(const cl_preact1x1 *p) {
+  return cl_preact1x1_scratch(p);
 }
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   (void)p, (void)w, (void)wp;
