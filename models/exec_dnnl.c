@@ -78,6 +78,7 @@ const char *cl__dnnl_version(void) {
 }
 
 #include "exec_dnnl_internal.h"
+#include "kern_preact1x1.h"
 
 static int grow(void **arr, int *cap, int n, size_t elem) {
   if (n < *cap) return 1;
@@ -656,11 +657,11 @@ static cl_status dn_lanes(cl_exec *e) {
   dnnl_memory_desc_t md;
   dnnl_dims_t dims = {(dnnl_dim_t)(d->scratch_bytes ? d->scratch_bytes : 64)};
   dnnl_memory_desc_init_by_tag(&md, 1, dims, dnnl_u8, dnnl_x);
-  /* One block, each lane's scratchpad 64 KB-rounded plus 256 KB after the previous one:
-   * buffers two cores rewrite close together cost up to 25-35% on 2 cores of this VM
+  /* One block, each lane's scratchpad cl_apart_bytes after the previous one: buffers
+   * two cores rewrite close together cost up to 25-35% on 2 cores of this VM
    * (kern_preact1x1.h); here googlenet on 2 threads, whose branch groups run on two
    * lanes, went 8.08 -> 7.89 ms (medians of 7 alternating processes). */
-  size_t stride = (dnnl_memory_desc_get_size(&md) + 65535) / 65536 * 65536 + 262144;
+  size_t stride = cl_apart_bytes(dnnl_memory_desc_get_size(&md));
   char *block = dn_alloc(e, stride * (size_t)d->n_lanes);
   if (!block) return CL_ERR_NOMEM;
   for (int l = 0; l < d->n_lanes; l++)

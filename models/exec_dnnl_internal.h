@@ -115,9 +115,9 @@ int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap);
 void cl__dn_preact_destroy(cl__dnnl *d);
 /* A hash of what a whole-graph choice depends on (steps, their ops, sizes, exports). */
 uint64_t cl__dn_graph_signature(const cl_exec *e);
-/* Both executors' steady-state time (exec_dnnl_rows.c: @p n rounds of blocks of three
- * runs each, the first of a block dropped; medians). */
-cl_status cl__dn_race(cl_exec *a, cl_exec *b, int n, double *ta, double *tb);
+/* Steady-state times of @p n executors (exec_dnnl_rows.c: @p rounds rounds of a block of
+ * three runs each, the first of a block dropped; medians into t[0..n)). */
+cl_status cl__dn_race(cl_exec **ex, int n, int rounds, double *t);
 
 /* Rows mode (exec_dnnl_rows.c): after every step is built, give the row-splittable
  * ones their two single-threaded calls and decide the barriers; run steps [a, b). */

@@ -238,35 +238,6 @@ int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap) {
   return 2;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Steady-state times of @p n executors (cl__dn_race's scheme: rounds of a block of three
- * runs each, the first of a block dropped; medians). */
-static cl_status race_n(cl_exec **ex, int n, int rounds, double *t) {
-  enum { MAXR = 9, MAXN = 3 };
-  double x[MAXN][MAXR];
-  if (rounds > MAXR) rounds = MAXR;
-  for (int r = 0; r < rounds; r++)
-    for (int v = 0; v < n; v++) {
-      double best = 1e30;
-      for (int b = 0; b < 3; b++) {
-        double t0 = omp_get_wtime();
-        CL_TRY(cl_exec_run(ex[v]));
-        double dt = omp_get_wtime() - t0;
-        if (b > 0 && dt < best) best = dt;
-      }
-      x[v][r] = best;
-    }
-  for (int v = 0; v < n; v++) {
-    qsort(x[v], (size_t)rounds, sizeof(double), cmp_double);
-    t[v] = x[v][rounds / 2];
-  }
-  return CL_OK;
-}
-
 static cl_status build_limited(cl_exec *e, int lim, cl_exec **out) {
   limit = lim;
   cl_status st = cl_exec_create(e->g, &e->opts, out);
@@ -305,7 +276,7 @@ cl_status cl__dnnl_preact_decide(cl_exec **pe) {
     }
     int quiet = !multi || cl__dn_host_quiet(d, 0);
     double t[3] = {0, 0, 0};
-    st = race_n(ex, nv, 5, t);
+    st = cl__dn_race(ex, nv, 5, t);
     if (st != CL_OK) {
       for (int v = 1; v < nv; v++) cl_exec_destroy(ex[v]);
       return st;

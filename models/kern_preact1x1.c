@@ -40,8 +40,7 @@ int cl_preact1x1_tile(const cl_preact1x1 *p) {
 }
 
 size_t cl_preact1x1_scratch_stride(const cl_preact1x1 *p) {
-  size_t n = (cl_preact1x1_scratch(p) + 16383) / 16384 * 16384; /* floats: 64 KB units */
-  return n + 65536;                                             /* + 256 KB */
+  return cl_apart_bytes(cl_preact1x1_scratch(p) * sizeof(float)) / sizeof(float);
 }
 
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
@@ -175,7 +174,7 @@ int cl_preact1x1_tile(const cl_preact1x1 *p) {
   return p->npos > 0 ? p->npos : 1;
 }
 size_t cl_preact1x1_scratch_stride(const cl_preact1x1 *p) {
-  return cl_preact1x1_scratch(p);
+  return cl_apart_bytes(cl_preact1x1_scratch(p) * sizeof(float)) / sizeof(float);
 }
 void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w, float *wp) {
   (void)p, (void)w, (void)wp;

@@ -31,10 +31,15 @@ void cl_preact1x1_pack(const cl_preact1x1 *p, const float *w_plain, float *wp);
 int cl_preact1x1_tile(const cl_preact1x1 *p);
 /* Floats of scratch one thread needs (its tile of transformed input). */
 size_t cl_preact1x1_scratch(const cl_preact1x1 *p);
-/* Floats from one thread's scratch to the next one's when they share one block: the
- * scratch rounded up to 64 KB plus 256 KB. Threads whose scratch lay back to back ran
- * 25-35% slower on 2 cores of this VM (DenseNet's 256x56x56 layer: 690-710 us instead of
- * 510 us); from 256 KB apart on, no slower than separate allocations. */
+/* Bytes from one thread's buffer of @p bytes to the next one's when several threads'
+ * buffers share one block: rounded up to 64 KB, plus 256 KB. Threads whose scratch lay
+ * back to back ran 25-35% slower on 2 cores of this VM (DenseNet's 256x56x56 layer:
+ * 690-730 us instead of 510-535 us); from 256 KB apart on, no slower than separate
+ * allocations. Also used for the oneDNN executor's lane scratchpads. */
+static inline size_t cl_apart_bytes(size_t bytes) {
+  return (bytes + 65535) / 65536 * 65536 + 262144;
+}
+/* Floats from one thread's scratch to the next one's (cl_apart_bytes of the scratch). */
 size_t cl_preact1x1_scratch_stride(const cl_preact1x1 *p);
 /* Compute output positions [p0, p1) of output channel pairs [op0, op1) (32 channels
  * each) of y from x. x: nChw16c with @p xcs floats between channel blocks (H * W * 16
