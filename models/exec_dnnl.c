@@ -80,7 +80,7 @@ const char *cl__dnnl_version(void) {
 #include "exec_dnnl_internal.h"
 #include "kern_preact1x1.h"
 
-static int grow(void **arr, int *cap, int n, size_t elem) {
+int grow(void **arr, int *cap, int n, size_t elem) {
   if (n < *cap) return 1;
   int nc = *cap ? *cap * 2 : 64;
   void *p = realloc(*arr, (size_t)nc * elem);
@@ -925,7 +925,7 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
 }
 
 int cl__dnnl_rows_steps(const cl__dnnl *d) { return cl__dn_rows_split_steps(d); }
-int cl__dnnl_preact_steps(const cl__dnnl *d) { return d ? d->n_preact_steps : 0; }
+int cl__dnnl_preact_steps(const cl__dnnl *d) { return d ? d->n_pa : 0; }
 
 /* Implementations whose work split is fixed at creation by the thread count: run by
  * one thread of a team, they leave part of their output unwritten (exec_dnnl_avx2 runs

@@ -316,7 +316,7 @@ cl_status cl__kc_exec_stats(const cl_exec *e, cl__kc_stats *out) {
   out->provisional = d->kc_provisional;
   out->layout_reorders = d->n_layout_reorders;
   out->concat_copies = d->n_concat_copies;
-  out->preact = d->n_preact_steps;
+  out->preact = d->n_pa;
   out->seconds = d->kc_seconds;
   return CL_OK;
 }

@@ -57,8 +57,8 @@ struct cl__dnnl {
   int blocked; /* force nChw16c activations where channels allow */
   int rows;    /* rows mode (exec_dnnl_rows.c): NHWC, convolutions and pools split by rows */
   cl__dn_rows *rows_plan;
-  cl__dn_preact **pa; /* fused batch norm + 1x1 convolution steps (exec_dnnl_preact.c) */
-  int n_pa, cap_pa, n_preact_steps;
+  cl__dn_preact *pa; /* fused batch norm + 1x1 convolution steps (exec_dnnl_preact.c) */
+  int n_pa, cap_pa;
   float **pa_scr; /* their scratch, per thread / lane (cl__dn_preact_scratch) */
   int n_pa_scr;
   size_t pa_stride;
@@ -167,7 +167,10 @@ int cl__dn_rows_min(void);
 #define plan_concat cl__dn_plan_concat
 #define weighted_args cl__dn_weighted_args
 #define dn_exec_calls cl__dn_dn_exec_calls
+#define grow cl__dn_grow
 
+/* Make room for one more element of *arr (n used, *cap allocated); 0: out of memory. */
+int grow(void **arr, int *cap, int n, size_t elem);
 void *dn_alloc(cl_exec *e, size_t bytes);
 dnnl_memory_t dn_mem(cl_exec *e, const dnnl_memory_desc_t *md, void *ptr);
 cl_status dn_call_add(cl__dnnl *d, dn_step *st, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);

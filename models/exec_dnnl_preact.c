@@ -158,15 +158,9 @@ cl_status cl__dn_build_preact(cl_exec *e, int k2, int kb, dn_step *st) {
   int src = cl_graph_node(e->g, b->pub.node)->inputs[0], o2 = c->pub.out_node;
   cl_shape is = cl_graph_node(e->g, src)->out;
   int cin = is.c, cout = cp->out_c, npos = is.h * is.w;
-  if (d->n_pa == d->cap_pa) {
-    int cap = d->cap_pa ? 2 * d->cap_pa : 16;
-    cl__dn_preact **np = realloc(d->pa, sizeof *np * (size_t)cap);
-    if (!np) return CL_ERR_NOMEM;
-    d->pa = np, d->cap_pa = cap;
-  }
-  cl__dn_preact *pa = calloc(1, sizeof *pa);
-  if (!pa) return CL_ERR_NOMEM;
-  d->pa[d->n_pa++] = pa;
+  if (!grow((void **)&d->pa, &d->cap_pa, d->n_pa, sizeof *d->pa)) return CL_ERR_NOMEM;
+  cl__dn_preact *pa = &d->pa[d->n_pa++];
+  memset(pa, 0, sizeof *pa);
   /* batch norm as scale and shift: s = gamma / sqrt(var + eps), t = beta - mean * s */
   const float *bw = b->node.weights;
   float *sb = dn_alloc(e, sizeof(float) * 2 * (size_t)cin),
@@ -201,7 +195,6 @@ cl_status cl__dn_build_preact(cl_exec *e, int k2, int kb, dn_step *st) {
   if (stride > d->pa_stride) d->pa_stride = stride;
   st->preact = d->n_pa; /* index + 1 */
   st->n_pre = 0;        /* the kernel runs first, an export reorder after it */
-  d->n_preact_steps++;
   return dn_export(e, st, o2);
 }
 
@@ -221,7 +214,7 @@ cl_status cl__dn_preact_scratch(cl_exec *e) {
 
 /* Run fused step @p i on @p lane: all @p threads, or this thread alone inside a lane. */
 void cl__dn_run_preact(cl__dnnl *d, int i, int lane, int threads) {
-  const cl__dn_preact *pa = d->pa[i];
+  const cl__dn_preact *pa = &d->pa[i];
   int nt = lane > 0 || omp_in_parallel() ? 1 : threads;
   if (nt > d->n_pa_scr) nt = d->n_pa_scr;
   if (lane >= d->n_pa_scr) lane = 0; /* cannot happen: one scratch per lane */
@@ -230,7 +223,7 @@ void cl__dn_run_preact(cl__dnnl *d, int i, int lane, int threads) {
 
 /* Byte ranges of fused step @p i: its input (read) and output (written). */
 int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap) {
-  const cl__dn_preact *pa = d->pa[i];
+  const cl__dn_preact *pa = &d->pa[i];
   size_t xn = ((size_t)(pa->p.cin / 16 - 1) * pa->xcs + (size_t)pa->p.npos * 16) * sizeof(float);
   size_t yn = ((size_t)(pa->p.cout / 16 - 1) * pa->ycs + (size_t)pa->p.npos * 16) * sizeof(float);
   if (cap >= 1) out[0] = (cl__span){(const char *)pa->x, xn, 0};
@@ -248,18 +241,17 @@ static cl_status build_limited(cl_exec *e, int lim, cl_exec **out) {
 cl_status cl__dnnl_preact_decide(cl_exec **pe) {
   cl_exec *e = *pe;
   cl__dnnl *d = e->dnnl;
-  if (!d || !d->n_preact_steps || preact_mode(e) != 2 || limit >= 0 || e->opts.plan_only) return CL_OK;
+  if (!d || !d->n_pa || preact_mode(e) != 2 || limit >= 0 || e->opts.plan_only) return CL_OK;
   cl__kc *kc = cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
   if (!kc) return CL_OK;
   int small = 0; /* fused steps on small maps */
-  for (int i = 0; i < d->n_pa; i++) small += d->pa[i]->p.npos <= SMALL_POS;
+  for (int i = 0; i < d->n_pa; i++) small += d->pa[i].p.npos <= SMALL_POS;
   char sig[96];
   snprintf(sig, sizeof sig, "preact graph %016llx steps %d fused %d",
-           (unsigned long long)cl__dn_graph_signature(e), e->n_steps, d->n_preact_steps);
+           (unsigned long long)cl__dn_graph_signature(e), e->n_steps, d->n_pa);
   int firm = 0, use = cl__kc_get_firm(kc, sig, &firm), multi = e->opts.threads > 1;
   if (use >= 0 && !firm && multi && cl__dn_host_quiet(d, 0)) use = -1; /* provisional: time it again */
-  if (use == V_SMALL && (small == 0 || small == d->n_preact_steps))
-    use = -1; /* not a variant of this graph */
+  if (use == V_SMALL && (small == 0 || small == d->n_pa)) use = -1;    /* not a variant of this graph */
   if (use == V_ALL) return CL_OK;
   cl_exec *ex[3] = {e, NULL, NULL};
   cl_status st = build_limited(e, use == V_SMALL ? SMALL_POS : 0, &ex[1]);
@@ -267,7 +259,7 @@ cl_status cl__dnnl_preact_decide(cl_exec **pe) {
   int nv = 2;
   if (use < 0) {
     int variant[3] = {V_ALL, V_NONE, V_SMALL};
-    if (small > 0 && small < d->n_preact_steps) {
+    if (small > 0 && small < d->n_pa) {
       if ((st = build_limited(e, SMALL_POS, &ex[2])) != CL_OK) {
         cl_exec_destroy(ex[1]);
         return st == CL_ERR_NOMEM ? st : CL_OK;
@@ -294,8 +286,8 @@ cl_status cl__dnnl_preact_decide(cl_exec **pe) {
       cl_log_info(
           "executor (oneDNN): '%s' on %d thread%s: %.3f ms with %d batch norms fused into their 1x1 "
           "convolution, %.3f ms with the %d on maps up to 14x14, %.3f ms with none: %s%s",
-          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_preact_steps, 1e3 * t[2],
-          small, 1e3 * t[1],
+          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_pa, 1e3 * t[2], small,
+          1e3 * t[1],
           use == V_ALL     ? "all"
           : use == V_SMALL ? "small maps"
                            : "none",
@@ -304,7 +296,7 @@ cl_status cl__dnnl_preact_decide(cl_exec **pe) {
       cl_log_info(
           "executor (oneDNN): '%s' on %d thread%s: %.3f ms with %d batch norms fused into their 1x1 "
           "convolution, %.3f ms without: %s%s",
-          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_preact_steps, 1e3 * t[1],
+          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_pa, 1e3 * t[1],
           use == V_ALL ? "fused" : "not fused", quiet ? "" : " (provisional: the host was loaded)");
     /* keep the winner in ex[0] */
     int w = use == V_ALL ? 0 : use == V_NONE ? 1 : 2;
@@ -319,9 +311,6 @@ cl_status cl__dnnl_preact_decide(cl_exec **pe) {
 }
 
 void cl__dn_preact_destroy(cl__dnnl *d) {
-  for (int i = 0; i < d->n_pa; i++) {
-    free(d->pa[i]);
-  }
   free(d->pa);
   free(d->pa_scr);
   d->pa_scr = NULL;

@@ -7,16 +7,13 @@
 
 static int g_log_level = -100; /* unset: CLEAVE_LOG (0 quiet, 1 info, 2 debug), else 0 */
 
-static void vlog(const char *prefix, const char *fmt, va_list ap);
-static void log_line(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Verbosity from CLEAVE_LOG on first use, unless cl_log_set_level came first. */
 static int level_now(void) {
   if (g_log_level == -100) {
     const char *env = getenv("CLEAVE_LOG");
     int ok = env && env[0] >= '0' && env[0] <= '2' && !env[1];
     g_log_level = ok ? env[0] - '0' : 0;
-    if (env && !ok) log_line("warning: ", "CLEAVE_LOG='%.40s' is not 0, 1 or 2; ignored (0: quiet)", env);
+    if (env && !ok) cl_log_warn("CLEAVE_LOG='%.40s' is not 0, 1 or 2; ignored (0: quiet)", env);
   }
   return g_log_level;
 }
@@ -51,13 +48,6 @@ static void vlog(const char *prefix, const char *fmt, va_list ap) {
   fprintf(stderr, "cleave: %s%s\n", prefix, buf);
 }
 
-static void log_line(const char *prefix, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vlog(prefix, fmt, ap);
-  va_end(ap);
-}
-
 void cl_log_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -80,5 +70,9 @@ void cl_log_info(const char *fmt, ...) {
   va_end(ap);
 }
 
-void cl_log_set_level(int level) { g_log_level = level; }
-int cl_log_level(void) { return level_now(); }
+void cl_log_set_level(int level) {
+  g_log_level = level;
+}
+int cl_log_level(void) {
+  return level_now();
+}
