@@ -166,6 +166,7 @@ int cl__cmd_infer(int argc, char **argv) {
   printf("branch_groups: %d\nbranch_groups_parallel: %d\n", groups, par_groups);
   printf("row_split_steps: %d\n", cl_exec_row_split_steps(e));
   printf("bn_fused_1x1_steps: %d\n", cl_exec_preact_steps(e));
+  printf("dw_fused_1x1_steps: %d\n", cl_exec_dw_steps(e));
   printf("omp_wait_policy: %s\n", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "spin (libgomp default)");
   if (getenv("CLEAVE_WAIT_PROBE")) printf("omp_wait_probe: %s\n", getenv("CLEAVE_WAIT_PROBE"));
   printf("latency_ms_median: %.3f\n", med * 1e3);

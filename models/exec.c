@@ -279,7 +279,7 @@ cl_status cl_exec_create(const cl_graph *g, const cl_exec_opts *opts, cl_exec **
   if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_create(e)) != CL_OK) goto error;
   if ((st = cl__sched_create(e)) != CL_OK) goto error;
   if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_rows_decide(&e)) != CL_OK) goto error;
-  if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_preact_decide(&e)) != CL_OK) goto error;
+  if (e->backend == CL_BACKEND_DNNL && (st = cl__dnnl_fusions_decide(&e)) != CL_OK) goto error;
 finish:
 #undef HERE
   free(consumers);
@@ -315,6 +315,7 @@ void cl_exec_dnnl_stats(const cl_exec *e, int *fallback_steps, int *ref_primitiv
 
 int cl_exec_row_split_steps(const cl_exec *e) { return e->dnnl ? cl__dnnl_rows_steps(e->dnnl) : 0; }
 int cl_exec_preact_steps(const cl_exec *e) { return e->dnnl ? cl__dnnl_preact_steps(e->dnnl) : 0; }
+int cl_exec_dw_steps(const cl_exec *e) { return e->dnnl ? cl__dnnl_dw_steps(e->dnnl) : 0; }
 
 const char *cl_backend_name(cl_backend b) {
   switch (b) {

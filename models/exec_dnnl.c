@@ -40,11 +40,15 @@ int cl__dnnl_preact_steps(const cl__dnnl *d) {
   (void)d;
   return 0;
 }
+int cl__dnnl_dw_steps(const cl__dnnl *d) {
+  (void)d;
+  return 0;
+}
 cl_status cl__dnnl_rows_decide(cl_exec **pe) {
   (void)pe;
   return CL_OK;
 }
-cl_status cl__dnnl_preact_decide(cl_exec **pe) {
+cl_status cl__dnnl_fusions_decide(cl_exec **pe) {
   (void)pe;
   return CL_OK;
 }
@@ -227,7 +231,7 @@ static cl_status dn_reorder_prim(cl__dnnl *d, dnnl_memory_t from, dnnl_memory_t 
 }
 
 /* Run a reorder now (weights packing), then free it. */
-static cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
+cl_status dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst) {
   dnnl_primitive_t p;
   CL_TRY(dn_reorder_prim(d, src, dst, &p, 0));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
@@ -763,7 +767,7 @@ cl_status cl__dnnl_create(cl_exec *e) {
       rc = dn_export(e, st, o);
       continue;
     }
-    if (absorbed[k]) { /* residual add done by a conv's sum post-op */
+    if (absorbed[k]) { /* residual add done by a conv's sum post-op, or a depthwise convolution by its 1x1 */
       rc = dn_export(e, st, o);
       st->n_pre = st->n_calls;
       continue;
@@ -777,6 +781,15 @@ cl_status cl__dnnl_create(cl_exec *e) {
           break;
         }
         fuse_info fi = find_sum_fusion(e, k, consumers);
+        int k2 = fi.add_step < 0 ? cl__dn_dw_target(e, k, consumers) : -1;
+        if (k2 >= 0) { /* 1x1 + depthwise convolution in one primitive */
+          rc = cl__dn_build_dw(e, k, k2, st);
+          if (rc == CL_OK) {
+            absorbed[k2] = 1;
+            break;
+          }
+          if (rc != CL_ERR_UNSUPPORTED) break;
+        }
         rc = build_conv(e, k, st, fi);
         if (rc == CL_OK && fi.add_step >= 0) absorbed[fi.add_step] = 1;
         if (rc == CL_ERR_UNSUPPORTED && fi.add_step >= 0) {
@@ -926,6 +939,7 @@ void cl__dnnl_stats(const cl__dnnl *d, int *fallback, int *ref) {
 
 int cl__dnnl_rows_steps(const cl__dnnl *d) { return cl__dn_rows_split_steps(d); }
 int cl__dnnl_preact_steps(const cl__dnnl *d) { return d ? d->n_pa : 0; }
+int cl__dnnl_dw_steps(const cl__dnnl *d) { return d ? d->n_dw : 0; }
 
 /* Implementations whose work split is fixed at creation by the thread count: run by
  * one thread of a team, they leave part of their output unwritten (exec_dnnl_avx2 runs

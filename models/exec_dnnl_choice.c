@@ -317,6 +317,7 @@ cl_status cl__kc_exec_stats(const cl_exec *e, cl__kc_stats *out) {
   out->layout_reorders = d->n_layout_reorders;
   out->concat_copies = d->n_concat_copies;
   out->preact = d->n_pa;
+  out->dw = d->n_dw;
   out->seconds = d->kc_seconds;
   return CL_OK;
 }

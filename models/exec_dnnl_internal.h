@@ -59,6 +59,7 @@ struct cl__dnnl {
   cl__dn_rows *rows_plan;
   cl__dn_preact *pa; /* fused batch norm + 1x1 convolution steps (exec_dnnl_preact.c) */
   int n_pa, cap_pa;
+  int n_dw; /* depthwise convolutions fused into their 1x1 convolution (exec_dnnl_dw.c) */
   float **pa_scr; /* their scratch, per thread / lane (cl__dn_preact_scratch) */
   int n_pa_scr;
   size_t pa_stride;
@@ -113,6 +114,24 @@ cl_status cl__dn_preact_scratch(cl_exec *e);
 void cl__dn_run_preact(cl__dnnl *d, int i, int lane, int threads);
 int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap);
 void cl__dn_preact_destroy(cl__dnnl *d);
+/* Whole-graph fusions (exec_dnnl_fuse.c): which one, the variant an executor is being
+ * built with (-1: the mode's), the mode (0 off, 1 on, 2 auto: raced), whether a pair
+ * on a map of @p positions is fused in the variant being built (the batch-norm fusion's
+ * partial variant: maps up to 14x14). */
+enum { CL__FUSE_PREACT, CL__FUSE_DW, CL__FUSE_N };
+enum { CL__FV_NONE = 0, CL__FV_ALL = 1, CL__FV_PART = 2 };
+extern _Thread_local int cl__dn_fv[CL__FUSE_N];
+int cl__dn_fuse_mode(const cl_exec *e, int f);
+int cl__dn_fuse_here(int f, int positions);
+/* Fused batch norms on maps up to 14x14 (the preact fusion's partial variant). */
+int cl__dn_preact_part(const cl__dnnl *d);
+/* A 3x3 depthwise convolution fused into the 1x1 convolution that alone feeds it
+ * (exec_dnnl_dw.c): the depthwise step that 1x1 step k absorbs, or -1; build the pair
+ * (CL_ERR_UNSUPPORTED: nothing added, build them apart). */
+int cl__dn_dw_target(cl_exec *e, int k, const int *consumers);
+cl_status cl__dn_build_dw(cl_exec *e, int k, int k2, dn_step *st);
+/* Run a reorder now (weights packing), then free it. */
+cl_status cl__dn_reorder_now(cl__dnnl *d, dnnl_memory_t src, dnnl_memory_t dst);
 /* A hash of what a whole-graph choice depends on (steps, their ops, sizes, exports). */
 uint64_t cl__dn_graph_signature(const cl_exec *e);
 /* Steady-state times of @p n executors (exec_dnnl_rows.c: @p rounds rounds of a block of
@@ -168,6 +187,7 @@ int cl__dn_rows_min(void);
 #define weighted_args cl__dn_weighted_args
 #define dn_exec_calls cl__dn_dn_exec_calls
 #define grow cl__dn_grow
+#define dn_reorder_now cl__dn_reorder_now
 
 /* Make room for one more element of *arr (n used, *cap allocated); 0: out of memory. */
 int grow(void **arr, int *cap, int n, size_t elem);

@@ -9,16 +9,14 @@
  * so only a batch norm whose output nobody else reads (not exported, not a concat
  * input, one consumer) is fused.
  *
- * Whether it pays is decided per graph: the executor is built again without the fusion
- * (and with it on maps up to 14x14 only) and they are timed in steady state, once per
- * host, graph and thread count, and the choice cached with the kernel choices
- * (`choice: preact graph HASH ... = 1 all | 0 none | 2 small maps`). Timing
- * single layers in isolation does not work here: with its input and weights in cache
- * oneDNN's pair is within a few percent of the fused kernel (bench_preact1x1), while in
- * the running network, where the batch norm reads a map evicted since it was written,
- * fusing every such layer made DenseNet-121 10% faster on 1 thread. CLEAVE_DNNL_PREACT
- * =off|on|auto (default auto; with CLEAVE_KERNEL_CHOICE=off it is on, with a forced
- * candidate off: nothing is timed). */
+ * Whether it pays is decided per graph by racing whole executors (exec_dnnl_fuse.c):
+ * every such batch norm fused, none, and only those on maps up to 14x14 (on 2 threads
+ * the fused kernel loses to oneDNN's pair on DenseNet's 56x56 and 28x28 maps and wins on
+ * 14x14 and 7x7: bench_preact1x1 -t 2). Timing single layers in isolation does not work
+ * here: with its input and weights in cache oneDNN's pair is within a few percent of
+ * the fused kernel (bench_preact1x1), while in the running network, where the batch
+ * norm reads a map evicted since it was written, fusing every such layer made
+ * DenseNet-121 10% faster on 1 thread. CLEAVE_DNNL_PREACT=off|on|auto. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,23 +36,7 @@ struct cl__dn_preact {
   size_t ycs;
 };
 
-/* While the race's other executors are built (cl__dnnl_preact_decide): fuse only where
- * the map has at most this many positions (0: nowhere); -1: no limit. */
-static _Thread_local int limit = -1;
-
-/* The variants raced: every fusion, none, only on maps of at most 14x14 (on 2 threads
- * the fused kernel loses to oneDNN's pair on DenseNet's 56x56 and 28x28 maps and wins
- * on 14x14 and 7x7: bench_preact1x1 -t 2). Cached as the index. */
-enum { V_ALL = 1, V_NONE = 0, V_SMALL = 2, SMALL_POS = 196 };
-
-static int preact_mode(const cl_exec *e) { /* 0 off, 1 on, 2 auto */
-  if (limit == 0 || e->opts.preact == CL_PREACT_OFF) return 0;
-  if (e->opts.preact == CL_PREACT_ON) return 1;
-  const char *env = getenv("CLEAVE_DNNL_PREACT");
-  if (env && !strcmp(env, "off")) return 0;
-  if (env && !strcmp(env, "on")) return 1;
-  return strcmp(cl__kc_mode(), "auto") ? (strcmp(cl__kc_mode(), "off") ? 0 : 1) : 2;
-}
+enum { SMALL_POS = 196 }; /* the partial variant: maps up to 14x14 (cl__dn_fuse_here) */
 
 /* A batch-1 nChw16c activation (or a channel prefix of one) with positions contiguous:
  * the channel-block stride (floats) and the byte offset of its first element. */
@@ -117,7 +99,7 @@ static void run_threads(const cl_preact1x1 *p, const float *x, size_t xcs, float
 int cl__dn_preact_target(cl_exec *e, int k, const int *consumers) {
   cl__dnnl *d = e->dnnl;
   const cl__exec_step *s = &e->steps[k];
-  if (d->rows || cl__dn_blk() != 16 || !cl_preact1x1_available() || !preact_mode(e)) return -1;
+  if (d->rows || cl__dn_blk() != 16 || !cl_preact1x1_available() || !cl__dn_fuse_mode(e, CL__FUSE_PREACT)) return -1;
   if (s->skip || s->node.op != CL_OP_BATCHNORM ||
       (s->node.p.bn.act != CL_ACT_NONE && s->node.p.bn.act != CL_ACT_RELU))
     return -1;
@@ -142,7 +124,7 @@ int cl__dn_preact_target(cl_exec *e, int k, const int *consumers) {
     return -1;
   cl_shape is = cl_graph_node(e->g, src)->out;
   if (is.n != 1 || is.c % 16 || c->node.out.h != is.h || c->node.out.w != is.w) return -1;
-  if (limit >= 0 && is.h * is.w > limit) return -1;
+  if (!cl__dn_fuse_here(CL__FUSE_PREACT, is.h * is.w)) return -1;
   dnnl_memory_desc_t ymd;
   size_t ycs, yoff;
   conv_dst_md(e, k2, &ymd);
@@ -231,83 +213,10 @@ int cl__dn_preact_spans(const cl__dnnl *d, int i, cl__span *out, int cap) {
   return 2;
 }
 
-static cl_status build_limited(cl_exec *e, int lim, cl_exec **out) {
-  limit = lim;
-  cl_status st = cl_exec_create(e->g, &e->opts, out);
-  limit = -1;
-  return st;
-}
-
-cl_status cl__dnnl_preact_decide(cl_exec **pe) {
-  cl_exec *e = *pe;
-  cl__dnnl *d = e->dnnl;
-  if (!d || !d->n_pa || preact_mode(e) != 2 || limit >= 0 || e->opts.plan_only) return CL_OK;
-  cl__kc *kc = cl__kc_shared(CL_BACKEND_DNNL, e->opts.threads);
-  if (!kc) return CL_OK;
-  int small = 0; /* fused steps on small maps */
-  for (int i = 0; i < d->n_pa; i++) small += d->pa[i].p.npos <= SMALL_POS;
-  char sig[96];
-  snprintf(sig, sizeof sig, "preact graph %016llx steps %d fused %d",
-           (unsigned long long)cl__dn_graph_signature(e), e->n_steps, d->n_pa);
-  int firm = 0, use = cl__kc_get_firm(kc, sig, &firm), multi = e->opts.threads > 1;
-  if (use >= 0 && !firm && multi && cl__dn_host_quiet(d, 0)) use = -1; /* provisional: time it again */
-  if (use == V_SMALL && (small == 0 || small == d->n_pa)) use = -1;    /* not a variant of this graph */
-  if (use == V_ALL) return CL_OK;
-  cl_exec *ex[3] = {e, NULL, NULL};
-  cl_status st = build_limited(e, use == V_SMALL ? SMALL_POS : 0, &ex[1]);
-  if (st != CL_OK) return st == CL_ERR_NOMEM ? st : CL_OK; /* keep the fused executor */
-  int nv = 2;
-  if (use < 0) {
-    int variant[3] = {V_ALL, V_NONE, V_SMALL};
-    if (small > 0 && small < d->n_pa) {
-      if ((st = build_limited(e, SMALL_POS, &ex[2])) != CL_OK) {
-        cl_exec_destroy(ex[1]);
-        return st == CL_ERR_NOMEM ? st : CL_OK;
-      }
-      nv = 3;
-    }
-    int quiet = !multi || cl__dn_host_quiet(d, 0);
-    double t[3] = {0, 0, 0};
-    st = cl__dn_race(ex, nv, 5, t);
-    if (st != CL_OK) {
-      for (int v = 1; v < nv; v++) cl_exec_destroy(ex[v]);
-      return st;
-    }
-    /* A fusion is kept when it is at least 3% faster than none. */
-    int best = 1;
-    for (int v = 0; v < nv; v++)
-      if (v != 1 && t[v] < 0.97 * t[1] && (best == 1 || t[v] < t[best])) best = v;
-    use = variant[best];
-    quiet = quiet && (!multi || cl__dn_host_quiet(d, 1));
-    if (cl__kc_put_firm(kc, sig, use, quiet) != CL_OK || cl__kc_save(kc) != CL_OK)
-      cl_log_warn("executor (oneDNN): the batch-norm fusion choice of '%s' is not cached",
-                  cl_graph_name(e->g));
-    if (nv == 3)
-      cl_log_info(
-          "executor (oneDNN): '%s' on %d thread%s: %.3f ms with %d batch norms fused into their 1x1 "
-          "convolution, %.3f ms with the %d on maps up to 14x14, %.3f ms with none: %s%s",
-          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_pa, 1e3 * t[2], small,
-          1e3 * t[1],
-          use == V_ALL     ? "all"
-          : use == V_SMALL ? "small maps"
-                           : "none",
-          quiet ? "" : " (provisional: the host was loaded)");
-    else
-      cl_log_info(
-          "executor (oneDNN): '%s' on %d thread%s: %.3f ms with %d batch norms fused into their 1x1 "
-          "convolution, %.3f ms without: %s%s",
-          cl_graph_name(e->g), e->opts.threads, multi ? "s" : "", 1e3 * t[0], d->n_pa, 1e3 * t[1],
-          use == V_ALL ? "fused" : "not fused", quiet ? "" : " (provisional: the host was loaded)");
-    /* keep the winner in ex[0] */
-    int w = use == V_ALL ? 0 : use == V_NONE ? 1 : 2;
-    for (int v = 0; v < nv; v++)
-      if (v != w) cl_exec_destroy(ex[v]);
-    *pe = ex[w];
-    return CL_OK;
-  }
-  cl_exec_destroy(e); /* cached: none or small maps only */
-  *pe = ex[1];
-  return CL_OK;
+int cl__dn_preact_part(const cl__dnnl *d) {
+  int n = 0;
+  for (int i = 0; i < d->n_pa; i++) n += d->pa[i].p.npos <= SMALL_POS;
+  return n;
 }
 
 void cl__dn_preact_destroy(cl__dnnl *d) {

@@ -81,11 +81,13 @@ cl_status cl__dnnl_run_range(cl_exec *e, int a, int b);
 int cl__dnnl_step_lane_safe(const cl_exec *e, int k);
 int cl__dnnl_rows_steps(const cl__dnnl *d);
 int cl__dnnl_preact_steps(const cl__dnnl *d);
+int cl__dnnl_dw_steps(const cl__dnnl *d);
 /* CL_ROWS_AUTO on 2 threads: time this executor against its rows-mode twin (once per
  * host and graph, cached with the kernel choices) and keep the faster in *pe. */
 cl_status cl__dnnl_rows_decide(cl_exec **pe);
-/* Keep or drop the batch-norm + 1x1 fusion of the graph (exec_dnnl_preact.c: timed once). */
-cl_status cl__dnnl_preact_decide(cl_exec **pe);
+/* Keep or drop each whole-graph fusion (exec_dnnl_fuse.c: batch norm into 1x1, depthwise
+ * into 1x1; timed once per host, graph and thread count). */
+cl_status cl__dnnl_fusions_decide(cl_exec **pe);
 int cl__dnnl_available(void);
 const char *cl__dnnl_version(void);
 

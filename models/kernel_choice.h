@@ -74,6 +74,7 @@ typedef struct cl__kc_stats {
   int layout_reorders; /* run-time reorders between layers whose layouts differ */
   int concat_copies;   /* concat inputs copied at run time instead of written in place */
   int preact;          /* batch-norm steps fused into their 1x1 convolution (exec_dnnl_preact.c) */
+  int dw;              /* depthwise convolutions fused into their 1x1 convolution (exec_dnnl_dw.c) */
   double seconds;      /* wall time spent measuring */
 } cl__kc_stats;
 

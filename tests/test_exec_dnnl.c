@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../models/kern_preact1x1.h"
@@ -32,6 +33,7 @@ static double rel_err(const float *a, const float *b, int64_t n) {
 
 static float *run_mono_opts(cl_graph *g, const cl_exec_opts *opts, int reps, int *bitsame, int *split);
 static int last_preact; /* batch norms fused into their 1x1 convolution by the last run_mono_opts */
+static int last_dw;     /* depthwise convolutions fused into their 1x1 convolution, likewise */
 
 static float *run_mono(cl_graph *g, cl_backend b, int reps, int *bitsame) {
   cl_exec_opts o = cl_exec_opts_default();
@@ -54,6 +56,7 @@ static float *run_mono_opts(cl_graph *g, const cl_exec_opts *opts, int reps, int
   if (split) *split = cl_exec_row_split_steps(e);
   cl__kc_stats ks;
   last_preact = cl__kc_exec_stats(e, &ks) == CL_OK ? ks.preact : -1;
+  last_dw = cl__kc_exec_stats(e, &ks) == CL_OK ? ks.dw : -1;
   int out = cl_graph_output(g);
   int64_t n = cl_shape_numel(cl_graph_node(g, out)->out);
   float *y = malloc(sizeof(float) * (size_t)n);
@@ -426,50 +429,64 @@ static int count_entries(const char *path, const char *prefix) {
   return n;
 }
 
-/* The batch-norm + 1x1 fusion (exec_dnnl_preact.c) in auto mode: timed once per graph
- * and thread count, the choice cached and reused; off and on obeyed. */
-static void test_preact_auto(void) {
+/* A whole-graph fusion (exec_dnnl_fuse.c) in auto mode: timed once per graph and thread
+ * count, the choice cached and reused; off and on obeyed. @p dw: the depthwise fusion
+ * (exec_dnnl_dw.c) on mobilenet_v2, else the batch-norm one (exec_dnnl_preact.c) on
+ * densenet121; @p n_on: pairs fused when forced on. */
+static void test_fusion_auto(int dw, const char *model, int n_on) {
+  const char *env = dw ? "CLEAVE_DNNL_DW" : "CLEAVE_DNNL_PREACT", *key = dw ? "choice: dwfuse graph " : "choice: preact graph ";
   if (!preact_possible()) {
-    printf("batch-norm fusion: not possible here (%s): auto test skipped\n", cl_backend_version(CL_BACKEND_DNNL));
+    printf("%s fusion: not possible here (%s): auto test skipped\n", dw ? "depthwise" : "batch-norm",
+           cl_backend_version(CL_BACKEND_DNNL));
     return;
   }
   setenv("CLEAVE_HOST_LOAD", "quiet", 1);
+  /* a cache directory of its own: choices made earlier in this process are not in it */
+  char *keep = strdup(getenv("CLEAVE_CALIB_DIR")), dir[4096 + 16];
+  snprintf(dir, sizeof dir, "%s/%s", keep, dw ? "dw" : "preact");
+  CL_CHECK(mkdir(dir, 0700) == 0);
+  setenv("CLEAVE_CALIB_DIR", dir, 1);
   char path[4096];
   cl_calib_cache_path("kernels", CL_BACKEND_DNNL, 1, NULL, path, sizeof path);
-  remove(path);
   cl_graph *g = NULL;
-  CL_CHECK_OK(cl_zoo_build("densenet121", &g));
+  CL_CHECK_OK(cl_zoo_build(model, &g));
   if (!g) return;
   CL_CHECK_OK(cl_graph_init_weights(g, 5));
   cl_exec_opts o = cl_exec_opts_default();
   o.backend = CL_BACKEND_DNNL;
   cl__kc_stats ks1 = {0}, ks2 = {0}, ks3 = {0};
   cl_exec *e = NULL;
-  unsetenv("CLEAVE_DNNL_PREACT");
+  unsetenv(env);
   CL_CHECK_OK(cl_exec_create(g, &o, &e));
   if (e) cl__kc_exec_stats(e, &ks1);
   cl_exec_destroy(e);
-  int entries = count_entries(path, "choice: preact graph ");
+  int entries = count_entries(path, key);
   CL_CHECK_OK(cl_exec_create(g, &o, &e)); /* the cached choice: the same executor kind */
   if (e) cl__kc_exec_stats(e, &ks2);
   cl_exec_destroy(e);
-  printf("densenet121 (1 thread, batch-norm fusion auto): %d fused, %d cached entries\n", ks1.preact, entries);
+  int f1 = dw ? ks1.dw : ks1.preact, f2 = dw ? ks2.dw : ks2.preact;
+  printf("%s (1 thread, %s fusion auto): %d fused, %d cached entries\n", model, dw ? "depthwise" : "batch-norm", f1,
+         entries);
   CL_CHECK_INT_EQ(entries, 1);
-  CL_CHECK_INT_EQ(ks2.preact, ks1.preact);
-  CL_CHECK_INT_EQ(count_entries(path, "choice: preact graph "), 1); /* not timed again */
-  setenv("CLEAVE_DNNL_PREACT", "off", 1);
+  CL_CHECK(f1 == 0 || f1 == n_on || (!dw && f1 > 0 && f1 < n_on)); /* all, none, or the batch norm's small maps */
+  CL_CHECK_INT_EQ(f2, f1);
+  CL_CHECK_INT_EQ(count_entries(path, key), 1); /* not timed again */
+  setenv(env, "off", 1);
   CL_CHECK_OK(cl_exec_create(g, &o, &e));
   if (e) cl__kc_exec_stats(e, &ks3);
   cl_exec_destroy(e);
-  CL_CHECK_INT_EQ(ks3.preact, 0);
-  setenv("CLEAVE_DNNL_PREACT", "on", 1);
+  CL_CHECK_INT_EQ(dw ? ks3.dw : ks3.preact, 0);
+  setenv(env, "on", 1);
   CL_CHECK_OK(cl_exec_create(g, &o, &e));
   if (e) cl__kc_exec_stats(e, &ks3);
   cl_exec_destroy(e);
-  CL_CHECK_INT_EQ(ks3.preact, 61); /* 58 dense layers and 3 transitions */
-  unsetenv("CLEAVE_DNNL_PREACT");
+  CL_CHECK_INT_EQ(dw ? ks3.dw : ks3.preact, n_on);
+  unsetenv(env);
   cl_graph_destroy(g);
   remove(path);
+  rmdir(dir);
+  setenv("CLEAVE_CALIB_DIR", keep, 1);
+  free(keep);
   unsetenv("CLEAVE_HOST_LOAD");
 }
 
@@ -492,7 +509,8 @@ int main(void) {
     test_choice_cache(dir);
     test_choice_outputs(dir);
     test_rows_auto();
-    test_preact_auto();
+    test_fusion_auto(0, "densenet121", 61); /* 58 dense layers and 3 transitions */
+    test_fusion_auto(1, "mobilenet_v2", 3);  /* the blocks on 112x112 and 56x56 maps */
     if (keep) setenv("CLEAVE_CALIB_DIR", keep, 1);
     else unsetenv("CLEAVE_CALIB_DIR");
     free(keep);
@@ -572,10 +590,11 @@ int main(void) {
       }
       free(yr);
     }
-    /* Batch norms fused into their 1x1 convolution (exec_dnnl_preact.c), forced on: 1
-     * thread, and 2 with branch groups serial and forced parallel (a fused step run by
-     * one thread of a team). */
+    /* Batch norms and depthwise convolutions fused into their 1x1 convolution
+     * (exec_dnnl_preact.c, exec_dnnl_dw.c), forced on: 1 thread, and 2 with branch groups
+     * serial and forced parallel (a fused step run by one thread of a team). */
     setenv("CLEAVE_DNNL_PREACT", "on", 1);
+    setenv("CLEAVE_DNNL_DW", "on", 1);
     for (int v = 0; v < 3 && yp; v++) {
       cl_exec_opts o = cl_exec_opts_default();
       o.backend = CL_BACKEND_DNNL;
@@ -585,6 +604,19 @@ int main(void) {
       int same_f = 0;
       float *yf = run_mono_opts(g, &o, 2, &same_f, NULL);
       CL_CHECK(yf != NULL);
+      if (yf && last_dw > 0) {
+        double err = rel_err(yf, yp, n);
+        if (err > worst) worst = err;
+        printf("%-16s %d depthwise convolutions fused (%d thread%s, inter-op %s): rel err %.2e, repeat bit-identical "
+               "%d\n",
+               z->name, last_dw, o.threads, v ? "s" : "", v == 2 ? "on" : "off", err, same_f);
+        CL_CHECK(err <= 1e-4);
+        CL_CHECK(same_f);
+      }
+      /* oneDNN fuses where the expanded map would not stay in a thread's share of L2 */
+      if (!strcmp(z->name, "mobilenet_v2") && v == 0) CL_CHECK_INT_EQ(last_dw, preact_possible() ? 3 : 0);
+      if (!strcmp(z->name, "mobilenet_v2") && v > 0) CL_CHECK(preact_possible() ? last_dw >= 1 : last_dw == 0);
+      if (!strcmp(z->name, "resnet18")) CL_CHECK_INT_EQ(last_dw, 0); /* no depthwise convolution */
       if (yf && last_preact > 0) {
         double err = rel_err(yf, yp, n);
         if (err > worst) worst = err;
@@ -598,6 +630,7 @@ int main(void) {
       free(yf);
     }
     unsetenv("CLEAVE_DNNL_PREACT");
+    unsetenv("CLEAVE_DNNL_DW");
     free(yp);
     free(yd);
     cl_graph_destroy(g);

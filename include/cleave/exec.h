@@ -149,6 +149,8 @@ int cl_exec_row_split_steps(const cl_exec *e);
  *  pre-activation ResNets); their own steps then take no time. 0 without. Chosen per
  *  graph and thread count by timing (CLEAVE_DNNL_PREACT=off|on|auto). */
 int cl_exec_preact_steps(const cl_exec *e);
+/** Depthwise 3x3 convolutions computed inside the 1x1 convolution feeding them (oneDNN). */
+int cl_exec_dw_steps(const cl_exec *e);
 
 /** @brief Activation + workspace bytes allocated. */
 size_t cl_exec_memory_bytes(const cl_exec *e);
