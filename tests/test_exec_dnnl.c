@@ -251,7 +251,7 @@ static void test_choice_cache(const char *dir) {
 /* Every forced candidate and the measured choice give the portable kernels' outputs;
  * the measured choice is cached (a second executor measures nothing) and saved. */
 static void test_choice_outputs(const char *dir) {
-  static const char *const modes[] = {"blocked", "winograd", "nhwc", "any", "off", "auto"};
+  static const char *const modes[] = {"blocked", "winograd", "nhwc", "any", "nhwc_slot", "off", "auto"};
   static const char *const models[] = {"resnet18", "googlenet", "mobilenet_v2"};
   for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
     cl_graph *g = NULL;
