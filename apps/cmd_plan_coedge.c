@@ -24,8 +24,10 @@ void plan_coedge_usage(FILE *f) {
           "latency and energy.\n"
           "\n"
           "options:\n"
-          "  --devices FILE      YAML: devices: [{name, speed, compute_w, idle_w, tx_w, rx_w,\n"
-          "                      source: true?}], optional bandwidth:, msg_latency:,\n"
+          "  --devices FILE      YAML: devices: [{name, gflops | speed, compute_w, idle_w, tx_w,\n"
+          "                      rx_w, source: true?}] (gflops: the device's effective GFLOP/s,\n"
+          "                      absolute; speed: relative to the host rate below), optional\n"
+          "                      bandwidth:, msg_latency:,\n"
           "                      input_bytes_per_elem: (1 = the source sends an 8-bit image,\n"
           "                      2 = fp16, 4 = float32; default 4; only the scatter's bytes),\n"
           "                      overlap: true (halo exchange beside compute; docs/coedge.md)\n"
@@ -39,18 +41,21 @@ void plan_coedge_usage(FILE *f) {
           "                      on the source, nothing sent: on-device inference)\n"
           "  --host-gflops G     host speed that device speed factors scale (default 20):\n"
           "                      a node takes flops / (G * 1e9 * speed) seconds on a device\n"
+          "                      (a device given in gflops takes flops / (gflops * 1e9))\n"
           "  --format F          table | csv (default table)\n"
           "  --show-plan         print the spatial plan (regions, transfers) of each result\n"
           "  -h, --help          this help\n"
           "\n"
           "executing the plan (real kernels on every device's rows or grid tiles, in-process; each device's\n"
           "thread CPU time / its speed, WLAN and energy from the same model; the planner uses\n"
-          "per-layer host times measured first, so --host-gflops does not apply):\n"
+          "per-layer host times measured first, so --host-gflops does not apply: a device given\n"
+          "in gflops runs at that rate relative to this host's measured rate on the model):\n"
           "  --run               execute; with --planner all: one measured row per planner\n"
           "  --inferences N      inferences to execute (default 1; median reported)\n"
           "  --schedule S        environment changes between inferences, e.g.\n"
-          "                      \"10:tx2=0.2,20:bandwidth=5Mbit/s\" (device speed factor or WLAN\n"
-          "                      bandwidth from inference AT on); one planner only\n"
+          "                      \"10:tx2=0.2,20:bandwidth=5Mbit/s\" (device speed factor, or\n"
+          "                      GFLOP/s for a device given in gflops, or WLAN bandwidth\n"
+          "                      from inference AT on); one planner only\n"
           "  --no-adapt          keep the first plan (default: re-plan when the observed device\n"
           "                      speeds or bandwidth drift by more than --threshold)\n"
           "  --threshold F       relative drift that triggers re-planning (default 0.15)\n"
@@ -262,6 +267,7 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
     cl_coedge_devfile_fini(&df);
     return 2;
   }
+  cl_coedge_devfile_reference(&df, gflops); /* devices given in gflops: speed = their rate / the host's */
   int rc = 0, n = cl_graph_size(g);
   double *host = calloc((size_t)n, sizeof *host);
   if (!host) {

@@ -57,7 +57,7 @@ def write_devices(base_text, path, keep, overlap, zero_speed=()):
         if m and m.group(1) not in keep:
             continue
         if m and m.group(1) in zero_speed:
-            ln = re.sub(r"speed: [0-9.]+", "speed: 0", ln)
+            ln = re.sub(r"(speed|gflops): [0-9.]+", r"\1: 0", ln)
         if ln.startswith("overlap:"):
             continue
         lines.append(ln)

@@ -51,6 +51,7 @@ typedef struct session {
   cl_coedge_device *mdev; /* [n_dev] devices carrying a/b */
   int probe_step;     /* step of the reference executor used to probe idle devices */
   double probe_host;  /* its calibrated host seconds */
+  double host_gflops; /* this host's measured rate on the model (flops / calibrated seconds) */
 } session;
 
 static void session_fini(session *s) {
@@ -187,6 +188,19 @@ static cl_status session_open(const cl_coedge_point *pt, session *s) {
   s->drows = calloc((size_t)nd, sizeof *s->drows);
   if (!s->host || !s->y || !s->a || !s->b || !s->mdev || !s->drows) goto error;
   if ((st = calibrate(s, 2)) != CL_OK) goto error;
+  /* Devices given in absolute terms (gflops:) run at their rate whatever this host's:
+   * their speed is relative to what the host was measured at on this model. */
+  double fl = 0, sec = 0;
+  for (int id = 0; id < s->n_graph; id++)
+    if (s->host[id] > 0) {
+      fl += (double)cl_graph_node(s->g, id)->flops;
+      sec += s->host[id];
+    }
+  s->host_gflops = sec > 0 ? fl / sec * 1e-9 : 0;
+  if (cl_coedge_devfile_reference(&s->df, s->host_gflops) > 0)
+    cl_log_info("coedge run: this host computes %s at %.1f GFLOP/s (portable kernels, 1 thread); devices "
+                "given in gflops are scaled from it",
+                cl_graph_name(s->g), s->host_gflops);
   s->input = cl_exec_buffer(s->ref, 0);
   s->ref_out = cl_exec_buffer(s->ref, out);
   s->bandwidth = pt->bandwidth_Bps > 0 ? pt->bandwidth_Bps
@@ -552,7 +566,8 @@ cl_status cl_coedge_run_adaptive_ex(const cl_coedge_point *pt, const cl_coedge_a
     for (; next_ev < o->n_events && o->events[next_ev].at <= i; next_ev++) {
       const cl_coedge_event *e = &o->events[next_ev];
       if (e->device < 0) bw = e->value;
-      else if (e->device < nd) speed[e->device] = e->value;
+      else if (e->device < nd) /* a device given in gflops: the new rate in GFLOP/s */
+        speed[e->device] = s.df.gflops[e->device] >= 0 ? e->value / s.host_gflops : e->value;
     }
     cl_coedge_result m;
     st = execute(&s, &r, se, speed, bw, i == 0 || replanned, &m);

@@ -24,19 +24,37 @@ void cl_coedge_devfile_fini(cl_coedge_devfile *f) {
   if (!f) return;
   for (int d = 0; d < f->n_dev; d++) free((char *)f->dev[d].name);
   free(f->dev);
+  free(f->gflops);
   memset(f, 0, sizeof *f);
 }
 
 /* Keys of a device, in the order of the struct's powers. */
 static const char *const k_power_keys[] = {"compute_w", "idle_w", "tx_w", "rx_w"};
 
-static cl_status load_device(cl_config_node *m, cl_coedge_device *dv, int *is_source) {
+int cl_coedge_devfile_reference(cl_coedge_devfile *f, double host_gflops) {
+  int n = 0;
+  for (int d = 0; f->gflops && d < f->n_dev; d++)
+    if (f->gflops[d] >= 0) {
+      f->dev[d].speed = host_gflops > 0 ? f->gflops[d] / host_gflops : 0;
+      n++;
+    }
+  return n;
+}
+
+static cl_status load_device(cl_config_node *m, cl_coedge_device *dv, double *gflops, int *is_source) {
   CL_TRY(cl_config_expect(m, CL_CONFIG_MAP));
   const char *name;
   CL_TRY(cl_config_get_str(m, "name", &name));
   if (!*name) return cl_config_error(cl_config_find(m, "name"), "a device name must not be empty");
   if (!(dv->name = strdup(name))) return CL_ERR_NOMEM;
-  CL_TRY(cl_config_get_unit(m, "speed", CL_CONFIG_FACTOR, &dv->speed)); /* 0: unavailable */
+  cl_config_node *gn = cl_config_find(m, "gflops");
+  *gflops = -1;
+  if (gn && cl_config_find(m, "speed"))
+    return cl_config_error(gn, "give 'speed' (relative to the host) or 'gflops' (absolute), not both");
+  if (gn) /* speed: set from the reference rate (cl_coedge_devfile_reference); 0: unavailable */
+    CL_TRY(cl_config_get_double(m, "gflops", 0, 1e9, gflops));
+  else
+    CL_TRY(cl_config_get_unit(m, "speed", CL_CONFIG_FACTOR, &dv->speed)); /* 0: unavailable */
   double *power[] = {&dv->p_comp, &dv->p_idle, &dv->p_tx, &dv->p_rx};
   for (int k = 0; k < 4; k++) CL_TRY(cl_config_get_unit(m, k_power_keys[k], CL_CONFIG_POWER, power[k]));
   return cl_config_opt_bool(m, "source", 0, is_source);
@@ -66,12 +84,13 @@ static cl_status load_devices(cl_config *c, cl_coedge_devfile *out) {
   if (!devs || cl_config_kind_of(devs) != CL_CONFIG_SEQ || cl_config_len(devs) == 0)
     return cl_config_error(devs ? devs : root, "'devices' must be a non-empty list");
   int n = cl_config_len(devs), n_source = 0;
-  if (!(out->dev = calloc((size_t)n, sizeof *out->dev))) return CL_ERR_NOMEM;
+  if (!(out->dev = calloc((size_t)n, sizeof *out->dev)) || !(out->gflops = calloc((size_t)n, sizeof *out->gflops)))
+    return CL_ERR_NOMEM;
   for (int i = 0; i < n; i++) {
     cl_config_node *m = cl_config_at(devs, i);
     int is_src = 0;
     out->n_dev = i + 1;
-    CL_TRY(load_device(m, &out->dev[i], &is_src));
+    CL_TRY(load_device(m, &out->dev[i], &out->gflops[i], &is_src));
     if (is_src && n_source++) return cl_config_error(m, "more than one device is marked source");
     if (is_src) out->source = i;
     for (int j = 0; j < i; j++)

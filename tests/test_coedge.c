@@ -308,6 +308,25 @@ static void test_fit_and_parse(void) {
   CL_CHECK_NEAR(df.bandwidth, 6.25e6, 1e-6);
   CL_CHECK_NEAR(df.msg_latency, 0.002, 1e-12);
   CL_CHECK_INT_EQ(df.input_bytes_per_elem, 4); /* absent: float32, as before the key */
+  CL_CHECK_INT_EQ(cl_coedge_devfile_reference(&df, 20), 0); /* speeds given: kept */
+  CL_CHECK_NEAR(df.dev[0].speed, 0.25, 1e-12);
+  cl_coedge_devfile_fini(&df);
+  /* absolute rates: speed = gflops / the host rate the problem's times were taken at */
+  f = fopen(path, "w");
+  fputs("devices:\n  - {name: pi, gflops: 1.4, compute_w: 2.7, idle_w: 0, tx_w: 0.6, rx_w: 0.4}\n"
+        "  - {name: pc, speed: 2.5, compute_w: 60, idle_w: 0, tx_w: 3, rx_w: 2}\n"
+        "  - {name: off, gflops: 0, compute_w: 1, idle_w: 0, tx_w: 1, rx_w: 1}\n",
+        f);
+  fclose(f);
+  CL_CHECK_OK(cl_coedge_devfile_load(path, &df));
+  CL_CHECK_NEAR(df.gflops[0], 1.4, 1e-12);
+  CL_CHECK(df.gflops[1] < 0);
+  CL_CHECK_INT_EQ(cl_coedge_devfile_reference(&df, 20), 2);
+  CL_CHECK_NEAR(df.dev[0].speed, 0.07, 1e-12);
+  CL_CHECK_NEAR(df.dev[1].speed, 2.5, 1e-12); /* given as a speed: unchanged */
+  CL_CHECK_NEAR(df.dev[2].speed, 0, 0);      /* 0 GFLOP/s: unavailable */
+  CL_CHECK_INT_EQ(cl_coedge_devfile_reference(&df, 140), 2); /* a host 7x faster */
+  CL_CHECK_NEAR(df.dev[0].speed, 0.01, 1e-12);
   cl_coedge_devfile_fini(&df);
   const char *ib[4] = {"1", "2", "4", "3"};
   for (int k = 0; k < 4; k++) {

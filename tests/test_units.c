@@ -400,6 +400,8 @@ static void test_coedge_devfile(void) {
       {"", "speed: 1, compute_w: -5", "field 'devices[0].compute_w': '-5': a power must not be negative"},
       {"msg_latency: 2h\n", "speed: 1, compute_w: 5", "field 'msg_latency': '2h' is out of range"},
       {"", "speed: 1, compute_w: 5, colour: red", "unknown key 'colour' in 'devices[0]'"},
+      {"", "gflops: 2, speed: 1, compute_w: 5", "give 'speed' (relative to the host) or 'gflops' (absolute), not both"},
+      {"", "gflops: -2, compute_w: 5", "field 'devices[0].gflops': -2 is out of range [0, 1e+09]"},
   };
   cl_log_set_sink(keep_last, NULL);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -151,7 +151,10 @@ cl_status cl_coedge_fit_linear(const double *rows, const double *secs, size_t n,
  *  speed, compute_w, idle_w, tx_w, rx_w, optional source: true) and optional bandwidth
  *  (e.g. "50Mbit/s"), msg_latency ("2ms"), input_bytes_per_elem (1, 2 or 4; default 4).
  *  Read through the config layer: units and ranges of docs/config.md (powers may carry
- *  units, speed is a factor in [0, 1e9]); errors and unknown keys give file:line:col. */
+ *  units, speed is a factor in [0, 1e9]); errors and unknown keys give file:line:col.
+ *  A device gives either `speed:` (relative to the host times of the problem) or
+ *  `gflops:` (its effective GFLOP/s on the model's layers, absolute: the same device on
+ *  any host), not both. */
 typedef struct cl_coedge_devfile {
   int n_dev;
   cl_coedge_device *dev; /* names owned by the devfile */
@@ -160,11 +163,18 @@ typedef struct cl_coedge_devfile {
   double msg_latency;    /* s, -1 if absent */
   int input_bytes_per_elem; /* 1, 2 or 4 (4 if absent): for cl_coedge_problem */
   int overlap;           /* overlap: true (halo exchange hidden behind compute), default 0 */
+  double *gflops;        /* per device: `gflops:` (absolute effective GFLOP/s), -1 where the
+                          * device gives `speed:` instead; see cl_coedge_devfile_reference */
 } cl_coedge_devfile;
 
 /** @brief Load a devices file. Caller frees with cl_coedge_devfile_fini(). */
 cl_status cl_coedge_devfile_load(const char *path, cl_coedge_devfile *out);
 void cl_coedge_devfile_fini(cl_coedge_devfile *f);
+/** @brief Speeds of the devices given in absolute terms (`gflops: G`): speed = G / @p
+ *  host_gflops, the rate at which the host times of the problem were taken (`cleave plan
+ *  coedge`: --host-gflops; executed runs: this host's measured rate on the model). Devices
+ *  given by `speed:` keep it. Returns how many devices were set. */
+int cl_coedge_devfile_reference(cl_coedge_devfile *f, double host_gflops);
 
 /** @brief Parse "50Mbit/s", "6.25MB/s", "100Mbps" (the config layer's unit grammar,
  *  docs/config.md; a unit is required) into bytes/s within [1 bit/s, 10 Tbit/s]. */
