@@ -635,8 +635,9 @@ static void test_overlap_by_hand(void) {
   cl_graph_destroy(g);
 }
 
-/* Regimes where splitting wins (configs/coedge.yaml's prototype: speeds vs a 20 GFLOP/s
- * host, powers above idle, 40 Mbit/s, 2 ms, 8-bit input; alexnet, overlap on):
+/* Regimes where splitting wins (configs/coedge.yaml's prototype: 1.4 / 5 / 50 GFLOP/s,
+ * these speeds against a 20 GFLOP/s host; powers above idle, 40 Mbit/s, 2 ms, 8-bit
+ * input; alexnet, overlap on):
  * (a) weaker devices only (4 Pis + TX2): at a deadline between the minimum cooperative
  *     latency and the fastest single device, no device alone meets it and CoEdge splits
  *     over >= 2 devices and meets it; the barrier model cannot;
