@@ -76,12 +76,11 @@ static cl_status fold_bn(cl_node *nd, const cl_node *producer, const cl_node *bn
   size_t per = (producer->n_weights - (has_bias ? (size_t)oc : 0)) / (size_t)oc;
   float *w = malloc(sizeof(float) * (per * (size_t)oc + (size_t)oc));
   if (!w) return CL_ERR_NOMEM;
-  const float *gamma = bn->weights, *beta = gamma + oc, *mean = beta + oc, *var = mean + oc;
   for (int o = 0; o < oc; o++) {
-    double s = gamma[o] / sqrt((double)var[o] + bn->p.bn.eps);
+    double shift, s = cl_bn_scale_shift(bn->weights, oc, o, bn->p.bn.eps, &shift);
     for (size_t k = 0; k < per; k++) w[(size_t)o * per + k] = (float)(producer->weights[(size_t)o * per + k] * s);
     double b = has_bias ? producer->weights[per * (size_t)oc + (size_t)o] : 0.0;
-    w[per * (size_t)oc + (size_t)o] = (float)((b - mean[o]) * s + beta[o]);
+    w[per * (size_t)oc + (size_t)o] = (float)(b * s + shift); /* (b - mean) s + beta */
   }
   nd->weights = w;
   nd->n_weights = per * (size_t)oc + (size_t)oc;

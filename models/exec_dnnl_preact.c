@@ -149,8 +149,9 @@ cl_status cl__dn_build_preact(cl_exec *e, int k2, int kb, dn_step *st) {
         *wp = dn_alloc(e, sizeof(float) * (size_t)cin * (size_t)cout);
   if (!sb || !wp) return CL_ERR_NOMEM;
   for (int i = 0; i < cin; i++) {
-    sb[i] = bw[i] / sqrtf(bw[3 * cin + i] + b->node.p.bn.eps);
-    sb[cin + i] = bw[cin + i] - bw[2 * cin + i] * sb[i];
+    double shift, scale = cl_bn_scale_shift(bw, cin, i, b->node.p.bn.eps, &shift);
+    sb[i] = (float)scale;
+    sb[cin + i] = (float)shift;
   }
   pa->p = (cl_preact1x1){.cin = cin,
                          .cout = cout,

@@ -56,6 +56,13 @@ const cl_op_impl *cl_op_get(cl_op op);
 /** @brief Apply a fused activation in place to n floats. */
 void cl_act_apply(cl_act act, float *x, size_t n);
 
+/** Batch norm as a scale and a shift, computed in double (the one rule of every kernel
+ *  that applies or folds a batch norm: the portable kernel, the fold into a convolution,
+ *  oneDNN's fused pre-activation kernel): channel @p c of weights [gamma | beta | mean |
+ *  var] over @p C channels; returns gamma / sqrt(var + eps) and sets *shift = beta - mean
+ *  * scale. var + eps <= 0 gives a non-finite scale (the caller checks). */
+double cl_bn_scale_shift(const float *w, int C, int c, double eps, double *shift);
+
 /** @brief Pointer to element (n, c, y, x) of a row-window view (y is a logical row). */
 static inline float *cl_tensor_at(const cl_tensor *t, int n, int c, int y, int x) {
   return t->data + (((size_t)n * t->shape.c + c) * t->rows + (size_t)(y - t->y0)) * t->shape.w + x;

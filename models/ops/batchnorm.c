@@ -60,8 +60,9 @@ static cl_status batchnorm_run(const cl_node *node, const cl_tensor *const *in, 
       cl_log_error("batchnorm '%s': channel %d has var + eps = %g <= 0", node->name, c, v);
       return CL_ERR_INVALID;
     }
-    const double sd = gamma[c] / sqrt(v);
-    const float sc = (float)sd, sh = (float)(beta[c] - mean[c] * sd);
+    double shift;
+    const double sd = cl_bn_scale_shift(node->weights, s.c, c, node->p.bn.eps, &shift);
+    const float sc = (float)sd, sh = (float)shift;
     for (int n = 0; n < s.n; n++) {
       const float *x = cl_tensor_at(in[0], n, c, oy0, 0);
       float *y = cl_tensor_at(out, n, c, oy0, 0);
@@ -70,6 +71,13 @@ static cl_status batchnorm_run(const cl_node *node, const cl_tensor *const *in, 
     }
   }
   return CL_OK;
+}
+
+double cl_bn_scale_shift(const float *w, int C, int c, double eps, double *shift) {
+  const float *gamma = w, *beta = w + C, *mean = beta + C, *var = mean + C;
+  double sd = gamma[c] / sqrt((double)var[c] + eps);
+  *shift = beta[c] - mean[c] * sd;
+  return sd;
 }
 
 const cl_op_impl cl__op_impl_batchnorm = {
