@@ -324,12 +324,13 @@ int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
   return 0;
 }
 
-/* Attribute with post-ops [sum] [eltwise act]; NULL attr when none. */
-dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
-  dnnl_alg_kind_t alg;
-  float a, b;
-  int has_act = act_alg(act, &alg, &a, &b);
-  if (!sum && !has_act) return NULL;
+/* Attribute with post-ops [sum] [eltwise act] [3x3 depthwise convolution of stride
+ * @p dw_stride (0: none), its eltwise dw_act]; NULL when there are none or on failure. */
+dnnl_primitive_attr_t make_attr_dw(int sum, cl_act act, int dw_stride, cl_act dw_act) {
+  dnnl_alg_kind_t alg = dnnl_alg_kind_undef, dw_alg = dnnl_alg_kind_undef;
+  float a = 0, b = 0, dw_a = 0, dw_b = 0;
+  int has_act = act_alg(act, &alg, &a, &b), has_dw_act = dw_stride > 0 && act_alg(dw_act, &dw_alg, &dw_a, &dw_b);
+  if (!sum && !has_act && dw_stride <= 0) return NULL;
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t po = NULL;
   if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
@@ -337,12 +338,22 @@ dnnl_primitive_attr_t make_attr(int sum, cl_act act) {
     dnnl_primitive_attr_destroy(attr);
     return NULL;
   }
-  if (sum) dnnl_post_ops_append_sum(po, 1.f);
-  if (has_act) dnnl_post_ops_append_eltwise(po, 1.f, alg, a, b);
-  dnnl_primitive_attr_set_post_ops(attr, po);
+  int ok = 1;
+  if (sum) ok = ok && dnnl_post_ops_append_sum(po, 1.f) == dnnl_success;
+  if (has_act) ok = ok && dnnl_post_ops_append_eltwise(po, 1.f, alg, a, b) == dnnl_success;
+  if (dw_stride > 0)
+    ok = ok && dnnl_post_ops_append_dw(po, dnnl_f32, dnnl_f32, dnnl_f32, 3, dw_stride, 1, 0, 0, NULL) == dnnl_success;
+  if (has_dw_act) ok = ok && dnnl_post_ops_append_eltwise(po, 1.f, dw_alg, dw_a, dw_b) == dnnl_success;
+  ok = ok && dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
   dnnl_post_ops_destroy(po);
+  if (!ok) {
+    dnnl_primitive_attr_destroy(attr);
+    return NULL;
+  }
   return attr;
 }
+
+dnnl_primitive_attr_t make_attr(int sum, cl_act act) { return make_attr_dw(sum, act, 0, CL_ACT_NONE); }
 
 /* Create a primitive from an op descriptor; returns NULL pd on failure (no log). */
 dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr) {

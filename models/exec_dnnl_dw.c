@@ -54,30 +54,6 @@ int cl__dn_dw_target(cl_exec *e, int k, const int *consumers) {
   return k2;
 }
 
-/* Post-ops: the 1x1 convolution's activation, the depthwise convolution, its activation. */
-static dnnl_primitive_attr_t dw_attr(cl_act a1, int stride, cl_act a2) {
-  dnnl_primitive_attr_t attr = NULL;
-  dnnl_post_ops_t po = NULL;
-  if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
-  if (dnnl_post_ops_create(&po) != dnnl_success) {
-    dnnl_primitive_attr_destroy(attr);
-    return NULL;
-  }
-  dnnl_alg_kind_t alg;
-  float al, be;
-  int ok = 1;
-  if (act_alg(a1, &alg, &al, &be)) ok = ok && dnnl_post_ops_append_eltwise(po, 1.f, alg, al, be) == dnnl_success;
-  ok = ok && dnnl_post_ops_append_dw(po, dnnl_f32, dnnl_f32, dnnl_f32, 3, stride, 1, 0, 0, NULL) == dnnl_success;
-  if (act_alg(a2, &alg, &al, &be)) ok = ok && dnnl_post_ops_append_eltwise(po, 1.f, alg, al, be) == dnnl_success;
-  ok = ok && dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
-  dnnl_post_ops_destroy(po);
-  if (!ok) {
-    dnnl_primitive_attr_destroy(attr);
-    return NULL;
-  }
-  return attr;
-}
-
 /* Build 1x1 step @p k with depthwise step @p k2 inside it. CL_ERR_UNSUPPORTED (nothing
  * added): oneDNN has no jit kernel for the pair; build them separately. */
 cl_status cl__dn_build_dw(cl_exec *e, int k, int k2, dn_step *st) {
@@ -94,7 +70,7 @@ cl_status cl__dn_build_dw(cl_exec *e, int k, int k2, dn_step *st) {
   /* the producer's layout first (no reorder), else oneDNN's pick */
   srcs[0] = d->md[src];
   any_md(&srcs[1], is);
-  dnnl_primitive_attr_t attr = dw_attr(cp->act, dp->sh, dp->act);
+  dnnl_primitive_attr_t attr = make_attr_dw(0, cp->act, dp->sh, dp->act);
   if (!attr) return CL_ERR_NOMEM;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_dims_t one = {1, 1}, zero = {0, 0};

@@ -171,6 +171,7 @@ int cl__dn_rows_min(void);
 #define dn_export cl__dn_dn_export
 #define act_alg cl__dn_act_alg
 #define make_attr cl__dn_make_attr
+#define make_attr_dw cl__dn_make_attr_dw
 #define pd_create cl__dn_pd_create
 #define prim_from cl__dn_prim_from
 #define dn_act_inplace cl__dn_dn_act_inplace
@@ -215,6 +216,9 @@ cl_status dn_set_out(cl_exec *e, int node, const dnnl_memory_desc_t *md);
 cl_status dn_export(cl_exec *e, dn_step *st, int node);
 int act_alg(cl_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta);
 dnnl_primitive_attr_t make_attr(int sum, cl_act act);
+/* make_attr plus a 3x3 depthwise convolution post-op of stride @p dw_stride (0: none) and
+ * its activation @p dw_act (exec_dnnl_dw.c). */
+dnnl_primitive_attr_t make_attr_dw(int sum, cl_act act, int dw_stride, cl_act dw_act);
 dnnl_primitive_desc_t pd_create(cl__dnnl *d, const void *desc, dnnl_primitive_attr_t attr);
 cl_status prim_from(cl__dnnl *d, dnnl_primitive_desc_t pd, dnnl_primitive_t *out);
 cl_status dn_act_inplace(cl_exec *e, dn_step *st, int node, cl_act act);
