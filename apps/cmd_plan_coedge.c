@@ -294,15 +294,15 @@ int cl__cmd_plan_coedge(int argc, char **argv) {
       n_fast++;
       continue;
     }
+    const char *what = df.gflops[d] >= 0 ? "gflops" : "speed"; /* the key the file gave */
     if (d == df.source)
-      fprintf(stderr, "cleave " CMD ": note: source '%s' has speed 0: it computes nothing and "
-                      "only sends the input\n", df.dev[d].name);
+      fprintf(stderr, "cleave " CMD ": note: source '%s' has %s 0: it computes nothing and "
+                      "only sends the input\n", df.dev[d].name, what);
     else
-      fprintf(stderr, "cleave " CMD ": note: device '%s' has speed 0 and is left out\n",
-              df.dev[d].name);
+      fprintf(stderr, "cleave " CMD ": note: device '%s' has %s 0 and is left out\n", df.dev[d].name, what);
   }
   if (n_fast == 0) {
-    cl__cmd_error(2, CMD, "no device in %s can compute (every speed is 0)",
+    cl__cmd_error(2, CMD, "no device in %s can compute (every speed or gflops is 0)",
             devices);
     rc = 2;
     goto done;

@@ -46,8 +46,14 @@ cl_coedge_cli(zero_speed 0 "device .dead. has speed 0 and is left out"
               --devices ${CL_COEDGE_FIX}/zero.yaml alexnet)
 cl_coedge_cli(zero_speed_source 0 "source .cam. has speed 0: it computes nothing"
               --devices ${CL_COEDGE_FIX}/zero.yaml --planner all alexnet)
-cl_coedge_cli(all_zero 2 "no device in .* can compute .every speed is 0."
+cl_coedge_cli(all_zero 2 "no device in .* can compute .every speed or gflops is 0."
               --devices ${CL_COEDGE_FIX}/allzero.yaml alexnet)
+# devices given in absolute GFLOP/s: a 0 leaves the device out, named by its key
+file(WRITE ${CL_COEDGE_FIX}/zero_gflops.yaml
+  "devices:\n  - {name: cam, gflops: 1.4, compute_w: 3, idle_w: 1, tx_w: 2.6, rx_w: 2.4, source: true}\n"
+  "  - {name: dead, gflops: 0, compute_w: 5, idle_w: 1, tx_w: 2, rx_w: 1}\n")
+cl_coedge_cli(zero_gflops 0 "device .dead. has gflops 0 and is left out"
+              --devices ${CL_COEDGE_FIX}/zero_gflops.yaml alexnet)
 cl_coedge_cli(infeasible 1 "deadline infeasible: minimum achievable latency [0-9.]+ ms"
               --devices ${CL_COEDGE_FIX}/proto.yaml --deadline 10ms alexnet)
 cl_coedge_cli(tx2_pc_split 0 "tx2 +[1-9][0-9]* .*"
