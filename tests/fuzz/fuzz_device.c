@@ -6,7 +6,12 @@
  *  2: a kernel-choice cache (models/kernel_choice.c, kernels-*.yaml), for the key of the
  *    seeds;
  *  3: a link's bandwidth trace (CSV "time_s,Mbit/s", runtime/testbed.c), through a fixed
- *    testbed that names it.
+ *    testbed that names it;
+ *  byte 0 % 8 == 4: a CoEdge devices file (cl_coedge_devfile_load: configs/coedge.yaml,
+ *    `cleave plan coedge --devices`): what loads has devices with unique non-empty names,
+ *    finite non-negative speeds or rates and powers, a source among them, and speeds
+ *    that stay finite and non-negative when set from a reference rate.
+ * (5-7 select as 1-3.)
  * The rest of the input is the file. What loads must be usable as it is: a device's
  * rates finite and positive, its overheads, memory and power finite and non-negative,
  * DVFS states ascending, every layer time of lenet on it finite and non-negative, and
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include "../../models/kernel_choice.h"
+#include "cleave/coedge.h"
 #include "cleave/device.h"
 #include "cleave/onnx.h"
 #include "cleave/testbed.h"
@@ -127,10 +133,39 @@ static void check_trace(const uint8_t *data, size_t size) {
   cl_testbed_free(&tb);
 }
 
+static void check_coedge(const char *path) {
+  cl_coedge_devfile f;
+  if (cl_coedge_devfile_load(path, &f) != CL_OK) return;
+  if (f.n_dev < 1 || !f.dev || !f.gflops || f.source < 0 || f.source >= f.n_dev) abort();
+  if (f.input_bytes_per_elem != 1 && f.input_bytes_per_elem != 2 && f.input_bytes_per_elem != 4) abort();
+  if (!(f.bandwidth >= 0) || !isfinite(f.bandwidth)) abort();
+  for (int d = 0; d < f.n_dev; d++) {
+    const cl_coedge_device *v = &f.dev[d];
+    if (!v->name || !*v->name) abort();
+    for (int e = 0; e < d; e++)
+      if (!strcmp(f.dev[e].name, v->name)) abort();
+    const double p[] = {v->p_comp, v->p_idle, v->p_tx, v->p_rx};
+    for (int i = 0; i < 4; i++)
+      if (!(p[i] >= 0) || !isfinite(p[i])) abort();
+    if (f.gflops[d] >= 0 ? !isfinite(f.gflops[d]) : !(v->speed >= 0 && isfinite(v->speed))) abort();
+  }
+  const double refs[] = {20, 1e-3, 1e9};
+  for (int r = 0; r < 3; r++) {
+    cl_coedge_devfile_reference(&f, refs[r]);
+    for (int d = 0; d < f.n_dev; d++)
+      if (!(f.dev[d].speed >= 0) || !isfinite(f.dev[d].speed)) abort();
+  }
+  cl_coedge_devfile_fini(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cl_fuzz_setup();
   if (size < 1) return 0;
   const char *path = cl_fuzz_write("input.yaml", data + 1, size - 1);
+  if (data[0] % 8 == 4) {
+    check_coedge(path);
+    return 0;
+  }
   if (data[0] % 4 == 3) {
     check_trace(data + 1, size - 1);
     return 0;
