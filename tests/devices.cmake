@@ -19,3 +19,11 @@ add_test(NAME replay_scission
                  --data ${CMAKE_CURRENT_SOURCE_DIR}/data/scission --models vgg16,vgg19,mobilenet,resnet50,densenet121)
 set_tests_properties(replay_scission PROPERTIES LABELS unit TIMEOUT 300
                      PASS_REGULAR_EXPRESSION "same best partition: 10 of 10")
+# Neurosurgeon replay (docs/replays.md) on AlexNet: the jetson-tk1 / ns-server testbed,
+# every cut over 3G, LTE and Wi-Fi; the best cut must not move towards the server as the
+# uplink slows, for latency and for the mobile's energy (the paper's finding).
+add_test(NAME replay_neurosurgeon
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/replay_neurosurgeon.py --cleave $<TARGET_FILE:cleave>
+                 --models alexnet)
+set_tests_properties(replay_neurosurgeon PROPERTIES LABELS unit TIMEOUT 300
+                     PASS_REGULAR_EXPRESSION "here: latency holds, mobile energy holds")
