@@ -17,15 +17,22 @@
  * (oneDNN runs a primitive single-threaded inside an active parallel region, and the
  * portable kernels get threads = 1). Which is faster depends on the shapes and the
  * host, so it is measured once per executor signature (alternating rounds, minimum of
- * three) and cached for the process. CLEAVE_INTEROP=off|on|auto overrides
+ * three) and cached, for the process and in the host's kernel-choice file
+ * (models/kernel_choice.c: `choice: interop graph HASH seg G of N = 0|1`), so later
+ * processes run the same schedule instead of timing it again with the host's noise.
+ * Like the kernel choices, a choice timed while the co-scheduling probe finds the host
+ * loaded is provisional and timed again on a quiet host; CLEAVE_KERNEL_CHOICE other than
+ * auto keeps it in the process only. CLEAVE_INTEROP=off|on|auto overrides
  * cl_exec_opts.inter_op when that is CL_INTEROP_AUTO (unset: auto). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleave/ops.h"
 #include "exec_internal.h"
+#include "kernel_choice.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -298,6 +305,49 @@ static void cache_put(uint64_t key, const cl__sched *s) {
   pthread_mutex_unlock(&cal_lock);
 }
 
+/* Is the host quiet enough for 2-thread timings (the kernel choices' rule: at most 3% of
+ * the co-scheduling probe's median window stalled; CLEAVE_HOST_LOAD=quiet|loaded fixes
+ * the verdict, for tests)? */
+static int host_quiet(void) {
+  const char *env = getenv("CLEAVE_HOST_LOAD");
+  if (env && !strcmp(env, "quiet")) return 1;
+  if (env && !strcmp(env, "loaded")) return 0;
+  return cl_blas_coschedule_probe(NULL) <= 0.03;
+}
+
+/* The host's cached choice of every candidate segment (kernel-choice file): 1 when all
+ * are there and none is provisional while the host is quiet now (then time it again). */
+static void file_sig(char *sig, size_t cap, uint64_t key, int g, int n) {
+  snprintf(sig, cap, "interop graph %016llx seg %d of %d", (unsigned long long)key, g, n);
+}
+
+static int file_get(cl__kc *kc, uint64_t key, cl__sched *s) {
+  int all_firm = 1;
+  for (int g = 0; g < s->n_seg; g++) {
+    if (!s->cand[g]) {
+      s->par[g] = 0;
+      continue;
+    }
+    char sig[96];
+    file_sig(sig, sizeof sig, key, g, s->n_seg);
+    int firm = 0, v = cl__kc_get_firm(kc, sig, &firm);
+    if (v != 0 && v != 1) return 0;
+    s->par[g] = (uint8_t)v;
+    all_firm &= firm;
+  }
+  return all_firm || !host_quiet(); /* provisional: used while the host stays loaded */
+}
+
+static void file_put(cl__kc *kc, uint64_t key, const cl__sched *s, int firm) {
+  for (int g = 0; g < s->n_seg; g++) {
+    if (!s->cand[g]) continue;
+    char sig[96];
+    file_sig(sig, sizeof sig, key, g, s->n_seg);
+    if (cl__kc_put_firm(kc, sig, s->par[g], firm) != CL_OK) return;
+  }
+  if (cl__kc_save(kc) != CL_OK) cl_log_warn("executor: the branch-group choices are not cached");
+}
+
 /* Alternate all-serial and all-candidates-parallel runs; per segment keep the faster
  * (minimum of CAL_ROUNDS; parallel must win by 3% to be chosen). */
 static cl_status calibrate(cl_exec *e) {
@@ -376,12 +426,23 @@ cl_status cl__sched_create(cl_exec *e) {
   }
   uint64_t key = signature(e);
   if (cache_get(key, s)) return CL_OK;
-  CL_TRY(calibrate(e));
-  cache_put(key, s);
+  cl__kc *kc = strcmp(cl__kc_mode(), "auto") ? NULL : cl__kc_shared(e->backend, e->opts.threads);
   int n_par = 0, n_cand = 0;
+  if (kc && file_get(kc, key, s)) {
+    cache_put(key, s);
+    for (int g = 0; g < s->n_seg; g++) n_par += s->par[g], n_cand += s->cand[g];
+    cl_log_info("executor: %d of %d branch groups of '%s' run their branches in parallel (%d threads; cached in %s)",
+                n_par, n_cand, cl_graph_name(e->g), e->opts.threads, cl__kc_path(kc));
+    return CL_OK;
+  }
+  int quiet = host_quiet(); /* before and after the timing, as for the kernel choices */
+  CL_TRY(calibrate(e));
+  quiet = quiet && host_quiet();
+  cache_put(key, s);
+  if (kc) file_put(kc, key, s, quiet);
   for (int g = 0; g < s->n_seg; g++) n_par += s->par[g], n_cand += s->cand[g];
-  cl_log_info("executor: %d of %d branch groups of '%s' run their branches in parallel (%d threads)", n_par, n_cand,
-              cl_graph_name(e->g), e->opts.threads);
+  cl_log_info("executor: %d of %d branch groups of '%s' run their branches in parallel (%d threads)%s", n_par, n_cand,
+              cl_graph_name(e->g), e->opts.threads, quiet ? "" : " (provisional: the host was loaded)");
   return CL_OK;
 }
 
