@@ -18,7 +18,6 @@
  * three blocks on 112x112 and 56x56 maps); elsewhere it offers "ref_fused_convolution",
  * the two primitives run one after the other through a scratchpad, which is not taken
  * (it saved nothing, and is the reference path by name). */
-#include <stdlib.h>
 #include <string.h>
 
 #ifdef CLEAVE_HAVE_DNNL

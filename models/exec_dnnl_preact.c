@@ -21,12 +21,10 @@
 #include <string.h>
 
 #ifdef CLEAVE_HAVE_DNNL
-#include <math.h>
 #include <omp.h>
 
 #include "exec_dnnl_internal.h"
 #include "kern_preact1x1.h"
-#include "kernel_choice.h"
 
 struct cl__dn_preact {
   cl_preact1x1 p;
