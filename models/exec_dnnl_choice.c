@@ -103,14 +103,7 @@ static dnnl_primitive_desc_t make_candidate(cl__dnnl *d, const cl__conv_req *rq,
  * executor (@p again: probe anew), ~30 ms. */
 int cl__dn_host_quiet(cl__dnnl *d, int again) {
   if (d->kc_host && !again) return d->kc_host == 1;
-  const char *env = getenv("CLEAVE_HOST_LOAD");
-  if (env && (!strcmp(env, "quiet") || !strcmp(env, "loaded"))) {
-    d->kc_host = !strcmp(env, "quiet") ? 1 : 2;
-    d->kc_stalled = d->kc_host == 1 ? 0 : 1;
-    return d->kc_host == 1;
-  }
-  d->kc_stalled = cl_blas_coschedule_probe(NULL);
-  d->kc_host = d->kc_stalled <= 0.03 ? 1 : 2;
+  d->kc_host = cl__kc_host_quiet(&d->kc_stalled) ? 1 : 2;
   return d->kc_host == 1;
 }
 

@@ -305,16 +305,6 @@ static void cache_put(uint64_t key, const cl__sched *s) {
   pthread_mutex_unlock(&cal_lock);
 }
 
-/* Is the host quiet enough for 2-thread timings (the kernel choices' rule: at most 3% of
- * the co-scheduling probe's median window stalled; CLEAVE_HOST_LOAD=quiet|loaded fixes
- * the verdict, for tests)? */
-static int host_quiet(void) {
-  const char *env = getenv("CLEAVE_HOST_LOAD");
-  if (env && !strcmp(env, "quiet")) return 1;
-  if (env && !strcmp(env, "loaded")) return 0;
-  return cl_blas_coschedule_probe(NULL) <= 0.03;
-}
-
 /* The host's cached choice of every candidate segment (kernel-choice file): 1 when all
  * are there and none is provisional while the host is quiet now (then time it again). */
 static void file_sig(char *sig, size_t cap, uint64_t key, int g, int n) {
@@ -335,7 +325,7 @@ static int file_get(cl__kc *kc, uint64_t key, cl__sched *s) {
     s->par[g] = (uint8_t)v;
     all_firm &= firm;
   }
-  return all_firm || !host_quiet(); /* provisional: used while the host stays loaded */
+  return all_firm || !cl__kc_host_quiet(NULL); /* provisional: used while the host stays loaded */
 }
 
 static void file_put(cl__kc *kc, uint64_t key, const cl__sched *s, int firm) {
@@ -435,9 +425,9 @@ cl_status cl__sched_create(cl_exec *e) {
                 n_par, n_cand, cl_graph_name(e->g), e->opts.threads, cl__kc_path(kc));
     return CL_OK;
   }
-  int quiet = host_quiet(); /* before and after the timing, as for the kernel choices */
+  int quiet = cl__kc_host_quiet(NULL); /* before and after the timing, as for the kernel choices */
   CL_TRY(calibrate(e));
-  quiet = quiet && host_quiet();
+  quiet = quiet && cl__kc_host_quiet(NULL);
   cache_put(key, s);
   if (kc) file_put(kc, key, s, quiet);
   for (int g = 0; g < s->n_seg; g++) n_par += s->par[g], n_cand += s->cand[g];

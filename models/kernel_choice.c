@@ -31,6 +31,7 @@
 
 #include "cleave/build_info.h"
 #include "cleave/device.h"
+#include "cleave/ops.h"
 
 const char *cl_calib_cpu_model(void) {
   static char model[128];
@@ -336,6 +337,17 @@ cl__kc *cl__kc_shared(cl_backend backend, int threads) {
   if (!g_n_shared) atexit(free_shared);
   g_shared[g_n_shared++] = kc;
   return kc;
+}
+
+int cl__kc_host_quiet(double *stalled) {
+  const char *env = getenv("CLEAVE_HOST_LOAD");
+  double f;
+  if (env && (!strcmp(env, "quiet") || !strcmp(env, "loaded")))
+    f = !strcmp(env, "quiet") ? 0 : 1;
+  else
+    f = cl_blas_coschedule_probe(NULL);
+  if (stalled) *stalled = f;
+  return f <= 0.03;
 }
 
 const char *cl__kc_mode(void) {

@@ -60,6 +60,13 @@ const char *cl__kc_path(const cl__kc *kc);
  * thread at a time. */
 cl__kc *cl__kc_shared(cl_backend backend, int threads);
 
+/* Is the host quiet enough for 2+-thread timings, now? The co-scheduling probe
+ * (cl_blas_coschedule_probe) finds at most 3% of its median window stalled;
+ * CLEAVE_HOST_LOAD=quiet|loaded fixes the verdict (tests). *stalled (if not NULL) gets
+ * the probe's fraction (0 or 1 when fixed). Every choice timed on 2+ threads (kernels,
+ * whole-graph races, branch groups) is firm only when this holds before and after. */
+int cl__kc_host_quiet(double *stalled);
+
 /* CLEAVE_KERNEL_CHOICE: "auto" (default: cached, else measured), "off" (the fixed
  * heuristics, nothing measured or cached), or a candidate name the backend forces
  * wherever it applies (tests). Returns the text ("auto" when unset). */
